@@ -1,0 +1,95 @@
+// Package auth owns how people prove who they are: password hashing
+// (argon2id) today; sessions and sign-in rate limits join it as the web
+// layer needs them. It holds no database code: the store keeps the hashes.
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// argon2id parameters (OWASP's recommended minimum: 19 MiB, 2 passes).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+	saltLen      = 16
+)
+
+// MinPasswordLength is the shortest sign-in password accepted.
+const MinPasswordLength = 12
+
+var b64 = base64.RawStdEncoding
+
+// HashPassword returns an encoded argon2id hash of password.
+func HashPassword(password string) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// CheckPassword reports whether password matches the encoded hash. A
+// malformed hash never matches.
+func CheckPassword(encoded, password string) bool {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var version int
+	var memory, passes uint32
+	var threads uint8
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &passes, &threads); err != nil ||
+		memory == 0 || memory > 1<<20 || passes == 0 || passes > 16 || threads == 0 {
+		return false
+	}
+	salt, err1 := b64.DecodeString(parts[4])
+	want, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 128 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, passes, memory, threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// DummyCheck spends the time of a real check, so that signing in as a user
+// who does not exist takes as long as with a wrong password.
+func DummyCheck(password string) {
+	CheckPassword(dummyHash, password)
+}
+
+var dummyHash, _ = HashPassword("kvportal-dummy-password")
+
+// ErrWeakPassword: a sign-in password too short to set.
+var ErrWeakPassword = fmt.Errorf("password must be at least %d characters", MinPasswordLength)
+
+// CheckNewPassword says whether password may be set as a sign-in password.
+func CheckNewPassword(password string) error {
+	if len([]rune(password)) < MinPasswordLength {
+		return ErrWeakPassword
+	}
+	if len(password) > 1024 {
+		return errors.New("password must be at most 1024 bytes")
+	}
+	return nil
+}
+
+// GeneratePassword makes a random password for demo and new users.
+func GeneratePassword() string {
+	b := make([]byte, 15)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/migrations"
+	"github.com/kvportal/kvportal/pgembed"
+)
+
+// database is an open connection pool, and the embedded server behind it
+// when there is one.
+type database struct {
+	pool     *pgxpool.Pool
+	embedded *pgembed.Server
+}
+
+// openDatabase connects to DATABASE_URL, or starts (or joins) the embedded
+// Postgres in the data directory.
+func openDatabase(ctx context.Context, e env, cfg config.Config) (*database, error) {
+	db := &database{}
+	url := cfg.DatabaseURL
+	if url == "" {
+		srv, err := pgembed.Start(ctx, pgembed.Options{Dir: cfg.DataDir, Logf: func(f string, a ...any) {
+			e.logger.Info(fmt.Sprintf(f, a...))
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("embedded Postgres: %w", err)
+		}
+		db.embedded = srv
+		url = srv.URL("postgres")
+	}
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		db.close()
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pcfg.MaxConns = 20
+	db.pool, err = pgxpool.NewWithConfig(ctx, pcfg)
+	if err == nil {
+		err = db.pool.Ping(ctx)
+	}
+	if err != nil {
+		db.close()
+		return nil, fmt.Errorf("connect to the database: %w", err)
+	}
+	return db, nil
+}
+
+// sqlDB is the pool as a database/sql handle, for goose. Close it after use;
+// the pool stays open.
+func (db *database) sqlDB() *sql.DB {
+	return stdlib.OpenDBFromPool(db.pool)
+}
+
+func (db *database) migrateUp(ctx context.Context) error {
+	sdb := db.sqlDB()
+	defer sdb.Close()
+	_, err := migrations.Up(ctx, sdb)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+func (db *database) close() {
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	if db.embedded != nil {
+		_ = db.embedded.Stop()
+	}
+}

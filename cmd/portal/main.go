@@ -1,0 +1,80 @@
+// Command portal is KVPortal: one binary whose subcommands serve the web UI
+// with the provisioner, run the provisioner alone, migrate the database,
+// manage users and run the R-KVStore simulator.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: portal [command] [flags]
+
+commands:
+  serve                 web UI and provisioner in one process (the default)
+  provision             the provisioner alone
+  migrate [up|down|status]
+                        database migrations (serve also migrates up at start)
+  users add --username U --role requester|approver|admin --password-stdin
+                        create a user; the password is read from standard input
+  sim                   the local R-KVStore API simulator as its own server
+
+Configuration comes from the environment: see README.md.
+`
+
+// errUsage marks a mistake in the command line: usage is printed with it.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, usage)
+		}
+		fmt.Fprintln(os.Stderr, "portal:", err)
+		os.Exit(1)
+	}
+}
+
+// env is what every command gets: the process's context, environment and
+// standard streams (tests pass their own).
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	logger *slog.Logger
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr,
+		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, e, args)
+	case "provision":
+		return cmdProvision(ctx, e, args)
+	case "migrate":
+		return cmdMigrate(ctx, e, args)
+	case "users":
+		return cmdUsers(ctx, e, args)
+	case "sim":
+		return cmdSim(ctx, e, args)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/web"
+)
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	demo := fs.Bool("demo-users", false, "on first start, create the demo users dev, approver and admin and print their passwords")
+	addr := fs.String("addr", "", "listen address (overrides PORTAL_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Addr = *addr
+	}
+	db, err := openDatabase(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	if err := db.migrateUp(ctx); err != nil {
+		return err
+	}
+	st := store.New(db.pool)
+	if *demo {
+		if err := createDemoUsers(ctx, e, st); err != nil {
+			return err
+		}
+	}
+
+	reg := web.NewRegistry()
+	cl, err := setupCloud(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	prov, err := startProvisioner(ctx, e, cfg, st, cl, reg)
+	if err != nil {
+		return err
+	}
+	srv, err := newWebServer(e, cfg, st, cl, prov, reg)
+	if err != nil {
+		prov.stop()
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+	e.logger.Info("KVPortal is serving", "url", "http://"+ln.Addr().String(), "simulated_cloud", cfg.Simulated())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	e.logger.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		e.logger.Warn("http shutdown", "err", err)
+	}
+	e.logger.Info("shutting down: letting in-flight provisioning calls finish")
+	prov.stop()
+	e.logger.Info("stopped")
+	return nil
+}
+
+// createDemoUsers creates dev, approver and admin with random passwords the
+// first time, and prints them once; later starts find them and print nothing.
+func createDemoUsers(ctx context.Context, e env, st *store.Store) error {
+	demo := []struct {
+		name string
+		role store.Role
+	}{{"dev", store.RoleRequester}, {"approver", store.RoleApprover}, {"admin", store.RoleAdmin}}
+	for _, d := range demo {
+		if _, err := st.UserByUsername(ctx, d.name); err == nil {
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		password := auth.GeneratePassword()
+		hash, err := auth.HashPassword(password)
+		if err != nil {
+			return err
+		}
+		if _, err := st.CreateUser(ctx, d.name, d.role, hash, nil); err != nil {
+			if errors.Is(err, store.ErrDuplicate) {
+				continue // another process created it at the same moment
+			}
+			return err
+		}
+		fmt.Fprintf(e.stdout, "demo user %-8s (%s) password: %s\n", d.name, d.role, password)
+	}
+	return nil
+}

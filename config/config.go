@@ -1,0 +1,156 @@
+// Package config reads KVPortal's configuration from the environment, once,
+// into a Config that cmd/portal passes to everything else. It owns the names,
+// defaults and parsing of every PORTAL_* variable so that a bad value is
+// reported in one place with the variable's name.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Config is the whole configuration of a portal process.
+type Config struct {
+	// Addr is the HTTP listen address (PORTAL_ADDR).
+	Addr string
+	// DatabaseURL is the Postgres connection string (DATABASE_URL); empty
+	// means an embedded Postgres in DataDir.
+	DatabaseURL string
+	// DataDir holds the embedded database and generated keys (PORTAL_DATA_DIR).
+	DataDir string
+	// KVStoreEndpoint is the R-KVStore API endpoint (PORTAL_KVSTORE_ENDPOINT);
+	// empty means the built-in simulator.
+	KVStoreEndpoint string
+	// AccessKeyID and AccessKeySecret are the cloud credentials.
+	AccessKeyID     string
+	AccessKeySecret string
+	// RetryBaseDelay is the first retry delay, doubling with jitter.
+	RetryBaseDelay time.Duration
+	// MaxAttempts is the number of attempts before a retryable error fails.
+	MaxAttempts int
+	// LeaseTimeout bounds one provisioning attempt.
+	LeaseTimeout time.Duration
+	// ProvisionerConcurrency is the number of parallel CreateInstance calls.
+	ProvisionerConcurrency int
+	// SessionKeys, when set (PORTAL_SESSION_KEY), replace the generated
+	// session keys: hex or base64, 64 bytes (32 to sign, 32 to encrypt).
+	SessionKey string
+	// SecretKey, when set (PORTAL_SECRET_KEY), replaces the generated key that
+	// encrypts stored instance passwords: 32 bytes, hex or base64.
+	SecretKey string
+	// TrustProxy makes the portal believe X-Forwarded-Proto and
+	// X-Forwarded-For (PORTAL_TRUST_PROXY=true).
+	TrustProxy bool
+}
+
+// Simulated reports whether the portal talks to its built-in simulator.
+func (c Config) Simulated() bool { return c.KVStoreEndpoint == "" }
+
+// Load reads the configuration through getenv (os.Getenv in production).
+func Load(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	c := Config{
+		Addr:                   p.str("PORTAL_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:            p.str("DATABASE_URL", ""),
+		DataDir:                p.str("PORTAL_DATA_DIR", "./.portal"),
+		KVStoreEndpoint:        p.str("PORTAL_KVSTORE_ENDPOINT", ""),
+		AccessKeyID:            p.str("ALIBABA_CLOUD_ACCESS_KEY_ID", ""),
+		AccessKeySecret:        p.str("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
+		RetryBaseDelay:         p.duration("PORTAL_RETRY_BASE_DELAY", 2*time.Second),
+		MaxAttempts:            p.positiveInt("PORTAL_MAX_ATTEMPTS", 8),
+		LeaseTimeout:           p.duration("PORTAL_LEASE_TIMEOUT", 60*time.Second),
+		ProvisionerConcurrency: p.positiveInt("PORTAL_PROVISIONER_CONCURRENCY", 4),
+		SessionKey:             p.str("PORTAL_SESSION_KEY", ""),
+		SecretKey:              p.str("PORTAL_SECRET_KEY", ""),
+		TrustProxy:             p.boolean("PORTAL_TRUST_PROXY", false),
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		p.fail("PORTAL_ADDR", "not a host:port address", c.Addr)
+	}
+	if c.KVStoreEndpoint != "" {
+		u, err := url.Parse(c.KVStoreEndpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			p.fail("PORTAL_KVSTORE_ENDPOINT", "not a scheme://host[:port] endpoint", c.KVStoreEndpoint)
+		}
+		if c.AccessKeyID == "" || c.AccessKeySecret == "" {
+			p.errs = append(p.errs, errors.New("ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are required with PORTAL_KVSTORE_ENDPOINT"))
+		}
+	}
+	if c.DataDir == "" {
+		p.fail("PORTAL_DATA_DIR", "must not be empty", c.DataDir)
+	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs
+	}
+	if c.LeaseTimeout > 0 && c.LeaseTimeout < 5*time.Second {
+		p.fail("PORTAL_LEASE_TIMEOUT", "must be at least 5s", c.LeaseTimeout.String())
+	}
+	return c, errors.Join(p.errs...)
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) fail(name, problem, value string) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %s: %s", name, problem, value))
+}
+
+func (p *parser) str(name, def string) string {
+	if v := p.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		p.fail(name, "not a duration", v)
+		return def
+	}
+	if d <= 0 {
+		p.fail(name, "must be positive", v)
+		return def
+	}
+	return d
+}
+
+func (p *parser) positiveInt(name string, def int) int {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.fail(name, "not a whole number", v)
+		return def
+	}
+	if n < 1 {
+		p.fail(name, "must be at least 1", v)
+		return def
+	}
+	return n
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, "not true or false", v)
+		return def
+	}
+	return b
+}

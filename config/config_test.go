@@ -1,0 +1,71 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.RetryBaseDelay != 2*time.Second || c.MaxAttempts != 8 ||
+		c.LeaseTimeout != 60*time.Second || c.ProvisionerConcurrency != 4 || !c.Simulated() {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if !strings.HasSuffix(c.DataDir, "/.portal") {
+		t.Fatalf("data dir %q", c.DataDir)
+	}
+}
+
+func TestBadValues(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"PORTAL_LEASE_TIMEOUT": "5x"}, "PORTAL_LEASE_TIMEOUT: not a duration: 5x"},
+		{map[string]string{"PORTAL_RETRY_BASE_DELAY": "-1s"}, "PORTAL_RETRY_BASE_DELAY: must be positive: -1s"},
+		{map[string]string{"PORTAL_MAX_ATTEMPTS": "many"}, "PORTAL_MAX_ATTEMPTS: not a whole number: many"},
+		{map[string]string{"PORTAL_PROVISIONER_CONCURRENCY": "0"}, "PORTAL_PROVISIONER_CONCURRENCY: must be at least 1: 0"},
+		{map[string]string{"PORTAL_ADDR": "8080"}, "PORTAL_ADDR: not a host:port address: 8080"},
+		{map[string]string{"PORTAL_KVSTORE_ENDPOINT": "ftp://x"}, "PORTAL_KVSTORE_ENDPOINT: not a scheme://host[:port] endpoint"},
+		{map[string]string{"PORTAL_KVSTORE_ENDPOINT": "https://r-kvstore.example"}, "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are required"},
+		{map[string]string{"PORTAL_TRUST_PROXY": "perhaps"}, "PORTAL_TRUST_PROXY: not true or false: perhaps"},
+		{map[string]string{"PORTAL_LEASE_TIMEOUT": "1s"}, "PORTAL_LEASE_TIMEOUT: must be at least 5s"},
+	}
+	for _, tc := range cases {
+		_, err := Load(env(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("env %v: error %v, want %q", tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestAllErrorsReported(t *testing.T) {
+	_, err := Load(env(map[string]string{"PORTAL_LEASE_TIMEOUT": "5x", "PORTAL_MAX_ATTEMPTS": "x"}))
+	if err == nil || !strings.Contains(err.Error(), "PORTAL_LEASE_TIMEOUT") || !strings.Contains(err.Error(), "PORTAL_MAX_ATTEMPTS") {
+		t.Fatalf("want both errors, got %v", err)
+	}
+}
+
+func TestValuesRead(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"PORTAL_ADDR": "0.0.0.0:9000", "DATABASE_URL": "postgres://x/y", "PORTAL_RETRY_BASE_DELAY": "250ms",
+		"PORTAL_MAX_ATTEMPTS": "3", "PORTAL_LEASE_TIMEOUT": "30s", "PORTAL_PROVISIONER_CONCURRENCY": "32",
+		"PORTAL_KVSTORE_ENDPOINT": "https://r-kvstore.example", "ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "0.0.0.0:9000" || c.DatabaseURL != "postgres://x/y" || c.RetryBaseDelay != 250*time.Millisecond ||
+		c.MaxAttempts != 3 || c.LeaseTimeout != 30*time.Second || c.ProvisionerConcurrency != 32 || c.Simulated() {
+		t.Fatalf("unexpected: %+v", c)
+	}
+}

@@ -1,0 +1,79 @@
+// Package migrations owns the database schema: the portal's SQL migrations
+// and River's queue schema, embedded in the binary and applied with goose's
+// Provider API under a Postgres session lock, so that several processes
+// starting at once apply each migration exactly once.
+package migrations
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"log/slog"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+//go:embed *.sql
+var sqlFiles embed.FS
+
+// riverVersion is the River schema version the riverMigrationVersion goose
+// migration brings the database to. A River upgrade that adds schema
+// versions gets a new goose migration that raises it.
+const (
+	riverMigrationVersion = 2
+	riverSchemaVersion    = 8
+)
+
+// NewProvider returns a goose provider for db holding every migration.
+func NewProvider(db *sql.DB) (*goose.Provider, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, fmt.Errorf("migration lock: %w", err)
+	}
+	river := goose.NewGoMigration(riverMigrationVersion,
+		&goose.GoFunc{RunDB: riverUp},
+		&goose.GoFunc{RunDB: riverDown},
+	)
+	return goose.NewProvider(goose.DialectPostgres, db, sqlFiles,
+		goose.WithSessionLocker(locker),
+		goose.WithGoMigrations(river),
+	)
+}
+
+// Up applies every pending migration.
+func Up(ctx context.Context, db *sql.DB) ([]*goose.MigrationResult, error) {
+	p, err := NewProvider(db)
+	if err != nil {
+		return nil, err
+	}
+	return p.Up(ctx)
+}
+
+// River's schema versions can't share one transaction (a version adds an
+// enum value the next one uses), so its migrator runs outside goose's
+// transaction and applies each version in a transaction of its own.
+func riverMigrator(db *sql.DB) (*rivermigrate.Migrator[*sql.Tx], error) {
+	return rivermigrate.New(riverdatabasesql.New(db), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+}
+
+func riverUp(ctx context.Context, db *sql.DB) error {
+	m, err := riverMigrator(db)
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{TargetVersion: riverSchemaVersion})
+	return err
+}
+
+func riverDown(ctx context.Context, db *sql.DB) error {
+	m, err := riverMigrator(db)
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1})
+	return err
+}

@@ -1,0 +1,210 @@
+package rkvstore
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
+	r_kvstore "github.com/aliyun/alibaba-cloud-sdk-go/services/r-kvstore"
+)
+
+// Default timeouts of a Client.
+const (
+	DefaultConnectTimeout = 5 * time.Second
+	DefaultReadTimeout    = 30 * time.Second
+)
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// Endpoint is scheme://host[:port], e.g. https://r-kvstore.aliyuncs.com.
+	// http:// is accepted only for a loopback host (the simulator).
+	Endpoint string
+	// AccessKeyID and AccessKeySecret sign every request. Both required.
+	AccessKeyID     string
+	AccessKeySecret string
+	// ConnectTimeout bounds establishing the connection (TCP and TLS).
+	// Default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// ReadTimeout bounds a whole call, from connecting to reading the last
+	// byte of the answer. Default DefaultReadTimeout.
+	ReadTimeout time.Duration
+}
+
+// String describes the configuration without the secret, so that printing it
+// is safe.
+func (c ClientConfig) String() string {
+	secret := "unset"
+	if c.AccessKeySecret != "" {
+		secret = "set"
+	}
+	return fmt.Sprintf("ClientConfig{Endpoint: %q, AccessKeyID: %q, AccessKeySecret: %s, ConnectTimeout: %s, ReadTimeout: %s}",
+		c.Endpoint, c.AccessKeyID, secret, c.ConnectTimeout, c.ReadTimeout)
+}
+
+// GoString is String, so that %#v does not print the secret either.
+func (c ClientConfig) GoString() string { return c.String() }
+
+// Client calls the R-KVStore API through the official Alibaba Cloud SDK. It is
+// safe for concurrent use. It never retries by itself: every error it returns
+// is an *APIError whose Class tells the caller whether, and how, to retry.
+type Client struct {
+	scheme          string // "http" or "https"
+	host            string // host[:port]
+	accessKeyID     string
+	accessKeySecret string
+	connectTimeout  time.Duration
+	readTimeout     time.Duration
+	// transport is shared by every call, for connection reuse. The SDK never
+	// changes it: it only adjusts transports of type *http.Transport, and each
+	// call hands it a callTransport instead.
+	transport *http.Transport
+}
+
+// NewClient checks cfg and returns a Client. It makes no network call.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	scheme, host, err := parseEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AccessKeyID == "" || cfg.AccessKeySecret == "" {
+		return nil, errors.New("rkvstore: an access key ID and secret are required (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET)")
+	}
+	if cfg.ConnectTimeout < 0 || cfg.ReadTimeout < 0 {
+		return nil, errors.New("rkvstore: timeouts must not be negative")
+	}
+	connectTimeout := cmp.Or(cfg.ConnectTimeout, DefaultConnectTimeout)
+	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	return &Client{
+		scheme:          scheme,
+		host:            host,
+		accessKeyID:     cfg.AccessKeyID,
+		accessKeySecret: cfg.AccessKeySecret,
+		connectTimeout:  connectTimeout,
+		readTimeout:     cmp.Or(cfg.ReadTimeout, DefaultReadTimeout),
+		transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         dialer.DialContext,
+			TLSHandshakeTimeout: connectTimeout,
+			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
+			ForceAttemptHTTP2:   true,
+			MaxIdleConnsPerHost: 16,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	}, nil
+}
+
+// parseEndpoint splits scheme://host[:port] and enforces HTTPS for anything
+// but a loopback host.
+func parseEndpoint(endpoint string) (scheme, host string, err error) {
+	if endpoint == "" {
+		return "", "", errors.New("rkvstore: the endpoint is empty (expected scheme://host[:port])")
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return "", "", fmt.Errorf("rkvstore: endpoint %q is not a URL: %w", endpoint, err)
+	}
+	if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("rkvstore: endpoint %q must be scheme://host[:port], nothing more", endpoint)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return "", "", fmt.Errorf("rkvstore: endpoint %q uses plain http:// to a host that is not loopback: the real API must be reached over https:// (http:// is only for a local simulator on 127.0.0.1, ::1 or localhost)", endpoint)
+		}
+	default:
+		return "", "", fmt.Errorf("rkvstore: endpoint %q must start with https:// (or http:// for a loopback simulator)", endpoint)
+	}
+	return u.Scheme, u.Host, nil
+}
+
+// isLoopback reports whether host is localhost or a loopback IP address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// do sends one request through a fresh SDK client and fills resp. Every error
+// is an *APIError.
+//
+// A fresh SDK client per call is deliberate: the SDK's client writes its own
+// fields (its http.Client's timeout) on every call, so one shared instance is
+// not safe for concurrent use; it also lets each call carry its region and
+// its context. Connections are still reused, through c.transport.
+func (c *Client) do(ctx context.Context, regionID string, req requests.AcsRequest, resp responses.AcsResponse) error {
+	action := req.GetActionName()
+	if err := ctx.Err(); err != nil {
+		return &APIError{Class: Retryable, Action: action, Code: CodeNotSent, Message: "not sent: " + err.Error(), Err: err}
+	}
+	callCtx, cancel := context.WithTimeout(ctx, c.readTimeout)
+	defer cancel()
+
+	config := sdk.NewConfig().WithAutoRetry(false).WithMaxRetryTime(0)
+	config.Transport = callTransport{ctx: callCtx, base: c.transport}
+	config.Scheme = strings.ToUpper(c.scheme)
+	credential := &credentials.AccessKeyCredential{AccessKeyId: c.accessKeyID, AccessKeySecret: c.accessKeySecret}
+	sc, err := r_kvstore.NewClientWithOptions(regionID, config, credential)
+	if err != nil {
+		return &APIError{Class: Permanent, Action: action, Code: CodeNotSent, Message: fmt.Sprintf("not sent: region %q: %s", regionID, Redact(err.Error()))}
+	}
+	sc.AppendUserAgent("KVPortal", "1")
+
+	req.SetScheme(c.scheme)
+	req.SetDomain(c.host)
+	req.SetConnectTimeout(c.connectTimeout)
+	req.SetReadTimeout(c.readTimeout)
+
+	if err := sc.DoAction(req, resp); err != nil {
+		apiErr := classifyCallError(err)
+		apiErr.Action = action
+		return apiErr
+	}
+	return nil
+}
+
+// classifyCallError classifies an error from the SDK's DoAction. Errors that
+// are neither the SDK's nor the network's were raised before anything was
+// sent (a proxy setting that does not parse, say): permanent.
+func classifyCallError(err error) *APIError {
+	_, isURL := errors.AsType[*url.Error](err)
+	_, isNet := errors.AsType[net.Error](err)
+	_, isServer := errors.AsType[*sdkerrors.ServerError](err)
+	_, isClient := errors.AsType[*sdkerrors.ClientError](err)
+	if !isURL && !isNet && !isServer && !isClient {
+		return &APIError{Class: Permanent, Code: CodeNotSent, Message: "not sent: " + Redact(err.Error())}
+	}
+	return Classify(err)
+}
+
+// callTransport sends a call's HTTP requests on the shared transport, bound to
+// the call's context as well as to the SDK's own timeout, so that a caller's
+// cancellation or deadline really stops the request.
+type callTransport struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// Cancelled when either the call's context or the request's own (the
+	// SDK's http.Client timeout) ends. The call's context always ends when
+	// the call returns, after the body has been read, which releases this.
+	ctx, cancel := context.WithCancel(req.Context())
+	context.AfterFunc(t.ctx, cancel)
+	return t.base.RoundTrip(req.WithContext(ctx))
+}

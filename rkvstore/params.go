@@ -1,0 +1,131 @@
+package rkvstore
+
+import "time"
+
+// Input is a CreateInstance request as a person typed it: every field is the
+// raw text of the form field with the API parameter's exact name.
+type Input struct {
+	InstanceName    string
+	Password        string
+	InstanceClass   string
+	RegionId        string
+	ZoneId          string
+	ChargeType      string
+	Period          string
+	Token           string
+	NetworkType     string
+	VpcId           string
+	VSwitchId       string
+	PrivateIp       string
+	SrcDBInstanceId string
+	BackupId        string
+	InstanceType    string
+	EngineVersion   string
+}
+
+// Canonical values of the enumerated parameters.
+const (
+	ChargePrePaid  = "PrePaid"
+	ChargePostPaid = "PostPaid"
+
+	NetworkClassic = "Classic"
+	NetworkVPC     = "VPC"
+
+	TypeRedis    = "Redis"
+	TypeMemcache = "Memcache"
+)
+
+// Params is a validated CreateInstance request: defaults applied, enumerated
+// values in their canonical spelling, surrounding white space trimmed. Period
+// is 0 unless ChargeType is PrePaid. Token may be empty when the requester did
+// not type one; the caller then generates one (NewToken).
+type Params struct {
+	InstanceName    string
+	Password        string
+	InstanceClass   string
+	RegionId        string
+	ZoneId          string
+	ChargeType      string
+	Period          int
+	Token           string
+	NetworkType     string
+	VpcId           string
+	VSwitchId       string
+	PrivateIp       string
+	SrcDBInstanceId string
+	BackupId        string
+	InstanceType    string
+	EngineVersion   string
+}
+
+// FieldErrors maps an API parameter name (the form field name) to a message
+// that says, in words a developer understands, what is wrong with it.
+type FieldErrors map[string]string
+
+// Region is a region with its zones.
+type Region struct {
+	RegionId  string
+	LocalName string
+	Zones     []Zone
+}
+
+// Zone is a zone of a region.
+type Zone struct {
+	ZoneId    string
+	LocalName string
+}
+
+// Offer is one instance class the cloud sells in a zone, for an instance type
+// and engine version.
+type Offer struct {
+	RegionId      string
+	ZoneId        string
+	InstanceType  string
+	EngineVersion string
+	InstanceClass string
+	// CapacityMB is the memory of the class, when known (0 otherwise).
+	CapacityMB int64
+}
+
+// Catalog is what the cloud offers, as learned from DescribeRegions and
+// DescribeAvailableResource. A nil *Catalog means "not known": validation then
+// checks only what the reference itself states.
+type Catalog struct {
+	Regions   []Region
+	Offers    []Offer
+	FetchedAt time.Time
+	// Stale is set when the last refresh failed and this is the last known
+	// catalog.
+	Stale bool
+}
+
+// CreateResult is what CreateInstance answered.
+type CreateResult struct {
+	InstanceId     string
+	InstanceName   string
+	InstanceStatus string
+	RequestId      string
+	// Other fields the response carries, worth showing.
+	ConnectionDomain string
+	Port             int64
+	ChargeType       string
+	RegionId         string
+	ZoneId           string
+}
+
+// InstanceAttribute is what DescribeInstanceAttribute says of an instance.
+type InstanceAttribute struct {
+	InstanceId     string
+	InstanceName   string
+	InstanceStatus string // Creating, Normal, ...
+	RegionId       string
+	ZoneId         string
+	RequestId      string
+}
+
+// Price is an estimate from DescribePrice.
+type Price struct {
+	Currency      string
+	TradeAmount   float64
+	OriginalPrice float64
+}

@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Actions recorded in the audit trail.
+const (
+	ActionRequestSubmitted = "request.submitted"
+	ActionRequestApproved  = "request.approved"
+	ActionRequestRejected  = "request.rejected"
+	ActionRequestCancelled = "request.cancelled"
+	ActionRequestRequeued  = "request.requeued"
+	ActionAttemptStarted   = "provision.attempt_started"
+	ActionAttemptFailed    = "provision.attempt_failed"
+	ActionSucceeded        = "provision.succeeded"
+	ActionFailed           = "provision.failed"
+	ActionInstanceStatus   = "instance.status"
+	ActionUserCreated      = "user.created"
+	ActionUserRoleChanged  = "user.role_changed"
+	ActionUserDisabled     = "user.disabled"
+	ActionUserEnabled      = "user.enabled"
+	ActionLogin            = "auth.login"
+	ActionLoginFailed      = "auth.login_failed"
+	ActionLogout           = "auth.logout"
+)
+
+// Event is one entry of the audit trail.
+type Event struct {
+	ID        int64
+	At        time.Time
+	ActorID   *int64 // nil: the system
+	ActorName string // "" for the system
+	Action    string
+	RequestID *int64
+	Details   map[string]any
+}
+
+// NewEvent is an event to record. Details must never hold a secret.
+type NewEvent struct {
+	ActorID   *int64
+	Action    string
+	RequestID *int64
+	Details   map[string]any
+}
+
+// RecordEvent writes an event outside any other change (sign-in, sign-out).
+func (s *Store) RecordEvent(ctx context.Context, e NewEvent) error {
+	return insertEvent(ctx, s.pool, e)
+}
+
+func insertEvent(ctx context.Context, q execer, e NewEvent) error {
+	details := e.Details
+	if details == nil {
+		details = map[string]any{}
+	}
+	b, err := json.Marshal(details)
+	if err != nil {
+		return fmt.Errorf("event details: %w", err)
+	}
+	_, err = q.Exec(ctx, `INSERT INTO audit_events (actor_id, action, request_id, details) VALUES ($1, $2, $3, $4)`,
+		e.ActorID, e.Action, e.RequestID, b)
+	if err != nil {
+		return fmt.Errorf("record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// RequestEvents is the timeline of one request, oldest first.
+func (s *Store) RequestEvents(ctx context.Context, requestID int64) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT e.id, e.at, e.actor_id, COALESCE(u.username, ''), e.action, e.request_id, e.details
+		FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
+		WHERE e.request_id = $1 ORDER BY e.id`, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("request events: %w", err)
+	}
+	return pgx.CollectRows(rows, scanEvent)
+}
+
+func scanEvent(row pgx.CollectableRow) (Event, error) {
+	var e Event
+	var raw []byte
+	err := row.Scan(&e.ID, &e.At, &e.ActorID, &e.ActorName, &e.Action, &e.RequestID, &raw)
+	if err == nil && len(raw) > 0 {
+		err = json.Unmarshal(raw, &e.Details)
+	}
+	return e, err
+}

@@ -1,0 +1,80 @@
+package store
+
+// Status is where a request is in its life.
+type Status string
+
+// The states of a request (DESIGN.md).
+const (
+	StatusPendingApproval Status = "pending_approval"
+	StatusApproved        Status = "approved"
+	StatusProvisioning    Status = "provisioning"
+	StatusSucceeded       Status = "succeeded"
+	StatusFailed          Status = "failed"
+	StatusRejected        Status = "rejected"
+	StatusCancelled       Status = "cancelled"
+)
+
+// Statuses lists every state in the order of a request's life.
+func Statuses() []Status {
+	return []Status{StatusPendingApproval, StatusApproved, StatusProvisioning, StatusSucceeded,
+		StatusFailed, StatusRejected, StatusCancelled}
+}
+
+// Valid reports whether s is one of the states.
+func (s Status) Valid() bool {
+	for _, v := range Statuses() {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Label is the state as people read it.
+func (s Status) Label() string {
+	switch s {
+	case StatusPendingApproval:
+		return "Pending approval"
+	case StatusApproved:
+		return "Approved"
+	case StatusProvisioning:
+		return "Provisioning"
+	case StatusSucceeded:
+		return "Succeeded"
+	case StatusFailed:
+		return "Failed"
+	case StatusRejected:
+		return "Rejected"
+	case StatusCancelled:
+		return "Cancelled"
+	}
+	return string(s)
+}
+
+// Terminal reports whether nothing more happens to a request in state s
+// (a failed request can still be re-queued by an admin).
+func (s Status) Terminal() bool {
+	switch s {
+	case StatusSucceeded, StatusFailed, StatusRejected, StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// transitions is the whole state machine: from → allowed targets.
+var transitions = map[Status][]Status{
+	StatusPendingApproval: {StatusApproved, StatusRejected, StatusCancelled},
+	StatusApproved:        {StatusProvisioning},
+	StatusProvisioning:    {StatusSucceeded, StatusFailed, StatusApproved},
+	StatusFailed:          {StatusApproved},
+}
+
+// CanMove reports whether the state machine allows from → to.
+func CanMove(from, to Status) bool {
+	for _, t := range transitions[from] {
+		if t == to {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,175 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/kvportal/kvportal/internal/testpg"
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/store"
+)
+
+func TestMain(m *testing.M) { testpg.Main(m) }
+
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	return store.New(testpg.Pool(t))
+}
+
+func mkUser(t *testing.T, s *store.Store, name string, role store.Role) store.User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), name, role, "hash", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func mkRequest(t *testing.T, s *store.Store, requester store.User, token string) store.Request {
+	t.Helper()
+	r, err := s.CreateRequest(context.Background(), store.NewRequest{RequesterID: requester.ID, Params: rkvstore.Params{
+		InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: "PostPaid",
+		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: token,
+	}, PasswordSealed: []byte("sealed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func countEvents(t *testing.T, s *store.Store, requestID int64, action string) int {
+	t.Helper()
+	evs, err := s.RequestEvents(context.Background(), requestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range evs {
+		if e.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+func TestUsers(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	u := mkUser(t, s, "dev", store.RoleRequester)
+	if _, err := s.CreateUser(ctx, "dev", store.RoleAdmin, "h", nil); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("duplicate user: %v", err)
+	}
+	got, err := s.UserByUsername(ctx, "dev")
+	if err != nil || got.ID != u.ID || got.Role != store.RoleRequester {
+		t.Fatalf("by name: %+v %v", got, err)
+	}
+	if _, err := s.UserByUsername(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing user: %v", err)
+	}
+	if _, err := s.CreateUser(ctx, "Bad Name", store.RoleAdmin, "h", nil); err == nil {
+		t.Fatal("username format not enforced")
+	}
+}
+
+func TestCreateRequestWritesEventAndKeepsTokenUnique(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	dev := mkUser(t, s, "dev", store.RoleRequester)
+	r := mkRequest(t, s, dev, "tok-1")
+	if r.Status != store.StatusPendingApproval || !r.PasswordSet || r.RequesterName != "dev" {
+		t.Fatalf("unexpected request %+v", r)
+	}
+	if countEvents(t, s, r.ID, store.ActionRequestSubmitted) != 1 {
+		t.Fatal("submitted event missing")
+	}
+	_, err := s.CreateRequest(context.Background(), store.NewRequest{RequesterID: dev.ID, Params: rkvstore.Params{
+		InstanceClass: "c", RegionId: "r", ChargeType: "PostPaid", NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: "tok-1"}})
+	if !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("reused token: %v", err)
+	}
+}
+
+func TestDecisionsFollowTheStateMachine(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev := mkUser(t, s, "dev", store.RoleRequester)
+	appr := mkUser(t, s, "appr", store.RoleApprover)
+
+	r := mkRequest(t, s, dev, "t1")
+	if _, err := s.Approve(ctx, r.ID, dev.ID, nil); !errors.Is(err, store.ErrOwnRequest) {
+		t.Fatalf("own approval: %v", err)
+	}
+	got, err := s.Approve(ctx, r.ID, appr.ID, nil)
+	if err != nil || got.Status != store.StatusApproved || got.DeciderName != "appr" {
+		t.Fatalf("approve: %+v %v", got, err)
+	}
+	_, err = s.Reject(ctx, r.ID, appr.ID, "late")
+	var se *store.StateError
+	if !errors.As(err, &se) || se.Current.Status != store.StatusApproved || se.Current.DeciderName != "appr" {
+		t.Fatalf("reject after approve: %v", err)
+	}
+
+	r2 := mkRequest(t, s, dev, "t2")
+	if _, err := s.Cancel(ctx, r2.ID, appr.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("cancel by another: %v", err)
+	}
+	c, err := s.Cancel(ctx, r2.ID, dev.ID)
+	if err != nil || c.Status != store.StatusCancelled || c.PasswordSet != true || c.FinishedAt == nil {
+		t.Fatalf("cancel: %+v %v", c, err)
+	}
+	if _, err := s.Approve(ctx, r2.ID, appr.ID, nil); !errors.Is(err, store.ErrStateChanged) {
+		t.Fatalf("approve a cancelled request: %v", err)
+	}
+	var sealed []byte
+	if err := s.Pool().QueryRow(ctx, "SELECT password_sealed FROM requests WHERE id = $1", r2.ID).Scan(&sealed); err != nil || sealed != nil {
+		t.Fatalf("password not erased at a terminal state: %v %v", sealed, err)
+	}
+}
+
+func TestConcurrentDecisionsOneWins(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev := mkUser(t, s, "dev", store.RoleRequester)
+	a1 := mkUser(t, s, "a1", store.RoleApprover)
+	a2 := mkUser(t, s, "a2", store.RoleAdmin)
+	for i := 0; i < 20; i++ {
+		r := mkRequest(t, s, dev, "race-"+string(rune('a'+i)))
+		var wg sync.WaitGroup
+		errs := make([]error, 3)
+		wg.Add(3)
+		go func() { defer wg.Done(); _, errs[0] = s.Approve(ctx, r.ID, a1.ID, nil) }()
+		go func() { defer wg.Done(); _, errs[1] = s.Reject(ctx, r.ID, a2.ID, "no") }()
+		go func() { defer wg.Done(); _, errs[2] = s.Cancel(ctx, r.ID, dev.ID) }()
+		wg.Wait()
+		wins := 0
+		for _, err := range errs {
+			if err == nil {
+				wins++
+			} else if !errors.Is(err, store.ErrStateChanged) {
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		decisions := countEvents(t, s, r.ID, store.ActionRequestApproved) + countEvents(t, s, r.ID, store.ActionRequestRejected) +
+			countEvents(t, s, r.ID, store.ActionRequestCancelled)
+		if wins != 1 || decisions != 1 {
+			t.Fatalf("round %d: %d winners, %d decision events", i, wins, decisions)
+		}
+	}
+}
+
+func TestAuditTrailIsAppendOnly(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	mkUser(t, s, "dev", store.RoleRequester)
+	for _, q := range []string{"UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events", "TRUNCATE audit_events CASCADE"} {
+		if _, err := s.Pool().Exec(ctx, q); err == nil {
+			t.Errorf("%s was allowed", q)
+		}
+	}
+}

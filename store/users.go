@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Role is what a user may do. Roles are cumulative: an approver can also
+// request, an admin can also approve.
+type Role string
+
+// The roles, from least to most.
+const (
+	RoleRequester Role = "requester"
+	RoleApprover  Role = "approver"
+	RoleAdmin     Role = "admin"
+)
+
+// Roles lists every role, least first.
+func Roles() []Role { return []Role{RoleRequester, RoleApprover, RoleAdmin} }
+
+func (r Role) rank() int {
+	switch r {
+	case RoleRequester:
+		return 1
+	case RoleApprover:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Valid reports whether r is one of the roles.
+func (r Role) Valid() bool { return r.rank() > 0 }
+
+// AtLeast reports whether r includes min.
+func (r Role) AtLeast(min Role) bool { return r.Valid() && r.rank() >= min.rank() }
+
+// ParseRole reads a role name.
+func ParseRole(s string) (Role, error) {
+	r := Role(s)
+	if !r.Valid() {
+		return "", fmt.Errorf("unknown role %q: use requester, approver or admin", s)
+	}
+	return r, nil
+}
+
+// User is a person who signs in.
+type User struct {
+	ID           int64
+	Username     string
+	Role         Role
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+const userColumns = `id, username, role, password_hash, disabled, created_at`
+
+func scanUser(row pgx.Row) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
+	return u, err
+}
+
+// CreateUser adds a user with the audit event user.created. actorID is the
+// admin who did it, nil from the command line.
+func (s *Store) CreateUser(ctx context.Context, username string, role Role, passwordHash string, actorID *int64) (User, error) {
+	var u User
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, `INSERT INTO users (username, role, password_hash) VALUES ($1, $2, $3) RETURNING `+userColumns,
+			username, role, passwordHash))
+		if isUniqueViolation(err, "users_username_key") {
+			return fmt.Errorf("user %q: %w", username, ErrDuplicate)
+		}
+		if err != nil {
+			return fmt.Errorf("create user: %w", err)
+		}
+		return insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: ActionUserCreated,
+			Details: map[string]any{"user_id": u.ID, "username": u.Username, "role": string(u.Role)}})
+	})
+	return u, err
+}
+
+// UserByUsername finds a user by name.
+func (s *Store) UserByUsername(ctx context.Context, username string) (User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
+	if err != nil {
+		return User{}, notFound(err, "user")
+	}
+	return u, nil
+}
+
+// UserByID finds a user by id.
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return User{}, notFound(err, "user")
+	}
+	return u, nil
+}
+
+// CountUsers is the number of users.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, err
+}
