@@ -30,7 +30,9 @@ const (
 
 // NewProvider returns a goose provider for db holding every migration.
 func NewProvider(db *sql.DB) (*goose.Provider, error) {
-	locker, err := lock.NewPostgresSessionLocker()
+	// Another process migrating holds the lock: look again every second, for
+	// up to five minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}

@@ -136,9 +136,6 @@ func Classify(err error) *APIError {
 		return classifyServerError(serverErr)
 	}
 	if clientErr, ok := errors.AsType[*sdkerrors.ClientError](err); ok {
-		if origin := clientErr.OriginError(); origin != nil {
-			return classifyTransport(origin)
-		}
 		return classifySDKClientError(clientErr)
 	}
 	return classifyTransport(err)
@@ -198,22 +195,18 @@ func classifyCode(code string) (ErrorClass, bool) {
 	return 0, false
 }
 
-// classifySDKClientError classifies an error the SDK raised itself, without
-// an underlying transport error.
+// classifySDKClientError classifies an error the SDK raised itself.
 func classifySDKClientError(e *sdkerrors.ClientError) *APIError {
-	out := &APIError{Code: e.ErrorCode(), Message: Redact(e.Message())}
-	switch e.ErrorCode() {
-	case sdkerrors.JsonUnmarshalErrorCode:
+	if e.ErrorCode() == sdkerrors.JsonUnmarshalErrorCode {
 		// The cloud answered 2xx with a body the SDK could not read: it did
 		// act, but what it made (an InstanceId) is unknown.
-		out.Class = OutcomeUnknown
-	case sdkerrors.TimeoutErrorCode:
-		out.Class = OutcomeUnknown
-	default:
-		// Raised while building or signing the request: nothing was sent.
-		out.Class = Permanent
+		return &APIError{Class: OutcomeUnknown, Code: e.ErrorCode(), Message: "the answer could not be read; the request may have been acted on"}
 	}
-	return out
+	if origin := e.OriginError(); origin != nil {
+		return classifyTransport(origin) // the SDK's own retries gave up
+	}
+	// Raised while building or signing the request: nothing was sent.
+	return &APIError{Class: Permanent, Code: e.ErrorCode(), Message: Redact(e.Message())}
 }
 
 // classifyTransport classifies an error from the network or the caller's

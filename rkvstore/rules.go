@@ -238,7 +238,7 @@ func (v *validation) checkBackupSource() {
 func (v *validation) checkProduct() {
 	kind, problem := enumValue(v.in.InstanceType, DefaultInstanceType, InstanceTypeChoices())
 	if offered := v.cat.AllowedInstanceTypes(); problem == "" && !slices.Contains(offered, kind) {
-		kind, problem = "", kind+" is not offered by the cloud at present"+chooseFrom(offered)
+		kind, problem = "", "is not available: the cloud offers no "+kind+" instances at present"+chooseFrom(offered)
 	}
 	v.p.InstanceType = kind
 	v.fail("InstanceType", problem)
@@ -261,7 +261,7 @@ func (v *validation) checkPlacement() {
 	regionOK := v.checkRegion()
 	zoneOK := v.checkZone(regionOK)
 	if !regionOK {
-		v.failRequired("InstanceClass", idProblem(v.in.InstanceClass, InstanceClassMaxLen), nil)
+		v.failRequired("InstanceClass", v.in.InstanceClass, idProblem(v.in.InstanceClass, InstanceClassMaxLen), nil)
 		return
 	}
 	zone := ""
@@ -280,7 +280,7 @@ func (v *validation) checkRegion() bool {
 			problem = "is not a region the cloud offers" + chooseFrom(v.cat.regionIDs())
 		}
 	}
-	v.failRequired("RegionId", problem, v.cat.regionIDs())
+	v.failRequired("RegionId", id, problem, v.cat.regionIDs())
 	return id != "" && problem == ""
 }
 
@@ -306,7 +306,7 @@ func (v *validation) checkInstanceClass(zone string) {
 	class, region := v.in.InstanceClass, v.in.RegionId
 	kind, version := v.p.InstanceType, v.p.EngineVersion
 	if kind == "" || version == "" || !v.cat.knowsOffersIn(region) {
-		v.failRequired("InstanceClass", idProblem(class, InstanceClassMaxLen), nil)
+		v.failRequired("InstanceClass", class, idProblem(class, InstanceClassMaxLen), nil)
 		return
 	}
 	offers := v.cat.OffersFor(region, zone, kind, version)
@@ -322,31 +322,20 @@ func (v *validation) checkInstanceClass(zone string) {
 	switch {
 	case problem != "" || class == "":
 	case len(classes) == 0:
-		problem = fmt.Sprintf("no instance class is offered in %s for %s %s; choose another zone, engine version or region", where, kind, version)
+		problem = fmt.Sprintf("cannot be chosen: no class is offered in %s for %s %s; choose another zone, engine version or region", where, kind, version)
 	case !slices.Contains(classes, class):
 		problem = fmt.Sprintf("is not offered in %s for %s %s", where, kind, version) + chooseFrom(classes)
 	}
-	v.failRequired("InstanceClass", problem, classes)
+	v.failRequired("InstanceClass", class, problem, classes)
 }
 
 // failRequired records problem as the error of a required field, or "is
-// required" when the field is empty, naming the choices when given and short.
-func (v *validation) failRequired(field, problem string, choices []string) {
-	if v.fieldValue(field) == "" {
+// required" when its value is empty, naming the choices when given and short.
+func (v *validation) failRequired(field, value, problem string, choices []string) {
+	if value == "" {
 		problem = "is required" + chooseFrom(choices)
 	}
 	v.fail(field, problem)
-}
-
-// fieldValue returns the trimmed input of one of the required fields.
-func (v *validation) fieldValue(field string) string {
-	switch field {
-	case "RegionId":
-		return v.in.RegionId
-	case "InstanceClass":
-		return v.in.InstanceClass
-	}
-	return ""
 }
 
 // trimInput trims surrounding white space from every field but Password.

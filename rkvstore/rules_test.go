@@ -232,7 +232,7 @@ func TestRuleCatalogPlacement(t *testing.T) {
 			{name: "offered in the zone", edit: place("cn-hangzhou", "cn-hangzhou-g", "redis.amber.master.2g", "Redis", "5.0"), cat: cat},
 			{name: "offered in the region, any zone", edit: place("cn-hangzhou", "", "redis.amber.master.2g", "Redis", "5.0"), cat: cat},
 			{name: "not in that zone", edit: place("cn-hangzhou", "cn-hangzhou-b", "redis.amber.master.2g", "Redis", "5.0"), cat: cat,
-				want: "no instance class is offered in zone cn-hangzhou-b for Redis 5.0"},
+				want: "cannot be chosen: no class is offered in zone cn-hangzhou-b for Redis 5.0"},
 			{name: "not for that version", edit: place("cn-hangzhou", "", "redis.master.mid.default", "Redis", "2.8"), cat: cat,
 				want: "is not offered in cn-hangzhou for Redis 2.8; choose one of: redis.master.small.default"},
 			{name: "not for that type", edit: place("cn-hangzhou", "", "redis.master.small.default", "Memcache", "4.0"), cat: cat,
@@ -496,7 +496,7 @@ func TestRuleInstanceType(t *testing.T) {
 	redisOnly := &Catalog{Offers: []Offer{{RegionId: "cn-hangzhou", InstanceType: "Redis", EngineVersion: "2.8", InstanceClass: "redis.master.small.default"}}}
 	runRuleCases(t, "InstanceType", []ruleCase{
 		{name: "unknown", edit: setType("MongoDB"), want: "must be Redis or Memcache"},
-		{name: "not offered by the catalog", edit: setType("Memcache"), cat: redisOnly, want: "Memcache is not offered by the cloud at present; choose one of: Redis"},
+		{name: "not offered by the catalog", edit: setType("Memcache"), cat: redisOnly, want: "is not available: the cloud offers no Memcache instances at present; choose one of: Redis"},
 	})
 }
 

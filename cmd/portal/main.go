@@ -23,6 +23,8 @@ commands:
                         database migrations (serve also migrates up at start)
   users add --username U --role requester|approver|admin --password-stdin
                         create a user; the password is read from standard input
+  users set-role --username U --role R
+  users disable --username U | users enable --username U
   sim                   the local R-KVStore API simulator as its own server
 
 Configuration comes from the environment: see README.md.

@@ -19,11 +19,15 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 func cmdUsers(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: users needs an action (add)", errUsage)
+		return fmt.Errorf("%w: users needs an action (add, set-role, disable, enable)", errUsage)
 	}
 	switch args[0] {
 	case "add":
 		return cmdUsersAdd(ctx, e, args[1:])
+	case "set-role":
+		return cmdUsersSetRole(ctx, e, args[1:])
+	case "disable", "enable":
+		return cmdUsersSetDisabled(ctx, e, args[0] == "disable", args[1:])
 	}
 	return fmt.Errorf("%w: unknown users action %q", errUsage, args[0])
 }
@@ -92,4 +96,75 @@ func readPassword(r io.Reader) (string, error) {
 		return "", errors.New("no password on standard input")
 	}
 	return line, nil
+}
+
+func cmdUsersSetRole(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("users set-role", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	username := fs.String("username", "", "the user")
+	roleName := fs.String("role", "", "requester, approver or admin")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	role, err := store.ParseRole(*roleName)
+	if err != nil {
+		return fmt.Errorf("--role: %w", err)
+	}
+	return withUser(ctx, e, *username, func(st *store.Store, u store.User) error {
+		u, err := st.SetRole(ctx, u.ID, role, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "user %s is now %s\n", u.Username, u.Role)
+		return nil
+	})
+}
+
+func cmdUsersSetDisabled(ctx context.Context, e env, disable bool, args []string) error {
+	fs := flag.NewFlagSet("users disable", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	username := fs.String("username", "", "the user")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return withUser(ctx, e, *username, func(st *store.Store, u store.User) error {
+		u, err := st.SetDisabled(ctx, u.ID, disable, nil)
+		if err != nil {
+			return err
+		}
+		state := "enabled"
+		if u.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(e.stdout, "user %s is %s\n", u.Username, state)
+		return nil
+	})
+}
+
+// withUser opens the database and finds username for fn.
+func withUser(ctx context.Context, e env, username string, fn func(*store.Store, store.User) error) error {
+	if username == "" {
+		return fmt.Errorf("%w: --username is required", errUsage)
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	if err := db.migrateUp(ctx); err != nil {
+		return err
+	}
+	st := store.New(db.pool)
+	u, err := st.UserByUsername(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user %q", username)
+	}
+	if err != nil {
+		return err
+	}
+	return fn(st, u)
 }

@@ -1,0 +1,284 @@
+package provisioner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/store"
+)
+
+// Codes the provisioner records for outcomes that are not the cloud's.
+const (
+	// CodeAttemptLost: an attempt's worker stopped (killed, crashed) before it
+	// recorded an outcome; the rescued job tries again with the same Token.
+	CodeAttemptLost = "Provisioner.AttemptLost"
+	// CodePasswordUnreadable: the stored password does not open with this
+	// process's key (PORTAL_SECRET_KEY differs between processes?).
+	CodePasswordUnreadable = "Provisioner.PasswordUnreadable"
+)
+
+// bookkeepingTimeout bounds recording an outcome, which happens even when
+// the job's context has ended (shutdown, lease).
+const bookkeepingTimeout = 10 * time.Second
+
+// provisionWorker makes one CreateInstance attempt per run.
+type provisionWorker struct {
+	river.WorkerDefaults[ProvisionArgs]
+	p *Provisioner
+}
+
+// NextRetry schedules the retry at the time the request shows.
+func (w *provisionWorker) NextRetry(job *river.Job[ProvisionArgs]) time.Time {
+	if at, ok := w.p.nextRetry.LoadAndDelete(retryKey{job.ID, job.Attempt}); ok {
+		return at.(time.Time)
+	}
+	return time.Time{}
+}
+
+// Work runs one attempt: the request approved → provisioning, the call with
+// the stored Token, then the outcome recorded (see the package comment and
+// outcome).
+func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs]) error {
+	p := w.p
+	id := job.Args.RequestID
+	r, err := p.st.RequestForProvisioning(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	if r.Status == store.StatusProvisioning {
+		// An earlier run set provisioning and never recorded an outcome: its
+		// worker died and River's rescuer gave the job back. The call may
+		// have made the instance, so this run calls again with the same
+		// Token, which finds it if it exists.
+		r, err = p.recordLostAttempt(ctx, r)
+		if err != nil {
+			return p.skipOrRetry(ctx, id, err)
+		}
+	}
+	switch r.Status {
+	case store.StatusApproved:
+	case store.StatusSucceeded:
+		return nil // a run that raced a rescue already made it
+	default:
+		return river.JobCancel(fmt.Errorf("request %d is %s: nothing to provision", id, r.Status))
+	}
+
+	attempt := job.Attempt
+	r, err = p.st.Apply(ctx, store.Move{
+		RequestID: id, From: store.StatusApproved, To: store.StatusProvisioning,
+		Action:  store.ActionAttemptStarted,
+		Details: map[string]any{"attempt": attempt, "max_attempts": p.cfg.MaxAttempts},
+		Set:     "attempts = $4, next_attempt_at = NULL",
+		Args:    []any{attempt},
+	})
+	if err != nil {
+		return p.skipOrRetry(ctx, id, err)
+	}
+
+	params := r.Params
+	if r.PasswordSealed != nil {
+		password, err := p.sealer.Open(r.PasswordSealed, []byte(params.Token))
+		if err != nil {
+			return p.outcome(ctx, job, &rkvstore.APIError{Class: rkvstore.Retryable, Code: CodePasswordUnreadable,
+				Message: "the stored password does not open with this provisioner's key (is PORTAL_SECRET_KEY the same everywhere?)"})
+		}
+		params.Password = string(password)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
+	start := time.Now()
+	res, callErr := p.api.CreateInstance(callCtx, params)
+	cancel()
+	p.metrics.callDuration.Observe(time.Since(start).Seconds())
+	if callErr == nil {
+		return p.succeed(ctx, job, res)
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return p.interrupted(ctx, job)
+	}
+	return p.outcome(ctx, job, rkvstore.Classify(callErr))
+}
+
+// recordLostAttempt moves a request left in provisioning by a dead worker
+// back to approved.
+func (p *Provisioner) recordLostAttempt(ctx context.Context, r store.Request) (store.Request, error) {
+	p.metrics.attempts.WithLabelValues("lost", CodeAttemptLost).Inc()
+	p.log.Warn("provisioning attempt lost: retrying with the same token", "request_id", r.ID, "attempt", r.Attempts)
+	return p.st.Apply(ctx, store.Move{
+		RequestID: r.ID, From: store.StatusProvisioning, To: store.StatusApproved,
+		Action: store.ActionAttemptFailed,
+		Details: map[string]any{"attempt": r.Attempts, "code": CodeAttemptLost,
+			"message": "the attempt's provisioner stopped before recording an outcome; retrying with the same Token"},
+		Set:  "error_code = $4, error_message = $5, error_request_id = ''",
+		Args: []any{CodeAttemptLost, "The provisioner working on this request stopped; it is retried with the same token."},
+	})
+}
+
+// skipOrRetry handles a transition that did not apply: when the request was
+// moved on by someone else, the job ends according to where it is now;
+// anything else is returned for River to retry.
+func (p *Provisioner) skipOrRetry(ctx context.Context, id int64, err error) error {
+	var se *store.StateError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Current.Status {
+	case store.StatusSucceeded:
+		return nil
+	case store.StatusApproved, store.StatusProvisioning:
+		return err // another run is at it: look again later
+	}
+	return river.JobCancel(fmt.Errorf("request %d is %s: nothing to provision", id, se.Current.Status))
+}
+
+// staleAttempt is returned inside a transition when the request's attempt
+// is no longer this run's (a rescued run took over): it rolls back.
+var staleAttempt = errors.New("the request has moved on to another attempt")
+
+// checkAttempt is the Then of an outcome's transition: the outcome is only
+// recorded by the attempt that is current.
+func checkAttempt(attempt int) func(context.Context, pgx.Tx, store.Request) error {
+	return func(_ context.Context, _ pgx.Tx, r store.Request) error {
+		if r.Attempts != attempt {
+			return staleAttempt
+		}
+		return nil
+	}
+}
+
+// bookkeeping is the context outcomes are recorded in: it outlives the job's
+// (a cancelled call is still recorded), keeps its values (River's client,
+// for JobCompleteTx) and is bounded.
+func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+}
+
+// succeed records the instance and completes the job in one transaction,
+// then the instance is followed by a job of its own (same transaction).
+func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs], res rkvstore.CreateResult) error {
+	ctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	result := map[string]any{
+		"InstanceId": res.InstanceId, "InstanceName": res.InstanceName, "InstanceStatus": res.InstanceStatus,
+		"RequestId": res.RequestId, "ConnectionDomain": res.ConnectionDomain, "Port": res.Port,
+		"ChargeType": res.ChargeType, "RegionId": res.RegionId, "ZoneId": res.ZoneId,
+	}
+	attempt := job.Attempt
+	r, err := p.st.Apply(ctx, store.Move{
+		RequestID: job.Args.RequestID, From: store.StatusProvisioning, To: store.StatusSucceeded,
+		Action: store.ActionSucceeded,
+		Details: map[string]any{"attempt": attempt, "InstanceId": res.InstanceId, "InstanceName": res.InstanceName,
+			"RequestId": res.RequestId},
+		Set: `instance_id = $4, result_name = $5, instance_status = $6, result = $7, next_attempt_at = NULL,
+			error_code = '', error_message = '', error_request_id = ''`,
+		Args: []any{res.InstanceId, res.InstanceName, res.InstanceStatus, result},
+		Then: func(ctx context.Context, tx pgx.Tx, r store.Request) error {
+			if err := checkAttempt(attempt)(ctx, tx, r); err != nil {
+				return err
+			}
+			if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+				return fmt.Errorf("complete job: %w", err)
+			}
+			_, err := p.client.InsertTx(ctx, tx, FollowArgs{RequestID: r.ID, InstanceID: res.InstanceId,
+				RegionID: r.Params.RegionId}, nil)
+			return err
+		},
+	})
+	if err != nil {
+		if errors.Is(err, staleAttempt) {
+			// A rescued run took over (this worker outlived its lease); it
+			// records the same instance, found by the Token. Not
+			// completing here keeps that run's job alive.
+			return err
+		}
+		return p.skipOrRetry(ctx, job.Args.RequestID, err)
+	}
+	p.metrics.attempts.WithLabelValues("succeeded", "OK").Inc()
+	p.log.Info("instance created", "request_id", r.ID, "attempt", attempt, "instance_id", res.InstanceId)
+	return nil
+}
+
+// interrupted records an attempt cut short by shutdown: the request goes back
+// to approved, the attempt uncounted (River gives the job its attempt back),
+// and the context's error goes to River, which makes the job available again
+// at once.
+func (p *Provisioner) interrupted(ctx context.Context, job *river.Job[ProvisionArgs]) error {
+	cause := ctx.Err()
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	_, err := p.st.Apply(bctx, store.Move{
+		RequestID: job.Args.RequestID, From: store.StatusProvisioning, To: store.StatusApproved,
+		Action:  store.ActionAttemptInterrupted,
+		Details: map[string]any{"attempt": job.Attempt, "reason": "the provisioner is shutting down; the attempt does not count"},
+		Set:     "attempts = $4",
+		Args:    []any{job.Attempt - 1},
+		Then:    checkAttempt(job.Attempt - 1),
+	})
+	if err != nil {
+		p.log.Warn("recording an interrupted attempt failed; the next run will retry it", "request_id", job.Args.RequestID, "err", err)
+	}
+	p.metrics.attempts.WithLabelValues("interrupted", rkvstore.CodeCanceled).Inc()
+	p.log.Info("provisioning attempt interrupted by shutdown", "request_id", job.Args.RequestID, "attempt", job.Attempt)
+	return fmt.Errorf("provisioning interrupted: %w", cause)
+}
+
+// outcome records a failed call: back to approved with the error and the time
+// of the next attempt when it may be retried, else failed with the cloud's
+// code, message and RequestId and the job cancelled.
+func (p *Provisioner) outcome(ctx context.Context, job *river.Job[ProvisionArgs], apiErr *rkvstore.APIError) error {
+	ctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	attempt := job.Attempt
+	details := map[string]any{"attempt": attempt, "code": apiErr.Code, "message": apiErr.Message,
+		"class": apiErr.Class.String()}
+	if apiErr.RequestId != "" {
+		details["RequestId"] = apiErr.RequestId
+	}
+	retry := apiErr.Class != rkvstore.Permanent && attempt < p.cfg.MaxAttempts
+	move := store.Move{
+		RequestID: job.Args.RequestID, From: store.StatusProvisioning, Details: details,
+		Args: []any{apiErr.Code, apiErr.Message, apiErr.RequestId},
+		Then: checkAttempt(attempt),
+	}
+	var next time.Time
+	if retry {
+		next = p.cfg.Retry.NextRetry(job.JobRow)
+		details["next_attempt_at"] = next.UTC().Format(time.RFC3339Nano)
+		move.To, move.Action = store.StatusApproved, store.ActionAttemptFailed
+		move.Set = "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = $7"
+		move.Args = append(move.Args, next)
+	} else {
+		if apiErr.Class != rkvstore.Permanent {
+			details["reason"] = fmt.Sprintf("no success after %d attempts", attempt)
+		}
+		move.To, move.Action = store.StatusFailed, store.ActionFailed
+		move.Set = "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = NULL"
+	}
+	_, err := p.st.Apply(ctx, move)
+	if errors.Is(err, staleAttempt) {
+		return err // a rescued run took over: it records its own outcome
+	}
+	if err != nil {
+		return p.skipOrRetry(ctx, job.Args.RequestID, err)
+	}
+	if retry {
+		p.nextRetry.Store(retryKey{job.ID, attempt}, next)
+		p.metrics.attempts.WithLabelValues("retry", apiErr.Code).Inc()
+		p.log.Info("provisioning attempt failed; retrying with the same token", "request_id", job.Args.RequestID,
+			"attempt", attempt, "code", apiErr.Code, "class", apiErr.Class.String(), "next_attempt_at", next)
+		return apiErr
+	}
+	p.metrics.attempts.WithLabelValues("failed", apiErr.Code).Inc()
+	p.log.Info("provisioning failed", "request_id", job.Args.RequestID, "attempt", attempt,
+		"code", apiErr.Code, "class", apiErr.Class.String(), "cloud_request_id", apiErr.RequestId)
+	return river.JobCancel(apiErr)
+}

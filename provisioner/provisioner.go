@@ -1,0 +1,312 @@
+// Package provisioner turns approved requests into instances, exactly one
+// per request. It owns the River queue the portal runs on: the client on the
+// store's pool, the provisioning job (one CreateInstance attempt per run,
+// always with the request's stored Token) and its retry policy, the job that
+// follows a new instance until it is Normal, the admin's re-queue of a failed
+// request, graceful shutdown and the provisioning metrics.
+//
+// The request row is what people see; the River job is how the work moves.
+// Every change of a request goes through store.Apply, so each has its audit
+// event, and a success is recorded in the same transaction that completes
+// its job.
+package provisioner
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/store"
+)
+
+// Queues: creations and follow-ups have their own, with their own workers,
+// so following instances never holds up a creation.
+const (
+	QueueProvision = "provision"
+	QueueFollow    = "instance_status"
+)
+
+// Defaults of Config.
+const (
+	DefaultConcurrency       = 4
+	DefaultMaxAttempts       = 8
+	DefaultLeaseTimeout      = 60 * time.Second
+	DefaultStopGrace         = 30 * time.Second
+	DefaultFollowInterval    = 5 * time.Second
+	DefaultFollowFor         = 30 * time.Minute
+	DefaultFollowConcurrency = 2
+	DefaultFetchPollInterval = 500 * time.Millisecond
+	DefaultFetchCooldown     = 10 * time.Millisecond
+	// rescueAllowance is how many runs a provisioning job gets beyond
+	// MaxAttempts, for runs whose worker died: such a run's outcome is
+	// unknown, so the request is never failed without one more call.
+	rescueAllowance = 2
+	// rescueMargin is how long after the lease a running job whose worker
+	// died is considered stuck: time for a live worker, cut off at the
+	// lease, to record its outcome.
+	rescueMargin = 5 * time.Second
+)
+
+// API is the part of the R-KVStore API the provisioner calls
+// (*rkvstore.Client). Its errors are classified with rkvstore.Classify.
+type API interface {
+	CreateInstance(ctx context.Context, p rkvstore.Params) (rkvstore.CreateResult, error)
+	DescribeInstanceAttribute(ctx context.Context, regionID, instanceID string) (rkvstore.InstanceAttribute, error)
+}
+
+// Opener opens a sealed password (*secret.Sealer); aad is the request's Token.
+type Opener interface {
+	Open(sealed, aad []byte) ([]byte, error)
+}
+
+// Config configures a Provisioner. Store, API and Sealer are required; every
+// other zero field takes its default.
+type Config struct {
+	Store  *store.Store
+	API    API
+	Sealer Opener
+	Logger *slog.Logger
+	// Registerer receives the metrics; nil registers none.
+	Registerer prometheus.Registerer
+
+	// Concurrency is the number of CreateInstance calls in flight at once in
+	// this process (PORTAL_PROVISIONER_CONCURRENCY).
+	Concurrency int
+	// MaxAttempts is the number of attempts after which a retryable error
+	// fails the request (PORTAL_MAX_ATTEMPTS).
+	MaxAttempts int
+	// LeaseTimeout bounds one attempt (PORTAL_LEASE_TIMEOUT): River's job
+	// timeout. The call itself gets CallTimeout; a job whose worker died is
+	// rescued LeaseTimeout + 5 s after it started.
+	LeaseTimeout time.Duration
+	// CallTimeout bounds one CreateInstance call; default the lease less
+	// 5 s, and at least 80 % of it.
+	CallTimeout time.Duration
+	// Retry is the backoff between attempts; Retry.Base is
+	// PORTAL_RETRY_BASE_DELAY.
+	Retry RetryPolicy
+	// StopGrace is how long Stop lets calls in flight finish before
+	// cancelling them.
+	StopGrace time.Duration
+	// FollowInterval is how often a new instance's status is asked for, and
+	// FollowFor how long it is followed at most.
+	FollowInterval time.Duration
+	FollowFor      time.Duration
+	// FollowConcurrency is the number of status calls in flight at once.
+	FollowConcurrency int
+	// FetchPollInterval is how often the queue is polled when no
+	// notification came (new jobs normally wake a worker at once through
+	// LISTEN/NOTIFY); FetchCooldown is the least time between two fetches.
+	FetchPollInterval time.Duration
+	FetchCooldown     time.Duration
+	// ClientID names this process's River client (default: River's own).
+	ClientID string
+	// RiverLogger receives River's own logs; default Logger at warnings only.
+	RiverLogger *slog.Logger
+}
+
+// Provisioner runs the provisioning and follow-up jobs of this process.
+type Provisioner struct {
+	cfg     Config
+	st      *store.Store
+	api     API
+	sealer  Opener
+	log     *slog.Logger
+	client  *river.Client[pgx.Tx]
+	metrics *metrics
+
+	// nextRetry holds the time each failed attempt asked to be retried at,
+	// so that River schedules the retry exactly when the request says.
+	nextRetry sync.Map // retryKey → time.Time
+}
+
+type retryKey struct {
+	jobID   int64
+	attempt int
+}
+
+// New builds a Provisioner and its River client; Start starts it.
+func New(cfg Config) (*Provisioner, error) {
+	if cfg.Store == nil || cfg.API == nil || cfg.Sealer == nil {
+		return nil, errors.New("provisioner: Store, API and Sealer are required")
+	}
+	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
+	cfg.Concurrency = cmp.Or(max(cfg.Concurrency, 0), DefaultConcurrency)
+	cfg.MaxAttempts = cmp.Or(max(cfg.MaxAttempts, 0), DefaultMaxAttempts)
+	cfg.LeaseTimeout = cmp.Or(max(cfg.LeaseTimeout, 0), DefaultLeaseTimeout)
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = max(cfg.LeaseTimeout-5*time.Second, cfg.LeaseTimeout*8/10)
+	}
+	cfg.CallTimeout = min(cfg.CallTimeout, cfg.LeaseTimeout)
+	cfg.StopGrace = cmp.Or(max(cfg.StopGrace, 0), DefaultStopGrace)
+	cfg.FollowInterval = cmp.Or(max(cfg.FollowInterval, 0), DefaultFollowInterval)
+	cfg.FollowFor = cmp.Or(max(cfg.FollowFor, 0), DefaultFollowFor)
+	cfg.FollowConcurrency = cmp.Or(max(cfg.FollowConcurrency, 0), DefaultFollowConcurrency)
+	cfg.FetchPollInterval = cmp.Or(max(cfg.FetchPollInterval, 0), DefaultFetchPollInterval)
+	cfg.FetchCooldown = cmp.Or(max(cfg.FetchCooldown, 0), DefaultFetchCooldown)
+	if cfg.RiverLogger == nil {
+		cfg.RiverLogger = slog.New(warnOnly{cfg.Logger.Handler()})
+	}
+
+	p := &Provisioner{cfg: cfg, st: cfg.Store, api: cfg.API, sealer: cfg.Sealer, log: cfg.Logger}
+	p.metrics = newMetrics(cfg.Store)
+	if cfg.Registerer != nil {
+		if err := p.metrics.register(cfg.Registerer); err != nil {
+			return nil, fmt.Errorf("provisioner: metrics: %w", err)
+		}
+	}
+
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &provisionWorker{p: p}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &followWorker{p: p}); err != nil {
+		return nil, err
+	}
+	client, err := river.NewClient(riverpgxv5.New(cfg.Store.Pool()), &river.Config{
+		ID:                   cfg.ClientID,
+		Logger:               cfg.RiverLogger,
+		Workers:              workers,
+		JobTimeout:           cfg.LeaseTimeout,
+		RescueStuckJobsAfter: cfg.LeaseTimeout + rescueMargin,
+		MaxAttempts:          cfg.MaxAttempts + rescueAllowance,
+		RetryPolicy:          &p.cfg.Retry,
+		FetchCooldown:        cfg.FetchCooldown,
+		FetchPollInterval:    cfg.FetchPollInterval,
+		SoftStopTimeout:      cfg.StopGrace,
+		Queues: map[string]river.QueueConfig{
+			QueueProvision: {MaxWorkers: cfg.Concurrency},
+			QueueFollow:    {MaxWorkers: cfg.FollowConcurrency},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("provisioner: River client: %w", err)
+	}
+	p.client = client
+	return p, nil
+}
+
+// Start starts fetching and working jobs. The workers run until Stop, not
+// until ctx ends: ctx only bounds starting.
+func (p *Provisioner) Start(ctx context.Context) error {
+	if err := p.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("provisioner: start: %w", err)
+	}
+	p.log.Info("provisioner started", "concurrency", p.cfg.Concurrency, "max_attempts", p.cfg.MaxAttempts,
+		"lease_timeout", p.cfg.LeaseTimeout, "retry_base_delay", p.cfg.Retry.Base)
+	return nil
+}
+
+// Stop stops fetching jobs and lets the calls in flight finish for up to the
+// stop grace period; then they are cancelled, and their requests go back to
+// approved without the attempt counting (River's soft then hard stop). When
+// ctx ends first, the calls are cancelled at once.
+func (p *Provisioner) Stop(ctx context.Context) error {
+	err := p.client.Stop(ctx)
+	if err != nil && ctx.Err() != nil {
+		hardCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		err = p.client.StopAndCancel(hardCtx)
+	}
+	if err != nil {
+		return fmt.Errorf("provisioner: stop: %w", err)
+	}
+	return nil
+}
+
+// Client is the River client, for callers that insert jobs of their own.
+func (p *Provisioner) Client() *river.Client[pgx.Tx] { return p.client }
+
+// ErrJobBusy: the request still has a provisioning job that has not
+// finished (typically the one that just failed it, a moment ago). Nothing
+// was changed; try again in a moment.
+var ErrJobBusy = errors.New("the request's previous provisioning job is still finishing; try again in a moment")
+
+// EnqueueTx enqueues the provisioning job of r in tx, the transaction that
+// makes r approved (store.Approve's enqueue hook). There is at most one
+// unfinished job per request: when one exists, it returns ErrJobBusy, which
+// rolls the approval back.
+func (p *Provisioner) EnqueueTx(ctx context.Context, tx pgx.Tx, r store.Request) error {
+	res, err := p.client.InsertTx(ctx, tx, ProvisionArgs{RequestID: r.ID}, &river.InsertOpts{
+		MaxAttempts: p.cfg.MaxAttempts + rescueAllowance,
+	})
+	if err != nil {
+		return fmt.Errorf("enqueue provisioning of request %d: %w", r.ID, err)
+	}
+	if res.UniqueSkippedAsDuplicate {
+		return fmt.Errorf("enqueue provisioning of request %d: %w", r.ID, ErrJobBusy)
+	}
+	return nil
+}
+
+// Requeue sends a failed request back to approved with the same Token, as
+// done by adminID (event request.requeued), its job enqueued in the same
+// transaction. A request that is not failed is a *store.StateError.
+//
+// The password was erased when the request failed (terminal states keep no
+// secret), so the new attempts create the instance without one; the event
+// says so. Should the first attempts have made an instance after all, the
+// cloud refuses the other parameters with IdempotentParameterMismatch
+// rather than make a second instance.
+func (p *Provisioner) Requeue(ctx context.Context, requestID, adminID int64) (store.Request, error) {
+	return p.st.Requeue(ctx, requestID, adminID, p.EnqueueTx)
+}
+
+// ProvisionArgs is the provisioning job of one request: unique per request
+// among unfinished jobs, so a request is never worked twice at once and a
+// failed one can be re-queued.
+type ProvisionArgs struct {
+	RequestID int64 `json:"request_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ProvisionArgs) Kind() string { return "provision_instance" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (ProvisionArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueProvision, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: unfinished}}
+}
+
+// FollowArgs is the job that follows a new instance with
+// DescribeInstanceAttribute until it leaves Creating.
+type FollowArgs struct {
+	RequestID  int64  `json:"request_id"`
+	InstanceID string `json:"instance_id"`
+	RegionID   string `json:"region_id"`
+}
+
+// Kind implements river.JobArgs.
+func (FollowArgs) Kind() string { return "follow_instance" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (FollowArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueFollow, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: unfinished}}
+}
+
+// unfinished are the job states in which a job still has work to do.
+var unfinished = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+// warnOnly passes on warnings and errors only: River logs every retry at
+// info level, and the provisioner logs its own outcomes.
+type warnOnly struct{ slog.Handler }
+
+func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnOnly) WithAttrs(a []slog.Attr) slog.Handler { return warnOnly{h.Handler.WithAttrs(a)} }
+func (h warnOnly) WithGroup(n string) slog.Handler      { return warnOnly{h.Handler.WithGroup(n)} }

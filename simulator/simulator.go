@@ -1,0 +1,223 @@
+// Package simulator is a local stand-in for the ApsaraDB for Redis
+// (R-KVStore) API, so that KVPortal runs, and is tested, with no cloud
+// account.
+//
+// It speaks the real wire protocol — RPC style, signature version 1.0 with
+// HMAC-SHA1 checked against a configured key pair, JSON answers in the API's
+// shapes — so KVPortal drives it with the same official SDK client it uses
+// against the real endpoint. It implements CreateInstance (with the rules of
+// package rkvstore and Token idempotency), DescribeRegions,
+// DescribeAvailableResource, DescribeInstanceAttribute and DescribePrice, and
+// can be told to misbehave: added latency, throttling, 5xx errors, and
+// CreateInstance responses lost after the instance was made.
+package simulator
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/kvportal/kvportal/rkvstore"
+)
+
+// Config configures a Simulator.
+type Config struct {
+	// AccessKeyID and AccessKeySecret are the one key pair the simulator
+	// accepts. Both required.
+	AccessKeyID     string
+	AccessKeySecret string
+	// Latency, ThrottleRate, ErrorRate and LostRate are the initial Faults.
+	Latency      time.Duration
+	ThrottleRate float64
+	ErrorRate    float64
+	LostRate     float64
+	// CreatingDelay is how long a new instance stays Creating before it is
+	// Normal (0: Normal at once).
+	CreatingDelay time.Duration
+	// StatePath, when set, is the JSON file the instances are kept in, so
+	// that they survive a restart. It is read by New and rewritten
+	// atomically after every change.
+	StatePath string
+	// Seed seeds the random choices (faults, instance IDs); 0 picks a
+	// random seed. Tests set it for repeatable runs.
+	Seed uint64
+	// Now is the clock of instance lifecycles (Creating, then Normal); nil
+	// means time.Now. Request timestamps are always checked against the
+	// real time, as signing clients use it.
+	Now func() time.Time
+	// Logger receives one line per call (action, code, duration; never a
+	// parameter value); nil discards.
+	Logger *slog.Logger
+}
+
+// Faults are the misbehaviours of a Simulator, adjustable at run time.
+type Faults struct {
+	// Latency is added to every call.
+	Latency time.Duration
+	// ThrottleRate is the share of calls, 0 to 1, refused with
+	// Throttling.User (HTTP 400).
+	ThrottleRate float64
+	// ErrorRate is the share of calls, 0 to 1, failing with a 5xx:
+	// ServiceUnavailable (503) or InternalError (500).
+	ErrorRate float64
+	// LostRate is the share of successful CreateInstance calls, 0 to 1,
+	// whose instance is made but whose response is lost: the connection is
+	// closed without an answer.
+	LostRate float64
+}
+
+// validate checks that the rates are shares and the latency not negative.
+func (f Faults) validate() error {
+	for name, rate := range map[string]float64{"throttle": f.ThrottleRate, "error": f.ErrorRate, "lost": f.LostRate} {
+		if !(rate >= 0 && rate <= 1) {
+			return fmt.Errorf("simulator: %s rate %v is not between 0 and 1", name, rate)
+		}
+	}
+	if f.Latency < 0 {
+		return fmt.Errorf("simulator: latency %s is negative", f.Latency)
+	}
+	return nil
+}
+
+// Simulator is the simulated API, an http.Handler. It is safe for concurrent
+// use.
+type Simulator struct {
+	accessKeyID     string
+	accessKeySecret string
+	creatingDelay   time.Duration
+	now             func() time.Time
+	logger          *slog.Logger
+	catalog         *rkvstore.Catalog
+	state           *state
+	nonces          *nonceCache
+
+	mu     sync.Mutex
+	rng    *rand.Rand
+	faults Faults
+	calls  map[string]int
+	hook   func(action string, form url.Values)
+}
+
+// New returns a Simulator, with the instances of cfg.StatePath if that file
+// exists.
+func New(cfg Config) (*Simulator, error) {
+	if cfg.AccessKeyID == "" || cfg.AccessKeySecret == "" {
+		return nil, errors.New("simulator: an access key ID and secret are required")
+	}
+	faults := Faults{Latency: cfg.Latency, ThrottleRate: cfg.ThrottleRate, ErrorRate: cfg.ErrorRate, LostRate: cfg.LostRate}
+	if err := faults.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.CreatingDelay < 0 {
+		return nil, fmt.Errorf("simulator: creating delay %s is negative", cfg.CreatingDelay)
+	}
+	st, err := loadState(cfg.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	s := &Simulator{
+		accessKeyID:     cfg.AccessKeyID,
+		accessKeySecret: cfg.AccessKeySecret,
+		creatingDelay:   cfg.CreatingDelay,
+		now:             cfg.Now,
+		logger:          cfg.Logger,
+		catalog:         buildCatalog(),
+		state:           st,
+		nonces:          newNonceCache(),
+		rng:             rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		faults:          faults,
+		calls:           map[string]int{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// SetFaults replaces the faults, for the calls that arrive from now on.
+func (s *Simulator) SetFaults(f Faults) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+	return nil
+}
+
+// Faults returns the current faults.
+func (s *Simulator) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// CallHook sets a function called, on the request's goroutine, whenever a
+// call arrives, before anything else happens to it (nil removes it). form
+// holds every parameter of the call, the Password among them: the hook is
+// for tests and benchmarks, never for logging.
+func (s *Simulator) CallHook(hook func(action string, form url.Values)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = hook
+}
+
+// Calls returns how many calls of the action have arrived, whatever became
+// of them (refused, faulted or served).
+func (s *Simulator) Calls(action string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[action]
+}
+
+// Catalog returns what the simulated cloud sells. It must not be modified.
+func (s *Simulator) Catalog() *rkvstore.Catalog {
+	return s.catalog
+}
+
+// Instances returns every instance made, oldest first.
+func (s *Simulator) Instances() []Instance {
+	return s.state.all()
+}
+
+// CountByToken returns how many instances were made with the token. Token
+// idempotency means it is never more than 1.
+func (s *Simulator) CountByToken(token string) int {
+	return s.state.countByToken(token)
+}
+
+// roll reports whether an event of probability rate happens.
+func (s *Simulator) roll(rate float64) bool {
+	if rate <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rng.Float64() < rate
+}
+
+// newID returns prefix followed by 16 random hexadecimal digits.
+func (s *Simulator) newID(prefix string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("%s%016x", prefix, s.rng.Uint64())
+}
+
+// newRequestID returns a request ID shaped like the API's (a UUID).
+func (s *Simulator) newRequestID() string {
+	s.mu.Lock()
+	a, b := s.rng.Uint64(), s.rng.Uint64()
+	s.mu.Unlock()
+	return fmt.Sprintf("%08X-%04X-%04X-%04X-%012X", a>>32, a>>16&0xffff, a&0xffff, b>>48, b&0xffffffffffff)
+}

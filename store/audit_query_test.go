@@ -1,0 +1,83 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kvportal/kvportal/store"
+)
+
+func TestEventFiltersAndKeysetPages(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev := mkUser(t, s, "dev", store.RoleRequester)
+	appr := mkUser(t, s, "appr", store.RoleApprover)
+	// A few thousand events: 1500 requests, each submitted, half approved.
+	if _, err := s.Pool().Exec(ctx, `
+		WITH r AS (
+			INSERT INTO requests (requester_id, token, instance_class, region_id, charge_type, network_type, instance_type, engine_version, instance_id)
+			SELECT $1, 'seed-' || g, 'redis.master.small.default', CASE WHEN g % 3 = 0 THEN 'cn-shanghai' ELSE 'cn-hangzhou' END,
+			       'PostPaid', 'Classic', 'Redis', '2.8', CASE WHEN g = 777 THEN 'r-needle' ELSE '' END
+			FROM generate_series(1, 1500) g RETURNING id)
+		INSERT INTO audit_events (actor_id, action, request_id, at)
+		SELECT $1, 'request.submitted', id, now() - interval '1 day' FROM r`, dev.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO audit_events (actor_id, action, request_id)
+		SELECT $1, 'request.approved', id FROM requests WHERE id % 2 = 0`, appr.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	count := func(f store.EventFilter) int {
+		t.Helper()
+		n := 0
+		if err := s.EachEvent(ctx, f, func(store.AuditEvent) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(store.EventFilter{Action: store.ActionRequestApproved}); n != 750 {
+		t.Fatalf("approved events: %d", n)
+	}
+	if n := count(store.EventFilter{Actor: "appr"}); n != 750 {
+		t.Fatalf("events by appr: %d", n)
+	}
+	if n := count(store.EventFilter{InstanceID: "r-needle"}); n != 1 {
+		t.Fatalf("events of r-needle: %d", n)
+	}
+	if n := count(store.EventFilter{RegionID: "cn-shanghai", Action: store.ActionRequestSubmitted}); n != 500 {
+		t.Fatalf("shanghai submissions: %d", n)
+	}
+	if n := count(store.EventFilter{Since: time.Now().Add(-time.Hour)}); n < 750 || n > 760 {
+		t.Fatalf("events of the last hour: %d", n)
+	}
+	if n := count(store.EventFilter{Until: time.Now().Add(-time.Hour), Action: store.ActionRequestSubmitted}); n != 1500 {
+		t.Fatalf("events before an hour ago: %d", n)
+	}
+
+	// Walk every page of submissions: no gaps, no repeats, newest first.
+	seen := map[int64]bool{}
+	var before int64
+	last := int64(1 << 62)
+	for {
+		page, err := s.ListEvents(ctx, store.EventFilter{Action: store.ActionRequestSubmitted, BeforeID: before, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			if seen[e.ID] || e.ID >= last {
+				t.Fatalf("event %d out of order or repeated", e.ID)
+			}
+			seen[e.ID], last = true, e.ID
+		}
+		before = page[len(page)-1].ID
+	}
+	if len(seen) != 1500 {
+		t.Fatalf("pages held %d events, want 1500", len(seen))
+	}
+}

@@ -1,0 +1,44 @@
+// Package layout is the base page every screen of KVPortal shares: the top
+// bar, the simulator banner, the flash message and the skip link.
+package layout
+
+import "context"
+
+// Chrome is what the base page shows around every screen: who is signed in,
+// the CSRF token for the sign-out form, the flash message, the number of
+// requests waiting for approval and whether the cloud is simulated. Handlers
+// put it in the request context before rendering.
+type Chrome struct {
+	SignedIn   bool
+	Username   string
+	Role       string
+	IsApprover bool
+	IsAdmin    bool
+	CSRF       string
+	Flash      string
+	Pending    int
+	Simulated  bool
+	// Section names the top-bar entry of the current page ("new",
+	// "requests", "approvals"), marked aria-current.
+	Section string
+}
+
+type chromeKey struct{}
+
+// WithChrome returns ctx carrying c.
+func WithChrome(ctx context.Context, c Chrome) context.Context {
+	return context.WithValue(ctx, chromeKey{}, c)
+}
+
+// ChromeFrom returns the Chrome in ctx (zero when none).
+func ChromeFrom(ctx context.Context) Chrome {
+	c, _ := ctx.Value(chromeKey{}).(Chrome)
+	return c
+}
+
+func current(ctx context.Context, section string) string {
+	if ChromeFrom(ctx).Section == section {
+		return "page"
+	}
+	return ""
+}

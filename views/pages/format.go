@@ -1,0 +1,70 @@
+package pages
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/store"
+)
+
+// requestURL is the page of request r.
+func requestURL(id int64) string { return "/requests/" + strconv.FormatInt(id, 10) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// name is how a request is called in lists: its instance name, else its
+// class.
+func name(r store.Request) string {
+	switch {
+	case r.ResultName != "":
+		return r.ResultName
+	case r.Params.InstanceName != "":
+		return r.Params.InstanceName
+	}
+	return "(no name)"
+}
+
+// typeAndVersion is "Redis 4.0".
+func typeAndVersion(p rkvstore.Params) string {
+	return strings.TrimSpace(p.InstanceType + " " + p.EngineVersion)
+}
+
+// placement is "cn-hangzhou / cn-hangzhou-b".
+func placement(p rkvstore.Params) string {
+	if p.ZoneId == "" {
+		return p.RegionId
+	}
+	return p.RegionId + " / " + p.ZoneId
+}
+
+// billing is "PostPaid" or "PrePaid, 12 months".
+func billing(p rkvstore.Params) string {
+	if p.ChargeType == rkvstore.ChargePrePaid && p.Period > 0 {
+		months := " months"
+		if p.Period == 1 {
+			months = " month"
+		}
+		return p.ChargeType + ", " + strconv.Itoa(p.Period) + months
+	}
+	return p.ChargeType
+}
+
+// network is "Classic" or "VPC vpc-1 / vsw-2".
+func network(p rkvstore.Params) string {
+	if p.NetworkType != rkvstore.NetworkVPC {
+		return p.NetworkType
+	}
+	s := p.NetworkType + " " + p.VpcId + " / " + p.VSwitchId
+	if p.PrivateIp != "" {
+		s += " (" + p.PrivateIp + ")"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
