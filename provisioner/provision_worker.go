@@ -219,9 +219,8 @@ func (p *Provisioner) interrupted(ctx context.Context, job *river.Job[ProvisionA
 		RequestID: job.Args.RequestID, From: store.StatusProvisioning, To: store.StatusApproved,
 		Action:  store.ActionAttemptInterrupted,
 		Details: map[string]any{"attempt": job.Attempt, "reason": "the provisioner is shutting down; the attempt does not count"},
-		Set:     "attempts = $4",
-		Args:    []any{job.Attempt - 1},
-		Then:    checkAttempt(job.Attempt - 1),
+		Set:     "attempts = attempts - 1",
+		Then:    checkAttempt(job.Attempt - 1), // the row was at this run's attempt
 	})
 	if err != nil {
 		p.log.Warn("recording an interrupted attempt failed; the next run will retry it", "request_id", job.Args.RequestID, "err", err)

@@ -158,8 +158,11 @@ func (c *Client) do(ctx context.Context, regionID string, req requests.AcsReques
 	config.Transport = callTransport{ctx: callCtx, base: c.transport}
 	config.Scheme = strings.ToUpper(c.scheme)
 	credential := &credentials.AccessKeyCredential{AccessKeyId: c.accessKeyID, AccessKeySecret: c.accessKeySecret}
-	sc, err := r_kvstore.NewClientWithOptions(regionID, config, credential)
-	if err != nil {
+	// Not r_kvstore.NewClientWithOptions: it fills the package's endpoint map
+	// lazily, a data race between concurrent calls, and the endpoint is set
+	// on every request anyway.
+	sc := &r_kvstore.Client{}
+	if err := sc.InitWithOptions(regionID, config, credential); err != nil {
 		return &APIError{Class: Permanent, Action: action, Code: CodeNotSent, Message: fmt.Sprintf("not sent: region %q: %s", regionID, Redact(err.Error()))}
 	}
 	sc.AppendUserAgent("KVPortal", "1")
@@ -172,6 +175,18 @@ func (c *Client) do(ctx context.Context, regionID string, req requests.AcsReques
 	if err := sc.DoAction(req, resp); err != nil {
 		apiErr := classifyCallError(err)
 		apiErr.Action = action
+		if apiErr.Class == OutcomeUnknown && callCtx.Err() != nil {
+			// The call was cut off by its deadline or the caller: say which,
+			// whatever the transport made of it.
+			timedOut := errors.Is(callCtx.Err(), context.DeadlineExceeded)
+			if timedOut && ctx.Err() == nil {
+				apiErr.Code, apiErr.Message = CodeTimeout, fmt.Sprintf("no answer within %s; the request may have been acted on", c.readTimeout)
+			} else if timedOut {
+				apiErr.Code, apiErr.Message = CodeTimeout, "no answer before the caller's deadline; the request may have been acted on"
+			} else {
+				apiErr.Code, apiErr.Message = CodeCanceled, "the caller cancelled the call before an answer came; the request may have been acted on"
+			}
+		}
 		return apiErr
 	}
 	return nil
@@ -201,10 +216,11 @@ type callTransport struct {
 
 // RoundTrip implements http.RoundTripper.
 func (t callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	// Cancelled when either the call's context or the request's own (the
-	// SDK's http.Client timeout) ends. The call's context always ends when
-	// the call returns, after the body has been read, which releases this.
-	ctx, cancel := context.WithCancel(req.Context())
-	context.AfterFunc(t.ctx, cancel)
+	// Ends when the call's context ends (keeping its error, so a deadline
+	// reads as one) or when the request's own does (the SDK's http.Client
+	// timeout). The call's context always ends when the call returns, after
+	// the body has been read, which releases both.
+	ctx, cancel := context.WithCancel(t.ctx)
+	context.AfterFunc(req.Context(), cancel)
 	return t.base.RoundTrip(req.WithContext(ctx))
 }

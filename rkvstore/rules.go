@@ -412,9 +412,9 @@ func passwordProblem(password string) string {
 	case forbidden:
 		return "must not contain any of these symbols: ! < > ( ) [ ] { } , ` ~ . - _ @ # $ % ^ & *"
 	case len(password) < PasswordMinLen:
-		return fmt.Sprintf("is too short: it must be at least %d characters long", PasswordMinLen)
+		return fmt.Sprintf("must be at least %d characters long", PasswordMinLen)
 	case len(password) > PasswordMaxLen:
-		return fmt.Sprintf("is too long: it must be at most %d characters long", PasswordMaxLen)
+		return fmt.Sprintf("must be at most %d characters long", PasswordMaxLen)
 	}
 	return missingClassesProblem(upper, lower, digit)
 }

@@ -40,7 +40,9 @@ type Config struct {
 	CreatingDelay time.Duration
 	// StatePath, when set, is the JSON file the instances are kept in, so
 	// that they survive a restart. It is read by New and rewritten
-	// atomically after every change.
+	// atomically after every change. A replay is recognised across a
+	// restart only with the same AccessKeySecret, which keys the digest of
+	// the parameters kept in place of the Password.
 	StatePath string
 	// Seed seeds the random choices (faults, instance IDs); 0 picks a
 	// random seed. Tests set it for repeatable runs.

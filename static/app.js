@@ -30,7 +30,7 @@
     var data = document.getElementById("catalog-data");
     if (!data) return;
     var cat;
-    try { cat = JSON.parse(data.textContent); } catch (e) { return; }
+    try { cat = JSON.parse(data.getAttribute("data-catalog")); } catch (e) { return; }
     var el = function (n) { return form.elements[n]; };
 
     function fill(select, options, keepLabel) {

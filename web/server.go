@@ -11,8 +11,14 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/store"
 )
+
+// maxBody bounds a request body: far more than any form of the portal needs.
+const maxBody = 256 << 10
 
 // Deps is what the server needs, built in cmd/portal.
 type Deps struct {
@@ -20,6 +26,13 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Ping checks the database for /readyz.
 	Ping func(context.Context) error
+	// Store, Sessions and Handlers serve the pages; without Handlers only
+	// the health and metrics endpoints are served.
+	Store    *store.Store
+	Sessions *auth.Sessions
+	Handlers *handlers.Handlers
+	// TrustProxy believes X-Forwarded-For and X-Forwarded-Proto.
+	TrustProxy bool
 }
 
 // New returns the configured Echo server.
@@ -27,15 +40,18 @@ func New(d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
+	if d.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
 	e.Use(middleware.RequestID())
+	e.Use(securityHeaders)
 	e.Use(httpMetrics(d.Registry))
-	e.Use(middleware.Recover())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
+	if d.Handlers != nil {
+		e.HTTPErrorHandler = errorHandler(d.Handlers)
+	}
 	routes(e, d)
 	return e
-}
-
-func routes(e *echo.Echo, d Deps) {
-	e.GET("/healthz", healthz)
-	e.GET("/readyz", readyz(d.Ping))
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
 }

@@ -2,16 +2,71 @@ package main
 
 import (
 	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"time"
 
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/simulator"
 )
 
 // cloud is the R-KVStore API this process talks to: the real endpoint, or
 // the built-in simulator started here.
-type cloud struct{}
-
-func setupCloud(ctx context.Context, e env, cfg config.Config) (*cloud, error) {
-	return &cloud{}, nil
+// The catalog (regions, zones, classes) is cached and refreshed in the
+// background for the form and its validation.
+type cloud struct {
+	api     *rkvstore.Client
+	catalog *rkvstore.CatalogCache
+	sim     *simulator.Server // nil with a real endpoint
+	stop    context.CancelFunc
 }
 
-func (c *cloud) close() {}
+func setupCloud(ctx context.Context, e env, cfg config.Config) (*cloud, error) {
+	c := &cloud{}
+	ccfg := rkvstore.ClientConfig{Endpoint: cfg.KVStoreEndpoint, AccessKeyID: cfg.AccessKeyID, AccessKeySecret: cfg.AccessKeySecret,
+		ReadTimeout: max(cfg.LeaseTimeout-5*time.Second, cfg.LeaseTimeout*8/10)}
+	if cfg.Simulated() {
+		// The in-process simulator takes its faults from the same PORTAL_SIM_*
+		// variables as `portal sim` (its address and keys are its own).
+		opts, err := simulator.BindFlags(flag.NewFlagSet("sim", flag.ContinueOnError), e.getenv)
+		if err != nil {
+			return nil, err
+		}
+		simCfg := opts.Config
+		simCfg.AccessKeyID, simCfg.AccessKeySecret = simulator.DefaultAccessKeyID, simulator.DefaultAccessKeySecret
+		simCfg.StatePath = filepath.Join(cfg.DataDir, "simulator-state.json")
+		simCfg.Logger = e.logger
+		sim, err := simulator.New(simCfg)
+		if err != nil {
+			return nil, err
+		}
+		if c.sim, err = simulator.Start("127.0.0.1:0", sim); err != nil {
+			return nil, err
+		}
+		ccfg.Endpoint, ccfg.AccessKeyID, ccfg.AccessKeySecret = c.sim.Endpoint(), simulator.DefaultAccessKeyID, simulator.DefaultAccessKeySecret
+	}
+	api, err := rkvstore.NewClient(ccfg)
+	if err != nil {
+		c.close()
+		return nil, fmt.Errorf("R-KVStore client: %w", err)
+	}
+	c.api = api
+	c.catalog = rkvstore.NewCatalogCache(api, rkvstore.DefaultCatalogRefresh)
+	var runCtx context.Context
+	runCtx, c.stop = context.WithCancel(context.WithoutCancel(ctx))
+	go c.catalog.Run(runCtx)
+	return c, nil
+}
+
+func (c *cloud) close() {
+	if c.stop != nil {
+		c.stop()
+	}
+	if c.sim != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.sim.Shutdown(ctx)
+	}
+}

@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/kvportal/kvportal/rkvstore"
 
 	"github.com/kvportal/kvportal/internal/testpg"
 )
@@ -117,5 +122,63 @@ func TestUsersSetRoleAndDisable(t *testing.T) {
 	}
 	if _, err := runCLI(t, url, "", "users", "disable", "--username", "ghost"); err == nil || !strings.Contains(err.Error(), `no user "ghost"`) {
 		t.Fatalf("unknown user: %v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestSimCommandServesTheAPI(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	env := map[string]string{"PORTAL_SIM_LATENCY": "1ms"}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"sim", "--addr", "127.0.0.1:0", "--access-key-id", "k", "--access-key-secret", "s"},
+			func(k string) string { return env[k] }, strings.NewReader(""), &out, io.Discard)
+	}()
+	var endpoint string
+	deadline := time.Now().Add(10 * time.Second)
+	for endpoint == "" && time.Now().Before(deadline) {
+		if _, ep, ok := strings.Cut(out.String(), "PORTAL_KVSTORE_ENDPOINT="); ok {
+			endpoint = strings.TrimSpace(ep)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if endpoint == "" {
+		t.Fatal("portal sim did not print its endpoint")
+	}
+	client, err := rkvstore.NewClient(rkvstore.ClientConfig{Endpoint: endpoint, AccessKeyID: "k", AccessKeySecret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	regions, err := client.DescribeRegions(ctx)
+	if err != nil || len(regions) == 0 {
+		t.Fatalf("DescribeRegions through portal sim: %v %v", regions, err)
+	}
+	wrong, _ := rkvstore.NewClient(rkvstore.ClientConfig{Endpoint: endpoint, AccessKeyID: "k", AccessKeySecret: "wrong"})
+	if _, err := wrong.DescribeRegions(ctx); rkvstore.Classify(err).Class != rkvstore.Permanent {
+		t.Fatalf("a wrong secret must be refused: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("portal sim stopped with %v", err)
 	}
 }

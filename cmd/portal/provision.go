@@ -2,25 +2,125 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/provisioner"
+	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
 )
 
+// sealKeyFile is the generated key that seals stored instance passwords, in
+// the data directory, when PORTAL_SECRET_KEY is not set.
+const sealKeyFile = "seal.key"
+
+// openSealer returns the sealer of stored instance passwords.
+func openSealer(cfg config.Config) (*secret.Sealer, error) {
+	key, err := secret.LoadKey(cfg.SecretKey, cfg.DataDir, sealKeyFile, 32)
+	if err != nil {
+		return nil, fmt.Errorf("password sealing key: %w", err)
+	}
+	return secret.NewSealer(key)
+}
+
 // provisioning is the running provisioner of this process.
-type provisioning struct{}
+type provisioning struct {
+	prov  *provisioner.Provisioner
+	grace time.Duration
+}
+
+// provisionerConfig maps the portal's configuration onto the provisioner's.
+func provisionerConfig(e env, cfg config.Config, st *store.Store, cl *cloud, sealer *secret.Sealer, reg prometheus.Registerer) provisioner.Config {
+	return provisioner.Config{
+		Store: st, API: cl.api, Sealer: sealer, Logger: e.logger, Registerer: reg,
+		Concurrency:  cfg.ProvisionerConcurrency,
+		MaxAttempts:  cfg.MaxAttempts,
+		LeaseTimeout: cfg.LeaseTimeout,
+		Retry:        provisioner.RetryPolicy{Base: cfg.RetryBaseDelay},
+	}
+}
 
 // startProvisioner starts the provisioner's workers.
 func startProvisioner(ctx context.Context, e env, cfg config.Config, st *store.Store, cl *cloud, reg prometheus.Registerer) (*provisioning, error) {
-	return &provisioning{}, nil
+	sealer, err := openSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pcfg := provisionerConfig(e, cfg, st, cl, sealer, reg)
+	prov, err := provisioner.New(pcfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := prov.Start(ctx); err != nil {
+		return nil, err
+	}
+	return &provisioning{prov: prov, grace: provisioner.DefaultStopGrace}, nil
 }
 
-// stop soft-stops the workers: in-flight calls finish within a grace period.
-func (p *provisioning) stop() {}
+// enqueueHook is store.Approve's enqueue hook: the provisioning job inserted
+// in the approval's transaction.
+func (p *provisioning) enqueueHook() func(ctx context.Context, tx pgx.Tx, r store.Request) error {
+	return p.prov.EnqueueTx
+}
 
+// requeue sends a failed request back to approved with the same token.
+func (p *provisioning) requeue(ctx context.Context, requestID, adminID int64) (store.Request, error) {
+	return p.prov.Requeue(ctx, requestID, adminID)
+}
+
+// stop soft-stops the workers: in-flight calls finish within a grace period,
+// then are cancelled (their requests go back to approved).
+func (p *provisioning) stop() {
+	if p == nil || p.prov == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.grace+15*time.Second)
+	defer cancel()
+	_ = p.prov.Stop(ctx)
+}
+
+// cmdProvision is `portal provision`: the provisioner alone, until SIGINT or
+// SIGTERM. Several may run against one database.
 func cmdProvision(ctx context.Context, e env, args []string) error {
-	return errors.New("provision: not wired yet")
+	fs := flag.NewFlagSet("provision", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: provision takes no arguments", errUsage)
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	if err := db.migrateUp(ctx); err != nil {
+		return err
+	}
+	st := store.New(db.pool)
+	cl, err := setupCloud(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	prov, err := startProvisioner(ctx, e, cfg, st, cl, prometheus.NewRegistry())
+	if err != nil {
+		return err
+	}
+	e.logger.Info("provisioner running; stop with SIGINT or SIGTERM", "simulated_cloud", cfg.Simulated())
+	<-ctx.Done()
+	e.logger.Info("shutting down: letting in-flight provisioning calls finish")
+	prov.stop()
+	e.logger.Info("stopped")
+	return nil
 }

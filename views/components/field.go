@@ -25,6 +25,16 @@ type Field struct {
 	ShowWhen string
 	// Mono shows the value in a fixed-width font (IDs, tokens).
 	Mono bool
+	// IDBase replaces Name in the element ids, for a field repeated on a
+	// page (one reason field per request in a queue).
+	IDBase string
+}
+
+func (f Field) base() string {
+	if f.IDBase != "" {
+		return f.IDBase
+	}
+	return f.Name
 }
 
 // Option is one choice of a select.
@@ -36,13 +46,13 @@ type Option struct {
 }
 
 // ID is the id of the field's control.
-func (f Field) ID() string { return "f-" + f.Name }
+func (f Field) ID() string { return "f-" + f.base() }
 
 // HelpID is the id of the field's help text.
-func (f Field) HelpID() string { return "help-" + f.Name }
+func (f Field) HelpID() string { return "help-" + f.base() }
 
 // ErrorID is the id of the field's error message.
-func (f Field) ErrorID() string { return "err-" + f.Name }
+func (f Field) ErrorID() string { return "err-" + f.base() }
 
 // DescribedBy lists the ids that describe the control: its error, then its
 // help.

@@ -1,0 +1,50 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/views/components"
+	"github.com/kvportal/kvportal/views/pages"
+)
+
+// Approvals is the approver's queue (GET /approvals): pending requests,
+// oldest first, ?after= continues after the last row of the previous page.
+func (h *Handlers) Approvals(c echo.Context) error {
+	ctx := c.Request().Context()
+	after, err := strconv.ParseInt(c.QueryParam("after"), 10, 64)
+	if err != nil || after < 0 {
+		after = 0
+	}
+	rs, err := h.Store.PendingRequests(ctx, after, pageSize+1)
+	if err != nil {
+		return err
+	}
+	v := pages.ApprovalsView{Now: h.now()}
+	if len(rs) > pageSize {
+		rs = rs[:pageSize]
+		v.NextURL = "/approvals?after=" + strconv.FormatInt(rs[len(rs)-1].ID, 10)
+	}
+	cat := h.catalog(ctx)
+	u := user(c)
+	for _, r := range rs {
+		row := pages.ApprovalRow{R: r, Own: r.RequesterID == u.ID}
+		p := r.Params
+		if o, ok := cat.Offer(p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.InstanceClass); ok {
+			row.Capacity = components.Capacity(o.CapacityMB)
+		}
+		row.Reason = reasonField("", "")
+		row.Reason.IDBase = "reason-" + strconv.FormatInt(r.ID, 10)
+		row.Reason.Label = "Reason for rejecting"
+		row.Reason.Help = ""
+		v.Rows = append(v.Rows, row)
+	}
+	return h.render(c, http.StatusOK, "approvals", pages.Approvals(v))
+}
+
+// Home sends the signed-in user to their requests, others to sign in.
+func (h *Handlers) Home(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/requests")
+}

@@ -1,0 +1,86 @@
+// Package handlers holds one small file per page or action of the web UI.
+// Every handler hangs off Handlers, whose fields are its dependencies, built
+// in cmd/portal; routes, sessions, CSRF and role checks are wired in package
+// web.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/secret"
+	"github.com/kvportal/kvportal/store"
+)
+
+// CatalogSource gives the cloud's catalog; *rkvstore.CatalogCache is one.
+// Get may return nil (not known).
+type CatalogSource interface {
+	Get(ctx context.Context) *rkvstore.Catalog
+}
+
+// Pricer estimates prices; *rkvstore.Client is one.
+type Pricer interface {
+	DescribePrice(ctx context.Context, p rkvstore.Params) (rkvstore.Price, error)
+}
+
+// EnqueueFunc runs in the approval's transaction, with the request as
+// approved: the provisioner enqueues its job there.
+type EnqueueFunc func(ctx context.Context, tx pgx.Tx, r store.Request) error
+
+// LoginLimits bound failed sign-ins.
+type LoginLimits struct {
+	PerUser    int
+	PerAddress int
+	Window     time.Duration
+}
+
+// DefaultLoginLimits: 5 failures per username and 20 per address in 15 min.
+var DefaultLoginLimits = LoginLimits{PerUser: 5, PerAddress: 20, Window: 15 * time.Minute}
+
+// Handlers are the web UI's handlers and what they need.
+type Handlers struct {
+	Store    *store.Store
+	Sessions *auth.Sessions
+	// Sealer seals instance passwords (aad: the request token).
+	Sealer *secret.Sealer
+	// Catalog gives the choices of the form; nil: unknown.
+	Catalog CatalogSource
+	// Pricer estimates a request's price on the form; nil: not offered.
+	Pricer Pricer
+	// Enqueue is called inside the approval transaction. nil enqueues
+	// nothing (no provisioner wired).
+	Enqueue EnqueueFunc
+	// Simulated shows the simulator banner on every page.
+	Simulated bool
+	Logger    *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now         func() time.Time
+	LoginLimits LoginLimits
+}
+
+func (h *Handlers) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handlers) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}
+
+// catalog returns the catalog, nil when unknown.
+func (h *Handlers) catalog(ctx context.Context) *rkvstore.Catalog {
+	if h.Catalog == nil {
+		return nil
+	}
+	return h.Catalog.Get(ctx)
+}

@@ -1,0 +1,149 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/views/pages"
+)
+
+const (
+	msgBadLogin    = "The username or password is not right."
+	msgRateLimited = "Too many failed sign-ins. Wait 15 minutes and try again."
+)
+
+// usernameFormat is the format users.username allows: anything else can't
+// be a user, and is not looked up.
+var usernameFormat = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// LoginForm shows the sign-in page (GET /login).
+func (h *Handlers) LoginForm(c echo.Context) error {
+	if _, ok := auth.UserFrom(c.Request().Context()); ok {
+		return c.Redirect(http.StatusSeeOther, "/requests")
+	}
+	return h.render(c, http.StatusOK, "", pages.Login(pages.LoginView{Next: LocalPath(c.QueryParam("next"))}))
+}
+
+// Login signs a user in (POST /login): rate-limited per username and per
+// address, every failure an audit event, the same answer whether or not the
+// user exists.
+func (h *Handlers) Login(c echo.Context) error {
+	ctx := c.Request().Context()
+	typed := c.FormValue("username")
+	password := c.FormValue("password")
+	username := strings.ToLower(strings.TrimSpace(typed))
+	shown := printable(username, 64) // what the audit trail and the form keep
+	next := LocalPath(c.FormValue("next"))
+	addr := c.RealIP()
+	limits := h.LoginLimits
+	if limits.Window == 0 {
+		limits = DefaultLoginLimits
+	}
+
+	view := pages.LoginView{Username: shown, Next: next}
+	byUser, byAddr, err := h.Store.LoginFailures(ctx, shown, addr, h.now().Add(-limits.Window))
+	if err != nil {
+		return err
+	}
+	if byUser >= limits.PerUser || byAddr >= limits.PerAddress {
+		if err := h.loginFailed(c, shown, addr, "rate_limited"); err != nil {
+			return err
+		}
+		view.Error = msgRateLimited
+		return h.render(c, http.StatusTooManyRequests, "", pages.Login(view))
+	}
+
+	u, found, err := h.lookupUser(c, username)
+	if err != nil {
+		return err
+	}
+	ok := false
+	switch {
+	case !found || len(password) > 1024:
+		auth.DummyCheck(password)
+	default:
+		ok = auth.CheckPassword(u.PasswordHash, password) && !u.Disabled
+	}
+	if !ok {
+		if err := h.loginFailed(c, shown, addr, "bad_credentials"); err != nil {
+			return err
+		}
+		view.Error = msgBadLogin
+		return h.render(c, http.StatusUnauthorized, "", pages.Login(view))
+	}
+
+	auth.SessionFrom(ctx).SignIn(u.ID, h.now())
+	if err := h.Store.RecordEvent(ctx, store.NewEvent{ActorID: &u.ID, Action: store.ActionLogin,
+		Details: map[string]any{"username": u.Username, "address": addr}}); err != nil {
+		return err
+	}
+	if next == "" {
+		next = "/requests"
+	}
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+func (h *Handlers) lookupUser(c echo.Context, username string) (store.User, bool, error) {
+	if !usernameFormat.MatchString(username) {
+		return store.User{}, false, nil
+	}
+	u, err := h.Store.UserByUsername(c.Request().Context(), username)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, nil
+	}
+	return u, err == nil, err
+}
+
+// loginFailed records a failed sign-in: the username typed (never the
+// password) and the address.
+func (h *Handlers) loginFailed(c echo.Context, username, addr, reason string) error {
+	return h.Store.RecordEvent(c.Request().Context(), store.NewEvent{Action: store.ActionLoginFailed,
+		Details: map[string]any{"username": username, "address": addr, "reason": reason}})
+}
+
+// Logout signs the user out (POST /logout).
+func (h *Handlers) Logout(c echo.Context) error {
+	ctx := c.Request().Context()
+	if u, ok := auth.UserFrom(ctx); ok {
+		if err := h.Store.RecordEvent(ctx, store.NewEvent{ActorID: &u.ID, Action: store.ActionLogout,
+			Details: map[string]any{"username": u.Username, "address": c.RealIP()}}); err != nil {
+			return err
+		}
+	}
+	auth.SessionFrom(ctx).SignOut()
+	return h.redirect(c, "/login", "You have signed out.")
+}
+
+// LocalPath returns p when it is a path on this site ("/requests?x=1"),
+// and "" otherwise: no scheme, no host, no "//" or "/\" prefix.
+func LocalPath(p string) string {
+	if len(p) > 2048 || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
+		!utf8.ValidString(p) || strings.IndexFunc(p, unicode.IsControl) >= 0 {
+		return ""
+	}
+	return p
+}
+
+// printable keeps at most n runes of s, valid UTF-8 without control
+// characters, for the audit trail.
+func printable(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+	if utf8.RuneCountInString(s) > n {
+		s = string([]rune(s)[:n])
+	}
+	return s
+}

@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/views/layout"
+	"github.com/kvportal/kvportal/views/pages"
+)
+
+// render writes page with the given status. It renders into a buffer first,
+// so that a failure becomes a clean error page rather than half a page.
+func (h *Handlers) render(c echo.Context, status int, section string, page templ.Component) error {
+	ctx := layout.WithChrome(c.Request().Context(), h.chrome(c, section))
+	var buf bytes.Buffer
+	if err := page.Render(ctx, &buf); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// chrome is what the base page shows around the page: the user, the CSRF
+// token, the flash message (taken: shown once) and the pending count.
+func (h *Handlers) chrome(c echo.Context, section string) layout.Chrome {
+	ctx := c.Request().Context()
+	sess := auth.SessionFrom(ctx)
+	ch := layout.Chrome{CSRF: sess.CSRFToken(), Flash: sess.TakeFlash(), Simulated: h.Simulated, Section: section}
+	if u, ok := auth.UserFrom(ctx); ok {
+		ch.SignedIn = true
+		ch.Username = u.Username
+		ch.Role = string(u.Role)
+		ch.IsApprover = u.Role.AtLeast(store.RoleApprover)
+		ch.IsAdmin = u.Role.AtLeast(store.RoleAdmin)
+		if ch.IsApprover {
+			n, err := h.Store.CountPending(ctx)
+			if err != nil {
+				h.logger().Warn("count pending requests", "err", err)
+			}
+			ch.Pending = n
+		}
+	}
+	return ch
+}
+
+// RenderError writes the error page for err (see Describe); internal errors
+// are logged with the request id, which the page shows.
+func (h *Handlers) RenderError(c echo.Context, err error) {
+	status, title, message := Describe(err)
+	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	if status >= 500 {
+		h.logger().Error("request failed", "request_id", reqID, "method", c.Request().Method,
+			"path", c.Request().URL.Path, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	v := pages.ErrorView{Status: status, Title: title, Message: message}
+	if status >= 500 {
+		v.RequestID = reqID
+	}
+	_, signedIn := auth.UserFrom(c.Request().Context())
+	v.SignIn = !signedIn
+	if rerr := h.render(c, status, "", pages.Error(v)); rerr != nil {
+		h.logger().Error("render error page", "request_id", reqID, "err", rerr)
+		_ = c.String(status, title+"\n")
+	}
+}
+
+// redirect answers 303 See Other to path, with a flash message.
+func (h *Handlers) redirect(c echo.Context, path, flash string) error {
+	if flash != "" {
+		auth.SessionFrom(c.Request().Context()).SetFlash(flash)
+	}
+	return c.Redirect(http.StatusSeeOther, path)
+}
+
+// user is the signed-in user; the route's middleware guarantees one.
+func user(c echo.Context) store.User {
+	u, _ := auth.UserFrom(c.Request().Context())
+	return u
+}

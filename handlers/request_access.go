@@ -1,0 +1,66 @@
+package handlers
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/store"
+)
+
+// requestID reads the {id} of the route; anything but a positive number is
+// not found.
+func requestID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errNotFound
+	}
+	return id, nil
+}
+
+// visibleRequest loads request id if the signed-in user may see it: its
+// requester, approvers and admins. Others get not found, as if it did not
+// exist.
+func (h *Handlers) visibleRequest(c echo.Context, id int64) (store.Request, error) {
+	r, err := h.Store.Request(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Request{}, errNotFound
+	}
+	if err != nil {
+		return store.Request{}, err
+	}
+	u := user(c)
+	if r.RequesterID != u.ID && !u.Role.AtLeast(store.RoleApprover) {
+		return store.Request{}, errNotFound
+	}
+	return r, nil
+}
+
+// routeRequest is visibleRequest for the {id} of the route.
+func (h *Handlers) routeRequest(c echo.Context) (store.Request, error) {
+	id, err := requestID(c)
+	if err != nil {
+		return store.Request{}, err
+	}
+	return h.visibleRequest(c, id)
+}
+
+// alreadyDecided says plainly what happened to a request someone else
+// moved first.
+func alreadyDecided(r store.Request) string {
+	id := strconv.FormatInt(r.ID, 10)
+	by := ""
+	if r.DeciderName != "" {
+		by = " by " + r.DeciderName
+	}
+	switch r.Status {
+	case store.StatusRejected:
+		return "Request " + id + " was already rejected" + by + ": nothing was changed."
+	case store.StatusCancelled:
+		return "Request " + id + " was already cancelled by its requester: nothing was changed."
+	case store.StatusPendingApproval:
+		return "Request " + id + " is still pending: nothing was changed."
+	}
+	return "Request " + id + " was already approved" + by + ": nothing was changed."
+}

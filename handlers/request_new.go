@@ -1,0 +1,36 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/views/pages"
+)
+
+// NewRequest shows the empty form (GET /requests/new), or with ?clone={id}
+// the form prefilled from a request the user may see: never its password,
+// and no token, so that a fresh one is generated.
+func (h *Handlers) NewRequest(c echo.Context) error {
+	ctx := c.Request().Context()
+	cat := h.catalog(ctx)
+	in := defaultInput(cat)
+	var cloneOf int64
+	if raw := c.QueryParam("clone"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			return errNotFound
+		}
+		r, err := h.visibleRequest(c, id)
+		if err != nil {
+			return err
+		}
+		in = r.Params.Input()
+		in.Token = ""
+		cloneOf = r.ID
+	}
+	v := h.formView(in, nil, cat)
+	v.CloneOf = cloneOf
+	return h.render(c, http.StatusOK, "new", pages.RequestForm(v))
+}

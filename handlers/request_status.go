@@ -1,0 +1,28 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// requestStatus is what the request page's script polls.
+type requestStatus struct {
+	ID             int64  `json:"id"`
+	Status         string `json:"status"`
+	Label          string `json:"label"`
+	InstanceStatus string `json:"instance_status"`
+	Moving         bool   `json:"moving"`
+}
+
+// RequestStatus answers a request's status as JSON
+// (GET /requests/{id}/status.json), for the page to refresh itself.
+func (h *Handlers) RequestStatus(c echo.Context) error {
+	r, err := h.routeRequest(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, requestStatus{ID: r.ID, Status: string(r.Status), Label: r.Status.Label(),
+		InstanceStatus: r.InstanceStatus, Moving: moving(r)})
+}

@@ -1,0 +1,364 @@
+package provisioner_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/kvportal/kvportal/provisioner"
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/simulator"
+	"github.com/kvportal/kvportal/store"
+)
+
+func TestRetryPolicyDelays(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	random := 0.5 // the middle of the jitter: no change
+	p := provisioner.RetryPolicy{Base: time.Second, Max: 30 * time.Second, Jitter: 0.2,
+		Now: func() time.Time { return now }, Rand: func() float64 { return random }}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
+	for i, w := range want {
+		if got := p.Delay(i + 1); got != w {
+			t.Errorf("attempt %d: delay %s, want %s", i+1, got, w)
+		}
+	}
+	random = 0 // the low end of the jitter
+	if got := p.Delay(3); got != 3200*time.Millisecond {
+		t.Errorf("low jitter: %s, want 3.2s", got)
+	}
+	random = 0.999999 // the high end, but never above Max
+	if got := p.Delay(3); got < 4799*time.Millisecond || got > 4800*time.Millisecond {
+		t.Errorf("high jitter: %s, want about 4.8s", got)
+	}
+	if got := p.Delay(5); got != 30*time.Second {
+		t.Errorf("high jitter near the cap: %s, want the cap", got)
+	}
+	if got := p.Delay(1000); got != 30*time.Second {
+		t.Errorf("huge attempt: %s, want the cap", got)
+	}
+	random = 0.5
+	if got := p.NextRetry(&rivertype.JobRow{Attempt: 3}); !got.Equal(now.Add(4 * time.Second)) {
+		t.Errorf("NextRetry: %s", got)
+	}
+	// Defaults: 2 s base, 5 min cap.
+	d := provisioner.RetryPolicy{Rand: func() float64 { return 0.5 }}
+	if d.Delay(1) != 2*time.Second || d.Delay(20) != 5*time.Minute {
+		t.Errorf("defaults: %s, %s", d.Delay(1), d.Delay(20))
+	}
+}
+
+func TestSuccessRecordsInstanceAndFollowsIt(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{CreatingDelay: 500 * time.Millisecond})
+	f.start(f.config())
+	r := f.approved("tok-success")
+	r = f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	if r.InstanceID == "" || r.ResultName != "cache-tok-succ" || r.Attempts != 1 || r.ErrorCode != "" {
+		t.Fatalf("recorded %+v", r)
+	}
+	if r.Result["ConnectionDomain"] == "" || r.Result["InstanceId"] != r.InstanceID {
+		t.Errorf("result %v", r.Result)
+	}
+	f.checkOneInstance(r)
+	if calls := f.calls(r.Params.Token); len(calls) != 1 || calls[0] != password {
+		t.Errorf("CreateInstance calls with the token: %d (password sent: %v)", len(calls), len(calls) > 0 && calls[0] == password)
+	}
+	// Terminal: the password is gone.
+	full, err := f.st.RequestForProvisioning(context.Background(), r.ID)
+	if err != nil || full.PasswordSealed != nil {
+		t.Errorf("password kept after success (%v)", err)
+	}
+	// The follow job: Creating, then Normal, each change an event.
+	r = f.wait(r.ID, 20*time.Second, "instance Normal", func(r store.Request) bool { return r.InstanceStatus == "Normal" })
+	acts := f.actions(r.ID)
+	wantPrefix := []string{store.ActionRequestSubmitted, store.ActionRequestApproved, store.ActionAttemptStarted, store.ActionSucceeded}
+	if !slices.Equal(acts[:4], wantPrefix) || count(acts, store.ActionInstanceStatus) != 1 {
+		t.Errorf("events %v", acts)
+	}
+	for _, e := range f.events(r.ID) {
+		if e.Action == store.ActionInstanceStatus && (e.Details["from"] != "Creating" || e.Details["to"] != "Normal") {
+			t.Errorf("status event %v", e.Details)
+		}
+		if e.Action == store.ActionAttemptStarted && e.Details["attempt"] != float64(1) {
+			t.Errorf("attempt event %v", e.Details)
+		}
+	}
+}
+
+func TestRetryableErrorsRetryWithTheSameToken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{ErrorRate: 1})
+	f.setOnCreate(func(n int, _ url.Values) {
+		if n == 2 {
+			_ = f.sim.SetFaults(simulator.Faults{}) // the third call goes through
+		}
+	})
+	f.start(f.config())
+	r := f.approved("tok-retry")
+	// Between attempts the request is approved again, with the error and
+	// the time of the next attempt.
+	f.wait(r.ID, 20*time.Second, "a retry shown", func(r store.Request) bool {
+		return r.Status == store.StatusSucceeded || (r.ErrorCode != "" && r.NextAttemptAt != nil)
+	})
+	r = f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	if r.Attempts != 3 || r.ErrorCode != "" || r.NextAttemptAt != nil {
+		t.Errorf("attempts %d, error %q, next %v", r.Attempts, r.ErrorCode, r.NextAttemptAt)
+	}
+	if tokens := f.sawTokens(); len(tokens) != 1 || tokens[0] != r.Params.Token || len(f.calls(r.Params.Token)) != 3 {
+		t.Errorf("tokens sent %v, calls %d", tokens, len(f.calls(r.Params.Token)))
+	}
+	f.checkOneInstance(r)
+	acts := f.actions(r.ID)
+	if count(acts, store.ActionAttemptFailed) != 2 || count(acts, store.ActionAttemptStarted) != 3 || count(acts, store.ActionFailed) != 0 {
+		t.Errorf("events %v", acts)
+	}
+	for _, e := range f.events(r.ID) {
+		if e.Action == store.ActionAttemptFailed {
+			code, _ := e.Details["code"].(string)
+			if (code != "ServiceUnavailable" && code != "InternalError") || e.Details["next_attempt_at"] == nil || e.Details["RequestId"] == nil {
+				t.Errorf("attempt failed event %v", e.Details)
+			}
+		}
+	}
+}
+
+func TestPermanentErrorFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{})
+	f.start(f.config())
+	p := f.validParams("tok-permanent")
+	p.ZoneId, p.InstanceClass = "cn-hangzhou-b", "redis.master.4xlarge.default" // not sold there
+	r := f.submit(p)
+	f.approve(r)
+	r = f.waitStatus(r.ID, 20*time.Second, store.StatusFailed)
+	if !strings.HasPrefix(r.ErrorCode, "Invalid") || r.ErrorMessage == "" || r.ErrorRequestID == "" || r.Attempts != 1 {
+		t.Errorf("failed with %q %q %q after %d attempts", r.ErrorCode, r.ErrorMessage, r.ErrorRequestID, r.Attempts)
+	}
+	if n := len(f.calls(p.Token)); n != 1 {
+		t.Errorf("%d calls", n)
+	}
+	acts := f.actions(r.ID)
+	if !slices.Equal(acts[2:], []string{store.ActionAttemptStarted, store.ActionFailed}) {
+		t.Errorf("events %v", acts)
+	}
+	full, _ := f.st.RequestForProvisioning(context.Background(), r.ID)
+	if full.PasswordSealed != nil {
+		t.Error("password kept after failure")
+	}
+}
+
+func TestMaxAttemptsFails(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{ThrottleRate: 1})
+	cfg := f.config()
+	cfg.MaxAttempts = 3
+	f.start(cfg)
+	r := f.approved("tok-exhausted")
+	r = f.waitStatus(r.ID, 20*time.Second, store.StatusFailed)
+	if r.ErrorCode != "Throttling.User" || r.Attempts != 3 || r.NextAttemptAt != nil {
+		t.Errorf("failed with %q after %d attempts (next %v)", r.ErrorCode, r.Attempts, r.NextAttemptAt)
+	}
+	if n := len(f.calls(r.Params.Token)); n != 3 {
+		t.Errorf("%d calls, want 3", n)
+	}
+	acts := f.actions(r.ID)
+	if count(acts, store.ActionAttemptFailed) != 2 || count(acts, store.ActionFailed) != 1 {
+		t.Errorf("events %v", acts)
+	}
+}
+
+func TestLostResponsesMakeOneInstance(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{LostRate: 1})
+	f.setOnCreate(func(n int, _ url.Values) {
+		if n == 3 {
+			_ = f.sim.SetFaults(simulator.Faults{})
+		}
+	})
+	f.start(f.config())
+	r := f.approved("tok-lost")
+	r = f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	if got := f.sim.CountByToken(r.Params.Token); got != 1 {
+		t.Fatalf("%d instances for the token", got)
+	}
+	f.checkOneInstance(r)
+	calls := f.calls(r.Params.Token)
+	if len(calls) != 3 || len(f.sawTokens()) != 1 {
+		t.Errorf("calls %d, tokens %v", len(calls), f.sawTokens())
+	}
+	for _, pw := range calls {
+		if pw != password {
+			t.Error("an attempt did not send the approved password")
+		}
+	}
+	for _, e := range f.events(r.ID) {
+		if e.Action == store.ActionAttemptFailed && e.Details["class"] != rkvstore.OutcomeUnknown.String() {
+			t.Errorf("lost response classified %v", e.Details)
+		}
+	}
+}
+
+func TestShutdownMidCallIsNotAFailure(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{Latency: 5 * time.Second})
+	cfg := f.config()
+	cfg.StopGrace = 200 * time.Millisecond
+	p1 := f.start(cfg)
+	r := f.approved("tok-shutdown")
+	f.waitStatus(r.ID, 20*time.Second, store.StatusProvisioning)
+	f.wait(r.ID, 5*time.Second, "the call", func(store.Request) bool { return len(f.calls(r.Params.Token)) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p1.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r = f.waitStatus(r.ID, 5*time.Second, store.StatusApproved)
+	if r.Attempts != 0 || r.ErrorCode != "" {
+		t.Errorf("after shutdown: attempts %d, error %q", r.Attempts, r.ErrorCode)
+	}
+	acts := f.actions(r.ID)
+	if count(acts, store.ActionAttemptInterrupted) != 1 || count(acts, store.ActionAttemptFailed) != 0 || count(acts, store.ActionFailed) != 0 {
+		t.Errorf("events %v", acts)
+	}
+
+	// Another provisioner takes it up; the interrupted attempt did not count.
+	_ = f.sim.SetFaults(simulator.Faults{})
+	f.start(f.config())
+	r = f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	if r.Attempts != 1 {
+		t.Errorf("attempts %d, want 1", r.Attempts)
+	}
+	f.checkOneInstance(r)
+}
+
+func TestShutdownLetsCallsFinish(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{Latency: 700 * time.Millisecond})
+	p := f.start(f.config()) // StopGrace 5s
+	r := f.approved("tok-grace")
+	f.waitStatus(r.ID, 20*time.Second, store.StatusProvisioning)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = f.st.Request(context.Background(), r.ID)
+	if r.Status != store.StatusSucceeded {
+		t.Fatalf("after a soft stop the request is %s", r.Status)
+	}
+}
+
+func TestRequeueReusesTheToken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{ThrottleRate: 1})
+	cfg := f.config()
+	cfg.MaxAttempts = 2
+	p := f.start(cfg)
+	r := f.approved("tok-requeue")
+	r = f.waitStatus(r.ID, 20*time.Second, store.StatusFailed)
+	ctx := context.Background()
+	if _, err := p.Requeue(ctx, r.ID+1000, f.admin.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("requeue of a missing request: %v", err)
+	}
+
+	_ = f.sim.SetFaults(simulator.Faults{})
+	var err error
+	for range 100 { // the failed attempt's job may still be finishing
+		if _, err = p.Requeue(ctx, r.ID, f.admin.ID); !errors.Is(err, provisioner.ErrJobBusy) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	f.checkOneInstance(r)
+	calls := f.calls(r.Params.Token)
+	if len(calls) != 3 || len(f.sawTokens()) != 1 {
+		t.Errorf("calls %d, tokens %v", len(calls), f.sawTokens())
+	}
+	if calls[0] != password || calls[2] != "" {
+		t.Error("want the password on the first attempts and none after the re-queue (it was erased)")
+	}
+	acts := f.actions(r.ID)
+	if count(acts, store.ActionRequestRequeued) != 1 || count(acts, store.ActionFailed) != 1 || acts[len(acts)-1] != store.ActionSucceeded {
+		t.Errorf("events %v", acts)
+	}
+	for _, e := range f.events(r.ID) {
+		if e.Action == store.ActionRequestRequeued && (e.ActorID == nil || *e.ActorID != f.admin.ID) {
+			t.Errorf("requeue event %+v", e)
+		}
+	}
+	// Only a failed request can be re-queued.
+	if _, err := p.Requeue(ctx, r.ID, f.admin.ID); !errors.Is(err, store.ErrStateChanged) {
+		t.Errorf("requeue of a succeeded request: %v", err)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{})
+	reg := prometheus.NewRegistry()
+	cfg := f.config()
+	cfg.Registerer = reg
+	f.start(cfg)
+	r := f.approved("tok-metrics")
+	pending := f.submit(f.validParams("tok-metrics-2"))
+	f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	_ = pending
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			got[mf.GetName()+labels(m)] = value(m)
+		}
+	}
+	for name, want := range map[string]float64{
+		`kvportal_requests{status="succeeded"}`:                            1,
+		`kvportal_requests{status="pending_approval"}`:                     1,
+		`kvportal_requests{status="failed"}`:                               0,
+		`kvportal_provision_attempts_total{code="OK",outcome="succeeded"}`: 1,
+		`kvportal_create_instance_duration_seconds`:                        1,
+		`kvportal_oldest_approved_request_age_seconds`:                     0,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
+	}
+}
+
+func labels(m *dto.Metric) string {
+	if len(m.GetLabel()) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, l := range m.GetLabel() {
+		parts = append(parts, l.GetName()+`="`+l.GetValue()+`"`)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	case m.Histogram != nil:
+		return float64(m.GetHistogram().GetSampleCount())
+	}
+	return -1
+}
