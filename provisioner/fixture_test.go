@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
@@ -69,12 +71,16 @@ func (f *fixture) setOnCreate(fn func(n int, form url.Values)) {
 func newFixture(t *testing.T, simCfg simulator.Config) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dbURL: testpg.URL(t), tokens: map[string][]string{}}
-	f.st = store.New(testpg.Pool(t))
+	pool, err := pgxpool.New(context.Background(), f.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	f.st = store.New(pool)
 	simCfg.AccessKeyID, simCfg.AccessKeySecret = simKeyID, simKeySecret
 	if simCfg.Seed == 0 {
 		simCfg.Seed = 42
 	}
-	var err error
 	if f.sim, err = simulator.New(simCfg); err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +321,7 @@ func testLogger(t *testing.T) *slog.Logger {
 	t.Helper()
 	buf := &syncBuffer{}
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() || os.Getenv("PROVISIONER_TEST_LOG") != "" {
 			t.Logf("provisioner log:\n%s", buf.String())
 		}
 	})

@@ -55,6 +55,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	if err != nil {
 		return err
 	}
+	sealed := r.PasswordSealed // a transition's answer never carries it
 	if r.Status == store.StatusProvisioning {
 		// An earlier run set provisioning and never recorded an outcome: its
 		// worker died and River's rescuer gave the job back. The call may
@@ -86,8 +87,8 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	}
 
 	params := r.Params
-	if r.PasswordSealed != nil {
-		password, err := p.sealer.Open(r.PasswordSealed, []byte(params.Token))
+	if sealed != nil {
+		password, err := p.sealer.Open(sealed, []byte(params.Token))
 		if err != nil {
 			return p.outcome(ctx, job, &rkvstore.APIError{Class: rkvstore.Retryable, Code: CodePasswordUnreadable,
 				Message: "the stored password does not open with this provisioner's key (is PORTAL_SECRET_KEY the same everywhere?)"})

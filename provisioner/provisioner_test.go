@@ -3,6 +3,7 @@ package provisioner_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -39,7 +40,7 @@ func TestRetryPolicyDelays(t *testing.T) {
 	if got := p.Delay(3); got < 4799*time.Millisecond || got > 4800*time.Millisecond {
 		t.Errorf("high jitter: %s, want about 4.8s", got)
 	}
-	if got := p.Delay(5); got != 30*time.Second {
+	if got := p.Delay(6); got != 30*time.Second {
 		t.Errorf("high jitter near the cap: %s, want the cap", got)
 	}
 	if got := p.Delay(1000); got != 30*time.Second {
@@ -98,7 +99,7 @@ func TestRetryableErrorsRetryWithTheSameToken(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, simulator.Config{ErrorRate: 1})
 	f.setOnCreate(func(n int, _ url.Values) {
-		if n == 2 {
+		if n == 3 {
 			_ = f.sim.SetFaults(simulator.Faults{}) // the third call goes through
 		}
 	})
@@ -361,4 +362,36 @@ func value(m *dto.Metric) float64 {
 		return float64(m.GetHistogram().GetSampleCount())
 	}
 	return -1
+}
+
+// An approval's job starts at once, woken by LISTEN/NOTIFY rather than a
+// poll. Logged, not asserted: wall-clock timing on a shared machine.
+func TestApprovalStartsQuickly(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{})
+	cfg := f.config()
+	cfg.FetchPollInterval = 5 * time.Second // only a notification can explain a quick start
+	f.start(cfg)
+	time.Sleep(300 * time.Millisecond) // the listener is up
+	var delays []time.Duration
+	for i := range 9 {
+		r := f.approved(fmt.Sprintf("tok-quick-%d", i))
+		f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+		var approved, started time.Time
+		for _, e := range f.events(r.ID) {
+			switch e.Action {
+			case store.ActionRequestApproved:
+				approved = e.At
+			case store.ActionAttemptStarted:
+				started = e.At
+			}
+		}
+		delays = append(delays, started.Sub(approved))
+		time.Sleep(150 * time.Millisecond) // beyond the fetch cooldown
+	}
+	slices.Sort(delays)
+	t.Logf("approval to attempt start: median %s, max %s", delays[len(delays)/2], delays[len(delays)-1])
+	if delays[len(delays)/2] > 2*time.Second {
+		t.Errorf("median start %s: the job waited for a poll", delays[len(delays)/2])
+	}
 }

@@ -19,22 +19,28 @@ func routes(e *echo.Echo, d Deps) {
 	}
 	h := d.Handlers
 
-	app := e.Group("", limitBody(maxBody), sessions(d.Store, d.Sessions, d.TrustProxy), csrf)
-	app.GET("/login", h.LoginForm)
-	app.POST("/login", h.Login)
-	app.POST("/logout", h.Logout)
+	// Route-level middleware rather than groups: a group with middleware
+	// would also catch every unknown path.
+	base := []echo.MiddlewareFunc{limitBody(maxBody), sessions(d.Store, d.Sessions, d.TrustProxy), csrf}
+	anyone := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+		return append(append([]echo.MiddlewareFunc{}, base...), m...)
+	}
+	requester := anyone(requireRole(store.RoleRequester))
+	approver := anyone(requireRole(store.RoleApprover))
 
-	requester := app.Group("", requireRole(store.RoleRequester))
-	requester.GET("/", h.Home)
-	requester.GET("/requests", h.ListRequests)
-	requester.GET("/requests/new", h.NewRequest)
-	requester.POST("/requests", h.CreateRequest)
-	requester.GET("/requests/:id", h.ShowRequest)
-	requester.GET("/requests/:id/status.json", h.RequestStatus)
-	requester.POST("/requests/:id/cancel", h.CancelRequest)
+	e.GET("/login", h.LoginForm, anyone()...)
+	e.POST("/login", h.Login, anyone()...)
+	e.POST("/logout", h.Logout, anyone()...)
 
-	approver := app.Group("", requireRole(store.RoleApprover))
-	approver.GET("/approvals", h.Approvals)
-	approver.POST("/requests/:id/approve", h.ApproveRequest)
-	approver.POST("/requests/:id/reject", h.RejectRequest)
+	e.GET("/", h.Home, requester...)
+	e.GET("/requests", h.ListRequests, requester...)
+	e.GET("/requests/new", h.NewRequest, requester...)
+	e.POST("/requests", h.CreateRequest, requester...)
+	e.GET("/requests/:id", h.ShowRequest, requester...)
+	e.GET("/requests/:id/status.json", h.RequestStatus, requester...)
+	e.POST("/requests/:id/cancel", h.CancelRequest, requester...)
+
+	e.GET("/approvals", h.Approvals, approver...)
+	e.POST("/requests/:id/approve", h.ApproveRequest, approver...)
+	e.POST("/requests/:id/reject", h.RejectRequest, approver...)
 }

@@ -1,15 +1,55 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/web"
 )
 
+// sessionKeyFile holds the generated session keys (32 bytes to sign, 32 to
+// encrypt), in the data directory, when PORTAL_SESSION_KEY is not set.
+const sessionKeyFile = "session.key"
+
 // newWebServer builds the HTTP server with everything its pages need.
 func newWebServer(e env, cfg config.Config, st *store.Store, cl *cloud, prov *provisioning, reg *prometheus.Registry) (*echo.Echo, error) {
-	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping}), nil
+	keys, err := secret.LoadKey(cfg.SessionKey, cfg.DataDir, sessionKeyFile, auth.SessionKeyLen)
+	if err != nil {
+		return nil, fmt.Errorf("session keys: %w", err)
+	}
+	sm, err := auth.NewSessions(keys, auth.DefaultIdleTimeout, auth.DefaultAbsoluteTimeout, nil)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := openSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h := &handlers.Handlers{
+		Store: st, Sessions: sm, Sealer: sealer,
+		Simulated: cfg.Simulated(), Logger: e.logger, LoginLimits: handlers.DefaultLoginLimits,
+	}
+	if cl != nil {
+		if cl.catalog != nil {
+			h.Catalog = cl.catalog
+		}
+		if cl.api != nil {
+			h.Pricer = cl.api
+		}
+	}
+	// The provisioning job is enqueued in the approval's transaction.
+	if prov != nil && prov.prov != nil {
+		h.Enqueue = prov.enqueueHook()
+	} else {
+		e.logger.Warn("no provisioner in this process: approved requests are not enqueued")
+	}
+	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping, Store: st, Sessions: sm,
+		Handlers: h, TrustProxy: cfg.TrustProxy}), nil
 }

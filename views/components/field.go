@@ -67,20 +67,6 @@ func (f Field) DescribedBy() string {
 	return ids
 }
 
-func (f Field) invalid() string {
-	if f.Error != "" {
-		return "true"
-	}
-	return ""
-}
-
-func (f Field) required() string {
-	if f.Required {
-		return "true"
-	}
-	return ""
-}
-
 // OptionGroup is the options of one optgroup, in order.
 type OptionGroup struct {
 	Label   string

@@ -36,9 +36,6 @@ func ChromeFrom(ctx context.Context) Chrome {
 	return c
 }
 
-func current(ctx context.Context, section string) string {
-	if ChromeFrom(ctx).Section == section {
-		return "page"
-	}
-	return ""
+func current(ctx context.Context, section string) bool {
+	return ChromeFrom(ctx).Section == section
 }

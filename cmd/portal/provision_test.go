@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/internal/testpg"
+	"github.com/kvportal/kvportal/provisioner"
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/store"
+)
+
+// `portal provision` on its own: an approved request becomes an instance of
+// the built-in simulator, and the command stops cleanly when its context
+// ends.
+func TestProvisionCommand(t *testing.T) {
+	t.Parallel()
+	url := testpg.URL(t)
+	env := map[string]string{
+		"DATABASE_URL":            url,
+		"PORTAL_DATA_DIR":         t.TempDir(),
+		"PORTAL_SECRET_KEY":       strings.Repeat("ab", 32),
+		"PORTAL_RETRY_BASE_DELAY": "50ms",
+	}
+	getenv := func(k string) string { return env[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"provision"}, getenv, strings.NewReader(""), &out, &out) }()
+
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := openSealer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, _ := st.CreateUser(ctx, "dev", store.RoleRequester, "hash", nil)
+	boss, _ := st.CreateUser(ctx, "boss", store.RoleApprover, "hash", nil)
+	p, problems := rkvstore.Validate(rkvstore.Input{InstanceName: "cmd-test", Password: "Passw0rdOK123",
+		InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-g",
+		ChargeType: "PostPaid", NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "4.0", Token: "cmd-token"}, nil)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	sealed, _ := sealer.Seal([]byte(p.Password), []byte(p.Token))
+	r, err := st.CreateRequest(ctx, store.NewRequest{RequesterID: dev.ID, Params: p, PasswordSealed: sealed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The web server's approval: the enqueue hook of a provisioning that
+	// is never started (its API is never called).
+	prov, err := provisioner.New(provisioner.Config{Store: st, API: struct{ provisioner.API }{}, Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enq := &provisioning{prov: prov}
+	if _, err := st.Approve(ctx, r.ID, boss.ID, enq.enqueueHook()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := st.Request(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == store.StatusSucceeded && got.InstanceID != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request is %s (%s)\n%s", got.Status, got.ErrorMessage, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("provision: %v\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("provision did not stop")
+	}
+	if !strings.Contains(out.String(), "provisioner running") || !strings.Contains(out.String(), "stopped") {
+		t.Errorf("log:\n%s", out.String())
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

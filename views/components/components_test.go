@@ -1,0 +1,82 @@
+package components_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/views/components"
+)
+
+func doc(t *testing.T, html string) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(bytes.NewBufferString(html))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// Every state's badge carries data-status and its readable label, with one
+// class (colour) per state.
+func TestStatusBadge(t *testing.T) {
+	classes := map[string]bool{}
+	for _, s := range store.Statuses() {
+		var buf bytes.Buffer
+		if err := components.StatusBadge(s).Render(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		b := doc(t, buf.String()).Find("[data-status]")
+		if got, _ := b.Attr("data-status"); got != string(s) {
+			t.Errorf("data-status %q, want %q", got, s)
+		}
+		if b.Text() != s.Label() {
+			t.Errorf("label %q, want %q", b.Text(), s.Label())
+		}
+		cls, _ := b.Attr("class")
+		if classes[cls] {
+			t.Errorf("class %q shared", cls)
+		}
+		classes[cls] = true
+	}
+}
+
+func TestFormFieldAccessibility(t *testing.T) {
+	var buf bytes.Buffer
+	f := components.Field{Name: "InstanceName", Label: "Instance name", Help: "Optional.", Error: "must start with a letter", Kind: "text", Value: "1x"}
+	if err := components.FormField(f).Render(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	d := doc(t, buf.String())
+	in := d.Find("input#f-InstanceName")
+	if v, _ := in.Attr("aria-invalid"); v != "true" {
+		t.Errorf("aria-invalid %q", v)
+	}
+	if v, _ := in.Attr("aria-describedby"); v != "err-InstanceName help-InstanceName" {
+		t.Errorf("aria-describedby %q", v)
+	}
+	if d.Find(`label[for="f-InstanceName"]`).Length() != 1 || d.Find("#err-InstanceName").Length() != 1 {
+		t.Error("label or error missing")
+	}
+	buf.Reset()
+	f.Error = ""
+	_ = components.FormField(f).Render(context.Background(), &buf)
+	if _, ok := doc(t, buf.String()).Find("input").Attr("aria-invalid"); ok {
+		t.Error("aria-invalid on a valid field")
+	}
+}
+
+func TestAgo(t *testing.T) {
+	now := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
+	cases := map[time.Duration]string{10 * time.Second: "just now", 3 * time.Minute: "3 min ago", 2 * time.Hour: "2 h ago",
+		90 * time.Minute: "1 h 30 min ago", 72 * time.Hour: "3 days ago"}
+	for d, want := range cases {
+		if got := components.Ago(now, now.Add(-d)); got != want {
+			t.Errorf("Ago(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,0 +1,215 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kvportal/kvportal/store"
+)
+
+func TestApproveAndReject(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	dev, devUser := e.signedIn("dev", store.RoleRequester)
+	ann, _ := e.signedIn("ann", store.RoleApprover)
+	a, b := e.request(devUser), e.request(devUser)
+
+	q := ann.get("/approvals")
+	if q.status != http.StatusOK || q.doc.Find(`.queue-item`).Length() != 2 {
+		t.Fatalf("queue: %d, %d items", q.status, q.doc.Find(`.queue-item`).Length())
+	}
+	if first, _ := q.doc.Find(`.queue-item`).First().Attr("data-request-id"); first != itoa(a.ID) {
+		t.Errorf("queue starts with %s, want the oldest %d", first, a.ID)
+	}
+	if !strings.Contains(q.doc.Find(`[data-testid="nav-approvals"]`).Text(), "(2)") {
+		t.Errorf("nav count: %q", q.doc.Find(`[data-testid="nav-approvals"]`).Text())
+	}
+	if !strings.Contains(q.doc.Find(".queue-item").First().Text(), "1 GB") {
+		t.Error("the queue does not show the class capacity")
+	}
+
+	r := ann.post("/requests/"+itoa(a.ID)+"/approve", nil)
+	if r.status != http.StatusSeeOther || r.location() != "/requests/"+itoa(a.ID) {
+		t.Fatalf("approve: %d %q", r.status, r.location())
+	}
+	if got := ann.get(r.location()).doc.Find(`[data-testid="flash"]`).Text(); got != "Request "+itoa(a.ID)+" approved" {
+		t.Errorf("flash %q", got)
+	}
+	if e.enqueued.Load() != 1 {
+		t.Errorf("enqueued %d", e.enqueued.Load())
+	}
+	r = ann.post("/requests/"+itoa(b.ID)+"/reject", url.Values{"reason": {"Use the shared cache instead."}, "back": {"approvals"}})
+	if r.status != http.StatusSeeOther || r.location() != "/approvals" {
+		t.Fatalf("reject: %d %q", r.status, r.location())
+	}
+
+	// The requester sees both outcomes, who decided and why.
+	list := dev.get("/requests")
+	for id, status := range map[int64]string{a.ID: "approved", b.ID: "rejected"} {
+		got, _ := list.doc.Find(`tr[data-request-id="` + itoa(id) + `"] [data-status]`).Attr("data-status")
+		if got != status {
+			t.Errorf("list: request %d is %q, want %q", id, got, status)
+		}
+	}
+	page := dev.get("/requests/" + itoa(b.ID))
+	if !strings.Contains(page.doc.Find(`[data-testid="decision"]`).Text(), "ann") ||
+		page.doc.Find(`[data-testid="reason"]`).Text() != "Use the shared cache instead." {
+		t.Errorf("decision shown: %q", page.doc.Find(`[data-testid="decision"]`).Text())
+	}
+	if page.doc.Find(`[data-testid="timeline"] li[data-action="request.rejected"]`).Length() != 1 {
+		t.Error("timeline lacks the rejection")
+	}
+	// An approved request's page refreshes itself.
+	pa := dev.get("/requests/" + itoa(a.ID))
+	if _, ok := pa.doc.Find("[data-poll]").Attr("data-poll"); !ok || pa.doc.Find(`[data-testid="working"]`).Length() != 1 {
+		t.Error("an approved request's page does not poll")
+	}
+	if js := dev.get("/requests/" + itoa(a.ID) + "/status.json"); !strings.Contains(js.body, `"status":"approved"`) {
+		t.Errorf("status.json: %s", js.body)
+	}
+
+	// Decided requests can't be decided again: a plain flash, nothing changed.
+	r = ann.post("/requests/"+itoa(b.ID)+"/approve", nil)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("approve rejected: %d", r.status)
+	}
+	if got := ann.get(r.location()).doc.Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, "was already rejected by ann") {
+		t.Errorf("flash %q", got)
+	}
+	if e.countEvents(store.ActionRequestApproved, b.ID) != 0 || e.enqueued.Load() != 1 {
+		t.Error("a rejected request was approved")
+	}
+	if q := ann.get("/approvals"); q.doc.Find(`[data-testid="empty"]`).Length() != 1 {
+		t.Error("queue not empty")
+	}
+}
+
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	dev, devUser := e.signedIn("dev", store.RoleRequester)
+	ann, _ := e.signedIn("ann", store.RoleApprover)
+	r1 := e.request(devUser)
+	page := dev.get("/requests/" + itoa(r1.ID))
+	if page.doc.Find(`[data-testid="cancel"]`).Length() != 1 {
+		t.Fatal("no cancel button for the requester")
+	}
+	if ann.get("/requests/"+itoa(r1.ID)).doc.Find(`[data-testid="cancel"]`).Length() != 0 {
+		t.Error("cancel offered to an approver")
+	}
+	r := dev.post("/requests/"+itoa(r1.ID)+"/cancel", nil)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", r.status)
+	}
+	if got := dev.get(r.location()).doc.Find(`[data-testid="flash"]`).Text(); got != "Request "+itoa(r1.ID)+" cancelled" {
+		t.Errorf("flash %q", got)
+	}
+	// A cancelled request can't be approved.
+	r = ann.post("/requests/"+itoa(r1.ID)+"/approve", nil)
+	if got := ann.get(r.location()).doc.Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, "already cancelled") {
+		t.Errorf("flash %q", got)
+	}
+	if e.countEvents(store.ActionRequestApproved, r1.ID) != 0 {
+		t.Error("cancelled request approved")
+	}
+}
+
+// Nobody decides their own request, whatever their role: no button, 403,
+// nothing changed.
+func TestFourEyes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, role := range []store.Role{store.RoleApprover, store.RoleAdmin} {
+		c, u := e.signedIn("self-"+string(role), role)
+		req := e.request(u)
+		id := itoa(req.ID)
+		page := c.get("/requests/" + id)
+		if page.doc.Find(`[data-testid="approve"], [data-testid="reject"]`).Length() != 0 {
+			t.Errorf("%s: decision buttons on own request", role)
+		}
+		if page.doc.Find(`[data-testid="four-eyes"]`).Length() != 1 {
+			t.Errorf("%s: no four-eyes note", role)
+		}
+		q := c.get("/approvals")
+		if q.doc.Find(`.queue-item[data-request-id="`+id+`"] [data-testid="approve"]`).Length() != 0 {
+			t.Errorf("%s: approve button on own request in the queue", role)
+		}
+		for _, action := range []string{"approve", "reject"} {
+			if r := c.post("/requests/"+id+"/"+action, url.Values{"reason": {"mine"}}); r.status != http.StatusForbidden {
+				t.Errorf("%s %s own: %d", role, action, r.status)
+			}
+		}
+		cur, _ := e.st.Request(context.Background(), req.ID)
+		if cur.Status != store.StatusPendingApproval || e.countEvents(store.ActionRequestApproved, req.ID)+e.countEvents(store.ActionRequestRejected, req.ID) != 0 {
+			t.Errorf("%s: own request changed: %s", role, cur.Status)
+		}
+	}
+	// A requester has no decision at all.
+	c, u := e.signedIn("plain", store.RoleRequester)
+	req := e.request(u)
+	if c.get("/requests/"+itoa(req.ID)).doc.Find(`[data-testid="approve"]`).Length() != 0 {
+		t.Error("requester offered approve")
+	}
+	if r := c.post("/requests/"+itoa(req.ID)+"/approve", nil); r.status != http.StatusForbidden {
+		t.Errorf("requester approves: %d", r.status)
+	}
+}
+
+// Two approvers at once, or an approval and a cancellation at once: exactly
+// one decision and one audit event, every time.
+func TestDecisionRaces(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	dev, devUser := e.signedIn("dev", store.RoleRequester)
+	ann, _ := e.signedIn("ann", store.RoleApprover)
+	bob, _ := e.signedIn("bob", store.RoleAdmin)
+	const rounds = 15
+	for i := 0; i < rounds; i++ {
+		for _, race := range []string{"approve/approve", "approve/cancel", "approve/reject"} {
+			req := e.request(devUser)
+			id := itoa(req.ID)
+			var wg sync.WaitGroup
+			statuses := make([]int, 2)
+			run := func(k int, c *client, path string, form url.Values) {
+				defer wg.Done()
+				statuses[k] = c.post(path, form).status
+			}
+			wg.Add(2)
+			switch race {
+			case "approve/approve":
+				go run(0, ann, "/requests/"+id+"/approve", nil)
+				go run(1, bob, "/requests/"+id+"/approve", nil)
+			case "approve/cancel":
+				go run(0, ann, "/requests/"+id+"/approve", nil)
+				go run(1, dev, "/requests/"+id+"/cancel", nil)
+			case "approve/reject":
+				go run(0, ann, "/requests/"+id+"/approve", nil)
+				go run(1, bob, "/requests/"+id+"/reject", url.Values{"reason": {"no"}})
+			}
+			wg.Wait()
+			if statuses[0] != http.StatusSeeOther || statuses[1] != http.StatusSeeOther {
+				t.Fatalf("%s: statuses %v", race, statuses)
+			}
+			decisions := e.countEvents(store.ActionRequestApproved, req.ID) + e.countEvents(store.ActionRequestRejected, req.ID) +
+				e.countEvents(store.ActionRequestCancelled, req.ID)
+			if decisions != 1 {
+				t.Fatalf("%s round %d: %d decision events", race, i, decisions)
+			}
+			cur, _ := e.st.Request(context.Background(), req.ID)
+			if cur.Status == store.StatusPendingApproval {
+				t.Fatalf("%s: still pending", race)
+			}
+		}
+	}
+	var approved int64
+	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM requests WHERE status = 'approved'`).Scan(&approved); err != nil {
+		t.Fatal(err)
+	}
+	if e.enqueued.Load() != approved {
+		t.Errorf("enqueued %d jobs for %d approvals", e.enqueued.Load(), approved)
+	}
+}

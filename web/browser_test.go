@@ -1,0 +1,276 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kvportal/kvportal/internal/testpg"
+	"github.com/kvportal/kvportal/store"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts headless Chromium on a fresh profile, or skips the test
+// when Chromium is absent outside CI.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skip("no " + chromiumPath + " (install chromium; CI runs these tests)")
+		}
+		t.Fatalf("CI needs %s: %v", chromiumPath, err)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(testpg.TempDir(t)), chromedp.WindowSize(1280, 900))
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // start the browser, with no timeout
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// step runs actions with a timeout.
+func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(c, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(c, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+func attr(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	a, err := chromedp.Run(c, chromedp.AttributeValue(chromedp.CSS(sel), name))
+	if err != nil {
+		t.Fatalf("%s of %s: %v", name, sel, err)
+	}
+	return a.Value
+}
+
+// screenshot saves the whole page as test-artifacts/name.png at the
+// repository root.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := filepath.Join("..", "test-artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// choose sets the control named name to value, as a person would: the
+// change event fires.
+func choose(name, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(function(){var s=document.querySelector('[name="`+name+`"]');`+
+			`s.value=`+jsString(value)+`;s.dispatchEvent(new Event('change',{bubbles:true}));return s.value===`+jsString(value)+`;})()`)(ctx, tg)
+		return err
+	})
+}
+
+func jsString(s string) string { return "'" + strings.ReplaceAll(s, "'", "\\'") + "'" }
+
+func signIn(t *testing.T, ctx context.Context, base, username string) {
+	t.Helper()
+	step(t, ctx, "sign in as "+username,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), username),
+		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="whoami"]`)),
+	)
+}
+
+func signOut(t *testing.T, ctx context.Context) {
+	t.Helper()
+	step(t, ctx, "sign out",
+		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+	)
+}
+
+// The requester's journey: sign in, an invalid form, its errors, the
+// corrections, the request's page, the history.
+func TestBrowserRequester(t *testing.T) {
+	e := newEnv(t)
+	e.user("dev", store.RoleRequester)
+	ctx := browser(t)
+	base := e.srv.URL
+
+	signIn(t, ctx, base, "dev")
+	if got := text(t, ctx, `[data-testid="empty"]`); !strings.Contains(got, "No requests yet") {
+		t.Errorf("empty history says %q", got)
+	}
+	step(t, ctx, "open the form",
+		chromedp.Click(chromedp.CSS(`[data-testid="empty"] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-request-form]`)),
+	)
+	// Period shows only with PrePaid, the VPC fields only with VPC.
+	if !strings.Contains(attr(t, ctx, `[data-field="Period"]`, "style")+boolAttr(t, ctx, `[data-field="Period"]`, "hidden"), "hidden") {
+		t.Error("Period visible with PostPaid")
+	}
+	step(t, ctx, "choose PrePaid", choose("ChargeType", "PrePaid"), chromedp.WaitVisible(chromedp.CSS(`#f-Period`)))
+	step(t, ctx, "back to PostPaid", choose("ChargeType", "PostPaid"), chromedp.WaitNotVisible(chromedp.CSS(`#f-Period`)))
+
+	step(t, ctx, "submit an invalid form",
+		chromedp.SendKeys(chromedp.CSS("#f-InstanceName"), "1orders"),
+		chromedp.SendKeys(chromedp.CSS("#f-Password"), "weakpass"),
+		chromedp.Click(chromedp.CSS(`.actions button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS("#error-summary")),
+	)
+	for _, f := range []string{"InstanceName", "Password", "RegionId", "InstanceClass"} {
+		if text(t, ctx, "#err-"+f) == "" {
+			t.Errorf("no error shown for %s", f)
+		}
+	}
+	if v := attr(t, ctx, "#f-InstanceName", "value"); v != "1orders" {
+		t.Errorf("InstanceName kept as %q", v)
+	}
+	screenshot(t, ctx, "form-errors")
+
+	step(t, ctx, "correct the form",
+		choose("InstanceName", "orders-cache"),
+		chromedp.SendKeys(chromedp.CSS("#f-Password"), "Sup3rSecretPw"),
+		choose("RegionId", "cn-hangzhou"),
+		choose("ZoneId", "cn-hangzhou-b"),
+		choose("EngineVersion", "4.0"),
+		choose("InstanceClass", "redis.master.mid.default"),
+	)
+	screenshot(t, ctx, "form-filled")
+	step(t, ctx, "submit",
+		chromedp.Click(chromedp.CSS(`.actions button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`h1 [data-status]`)),
+	)
+	if s := attr(t, ctx, `h1 [data-status]`, "data-status"); s != "pending_approval" {
+		t.Errorf("status %q", s)
+	}
+	if f := text(t, ctx, `[data-testid="flash"]`); !strings.HasSuffix(f, "submitted") {
+		t.Errorf("flash %q", f)
+	}
+	screenshot(t, ctx, "request")
+	step(t, ctx, "clone",
+		chromedp.Click(chromedp.CSS(`a[href^="/requests/new?clone="]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-request-form]`)),
+	)
+	if v := attr(t, ctx, "#f-InstanceName", "value"); v != "orders-cache" {
+		t.Errorf("clone prefilled InstanceName %q", v)
+	}
+	screenshot(t, ctx, "form")
+	step(t, ctx, "history",
+		chromedp.Click(chromedp.CSS(`nav a[href="/requests"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.list`)),
+	)
+	if got := text(t, ctx, `table.list tbody tr`); !strings.Contains(got, "orders-cache") || !strings.Contains(got, "Pending approval") {
+		t.Errorf("history row %q", got)
+	}
+	screenshot(t, ctx, "history")
+}
+
+func boolAttr(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	a, err := chromedp.Run(c, chromedp.AttributeValue(chromedp.CSS(sel), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Exists {
+		return name
+	}
+	return ""
+}
+
+// The approver's journey: the queue, one approval, one rejection with a
+// reason; then the requester sees both.
+func TestBrowserApprover(t *testing.T) {
+	e := newEnv(t)
+	dev := e.user("dev", store.RoleRequester)
+	e.user("ann", store.RoleApprover)
+	first, second := e.request(dev), e.request(dev)
+	ctx := browser(t)
+	base := e.srv.URL
+
+	signIn(t, ctx, base, "ann")
+	if got := text(t, ctx, `[data-testid="nav-approvals"]`); !strings.Contains(got, "(2)") {
+		t.Errorf("nav says %q", got)
+	}
+	step(t, ctx, "open the queue",
+		chromedp.Click(chromedp.CSS(`[data-testid="nav-approvals"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="queue"]`)),
+	)
+	screenshot(t, ctx, "approvals")
+	step(t, ctx, "approve the first",
+		chromedp.Click(chromedp.CSS(`.queue-item[data-request-id="`+itoa(first.ID)+`"] [data-testid="approve"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+	)
+	if f := text(t, ctx, `[data-testid="flash"]`); f != "Request "+itoa(first.ID)+" approved" {
+		t.Errorf("flash %q", f)
+	}
+	item := `.queue-item[data-request-id="` + itoa(second.ID) + `"]`
+	step(t, ctx, "reject the second",
+		chromedp.SendKeys(chromedp.CSS(item+" textarea"), "Use the shared staging cache."),
+		chromedp.Click(chromedp.CSS(item+` [data-testid="reject"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(item)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+	)
+	if f := text(t, ctx, `[data-testid="flash"]`); f != "Request "+itoa(second.ID)+" rejected" {
+		t.Errorf("flash %q", f)
+	}
+	signOut(t, ctx)
+
+	signIn(t, ctx, base, "dev")
+	step(t, ctx, "history", chromedp.Navigate(base+"/requests"), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	for id, want := range map[int64]string{first.ID: "approved", second.ID: "rejected"} {
+		if s := attr(t, ctx, `tr[data-request-id="`+itoa(id)+`"] [data-status]`, "data-status"); s != want {
+			t.Errorf("request %d shows %q, want %q", id, s, want)
+		}
+	}
+	step(t, ctx, "the rejected request",
+		chromedp.Navigate(base+"/requests/"+itoa(second.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="reason"]`)),
+	)
+	if r := text(t, ctx, `[data-testid="reason"]`); r != "Use the shared staging cache." {
+		t.Errorf("reason %q", r)
+	}
+	if d := text(t, ctx, `[data-testid="decision"]`); !strings.Contains(d, "ann") {
+		t.Errorf("decision %q", d)
+	}
+	screenshot(t, ctx, "request-rejected")
+	step(t, ctx, "the approved request",
+		chromedp.Navigate(base+"/requests/"+itoa(first.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="working"]`)),
+	)
+	screenshot(t, ctx, "request-approved")
+}

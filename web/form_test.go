@@ -1,0 +1,289 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/kvportal/kvportal/store"
+)
+
+// Every rule's round trip through the form: 422, the error beside its field
+// (aria-invalid, aria-describedby), in the summary, every value kept but the
+// password, which appears nowhere in the page.
+func TestFormRulesRoundTrip(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, _ := e.signedIn("dev", store.RoleRequester)
+	cases := []struct {
+		name   string
+		set    map[string]string
+		fields []string // fields expected to carry an error
+	}{
+		{"name starts with digit", map[string]string{"InstanceName": "1orders"}, []string{"InstanceName"}},
+		{"name with space", map[string]string{"InstanceName": "my cache"}, []string{"InstanceName"}},
+		{"name too short", map[string]string{"InstanceName": "x"}, []string{"InstanceName"}},
+		{"name forbidden char", map[string]string{"InstanceName": "a/b"}, []string{"InstanceName"}},
+		{"password too short", map[string]string{"Password": "Sh0rtPw"}, []string{"Password"}},
+		{"password lacks upper", map[string]string{"Password": "nouppercase123"}, []string{"Password"}},
+		{"password forbidden symbol", map[string]string{"Password": "Has.Symbol123"}, []string{"Password"}},
+		{"password non-ascii", map[string]string{"Password": "Pässword1234"}, []string{"Password"}},
+		{"password too long", map[string]string{"Password": "Aa1" + strings.Repeat("x", 40)}, []string{"Password"}},
+		{"class missing", map[string]string{"InstanceClass": ""}, []string{"InstanceClass"}},
+		{"class not offered", map[string]string{"InstanceClass": "redis.master.huge.default"}, []string{"InstanceClass"}},
+		{"region missing", map[string]string{"RegionId": ""}, []string{"RegionId"}},
+		{"region unknown", map[string]string{"RegionId": "mars-north-1"}, []string{"RegionId"}},
+		{"zone of another region", map[string]string{"ZoneId": "cn-shanghai-b"}, []string{"ZoneId"}},
+		{"charge type unknown", map[string]string{"ChargeType": "Free"}, []string{"ChargeType"}},
+		{"prepaid without period", map[string]string{"ChargeType": "PrePaid", "Period": ""}, []string{"Period"}},
+		{"prepaid bad period", map[string]string{"ChargeType": "PrePaid", "Period": "10"}, []string{"Period"}},
+		{"token with space", map[string]string{"Token": "my token"}, []string{"Token"}},
+		{"token too long", map[string]string{"Token": strings.Repeat("t", 65)}, []string{"Token"}},
+		{"network unknown", map[string]string{"NetworkType": "Mesh"}, []string{"NetworkType"}},
+		{"vpc without ids", map[string]string{"NetworkType": "VPC"}, []string{"VpcId", "VSwitchId"}},
+		{"vpc id on classic", map[string]string{"VpcId": "vpc-123"}, []string{"VpcId"}},
+		{"vpc id prefix", map[string]string{"NetworkType": "VPC", "VpcId": "abc", "VSwitchId": "vsw-1"}, []string{"VpcId"}},
+		{"private ip invalid", map[string]string{"NetworkType": "VPC", "VpcId": "vpc-1", "VSwitchId": "vsw-1", "PrivateIp": "999.1.1.1"}, []string{"PrivateIp"}},
+		{"backup without source", map[string]string{"BackupId": "b-1"}, []string{"BackupId"}},
+		{"source with space", map[string]string{"SrcDBInstanceId": "r- 1"}, []string{"SrcDBInstanceId"}},
+		{"instance type unknown", map[string]string{"InstanceType": "Mongo"}, []string{"InstanceType"}},
+		{"engine version unknown", map[string]string{"EngineVersion": "9.9"}, []string{"EngineVersion"}},
+		{"several at once", map[string]string{"InstanceName": "1x", "RegionId": "", "Password": "bad"}, []string{"InstanceName", "RegionId", "Password"}},
+	}
+	for _, tc := range cases {
+		form := validForm()
+		for k, v := range tc.set {
+			form.Set(k, v)
+		}
+		before := e.countRequests()
+		r := c.post("/requests", form)
+		if r.status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d, want 422", tc.name, r.status)
+			continue
+		}
+		if e.countRequests() != before {
+			t.Errorf("%s: a request was stored", tc.name)
+		}
+		if pw := form.Get("Password"); pw != "" && strings.Contains(r.body, pw) {
+			t.Errorf("%s: the password appears in the page", tc.name)
+		}
+		if v, _ := r.doc.Find(`[name="Password"]`).Attr("value"); v != "" {
+			t.Errorf("%s: password field not empty", tc.name)
+		}
+		for _, f := range tc.fields {
+			errEl := r.doc.Find("#err-" + f)
+			if strings.TrimSpace(errEl.Text()) == "" {
+				t.Errorf("%s: no error shown for %s", tc.name, f)
+			}
+			ctl := r.doc.Find("#f-" + f)
+			if inv, _ := ctl.Attr("aria-invalid"); inv != "true" {
+				t.Errorf("%s: %s has aria-invalid=%q", tc.name, f, inv)
+			}
+			if desc, _ := ctl.Attr("aria-describedby"); !strings.Contains(desc, "err-"+f) {
+				t.Errorf("%s: %s aria-describedby=%q", tc.name, f, desc)
+			}
+			if r.doc.Find(`#error-summary a[href="#f-`+f+`"]`).Length() != 1 {
+				t.Errorf("%s: summary does not link to %s", tc.name, f)
+			}
+		}
+		if n := r.doc.Find(".field-error").Length(); n != len(tc.fields) {
+			t.Errorf("%s: %d errors shown, want %d: %s", tc.name, n, len(tc.fields), r.doc.Find(".field-error").Text())
+		}
+		for k, vs := range form {
+			if k == "Password" {
+				continue
+			}
+			if got := fieldValue(r.doc, k); got != vs[0] {
+				t.Errorf("%s: %s kept as %q, want %q", tc.name, k, got, vs[0])
+			}
+		}
+	}
+}
+
+// fieldValue is the value a form control shows: an input's value, a
+// select's selected option.
+func fieldValue(doc *goquery.Document, name string) string {
+	el := doc.Find(`[name="` + name + `"]`).First()
+	if goquery.NodeName(el) == "select" {
+		v, _ := el.Find("option[selected]").Attr("value")
+		return v
+	}
+	if goquery.NodeName(el) == "textarea" {
+		return el.Text()
+	}
+	v, _ := el.Attr("value")
+	return v
+}
+
+func TestFormDefaultsAndLabels(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, _ := e.signedIn("dev", store.RoleRequester)
+	r := c.get("/requests/new")
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d", r.status)
+	}
+	want := map[string]string{"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceType": "Redis", "EngineVersion": "2.8"}
+	for k, v := range want {
+		if got := fieldValue(r.doc, k); got != v {
+			t.Errorf("default %s = %q, want %q", k, got, v)
+		}
+	}
+	for _, name := range []string{"InstanceName", "Password", "InstanceClass", "RegionId", "ZoneId", "ChargeType", "Period",
+		"Token", "NetworkType", "VpcId", "VSwitchId", "PrivateIp", "SrcDBInstanceId", "BackupId", "InstanceType", "EngineVersion"} {
+		ctl := r.doc.Find(`[name="` + name + `"]`)
+		if ctl.Length() != 1 {
+			t.Errorf("%s: %d controls", name, ctl.Length())
+			continue
+		}
+		id, _ := ctl.Attr("id")
+		if r.doc.Find(`label[for="`+id+`"]`).Length() != 1 {
+			t.Errorf("%s: no label", name)
+		}
+		if strings.TrimSpace(r.doc.Find("#help-"+name).Text()) == "" {
+			t.Errorf("%s: no help text", name)
+		}
+	}
+	if goquery.NodeName(r.doc.Find(`[name="RegionId"]`)) != "select" {
+		t.Error("RegionId is not a select with a catalog")
+	}
+	if r.doc.Find(`[data-testid="sim-banner"]`).Length() != 1 {
+		t.Error("no simulator banner")
+	}
+}
+
+// Without a catalog the form takes typed values.
+func TestFormWithoutCatalog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withCatalog(nil))
+	c, _ := e.signedIn("dev", store.RoleRequester)
+	r := c.get("/requests/new")
+	for _, f := range []string{"RegionId", "ZoneId", "InstanceClass"} {
+		if n := goquery.NodeName(r.doc.Find(`[name="` + f + `"]`)); n != "input" {
+			t.Errorf("%s is a %s without a catalog", f, n)
+		}
+	}
+	if r.doc.Find(`[data-testid="catalog-note"]`).Length() != 1 {
+		t.Error("no note that the catalog is unknown")
+	}
+	form := validForm()
+	form.Set("RegionId", "eu-central-1")
+	form.Set("ZoneId", "eu-central-1a")
+	form.Set("InstanceClass", "redis.master.micro.default")
+	if r := c.post("/requests", form); r.status != http.StatusSeeOther {
+		t.Fatalf("status %d: %s", r.status, r.doc.Find(".field-error").Text())
+	}
+}
+
+func TestFormStaleCatalog(t *testing.T) {
+	t.Parallel()
+	cat := testCatalog()
+	cat.Stale = true
+	e := newEnv(t, withCatalog(cat))
+	c, _ := e.signedIn("dev", store.RoleRequester)
+	r := c.get("/requests/new")
+	if !strings.Contains(r.doc.Find(`[data-testid="catalog-note"]`).Text(), "out of date") {
+		t.Error("a stale catalog is not mentioned")
+	}
+}
+
+func TestCreateRequest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, u := e.signedIn("dev", store.RoleRequester)
+	form := validForm()
+	r := c.post("/requests", form)
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/requests/") {
+		t.Fatalf("status %d location %q: %s", r.status, r.location(), r.doc.Find(".field-error").Text())
+	}
+	rs, err := e.st.ListRequests(context.Background(), store.RequestFilter{RequesterID: u.ID})
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("requests %v %v", rs, err)
+	}
+	req := rs[0]
+	if req.Status != store.StatusPendingApproval || !req.PasswordSet || !strings.HasPrefix(req.Params.Token, "kvp-") {
+		t.Fatalf("stored %+v", req)
+	}
+	// The password is sealed with the token as associated data.
+	var sealed []byte
+	if err := e.st.Pool().QueryRow(context.Background(), `SELECT password_sealed FROM requests WHERE id = $1`, req.ID).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := e.sealer.Open(sealed, []byte(req.Params.Token))
+	if err != nil || string(plain) != form.Get("Password") {
+		t.Fatalf("sealed password opens to %q, %v", plain, err)
+	}
+	if e.countEvents(store.ActionRequestSubmitted, req.ID) != 1 {
+		t.Error("no submitted event")
+	}
+	page := c.get(r.location())
+	if got := strings.TrimSpace(page.doc.Find(`[data-testid="flash"]`).Text()); got != "Request "+itoa(req.ID)+" submitted" {
+		t.Errorf("flash %q", got)
+	}
+	if strings.Contains(page.body, form.Get("Password")) {
+		t.Error("password on the request page")
+	}
+	if got := page.doc.Find(`[data-param="Password"]`).Text(); got != "set" {
+		t.Errorf("Password shown as %q", got)
+	}
+	if got := page.doc.Find(`[data-param="Token"]`).Text(); got != req.Params.Token {
+		t.Errorf("Token shown as %q", got)
+	}
+	if s, _ := page.doc.Find(`h1 [data-status]`).Attr("data-status"); s != "pending_approval" {
+		t.Errorf("badge data-status %q", s)
+	}
+	// The flash is shown once.
+	if again := c.get(r.location()); again.doc.Find(`[data-testid="flash"]`).Length() != 0 {
+		t.Error("flash shown twice")
+	}
+	// The typed token is kept; used again it is an error on Token.
+	form.Set("Token", "my-own-token-1")
+	if r := c.post("/requests", form); r.status != http.StatusSeeOther {
+		t.Fatalf("own token: %d", r.status)
+	}
+	r = c.post("/requests", form)
+	if r.status != http.StatusUnprocessableEntity || r.doc.Find("#err-Token").Length() != 1 {
+		t.Fatalf("reused token: %d %s", r.status, r.doc.Find(".field-error").Text())
+	}
+	if strings.Contains(r.body, form.Get("Password")) {
+		t.Error("password echoed after a duplicate token")
+	}
+}
+
+func TestCloneRequest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c, _ := e.signedIn("dev", store.RoleRequester)
+	form := validForm()
+	form.Set("Token", "clone-me-token")
+	r := c.post("/requests", form)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("create: %d", r.status)
+	}
+	id := strings.TrimPrefix(r.location(), "/requests/")
+	page := c.get("/requests/new?clone=" + id)
+	if page.status != http.StatusOK {
+		t.Fatalf("clone: %d", page.status)
+	}
+	for _, k := range []string{"InstanceName", "InstanceClass", "RegionId", "ZoneId", "EngineVersion"} {
+		if got := fieldValue(page.doc, k); got != form.Get(k) {
+			t.Errorf("clone %s = %q, want %q", k, got, form.Get(k))
+		}
+	}
+	if fieldValue(page.doc, "Token") != "" || fieldValue(page.doc, "Password") != "" {
+		t.Error("clone copies the token or the password")
+	}
+	other, _ := e.signedIn("eve", store.RoleRequester)
+	if r := other.get("/requests/new?clone=" + id); r.status != http.StatusNotFound {
+		t.Errorf("cloning another's request: %d", r.status)
+	}
+	for _, bad := range []string{"abc", "-1", "99999999999999999999"} {
+		if r := c.get("/requests/new?clone=" + url.QueryEscape(bad)); r.status != http.StatusNotFound {
+			t.Errorf("clone=%s: %d", bad, r.status)
+		}
+	}
+}
