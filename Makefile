@@ -4,7 +4,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: run build test generate templ-check vet fmt-check test-go fuzz bench clean
+.PHONY: run build test generate templ-check vet fmt-check test-go fuzz bench bench-build clean
 
 run: build
 	$(BIN) serve --demo-users
@@ -38,6 +38,21 @@ test-go:
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=60s ./rkvstore
+
+# Benchmarks (issue 8): not part of `make test`. Installs wrk when absent,
+# builds the portal and the baseline page, runs every workload (about 12
+# minutes on 2 cores) and rewrites BENCHMARKS.md. BENCH_FLAGS passes flags to
+# bench/cmd/benchrun, e.g. BENCH_FLAGS='-only 1,7 -runs 3 -duration 10s'.
+BENCH_FLAGS ?=
+
+bench: bench-build
+	$(GO) run ./bench/cmd/benchrun $(BENCH_FLAGS)
+
+bench-build: build
+	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk"; \
+		(apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)) \
+		|| { echo "wrk is needed: apt-get install wrk"; exit 1; }; }
+	$(GO) build -o bin/basepage ./bench/cmd/basepage
 
 clean:
 	rm -rf bin

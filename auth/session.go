@@ -69,6 +69,7 @@ type Session struct {
 	userID    int64
 	csrf      string
 	flash     string
+	reveal    [2]string // a new user's name and one-time password, shown once
 	createdAt time.Time
 	seenAt    time.Time
 	changed   bool
@@ -88,6 +89,8 @@ func (m *Sessions) Load(r *http.Request) *Session {
 	s.userID, _ = raw.Values["uid"].(int64)
 	s.csrf, _ = raw.Values["csrf"].(string)
 	s.flash, _ = raw.Values["flash"].(string)
+	s.reveal[0], _ = raw.Values["reveal_user"].(string)
+	s.reveal[1], _ = raw.Values["reveal_password"].(string)
 	if v, ok := raw.Values["created"].(int64); ok {
 		s.createdAt = time.Unix(0, v)
 	}
@@ -127,6 +130,9 @@ func (m *Sessions) Save(r *http.Request, w http.ResponseWriter, s *Session, secu
 		"uid": s.userID, "csrf": s.csrf, "flash": s.flash,
 		"created": s.createdAt.UnixNano(), "seen": s.seenAt.UnixNano(),
 	}
+	if s.reveal[1] != "" {
+		s.raw.Values["reveal_user"], s.raw.Values["reveal_password"] = s.reveal[0], s.reveal[1]
+	}
 	opts := *m.store.Options
 	opts.Secure = secure
 	s.raw.Options = &opts
@@ -139,6 +145,7 @@ func (s *Session) SignIn(userID int64, now time.Time) {
 	s.userID = userID
 	s.csrf = newToken()
 	s.flash = ""
+	s.reveal = [2]string{}
 	s.createdAt, s.seenAt = now, now
 	s.Expired = false
 	s.changed = true
@@ -148,6 +155,7 @@ func (s *Session) SignIn(userID int64, now time.Time) {
 func (s *Session) SignOut() {
 	s.userID = 0
 	s.csrf = newToken()
+	s.reveal = [2]string{}
 	s.changed = true
 }
 
@@ -177,6 +185,25 @@ func (s *Session) TakeFlash() string {
 		s.changed = true
 	}
 	return msg
+}
+
+// SetOneTimePassword keeps a new user's generated password for the next
+// page to show once (TakeOneTimePassword). It travels only inside the
+// encrypted session cookie: never in a URL, a log or the audit trail.
+func (s *Session) SetOneTimePassword(username, password string) {
+	s.reveal = [2]string{username, password}
+	s.changed = true
+}
+
+// TakeOneTimePassword returns the password SetOneTimePassword kept, and
+// forgets it: it is shown once.
+func (s *Session) TakeOneTimePassword() (username, password string) {
+	username, password = s.reveal[0], s.reveal[1]
+	if password != "" {
+		s.reveal = [2]string{}
+		s.changed = true
+	}
+	return username, password
 }
 
 func newToken() string {

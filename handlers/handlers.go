@@ -55,6 +55,9 @@ type Handlers struct {
 	// Enqueue is called inside the approval transaction. nil enqueues
 	// nothing (no provisioner wired).
 	Enqueue EnqueueFunc
+	// Requeue re-queues a failed request (the provisioner's); nil uses the
+	// store's with Enqueue.
+	Requeue RequeueFunc
 	// Simulated shows the simulator banner on every page.
 	Simulated bool
 	Logger    *slog.Logger

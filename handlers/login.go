@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -19,10 +18,6 @@ const (
 	msgBadLogin    = "The username or password is not right."
 	msgRateLimited = "Too many failed sign-ins. Wait 15 minutes and try again."
 )
-
-// usernameFormat is the format users.username allows: anything else can't
-// be a user, and is not looked up.
-var usernameFormat = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 // LoginForm shows the sign-in page (GET /login).
 func (h *Handlers) LoginForm(c echo.Context) error {
@@ -92,7 +87,8 @@ func (h *Handlers) Login(c echo.Context) error {
 }
 
 func (h *Handlers) lookupUser(c echo.Context, username string) (store.User, bool, error) {
-	if !usernameFormat.MatchString(username) {
+	// Anything that breaks the username rule can't be a user: not looked up.
+	if !store.ValidUsername(username) {
 		return store.User{}, false, nil
 	}
 	u, err := h.Store.UserByUsername(c.Request().Context(), username)

@@ -76,6 +76,7 @@ func (h *Handlers) showView(c echo.Context, r store.Request) (pages.RequestShowV
 		},
 		CanCancel:  pending && r.RequesterID == u.ID,
 		CanDecide:  pending && r.RequesterID != u.ID && u.Role.AtLeast(store.RoleApprover),
+		CanRequeue: r.Status == store.StatusFailed && u.Role.AtLeast(store.RoleAdmin),
 		OwnRequest: pending && r.RequesterID == u.ID && u.Role.AtLeast(store.RoleApprover),
 		Reason:     reasonField("", ""),
 	}
@@ -115,7 +116,7 @@ func eventView(e store.Event) pages.EventView {
 	if ev.Actor == "" {
 		ev.Actor = "KVPortal"
 	}
-	d := e.Details
+	d := safeDetails(e.Details)
 	str := func(k string) string {
 		if v, ok := d[k]; ok && v != nil {
 			return fmt.Sprint(v)
@@ -146,6 +147,8 @@ func eventView(e store.Event) pages.EventView {
 		ev.Text, ev.Status = "started a CreateInstance attempt", store.StatusProvisioning
 	case store.ActionAttemptFailed:
 		ev.Text = "saw an attempt fail; it will retry with the same token"
+	case store.ActionAttemptInterrupted:
+		ev.Text, ev.Status = "had an attempt cut short by a shutdown; it runs again, not counted", store.StatusApproved
 	case store.ActionSucceeded:
 		ev.Text, ev.Status = "created the instance", store.StatusSucceeded
 		detail("InstanceId: ", "InstanceId")
@@ -154,6 +157,27 @@ func eventView(e store.Event) pages.EventView {
 		ev.Text, ev.Status = "gave up: the request failed", store.StatusFailed
 	case store.ActionInstanceStatus:
 		ev.Text = "saw the instance status change"
+	case store.ActionLogin:
+		ev.Text = "signed in"
+		shown["username"] = true
+	case store.ActionLoginFailed:
+		ev.Text = "failed sign-in as " + strconv.Quote(str("username"))
+		shown["username"] = true
+	case store.ActionLogout:
+		ev.Text = "signed out"
+		shown["username"] = true
+	case store.ActionUserCreated:
+		ev.Text = "created user " + str("username") + " (" + str("role") + ")"
+		shown["username"], shown["role"], shown["user_id"] = true, true, true
+	case store.ActionUserRoleChanged:
+		ev.Text = "changed the role of " + str("username") + " from " + str("from") + " to " + str("to")
+		shown["username"], shown["from"], shown["to"], shown["user_id"] = true, true, true, true
+	case store.ActionUserDisabled:
+		ev.Text = "disabled user " + str("username")
+		shown["username"], shown["user_id"] = true, true
+	case store.ActionUserEnabled:
+		ev.Text = "enabled user " + str("username")
+		shown["username"], shown["user_id"] = true, true
 	default:
 		ev.Text = e.Action
 	}

@@ -71,13 +71,27 @@ func (c *Catalog) OffersFor(regionID, zoneID, instanceType, engineVersion string
 
 // Offer returns the offer of class in a region, zone, instance type and engine
 // version. As with OffersFor, an empty argument other than class matches anything.
+//
+// It is OffersFor narrowed to one class without building the list: the
+// approvals page asks once per row (make bench, workload 2).
 func (c *Catalog) Offer(regionID, zoneID, instanceType, engineVersion, class string) (Offer, bool) {
-	for _, o := range c.OffersFor(regionID, zoneID, instanceType, engineVersion) {
-		if o.InstanceClass == class {
-			return o, true
+	if c == nil {
+		return Offer{}, false
+	}
+	var found Offer
+	ok := false
+	for _, o := range c.Offers {
+		if o.InstanceClass != class || !o.matches(regionID, zoneID, instanceType, engineVersion) {
+			continue
+		}
+		switch {
+		case !ok:
+			found, ok = o, true
+		case found.CapacityMB == 0 && o.CapacityMB > 0:
+			found = o
 		}
 	}
-	return Offer{}, false
+	return found, ok
 }
 
 // InstanceTypes returns the instance types the catalog offers anywhere: Redis

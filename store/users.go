@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +49,16 @@ func ParseRole(s string) (Role, error) {
 	}
 	return r, nil
 }
+
+// UsernameRule says in words what ValidUsername accepts.
+const UsernameRule = "use 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+// usernamePattern is the users table's users_username_format check.
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// ValidUsername reports whether s may be a username (UsernameRule): the
+// same rule as the database's check, for the command line and the web.
+func ValidUsername(s string) bool { return usernamePattern.MatchString(s) }
 
 // User is a person who signs in.
 type User struct {

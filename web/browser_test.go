@@ -274,3 +274,88 @@ func TestBrowserApprover(t *testing.T) {
 	)
 	screenshot(t, ctx, "request-approved")
 }
+
+// The admin's journey: find a created instance by its InstanceId in the
+// audit trail, open its request, see who approved it; export the CSV; the
+// users page.
+func TestBrowserAdmin(t *testing.T) {
+	e := newEnv(t, withProvisioner(t))
+	dev := e.user("dev", store.RoleRequester)
+	ann := e.user("ann", store.RoleApprover)
+	e.user("adm", store.RoleAdmin)
+	ctx0 := context.Background()
+	r := e.request(dev)
+	if _, err := e.st.Approve(ctx0, r.ID, ann.ID, e.h.Enqueue); err != nil {
+		t.Fatal(err)
+	}
+	done := e.waitStatus(r.ID, store.StatusSucceeded)
+	e.request(dev)
+	e.failedRequest(dev, ann)
+	ctx := browser(t)
+	base := e.srv.URL
+
+	signIn(t, ctx, base, "adm")
+	step(t, ctx, "open the audit trail",
+		chromedp.Click(chromedp.CSS(`nav a[href="/audit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.audit`)),
+	)
+	screenshot(t, ctx, "audit")
+	step(t, ctx, "filter by InstanceId",
+		chromedp.SendKeys(chromedp.CSS("#f-instance"), done.InstanceID),
+		chromedp.Click(chromedp.CSS(`[data-testid="filters"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-action="provision.succeeded"]`)),
+	)
+	if who := text(t, ctx, `tr[data-action="request.approved"] [data-testid="actor"]`); who != "ann" {
+		t.Errorf("approved by %q", who)
+	}
+	step(t, ctx, "open its request",
+		chromedp.Click(chromedp.CSS(`tr[data-action="provision.succeeded"] a[href^="/requests/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="decision"]`)),
+	)
+	if d := text(t, ctx, `[data-testid="decision"]`); !strings.Contains(d, "Approved by ann") {
+		t.Errorf("decision %q", d)
+	}
+	if id := text(t, ctx, `[data-param="InstanceId"]`); id != done.InstanceID {
+		t.Errorf("InstanceId %q", id)
+	}
+	step(t, ctx, "back to the audit trail", chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="export"]`)))
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	csvText, err := chromedp.Run(c, chromedp.Evaluate[string](
+		`fetch(document.querySelector('[data-testid="export"]').href, {credentials: "same-origin"}).then(r => r.text())`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(csvText, "\n"); first != "id,at,actor,action,request_id,instance_id,region_id,details" {
+		t.Errorf("CSV header %q", first)
+	}
+	if !strings.Contains(csvText, done.InstanceID) {
+		t.Error("the CSV lacks the instance")
+	}
+
+	step(t, ctx, "all requests",
+		chromedp.Click(chromedp.CSS(`nav a[href="/admin/requests"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.list`)),
+	)
+	screenshot(t, ctx, "admin-requests")
+	step(t, ctx, "add a user",
+		chromedp.Click(chromedp.CSS(`nav a[href="/admin/users"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#f-username`)),
+		chromedp.SendKeys(chromedp.CSS("#f-username"), "carol"),
+		choose("role", "approver"),
+		chromedp.Click(chromedp.CSS(`[data-testid="add-user"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="one-time-password"]`)),
+	)
+	if f := text(t, ctx, `[data-testid="flash"]`); f != "User carol added as approver" {
+		t.Errorf("flash %q", f)
+	}
+	screenshot(t, ctx, "users")
+	step(t, ctx, "disable carol",
+		chromedp.Click(chromedp.CSS(`tr[data-username="carol"] [data-testid="disable"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-username="carol"] [data-testid="enable"]`)),
+	)
+	if f := text(t, ctx, `[data-testid="flash"]`); f != "User carol disabled" {
+		t.Errorf("flash %q", f)
+	}
+}

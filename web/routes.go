@@ -27,6 +27,7 @@ func routes(e *echo.Echo, d Deps) {
 	}
 	requester := anyone(requireRole(store.RoleRequester))
 	approver := anyone(requireRole(store.RoleApprover))
+	admin := anyone(requireRole(store.RoleAdmin))
 
 	e.GET("/login", h.LoginForm, anyone()...)
 	e.POST("/login", h.Login, anyone()...)
@@ -43,4 +44,14 @@ func routes(e *echo.Echo, d Deps) {
 	e.GET("/approvals", h.Approvals, approver...)
 	e.POST("/requests/:id/approve", h.ApproveRequest, approver...)
 	e.POST("/requests/:id/reject", h.RejectRequest, approver...)
+
+	e.POST("/requests/:id/requeue", h.RequeueRequest, admin...)
+	e.GET("/admin/requests", h.AdminRequests, admin...)
+	e.GET("/audit", h.Audit, admin...)
+	e.GET("/audit/export.csv", h.ExportAudit, admin...)
+	e.GET("/admin/users", h.Users, admin...)
+	e.POST("/admin/users", h.CreateUser, admin...)
+	e.POST("/admin/users/:id/role", h.SetUserRole, admin...)
+	e.POST("/admin/users/:id/disable", h.DisableUser, admin...)
+	e.POST("/admin/users/:id/enable", h.EnableUser, admin...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -37,7 +38,9 @@ func setupCloud(ctx context.Context, e env, cfg config.Config) (*cloud, error) {
 		simCfg := opts.Config
 		simCfg.AccessKeyID, simCfg.AccessKeySecret = simulator.DefaultAccessKeyID, simulator.DefaultAccessKeySecret
 		simCfg.StatePath = filepath.Join(cfg.DataDir, "simulator-state.json")
-		simCfg.Logger = e.logger
+		// Only the simulator's warnings: every call at info level would drown
+		// the portal's own log.
+		simCfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		sim, err := simulator.New(simCfg)
 		if err != nil {
 			return nil, err

@@ -39,6 +39,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	st := store.New(db.pool)
+	startPprof(ctx, e, e.getenv(pprofAddrEnv))
 	if *demo {
 		if err := createDemoUsers(ctx, e, st); err != nil {
 			return err

@@ -7,15 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/store"
 )
-
-var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 func cmdUsers(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
@@ -41,8 +38,8 @@ func cmdUsersAdd(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if !usernamePattern.MatchString(*username) {
-		return errors.New("--username: use 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
+	if !store.ValidUsername(*username) {
+		return errors.New("--username: " + store.UsernameRule)
 	}
 	role, err := store.ParseRole(*roleName)
 	if err != nil {

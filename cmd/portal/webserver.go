@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/labstack/echo/v4"
@@ -44,12 +45,13 @@ func newWebServer(e env, cfg config.Config, st *store.Store, cl *cloud, prov *pr
 			h.Pricer = cl.api
 		}
 	}
-	// The provisioning job is enqueued in the approval's transaction.
-	if prov != nil && prov.prov != nil {
-		h.Enqueue = prov.enqueueHook()
-	} else {
-		e.logger.Warn("no provisioner in this process: approved requests are not enqueued")
+	// The provisioning job is enqueued in the approval's transaction: an
+	// approval without a queue to put its job in would never be provisioned.
+	if prov == nil || prov.prov == nil {
+		return nil, errors.New("the web server needs the provisioner's queue to approve requests")
 	}
+	h.Enqueue = prov.enqueueHook()
+	h.Requeue = prov.requeue // an admin's re-queue of a failed request
 	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping, Store: st, Sessions: sm,
 		Handlers: h, TrustProxy: cfg.TrustProxy}), nil
 }

@@ -9,7 +9,8 @@ type Field struct {
 	Label string
 	Help  string
 	Error string
-	// Kind is the control: "text", "password", "select" or "textarea".
+	// Kind is the control: "text", "password", "date", "select" or
+	// "textarea".
 	Kind  string
 	Value string
 	// Options are the choices of a select; a text field with options gets
@@ -28,6 +29,9 @@ type Field struct {
 	// IDBase replaces Name in the element ids, for a field repeated on a
 	// page (one reason field per request in a queue).
 	IDBase string
+	// Plain leaves out the field's name beside its label: for fields that
+	// are not API parameters (filters, users).
+	Plain bool
 }
 
 func (f Field) base() string {
@@ -101,8 +105,9 @@ type FieldError struct {
 func (e FieldError) Href() string { return "#f-" + e.Name }
 
 func inputType(kind string) string {
-	if kind == "password" {
-		return "password"
+	switch kind {
+	case "password", "date":
+		return kind
 	}
 	return "text"
 }

@@ -2,7 +2,12 @@
 // bar, the simulator banner, the flash message and the skip link.
 package layout
 
-import "context"
+import (
+	"context"
+	"strconv"
+
+	"github.com/kvportal/kvportal/store"
+)
 
 // Chrome is what the base page shows around every screen: who is signed in,
 // the CSRF token for the sign-out form, the flash message, the number of
@@ -21,6 +26,15 @@ type Chrome struct {
 	// Section names the top-bar entry of the current page ("new",
 	// "requests", "approvals"), marked aria-current.
 	Section string
+}
+
+// PendingLabel is the pending count as the top bar shows it: "999+" once
+// store.CountPending reaches its cap.
+func (c Chrome) PendingLabel() string {
+	if c.Pending >= store.PendingCountCap {
+		return strconv.Itoa(store.PendingCountCap-1) + "+"
+	}
+	return strconv.Itoa(c.Pending)
 }
 
 type chromeKey struct{}

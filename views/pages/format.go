@@ -68,3 +68,6 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// userURL is the base of the admin's actions on user id.
+func userURL(id int64) string { return "/admin/users/" + strconv.FormatInt(id, 10) }

@@ -93,6 +93,7 @@ type RequestShowView struct {
 	Moving     bool
 	CanCancel  bool
 	CanDecide  bool
+	CanRequeue bool // an admin looking at a failed request
 	OwnRequest bool // viewed by its requester, who is an approver: explain four-eyes
 	Reason     components.Field
 }
@@ -111,4 +112,59 @@ type ApprovalsView struct {
 	Rows    []ApprovalRow
 	NextURL string
 	Total   int
+}
+
+// FilterForm is the GET form above a list: its fields, their errors, and
+// the list's address without filters.
+type FilterForm struct {
+	Action string
+	Fields []components.Field
+	Errors []components.FieldError
+	Active bool
+}
+
+// AuditRow is one event of the audit trail.
+type AuditRow struct {
+	ID         int64
+	Event      EventView
+	RequestID  int64 // 0: not about a request
+	InstanceID string
+	RegionID   string
+}
+
+// AuditView is the audit trail.
+type AuditView struct {
+	Now       time.Time
+	Filter    FilterForm
+	Rows      []AuditRow
+	NextURL   string
+	ExportURL string
+}
+
+// AdminRequestsView is every request, for admins.
+type AdminRequestsView struct {
+	Now      time.Time
+	Filter   FilterForm
+	Requests []store.Request
+	NextURL  string
+}
+
+// UserRow is one user on the users page.
+type UserRow struct {
+	U    store.User
+	Self bool
+	// Roles are the role choices, the user's own selected.
+	Roles []components.Option
+}
+
+// UsersView is the users page.
+type UsersView struct {
+	Now    time.Time
+	Users  []UserRow
+	Add    []components.Field // username and role of a new user
+	Errors []components.FieldError
+	// NewUser and OneTimePassword show a created user's generated
+	// password, once.
+	NewUser         string
+	OneTimePassword string
 }

@@ -1,0 +1,57 @@
+package handlers
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// secretWords mark a detail that must never be shown or exported, whatever
+// wrote it: the store never records one, and this makes sure no page or
+// export could show one if a writer ever did.
+var secretWords = []string{"password", "passwd", "secret", "credential", "accesskey", "access_key", "privatekey", "private_key"}
+
+const redacted = "[redacted]"
+
+// safeDetails is the details of an event as they may be shown: any key
+// that names a secret has its value replaced by "[redacted]".
+func safeDetails(d map[string]any) map[string]any {
+	if len(d) == 0 {
+		return map[string]any{}
+	}
+	out := make(map[string]any, len(d))
+	for k, v := range d {
+		if secretKey(k) {
+			v = redacted
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func secretKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range secretWords {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// detailLines is every detail of an event as "key: value" lines, by key.
+func detailLines(d map[string]any) []string {
+	d = safeDetails(d)
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	lines := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if d[k] != nil && d[k] != "" {
+			lines = append(lines, k+": "+fmt.Sprint(d[k]))
+		}
+	}
+	return lines
+}

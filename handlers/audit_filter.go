@@ -1,0 +1,71 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/views/components"
+)
+
+// auditFilter reads the filters of the audit trail (GET /audit and its CSV
+// export): actor (a username, or "system" for KVPortal itself), action,
+// request, InstanceId, region, and the days from and to.
+func (h *Handlers) auditFilter(c echo.Context) (store.EventFilter, *filters, error) {
+	ctx := c.Request().Context()
+	actors, err := h.actorSuggestions(ctx)
+	if err != nil {
+		return store.EventFilter{}, nil, err
+	}
+	fs := newFilters(c)
+	var f store.EventFilter
+	f.Actor = fs.Text("actor", "Actor", func(s string) string {
+		if s != "system" && !store.ValidUsername(s) {
+			return "must be a username, or system for KVPortal itself"
+		}
+		return ""
+	}, actors)
+	actions := []components.Option{{Value: "", Label: "Any action"}}
+	for _, a := range store.Actions() {
+		actions = append(actions, components.Option{Value: a, Label: a})
+	}
+	f.Action = fs.Choice("action", "Action", actions)
+	f.RequestID = fs.ID("request", "Request")
+	f.InstanceID = fs.Text("instance", "InstanceId", nil, nil)
+	f.RegionID = fs.Text("region", "Region", nil, h.regionSuggestions(ctx))
+	f.Since, f.Until = fs.Dates("from", "From", "to", "To")
+	return f, fs, nil
+}
+
+// actorSuggestions lists every username, and system, for the actor filter.
+func (h *Handlers) actorSuggestions(ctx context.Context) ([]components.Option, error) {
+	users, err := h.Store.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := []components.Option{{Value: "system", Label: "KVPortal itself"}}
+	for _, u := range users {
+		opts = append(opts, components.Option{Value: u.Username, Label: string(u.Role)})
+	}
+	return opts, nil
+}
+
+// regionSuggestions lists the catalog's regions, when known.
+func (h *Handlers) regionSuggestions(ctx context.Context) []components.Option {
+	var opts []components.Option
+	if cat := h.catalog(ctx); cat != nil {
+		for _, r := range cat.Regions {
+			opts = append(opts, components.Option{Value: r.RegionId, Label: r.LocalName})
+		}
+	}
+	return opts
+}
+
+// actorName is who did an event, as the audit trail names them.
+func actorName(e store.Event) string {
+	if e.ActorID == nil {
+		return "system"
+	}
+	return e.ActorName
+}

@@ -1,0 +1,101 @@
+package handlers
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/store"
+)
+
+// SetUserRole changes a user's role (POST /admin/users/{id}/role, field
+// role). Taking the last enabled admin's role away is refused with a plain
+// message, nothing changed.
+func (h *Handlers) SetUserRole(c echo.Context) error {
+	id, err := routeUserID(c)
+	if err != nil {
+		return err
+	}
+	role, err := store.ParseRole(c.FormValue("role"))
+	if err != nil {
+		return Errorf(EInvalid, "Choose a role: requester, approver or admin.")
+	}
+	me := user(c)
+	before, err := h.Store.UserByID(c.Request().Context(), id)
+	if err != nil {
+		return userNotFound(err)
+	}
+	u, err := h.Store.SetRole(c.Request().Context(), id, role, &me.ID)
+	if err != nil {
+		return h.userRefused(c, err)
+	}
+	if before.Role == u.Role {
+		return h.redirect(c, "/admin/users", u.Username+" is already "+string(u.Role)+": nothing was changed.")
+	}
+	return h.redirect(c, "/admin/users", u.Username+" is now "+string(u.Role))
+}
+
+// DisableUser disables a user (POST /admin/users/{id}/disable): they are
+// signed out at their next click and can't sign in. An admin can't disable
+// themselves, nor the last enabled admin.
+func (h *Handlers) DisableUser(c echo.Context) error { return h.setDisabled(c, true) }
+
+// EnableUser enables a disabled user (POST /admin/users/{id}/enable).
+func (h *Handlers) EnableUser(c echo.Context) error { return h.setDisabled(c, false) }
+
+func (h *Handlers) setDisabled(c echo.Context, disabled bool) error {
+	id, err := routeUserID(c)
+	if err != nil {
+		return err
+	}
+	me := user(c)
+	before, err := h.Store.UserByID(c.Request().Context(), id)
+	if err != nil {
+		return userNotFound(err)
+	}
+	u, err := h.Store.SetDisabled(c.Request().Context(), id, disabled, &me.ID)
+	if err != nil {
+		return h.userRefused(c, err)
+	}
+	if before.Disabled == disabled {
+		state := "enabled"
+		if disabled {
+			state = "disabled"
+		}
+		return h.redirect(c, "/admin/users", u.Username+" is already "+state+": nothing was changed.")
+	}
+	if disabled {
+		return h.redirect(c, "/admin/users", "User "+u.Username+" disabled")
+	}
+	return h.redirect(c, "/admin/users", "User "+u.Username+" enabled")
+}
+
+// userRefused answers a refused change: the rules about admins as a plain
+// message on the users page, an unknown user as not found.
+func (h *Handlers) userRefused(c echo.Context, err error) error {
+	switch {
+	case errors.Is(err, store.ErrLastAdmin):
+		return h.redirect(c, "/admin/users", "Nothing was changed: that would leave no enabled admin.")
+	case errors.Is(err, store.ErrSelf):
+		return h.redirect(c, "/admin/users", "Nothing was changed: you cannot disable your own account.")
+	}
+	return userNotFound(err)
+}
+
+func userNotFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound
+	}
+	return err
+}
+
+// routeUserID reads the {id} of the route; anything but a positive number
+// is not found.
+func routeUserID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errNotFound
+	}
+	return id, nil
+}

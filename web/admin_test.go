@@ -1,0 +1,335 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/store"
+)
+
+// failedRequest is a request of u that went through approval and one
+// permanent failure, by store calls as the provisioner makes them.
+func (e *env) failedRequest(u, approver store.User) store.Request {
+	e.t.Helper()
+	ctx := context.Background()
+	r := e.request(u)
+	if _, err := e.st.Approve(ctx, r.ID, approver.ID, nil); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.st.Apply(ctx, store.Move{RequestID: r.ID, From: store.StatusApproved, To: store.StatusProvisioning,
+		Action: store.ActionAttemptStarted, Details: map[string]any{"attempt": 1}, Set: "attempts = 1"}); err != nil {
+		e.t.Fatal(err)
+	}
+	r, err := e.st.Apply(ctx, store.Move{RequestID: r.ID, From: store.StatusProvisioning, To: store.StatusFailed,
+		Action:  store.ActionFailed,
+		Details: map[string]any{"attempt": 1, "code": "InvalidParameter", "message": "bad class", "RequestId": "REQ-1"},
+		Set:     "error_code = $4, error_message = $5, error_request_id = $6",
+		Args:    []any{"InvalidParameter", "bad class", "REQ-1"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+// flash follows a 303 and returns the flash message it lands on.
+func (c *client) flash(r *response) string {
+	c.t.Helper()
+	if r.status != http.StatusSeeOther {
+		c.t.Fatalf("want 303, got %d\n%s", r.status, r.body)
+	}
+	return c.get(r.location()).doc.Find(`[data-testid="flash"]`).Text()
+}
+
+// Every admin route refuses requesters and approvers (403) and sends
+// visitors to sign in; admins get their pages.
+func TestAdminRouteRoles(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	dev := e.user("owner", store.RoleRequester)
+	appr := e.user("decider", store.RoleApprover)
+	clients := map[string]*client{"anonymous": e.client()}
+	clients["requester"], _ = e.signedIn("req", store.RoleRequester)
+	clients["approver"], _ = e.signedIn("appr", store.RoleApprover)
+	var adm store.User
+	clients["admin"], adm = e.signedIn("adm", store.RoleAdmin)
+	e.user("adm2", store.RoleAdmin) // so that changes to adm are allowed
+	clients["anonymous"].get("/login")
+	routes := []struct {
+		method, path string
+		form         url.Values
+		admin        int
+	}{
+		{"GET", "/audit", nil, 200},
+		{"GET", "/audit?action=request.approved", nil, 200},
+		{"GET", "/audit/export.csv", nil, 200},
+		{"GET", "/admin/requests", nil, 200},
+		{"GET", "/admin/users", nil, 200},
+		{"POST", "/admin/users", url.Values{"username": {"newbie{n}"}, "role": {"requester"}}, 303},
+		{"POST", "/admin/users/{user}/role", url.Values{"role": {"approver"}}, 303},
+		{"POST", "/admin/users/{user}/disable", nil, 303},
+		{"POST", "/admin/users/{user}/enable", nil, 303},
+		{"POST", "/requests/{failed}/requeue", nil, 303},
+	}
+	n := 0
+	for _, rt := range routes {
+		for _, role := range []string{"anonymous", "requester", "approver", "admin"} {
+			n++
+			target := e.user("target"+itoa(int64(n)), store.RoleRequester)
+			failed := e.failedRequest(dev, appr)
+			path := strings.NewReplacer("{user}", itoa(target.ID), "{failed}", itoa(failed.ID)).Replace(rt.path)
+			form := url.Values{}
+			for k, v := range rt.form {
+				form[k] = []string{strings.ReplaceAll(v[0], "{n}", itoa(int64(n)))}
+			}
+			before := e.countAllEvents()
+			c := clients[role]
+			var r *response
+			if rt.method == "GET" {
+				r = c.get(path)
+			} else {
+				r = c.post(path, form)
+			}
+			want := map[string]int{"anonymous": 303, "requester": 403, "approver": 403, "admin": rt.admin}[role]
+			if r.status != want {
+				t.Errorf("%s %s as %s: %d, want %d", rt.method, rt.path, role, r.status, want)
+			}
+			if role == "anonymous" && !strings.HasPrefix(r.location(), "/login") {
+				t.Errorf("%s %s as anonymous: to %q", rt.method, rt.path, r.location())
+			}
+			if role != "admin" && e.countAllEvents() != before {
+				t.Errorf("%s %s as %s: refused but an event was written", rt.method, rt.path, role)
+			}
+			if role != "admin" {
+				if cur, _ := e.st.Request(context.Background(), failed.ID); cur.Status != store.StatusFailed {
+					t.Errorf("%s %s as %s: request moved to %s", rt.method, rt.path, role, cur.Status)
+				}
+			}
+		}
+	}
+	// Without the CSRF token, no admin POST does anything.
+	target := e.user("csrf-target", store.RoleRequester)
+	failed := e.failedRequest(dev, appr)
+	before := e.countAllEvents()
+	for _, path := range []string{"/admin/users", "/admin/users/" + itoa(target.ID) + "/role",
+		"/admin/users/" + itoa(target.ID) + "/disable", "/admin/users/" + itoa(adm.ID) + "/enable",
+		"/requests/" + itoa(failed.ID) + "/requeue"} {
+		if r := clients["admin"].postRaw(path, "username=x&role=admin"); r.status != http.StatusForbidden {
+			t.Errorf("POST %s without CSRF: %d", path, r.status)
+		}
+	}
+	if e.countAllEvents() != before {
+		t.Error("a POST without CSRF token wrote an event")
+	}
+}
+
+func (e *env) countAllEvents() int {
+	e.t.Helper()
+	var n int
+	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events`).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// eventsOf counts the events of an action by actor (nil: the system).
+func (e *env) eventsOf(action string, actorID *int64) int {
+	e.t.Helper()
+	var n int
+	err := e.st.Pool().QueryRow(context.Background(),
+		`SELECT count(*) FROM audit_events WHERE action = $1 AND actor_id IS NOT DISTINCT FROM $2`, action, actorID).Scan(&n)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+var oneTimePassword = regexp.MustCompile(`^[A-Za-z0-9_-]{20}$`)
+
+// The users page: add a user with a one-time password shown once, change
+// a role, disable and enable; each exactly its event; the rules about
+// admins as plain messages.
+func TestUserManagement(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	adm, me := e.signedIn("adm", store.RoleAdmin)
+
+	page := adm.get("/admin/users")
+	if page.status != 200 || page.doc.Find(`tr[data-username="adm"]`).Length() != 1 {
+		t.Fatalf("users page: %d", page.status)
+	}
+	if page.doc.Find(`tr[data-username="adm"] [data-testid="disable"]`).Length() != 0 {
+		t.Error("an admin is offered to disable themselves")
+	}
+	if page.doc.Find(`[data-testid="one-time"]`).Length() != 0 {
+		t.Error("a one-time password shown with no user added")
+	}
+	// Every control has a label.
+	page.doc.Find("select, input:not([type=hidden])").Each(func(_ int, s *goquery.Selection) {
+		id, _ := s.Attr("id")
+		if id == "" || page.doc.Find(`label[for="`+id+`"]`).Length() != 1 {
+			t.Errorf("control %s has no label", id)
+		}
+	})
+
+	// Add a user.
+	r := adm.post("/admin/users", url.Values{"username": {"carol"}, "role": {"approver"}})
+	if r.status != http.StatusSeeOther || r.location() != "/admin/users" {
+		t.Fatalf("add: %d %q", r.status, r.location())
+	}
+	shown := adm.get(r.location())
+	password := strings.TrimSpace(shown.doc.Find(`[data-testid="one-time-password"]`).Text())
+	if !oneTimePassword.MatchString(password) {
+		t.Fatalf("one-time password %q", password)
+	}
+	if got := shown.doc.Find(`[data-testid="flash"]`).Text(); got != "User carol added as approver" {
+		t.Errorf("flash %q", got)
+	}
+	if strings.Contains(r.location(), password) || strings.Contains(r.header.Get("Set-Cookie"), password) {
+		t.Error("the password travels in the clear")
+	}
+	if again := adm.get("/admin/users"); strings.Contains(again.body, password) {
+		t.Error("the one-time password is shown twice")
+	}
+	carol, err := e.st.UserByUsername(context.Background(), "carol")
+	if err != nil || carol.Role != store.RoleApprover || !auth.CheckPassword(carol.PasswordHash, password) {
+		t.Fatalf("carol: %+v %v", carol, err)
+	}
+	if n := e.eventsOf(store.ActionUserCreated, &me.ID); n != 1 {
+		t.Errorf("user.created by adm: %d", n)
+	}
+	cc := e.client()
+	cc.get("/login")
+	if r := cc.post("/login", url.Values{"username": {"carol"}, "password": {password}}); r.status != http.StatusSeeOther {
+		t.Errorf("carol signs in with the one-time password: %d", r.status)
+	}
+
+	// Bad and taken usernames: 422, the error beside the field, the form kept.
+	for name, want := range map[string]string{"Carol Smith": "is not valid", "-x": "is not valid", "": "is not valid",
+		strings.Repeat("a", 65): "is not valid", "carol": "is taken", "x\x00y": "is not valid", "<b>": "is not valid"} {
+		r := adm.post("/admin/users", url.Values{"username": {name}, "role": {"requester"}})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.doc.Find("#err-username").Text(), want) {
+			t.Errorf("username %.20q: %d %q", name, r.status, r.doc.Find("#err-username").Text())
+		}
+		if d, _ := r.doc.Find("#f-username").Attr("aria-describedby"); !strings.Contains(d, "err-username") {
+			t.Errorf("username %.20q: error not tied to the field", name)
+		}
+	}
+	if r := adm.post("/admin/users", url.Values{"username": {"dave"}, "role": {"root"}}); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("unknown role: %d", r.status)
+	}
+	if n := e.eventsOf(store.ActionUserCreated, &me.ID); n != 1 {
+		t.Errorf("refused additions wrote events: %d", n)
+	}
+
+	// Change a role; the same role again changes nothing.
+	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/role", url.Values{"role": {"admin"}})); f != "carol is now admin" {
+		t.Errorf("flash %q", f)
+	}
+	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/role", url.Values{"role": {"admin"}})); !strings.Contains(f, "nothing was changed") {
+		t.Errorf("flash %q", f)
+	}
+	if n := e.eventsOf(store.ActionUserRoleChanged, &me.ID); n != 1 {
+		t.Errorf("user.role_changed: %d", n)
+	}
+	for _, bad := range []url.Values{{"role": {"root"}}, {}} {
+		if r := adm.post("/admin/users/"+itoa(carol.ID)+"/role", bad); r.status != http.StatusUnprocessableEntity {
+			t.Errorf("role %v: %d", bad, r.status)
+		}
+	}
+	for _, path := range []string{"/admin/users/999999/role", "/admin/users/abc/disable", "/admin/users/0/enable", "/admin/users/-1/role"} {
+		if r := adm.post(path, url.Values{"role": {"admin"}}); r.status != http.StatusNotFound {
+			t.Errorf("POST %s: %d", path, r.status)
+		}
+	}
+
+	// Disable, which signs carol out; enable.
+	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/disable", nil)); f != "User carol disabled" {
+		t.Errorf("flash %q", f)
+	}
+	if r := cc.get("/requests"); r.status != http.StatusSeeOther {
+		t.Errorf("disabled carol still signed in: %d", r.status)
+	}
+	if p := adm.get("/admin/users"); p.doc.Find(`tr[data-username="carol"] [data-state="disabled"]`).Length() != 1 ||
+		p.doc.Find(`tr[data-username="carol"] [data-testid="enable"]`).Length() != 1 {
+		t.Error("carol not shown disabled with an Enable button")
+	}
+	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/enable", nil)); f != "User carol enabled" {
+		t.Errorf("flash %q", f)
+	}
+	if e.eventsOf(store.ActionUserDisabled, &me.ID) != 1 || e.eventsOf(store.ActionUserEnabled, &me.ID) != 1 {
+		t.Error("disable/enable events")
+	}
+
+	// Oneself: not disabled. The last admin: not demoted.
+	if f := adm.flash(adm.post("/admin/users/"+itoa(me.ID)+"/disable", nil)); f != "Nothing was changed: you cannot disable your own account." {
+		t.Errorf("flash %q", f)
+	}
+	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/role", url.Values{"role": {"requester"}})); f != "carol is now requester" {
+		t.Errorf("flash %q", f)
+	}
+	if f := adm.flash(adm.post("/admin/users/"+itoa(me.ID)+"/role", url.Values{"role": {"approver"}})); f != "Nothing was changed: that would leave no enabled admin." {
+		t.Errorf("flash %q", f)
+	}
+	if u, _ := e.st.UserByID(context.Background(), me.ID); u.Role != store.RoleAdmin || u.Disabled {
+		t.Errorf("adm is now %+v", u)
+	}
+	if e.eventsOf(store.ActionUserDisabled, &me.ID) != 1 || e.eventsOf(store.ActionUserRoleChanged, &me.ID) != 2 {
+		t.Error("refused changes wrote events")
+	}
+}
+
+// Re-queue: admins only, failed requests only, its event and its job.
+func TestRequeue(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	dev, devUser := e.signedIn("dev", store.RoleRequester)
+	appr, apprUser := e.signedIn("ann", store.RoleApprover)
+	adm, admUser := e.signedIn("adm", store.RoleAdmin)
+	r := e.failedRequest(devUser, apprUser)
+	id := itoa(r.ID)
+	path := "/requests/" + id
+
+	if dev.get(path).doc.Find(`[data-testid="requeue"]`).Length() != 0 || appr.get(path).doc.Find(`[data-testid="requeue"]`).Length() != 0 {
+		t.Error("Re-queue offered to a non-admin")
+	}
+	page := adm.get(path)
+	if page.doc.Find(`[data-testid="requeue"]`).Length() != 1 {
+		t.Fatal("no Re-queue for the admin")
+	}
+	if !strings.Contains(page.doc.Find(`[data-testid="cloud-error"]`).Text(), "InvalidParameter") {
+		t.Error("the cloud error is not shown")
+	}
+	enq := e.enqueued.Load()
+	if f := adm.flash(adm.post(path+"/requeue", nil)); f != "Request "+id+" re-queued" {
+		t.Errorf("flash %q", f)
+	}
+	cur, _ := e.st.Request(context.Background(), r.ID)
+	if cur.Status != store.StatusApproved || cur.Params.Token != r.Params.Token || e.enqueued.Load() != enq+1 {
+		t.Errorf("after re-queue: %s, token kept %v, enqueued %d", cur.Status, cur.Params.Token == r.Params.Token, e.enqueued.Load()-enq)
+	}
+	if e.eventsOf(store.ActionRequestRequeued, &admUser.ID) != 1 {
+		t.Error("no request.requeued event by adm")
+	}
+	if adm.get(path).doc.Find(`[data-testid="timeline"] li[data-action="request.requeued"]`).Length() != 1 {
+		t.Error("the timeline lacks the re-queue")
+	}
+	// Again: no longer failed, a plain message, nothing changed.
+	if f := adm.flash(adm.post(path+"/requeue", nil)); f != "Request "+id+" is Approved, not failed: nothing was changed." {
+		t.Errorf("flash %q", f)
+	}
+	if e.countEvents(store.ActionRequestRequeued, r.ID) != 1 || e.enqueued.Load() != enq+1 {
+		t.Error("a second re-queue changed something")
+	}
+	for _, p := range []string{"/requests/abc/requeue", "/requests/999999/requeue"} {
+		if r := adm.post(p, nil); r.status != http.StatusNotFound {
+			t.Errorf("POST %s: %d", p, r.status)
+		}
+	}
+}
