@@ -306,6 +306,18 @@ func TestRequeue(t *testing.T) {
 	if !strings.Contains(page.doc.Find(`[data-testid="cloud-error"]`).Text(), "InvalidParameter") {
 		t.Error("the cloud error is not shown")
 	}
+	// A request given a password had it erased when it failed: the admin is
+	// told before re-queueing that the instance would be created without one.
+	if page.doc.Find(`[data-testid="requeue-password-note"]`).Length() != 0 {
+		t.Error("password note shown for a request without a password")
+	}
+	withPassword := e.failedRequest(devUser, apprUser)
+	if _, err := e.st.Pool().Exec(context.Background(), `UPDATE requests SET password_set = true WHERE id = $1`, withPassword.ID); err != nil {
+		t.Fatal(err)
+	}
+	if adm.get("/requests/"+itoa(withPassword.ID)).doc.Find(`[data-testid="requeue-password-note"]`).Length() != 1 {
+		t.Error("no password note before re-queueing a request that had a password")
+	}
 	enq := e.enqueued.Load()
 	if f := adm.flash(adm.post(path+"/requeue", nil)); f != "Request "+id+" re-queued" {
 		t.Errorf("flash %q", f)
