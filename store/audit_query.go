@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,44 +31,36 @@ type AuditEvent struct {
 	RegionID   string
 }
 
-func (f EventFilter) where() (string, []any) {
-	var conds []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		conds = append(conds, fmt.Sprintf(cond, len(args)))
-	}
+func (f EventFilter) conditions() *conditions {
+	c := &conditions{}
 	switch {
 	case f.Actor == "system":
-		conds = append(conds, "e.actor_id IS NULL")
+		c.addFixed("e.actor_id IS NULL")
 	case f.Actor != "":
-		add("e.actor_id = (SELECT id FROM users WHERE username = $%d)", f.Actor)
+		c.add("e.actor_id = (SELECT id FROM users WHERE username = $%d)", f.Actor)
 	}
 	if f.Action != "" {
-		add("e.action = $%d", f.Action)
+		c.add("e.action = $%d", f.Action)
 	}
 	if f.RequestID != 0 {
-		add("e.request_id = $%d", f.RequestID)
+		c.add("e.request_id = $%d", f.RequestID)
 	}
 	if f.InstanceID != "" {
-		add("e.request_id IN (SELECT id FROM requests WHERE instance_id = $%d)", f.InstanceID)
+		c.add("e.request_id IN (SELECT id FROM requests WHERE instance_id = $%d)", f.InstanceID)
 	}
 	if f.RegionID != "" {
-		add("e.request_id IN (SELECT id FROM requests WHERE region_id = $%d)", f.RegionID)
+		c.add("e.request_id IN (SELECT id FROM requests WHERE region_id = $%d)", f.RegionID)
 	}
 	if !f.Since.IsZero() {
-		add("e.at >= $%d", f.Since)
+		c.add("e.at >= $%d", f.Since)
 	}
 	if !f.Until.IsZero() {
-		add("e.at < $%d", f.Until)
+		c.add("e.at < $%d", f.Until)
 	}
 	if f.BeforeID > 0 {
-		add("e.id < $%d", f.BeforeID)
+		c.add("e.id < $%d", f.BeforeID)
 	}
-	if len(conds) == 0 {
-		return "", args
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return c
 }
 
 const auditSelect = `SELECT e.id, e.at, e.actor_id, COALESCE(u.username, ''), e.action, e.request_id, e.details,
@@ -90,9 +81,8 @@ func scanAuditEvent(row pgx.CollectableRow) (AuditEvent, error) {
 
 // ListEvents lists audit events newest first.
 func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]AuditEvent, error) {
-	where, args := f.where()
-	args = append(args, limit(f.Limit))
-	rows, err := s.pool.Query(ctx, auditSelect+where+fmt.Sprintf(" ORDER BY e.id DESC LIMIT $%d", len(args)), args...)
+	c := f.conditions()
+	rows, err := s.pool.Query(ctx, auditSelect+c.where()+" ORDER BY e.id DESC"+c.limit(limit(f.Limit)), c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
@@ -103,13 +93,12 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]AuditEvent, er
 // BeforeID apply too when set), newest first, one row at a time: memory stays
 // constant whatever the number of events.
 func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(AuditEvent) error) error {
-	where, args := f.where()
-	q := auditSelect + where + " ORDER BY e.id DESC"
+	c := f.conditions()
+	q := auditSelect + c.where() + " ORDER BY e.id DESC"
 	if f.Limit > 0 {
-		args = append(args, f.Limit)
-		q += fmt.Sprintf(" LIMIT $%d", len(args))
+		q += c.limit(f.Limit)
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
+	rows, err := s.pool.Query(ctx, q, c.args...)
 	if err != nil {
 		return fmt.Errorf("export events: %w", err)
 	}

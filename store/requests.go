@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -159,46 +158,36 @@ type RequestFilter struct {
 
 // ListRequests lists requests newest first.
 func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]Request, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
+	var c conditions
 	if f.RequesterID != 0 {
-		add("r.requester_id = $%d", f.RequesterID)
+		c.add("r.requester_id = $%d", f.RequesterID)
 	}
 	if f.RequesterName != "" {
-		add("ru.username = $%d", f.RequesterName)
+		c.add("ru.username = $%d", f.RequesterName)
 	}
 	if f.Status != "" {
-		add("r.status = $%d", f.Status)
+		c.add("r.status = $%d", f.Status)
 	}
 	if f.RegionID != "" {
-		add("r.region_id = $%d", f.RegionID)
+		c.add("r.region_id = $%d", f.RegionID)
 	}
 	if f.InstanceType != "" {
-		add("r.instance_type = $%d", f.InstanceType)
+		c.add("r.instance_type = $%d", f.InstanceType)
 	}
 	if f.InstanceID != "" {
-		add("r.instance_id = $%d", f.InstanceID)
+		c.add("r.instance_id = $%d", f.InstanceID)
 	}
 	if !f.Since.IsZero() {
-		add("r.created_at >= $%d", f.Since)
+		c.add("r.created_at >= $%d", f.Since)
 	}
 	if !f.Until.IsZero() {
-		add("r.created_at < $%d", f.Until)
+		c.add("r.created_at < $%d", f.Until)
 	}
 	if f.BeforeID > 0 {
-		add("r.id < $%d", f.BeforeID)
+		c.add("r.id < $%d", f.BeforeID)
 	}
-	q := `SELECT ` + requestColumns + requestFrom
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, limit(f.Limit))
-	q += fmt.Sprintf(" ORDER BY r.id DESC LIMIT $%d", len(args))
-	rows, err := s.pool.Query(ctx, q, args...)
+	q := `SELECT ` + requestColumns + requestFrom + c.where() + " ORDER BY r.id DESC" + c.limit(limit(f.Limit))
+	rows, err := s.pool.Query(ctx, q, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list requests: %w", err)
 	}
