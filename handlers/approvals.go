@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -41,10 +44,36 @@ func (h *Handlers) Approvals(c echo.Context) error {
 		row.Reason.Help = ""
 		v.Rows = append(v.Rows, row)
 	}
+	h.estimatePrices(ctx, v.Rows)
 	return h.render(c, http.StatusOK, "approvals", pages.Approvals(v))
 }
 
 // Home sends the signed-in user to their requests, others to sign in.
 func (h *Handlers) Home(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/requests")
+}
+
+// estimatePrices fills each row's price estimate, asking for the rows in
+// parallel and waiting at most a second and a half: a slow cloud costs the
+// page its estimates, never its rows.
+func (h *Handlers) estimatePrices(ctx context.Context, rows []pages.ApprovalRow) {
+	if h.Prices == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range rows {
+		wg.Add(1)
+		go func(row *pages.ApprovalRow) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if price, ok := h.Prices.Estimate(ctx, row.R.Params); ok {
+				row.Price = formatPrice(price, row.R.Params)
+			}
+		}(&rows[i])
+	}
+	wg.Wait()
 }

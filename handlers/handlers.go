@@ -28,6 +28,12 @@ type Pricer interface {
 	DescribePrice(ctx context.Context, p rkvstore.Params) (rkvstore.Price, error)
 }
 
+// PriceEstimator gives a remembered price estimate for a list row;
+// *rkvstore.PriceCache is one. ok is false when there is none.
+type PriceEstimator interface {
+	Estimate(ctx context.Context, p rkvstore.Params) (price rkvstore.Price, ok bool)
+}
+
 // EnqueueFunc runs in the approval's transaction, with the request as
 // approved: the provisioner enqueues its job there.
 type EnqueueFunc func(ctx context.Context, tx pgx.Tx, r store.Request) error
@@ -52,6 +58,9 @@ type Handlers struct {
 	Catalog CatalogSource
 	// Pricer estimates a request's price on the form; nil: not offered.
 	Pricer Pricer
+	// Prices estimates the price of each row of the approvals queue; nil:
+	// none shown.
+	Prices PriceEstimator
 	// Enqueue is called inside the approval transaction. nil enqueues
 	// nothing (no provisioner wired).
 	Enqueue EnqueueFunc

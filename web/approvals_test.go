@@ -3,11 +3,15 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/simulator"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -211,5 +215,40 @@ func TestDecisionRaces(t *testing.T) {
 	}
 	if e.enqueued.Load() != approved {
 		t.Errorf("enqueued %d jobs for %d approvals", e.enqueued.Load(), approved)
+	}
+}
+
+// withSimulatedPrices estimates prices through the real client against the
+// simulator over HTTP.
+func withSimulatedPrices(t *testing.T) envOption {
+	return func(h *handlers.Handlers) {
+		sim, err := simulator.New(simulator.Config{AccessKeyID: "price-key", AccessKeySecret: "price-secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		api, err := rkvstore.NewClient(rkvstore.ClientConfig{Endpoint: srv.URL, AccessKeyID: "price-key", AccessKeySecret: "price-secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Prices = rkvstore.NewPriceCache(api)
+	}
+}
+
+func TestApprovalsShowPriceEstimates(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withSimulatedPrices(t))
+	_, devUser := e.signedIn("dev", store.RoleRequester)
+	ann, _ := e.signedIn("ann", store.RoleApprover)
+	e.request(devUser)
+	e.request(devUser)
+	q := ann.get("/approvals")
+	prices := q.doc.Find(`[data-testid="price"]`)
+	if q.status != http.StatusOK || prices.Length() != 2 {
+		t.Fatalf("queue: %d, %d price estimates", q.status, prices.Length())
+	}
+	if got := prices.First().Text(); !strings.Contains(got, "per hour") {
+		t.Errorf("estimate %q does not say what it is per", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/web"
@@ -43,6 +44,7 @@ func newWebServer(e env, cfg config.Config, st *store.Store, cl *cloud, prov *pr
 		}
 		if cl.api != nil {
 			h.Pricer = cl.api
+			h.Prices = rkvstore.NewPriceCache(cl.api)
 		}
 	}
 	// The provisioning job is enqueued in the approval's transaction: an

@@ -102,8 +102,10 @@ type RequestShowView struct {
 type ApprovalRow struct {
 	R        store.Request
 	Capacity string
-	Own      bool
-	Reason   components.Field
+	// Price is the estimate from DescribePrice; "" when there is none.
+	Price  string
+	Own    bool
+	Reason components.Field
 }
 
 // ApprovalsView is the approver's queue.

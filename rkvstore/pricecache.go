@@ -1,0 +1,81 @@
+package rkvstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PriceSource is what a PriceCache asks; *Client is one.
+type PriceSource interface {
+	DescribePrice(ctx context.Context, p Params) (Price, error)
+}
+
+// PriceCache remembers DescribePrice answers by the parameters that set a
+// price (class, region, zone, type, engine, billing and period), so that a
+// list of requests can show an estimate for each row without asking the
+// cloud for every row of every page view. Failures are remembered briefly
+// too: a cloud that doesn't answer is not asked again on every view.
+type PriceCache struct {
+	source  PriceSource
+	ttl     time.Duration
+	failTTL time.Duration
+	now     func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]priceEntry
+}
+
+type priceEntry struct {
+	price   Price
+	ok      bool
+	expires time.Time
+}
+
+// Default lifetimes of a PriceCache's answers.
+const (
+	DefaultPriceTTL        = 15 * time.Minute
+	DefaultPriceFailureTTL = time.Minute
+	maxPriceEntries        = 10000
+)
+
+// NewPriceCache returns a cache in front of source.
+func NewPriceCache(source PriceSource) *PriceCache {
+	return &PriceCache{source: source, ttl: DefaultPriceTTL, failTTL: DefaultPriceFailureTTL, now: time.Now,
+		entries: map[string]priceEntry{}}
+}
+
+// Estimate is the price of p, from the cache or the cloud; ok is false when
+// the cloud gave none. The password and token play no part.
+func (c *PriceCache) Estimate(ctx context.Context, p Params) (Price, bool) {
+	key := priceKey(p)
+	c.mu.Lock()
+	e, found := c.entries[key]
+	c.mu.Unlock()
+	if found && c.now().Before(e.expires) {
+		return e.price, e.ok
+	}
+	p.Password, p.Token = "", ""
+	price, err := c.source.DescribePrice(ctx, p)
+	if err != nil && ctx.Err() != nil {
+		return Price{}, false // the caller gave up: remember nothing
+	}
+	e = priceEntry{price: price, ok: err == nil, expires: c.now().Add(c.ttl)}
+	if err != nil {
+		e.expires = c.now().Add(c.failTTL)
+	}
+	c.mu.Lock()
+	if len(c.entries) >= maxPriceEntries {
+		c.entries = map[string]priceEntry{} // crude, but bounded
+	}
+	c.entries[key] = e
+	c.mu.Unlock()
+	return e.price, e.ok
+}
+
+func priceKey(p Params) string {
+	return strings.Join([]string{p.InstanceClass, p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion,
+		p.ChargeType, strconv.Itoa(p.Period)}, "\x00")
+}
