@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,13 @@ type Config struct {
 	// TrustProxy makes the portal believe X-Forwarded-Proto and
 	// X-Forwarded-For (PORTAL_TRUST_PROXY=true).
 	TrustProxy bool
+	// WebhookURL, when set (PORTAL_WEBHOOK_URL), receives a JSON event when
+	// a request needs approval, is decided and is finished: https://, or
+	// http:// to a loopback host only. Empty: no notifications.
+	WebhookURL string
+	// WebhookSecret, when set (PORTAL_WEBHOOK_SECRET), signs each delivery:
+	// X-KVPortal-Signature: sha256=<hex HMAC-SHA256 of the body>.
+	WebhookSecret string
 }
 
 // Simulated reports whether the portal talks to its built-in simulator.
@@ -68,6 +76,8 @@ func Load(getenv func(string) string) (Config, error) {
 		SessionKey:             p.str("PORTAL_SESSION_KEY", ""),
 		SecretKey:              p.str("PORTAL_SECRET_KEY", ""),
 		TrustProxy:             p.boolean("PORTAL_TRUST_PROXY", false),
+		WebhookURL:             p.str("PORTAL_WEBHOOK_URL", ""),
+		WebhookSecret:          p.str("PORTAL_WEBHOOK_SECRET", ""),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		p.fail("PORTAL_ADDR", "not a host:port address", c.Addr)
@@ -81,6 +91,13 @@ func Load(getenv func(string) string) (Config, error) {
 			p.errs = append(p.errs, errors.New("ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are required with PORTAL_KVSTORE_ENDPOINT"))
 		}
 	}
+	if c.WebhookURL != "" {
+		if problem := webhookURLProblem(c.WebhookURL); problem != "" {
+			p.fail("PORTAL_WEBHOOK_URL", problem, redactURL(c.WebhookURL))
+		}
+	} else if c.WebhookSecret != "" {
+		p.errs = append(p.errs, errors.New("PORTAL_WEBHOOK_SECRET is set without PORTAL_WEBHOOK_URL"))
+	}
 	if c.DataDir == "" {
 		p.fail("PORTAL_DATA_DIR", "must not be empty", c.DataDir)
 	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
@@ -90,6 +107,38 @@ func Load(getenv func(string) string) (Config, error) {
 		p.fail("PORTAL_LEASE_TIMEOUT", "must be at least 5s", c.LeaseTimeout.String())
 	}
 	return c, errors.Join(p.errs...)
+}
+
+// webhookURLProblem says what is wrong with a webhook URL, "" when nothing:
+// like the R-KVStore endpoint, plain http:// is only for a loopback host.
+func webhookURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return "not an http(s)://host[:port][/path] URL"
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		if !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+			return "plain http:// is only allowed to a loopback host (127.0.0.1, ::1, localhost); use https://"
+		}
+	default:
+		return "must start with https:// (or http:// to a loopback host)"
+	}
+	return ""
+}
+
+// redactURL is a URL fit for an error message: its query (where a receiver
+// may keep a token) and any user information left out.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
 }
 
 type parser struct {

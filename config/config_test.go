@@ -39,6 +39,11 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"PORTAL_KVSTORE_ENDPOINT": "https://r-kvstore.example"}, "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are required"},
 		{map[string]string{"PORTAL_TRUST_PROXY": "perhaps"}, "PORTAL_TRUST_PROXY: not true or false: perhaps"},
 		{map[string]string{"PORTAL_LEASE_TIMEOUT": "1s"}, "PORTAL_LEASE_TIMEOUT: must be at least 5s"},
+		{map[string]string{"PORTAL_WEBHOOK_URL": "http://hooks.example/x"}, "PORTAL_WEBHOOK_URL: plain http:// is only allowed to a loopback host"},
+		{map[string]string{"PORTAL_WEBHOOK_URL": "ftp://127.0.0.1/x"}, "PORTAL_WEBHOOK_URL: must start with https://"},
+		{map[string]string{"PORTAL_WEBHOOK_URL": "hooks.example/x"}, "PORTAL_WEBHOOK_URL: not an http(s)://host"},
+		{map[string]string{"PORTAL_WEBHOOK_URL": "https://u:pw@hooks.example/x"}, "PORTAL_WEBHOOK_URL: not an http(s)://host"},
+		{map[string]string{"PORTAL_WEBHOOK_SECRET": "s3cret"}, "PORTAL_WEBHOOK_SECRET is set without PORTAL_WEBHOOK_URL"},
 	}
 	for _, tc := range cases {
 		_, err := Load(env(tc.env))
@@ -67,5 +72,31 @@ func TestValuesRead(t *testing.T) {
 	if c.Addr != "0.0.0.0:9000" || c.DatabaseURL != "postgres://x/y" || c.RetryBaseDelay != 250*time.Millisecond ||
 		c.MaxAttempts != 3 || c.LeaseTimeout != 30*time.Second || c.ProvisionerConcurrency != 32 || c.Simulated() {
 		t.Fatalf("unexpected: %+v", c)
+	}
+}
+
+func TestWebhookURL(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"https://hooks.example/kvportal?token=abc", "http://127.0.0.1:9000/hook", "http://[::1]:9000/", "http://localhost/hook"} {
+		c, err := Load(env(map[string]string{"PORTAL_WEBHOOK_URL": u, "PORTAL_WEBHOOK_SECRET": "s3cret"}))
+		if err != nil {
+			t.Errorf("PORTAL_WEBHOOK_URL=%s: %v", u, err)
+			continue
+		}
+		if c.WebhookURL != u || c.WebhookSecret != "s3cret" {
+			t.Errorf("PORTAL_WEBHOOK_URL=%s: read %q, %q", u, c.WebhookURL, c.WebhookSecret)
+		}
+	}
+	c, err := Load(env(nil))
+	if err != nil || c.WebhookURL != "" || c.WebhookSecret != "" {
+		t.Fatalf("webhooks must be off by default: %+v, %v", c, err)
+	}
+}
+
+func TestWebhookURLErrorHidesQuery(t *testing.T) {
+	t.Parallel()
+	_, err := Load(env(map[string]string{"PORTAL_WEBHOOK_URL": "http://hooks.example/x?token=very-secret"}))
+	if err == nil || strings.Contains(err.Error(), "very-secret") {
+		t.Fatalf("error %v: want an error without the URL's query", err)
 	}
 }

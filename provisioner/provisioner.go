@@ -114,6 +114,19 @@ type Config struct {
 	ClientID string
 	// RiverLogger receives River's own logs; default Logger at warnings only.
 	RiverLogger *slog.Logger
+	// Extra are other jobs this process works on the same River client
+	// (the webhook notifier): their workers and their own queues.
+	Extra []Extension
+}
+
+// Extension is a set of jobs worked on the provisioner's River client, on
+// queues of its own so that it never holds up provisioning.
+type Extension interface {
+	// AddWorkers registers the extension's workers.
+	AddWorkers(*river.Workers) error
+	// Queues are the extension's queues; none may be one of the
+	// provisioner's.
+	Queues() map[string]river.QueueConfig
 }
 
 // Provisioner runs the provisioning and follow-up jobs of this process.
@@ -174,6 +187,21 @@ func New(cfg Config) (*Provisioner, error) {
 	if err := river.AddWorkerSafely(workers, &followWorker{p: p}); err != nil {
 		return nil, err
 	}
+	queues := map[string]river.QueueConfig{
+		QueueProvision: {MaxWorkers: cfg.Concurrency},
+		QueueFollow:    {MaxWorkers: cfg.FollowConcurrency},
+	}
+	for _, x := range cfg.Extra {
+		if err := x.AddWorkers(workers); err != nil {
+			return nil, fmt.Errorf("provisioner: extra workers: %w", err)
+		}
+		for name, q := range x.Queues() {
+			if _, taken := queues[name]; taken {
+				return nil, fmt.Errorf("provisioner: extra queue %q is taken", name)
+			}
+			queues[name] = q
+		}
+	}
 	client, err := river.NewClient(riverpgxv5.New(cfg.Store.Pool()), &river.Config{
 		ID:                   cfg.ClientID,
 		Logger:               cfg.RiverLogger,
@@ -185,10 +213,7 @@ func New(cfg Config) (*Provisioner, error) {
 		FetchCooldown:        cfg.FetchCooldown,
 		FetchPollInterval:    cfg.FetchPollInterval,
 		SoftStopTimeout:      cfg.StopGrace,
-		Queues: map[string]river.QueueConfig{
-			QueueProvision: {MaxWorkers: cfg.Concurrency},
-			QueueFollow:    {MaxWorkers: cfg.FollowConcurrency},
-		},
+		Queues:               queues,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("provisioner: River client: %w", err)

@@ -51,10 +51,12 @@ type NewEvent struct {
 
 // RecordEvent writes an event outside any other change (sign-in, sign-out).
 func (s *Store) RecordEvent(ctx context.Context, e NewEvent) error {
-	return insertEvent(ctx, s.pool, e)
+	return s.insertEvent(ctx, s.pool, e)
 }
 
-func insertEvent(ctx context.Context, q execer, e NewEvent) error {
+// insertEvent writes an event with q, a transaction or the pool. Inside a
+// transaction, the Store's event hook (WithEventHook) sees the event in it.
+func (s *Store) insertEvent(ctx context.Context, q execer, e NewEvent) error {
 	details := e.Details
 	if details == nil {
 		details = map[string]any{}
@@ -63,10 +65,22 @@ func insertEvent(ctx context.Context, q execer, e NewEvent) error {
 	if err != nil {
 		return fmt.Errorf("event details: %w", err)
 	}
-	_, err = q.Exec(ctx, `INSERT INTO audit_events (actor_id, action, request_id, details) VALUES ($1, $2, $3, $4)`,
-		e.ActorID, e.Action, e.RequestID, b)
+	const insert = `INSERT INTO audit_events (actor_id, action, request_id, details) VALUES ($1, $2, $3, $4)`
+	tx, inTx := q.(pgx.Tx)
+	if s.hook == nil || !inTx {
+		if _, err = q.Exec(ctx, insert, e.ActorID, e.Action, e.RequestID, b); err != nil {
+			return fmt.Errorf("record %s: %w", e.Action, err)
+		}
+		return nil
+	}
+	ev := Event{ActorID: e.ActorID, Action: e.Action, RequestID: e.RequestID, Details: details}
+	err = tx.QueryRow(ctx, insert+` RETURNING id, at, COALESCE((SELECT username FROM users WHERE id = actor_id), '')`,
+		e.ActorID, e.Action, e.RequestID, b).Scan(&ev.ID, &ev.At, &ev.ActorName)
 	if err != nil {
 		return fmt.Errorf("record %s: %w", e.Action, err)
+	}
+	if err := s.hook(ctx, tx, ev); err != nil {
+		return fmt.Errorf("event hook for %s: %w", e.Action, err)
 	}
 	return nil
 }

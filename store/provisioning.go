@@ -66,7 +66,7 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID, sta
 			return fmt.Errorf("instance status: %w", err)
 		}
 		changed = true
-		return insertEvent(ctx, tx, NewEvent{Action: ActionInstanceStatus, RequestID: &id,
+		return s.insertEvent(ctx, tx, NewEvent{Action: ActionInstanceStatus, RequestID: &id,
 			Details: map[string]any{"InstanceId": instanceID, "from": old, "to": status}})
 	})
 	return changed && err == nil, err

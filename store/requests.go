@@ -99,7 +99,7 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (Request, error
 		if err != nil {
 			return fmt.Errorf("insert request: %w", err)
 		}
-		return insertEvent(ctx, tx, NewEvent{ActorID: &n.RequesterID, Action: ActionRequestSubmitted, RequestID: &id,
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: &n.RequesterID, Action: ActionRequestSubmitted, RequestID: &id,
 			Details: paramDetails(p)})
 	})
 	if err != nil {

@@ -28,10 +28,8 @@ var (
 // Store holds the database pool.
 type Store struct {
 	pool *pgxpool.Pool
+	hook EventHook // nil: none (see WithEventHook)
 }
-
-// New returns a Store on pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // Pool exposes the pool for the queue (River) that shares it.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

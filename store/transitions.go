@@ -75,7 +75,7 @@ func (s *Store) Apply(ctx context.Context, m Move) (Request, error) {
 		if err != nil {
 			return err
 		}
-		if err := insertEvent(ctx, tx, NewEvent{ActorID: m.ActorID, Action: m.Action, RequestID: &m.RequestID, Details: m.Details}); err != nil {
+		if err := s.insertEvent(ctx, tx, NewEvent{ActorID: m.ActorID, Action: m.Action, RequestID: &m.RequestID, Details: m.Details}); err != nil {
 			return err
 		}
 		if m.Then != nil {

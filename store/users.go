@@ -92,7 +92,7 @@ func (s *Store) CreateUser(ctx context.Context, username string, role Role, pass
 		if err != nil {
 			return fmt.Errorf("create user: %w", err)
 		}
-		return insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: ActionUserCreated,
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: ActionUserCreated,
 			Details: map[string]any{"user_id": u.ID, "username": u.Username, "role": string(u.Role)}})
 	})
 	return u, err

@@ -52,7 +52,7 @@ func (s *Store) SetRole(ctx context.Context, userID int64, role Role, actorID *i
 		if err != nil {
 			return fmt.Errorf("set role: %w", err)
 		}
-		return insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: ActionUserRoleChanged,
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: ActionUserRoleChanged,
 			Details: map[string]any{"user_id": u.ID, "username": u.Username, "from": string(old.Role), "to": string(role)}})
 	})
 	return u, err
@@ -89,7 +89,7 @@ func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, ac
 		if disabled {
 			action = ActionUserDisabled
 		}
-		return insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: action,
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: action,
 			Details: map[string]any{"user_id": u.ID, "username": u.Username}})
 	})
 	return u, err
