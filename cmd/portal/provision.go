@@ -52,6 +52,9 @@ func startProvisioner(ctx context.Context, e env, cfg config.Config, st *store.S
 		return nil, err
 	}
 	pcfg := provisionerConfig(e, cfg, st, cl, sealer, reg)
+	if pcfg.Extra, err = webhookDelivery(e, cfg); err != nil {
+		return nil, err
+	}
 	prov, err := provisioner.New(pcfg)
 	if err != nil {
 		return nil, err
@@ -107,7 +110,10 @@ func cmdProvision(ctx context.Context, e env, args []string) error {
 	if err := db.migrateUp(ctx); err != nil {
 		return err
 	}
-	st := store.New(db.pool)
+	st, err := openStore(db, cfg)
+	if err != nil {
+		return err
+	}
 	cl, err := setupCloud(ctx, e, cfg)
 	if err != nil {
 		return err

@@ -38,7 +38,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := db.migrateUp(ctx); err != nil {
 		return err
 	}
-	st := store.New(db.pool)
+	st, err := openStore(db, cfg)
+	if err != nil {
+		return err
+	}
 	startPprof(ctx, e, e.getenv(pprofAddrEnv))
 	if *demo {
 		if err := createDemoUsers(ctx, e, st); err != nil {

@@ -1,0 +1,87 @@
+// Package notify owns the portal's webhook notifications: which audit events
+// are announced (a request needs approval, is decided, is finished), the JSON
+// body a receiver gets, its signature, and their delivery as River jobs.
+//
+// It is an outbox on the portal's own queue: Outbox.Hook, the store's event
+// hook, inserts a webhook job in the transaction of the change it announces,
+// so a change that rolls back announces nothing and one that commits is
+// always announced; Deliverer, run by the provisioner's River client on a
+// queue of its own, POSTs it, and River retries it a few times. Delivery is
+// at least once (a receiver may see a delivery twice: X-KVPortal-Delivery
+// is the same), and it never holds up a decision or provisioning.
+package notify
+
+import (
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/kvportal/kvportal/store"
+)
+
+// Queue is the webhook jobs' queue: their own, so that a slow receiver never
+// holds up provisioning.
+const Queue = "webhook"
+
+// DefaultMaxAttempts is how many times a delivery is tried before its job is
+// discarded.
+const DefaultMaxAttempts = 5
+
+// Topics: what an event means to a receiver.
+const (
+	TopicNeedsApproval = "needs_approval"
+	TopicDecided       = "decided"
+	TopicFinished      = "finished"
+)
+
+// Topic is the topic of an audit action, "" for the actions not announced.
+func Topic(action string) string {
+	switch action {
+	case store.ActionRequestSubmitted:
+		return TopicNeedsApproval
+	case store.ActionRequestApproved, store.ActionRequestRejected, store.ActionRequestCancelled:
+		return TopicDecided
+	case store.ActionSucceeded, store.ActionFailed:
+		return TopicFinished
+	}
+	return ""
+}
+
+// Event is a webhook job's arguments, and exactly the JSON body its receiver
+// gets. It holds no secret: never the instance password, nor the Token.
+type Event struct {
+	// EventID is the audit event's id; it is also the X-KVPortal-Delivery
+	// header, the same on every retry.
+	EventID int64     `json:"event_id"`
+	Topic   string    `json:"topic"`
+	Action  string    `json:"action"`
+	At      time.Time `json:"at"`
+	// Actor is who acted (the requester, the approver), "" for the system.
+	Actor         string `json:"actor,omitempty"`
+	RequestID     int64  `json:"request_id"`
+	Status        string `json:"status"`
+	Requester     string `json:"requester"`
+	InstanceType  string `json:"InstanceType,omitempty"`
+	InstanceClass string `json:"InstanceClass"`
+	RegionId      string `json:"RegionId"`
+	ZoneId        string `json:"ZoneId,omitempty"`
+	// InstanceName is the name asked for, then the one the cloud gave;
+	// InstanceId is known once the instance exists.
+	InstanceName string `json:"InstanceName,omitempty"`
+	InstanceId   string `json:"InstanceId,omitempty"`
+	// Reason is a rejection's reason.
+	Reason string `json:"reason,omitempty"`
+	// ErrorCode and ErrorMessage are a failure's, as the cloud gave them.
+	ErrorCode    string `json:"error_code,omitempty"`
+	ErrorMessage string `json:"error_message,omitempty"`
+	// Link is the request's page, a path on the portal: /requests/{id}.
+	Link string `json:"link"`
+}
+
+// Kind implements river.JobArgs.
+func (Event) Kind() string { return "webhook" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (Event) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: DefaultMaxAttempts}
+}

@@ -1,0 +1,79 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/kvportal/kvportal/store"
+)
+
+// Outbox turns the audit events worth announcing into webhook jobs, in the
+// events' transactions. It inserts only: the jobs are worked by a Deliverer
+// on the provisioner's River client.
+type Outbox struct {
+	client      *river.Client[pgx.Tx]
+	maxAttempts int
+}
+
+// NewOutbox returns an Outbox on pool whose jobs are tried maxAttempts times
+// (0: DefaultMaxAttempts).
+func NewOutbox(pool *pgxpool.Pool, maxAttempts int) (*Outbox, error) {
+	// An insert-only client (no workers, no queues): InsertTx needs nothing
+	// more, and it can be built before the store and the provisioner.
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, fmt.Errorf("notify: River client: %w", err)
+	}
+	return &Outbox{client: client, maxAttempts: max(maxAttempts, 0)}, nil
+}
+
+// Hook is the store's event hook (store.WithEventHook): for an event with a
+// Topic, the webhook job, inserted in tx.
+func (o *Outbox) Hook(ctx context.Context, tx pgx.Tx, e store.Event) error {
+	topic := Topic(e.Action)
+	if topic == "" || e.RequestID == nil {
+		return nil
+	}
+	r, err := store.RequestTx(ctx, tx, *e.RequestID)
+	if err != nil {
+		return fmt.Errorf("webhook for event %d: %w", e.ID, err)
+	}
+	opts := Event{}.InsertOpts()
+	if o.maxAttempts > 0 {
+		opts.MaxAttempts = o.maxAttempts
+	}
+	if _, err := o.client.InsertTx(ctx, tx, NewEvent(topic, e, r), &opts); err != nil {
+		return fmt.Errorf("enqueue webhook for event %d: %w", e.ID, err)
+	}
+	return nil
+}
+
+// NewEvent is the webhook body of event e of request r (r as e left it).
+func NewEvent(topic string, e store.Event, r store.Request) Event {
+	name := r.ResultName
+	if name == "" {
+		name = r.Params.InstanceName
+	}
+	ev := Event{
+		EventID: e.ID, Topic: topic, Action: e.Action, At: e.At.UTC(), Actor: e.ActorName,
+		RequestID: r.ID, Status: string(r.Status), Requester: r.RequesterName,
+		InstanceType: r.Params.InstanceType, InstanceClass: r.Params.InstanceClass,
+		RegionId: r.Params.RegionId, ZoneId: r.Params.ZoneId,
+		InstanceName: name, InstanceId: r.InstanceID,
+		Link: "/requests/" + strconv.FormatInt(r.ID, 10),
+	}
+	switch e.Action {
+	case store.ActionRequestRejected:
+		ev.Reason = r.DecisionReason
+	case store.ActionFailed:
+		ev.ErrorCode, ev.ErrorMessage = r.ErrorCode, r.ErrorMessage
+	}
+	return ev
+}
