@@ -52,6 +52,20 @@ func openDatabase(ctx context.Context, e env, cfg config.Config) (*database, err
 	return db, nil
 }
 
+// openMigrated is openDatabase followed by migrating up: what every command
+// that uses the database (other than migrate itself) starts with.
+func openMigrated(ctx context.Context, e env, cfg config.Config) (*database, error) {
+	db, err := openDatabase(ctx, e, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrateUp(ctx); err != nil {
+		db.close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // sqlDB is the pool as a database/sql handle, for goose. Close it after use;
 // the pool stays open.
 func (db *database) sqlDB() *sql.DB {

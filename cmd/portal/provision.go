@@ -102,14 +102,11 @@ func cmdProvision(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, e, cfg)
+	db, err := openMigrated(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.close()
-	if err := db.migrateUp(ctx); err != nil {
-		return err
-	}
 	st, err := openStore(db, cfg)
 	if err != nil {
 		return err

@@ -30,14 +30,11 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if *addr != "" {
 		cfg.Addr = *addr
 	}
-	db, err := openDatabase(ctx, e, cfg)
+	db, err := openMigrated(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.close()
-	if err := db.migrateUp(ctx); err != nil {
-		return err
-	}
 	st, err := openStore(db, cfg)
 	if err != nil {
 		return err

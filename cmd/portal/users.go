@@ -59,14 +59,11 @@ func cmdUsersAdd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, e, cfg)
+	db, err := openMigrated(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.close()
-	if err := db.migrateUp(ctx); err != nil {
-		return err
-	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return err
@@ -147,14 +144,11 @@ func withUser(ctx context.Context, e env, username string, fn func(*store.Store,
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, e, cfg)
+	db, err := openMigrated(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.close()
-	if err := db.migrateUp(ctx); err != nil {
-		return err
-	}
 	st := store.New(db.pool)
 	u, err := st.UserByUsername(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
