@@ -34,12 +34,22 @@ type provisionWorker struct {
 	p *Provisioner
 }
 
-// NextRetry schedules the retry at the time the request shows.
+// NextRetry schedules the retry at the time the request shows. A time that
+// has already passed (a short delay outrun by a slow commit) becomes "now":
+// River would otherwise replace it with its own, far longer, default backoff.
 func (w *provisionWorker) NextRetry(job *river.Job[ProvisionArgs]) time.Time {
 	if at, ok := w.p.nextRetry.LoadAndDelete(retryKey{job.ID, job.Attempt}); ok {
-		return at.(time.Time)
+		return later(at.(time.Time), time.Now())
 	}
 	return time.Time{}
+}
+
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
 }
 
 // Work runs one attempt: the request approved → provisioning, the call with
