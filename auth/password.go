@@ -9,7 +9,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -34,7 +37,7 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argonKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -61,17 +64,23 @@ func CheckPassword(encoded, password string) bool {
 	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 128 {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, passes, memory, threads, uint32(len(want)))
+	got := argonKey([]byte(password), salt, passes, memory, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
 // DummyCheck spends the time of a real check, so that signing in as a user
 // who does not exist takes as long as with a wrong password.
 func DummyCheck(password string) {
-	CheckPassword(dummyHash, password)
+	CheckPassword(dummyHash(), password)
 }
 
-var dummyHash, _ = HashPassword("kvportal-dummy-password")
+// dummyHash is made on first use, not at start: one hash takes argonMemory
+// (19 MiB), which an idle process would otherwise carry (make bench,
+// workload 7).
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("kvportal-dummy-password")
+	return h
+})
 
 // ErrWeakPassword: a sign-in password too short to set.
 var ErrWeakPassword = fmt.Errorf("password must be at least %d characters", MinPasswordLength)
@@ -92,4 +101,36 @@ func GeneratePassword() string {
 	b := make([]byte, 15)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// argonSlots bounds the argon2id computations running at once. Each takes
+// argonMemory (19 MiB) for its blocks, so a burst of sign-ins cannot take
+// the memory of the process; they are CPU-bound, so more at once would not
+// finish sooner on a small machine anyway.
+var argonSlots = make(chan struct{}, 2)
+
+// argonKey is argon2.IDKey within argonSlots, and then gives the blocks'
+// memory back to the system: sign-ins are rare, and an idle process would
+// otherwise keep the memory of the last ones (make bench, workload 7: 86 MB
+// idle after three sign-ins, 28 MB before).
+func argonKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	argonSlots <- struct{}{}
+	defer func() {
+		<-argonSlots
+		releaseMemory()
+	}()
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+}
+
+var releasing atomic.Bool
+
+// releaseMemory returns freed memory to the system in the background, one
+// pass at a time.
+func releaseMemory() {
+	if releasing.CompareAndSwap(false, true) {
+		go func() {
+			defer releasing.Store(false)
+			debug.FreeOSMemory()
+		}()
+	}
 }

@@ -1,0 +1,157 @@
+// Command benchrun is `make bench`: it measures the portal on this machine
+// against baselines measured in the same run, and rewrites BENCHMARKS.md.
+//
+// It owns the whole benchmark: a dedicated Postgres (pgembed, in a temporary
+// directory), seeding a million requests and audit events with INSERT …
+// SELECT generate_series, the real bin/portal serve process loaded by wrk
+// (bench/wrk/*.lua), the pgbench and Echo+pgx (bench/cmd/basepage)
+// baselines, the provisioner workloads in-process against the simulator, and
+// the report. Every figure is the median of -runs runs, and each run pairs
+// the portal with its baseline: the ratio is the result.
+//
+// Usage (from the repository root, after go build -o bin/portal ./cmd/portal
+// and go build -o bin/basepage ./bench/cmd/basepage):
+//
+//	go run ./bench/cmd/benchrun [-runs 3] [-duration 10s] [-only 1,2,...] [-out BENCHMARKS.md]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	runs      int
+	duration  time.Duration
+	conns     int
+	only      map[string]bool
+	out       string
+	portalBin string
+	basepage  string
+	benchDir  string
+	keep      bool
+	seedRows  int
+	cpuprof   string
+	pgStats   bool
+}
+
+func (o options) want(n string) bool { return len(o.only) == 0 || o.only[n] }
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == exportSubcommand {
+		if err := runExportChild(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "export:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var o options
+	only := flag.String("only", "", "comma-separated workloads to run (1-7); default all")
+	flag.IntVar(&o.runs, "runs", 3, "runs per workload; figures are medians")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each wrk and pgbench run")
+	flag.IntVar(&o.conns, "connections", 32, "concurrent clients of the HTTP and pgbench workloads")
+	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "report to rewrite")
+	flag.StringVar(&o.portalBin, "portal", "bin/portal", "the portal binary")
+	flag.StringVar(&o.basepage, "basepage", "bin/basepage", "the baseline page binary (bench/cmd/basepage)")
+	flag.StringVar(&o.benchDir, "bench-dir", "bench", "directory of the wrk and pgbench scripts")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, logs)")
+	flag.IntVar(&o.seedRows, "seed", 1_000_000, "requests (and audit events) seeded")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the in-process workloads (3, 4, 5) to this file")
+	flag.IntVar(&poolSize, "pool", poolSize, "connection pool size of the in-process workloads (the portal uses 20)")
+	flag.BoolVar(&o.pgStats, "pgstats", false, "preload pg_stat_statements and log the costliest statements after each workload")
+	flag.Parse()
+	o.only = map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			o.only[s] = true
+		}
+	}
+	for _, p := range []*string{&o.portalBin, &o.basepage, &o.benchDir} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			log.Fatal(err)
+		}
+		*p = abs
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		log.Fatalf("bench: %v", err)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	started := time.Now()
+	for _, tool := range []string{"wrk", "pgbench", "psql"} {
+		if _, err := lookPath(tool); err != nil {
+			return fmt.Errorf("%s is needed: %w", tool, err)
+		}
+	}
+	env, err := startEnvironment(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+
+	rep := &report{started: started, opts: o}
+	rep.machine = describeMachine(ctx, env)
+
+	if o.want("1") || o.want("2") || o.want("6") || o.want("7") {
+		if err := httpWorkloads(ctx, o, env, rep); err != nil {
+			return err
+		}
+	}
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if o.want("3") {
+		logf("workload 3: provisioner drain, no latency")
+		if err := workload3(ctx, o, env, rep); err != nil {
+			return fmt.Errorf("workload 3: %w", err)
+		}
+		env.statementStats(ctx, "workload 3")
+	}
+	if o.want("4") {
+		logf("workload 4: provisioner drain, 100 ms latency")
+		if err := workload4(ctx, o, env, rep); err != nil {
+			return fmt.Errorf("workload 4: %w", err)
+		}
+		env.statementStats(ctx, "workload 4")
+	}
+	if o.want("5") {
+		logf("workload 5: approval to CreateInstance latency")
+		if err := workload5(ctx, o, env, rep); err != nil {
+			return fmt.Errorf("workload 5: %w", err)
+		}
+		env.statementStats(ctx, "workload 5")
+	}
+	rep.finished = time.Now()
+	slices.SortStableFunc(rep.rows, func(a, b row) int { return strings.Compare(a.n, b.n) })
+	if err := rep.write(o.out, filepath.Join(o.benchDir, "analysis.md")); err != nil {
+		return err
+	}
+	logf("wrote %s in %s", o.out, time.Since(started).Round(time.Second))
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}

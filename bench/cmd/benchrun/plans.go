@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// plan is an EXPLAIN ANALYZE kept for the report.
+type plan struct{ title, sql, text string }
+
+// requestCols is store.requestColumns/requestFrom as of this benchmark: the
+// lists of the history page and the approvals queue select them.
+const requestCols = `SELECT r.id, r.requester_id, ru.username, r.status, r.token,
+	r.instance_name, r.instance_class, r.region_id, r.zone_id, r.charge_type, r.period,
+	r.network_type, r.vpc_id, r.vswitch_id, r.private_ip, r.src_db_instance_id, r.backup_id,
+	r.instance_type, r.engine_version, r.password_set,
+	r.decided_by, COALESCE(du.username, ''), r.decided_at, r.decision_reason,
+	r.attempts, r.next_attempt_at, r.instance_id, r.result_name, r.instance_status, r.result,
+	r.error_code, r.error_message, r.error_request_id, r.created_at, r.updated_at, r.finished_at
+	FROM requests r JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by`
+
+// explainPlans runs EXPLAIN (ANALYZE, BUFFERS) of the queries behind the
+// HTTP workloads on the seeded database, after the workloads ran.
+func explainPlans(ctx context.Context, pool *pgxpool.Pool, devID int64) []plan {
+	ps := []plan{
+		{title: "history page (store.ListRequests, one requester, 25+1 rows)",
+			sql: requestCols + fmt.Sprintf(" WHERE r.requester_id = %d ORDER BY r.id DESC LIMIT 26", devID)},
+		{title: "approvals queue (store.PendingRequests, 25+1 rows)",
+			sql: requestCols + " WHERE r.status = 'pending_approval' AND r.id > 0 ORDER BY r.id LIMIT 26"},
+		{title: "pending count in the top bar, before (exact count)",
+			sql: "SELECT count(*) FROM requests WHERE status = 'pending_approval'"},
+		{title: "pending count in the top bar, now (store.CountPending, capped at 1000)",
+			sql: "SELECT count(*) FROM (SELECT 1 FROM requests WHERE status = 'pending_approval' LIMIT 1000) pending"},
+		{title: "audit export (store.EachEvent, no filter)",
+			sql: strings.Join(strings.Fields(exportQuery), " ")},
+	}
+	for i := range ps {
+		rows, err := pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+ps[i].sql)
+		if err != nil {
+			ps[i].text = "error: " + err.Error()
+			continue
+		}
+		var lines []string
+		for rows.Next() {
+			var l string
+			if rows.Scan(&l) == nil {
+				lines = append(lines, l)
+			}
+		}
+		rows.Close()
+		ps[i].text = strings.Join(lines, "\n")
+	}
+	return ps
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// row is one line of the results table.
+type row struct {
+	n        string // workload number, sorts the table
+	workload string
+	result   string
+	baseline string
+	ratio    string
+	target   string
+	met      bool
+	metParts string // for a target of several parts: which are met
+	runs     string // each run's figures, for the details section
+	repro    string
+}
+
+type report struct {
+	opts     options
+	started  time.Time
+	finished time.Time
+	machine  []string
+	rows     []row
+	notes    []string
+	plans    []plan
+}
+
+func (r *report) add(x row) { r.rows = append(r.rows, x) }
+func (r *report) note(format string, args ...any) {
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func fmtList(xs []float64, format string) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf(format, x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// parts says which parts of a two-part target are met.
+func parts(name1 string, ok1 bool, name2 string, ok2 bool) string {
+	return name1 + " " + mark(ok1) + ", " + name2 + " " + mark(ok2)
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "✓"
+	}
+	return "✗"
+}
+
+func describeMachine(ctx context.Context, env *environment) []string {
+	var m []string
+	model := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	m = append(m, fmt.Sprintf("CPU: %d × %s (nproc %d)", runtime.NumCPU(), model, runtime.NumCPU()))
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		m = append(m, "Memory: "+strings.Join(strings.Fields(strings.TrimPrefix(line, "MemTotal:")), " "))
+	}
+	if out, err := exec.CommandContext(ctx, "uname", "-srm").Output(); err == nil {
+		m = append(m, "Kernel: "+strings.TrimSpace(string(out)))
+	}
+	goVersion := runtime.Version()
+	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
+		goVersion = strings.TrimSpace(string(out))
+	}
+	m = append(m, "Go: "+goVersion)
+	if conn, err := pgx.Connect(ctx, env.url("postgres")); err == nil {
+		var v string
+		if conn.QueryRow(ctx, "SELECT version()").Scan(&v) == nil {
+			m = append(m, "Postgres: "+v+" (pgembed, default durability: fsync on, synchronous_commit on)")
+		}
+		conn.Close(ctx)
+	}
+	if out, err := exec.CommandContext(ctx, "wrk", "--version").CombinedOutput(); err == nil || len(out) > 0 {
+		line, _, _ := strings.Cut(string(out), "\n")
+		m = append(m, "wrk: "+strings.TrimSpace(line))
+	}
+	if out, err := command(ctx, nil, "", "pgbench", "--version"); err == nil {
+		m = append(m, "pgbench: "+strings.TrimSpace(out))
+	}
+	return m
+}
+
+func (r *report) write(path, analysisPath string) error {
+	var b bytes.Buffer
+	o := r.opts
+	fmt.Fprintf(&b, "# Benchmarks\n\n")
+	fmt.Fprintf(&b, "Written by `make bench` (bench/cmd/benchrun) on %s, in %s. Do not edit by hand: "+
+		"the analysis at the end comes from `bench/analysis.md`.\n\n",
+		r.started.UTC().Format("2006-01-02 15:04 MST"), r.finished.Sub(r.started).Round(time.Second))
+	fmt.Fprintf(&b, "Every figure is the median of %d runs; each run measures the portal and its baseline back to back "+
+		"on the same Postgres server, and the ratio (the median of the per-run ratios) is the result. "+
+		"HTTP runs: wrk, %d connections, 2 threads, %s each; pgbench: %d clients, 2 threads, %s each. "+
+		"The machine is shared and has 2 cores: the load generator, the portal and Postgres all run on them.\n\n",
+		o.runs, o.conns, o.duration, o.conns, o.duration)
+	b.WriteString("| # | workload | result | baseline | ratio | target | met |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, x := range r.rows {
+		met := mark(x.met)
+		if x.metParts != "" {
+			met += " (" + x.metParts + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", x.n, x.workload, x.result, x.baseline, x.ratio, x.target, met)
+	}
+	b.WriteString("\n## Machine\n\n")
+	for _, m := range r.machine {
+		fmt.Fprintf(&b, "- %s\n", m)
+	}
+	b.WriteString("\n## Runs\n\n")
+	for _, x := range r.rows {
+		if x.runs != "" {
+			fmt.Fprintf(&b, "- **%s %s**: %s\n", x.n, x.workload, x.runs)
+		}
+	}
+	if len(r.notes) > 0 {
+		b.WriteString("\n## Notes from this run\n\n")
+		for _, n := range r.notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	if len(r.plans) > 0 {
+		b.WriteString("\n## Query plans (EXPLAIN ANALYZE on the seeded database, after the HTTP workloads)\n")
+		for _, p := range r.plans {
+			fmt.Fprintf(&b, "\n**%s**\n\n```\n%s\n```\n", p.title, p.text)
+		}
+	}
+	b.WriteString("\n## How to reproduce\n\n")
+	b.WriteString("All rows: `make bench` (installs wrk with apt-get when missing, builds `bin/portal` and `bin/basepage`, " +
+		"then runs `go run ./bench/cmd/benchrun`). One row: `go run ./bench/cmd/benchrun -only N` after `make bench-build`; " +
+		"`-runs`, `-duration`, `-keep` (keep the database and logs) are the other flags.\n\n")
+	for _, x := range r.rows {
+		if x.repro != "" {
+			fmt.Fprintf(&b, "- **%s** %s\n", x.n, x.repro)
+		}
+	}
+	if a, err := os.ReadFile(analysisPath); err == nil {
+		b.WriteString("\n")
+		b.Write(a)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
