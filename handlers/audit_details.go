@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -33,6 +34,18 @@ func secretKey(k string) bool {
 	k = strings.ToLower(k)
 	for _, w := range secretWords {
 		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// mentionsSecret reports whether JSON text holds a secret word anywhere (a
+// key or a value): only then must it be decoded to redact it.
+func mentionsSecret(raw []byte) bool {
+	lower := bytes.ToLower(raw)
+	for _, w := range secretWords {
+		if bytes.Contains(lower, []byte(w)) {
 			return true
 		}
 	}

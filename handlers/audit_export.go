@@ -72,16 +72,33 @@ func exportRow(e store.AuditEvent) []string {
 	if e.RequestID != nil {
 		requestID = strconv.FormatInt(*e.RequestID, 10)
 	}
-	details, err := json.Marshal(safeDetails(e.Details))
-	if err != nil {
-		details = []byte("{}")
-	}
 	row := []string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339), actorName(e.Event), e.Action,
-		requestID, e.InstanceID, e.RegionID, string(details)}
+		requestID, e.InstanceID, e.RegionID, exportDetails(e.DetailsJSON)}
 	for i := range row {
 		row[i] = csvCell(row[i])
 	}
 	return row
+}
+
+// exportDetails is the details as JSON, with any key naming a secret
+// redacted. Most events name none: their stored JSON is written as it is,
+// and only one that mentions a secret word is decoded and redacted.
+func exportDetails(raw []byte) string {
+	if len(raw) == 0 {
+		return "{}"
+	}
+	if !mentionsSecret(raw) {
+		return string(raw)
+	}
+	var d map[string]any
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return "{}"
+	}
+	out, err := json.Marshal(safeDetails(d))
+	if err != nil {
+		return "{}"
+	}
+	return string(out)
 }
 
 // csvCell neutralises a cell that a spreadsheet would evaluate as a

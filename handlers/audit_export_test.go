@@ -25,3 +25,20 @@ func TestSafeDetailsRedactsSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestExportDetails(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ raw, want string }{
+		{``, `{}`},
+		{`{"code": "InvalidParameter", "attempt": 2}`, `{"code": "InvalidParameter", "attempt": 2}`}, // as stored
+		{`{"Password": "Secret123", "RegionId": "cn-hangzhou"}`, `{"Password":"[redacted]","RegionId":"cn-hangzhou"}`},
+		{`{"access_key_id": "AK"}`, `{"access_key_id":"[redacted]"}`},
+		{`{"message": "the password is wrong"}`, `{"message":"the password is wrong"}`}, // a value only: kept
+		{`not json with a secret`, `{}`},
+	}
+	for _, tc := range cases {
+		if got := exportDetails([]byte(tc.raw)); got != tc.want {
+			t.Errorf("exportDetails(%s) = %s, want %s", tc.raw, got, tc.want)
+		}
+	}
+}
