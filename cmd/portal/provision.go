@@ -4,15 +4,20 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/web"
 )
 
 // sealKeyFile is the generated key that seals stored instance passwords, in
@@ -92,6 +97,7 @@ func (p *provisioning) stop() {
 func cmdProvision(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("provision", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics and /healthz on this address (e.g. 127.0.0.1:9091); off when empty")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -116,9 +122,18 @@ func cmdProvision(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer cl.close()
-	prov, err := startProvisioner(ctx, e, cfg, st, cl, prometheus.NewRegistry())
+	reg := web.NewRegistry()
+	prov, err := startProvisioner(ctx, e, cfg, st, cl, reg)
 	if err != nil {
 		return err
+	}
+	if *metricsAddr != "" {
+		stopMetrics, err := serveMetrics(e, *metricsAddr, reg)
+		if err != nil {
+			prov.stop()
+			return err
+		}
+		defer stopMetrics()
 	}
 	e.logger.Info("provisioner running; stop with SIGINT or SIGTERM", "simulated_cloud", cfg.Simulated())
 	<-ctx.Done()
@@ -126,4 +141,24 @@ func cmdProvision(ctx context.Context, e env, args []string) error {
 	prov.stop()
 	e.logger.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves the registry at /metrics (and /healthz) on addr, for a
+// provisioner that runs without the web server.
+func serveMetrics(e env, addr string, reg *prometheus.Registry) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	e.logger.Info("provisioner metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
 }

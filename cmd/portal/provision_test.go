@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +36,9 @@ func TestProvisionCommand(t *testing.T) {
 	defer cancel()
 	var out lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"provision"}, getenv, strings.NewReader(""), &out, &out) }()
+	go func() {
+		done <- run(ctx, []string{"provision", "--metrics-addr", "127.0.0.1:0"}, getenv, strings.NewReader(""), &out, &out)
+	}()
 
 	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
@@ -87,6 +91,11 @@ func TestProvisionCommand(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// Its metrics, served on their own address, count the success.
+	metrics := metricsOf(t, &out)
+	if !strings.Contains(metrics, `kvportal_provision_attempts_total{code="OK",outcome="succeeded"} 1`) {
+		t.Errorf("the provisioner's metrics lack the success:\n%s", metrics)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -116,4 +125,25 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// metricsOf reads the metrics URL `portal provision --metrics-addr` logged
+// and returns what it serves.
+func metricsOf(t *testing.T, out *lockedBuffer) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(out.String(), `msg="provisioner metrics" url=`)
+	if !ok {
+		t.Fatalf("no metrics URL in the log:\n%s", out.String())
+	}
+	url, _, _ := strings.Cut(rest, "\n")
+	res, err := http.Get(strings.Fields(url)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, res.StatusCode, err)
+	}
+	return string(b)
 }
