@@ -66,6 +66,11 @@ func TestConcurrentUpFromEmpty(t *testing.T) {
 			times[v]++
 		}
 	}
+	for _, src := range p.ListSources() {
+		if times[src.Version] != 1 {
+			t.Fatalf("each migration must be applied exactly once; version %d: %d times; applied: %v", src.Version, times[src.Version], applied)
+		}
+	}
 	if times[1] != 1 || times[2] != 1 {
 		t.Fatalf("each migration must be applied exactly once; applied: %v", applied)
 	}

@@ -32,9 +32,5 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 // RequestTx loads one request inside tx, as that transaction sees it (for an
 // event hook). Like every other read, it never carries the password.
 func RequestTx(ctx context.Context, tx pgx.Tx, id int64) (Request, error) {
-	r, err := scanRequest(tx.QueryRow(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = $1`, id))
-	if err != nil {
-		return Request{}, notFound(err, "request")
-	}
-	return r, nil
+	return requestByID(ctx, tx, id)
 }

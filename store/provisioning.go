@@ -9,11 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// ActionAttemptInterrupted records a provisioning attempt cut short by the
-// provisioner shutting down: not a failure, the request is approved again
-// and the attempt is not counted.
-const ActionAttemptInterrupted = "provision.attempt_interrupted"
-
 // RequestForProvisioning loads one request with its sealed password, for
 // the provisioner only: nothing else ever needs PasswordSealed.
 func (s *Store) RequestForProvisioning(ctx context.Context, id int64) (Request, error) {

@@ -131,7 +131,18 @@ func paramDetails(p rkvstore.Params) map[string]any {
 
 // Request loads one request.
 func (s *Store) Request(ctx context.Context, id int64) (Request, error) {
-	r, err := scanRequest(s.pool.QueryRow(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = $1`, id))
+	return requestByID(ctx, s.pool, id)
+}
+
+// rowQuerier is what a pool and a transaction have in common for one row.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// requestByID loads one request with q (the pool, or a transaction to see
+// the request as that transaction does); never its password.
+func requestByID(ctx context.Context, q rowQuerier, id int64) (Request, error) {
+	r, err := scanRequest(q.QueryRow(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = $1`, id))
 	if err != nil {
 		return Request{}, notFound(err, "request")
 	}

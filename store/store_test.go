@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/rkvstore"
@@ -103,6 +104,12 @@ func TestDecisionsFollowTheStateMachine(t *testing.T) {
 	if _, err := s.Approve(ctx, r.ID, dev.ID, nil); !errors.Is(err, store.ErrOwnRequest) {
 		t.Fatalf("own approval: %v", err)
 	}
+	if _, err := s.Reject(ctx, r.ID, dev.ID, "mine"); !errors.Is(err, store.ErrOwnRequest) {
+		t.Fatalf("own rejection: %v", err)
+	}
+	if n := countEvents(t, s, r.ID, store.ActionRequestApproved) + countEvents(t, s, r.ID, store.ActionRequestRejected); n != 0 {
+		t.Fatalf("refused decisions left %d events", n)
+	}
 	got, err := s.Approve(ctx, r.ID, appr.ID, nil)
 	if err != nil || got.Status != store.StatusApproved || got.DeciderName != "appr" {
 		t.Fatalf("approve: %+v %v", got, err)
@@ -171,5 +178,36 @@ func TestAuditTrailIsAppendOnly(t *testing.T) {
 		if _, err := s.Pool().Exec(ctx, q); err == nil {
 			t.Errorf("%s was allowed", q)
 		}
+	}
+}
+
+// Failed sign-ins count by typed username (reset by that user's successful
+// sign-in) and by client address.
+func TestLoginFailures(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	since := time.Now().Add(-time.Hour)
+	record := func(action, username, address string) {
+		t.Helper()
+		if err := s.RecordEvent(ctx, store.NewEvent{Action: action,
+			Details: map[string]any{"username": username, "address": address}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(store.ActionLoginFailed, "dev", "10.0.0.1")
+	record(store.ActionLoginFailed, "dev", "10.0.0.2")
+	record(store.ActionLogin, "dev", "10.0.0.1")
+	record(store.ActionLoginFailed, "dev", "10.0.0.1")
+	record(store.ActionLoginFailed, "ops", "10.0.0.1")
+	byUser, byAddress, err := s.LoginFailures(ctx, "dev", "10.0.0.1", since)
+	if err != nil || byUser != 1 || byAddress != 3 {
+		t.Fatalf("dev from 10.0.0.1: %d by user, %d by address (%v); want 1, 3", byUser, byAddress, err)
+	}
+	if byUser, byAddress, err = s.LoginFailures(ctx, "ops", "10.0.0.2", since); err != nil || byUser != 1 || byAddress != 1 {
+		t.Fatalf("ops from 10.0.0.2: %d, %d (%v); want 1, 1", byUser, byAddress, err)
+	}
+	if byUser, byAddress, err = s.LoginFailures(ctx, "dev", "10.0.0.1", time.Now().Add(time.Minute)); err != nil || byUser != 0 || byAddress != 0 {
+		t.Fatalf("after since: %d, %d (%v)", byUser, byAddress, err)
 	}
 }

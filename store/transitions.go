@@ -65,13 +65,13 @@ func (s *Store) Apply(ctx context.Context, m Move) (Request, error) {
 			return fmt.Errorf("%s: %w", m.Action, err)
 		}
 		if tag.RowsAffected() == 0 {
-			cur, err := scanRequest(tx.QueryRow(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = $1`, m.RequestID))
+			cur, err := requestByID(ctx, tx, m.RequestID)
 			if err != nil {
-				return notFound(err, "request")
+				return err
 			}
 			return &StateError{Current: cur}
 		}
-		out, err = scanRequest(tx.QueryRow(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = $1`, m.RequestID))
+		out, err = requestByID(ctx, tx, m.RequestID)
 		if err != nil {
 			return err
 		}

@@ -115,10 +115,3 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	}
 	return u, nil
 }
-
-// CountUsers is the number of users.
-func (s *Store) CountUsers(ctx context.Context) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n)
-	return n, err
-}
