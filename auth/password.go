@@ -97,8 +97,11 @@ func CheckNewPassword(password string) error {
 }
 
 // GeneratePassword makes a random password for demo and new users.
-func GeneratePassword() string {
-	b := make([]byte, 15)
+func GeneratePassword() string { return randomString(15) }
+
+// randomString is n random bytes, base64url without padding.
+func randomString(n int) string {
+	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }

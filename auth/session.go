@@ -2,9 +2,7 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"time"
@@ -206,11 +204,7 @@ func (s *Session) TakeOneTimePassword() (username, password string) {
 	return username, password
 }
 
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func newToken() string { return randomString(32) }
 
 type ctxKey int
 

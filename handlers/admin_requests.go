@@ -47,7 +47,7 @@ func (h *Handlers) AdminRequests(c echo.Context) error {
 	if !fs.Valid() {
 		return h.render(c, http.StatusUnprocessableEntity, "all-requests", pages.AdminRequests(v))
 	}
-	f.BeforeID = before(c)
+	f.BeforeID = cursor(c, "before")
 	f.Limit = pageSize + 1
 	rs, err := h.Store.ListRequests(ctx, f)
 	if err != nil {

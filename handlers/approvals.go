@@ -17,11 +17,7 @@ import (
 // oldest first, ?after= continues after the last row of the previous page.
 func (h *Handlers) Approvals(c echo.Context) error {
 	ctx := c.Request().Context()
-	after, err := strconv.ParseInt(c.QueryParam("after"), 10, 64)
-	if err != nil || after < 0 {
-		after = 0
-	}
-	rs, err := h.Store.PendingRequests(ctx, after, pageSize+1)
+	rs, err := h.Store.PendingRequests(ctx, cursor(c, "after"), pageSize+1)
 	if err != nil {
 		return err
 	}
@@ -40,17 +36,11 @@ func (h *Handlers) Approvals(c echo.Context) error {
 		}
 		row.Reason = reasonField("", "")
 		row.Reason.IDBase = "reason-" + strconv.FormatInt(r.ID, 10)
-		row.Reason.Label = "Reason for rejecting"
 		row.Reason.Help = ""
 		v.Rows = append(v.Rows, row)
 	}
 	h.estimatePrices(ctx, v.Rows)
 	return h.render(c, http.StatusOK, "approvals", pages.Approvals(v))
-}
-
-// Home sends the signed-in user to their requests, others to sign in.
-func (h *Handlers) Home(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/requests")
 }
 
 // estimatePrices fills each row's price estimate, asking for the rows in

@@ -23,7 +23,7 @@ var exportHeader = []string{"id", "at", "actor", "action", "request_id", "instan
 // the database returns them (constant memory, whatever the size). Every
 // cell a spreadsheet would take for a formula is neutralised.
 func (h *Handlers) ExportAudit(c echo.Context) error {
-	f, fs, err := h.auditFilter(c)
+	f, fs, err := h.auditFilter(c, false)
 	if err != nil {
 		return err
 	}

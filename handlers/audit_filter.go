@@ -11,12 +11,18 @@ import (
 
 // auditFilter reads the filters of the audit trail (GET /audit and its CSV
 // export): actor (a username, or "system" for KVPortal itself), action,
-// request, InstanceId, region, and the days from and to.
-func (h *Handlers) auditFilter(c echo.Context) (store.EventFilter, *filters, error) {
+// request, InstanceId, region, and the days from and to. suggest fills the
+// suggestions of the form's fields (the users, the catalog's regions): the
+// page shows them, the export has no form and skips their queries.
+func (h *Handlers) auditFilter(c echo.Context, suggest bool) (store.EventFilter, *filters, error) {
 	ctx := c.Request().Context()
-	actors, err := h.actorSuggestions(ctx)
-	if err != nil {
-		return store.EventFilter{}, nil, err
+	var actors, regions []components.Option
+	if suggest {
+		var err error
+		if actors, err = h.actorSuggestions(ctx); err != nil {
+			return store.EventFilter{}, nil, err
+		}
+		regions = h.regionSuggestions(ctx)
 	}
 	fs := newFilters(c)
 	var f store.EventFilter
@@ -33,7 +39,7 @@ func (h *Handlers) auditFilter(c echo.Context) (store.EventFilter, *filters, err
 	f.Action = fs.Choice("action", "Action", actions)
 	f.RequestID = fs.ID("request", "Request")
 	f.InstanceID = fs.Text("instance", "InstanceId", nil, nil)
-	f.RegionID = fs.Text("region", "Region", nil, h.regionSuggestions(ctx))
+	f.RegionID = fs.Text("region", "Region", nil, regions)
 	f.Since, f.Until = fs.Dates("from", "From", "to", "To")
 	return f, fs, nil
 }

@@ -18,7 +18,7 @@ const auditPageSize = 50
 // of the previous page (keyset: the millionth page costs what the first
 // does). A bad filter value is shown beside its field, with a 422.
 func (h *Handlers) Audit(c echo.Context) error {
-	f, fs, err := h.auditFilter(c)
+	f, fs, err := h.auditFilter(c, true)
 	if err != nil {
 		return err
 	}
@@ -27,7 +27,7 @@ func (h *Handlers) Audit(c echo.Context) error {
 	if !fs.Valid() {
 		return h.render(c, http.StatusUnprocessableEntity, "audit", pages.Audit(v))
 	}
-	f.BeforeID = before(c)
+	f.BeforeID = cursor(c, "before")
 	f.Limit = auditPageSize + 1
 	events, err := h.Store.ListEvents(c.Request().Context(), f)
 	if err != nil {

@@ -104,7 +104,7 @@ func (f *filters) ID(name, label string) int64 {
 // Dates reads a from/to pair of days (YYYY-MM-DD, UTC, both included) as
 // the half-open range [since, until).
 func (f *filters) Dates(fromName, fromLabel, toName, toLabel string) (since, until time.Time) {
-	day := func(name, label string) (time.Time, string, string) {
+	day := func(name string) (time.Time, string, string) {
 		raw, shown := f.raw(name)
 		if raw == "" {
 			return time.Time{}, raw, ""
@@ -115,8 +115,8 @@ func (f *filters) Dates(fromName, fromLabel, toName, toLabel string) (since, unt
 		}
 		return t, raw, ""
 	}
-	from, fromRaw, fromProblem := day(fromName, fromLabel)
-	to, toRaw, toProblem := day(toName, toLabel)
+	from, fromRaw, fromProblem := day(fromName)
+	to, toRaw, toProblem := day(toName)
 	if toProblem == "" && fromProblem == "" && !from.IsZero() && !to.IsZero() && to.Before(from) {
 		toProblem = "must not be before " + fromLabel
 	}
@@ -165,10 +165,11 @@ func textProblem(s string) string {
 	return ""
 }
 
-// before reads the keyset cursor of a list: the id its page continues
-// after (0: the first page; anything odd is the first page).
-func before(c echo.Context) int64 {
-	id, err := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+// cursor reads the keyset cursor of a list (?before= or ?after=): the id
+// its page continues after (0: the first page; anything odd is the first
+// page).
+func cursor(c echo.Context, name string) int64 {
+	id, err := strconv.ParseInt(c.QueryParam(name), 10, 64)
 	if err != nil || id < 0 {
 		return 0
 	}

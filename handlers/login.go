@@ -19,6 +19,12 @@ const (
 	msgRateLimited = "Too many failed sign-ins. Wait 15 minutes and try again."
 )
 
+// Home sends the signed-in user to their requests (GET /); the route's
+// middleware sends others to sign in.
+func (h *Handlers) Home(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/requests")
+}
+
 // LoginForm shows the sign-in page (GET /login).
 func (h *Handlers) LoginForm(c echo.Context) error {
 	if _, ok := auth.UserFrom(c.Request().Context()); ok {

@@ -9,10 +9,13 @@ import (
 	"github.com/kvportal/kvportal/store"
 )
 
-// requestID reads the {id} of the route; anything but a positive number is
-// not found.
-func requestID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+// routeID reads the {id} of the route (a request's or a user's); anything
+// but a positive number is not found.
+func routeID(c echo.Context) (int64, error) { return parseID(c.Param("id")) }
+
+// parseID reads a positive id; anything else is not found.
+func parseID(raw string) (int64, error) {
+	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 {
 		return 0, errNotFound
 	}
@@ -39,7 +42,7 @@ func (h *Handlers) visibleRequest(c echo.Context, id int64) (store.Request, erro
 
 // routeRequest is visibleRequest for the {id} of the route.
 func (h *Handlers) routeRequest(c echo.Context) (store.Request, error) {
-	id, err := requestID(c)
+	id, err := routeID(c)
 	if err != nil {
 		return store.Request{}, err
 	}

@@ -22,16 +22,12 @@ func (h *Handlers) ListRequests(c echo.Context) error {
 	if !status.Valid() {
 		status = ""
 	}
-	before, err := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if err != nil || before < 0 {
-		before = 0
-	}
 	rs, err := h.Store.ListRequests(c.Request().Context(), store.RequestFilter{
-		RequesterID: user(c).ID, Status: status, BeforeID: before, Limit: pageSize + 1})
+		RequesterID: user(c).ID, Status: status, BeforeID: cursor(c, "before"), Limit: pageSize + 1})
 	if err != nil {
 		return err
 	}
-	v := pages.RequestListView{Title: "My requests", Now: h.now(), Status: string(status), Filtered: status != ""}
+	v := pages.RequestListView{Title: "My requests", Now: h.now(), Filtered: status != ""}
 	if len(rs) > pageSize {
 		rs = rs[:pageSize]
 		q := url.Values{"before": {strconv.FormatInt(rs[len(rs)-1].ID, 10)}}

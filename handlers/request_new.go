@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,9 +17,9 @@ func (h *Handlers) NewRequest(c echo.Context) error {
 	in := defaultInput(cat)
 	var cloneOf int64
 	if raw := c.QueryParam("clone"); raw != "" {
-		id, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || id <= 0 {
-			return errNotFound
+		id, err := parseID(raw)
+		if err != nil {
+			return err
 		}
 		r, err := h.visibleRequest(c, id)
 		if err != nil {

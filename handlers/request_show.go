@@ -51,28 +51,28 @@ func (h *Handlers) showView(c echo.Context, r store.Request) (pages.RequestShowV
 	v := pages.RequestShowView{
 		Now: h.now(), R: r, Moving: moving(r),
 		What: []pages.Param{
-			{Name: "InstanceType", Label: "Instance type", Value: p.InstanceType},
-			{Name: "EngineVersion", Label: "Engine version", Value: p.EngineVersion},
-			{Name: "InstanceClass", Label: "Instance class", Value: p.InstanceClass, Mono: true},
-			{Name: "InstanceName", Label: "Instance name", Value: p.InstanceName},
+			param("InstanceType", p.InstanceType, false),
+			param("EngineVersion", p.EngineVersion, false),
+			param("InstanceClass", p.InstanceClass, true),
+			param("InstanceName", p.InstanceName, false),
 		},
 		Where: []pages.Param{
-			{Name: "RegionId", Label: "Region", Value: p.RegionId, Mono: true},
-			{Name: "ZoneId", Label: "Zone", Value: p.ZoneId, Mono: true},
-			{Name: "NetworkType", Label: "Network type", Value: p.NetworkType},
-			{Name: "VpcId", Label: "VPC", Value: p.VpcId, Mono: true},
-			{Name: "VSwitchId", Label: "VSwitch", Value: p.VSwitchId, Mono: true},
-			{Name: "PrivateIp", Label: "Private IP address", Value: p.PrivateIp, Mono: true},
+			param("RegionId", p.RegionId, true),
+			param("ZoneId", p.ZoneId, true),
+			param("NetworkType", p.NetworkType, false),
+			param("VpcId", p.VpcId, true),
+			param("VSwitchId", p.VSwitchId, true),
+			param("PrivateIp", p.PrivateIp, true),
 		},
 		Billing: []pages.Param{
-			{Name: "ChargeType", Label: "Billing method", Value: p.ChargeType},
-			{Name: "Period", Label: "Period", Value: period},
+			param("ChargeType", p.ChargeType, false),
+			param("Period", period, false),
 		},
 		Other: []pages.Param{
-			{Name: "SrcDBInstanceId", Label: "Source instance", Value: p.SrcDBInstanceId, Mono: true},
-			{Name: "BackupId", Label: "Backup set", Value: p.BackupId, Mono: true},
-			{Name: "Password", Label: "Instance password", Value: password},
-			{Name: "Token", Label: "Token", Value: p.Token, Mono: true},
+			param("SrcDBInstanceId", p.SrcDBInstanceId, true),
+			param("BackupId", p.BackupId, true),
+			param("Password", password, false),
+			param("Token", p.Token, true),
 		},
 		CanCancel:  pending && r.RequesterID == u.ID,
 		CanDecide:  pending && r.RequesterID != u.ID && u.Role.AtLeast(store.RoleApprover),
@@ -90,6 +90,12 @@ func (h *Handlers) showView(c echo.Context, r store.Request) (pages.RequestShowV
 		v.Events = append(v.Events, eventView(e))
 	}
 	return v, nil
+}
+
+// param is parameter name as the request's page shows it, labelled as on
+// the form (fieldLabels).
+func param(name, value string, mono bool) pages.Param {
+	return pages.Param{Name: name, Label: fieldLabels[name], Value: value, Mono: mono}
 }
 
 // moving reports whether a request is still changing by itself: its page

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,7 +12,7 @@ import (
 // role). Taking the last enabled admin's role away is refused with a plain
 // message, nothing changed.
 func (h *Handlers) SetUserRole(c echo.Context) error {
-	id, err := routeUserID(c)
+	id, err := routeID(c)
 	if err != nil {
 		return err
 	}
@@ -45,7 +44,7 @@ func (h *Handlers) DisableUser(c echo.Context) error { return h.setDisabled(c, t
 func (h *Handlers) EnableUser(c echo.Context) error { return h.setDisabled(c, false) }
 
 func (h *Handlers) setDisabled(c echo.Context, disabled bool) error {
-	id, err := routeUserID(c)
+	id, err := routeID(c)
 	if err != nil {
 		return err
 	}
@@ -88,14 +87,4 @@ func userNotFound(err error) error {
 		return errNotFound
 	}
 	return err
-}
-
-// routeUserID reads the {id} of the route; anything but a positive number
-// is not found.
-func routeUserID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errNotFound
-	}
-	return id, nil
 }

@@ -118,7 +118,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	for _, o := range opts {
 		o(e.h)
 	}
-	srv := web.New(web.Deps{Logger: e.h.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Store: st, Sessions: sm, Handlers: e.h})
+	srv := web.New(web.Deps{Logger: e.h.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: e.h})
 	e.srv = httptest.NewServer(srv)
 	t.Cleanup(e.srv.Close)
 	return e

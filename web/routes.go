@@ -21,7 +21,7 @@ func routes(e *echo.Echo, d Deps) {
 
 	// Route-level middleware rather than groups: a group with middleware
 	// would also catch every unknown path.
-	base := []echo.MiddlewareFunc{limitBody(maxBody), sessions(d.Store, d.Sessions, d.TrustProxy), csrf}
+	base := []echo.MiddlewareFunc{limitBody(maxBody), sessions(h.Store, h.Sessions, d.TrustProxy), csrf}
 	anyone := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 		return append(append([]echo.MiddlewareFunc{}, base...), m...)
 	}

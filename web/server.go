@@ -12,9 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/handlers"
-	"github.com/kvportal/kvportal/store"
 )
 
 // maxBody bounds a request body: far more than any form of the portal needs.
@@ -26,10 +24,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Ping checks the database for /readyz.
 	Ping func(context.Context) error
-	// Store, Sessions and Handlers serve the pages; without Handlers only
-	// the health and metrics endpoints are served.
-	Store    *store.Store
-	Sessions *auth.Sessions
+	// Handlers serve the pages (with their Store and Sessions); without
+	// them only the health and metrics endpoints are served.
 	Handlers *handlers.Handlers
 	// TrustProxy believes X-Forwarded-For and X-Forwarded-Proto.
 	TrustProxy bool

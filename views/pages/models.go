@@ -55,7 +55,6 @@ type RequestListView struct {
 	Now           time.Time
 	Requests      []store.Request
 	ShowRequester bool
-	Status        string
 	StatusOptions []components.Option
 	NextURL       string
 	// Filtered is set when a status filter is applied (for the empty text).
@@ -113,7 +112,6 @@ type ApprovalsView struct {
 	Now     time.Time
 	Rows    []ApprovalRow
 	NextURL string
-	Total   int
 }
 
 // FilterForm is the GET form above a list: its fields, their errors, and
