@@ -11,8 +11,9 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/kvportal/kvportal/rkvstore"
 )
 
 // Config is the whole configuration of a portal process.
@@ -83,9 +84,10 @@ func Load(getenv func(string) string) (Config, error) {
 		p.fail("PORTAL_ADDR", "not a host:port address", c.Addr)
 	}
 	if c.KVStoreEndpoint != "" {
-		u, err := url.Parse(c.KVStoreEndpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			p.fail("PORTAL_KVSTORE_ENDPOINT", "not a scheme://host[:port] endpoint", c.KVStoreEndpoint)
+		// The client's own rule (https://, or http:// to a loopback host),
+		// checked here so that the variable is named at start.
+		if err := rkvstore.CheckEndpoint(c.KVStoreEndpoint); err != nil {
+			p.errs = append(p.errs, fmt.Errorf("PORTAL_KVSTORE_ENDPOINT: not a scheme://host[:port] endpoint: %w", err))
 		}
 		if c.AccessKeyID == "" || c.AccessKeySecret == "" {
 			p.errs = append(p.errs, errors.New("ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are required with PORTAL_KVSTORE_ENDPOINT"))
@@ -119,9 +121,7 @@ func webhookURLProblem(raw string) string {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		host := u.Hostname()
-		ip := net.ParseIP(host)
-		if !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+		if !rkvstore.IsLoopbackHost(u.Hostname()) {
 			return "plain http:// is only allowed to a loopback host (127.0.0.1, ::1, localhost); use https://"
 		}
 	default:

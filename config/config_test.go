@@ -36,6 +36,8 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"PORTAL_PROVISIONER_CONCURRENCY": "0"}, "PORTAL_PROVISIONER_CONCURRENCY: must be at least 1: 0"},
 		{map[string]string{"PORTAL_ADDR": "8080"}, "PORTAL_ADDR: not a host:port address: 8080"},
 		{map[string]string{"PORTAL_KVSTORE_ENDPOINT": "ftp://x"}, "PORTAL_KVSTORE_ENDPOINT: not a scheme://host[:port] endpoint"},
+		{map[string]string{"PORTAL_KVSTORE_ENDPOINT": "http://r-kvstore.example", "ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s"}, "PORTAL_KVSTORE_ENDPOINT: not a scheme://host[:port] endpoint"},
+		{map[string]string{"PORTAL_KVSTORE_ENDPOINT": "https://r-kvstore.example/v1", "ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s"}, "PORTAL_KVSTORE_ENDPOINT: not a scheme://host[:port] endpoint"},
 		{map[string]string{"PORTAL_KVSTORE_ENDPOINT": "https://r-kvstore.example"}, "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are required"},
 		{map[string]string{"PORTAL_TRUST_PROXY": "perhaps"}, "PORTAL_TRUST_PROXY: not true or false: perhaps"},
 		{map[string]string{"PORTAL_LEASE_TIMEOUT": "1s"}, "PORTAL_LEASE_TIMEOUT: must be at least 5s"},

@@ -105,6 +105,14 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}, nil
 }
 
+// CheckEndpoint reports what NewClient would refuse in an endpoint: anything
+// but scheme://host[:port], and plain http:// to a host that is not loopback.
+// Configuration checks it up front, to name the setting at fault.
+func CheckEndpoint(endpoint string) error {
+	_, _, err := parseEndpoint(endpoint)
+	return err
+}
+
 // parseEndpoint splits scheme://host[:port] and enforces HTTPS for anything
 // but a loopback host.
 func parseEndpoint(endpoint string) (scheme, host string, err error) {
@@ -121,7 +129,7 @@ func parseEndpoint(endpoint string) (scheme, host string, err error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !IsLoopbackHost(u.Hostname()) {
 			return "", "", fmt.Errorf("rkvstore: endpoint %q uses plain http:// to a host that is not loopback: the real API must be reached over https:// (http:// is only for a local simulator on 127.0.0.1, ::1 or localhost)", endpoint)
 		}
 	default:
@@ -130,8 +138,9 @@ func parseEndpoint(endpoint string) (scheme, host string, err error) {
 	return u.Scheme, u.Host, nil
 }
 
-// isLoopback reports whether host is localhost or a loopback IP address.
-func isLoopback(host string) bool {
+// IsLoopbackHost reports whether host is localhost or a loopback IP address:
+// the only hosts plain http:// may reach.
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

@@ -5,6 +5,7 @@
 package secret
 
 import (
+	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -17,9 +18,10 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// Sealer encrypts and authenticates small secrets.
+// Sealer encrypts and authenticates small secrets. It is safe for
+// concurrent use.
 type Sealer struct {
-	key []byte
+	aead cipher.AEAD // stateless: built once, shared by every call
 }
 
 // NewSealer returns a sealer with a 32-byte key.
@@ -27,16 +29,17 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if len(key) != chacha20poly1305.KeySize {
 		return nil, fmt.Errorf("sealing key must be %d bytes, got %d", chacha20poly1305.KeySize, len(key))
 	}
-	return &Sealer{key: append([]byte(nil), key...)}, nil
+	aead, err := chacha20poly1305.NewX(key) // keeps its own copy of key
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{aead: aead}, nil
 }
 
 // Seal encrypts plaintext; aad binds it to its context (the request token),
 // so a sealed value moved to another row does not open.
 func (s *Sealer) Seal(plaintext, aad []byte) ([]byte, error) {
-	aead, err := chacha20poly1305.NewX(s.key)
-	if err != nil {
-		return nil, err
-	}
+	aead := s.aead
 	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
@@ -46,10 +49,7 @@ func (s *Sealer) Seal(plaintext, aad []byte) ([]byte, error) {
 
 // Open decrypts what Seal produced with the same aad.
 func (s *Sealer) Open(sealed, aad []byte) ([]byte, error) {
-	aead, err := chacha20poly1305.NewX(s.key)
-	if err != nil {
-		return nil, err
-	}
+	aead := s.aead
 	if len(sealed) < aead.NonceSize()+aead.Overhead() {
 		return nil, errors.New("sealed value too short")
 	}
@@ -92,19 +92,34 @@ func LoadKey(configured, dir, name string, n int) ([]byte, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	// O_EXCL: two processes starting at once agree on the first key written.
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return LoadKey("", dir, name, n)
+	// Written whole to a temporary file, then linked into place: a process
+	// starting at the same moment never reads a half-written key, and the
+	// two agree on the first key linked.
+	f, err := os.CreateTemp(dir, name+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.WriteString(hex.EncodeToString(k) + "\n")
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	if _, err := f.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
+	if err := os.Link(tmp, path); errors.Is(err, os.ErrExist) {
+		return LoadKey("", dir, name, n)
+	} else if err != nil {
 		return nil, err
 	}
-	return k, f.Sync()
+	return k, nil
 }
 
 func decodeKey(s string) ([]byte, error) {

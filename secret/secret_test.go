@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -67,5 +68,32 @@ func TestLoadKeyGeneratesOnceThenReuses(t *testing.T) {
 	}
 	if _, err := LoadKey("", dir, "bad.key", 32); err == nil {
 		t.Fatal("damaged key file accepted")
+	}
+}
+
+// Processes starting at once on a fresh data directory agree on one key, and
+// none reads a half-written file.
+func TestLoadKeyConcurrentFirstStart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const n = 8
+	keys := make([][]byte, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { keys[i], errs[i] = LoadKey("", dir, "seal.key", 32) })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("load %d: %v", i, errs[i])
+		}
+		if !bytes.Equal(keys[i], keys[0]) {
+			t.Fatalf("load %d got another key", i)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("data directory holds %d files, want only seal.key", len(entries))
 	}
 }

@@ -123,7 +123,8 @@ func (s *Simulator) createInstance(w http.ResponseWriter, c *call) *apiError {
 
 // inputFromWire maps CreateInstance's wire parameters onto the form's: the
 // API's PrivateIpAddress is the form's PrivateIp (the older name is accepted
-// too), and NetworkType CLASSIC is Classic.
+// too). rkvstore.Validate reads enumerations such as NetworkType CLASSIC
+// without regard to case.
 func inputFromWire(params map[string]string) rkvstore.Input {
 	in := rkvstore.Input{
 		InstanceName:    params["InstanceName"],
@@ -145,9 +146,6 @@ func inputFromWire(params map[string]string) rkvstore.Input {
 	}
 	if in.PrivateIp == "" {
 		in.PrivateIp = params["PrivateIp"]
-	}
-	if strings.EqualFold(in.NetworkType, "CLASSIC") {
-		in.NetworkType = rkvstore.NetworkClassic
 	}
 	return in
 }

@@ -15,8 +15,8 @@ import (
 
 // cloud is the R-KVStore API this process talks to: the real endpoint, or
 // the built-in simulator started here.
-// The catalog (regions, zones, classes) is cached and refreshed in the
-// background for the form and its validation.
+// For the web server, the catalog (regions, zones, classes) is cached and
+// refreshed in the background for the form and its validation (startCatalog).
 type cloud struct {
 	api     *rkvstore.Client
 	catalog *rkvstore.CatalogCache
@@ -24,7 +24,7 @@ type cloud struct {
 	stop    context.CancelFunc
 }
 
-func setupCloud(ctx context.Context, e env, cfg config.Config) (*cloud, error) {
+func setupCloud(e env, cfg config.Config) (*cloud, error) {
 	c := &cloud{}
 	ccfg := rkvstore.ClientConfig{Endpoint: cfg.KVStoreEndpoint, AccessKeyID: cfg.AccessKeyID, AccessKeySecret: cfg.AccessKeySecret,
 		ReadTimeout: max(cfg.LeaseTimeout-5*time.Second, cfg.LeaseTimeout*8/10)}
@@ -56,11 +56,16 @@ func setupCloud(ctx context.Context, e env, cfg config.Config) (*cloud, error) {
 		return nil, fmt.Errorf("R-KVStore client: %w", err)
 	}
 	c.api = api
-	c.catalog = rkvstore.NewCatalogCache(api, rkvstore.DefaultCatalogRefresh)
+	return c, nil
+}
+
+// startCatalog starts the catalog cache and its background refresh, until
+// close. Only the web server needs it: the provisioner alone never reads it.
+func (c *cloud) startCatalog(ctx context.Context) {
+	c.catalog = rkvstore.NewCatalogCache(c.api, rkvstore.DefaultCatalogRefresh)
 	var runCtx context.Context
 	runCtx, c.stop = context.WithCancel(context.WithoutCancel(ctx))
 	go c.catalog.Run(runCtx)
-	return c, nil
 }
 
 func (c *cloud) close() {

@@ -11,6 +11,7 @@ import (
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/migrations"
 	"github.com/kvportal/kvportal/pgembed"
+	"github.com/kvportal/kvportal/store"
 )
 
 // database is an open connection pool, and the embedded server behind it
@@ -64,6 +65,21 @@ func openMigrated(ctx context.Context, e env, cfg config.Config) (*database, err
 		return nil, err
 	}
 	return db, nil
+}
+
+// openMigratedStore is openMigrated followed by openStore: what serve and
+// provision start with.
+func openMigratedStore(ctx context.Context, e env, cfg config.Config) (*database, *store.Store, error) {
+	db, err := openMigrated(ctx, e, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(db, cfg)
+	if err != nil {
+		db.close()
+		return nil, nil, err
+	}
+	return db, st, nil
 }
 
 // sqlDB is the pool as a database/sql handle, for goose. Close it after use;

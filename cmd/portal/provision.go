@@ -37,6 +37,9 @@ func openSealer(cfg config.Config) (*secret.Sealer, error) {
 type provisioning struct {
 	prov  *provisioner.Provisioner
 	grace time.Duration
+	// sealer seals and opens stored instance passwords; the web server
+	// shares it rather than loading the key a second time.
+	sealer *secret.Sealer
 }
 
 // provisionerConfig maps the portal's configuration onto the provisioner's.
@@ -67,7 +70,7 @@ func startProvisioner(ctx context.Context, e env, cfg config.Config, st *store.S
 	if err := prov.Start(ctx); err != nil {
 		return nil, err
 	}
-	return &provisioning{prov: prov, grace: provisioner.DefaultStopGrace}, nil
+	return &provisioning{prov: prov, grace: provisioner.DefaultStopGrace, sealer: sealer}, nil
 }
 
 // enqueueHook is store.Approve's enqueue hook: the provisioning job inserted
@@ -108,16 +111,12 @@ func cmdProvision(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, e, cfg)
+	db, st, err := openMigratedStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.close()
-	st, err := openStore(db, cfg)
-	if err != nil {
-		return err
-	}
-	cl, err := setupCloud(ctx, e, cfg)
+	cl, err := setupCloud(e, cfg)
 	if err != nil {
 		return err
 	}

@@ -30,15 +30,11 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if *addr != "" {
 		cfg.Addr = *addr
 	}
-	db, err := openMigrated(ctx, e, cfg)
+	db, st, err := openMigratedStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.close()
-	st, err := openStore(db, cfg)
-	if err != nil {
-		return err
-	}
 	startPprof(ctx, e, e.getenv(pprofAddrEnv))
 	if *demo {
 		if err := createDemoUsers(ctx, e, st); err != nil {
@@ -47,11 +43,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 
 	reg := web.NewRegistry()
-	cl, err := setupCloud(ctx, e, cfg)
+	cl, err := setupCloud(e, cfg)
 	if err != nil {
 		return err
 	}
 	defer cl.close()
+	cl.startCatalog(ctx) // for the form and its validation: serve only
 	prov, err := startProvisioner(ctx, e, cfg, st, cl, reg)
 	if err != nil {
 		return err
@@ -64,6 +61,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		prov.stop()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,

@@ -55,28 +55,21 @@ func cmdUsersAdd(ctx context.Context, e env, args []string) error {
 	if err := auth.CheckNewPassword(password); err != nil {
 		return err
 	}
-	cfg, err := config.Load(e.getenv)
-	if err != nil {
-		return err
-	}
-	db, err := openMigrated(ctx, e, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.close()
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		return err
-	}
-	u, err := store.New(db.pool).CreateUser(ctx, *username, role, hash, nil)
-	if errors.Is(err, store.ErrDuplicate) {
-		return fmt.Errorf("user %q already exists", *username)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "created user %s (%s)\n", u.Username, u.Role)
-	return nil
+	return withStore(ctx, e, func(st *store.Store) error {
+		hash, err := auth.HashPassword(password)
+		if err != nil {
+			return err
+		}
+		u, err := st.CreateUser(ctx, *username, role, hash, nil)
+		if errors.Is(err, store.ErrDuplicate) {
+			return fmt.Errorf("user %q already exists", *username)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "created user %s (%s)\n", u.Username, u.Role)
+		return nil
+	})
 }
 
 // readPassword reads the first line of r.
@@ -140,6 +133,21 @@ func withUser(ctx context.Context, e env, username string, fn func(*store.Store,
 	if username == "" {
 		return fmt.Errorf("%w: --username is required", errUsage)
 	}
+	return withStore(ctx, e, func(st *store.Store) error {
+		u, err := st.UserByUsername(ctx, username)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no user %q", username)
+		}
+		if err != nil {
+			return err
+		}
+		return fn(st, u)
+	})
+}
+
+// withStore opens the configured database, migrated, for fn. User changes
+// announce no webhook events, so the store needs no event hook.
+func withStore(ctx context.Context, e env, fn func(*store.Store) error) error {
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		return err
@@ -149,13 +157,5 @@ func withUser(ctx context.Context, e env, username string, fn func(*store.Store,
 		return err
 	}
 	defer db.close()
-	st := store.New(db.pool)
-	u, err := st.UserByUsername(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user %q", username)
-	}
-	if err != nil {
-		return err
-	}
-	return fn(st, u)
+	return fn(store.New(db.pool))
 }

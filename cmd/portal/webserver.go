@@ -22,6 +22,11 @@ const sessionKeyFile = "session.key"
 
 // newWebServer builds the HTTP server with everything its pages need.
 func newWebServer(e env, cfg config.Config, st *store.Store, cl *cloud, prov *provisioning, reg *prometheus.Registry) (*echo.Echo, error) {
+	// The provisioning job is enqueued in the approval's transaction: an
+	// approval without a queue to put its job in would never be provisioned.
+	if prov == nil || prov.prov == nil {
+		return nil, errors.New("the web server needs the provisioner's queue to approve requests")
+	}
 	keys, err := secret.LoadKey(cfg.SessionKey, cfg.DataDir, sessionKeyFile, auth.SessionKeyLen)
 	if err != nil {
 		return nil, fmt.Errorf("session keys: %w", err)
@@ -30,12 +35,8 @@ func newWebServer(e env, cfg config.Config, st *store.Store, cl *cloud, prov *pr
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := openSealer(cfg)
-	if err != nil {
-		return nil, err
-	}
 	h := &handlers.Handlers{
-		Store: st, Sessions: sm, Sealer: sealer,
+		Store: st, Sessions: sm, Sealer: prov.sealer,
 		Simulated: cfg.Simulated(), Logger: e.logger, LoginLimits: handlers.DefaultLoginLimits,
 	}
 	if cl != nil {
@@ -47,13 +48,8 @@ func newWebServer(e env, cfg config.Config, st *store.Store, cl *cloud, prov *pr
 			h.Prices = rkvstore.NewPriceCache(cl.api)
 		}
 	}
-	// The provisioning job is enqueued in the approval's transaction: an
-	// approval without a queue to put its job in would never be provisioned.
-	if prov == nil || prov.prov == nil {
-		return nil, errors.New("the web server needs the provisioner's queue to approve requests")
-	}
 	h.Enqueue = prov.enqueueHook()
 	h.Requeue = prov.requeue // an admin's re-queue of a failed request
-	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping, Store: st, Sessions: sm,
+	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping,
 		Handlers: h, TrustProxy: cfg.TrustProxy}), nil
 }
