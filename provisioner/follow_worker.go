@@ -2,55 +2,90 @@ package provisioner
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/store"
 )
 
-// followWorker asks for a new instance's status until it leaves Creating,
-// recording each change on the request. It snoozes between looks, so it
-// holds a worker of its own queue only for the call itself.
+// followBatch is the most instances one sweep asks about; more wait for the
+// next sweep, which starts with those asked about longest ago.
+const followBatch = 200
+
+// FollowArgs is the sweep that follows new instances with
+// DescribeInstanceAttribute until they leave Creating. River's leader
+// enqueues one every FollowInterval (a periodic job), at most one unfinished
+// at a time: following costs nothing per request on the way to succeeded,
+// whatever the number of instances being created.
+type FollowArgs struct{}
+
+// Kind implements river.JobArgs.
+func (FollowArgs) Kind() string { return "follow_instances" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (FollowArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueFollow, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByState: unfinished}}
+}
+
+// followWorker runs one sweep: the instances still being created, each asked
+// about once, FollowConcurrency at a time, and each change recorded on its
+// request.
 type followWorker struct {
 	river.WorkerDefaults[FollowArgs]
 	p *Provisioner
 }
 
-// Timeout bounds one look.
+// Timeout bounds one sweep.
 func (w *followWorker) Timeout(*river.Job[FollowArgs]) time.Duration {
 	return min(w.p.cfg.LeaseTimeout, 30*time.Second)
 }
 
-// Work looks once, then snoozes or ends.
-func (w *followWorker) Work(ctx context.Context, job *river.Job[FollowArgs]) error {
+// Work sweeps once.
+func (w *followWorker) Work(ctx context.Context, _ *river.Job[FollowArgs]) error {
 	p := w.p
-	if time.Since(job.CreatedAt) > p.cfg.FollowFor {
-		p.log.Warn("stopped following an instance that is still not ready", "request_id", job.Args.RequestID,
-			"instance_id", job.Args.InstanceID, "followed_for", p.cfg.FollowFor)
-		return nil
-	}
-	attr, err := p.api.DescribeInstanceAttribute(ctx, job.Args.RegionID, job.Args.InstanceID)
+	list, err := p.st.InstancesToFollow(ctx, p.cfg.FollowFor, followBatch)
 	if err != nil {
-		apiErr := rkvstore.Classify(err)
-		if apiErr.Class == rkvstore.Permanent {
-			return river.JobCancel(apiErr)
-		}
-		// Throttled, unavailable, no answer: look again later. Snoozes are
-		// bounded by FollowFor, not by attempts.
-		return river.JobSnooze(p.cfg.FollowInterval)
-	}
-	if _, err := p.st.SetInstanceStatus(ctx, job.Args.RequestID, job.Args.InstanceID, attr.InstanceStatus); err != nil {
 		return err
 	}
-	if inProgress(attr.InstanceStatus) {
-		return river.JobSnooze(p.cfg.FollowInterval)
+	slots := make(chan struct{}, p.cfg.FollowConcurrency)
+	var wg sync.WaitGroup
+	for _, in := range list {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return nil // the next sweep goes on from here
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			p.follow(ctx, in)
+		})
 	}
+	wg.Wait()
 	return nil
 }
 
-// inProgress reports whether an instance status is on its way to another
-// (a new instance is Creating until it is Normal or an error state).
-func inProgress(status string) bool {
-	return status == "" || status == "Creating"
+// follow asks for one instance's status and records it.
+func (p *Provisioner) follow(ctx context.Context, in store.FollowedInstance) {
+	attr, err := p.api.DescribeInstanceAttribute(ctx, in.RegionID, in.InstanceID)
+	if err != nil {
+		apiErr := rkvstore.Classify(err)
+		// Throttled, unavailable, no answer: asked again by a later sweep,
+		// after the others. A permanent error (the instance is gone) is
+		// logged; the sweeps stop asking FollowFor after the creation.
+		if apiErr.Class == rkvstore.Permanent {
+			p.log.Warn("instance status unavailable", "request_id", in.RequestID, "instance_id", in.InstanceID,
+				"code", apiErr.Code)
+		}
+		if err := p.st.CheckedInstance(context.WithoutCancel(ctx), in.RequestID); err != nil {
+			p.log.Warn("recording an instance look failed", "request_id", in.RequestID, "err", err)
+		}
+		return
+	}
+	if _, err := p.st.SetInstanceStatus(context.WithoutCancel(ctx), in.RequestID, in.InstanceID, attr.InstanceStatus); err != nil {
+		p.log.Warn("recording an instance status failed", "request_id", in.RequestID, "err", err)
+	}
 }

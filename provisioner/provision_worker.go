@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
@@ -96,6 +95,20 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 		return p.skipOrRetry(ctx, id, err)
 	}
 
+	// A call slot: Concurrency bounds the calls in flight. River runs
+	// twice as many jobs as there are slots, so that recording one call's
+	// outcome and starting the next attempt overlap other calls; a job
+	// waits here, normally for a moment, until a call ends. No call was
+	// made when the wait is cut short (shutdown, the lease), so the attempt
+	// does not count.
+	select {
+	case p.calls <- struct{}{}:
+	case <-ctx.Done():
+		return p.interrupted(ctx, job, "no call slot became free before the attempt's lease ended")
+	}
+	release := sync.OnceFunc(func() { <-p.calls })
+	defer release()
+
 	params := r.Params
 	if sealed != nil {
 		password, err := p.sealer.Open(sealed, []byte(params.Token))
@@ -109,12 +122,13 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	start := time.Now()
 	res, callErr := p.api.CreateInstance(callCtx, params)
 	cancel()
+	release()
 	p.metrics.callDuration.Observe(time.Since(start).Seconds())
 	if callErr == nil {
 		return p.succeed(ctx, job, res)
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return p.interrupted(ctx, job)
+		return p.interrupted(ctx, job, "")
 	}
 	return p.outcome(ctx, job, rkvstore.Classify(callErr))
 }
@@ -151,30 +165,21 @@ func (p *Provisioner) skipOrRetry(ctx context.Context, id int64, err error) erro
 	return river.JobCancel(fmt.Errorf("request %d is %s: nothing to provision", id, se.Current.Status))
 }
 
-// staleAttempt is returned inside a transition when the request's attempt
-// is no longer this run's (a rescued run took over): it rolls back.
-var staleAttempt = errors.New("the request has moved on to another attempt")
-
-// checkAttempt is the Then of an outcome's transition: the outcome is only
-// recorded by the attempt that is current.
-func checkAttempt(attempt int) func(context.Context, pgx.Tx, store.Request) error {
-	return func(_ context.Context, _ pgx.Tx, r store.Request) error {
-		if r.Attempts != attempt {
-			return staleAttempt
-		}
-		return nil
-	}
-}
+// currentAttempt is the Where of an outcome's transition: the outcome is
+// only recorded by the attempt that is current; after a rescued run took
+// over, the row has moved on and the transition changes nothing.
+const currentAttempt = "attempts = $%d"
 
 // bookkeeping is the context outcomes are recorded in: it outlives the job's
-// (a cancelled call is still recorded), keeps its values (River's client,
-// for JobCompleteTx) and is bounded.
+// (a cancelled call is still recorded), keeps its values and is bounded.
 func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 }
 
-// succeed records the instance and completes the job in one transaction,
-// then the instance is followed by a job of its own (same transaction).
+// succeed records the instance: the request succeeded with its audit event,
+// in one statement. River completes the job after Work returns; should this
+// process die in between, the job runs again, finds the request succeeded and
+// ends. The instance's status is then followed by the sweeps (FollowArgs).
 func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs], res rkvstore.CreateResult) error {
 	ctx, cancel := bookkeeping(ctx)
 	defer cancel()
@@ -191,26 +196,14 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 			"RequestId": res.RequestId},
 		Set: `instance_id = $4, result_name = $5, instance_status = $6, result = $7, next_attempt_at = NULL,
 			error_code = '', error_message = '', error_request_id = ''`,
-		Args: []any{res.InstanceId, res.InstanceName, res.InstanceStatus, result},
-		Then: func(ctx context.Context, tx pgx.Tx, r store.Request) error {
-			if err := checkAttempt(attempt)(ctx, tx, r); err != nil {
-				return err
-			}
-			if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
-				return fmt.Errorf("complete job: %w", err)
-			}
-			_, err := p.client.InsertTx(ctx, tx, FollowArgs{RequestID: r.ID, InstanceID: res.InstanceId,
-				RegionID: r.Params.RegionId}, nil)
-			return err
-		},
+		Where: fmt.Sprintf(currentAttempt, 8),
+		Args:  []any{res.InstanceId, res.InstanceName, res.InstanceStatus, result, attempt},
 	})
 	if err != nil {
-		if errors.Is(err, staleAttempt) {
-			// A rescued run took over (this worker outlived its lease); it
-			// records the same instance, found by the Token. Not
-			// completing here keeps that run's job alive.
-			return err
-		}
+		// A rescued run that took over (this worker outlived its lease)
+		// left the request provisioning at its own attempt: skipOrRetry
+		// hands the job back to River, and that run records the same
+		// instance, found by the Token.
 		return p.skipOrRetry(ctx, job.Args.RequestID, err)
 	}
 	p.metrics.attempts.WithLabelValues("succeeded", "OK").Inc()
@@ -218,26 +211,31 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 	return nil
 }
 
-// interrupted records an attempt cut short by shutdown: the request goes back
-// to approved, the attempt uncounted (River gives the job its attempt back),
-// and the context's error goes to River, which makes the job available again
-// at once.
-func (p *Provisioner) interrupted(ctx context.Context, job *river.Job[ProvisionArgs]) error {
+// interrupted records an attempt cut short by shutdown (or, waiting for a
+// call slot, by its lease: why says so): the request goes back to approved,
+// the attempt uncounted (River gives the job its attempt back), and the
+// context's error goes to River, which makes the job available again at
+// once.
+func (p *Provisioner) interrupted(ctx context.Context, job *river.Job[ProvisionArgs], why string) error {
 	cause := ctx.Err()
+	if errors.Is(cause, context.Canceled) || why == "" {
+		why = "the provisioner is shutting down"
+	}
 	bctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	_, err := p.st.Apply(bctx, store.Move{
 		RequestID: job.Args.RequestID, From: store.StatusProvisioning, To: store.StatusApproved,
 		Action:  store.ActionAttemptInterrupted,
-		Details: map[string]any{"attempt": job.Attempt, "reason": "the provisioner is shutting down; the attempt does not count"},
+		Details: map[string]any{"attempt": job.Attempt, "reason": why + "; the attempt does not count"},
 		Set:     "attempts = attempts - 1",
-		Then:    checkAttempt(job.Attempt - 1), // the row was at this run's attempt
+		Where:   fmt.Sprintf(currentAttempt, 4), // the row was at this run's attempt
+		Args:    []any{job.Attempt},
 	})
 	if err != nil {
 		p.log.Warn("recording an interrupted attempt failed; the next run will retry it", "request_id", job.Args.RequestID, "err", err)
 	}
 	p.metrics.attempts.WithLabelValues("interrupted", rkvstore.CodeCanceled).Inc()
-	p.log.Info("provisioning attempt interrupted by shutdown", "request_id", job.Args.RequestID, "attempt", job.Attempt)
+	p.log.Info("provisioning attempt interrupted", "request_id", job.Args.RequestID, "attempt", job.Attempt, "reason", why)
 	return fmt.Errorf("provisioning interrupted: %w", cause)
 }
 
@@ -256,15 +254,15 @@ func (p *Provisioner) outcome(ctx context.Context, job *river.Job[ProvisionArgs]
 	retry := apiErr.Class != rkvstore.Permanent && attempt < p.cfg.MaxAttempts
 	move := store.Move{
 		RequestID: job.Args.RequestID, From: store.StatusProvisioning, Details: details,
-		Args: []any{apiErr.Code, apiErr.Message, apiErr.RequestId},
-		Then: checkAttempt(attempt),
+		Args:  []any{apiErr.Code, apiErr.Message, apiErr.RequestId, attempt},
+		Where: fmt.Sprintf(currentAttempt, 7),
 	}
 	var next time.Time
 	if retry {
 		next = p.cfg.Retry.NextRetry(job.JobRow)
 		details["next_attempt_at"] = next.UTC().Format(time.RFC3339Nano)
 		move.To, move.Action = store.StatusApproved, store.ActionAttemptFailed
-		move.Set = "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = $7"
+		move.Set = "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = $8"
 		move.Args = append(move.Args, next)
 	} else {
 		if apiErr.Class != rkvstore.Permanent {
@@ -274,10 +272,7 @@ func (p *Provisioner) outcome(ctx context.Context, job *river.Job[ProvisionArgs]
 		move.Set = "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = NULL"
 	}
 	_, err := p.st.Apply(ctx, move)
-	if errors.Is(err, staleAttempt) {
-		return err // a rescued run took over: it records its own outcome
-	}
-	if err != nil {
+	if err != nil { // or a rescued run took over: it records its own outcome
 		return p.skipOrRetry(ctx, job.Args.RequestID, err)
 	}
 	if retry {

@@ -1,14 +1,16 @@
 // Package provisioner turns approved requests into instances, exactly one
 // per request. It owns the River queue the portal runs on: the client on the
 // store's pool, the provisioning job (one CreateInstance attempt per run,
-// always with the request's stored Token) and its retry policy, the job that
-// follows a new instance until it is Normal, the admin's re-queue of a failed
-// request, graceful shutdown and the provisioning metrics.
+// always with the request's stored Token) and its retry policy, the periodic
+// sweep that follows new instances until they are Normal, the admin's
+// re-queue of a failed request, graceful shutdown and the provisioning
+// metrics.
 //
 // The request row is what people see; the River job is how the work moves.
 // Every change of a request goes through store.Apply, so each has its audit
-// event, and a success is recorded in the same transaction that completes
-// its job.
+// event. A job that runs again after its request moved on (a success whose
+// completion was lost, a rescued run) reads the request and ends: the row
+// decides, so that an instance is recorded once.
 package provisioner
 
 import (
@@ -30,8 +32,8 @@ import (
 	"github.com/kvportal/kvportal/store"
 )
 
-// Queues: creations and follow-ups have their own, with their own workers,
-// so following instances never holds up a creation.
+// Queues: creations and the follow-up sweeps have their own, with their own
+// workers, so following instances never holds up a creation.
 const (
 	QueueProvision = "provision"
 	QueueFollow    = "instance_status"
@@ -81,7 +83,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 
 	// Concurrency is the number of CreateInstance calls in flight at once in
-	// this process (PORTAL_PROVISIONER_CONCURRENCY).
+	// this process (PORTAL_PROVISIONER_CONCURRENCY). Up to twice as many
+	// provisioning jobs run at once, so that recording one attempt's outcome
+	// and starting the next overlap the calls; the calls never exceed it.
 	Concurrency int
 	// MaxAttempts is the number of attempts after which a retryable error
 	// fails the request (PORTAL_MAX_ATTEMPTS).
@@ -99,11 +103,13 @@ type Config struct {
 	// StopGrace is how long Stop lets calls in flight finish before
 	// cancelling them.
 	StopGrace time.Duration
-	// FollowInterval is how often a new instance's status is asked for, and
+	// FollowInterval is how often a new instance's status is asked for (the
+	// period of the sweep, run by one process: River's leader), and
 	// FollowFor how long it is followed at most.
 	FollowInterval time.Duration
 	FollowFor      time.Duration
-	// FollowConcurrency is the number of status calls in flight at once.
+	// FollowConcurrency is the number of status calls in flight at once in a
+	// sweep.
 	FollowConcurrency int
 	// FetchPollInterval is how often the queue is polled when no
 	// notification came (new jobs normally wake a worker at once through
@@ -129,7 +135,7 @@ type Extension interface {
 	Queues() map[string]river.QueueConfig
 }
 
-// Provisioner runs the provisioning and follow-up jobs of this process.
+// Provisioner runs the provisioning jobs and follow-up sweeps of this process.
 type Provisioner struct {
 	cfg     Config
 	st      *store.Store
@@ -138,6 +144,9 @@ type Provisioner struct {
 	log     *slog.Logger
 	client  *river.Client[pgx.Tx]
 	metrics *metrics
+	// calls holds one token per CreateInstance call in flight: at most
+	// Concurrency.
+	calls chan struct{}
 
 	// nextRetry holds the time each failed attempt asked to be retried at,
 	// so that River schedules the retry exactly when the request says.
@@ -172,7 +181,8 @@ func New(cfg Config) (*Provisioner, error) {
 		cfg.RiverLogger = slog.New(warnOnly{cfg.Logger.Handler()})
 	}
 
-	p := &Provisioner{cfg: cfg, st: cfg.Store, api: cfg.API, sealer: cfg.Sealer, log: cfg.Logger}
+	p := &Provisioner{cfg: cfg, st: cfg.Store, api: cfg.API, sealer: cfg.Sealer, log: cfg.Logger,
+		calls: make(chan struct{}, cfg.Concurrency)}
 	p.metrics = newMetrics(cfg.Store)
 	if cfg.Registerer != nil {
 		if err := p.metrics.register(cfg.Registerer); err != nil {
@@ -188,8 +198,10 @@ func New(cfg Config) (*Provisioner, error) {
 		return nil, err
 	}
 	queues := map[string]river.QueueConfig{
-		QueueProvision: {MaxWorkers: cfg.Concurrency},
-		QueueFollow:    {MaxWorkers: cfg.FollowConcurrency},
+		// Twice as many jobs as call slots: a job records its outcome after
+		// giving its slot back, while another job's call runs in it.
+		QueueProvision: {MaxWorkers: 2 * cfg.Concurrency},
+		QueueFollow:    {MaxWorkers: 1}, // one sweep at a time; it has FollowConcurrency calls
 	}
 	for _, x := range cfg.Extra {
 		if err := x.AddWorkers(workers); err != nil {
@@ -210,10 +222,13 @@ func New(cfg Config) (*Provisioner, error) {
 		RescueStuckJobsAfter: cfg.LeaseTimeout + rescueMargin,
 		MaxAttempts:          cfg.MaxAttempts + rescueAllowance,
 		RetryPolicy:          &p.cfg.Retry,
-		FetchCooldown:        cfg.FetchCooldown,
-		FetchPollInterval:    cfg.FetchPollInterval,
-		SoftStopTimeout:      cfg.StopGrace,
-		Queues:               queues,
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.FollowInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return FollowArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})},
+		FetchCooldown:     cfg.FetchCooldown,
+		FetchPollInterval: cfg.FetchPollInterval,
+		SoftStopTimeout:   cfg.StopGrace,
+		Queues:            queues,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("provisioner: River client: %w", err)
@@ -301,22 +316,6 @@ func (ProvisionArgs) Kind() string { return "provision_instance" }
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (ProvisionArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueProvision, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: unfinished}}
-}
-
-// FollowArgs is the job that follows a new instance with
-// DescribeInstanceAttribute until it leaves Creating.
-type FollowArgs struct {
-	RequestID  int64  `json:"request_id"`
-	InstanceID string `json:"instance_id"`
-	RegionID   string `json:"region_id"`
-}
-
-// Kind implements river.JobArgs.
-func (FollowArgs) Kind() string { return "follow_instance" }
-
-// InsertOpts implements river.JobArgsWithInsertOpts.
-func (FollowArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueFollow, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: unfinished}}
 }
 
 // unfinished are the job states in which a job still has work to do.

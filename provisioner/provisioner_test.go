@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,7 +79,7 @@ func TestSuccessRecordsInstanceAndFollowsIt(t *testing.T) {
 	if err != nil || full.PasswordSealed != nil {
 		t.Errorf("password kept after success (%v)", err)
 	}
-	// The follow job: Creating, then Normal, each change an event.
+	// The follow-up sweeps: Creating, then Normal, each change an event.
 	r = f.wait(r.ID, 20*time.Second, "instance Normal", func(r store.Request) bool { return r.InstanceStatus == "Normal" })
 	acts := f.actions(r.ID)
 	wantPrefix := []string{store.ActionRequestSubmitted, store.ActionRequestApproved, store.ActionAttemptStarted, store.ActionSucceeded}
@@ -92,6 +93,28 @@ func TestSuccessRecordsInstanceAndFollowsIt(t *testing.T) {
 		if e.Action == store.ActionAttemptStarted && e.Details["attempt"] != float64(1) {
 			t.Errorf("attempt event %v", e.Details)
 		}
+	}
+}
+
+func TestFollowGoesOnAfterFailedLooks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{CreatingDelay: 2 * time.Second})
+	f.start(f.config()) // a sweep every 50 ms
+	r := f.waitStatus(f.approved("tok-follow").ID, 20*time.Second, store.StatusSucceeded)
+	// Every look fails: the instance stays as last seen, and the sweeps go
+	// on asking.
+	_ = f.sim.SetFaults(simulator.Faults{ThrottleRate: 1})
+	before := f.sim.Calls("DescribeInstanceAttribute")
+	f.wait(r.ID, 10*time.Second, "several failed looks", func(store.Request) bool {
+		return f.sim.Calls("DescribeInstanceAttribute") >= before+3
+	})
+	if got, _ := f.st.Request(context.Background(), r.ID); got.InstanceStatus != "Creating" {
+		t.Fatalf("status %q while every look fails", got.InstanceStatus)
+	}
+	_ = f.sim.SetFaults(simulator.Faults{})
+	r = f.wait(r.ID, 10*time.Second, "instance Normal", func(r store.Request) bool { return r.InstanceStatus == "Normal" })
+	if n := count(f.actions(r.ID), store.ActionInstanceStatus); n != 1 {
+		t.Errorf("%d status events", n)
 	}
 }
 
@@ -239,6 +262,69 @@ func TestShutdownMidCallIsNotAFailure(t *testing.T) {
 		t.Errorf("attempts %d, want 1", r.Attempts)
 	}
 	f.checkOneInstance(r)
+}
+
+func TestCallsInFlightStayWithinConcurrency(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{})
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	f.setOnCreate(func(int, url.Values) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		time.Sleep(150 * time.Millisecond) // the call stays in flight
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	})
+	cfg := f.config()
+	cfg.Concurrency = 2 // River works up to 4 jobs at once
+	f.start(cfg)
+	var ids []int64
+	for i := range 8 {
+		ids = append(ids, f.approved(fmt.Sprintf("tok-slots-%d", i)).ID)
+	}
+	for _, id := range ids {
+		f.checkOneInstance(f.waitStatus(id, 20*time.Second, store.StatusSucceeded))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most != 2 {
+		t.Errorf("at most %d CreateInstance calls in flight at once, want 2 (PORTAL_PROVISIONER_CONCURRENCY)", most)
+	}
+}
+
+func TestShutdownWhileWaitingForACallSlot(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{Latency: 5 * time.Second})
+	cfg := f.config()
+	cfg.Concurrency = 1
+	cfg.StopGrace = 200 * time.Millisecond
+	p := f.start(cfg)
+	first := f.approved("tok-slot-held")
+	f.wait(first.ID, 10*time.Second, "the first call", func(store.Request) bool { return len(f.calls(first.Params.Token)) == 1 })
+	// The second job has started its attempt and waits for the one slot.
+	second := f.approved("tok-slot-wait")
+	f.waitStatus(second.ID, 10*time.Second, store.StatusProvisioning)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []store.Request{first, second} {
+		r = f.waitStatus(r.ID, 5*time.Second, store.StatusApproved)
+		if r.Attempts != 0 || r.ErrorCode != "" {
+			t.Errorf("%s after shutdown: attempts %d, error %q", r.Params.Token, r.Attempts, r.ErrorCode)
+		}
+		if acts := f.actions(r.ID); count(acts, store.ActionAttemptInterrupted) != 1 || count(acts, store.ActionAttemptFailed) != 0 {
+			t.Errorf("%s events %v", r.Params.Token, acts)
+		}
+	}
+	if n := len(f.calls(second.Params.Token)); n != 0 {
+		t.Errorf("the waiting request was sent %d times", n)
+	}
 }
 
 func TestShutdownLetsCallsFinish(t *testing.T) {

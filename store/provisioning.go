@@ -15,7 +15,7 @@ func (s *Store) RequestForProvisioning(ctx context.Context, id int64) (Request, 
 	// One statement rather than a transaction of two: every provisioning
 	// attempt starts here (make bench, workloads 3 and 4).
 	var sealed []byte
-	r, err := scanRequest(sealedRow{s.pool.QueryRow(ctx, `SELECT `+requestColumns+`, r.password_sealed`+requestFrom+` WHERE r.id = $1`, id), &sealed})
+	r, err := scanRequest(rowWith{s.pool.QueryRow(ctx, `SELECT `+requestColumns+`, r.password_sealed`+requestFrom+` WHERE r.id = $1`, id), []any{&sealed}})
 	if err != nil {
 		return Request{}, notFound(err, "request")
 	}
@@ -43,7 +43,8 @@ func (s *Store) Requeue(ctx context.Context, id, adminID int64, enqueue func(ctx
 
 // SetInstanceStatus records the status DescribeInstanceAttribute gave for the
 // instance of a succeeded request, with an instance.status event when it
-// changed. It reports whether it changed; a request that is not succeeded
+// changed, and when it was asked (instance_checked_at, the sweep's order).
+// It reports whether the status changed; a request that is not succeeded
 // with that instance is left alone (false, nil).
 func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID, status string) (bool, error) {
 	changed := false
@@ -51,13 +52,18 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID, sta
 		var old string
 		err := tx.QueryRow(ctx, `SELECT instance_status FROM requests
 			WHERE id = $1 AND status = 'succeeded' AND instance_id = $2 FOR UPDATE`, id, instanceID).Scan(&old)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && old == status) {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("instance status: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE requests SET instance_status = $2, updated_at = now() WHERE id = $1`, id, status); err != nil {
+		if old == status {
+			_, err := tx.Exec(ctx, `UPDATE requests SET instance_checked_at = now() WHERE id = $1`, id)
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE requests SET instance_status = $2, instance_checked_at = now(), updated_at = now()
+			WHERE id = $1`, id, status); err != nil {
 			return fmt.Errorf("instance status: %w", err)
 		}
 		changed = true
@@ -65,6 +71,42 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID, sta
 			Details: map[string]any{"InstanceId": instanceID, "from": old, "to": status}})
 	})
 	return changed && err == nil, err
+}
+
+// CheckedInstance records that an instance's status was asked for without
+// an answer to record (the call failed), so that the next sweep asks for
+// the others first.
+func (s *Store) CheckedInstance(ctx context.Context, id int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE requests SET instance_checked_at = now() WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("instance checked: %w", err)
+	}
+	return nil
+}
+
+// FollowedInstance is an instance still being created, to ask about.
+type FollowedInstance struct {
+	RequestID  int64
+	InstanceID string
+	RegionID   string
+}
+
+// InstancesToFollow lists up to limit instances of requests that succeeded
+// within the last within and are not yet out of Creating, those asked about
+// longest ago (or never) first: one probe of requests_following_idx.
+func (s *Store) InstancesToFollow(ctx context.Context, within time.Duration, limit int) ([]FollowedInstance, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, instance_id, region_id FROM requests
+		WHERE status = 'succeeded' AND instance_status IN ('', 'Creating') AND instance_id <> ''
+			AND finished_at > $1
+		ORDER BY instance_checked_at NULLS FIRST, id LIMIT $2`, time.Now().Add(-within), limit)
+	if err != nil {
+		return nil, fmt.Errorf("instances to follow: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[FollowedInstance])
+	if err != nil {
+		return nil, fmt.Errorf("instances to follow: %w", err)
+	}
+	return list, nil
 }
 
 // ProvisioningStats is what the provisioner's metrics show at a scrape.
@@ -104,10 +146,10 @@ func (s *Store) ProvisioningStats(ctx context.Context) (ProvisioningStats, error
 	return st, rows.Err()
 }
 
-// sealedRow scans a row of requestColumns followed by password_sealed.
-type sealedRow struct {
-	row    pgx.Row
-	sealed *[]byte
+// rowWith scans a row of requestColumns followed by more columns into extra.
+type rowWith struct {
+	row   pgx.Row
+	extra []any
 }
 
-func (r sealedRow) Scan(dest ...any) error { return r.row.Scan(append(dest, r.sealed)...) }
+func (r rowWith) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra...)...) }

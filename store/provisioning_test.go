@@ -1,0 +1,119 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kvportal/kvportal/store"
+)
+
+func TestMoveWhereGuardsTheAttempt(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev, appr := mkUser(t, s, "dev", store.RoleRequester), mkUser(t, s, "appr", store.RoleApprover)
+	r := mkRequest(t, s, dev, "t-where")
+	if _, err := s.Approve(ctx, r.ID, appr.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	started, err := s.Apply(ctx, store.Move{RequestID: r.ID, From: store.StatusApproved, To: store.StatusProvisioning,
+		Action: store.ActionAttemptStarted, Set: "attempts = $4", Args: []any{1}})
+	if err != nil || started.Attempts != 1 || started.Status != store.StatusProvisioning {
+		t.Fatalf("start: %+v %v", started, err)
+	}
+	// An outcome of another attempt changes nothing and says where the
+	// request is.
+	back := func(attempt int) error {
+		_, err := s.Apply(ctx, store.Move{RequestID: r.ID, From: store.StatusProvisioning, To: store.StatusApproved,
+			Action: store.ActionAttemptFailed, Set: "error_code = $4", Where: "attempts = $5", Args: []any{"X", attempt}})
+		return err
+	}
+	var se *store.StateError
+	if err := back(2); !errors.As(err, &se) || se.Current.Status != store.StatusProvisioning || se.Current.Attempts != 1 {
+		t.Fatalf("stale attempt: %v", err)
+	}
+	if n := countEvents(t, s, r.ID, store.ActionAttemptFailed); n != 0 {
+		t.Fatalf("a refused outcome left %d events", n)
+	}
+	if err := back(1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Request(ctx, r.ID); got.Status != store.StatusApproved || got.ErrorCode != "X" ||
+		countEvents(t, s, r.ID, store.ActionAttemptFailed) != 1 {
+		t.Fatalf("current attempt's outcome: %+v", got)
+	}
+}
+
+func TestInstancesToFollow(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev := mkUser(t, s, "dev", store.RoleRequester)
+	succeeded := func(token, status string, finished time.Duration) int64 {
+		r := mkRequest(t, s, dev, token)
+		if _, err := s.Pool().Exec(ctx, `UPDATE requests SET status = 'succeeded', instance_id = 'r-' || $2,
+			instance_status = $3, finished_at = now() - $4::bigint * interval '1 second' WHERE id = $1`,
+			r.ID, token, status, int64(finished.Seconds())); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
+	creating := succeeded("a", "Creating", 0)
+	unknown := succeeded("b", "", time.Minute)
+	succeeded("c", "Normal", 0)
+	succeeded("d", "Creating", 2*time.Hour) // beyond FollowFor
+	mkRequest(t, s, dev, "e")               // not succeeded
+	looked := succeeded("f", "Creating", 0)
+	if err := s.CheckedInstance(ctx, looked); err != nil {
+		t.Fatal(err)
+	}
+	order := func(limit int) []int64 {
+		t.Helper()
+		list, err := s.InstancesToFollow(ctx, time.Hour, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, in := range list {
+			if in.RegionID != "cn-hangzhou" || in.InstanceID == "" {
+				t.Errorf("instance %+v", in)
+			}
+			ids = append(ids, in.RequestID)
+		}
+		return ids
+	}
+	// Never asked about first, then the one asked about longest ago.
+	if got := order(10); !slices.Equal(got, []int64{creating, unknown, looked}) {
+		t.Fatalf("to follow %v, want %v", got, []int64{creating, unknown, looked})
+	}
+	if got := order(1); !slices.Equal(got, []int64{creating}) {
+		t.Fatalf("limit 1: %v", got)
+	}
+	// Still creating: no event, but it goes to the back of the line.
+	if changed, err := s.SetInstanceStatus(ctx, creating, "r-a", "Creating"); changed || err != nil {
+		t.Fatalf("unchanged status: %v %v", changed, err)
+	}
+	if got := order(10); !slices.Equal(got, []int64{unknown, looked, creating}) {
+		t.Fatalf("after a look: %v", got)
+	}
+	// Normal: an event, and no longer followed. Another instance's id
+	// changes nothing.
+	if changed, err := s.SetInstanceStatus(ctx, unknown, "r-other", "Normal"); changed || err != nil {
+		t.Fatalf("another instance: %v %v", changed, err)
+	}
+	if changed, err := s.SetInstanceStatus(ctx, unknown, "r-b", "Normal"); !changed || err != nil {
+		t.Fatalf("changed status: %v %v", changed, err)
+	}
+	if n := countEvents(t, s, unknown, store.ActionInstanceStatus); n != 1 {
+		t.Fatalf("%d status events", n)
+	}
+	if n := countEvents(t, s, creating, store.ActionInstanceStatus); n != 0 {
+		t.Fatalf("an unchanged status left %d events", n)
+	}
+	if got := order(10); !slices.Equal(got, []int64{looked, creating}) {
+		t.Fatalf("after Normal: %v", got)
+	}
+}
