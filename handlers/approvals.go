@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
 )
@@ -28,42 +29,58 @@ func (h *Handlers) Approvals(c echo.Context) error {
 	}
 	cat := h.catalog(ctx)
 	u := user(c)
+	// Rows mostly ask for the same few classes: each is looked up in the
+	// catalog once per page.
+	type offerKey struct{ region, zone, typ, version, class string }
+	capacity := map[offerKey]string{}
 	for _, r := range rs {
 		row := pages.ApprovalRow{R: r, Own: r.RequesterID == u.ID}
 		p := r.Params
-		if o, ok := cat.Offer(p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.InstanceClass); ok {
-			row.Capacity = components.Capacity(o.CapacityMB)
+		k := offerKey{p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.InstanceClass}
+		label, seen := capacity[k]
+		if !seen {
+			if o, ok := cat.Offer(k.region, k.zone, k.typ, k.version, k.class); ok {
+				label = components.Capacity(o.CapacityMB)
+			}
+			capacity[k] = label
 		}
-		row.Reason = reasonField("", "")
-		row.Reason.IDBase = "reason-" + strconv.FormatInt(r.ID, 10)
-		row.Reason.Help = ""
+		row.Capacity = label
+		row.ReasonID = "reason-" + strconv.FormatInt(r.ID, 10)
 		v.Rows = append(v.Rows, row)
 	}
 	h.estimatePrices(ctx, v.Rows)
 	return h.render(c, http.StatusOK, "approvals", pages.Approvals(v))
 }
 
-// estimatePrices fills each row's price estimate, asking for the rows in
-// parallel and waiting at most a second and a half: a slow cloud costs the
-// page its estimates, never its rows.
+// estimatePrices fills each row's price estimate, asking once per distinct
+// PriceKey (a page's rows share a few), in parallel, and waiting at most a
+// second and a half: a slow cloud costs the page its estimates, never its
+// rows.
 func (h *Handlers) estimatePrices(ctx context.Context, rows []pages.ApprovalRow) {
 	if h.Prices == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 	defer cancel()
+	byKey := map[rkvstore.PriceKey][]*pages.ApprovalRow{}
+	for i := range rows {
+		k := rkvstore.PriceKeyOf(rows[i].R.Params)
+		byKey[k] = append(byKey[k], &rows[i])
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	for i := range rows {
-		wg.Add(1)
-		go func(row *pages.ApprovalRow) {
-			defer wg.Done()
+	for _, same := range byKey {
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if price, ok := h.Prices.Estimate(ctx, row.R.Params); ok {
-				row.Price = formatPrice(price, row.R.Params)
+			p := same[0].R.Params
+			if price, ok := h.Prices.Estimate(ctx, p); ok {
+				text := formatPrice(price, p)
+				for _, row := range same {
+					row.Price = text
+				}
 			}
-		}(&rows[i])
+		})
 	}
 	wg.Wait()
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/kvportal/kvportal/views/pages"
 )
 
-const pageSize = 25
+// pageSize is the rows of one page of a request list (history, approvals,
+// all requests).
+const pageSize = 50
 
 // ListRequests shows the user's own requests, newest first (GET /requests),
 // ?status= filters (an unknown status is ignored), ?before= continues after

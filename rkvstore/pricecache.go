@@ -2,8 +2,6 @@ package rkvstore
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -25,7 +23,7 @@ type PriceCache struct {
 	now     func() time.Time
 
 	mu      sync.Mutex
-	entries map[string]priceEntry
+	entries map[PriceKey]priceEntry
 }
 
 type priceEntry struct {
@@ -44,13 +42,13 @@ const (
 // NewPriceCache returns a cache in front of source.
 func NewPriceCache(source PriceSource) *PriceCache {
 	return &PriceCache{source: source, ttl: DefaultPriceTTL, failTTL: DefaultPriceFailureTTL, now: time.Now,
-		entries: map[string]priceEntry{}}
+		entries: map[PriceKey]priceEntry{}}
 }
 
 // Estimate is the price of p, from the cache or the cloud; ok is false when
 // the cloud gave none. The password and token play no part.
 func (c *PriceCache) Estimate(ctx context.Context, p Params) (Price, bool) {
-	key := priceKey(p)
+	key := PriceKeyOf(p)
 	c.mu.Lock()
 	e, found := c.entries[key]
 	c.mu.Unlock()
@@ -68,14 +66,21 @@ func (c *PriceCache) Estimate(ctx context.Context, p Params) (Price, bool) {
 	}
 	c.mu.Lock()
 	if len(c.entries) >= maxPriceEntries {
-		c.entries = map[string]priceEntry{} // crude, but bounded
+		c.entries = map[PriceKey]priceEntry{} // crude, but bounded
 	}
 	c.entries[key] = e
 	c.mu.Unlock()
 	return e.price, e.ok
 }
 
-func priceKey(p Params) string {
-	return strings.Join([]string{p.InstanceClass, p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion,
-		p.ChargeType, strconv.Itoa(p.Period)}, "\x00")
+// PriceKey is what sets a price: requests with the same key have the same
+// estimate. It is comparable, so a page can ask once per key.
+type PriceKey struct {
+	InstanceClass, RegionId, ZoneId, InstanceType, EngineVersion, ChargeType string
+	Period                                                                   int
+}
+
+// PriceKeyOf is the PriceKey of p.
+func PriceKeyOf(p Params) PriceKey {
+	return PriceKey{p.InstanceClass, p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.ChargeType, p.Period}
 }

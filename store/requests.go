@@ -78,34 +78,25 @@ type NewRequest struct {
 }
 
 // CreateRequest stores a new request in pending_approval together with its
-// request.submitted event. A token already used gives ErrDuplicate.
+// request.submitted event, in one statement. A token already used gives
+// ErrDuplicate.
 func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (Request, error) {
-	var id int64
 	p := n.Params
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `
-			INSERT INTO requests (requester_id, token, instance_name, instance_class, region_id, zone_id,
+	r, err := s.changeWithEvent(ctx, change{
+		sql: `INSERT INTO requests (requester_id, token, instance_name, instance_class, region_id, zone_id,
 				charge_type, period, network_type, vpc_id, vswitch_id, private_ip, src_db_instance_id,
 				backup_id, instance_type, engine_version, password_sealed, password_set)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-			RETURNING id`,
-			n.RequesterID, p.Token, p.InstanceName, p.InstanceClass, p.RegionId, p.ZoneId,
+			RETURNING *`,
+		args: []any{n.RequesterID, p.Token, p.InstanceName, p.InstanceClass, p.RegionId, p.ZoneId,
 			p.ChargeType, p.Period, p.NetworkType, p.VpcId, p.VSwitchId, p.PrivateIp, p.SrcDBInstanceId,
-			p.BackupId, p.InstanceType, p.EngineVersion, n.PasswordSealed, n.PasswordSealed != nil,
-		).Scan(&id)
-		if isUniqueViolation(err, "requests_token_key") {
-			return fmt.Errorf("token: %w", ErrDuplicate)
-		}
-		if err != nil {
-			return fmt.Errorf("insert request: %w", err)
-		}
-		return s.insertEvent(ctx, tx, NewEvent{ActorID: &n.RequesterID, Action: ActionRequestSubmitted, RequestID: &id,
-			Details: paramDetails(p)})
+			p.BackupId, p.InstanceType, p.EngineVersion, n.PasswordSealed, n.PasswordSealed != nil},
+		event: NewEvent{ActorID: &n.RequesterID, Action: ActionRequestSubmitted, Details: paramDetails(p)},
 	})
-	if err != nil {
-		return Request{}, err
+	if isUniqueViolation(err, "requests_token_key") {
+		return Request{}, fmt.Errorf("token: %w", ErrDuplicate)
 	}
-	return s.Request(ctx, id)
+	return r, err
 }
 
 // paramDetails is what the submitted event keeps of the parameters: all of

@@ -48,23 +48,9 @@ type Move struct {
 
 // Apply runs m. When the request is no longer in m.From, nothing changes and
 // the error is a *StateError (errors.Is ErrStateChanged).
-//
-// The update, the re-read of the request and its audit event are one
-// statement. Without Then and without an event hook that statement is the
-// whole transaction: one round trip, which is what every provisioning attempt
-// starts with (make bench, workloads 3 and 4). Otherwise it runs in a
-// transaction with the hook and Then after it.
 func (s *Store) Apply(ctx context.Context, m Move) (Request, error) {
 	if !CanMove(m.From, m.To) {
 		return Request{}, fmt.Errorf("no transition %s → %s", m.From, m.To)
-	}
-	details := m.Details
-	if details == nil {
-		details = map[string]any{}
-	}
-	b, err := json.Marshal(details)
-	if err != nil {
-		return Request{}, fmt.Errorf("%s: event details: %w", m.Action, err)
 	}
 	set := "status = $2, updated_at = now()"
 	if m.To.Terminal() {
@@ -79,47 +65,79 @@ func (s *Store) Apply(ctx context.Context, m Move) (Request, error) {
 	if m.Where != "" {
 		where += " AND " + m.Where
 	}
-	args := append([]any{m.RequestID, m.To, m.From}, m.Args...)
-	n := len(args)
-	args = append(args, m.ActorID, m.Action, b)
-	query := fmt.Sprintf(`WITH r AS (UPDATE requests SET %[1]s WHERE %[6]s RETURNING *),
+	r, err := s.changeWithEvent(ctx, change{
+		sql:   `UPDATE requests SET ` + set + ` WHERE ` + where + ` RETURNING *`,
+		args:  append([]any{m.RequestID, m.To, m.From}, m.Args...),
+		event: NewEvent{ActorID: m.ActorID, Action: m.Action, Details: m.Details}, then: m.Then,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		cur, err := requestByID(ctx, s.pool, m.RequestID)
+		if err != nil {
+			return Request{}, err
+		}
+		return Request{}, &StateError{Current: cur}
+	}
+	return r, err
+}
+
+// change is one request row written (sql: an INSERT or UPDATE of requests
+// RETURNING *, with args) together with its audit event (event.RequestID is
+// the row's) and, in the same transaction, then.
+type change struct {
+	sql   string
+	args  []any
+	event NewEvent
+	then  func(ctx context.Context, tx pgx.Tx, r Request) error
+}
+
+// changeWithEvent runs c: the write, its event and the re-read of the
+// request with its users' names are one statement. Without then and without
+// an event hook that statement is the whole transaction, one round trip
+// (every submission and every provisioning attempt: make bench, workloads 1,
+// 3 and 4); otherwise it runs in a transaction with the hook and then after
+// it. A write that matched no row is pgx.ErrNoRows, and nothing changed.
+func (s *Store) changeWithEvent(ctx context.Context, c change) (Request, error) {
+	details := c.event.Details
+	if details == nil {
+		details = map[string]any{}
+	}
+	b, err := json.Marshal(details)
+	if err != nil {
+		return Request{}, fmt.Errorf("%s: event details: %w", c.event.Action, err)
+	}
+	n := len(c.args)
+	args := append(c.args[:n:n], c.event.ActorID, c.event.Action, b)
+	query := fmt.Sprintf(`WITH r AS (%[1]s),
 		e AS (INSERT INTO audit_events (actor_id, action, request_id, details)
 			SELECT $%[2]d::bigint, $%[3]d::text, r.id, $%[4]d::jsonb FROM r RETURNING id, at)
 		SELECT %[5]s, e.id, e.at, COALESCE((SELECT username FROM users WHERE id = $%[2]d::bigint), '')
 		FROM r CROSS JOIN e JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by`,
-		set, n+1, n+2, n+3, requestColumns, where)
-	ev := Event{ActorID: m.ActorID, Action: m.Action, RequestID: &m.RequestID, Details: details}
-
-	move := func(q rowQuerier) (Request, error) {
+		c.sql, n+1, n+2, n+3, requestColumns)
+	ev := Event{ActorID: c.event.ActorID, Action: c.event.Action, Details: details}
+	write := func(q rowQuerier) (Request, error) {
 		r, err := scanRequest(rowWith{q.QueryRow(ctx, query, args...), []any{&ev.ID, &ev.At, &ev.ActorName}})
-		if errors.Is(err, pgx.ErrNoRows) {
-			cur, err := requestByID(ctx, q, m.RequestID)
-			if err != nil {
-				return Request{}, err
-			}
-			return Request{}, &StateError{Current: cur}
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			err = fmt.Errorf("%s: %w", c.event.Action, err)
 		}
-		if err != nil {
-			return Request{}, fmt.Errorf("%s: %w", m.Action, err)
-		}
-		return r, nil
+		ev.RequestID = &r.ID
+		return r, err
 	}
-	if m.Then == nil && s.hook == nil {
-		return move(s.pool)
+	if c.then == nil && s.hook == nil {
+		return write(s.pool)
 	}
 	var out Request
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if out, err = move(tx); err != nil {
+		if out, err = write(tx); err != nil {
 			return err
 		}
 		if s.hook != nil {
 			if err := s.hook(ctx, tx, ev); err != nil {
-				return fmt.Errorf("event hook for %s: %w", m.Action, err)
+				return fmt.Errorf("event hook for %s: %w", c.event.Action, err)
 			}
 		}
-		if m.Then != nil {
-			return m.Then(ctx, tx, out)
+		if c.then != nil {
+			return c.then(ctx, tx, out)
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package components_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -21,10 +22,13 @@ func doc(t *testing.T, html string) *goquery.Document {
 	return d
 }
 
-// Every state's badge carries data-status and its readable label, with one
-// class (colour) per state.
+// Every state's badge carries data-status and its readable label, and the
+// stylesheet gives each state its own colour by data-status.
 func TestStatusBadge(t *testing.T) {
-	classes := map[string]bool{}
+	css, err := os.ReadFile("../../static/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range store.Statuses() {
 		var buf bytes.Buffer
 		if err := components.StatusBadge(s).Render(context.Background(), &buf); err != nil {
@@ -37,11 +41,12 @@ func TestStatusBadge(t *testing.T) {
 		if b.Text() != s.Label() {
 			t.Errorf("label %q, want %q", b.Text(), s.Label())
 		}
-		cls, _ := b.Attr("class")
-		if classes[cls] {
-			t.Errorf("class %q shared", cls)
+		if cls, _ := b.Attr("class"); cls != "badge" {
+			t.Errorf("class %q", cls)
 		}
-		classes[cls] = true
+		if rule := `.badge[data-status="` + string(s) + `"] {`; !bytes.Contains(css, []byte(rule)) {
+			t.Errorf("app.css has no colour for %s (%s)", s, rule)
+		}
 	}
 }
 

@@ -102,9 +102,10 @@ type ApprovalRow struct {
 	R        store.Request
 	Capacity string
 	// Price is the estimate from DescribePrice; "" when there is none.
-	Price  string
-	Own    bool
-	Reason components.Field
+	Price string
+	Own   bool
+	// ReasonID is the id of the row's reason field.
+	ReasonID string
 }
 
 // ApprovalsView is the approver's queue.
