@@ -72,15 +72,16 @@ func (w *followWorker) Work(ctx context.Context, _ *river.Job[FollowArgs]) error
 func (p *Provisioner) follow(ctx context.Context, in store.FollowedInstance) {
 	attr, err := p.api.DescribeInstanceAttribute(ctx, in.RegionID, in.InstanceID)
 	if err != nil {
-		apiErr := rkvstore.Classify(err)
 		// Throttled, unavailable, no answer: asked again by a later sweep,
-		// after the others. A permanent error (the instance is gone) is
-		// logged; the sweeps stop asking FollowFor after the creation.
-		if apiErr.Class == rkvstore.Permanent {
-			p.log.Warn("instance status unavailable", "request_id", in.RequestID, "instance_id", in.InstanceID,
-				"code", apiErr.Code)
+		// after the others. A permanent error (the cloud does not know the
+		// instance) ends the looks at it.
+		record := p.st.CheckedInstance
+		if apiErr := rkvstore.Classify(err); apiErr.Class == rkvstore.Permanent {
+			p.log.Warn("stopped following an instance: the cloud refuses its status", "request_id", in.RequestID,
+				"instance_id", in.InstanceID, "code", apiErr.Code)
+			record = p.st.StopFollowing
 		}
-		if err := p.st.CheckedInstance(context.WithoutCancel(ctx), in.RequestID); err != nil {
+		if err := record(context.WithoutCancel(ctx), in.RequestID); err != nil {
 			p.log.Warn("recording an instance look failed", "request_id", in.RequestID, "err", err)
 		}
 		return

@@ -118,6 +118,26 @@ func TestFollowGoesOnAfterFailedLooks(t *testing.T) {
 	}
 }
 
+func TestFollowStopsWhenTheCloudDoesNotKnowTheInstance(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, simulator.Config{})
+	ctx := context.Background()
+	r := f.submit(f.validParams("tok-gone"))
+	if _, err := f.st.Pool().Exec(ctx, `UPDATE requests SET status = 'succeeded', instance_id = 'r-unknown',
+		instance_status = 'Creating', finished_at = now() WHERE id = $1`, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.start(f.config()) // a sweep every 50 ms
+	f.wait(r.ID, 10*time.Second, "a look", func(store.Request) bool { return f.sim.Calls("DescribeInstanceAttribute") > 0 })
+	time.Sleep(500 * time.Millisecond) // several sweeps
+	if n := f.sim.Calls("DescribeInstanceAttribute"); n != 1 {
+		t.Errorf("asked %d times about an instance the cloud does not know", n)
+	}
+	if got, _ := f.st.Request(ctx, r.ID); got.InstanceStatus != "Creating" {
+		t.Errorf("status %q", got.InstanceStatus)
+	}
+}
+
 func TestRetryableErrorsRetryWithTheSameToken(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, simulator.Config{ErrorRate: 1})

@@ -84,6 +84,17 @@ func (s *Store) CheckedInstance(ctx context.Context, id int64) error {
 	return nil
 }
 
+// StopFollowing ends the sweeps' looks at an instance whose status the cloud
+// refuses for good (it does not know the instance): its status stays as last
+// recorded.
+func (s *Store) StopFollowing(ctx context.Context, id int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE requests SET instance_checked_at = 'infinity' WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("stop following: %w", err)
+	}
+	return nil
+}
+
 // FollowedInstance is an instance still being created, to ask about.
 type FollowedInstance struct {
 	RequestID  int64
@@ -97,7 +108,7 @@ type FollowedInstance struct {
 func (s *Store) InstancesToFollow(ctx context.Context, within time.Duration, limit int) ([]FollowedInstance, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, instance_id, region_id FROM requests
 		WHERE status = 'succeeded' AND instance_status IN ('', 'Creating') AND instance_id <> ''
-			AND finished_at > $1
+			AND finished_at > $1 AND (instance_checked_at IS NULL OR instance_checked_at < 'infinity')
 		ORDER BY instance_checked_at NULLS FIRST, id LIMIT $2`, time.Now().Add(-within), limit)
 	if err != nil {
 		return nil, fmt.Errorf("instances to follow: %w", err)

@@ -116,4 +116,11 @@ func TestInstancesToFollow(t *testing.T) {
 	if got := order(10); !slices.Equal(got, []int64{looked, creating}) {
 		t.Fatalf("after Normal: %v", got)
 	}
+	// An instance the cloud does not know is not asked about again.
+	if err := s.StopFollowing(ctx, looked); err != nil {
+		t.Fatal(err)
+	}
+	if got := order(10); !slices.Equal(got, []int64{creating}) {
+		t.Fatalf("after StopFollowing: %v", got)
+	}
 }

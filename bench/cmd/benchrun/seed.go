@@ -21,7 +21,7 @@ func seedHistory(ctx context.Context, pool *pgxpool.Pool, n int, requesterID int
 		 SELECT 'seed' || g, 'requester', 'not-a-hash' FROM generate_series(1, 99) g`,
 		fmt.Sprintf(`INSERT INTO requests (requester_id, status, token, instance_name, instance_class, region_id, zone_id,
 			charge_type, network_type, instance_type, engine_version, decided_by, decided_at, attempts,
-			instance_id, result_name, created_at, updated_at, finished_at)
+			instance_id, result_name, instance_status, created_at, updated_at, finished_at)
 		 SELECT CASE WHEN g %% 100 = 0 THEN %d ELSE u.first + g %% 99 END,
 			CASE WHEN g %% 50 = 1 THEN 'pending_approval' WHEN g %% 10 = 2 THEN 'rejected'
 			     WHEN g %% 20 = 3 THEN 'cancelled' WHEN g %% 25 = 4 THEN 'failed' ELSE 'succeeded' END,
@@ -32,6 +32,7 @@ func seedHistory(ctx context.Context, pool *pgxpool.Pool, n int, requesterID int
 			CASE WHEN g %% 50 = 1 THEN 0 ELSE 1 END,
 			CASE WHEN g %% 50 = 1 OR g %% 10 = 2 OR g %% 20 = 3 OR g %% 25 = 4 THEN '' ELSE 'r-seed' || g END,
 			CASE WHEN g %% 50 = 1 OR g %% 10 = 2 OR g %% 20 = 3 OR g %% 25 = 4 THEN '' ELSE 'cache-' || g END,
+			CASE WHEN g %% 50 = 1 OR g %% 10 = 2 OR g %% 20 = 3 OR g %% 25 = 4 THEN '' ELSE 'Normal' END,
 			now() - (%d - g + 60) * interval '1 second', now() - (%d - g) * interval '1 second',
 			CASE WHEN g %% 50 = 1 THEN NULL ELSE now() - (%d - g) * interval '1 second' END
 		 FROM generate_series(1, %d) g, (SELECT min(id) AS first FROM users WHERE username LIKE 'seed%%') u`,
