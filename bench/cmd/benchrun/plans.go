@@ -26,14 +26,19 @@ const requestCols = `SELECT r.id, r.requester_id, ru.username, r.status, r.token
 // HTTP workloads on the seeded database, after the workloads ran.
 func explainPlans(ctx context.Context, pool *pgxpool.Pool, devID int64) []plan {
 	ps := []plan{
-		{title: "history page (store.ListRequests, one requester, 25+1 rows)",
-			sql: requestCols + fmt.Sprintf(" WHERE r.requester_id = %d ORDER BY r.id DESC LIMIT 26", devID)},
-		{title: "approvals queue (store.PendingRequests, 25+1 rows)",
-			sql: requestCols + " WHERE r.status = 'pending_approval' AND r.id > 0 ORDER BY r.id LIMIT 26"},
+		{title: "history page (store.ListRequests, one requester, 50+1 rows)",
+			sql: requestCols + fmt.Sprintf(" WHERE r.requester_id = %d ORDER BY r.id DESC LIMIT 51", devID)},
+		{title: "approvals queue (store.PendingRequests, 50+1 rows)",
+			sql: requestCols + " WHERE r.status = 'pending_approval' AND r.id > 0 ORDER BY r.id LIMIT 51"},
 		{title: "pending count in the top bar, before (exact count)",
 			sql: "SELECT count(*) FROM requests WHERE status = 'pending_approval'"},
 		{title: "pending count in the top bar, now (store.CountPending, capped at 1000)",
 			sql: "SELECT count(*) FROM (SELECT 1 FROM requests WHERE status = 'pending_approval' LIMIT 1000) pending"},
+		{title: "follow-up sweep of new instances (store.InstancesToFollow, every 5 s)",
+			sql: `SELECT id, instance_id, region_id FROM requests
+		WHERE status = 'succeeded' AND instance_status IN ('', 'Creating') AND instance_id <> ''
+			AND finished_at > now() - interval '30 minutes' AND (instance_checked_at IS NULL OR instance_checked_at < 'infinity')
+		ORDER BY instance_checked_at NULLS FIRST, id LIMIT 200`},
 		{title: "audit export (store.EachEvent, no filter)",
 			sql: strings.Join(strings.Fields(exportQuery), " ")},
 	}
