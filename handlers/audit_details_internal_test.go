@@ -1,0 +1,39 @@
+package handlers
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+)
+
+// mentionsSecret scans ASCII in place; it must answer as lowering the text
+// and searching for each word does.
+func TestMentionsSecretAsLoweredSearch(t *testing.T) {
+	reference := func(raw []byte) bool {
+		lower := bytes.ToLower(raw)
+		return slices.ContainsFunc(secretWords, func(w string) bool { return bytes.Contains(lower, []byte(w)) })
+	}
+	for _, s := range []string{
+		"", "{}", `{"InstanceClass": "redis.master.small.default", "Token": "kvp-1"}`,
+		`{"password": "x"}`, `{"PassWord": 1}`, `{"x": "my SECRET"}`, `{"Access_Key": 1}`, `{"accessKEY": 1}`,
+		`{"PRIVATEKEY": 1}`, `{"private_key": 1}`, `{"credentials": []}`, `{"passwd": 1}`,
+		"passwor", "secre", "xpassword", "password", "p", "P", "pa", "aaaccesskey",
+		`{"name": "café"}`, `{"name": "café password"}`, `{"ſecret": 1}`, `{"name": "Ⓟassword"}`,
+	} {
+		if got, want := mentionsSecret([]byte(s)), reference([]byte(s)); got != want {
+			t.Errorf("mentionsSecret(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func FuzzMentionsSecret(f *testing.F) {
+	f.Add([]byte(`{"Password": "x"}`))
+	f.Add([]byte(`{"zone": "cn-hangzhou-b"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		lower := bytes.ToLower(raw)
+		want := slices.ContainsFunc(secretWords, func(w string) bool { return bytes.Contains(lower, []byte(w)) })
+		if got := mentionsSecret(raw); got != want {
+			t.Errorf("mentionsSecret(%q) = %v, want %v", raw, got, want)
+		}
+	})
+}
