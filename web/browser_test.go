@@ -298,11 +298,15 @@ func TestBrowserAdmin(t *testing.T) {
 	step(t, ctx, "open the audit trail",
 		chromedp.Click(chromedp.CSS(`nav a[href="/audit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`table.audit`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-action="provision.failed"]`)),
 	)
 	screenshot(t, ctx, "audit")
 	step(t, ctx, "filter by InstanceId",
 		chromedp.SendKeys(chromedp.CSS("#f-instance"), done.InstanceID),
 		chromedp.Click(chromedp.CSS(`[data-testid="filters"] button[type=submit]`)),
+		// The unfiltered page has this row too: the filtered one is the
+		// page without the other request's failure.
+		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-action="provision.failed"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-action="provision.succeeded"]`)),
 	)
 	if who := text(t, ctx, `tr[data-action="request.approved"] [data-testid="actor"]`); who != "ann" {
