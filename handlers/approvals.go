@@ -45,7 +45,6 @@ func (h *Handlers) Approvals(c echo.Context) error {
 			capacity[k] = label
 		}
 		row.Capacity = label
-		row.ReasonID = "reason-" + strconv.FormatInt(r.ID, 10)
 		v.Rows = append(v.Rows, row)
 	}
 	h.estimatePrices(ctx, v.Rows)

@@ -81,12 +81,16 @@ func (p *Provisioner) follow(ctx context.Context, in store.FollowedInstance) {
 				"instance_id", in.InstanceID, "code", apiErr.Code)
 			record = p.st.StopFollowing
 		}
-		if err := record(context.WithoutCancel(ctx), in.RequestID); err != nil {
+		bctx, cancel := bookkeeping(ctx)
+		defer cancel()
+		if err := record(bctx, in.RequestID); err != nil {
 			p.log.Warn("recording an instance look failed", "request_id", in.RequestID, "err", err)
 		}
 		return
 	}
-	if _, err := p.st.SetInstanceStatus(context.WithoutCancel(ctx), in.RequestID, in.InstanceID, attr.InstanceStatus); err != nil {
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if _, err := p.st.SetInstanceStatus(bctx, in.RequestID, in.InstanceID, attr.InstanceStatus); err != nil {
 		p.log.Warn("recording an instance status failed", "request_id", in.RequestID, "err", err)
 	}
 }

@@ -104,7 +104,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	select {
 	case p.calls <- struct{}{}:
 	case <-ctx.Done():
-		return p.interrupted(ctx, job, "no call slot became free before the attempt's lease ended")
+		return p.interrupted(ctx, job)
 	}
 	release := sync.OnceFunc(func() { <-p.calls })
 	defer release()
@@ -128,7 +128,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 		return p.succeed(ctx, job, res)
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return p.interrupted(ctx, job, "")
+		return p.interrupted(ctx, job)
 	}
 	return p.outcome(ctx, job, rkvstore.Classify(callErr))
 }
@@ -211,15 +211,17 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 	return nil
 }
 
-// interrupted records an attempt cut short by shutdown (or, waiting for a
-// call slot, by its lease: why says so): the request goes back to approved,
-// the attempt uncounted (River gives the job its attempt back), and the
-// context's error goes to River, which makes the job available again at
+// interrupted records an attempt cut short by shutdown (the job's context
+// cancelled), or by its lease while it waited for a call slot (a deadline: a
+// call cut by its deadline is an outcome instead): the request goes back to
+// approved, the attempt uncounted (River gives the job its attempt back), and
+// the context's error goes to River, which makes the job available again at
 // once.
-func (p *Provisioner) interrupted(ctx context.Context, job *river.Job[ProvisionArgs], why string) error {
+func (p *Provisioner) interrupted(ctx context.Context, job *river.Job[ProvisionArgs]) error {
 	cause := ctx.Err()
-	if errors.Is(cause, context.Canceled) || why == "" {
-		why = "the provisioner is shutting down"
+	why := "the provisioner is shutting down"
+	if errors.Is(cause, context.DeadlineExceeded) {
+		why = "no call slot became free before the attempt's lease ended"
 	}
 	bctx, cancel := bookkeeping(ctx)
 	defer cancel()

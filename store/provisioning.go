@@ -77,20 +77,20 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID, sta
 // an answer to record (the call failed), so that the next sweep asks for
 // the others first.
 func (s *Store) CheckedInstance(ctx context.Context, id int64) error {
-	_, err := s.pool.Exec(ctx, `UPDATE requests SET instance_checked_at = now() WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("instance checked: %w", err)
-	}
-	return nil
+	return s.markLook(ctx, id, "now()")
 }
 
 // StopFollowing ends the sweeps' looks at an instance whose status the cloud
 // refuses for good (it does not know the instance): its status stays as last
 // recorded.
 func (s *Store) StopFollowing(ctx context.Context, id int64) error {
-	_, err := s.pool.Exec(ctx, `UPDATE requests SET instance_checked_at = 'infinity' WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("stop following: %w", err)
+	return s.markLook(ctx, id, "'infinity'")
+}
+
+// markLook sets instance_checked_at to at (an SQL constant).
+func (s *Store) markLook(ctx context.Context, id int64, at string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE requests SET instance_checked_at = `+at+` WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("instance look: %w", err)
 	}
 	return nil
 }

@@ -13,6 +13,10 @@ func requestURL(id int64) string { return "/requests/" + strconv.FormatInt(id, 1
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// reasonID is the id of the reason field of request id's row in the
+// approvals queue.
+func reasonID(id int64) string { return "reason-" + itoa(id) }
+
 // name is how a request is called in lists: its instance name, else its
 // class.
 func name(r store.Request) string {

@@ -104,8 +104,6 @@ type ApprovalRow struct {
 	// Price is the estimate from DescribePrice; "" when there is none.
 	Price string
 	Own   bool
-	// ReasonID is the id of the row's reason field.
-	ReasonID string
 }
 
 // ApprovalsView is the approver's queue.

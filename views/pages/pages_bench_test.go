@@ -3,7 +3,6 @@ package pages_test
 import (
 	"context"
 	"io"
-	"strconv"
 	"testing"
 	"time"
 
@@ -50,8 +49,7 @@ func BenchmarkApprovals50(b *testing.B) {
 	now := time.Now()
 	v := pages.ApprovalsView{Now: now, NextURL: "/approvals?after=1049"}
 	for i := range 50 {
-		v.Rows = append(v.Rows, pages.ApprovalRow{R: benchRequest(i, now), Capacity: "1 GB", Price: "¥0.12 an hour",
-			ReasonID: "reason-" + strconv.Itoa(1000+i)})
+		v.Rows = append(v.Rows, pages.ApprovalRow{R: benchRequest(i, now), Capacity: "1 GB", Price: "¥0.12 an hour"})
 	}
 	benchRender(b, pages.Approvals(v))
 }
