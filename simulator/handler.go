@@ -52,13 +52,19 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(&apiError{http.StatusMethodNotAllowed, "UnsupportedHTTPMethod", "The HTTP method is not supported; use POST or GET."})
 		return
 	}
-	params, err := requestParams(r)
+	params, body, err := readRequest(r)
 	if err != nil {
 		fail(&apiError{http.StatusBadRequest, "InvalidParameter", "The request body could not be read as a form."})
 		return
 	}
 	c.params = params
-	c.action = params["Action"]
+	v3 := isV3(r)
+	if v3 {
+		// Version 3 names the call in a header, not in the parameters.
+		c.action = r.Header.Get("x-acs-action")
+	} else {
+		c.action = params["Action"]
+	}
 	if c.action == "" {
 		fail(errMissing("Action"))
 		return
@@ -69,8 +75,14 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code = "ClientGone"
 		return // nobody is listening any more
 	}
-	if e := s.authenticate(r.Method, params); e != nil {
-		fail(e)
+	var refused *apiError
+	if v3 {
+		refused = s.authenticateV3(r, body)
+	} else {
+		refused = s.authenticate(r.Method, params)
+	}
+	if refused != nil {
+		fail(refused)
 		return
 	}
 	serve, ok := actions[c.action]
@@ -127,8 +139,8 @@ func (s *Simulator) sleep(r *http.Request, d time.Duration) bool {
 	}
 }
 
-// authenticate checks the common parameters and the signature, in the order
-// and with the codes of the real API.
+// authenticate checks the common parameters and the version 1 signature, in
+// the order and with the codes of the real API.
 func (s *Simulator) authenticate(method string, params map[string]string) *apiError {
 	for _, name := range []string{"AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp", "Version"} {
 		if params[name] == "" {

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -106,22 +108,28 @@ func writeError(w http.ResponseWriter, requestID string, e *apiError) {
 	})
 }
 
-// requestParams returns the parameters of an RPC request: those of the query
-// string, overridden by those of a form body, one value each, as the SDK
-// signs them.
-func requestParams(r *http.Request) (map[string]string, error) {
-	r.Body = http.MaxBytesReader(nil, r.Body, maxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		return nil, err
+// readRequest returns the parameters of an RPC request, those of the query
+// string overridden by those of a form body, one value each, as the SDKs sign
+// them; and the body as received, which a version 3 signature hashes.
+func readRequest(r *http.Request) (params map[string]string, body []byte, err error) {
+	body, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBodyBytes))
+	if err != nil {
+		return nil, nil, err
 	}
-	params := map[string]string{}
+	params = map[string]string{}
 	for k, vs := range r.URL.Query() {
 		params[k] = vs[0]
 	}
-	for k, vs := range r.PostForm {
-		params[k] = vs[0]
+	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mediaType == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, vs := range form {
+			params[k] = vs[0]
+		}
 	}
-	return params, nil
+	return params, body, nil
 }
 
 // stringToSign returns the string a version 1.0 RPC signature signs: the

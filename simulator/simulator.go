@@ -2,10 +2,11 @@
 // (R-KVStore) API, so that KVPortal runs, and is tested, with no cloud
 // account.
 //
-// It speaks the real wire protocol — RPC style, signature version 1.0 with
-// HMAC-SHA1 checked against a configured key pair, JSON answers in the API's
-// shapes — so KVPortal drives it with the same official SDK client it uses
-// against the real endpoint. It implements CreateInstance (with the rules of
+// It speaks the real wire protocol — RPC style, signature version 1.0
+// (HMAC-SHA1) or version 3 (ACS3-HMAC-SHA256) checked against a configured
+// key pair, JSON answers in the API's shapes — so KVPortal drives it with the
+// same official SDK client it uses against the real endpoint, and the current
+// SDKs of other languages, the CLI or Terraform can be pointed at it too. It implements CreateInstance (with the rules of
 // package rkvstore and Token idempotency), DescribeRegions,
 // DescribeAvailableResource, DescribeInstanceAttribute and DescribePrice, and
 // can be told to misbehave: added latency, throttling, 5xx errors, and
