@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
@@ -26,10 +26,10 @@ func (h *Handlers) AdminRequests(c echo.Context) error {
 	fs := newFilters(c)
 	var f store.RequestFilter
 	statuses := []components.Option{{Value: "", Label: "Any status"}}
-	for _, s := range store.Statuses() {
+	for _, s := range domain.Statuses() {
 		statuses = append(statuses, components.Option{Value: string(s), Label: s.Label()})
 	}
-	f.Status = store.Status(fs.Choice("status", "Status", statuses))
+	f.Status = domain.Status(fs.Choice("status", "Status", statuses))
 	f.RequesterName = fs.Text("requester", "Requester", func(s string) string {
 		if !store.ValidUsername(s) {
 			return "must be a username"
@@ -38,7 +38,7 @@ func (h *Handlers) AdminRequests(c echo.Context) error {
 	}, requesters[1:]) // not "system": it requests nothing
 	f.RegionID = fs.Text("region", "Region", nil, h.regionSuggestions(ctx))
 	f.InstanceType = fs.Choice("type", "Instance type", []components.Option{{Value: "", Label: "Any type"},
-		{Value: rkvstore.TypeRedis, Label: rkvstore.TypeRedis}, {Value: rkvstore.TypeMemcache, Label: rkvstore.TypeMemcache}})
+		{Value: domain.TypeRedis, Label: domain.TypeRedis}, {Value: domain.TypeMemcache, Label: domain.TypeMemcache}})
 	f.InstanceID = fs.Text("instance", "InstanceId", nil, nil)
 	f.Since, f.Until = fs.Dates("from", "Submitted from", "to", "Submitted to")
 

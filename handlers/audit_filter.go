@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/components"
 )
@@ -33,7 +34,7 @@ func (h *Handlers) auditFilter(c echo.Context, suggest bool) (store.EventFilter,
 		return ""
 	}, actors)
 	actions := []components.Option{{Value: "", Label: "Any action"}}
-	for _, a := range store.Actions() {
+	for _, a := range domain.Actions() {
 		actions = append(actions, components.Option{Value: a, Label: a})
 	}
 	f.Action = fs.Choice("action", "Action", actions)

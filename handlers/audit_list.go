@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/pages"
 )
 
@@ -40,7 +40,7 @@ func (h *Handlers) Audit(c echo.Context) error {
 	for _, e := range events {
 		row := pages.AuditRow{ID: e.ID, Event: eventView(e.Event), InstanceID: e.InstanceID, RegionID: e.RegionID}
 		row.Event.Actor = actorName(e.Event)
-		if e.Action == store.ActionRequestSubmitted {
+		if e.Action == domain.ActionRequestSubmitted {
 			row.Event.Details = detailLines(e.Details) // the parameters, as submitted
 		}
 		if e.RequestID != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
@@ -20,23 +21,23 @@ import (
 // CatalogSource gives the cloud's catalog; *rkvstore.CatalogCache is one.
 // Get may return nil (not known).
 type CatalogSource interface {
-	Get(ctx context.Context) *rkvstore.Catalog
+	Get(ctx context.Context) *domain.Catalog
 }
 
 // Pricer estimates prices; *rkvstore.Client is one.
 type Pricer interface {
-	DescribePrice(ctx context.Context, p rkvstore.Params) (rkvstore.Price, error)
+	DescribePrice(ctx context.Context, p domain.Params) (rkvstore.Price, error)
 }
 
 // PriceEstimator gives a remembered price estimate for a list row;
 // *rkvstore.PriceCache is one. ok is false when there is none.
 type PriceEstimator interface {
-	Estimate(ctx context.Context, p rkvstore.Params) (price rkvstore.Price, ok bool)
+	Estimate(ctx context.Context, p domain.Params) (price rkvstore.Price, ok bool)
 }
 
 // EnqueueFunc runs in the approval's transaction, with the request as
 // approved: the provisioner enqueues its job there.
-type EnqueueFunc func(ctx context.Context, tx pgx.Tx, r store.Request) error
+type EnqueueFunc func(ctx context.Context, tx pgx.Tx, r domain.Request) error
 
 // LoginLimits bound failed sign-ins.
 type LoginLimits struct {
@@ -90,7 +91,7 @@ func (h *Handlers) logger() *slog.Logger {
 }
 
 // catalog returns the catalog, nil when unknown.
-func (h *Handlers) catalog(ctx context.Context) *rkvstore.Catalog {
+func (h *Handlers) catalog(ctx context.Context) *domain.Catalog {
 	if h.Catalog == nil {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
 )
@@ -82,7 +83,7 @@ func (h *Handlers) Login(c echo.Context) error {
 	}
 
 	auth.SessionFrom(ctx).SignIn(u.ID, h.now())
-	if err := h.Store.RecordEvent(ctx, store.NewEvent{ActorID: &u.ID, Action: store.ActionLogin,
+	if err := h.Store.RecordEvent(ctx, store.NewEvent{ActorID: &u.ID, Action: domain.ActionLogin,
 		Details: map[string]any{"username": u.Username, "address": addr}}); err != nil {
 		return err
 	}
@@ -107,7 +108,7 @@ func (h *Handlers) lookupUser(c echo.Context, username string) (store.User, bool
 // loginFailed records a failed sign-in: the username typed (never the
 // password) and the address.
 func (h *Handlers) loginFailed(c echo.Context, username, addr, reason string) error {
-	return h.Store.RecordEvent(c.Request().Context(), store.NewEvent{Action: store.ActionLoginFailed,
+	return h.Store.RecordEvent(c.Request().Context(), store.NewEvent{Action: domain.ActionLoginFailed,
 		Details: map[string]any{"username": username, "address": addr, "reason": reason}})
 }
 
@@ -115,7 +116,7 @@ func (h *Handlers) loginFailed(c echo.Context, username, addr, reason string) er
 func (h *Handlers) Logout(c echo.Context) error {
 	ctx := c.Request().Context()
 	if u, ok := auth.UserFrom(ctx); ok {
-		if err := h.Store.RecordEvent(ctx, store.NewEvent{ActorID: &u.ID, Action: store.ActionLogout,
+		if err := h.Store.RecordEvent(ctx, store.NewEvent{ActorID: &u.ID, Action: domain.ActionLogout,
 			Details: map[string]any{"username": u.Username, "address": c.RealIP()}}); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/layout"
 	"github.com/kvportal/kvportal/views/pages"
@@ -36,14 +37,17 @@ func (h *Handlers) chrome(c echo.Context, section string) layout.Chrome {
 		ch.SignedIn = true
 		ch.Username = u.Username
 		ch.Role = string(u.Role)
-		ch.IsApprover = u.Role.AtLeast(store.RoleApprover)
-		ch.IsAdmin = u.Role.AtLeast(store.RoleAdmin)
+		ch.IsApprover = u.Role.AtLeast(domain.RoleApprover)
+		ch.IsAdmin = u.Role.AtLeast(domain.RoleAdmin)
 		if ch.IsApprover {
 			n, err := h.Store.CountPending(ctx)
 			if err != nil {
 				h.logger().Warn("count pending requests", "err", err)
 			}
 			ch.Pending = n
+			if n >= store.PendingCountCap {
+				ch.Pending, ch.PendingMore = store.PendingCountCap-1, true
+			}
 		}
 	}
 	return ch

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -25,44 +26,44 @@ func parseID(raw string) (int64, error) {
 // visibleRequest loads request id if the signed-in user may see it: its
 // requester, approvers and admins. Others get not found, as if it did not
 // exist.
-func (h *Handlers) visibleRequest(c echo.Context, id int64) (store.Request, error) {
+func (h *Handlers) visibleRequest(c echo.Context, id int64) (domain.Request, error) {
 	r, err := h.Store.Request(c.Request().Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Request{}, errNotFound
+		return domain.Request{}, errNotFound
 	}
 	if err != nil {
-		return store.Request{}, err
+		return domain.Request{}, err
 	}
 	u := user(c)
-	if r.RequesterID != u.ID && !u.Role.AtLeast(store.RoleApprover) {
-		return store.Request{}, errNotFound
+	if r.RequesterID != u.ID && !u.Role.AtLeast(domain.RoleApprover) {
+		return domain.Request{}, errNotFound
 	}
 	return r, nil
 }
 
 // routeRequest is visibleRequest for the {id} of the route.
-func (h *Handlers) routeRequest(c echo.Context) (store.Request, error) {
+func (h *Handlers) routeRequest(c echo.Context) (domain.Request, error) {
 	id, err := routeID(c)
 	if err != nil {
-		return store.Request{}, err
+		return domain.Request{}, err
 	}
 	return h.visibleRequest(c, id)
 }
 
 // alreadyDecided says plainly what happened to a request someone else
 // moved first.
-func alreadyDecided(r store.Request) string {
+func alreadyDecided(r domain.Request) string {
 	id := strconv.FormatInt(r.ID, 10)
 	by := ""
 	if r.DeciderName != "" {
 		by = " by " + r.DeciderName
 	}
 	switch r.Status {
-	case store.StatusRejected:
+	case domain.StatusRejected:
 		return "Request " + id + " was already rejected" + by + ": nothing was changed."
-	case store.StatusCancelled:
+	case domain.StatusCancelled:
 		return "Request " + id + " was already cancelled by its requester: nothing was changed."
-	case store.StatusPendingApproval:
+	case domain.StatusPendingApproval:
 		return "Request " + id + " is still pending: nothing was changed."
 	}
 	return "Request " + id + " was already approved" + by + ": nothing was changed."

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
@@ -28,7 +29,7 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 	}
 	in, errs := readInput(form)
 	cat := h.catalog(ctx)
-	p, ruleErrs := rkvstore.Validate(in, cat)
+	p, ruleErrs := domain.Validate(in, cat)
 	for k, v := range ruleErrs {
 		if _, dup := errs[k]; !dup {
 			errs[k] = v
@@ -42,7 +43,7 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 	}
 
 	if p.Token == "" {
-		p.Token = rkvstore.NewToken()
+		p.Token = domain.NewToken()
 	}
 	var sealed []byte
 	if p.Password != "" {
@@ -54,7 +55,7 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 	p.Password = ""
 	r, err := h.Store.CreateRequest(ctx, store.NewRequest{RequesterID: user(c).ID, Params: p, PasswordSealed: sealed})
 	if errors.Is(err, store.ErrDuplicate) {
-		errs = rkvstore.FieldErrors{"Token": "is already used by another request: leave it empty to have one generated"}
+		errs = domain.FieldErrors{"Token": "is already used by another request: leave it empty to have one generated"}
 		return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(h.formView(in, errs, cat)))
 	}
 	if err != nil {
@@ -65,7 +66,7 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 }
 
 // estimate shows the form again with the price DescribePrice gives.
-func (h *Handlers) estimate(c echo.Context, in rkvstore.Input, p rkvstore.Params, cat *rkvstore.Catalog) error {
+func (h *Handlers) estimate(c echo.Context, in domain.Input, p domain.Params, cat *domain.Catalog) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
 	defer cancel()
 	v := h.formView(in, nil, cat)
@@ -76,15 +77,15 @@ func (h *Handlers) estimate(c echo.Context, in rkvstore.Input, p rkvstore.Params
 	} else {
 		v.Price = formatPrice(price, p)
 	}
-	if in.Password != "" {
+	if in["Password"] != "" {
 		v.PriceError = joinSentences(v.PriceError, "Type the password again: it is never sent back to the browser.")
 	}
 	return h.render(c, http.StatusOK, "new", pages.RequestForm(v))
 }
 
-func formatPrice(pr rkvstore.Price, p rkvstore.Params) string {
+func formatPrice(pr rkvstore.Price, p domain.Params) string {
 	per := "per hour"
-	if p.ChargeType == rkvstore.ChargePrePaid {
+	if p.ChargeType == domain.ChargePrePaid {
 		per = fmt.Sprintf("for %d months", p.Period)
 	}
 	s := fmt.Sprintf("%.2f %s %s", pr.TradeAmount, pr.Currency, per)

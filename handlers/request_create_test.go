@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 )
 
@@ -18,7 +19,7 @@ type fakePricer struct {
 	err   error
 }
 
-func (f fakePricer) DescribePrice(context.Context, rkvstore.Params) (rkvstore.Price, error) {
+func (f fakePricer) DescribePrice(context.Context, domain.Params) (rkvstore.Price, error) {
 	return f.price, f.err
 }
 
@@ -27,8 +28,8 @@ func (f fakePricer) DescribePrice(context.Context, rkvstore.Params) (rkvstore.Pr
 func TestEstimateShowsPriceAndPasswordNote(t *testing.T) {
 	t.Parallel()
 	const password = "S3cret-Passw0rd"
-	in := rkvstore.Input{InstanceType: rkvstore.TypeRedis, ChargeType: rkvstore.ChargePostPaid, Password: password}
-	p := rkvstore.Params{InstanceType: rkvstore.TypeRedis, ChargeType: rkvstore.ChargePostPaid}
+	in := domain.Input{"InstanceType": domain.TypeRedis, "ChargeType": domain.ChargePostPaid, "Password": password}
+	p := domain.Params{InstanceType: domain.TypeRedis, ChargeType: domain.ChargePostPaid}
 	for name, tc := range map[string]struct {
 		pricer fakePricer
 		want   []string

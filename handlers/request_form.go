@@ -5,188 +5,104 @@ import (
 	"net/url"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
-	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
 )
 
-// formFields are the CreateInstance form's fields, in the order of the form.
-var formFields = []string{"InstanceType", "EngineVersion", "InstanceClass", "InstanceName",
-	"RegionId", "ZoneId", "NetworkType", "VpcId", "VSwitchId", "PrivateIp",
-	"ChargeType", "Period", "SrcDBInstanceId", "BackupId", "Password", "Token"}
-
-// fieldLabels are the fields' names as people read them.
-var fieldLabels = map[string]string{
-	"InstanceType": "Instance type", "EngineVersion": "Engine version", "InstanceClass": "Instance class",
-	"InstanceName": "Instance name", "RegionId": "Region", "ZoneId": "Zone", "NetworkType": "Network type",
-	"VpcId": "VPC", "VSwitchId": "VSwitch", "PrivateIp": "Private IP address", "ChargeType": "Billing method",
-	"Period": "Period", "SrcDBInstanceId": "Source instance", "BackupId": "Backup set",
-	"Password": "Instance password", "Token": "Token",
-}
-
-// readInput reads the form's fields into an Input. A field sent more than
-// once is an error of its own.
-func readInput(form url.Values) (rkvstore.Input, rkvstore.FieldErrors) {
-	errs := rkvstore.FieldErrors{}
-	get := func(name string) string {
-		vs := form[name]
+// readInput reads the form's fields into an Input, one per parameter of
+// the table. A field sent more than once is an error of its own.
+func readInput(form url.Values) (domain.Input, domain.FieldErrors) {
+	errs := domain.FieldErrors{}
+	in := make(domain.Input, len(domain.Table))
+	for _, m := range domain.Table {
+		vs := form[m.Name]
 		if len(vs) > 1 {
-			errs[name] = "was sent more than once"
+			errs[m.Name] = "was sent more than once"
 		}
-		if len(vs) == 0 {
-			return ""
+		if len(vs) > 0 {
+			in[m.Name] = vs[0]
 		}
-		return vs[0]
-	}
-	in := rkvstore.Input{}
-	for _, name := range formFields {
-		*inputField(&in, name) = get(name)
 	}
 	return in, errs
 }
 
-// inputField points at the field of in named name.
-func inputField(in *rkvstore.Input, name string) *string {
-	switch name {
-	case "InstanceName":
-		return &in.InstanceName
-	case "Password":
-		return &in.Password
-	case "InstanceClass":
-		return &in.InstanceClass
-	case "RegionId":
-		return &in.RegionId
-	case "ZoneId":
-		return &in.ZoneId
-	case "ChargeType":
-		return &in.ChargeType
-	case "Period":
-		return &in.Period
-	case "Token":
-		return &in.Token
-	case "NetworkType":
-		return &in.NetworkType
-	case "VpcId":
-		return &in.VpcId
-	case "VSwitchId":
-		return &in.VSwitchId
-	case "PrivateIp":
-		return &in.PrivateIp
-	case "SrcDBInstanceId":
-		return &in.SrcDBInstanceId
-	case "BackupId":
-		return &in.BackupId
-	case "InstanceType":
-		return &in.InstanceType
-	case "EngineVersion":
-		return &in.EngineVersion
-	}
-	return new(string)
-}
-
 // defaultInput is a new form: the reference's defaults, narrowed to what
 // the catalog offers.
-func defaultInput(cat *rkvstore.Catalog) rkvstore.Input {
-	in := rkvstore.Input{
-		ChargeType:    rkvstore.DefaultChargeType,
-		NetworkType:   rkvstore.DefaultNetworkType,
-		InstanceType:  rkvstore.DefaultInstanceType,
-		EngineVersion: rkvstore.DefaultEngineVersion,
+func defaultInput(cat *domain.Catalog) domain.Input {
+	in := domain.Input{
+		"ChargeType":    domain.DefaultChargeType,
+		"NetworkType":   domain.DefaultNetworkType,
+		"InstanceType":  domain.DefaultInstanceType,
+		"EngineVersion": domain.DefaultEngineVersion,
 	}
-	if types := cat.AllowedInstanceTypes(); len(types) > 0 && !slices.Contains(types, in.InstanceType) {
-		in.InstanceType = types[0]
+	if types := cat.AllowedInstanceTypes(); len(types) > 0 && !slices.Contains(types, in["InstanceType"]) {
+		in["InstanceType"] = types[0]
 	}
-	if versions := cat.AllowedEngineVersions(in.InstanceType); len(versions) > 0 && !slices.Contains(versions, in.EngineVersion) {
-		in.EngineVersion = versions[0]
+	if versions := cat.AllowedEngineVersions(in["InstanceType"]); len(versions) > 0 && !slices.Contains(versions, in["EngineVersion"]) {
+		in["EngineVersion"] = versions[0]
 	}
 	return in
 }
 
-// formView builds the form for in (shown as typed, never the password) with
-// its errors, its choices taken from cat.
-func (h *Handlers) formView(in rkvstore.Input, errs rkvstore.FieldErrors, cat *rkvstore.Catalog) pages.RequestFormView {
-	in.Password = ""
-	f := func(name, kind string) components.Field {
-		return components.Field{Name: name, Label: fieldLabels[name], Help: rkvstore.RuleHelp(name),
-			Error: errs[name], Kind: kind, Value: strings.ToValidUTF8(*inputField(&in, name), "\uFFFD")}
+// formField is the form's field of parameter m: label, rule, the value as
+// typed (never a secret) and its error.
+func formField(m domain.Param, in domain.Input, errs domain.FieldErrors) components.Field {
+	f := components.Field{Name: m.Name, Label: m.Label, Help: m.Help, Error: errs[m.Name], Kind: "text",
+		Required: m.Required, MaxLength: m.MaxLen, Placeholder: m.Placeholder, ShowWhen: m.ShowWhen, Mono: m.Mono}
+	switch m.Kind {
+	case domain.KindSecret:
+		f.Kind, f.Autocomplete = "password", "new-password"
+		return f
+	case domain.KindChoice:
+		f.Kind = "select"
 	}
-	kind := orDefault(in.InstanceType, rkvstore.DefaultInstanceType)
-
-	instanceType := f("InstanceType", "select")
-	instanceType.Options = choices(cat.AllowedInstanceTypes(), instanceType.Value, nil)
-	engine := f("EngineVersion", "select")
-	engine.Options = choices(cat.AllowedEngineVersions(kind), engine.Value, nil)
-	class := classField(f("InstanceClass", "text"), cat, in, kind)
-	name := f("InstanceName", "text")
-	name.MaxLength = rkvstore.InstanceNameMaxLen
-	name.Placeholder = "e.g. orders-cache"
-
-	region := regionField(f("RegionId", "text"), cat)
-	zone := zoneField(f("ZoneId", "text"), cat, in.RegionId)
-	network := f("NetworkType", "select")
-	network.Options = choices(rkvstore.NetworkTypes(), network.Value, nil)
-	vpc := f("VpcId", "text")
-	vswitch := f("VSwitchId", "text")
-	ip := f("PrivateIp", "text")
-	for _, p := range []*components.Field{&vpc, &vswitch, &ip} {
-		p.ShowWhen = "NetworkType=" + rkvstore.NetworkVPC
-		p.Mono = true
-	}
-	vpc.Placeholder, vswitch.Placeholder, ip.Placeholder = "vpc-…", "vsw-…", "192.168.0.10"
-
-	charge := f("ChargeType", "select")
-	charge.Options = choices(rkvstore.ChargeTypes(), charge.Value, map[string]string{
-		rkvstore.ChargePostPaid: "PostPaid (pay as you go)", rkvstore.ChargePrePaid: "PrePaid (subscription)"})
-	period := f("Period", "select")
-	period.ShowWhen = "ChargeType=" + rkvstore.ChargePrePaid
-	var months []string
-	labels := map[string]string{"": "—"}
-	for _, m := range rkvstore.PeriodChoices() {
-		s := strconv.Itoa(m)
-		months = append(months, s)
-		labels[s] = s + " months"
-		if m == 1 {
-			labels[s] = "1 month"
+	f.Value = strings.ToValidUTF8(in[m.Name], "\uFFFD")
+	if len(m.Choices) > 0 {
+		values := make([]string, len(m.Choices))
+		labels := make(map[string]string, len(m.Choices))
+		for i, c := range m.Choices {
+			values[i], labels[c.Value] = c.Value, c.Label
 		}
+		f.Options = choices(values, f.Value, labels)
 	}
-	period.Options = choices(append([]string{""}, months...), period.Value, labels)
+	return f
+}
 
-	src := f("SrcDBInstanceId", "text")
-	backup := f("BackupId", "text")
-	src.Mono, backup.Mono = true, true
-	src.Placeholder = "r-…"
-	password := f("Password", "password")
-	password.Autocomplete = "new-password"
-	password.MaxLength = 64
-	token := f("Token", "text")
-	token.Mono = true
-	token.MaxLength = rkvstore.TokenMaxLen
-	token.Placeholder = "generated when empty"
-
-	region.Required, class.Required = true, true
-	v := pages.RequestFormView{
-		Groups: []pages.FieldGroup{
-			{ID: "what", Title: "What", Fields: []components.Field{instanceType, engine, class, name}},
-			{ID: "where", Title: "Where", Fields: []components.Field{region, zone, network, vpc, vswitch, ip}},
-			{ID: "billing", Title: "Billing", Fields: []components.Field{charge, period}},
-			{ID: "restore", Title: "Restore from backup", Description: "Optional: start the instance from a backup set of another instance.",
-				Fields: []components.Field{src, backup}},
-			{ID: "access", Title: "Access", Description: "The password is stored encrypted until the instance is created, then erased. It is never shown again.",
-				Fields: []components.Field{password}},
-			{ID: "advanced", Title: "Advanced", Fields: []components.Field{token}},
-		},
-		CanEstimate: h.Pricer != nil,
-		CatalogJSON: catalogJSON(cat),
-	}
-	for _, g := range v.Groups {
-		for _, fl := range g.Fields {
-			if fl.Error != "" {
-				v.Errors = append(v.Errors, components.FieldError{Name: fl.Name, Label: fl.Label, Message: fl.Error})
+// formView builds the form for in (shown as typed, never the password) with
+// its errors: one field per parameter of the table, in its groups, the
+// choices of the catalog's parameters taken from cat.
+func (h *Handlers) formView(in domain.Input, errs domain.FieldErrors, cat *domain.Catalog) pages.RequestFormView {
+	kind := orDefault(in["InstanceType"], domain.DefaultInstanceType)
+	v := pages.RequestFormView{CanEstimate: h.Pricer != nil, CatalogJSON: catalogJSON(cat)}
+	for _, g := range domain.Groups() {
+		group := pages.FieldGroup{ID: g.ID, Title: g.Title, Description: g.Description}
+		for _, m := range domain.Table {
+			if m.Group != g {
+				continue
+			}
+			f := formField(m, in, errs)
+			// The catalog narrows these: what the cloud offers now.
+			switch m.Name {
+			case "InstanceType":
+				f.Options = choices(cat.AllowedInstanceTypes(), f.Value, nil)
+			case "EngineVersion":
+				f.Options = choices(cat.AllowedEngineVersions(kind), f.Value, nil)
+			case "InstanceClass":
+				f = classField(f, cat, in, kind)
+			case "RegionId":
+				f = regionField(f, cat)
+			case "ZoneId":
+				f = zoneField(f, cat, in["RegionId"])
+			}
+			group.Fields = append(group.Fields, f)
+			if f.Error != "" {
+				v.Errors = append(v.Errors, components.FieldError{Name: f.Name, Label: f.Label, Message: f.Error})
 			}
 		}
+		v.Groups = append(v.Groups, group)
 	}
 	switch {
 	case cat == nil:
@@ -220,7 +136,7 @@ func choices(values []string, current string, labels map[string]string) []compon
 
 // regionField is a select of the catalog's regions, or a text field when
 // the catalog knows none.
-func regionField(fl components.Field, cat *rkvstore.Catalog) components.Field {
+func regionField(fl components.Field, cat *domain.Catalog) components.Field {
 	if cat == nil || len(cat.Regions) == 0 {
 		fl.Placeholder = "e.g. cn-hangzhou"
 		fl.Mono = true
@@ -247,10 +163,10 @@ func regionField(fl components.Field, cat *rkvstore.Catalog) components.Field {
 // zoneField is a select of the chosen region's zones (of every region,
 // grouped, when none is chosen yet), or a text field when the catalog does
 // not know them.
-func zoneField(fl components.Field, cat *rkvstore.Catalog, regionID string) components.Field {
-	var regions []rkvstore.Region
+func zoneField(fl components.Field, cat *domain.Catalog, regionID string) components.Field {
+	var regions []domain.Region
 	if r, ok := cat.Region(regionID); ok {
-		regions = []rkvstore.Region{r}
+		regions = []domain.Region{r}
 	} else if cat != nil && regionID == "" {
 		regions = cat.Regions
 	}
@@ -286,11 +202,11 @@ func zoneField(fl components.Field, cat *rkvstore.Catalog, regionID string) comp
 
 // classField is a select of the classes offered for the chosen region,
 // zone, type and version, or a text field when the catalog knows none.
-func classField(fl components.Field, cat *rkvstore.Catalog, in rkvstore.Input, kind string) components.Field {
-	version := in.EngineVersion
-	offers := cat.OffersFor(in.RegionId, in.ZoneId, kind, version)
+func classField(fl components.Field, cat *domain.Catalog, in domain.Input, kind string) components.Field {
+	version := in["EngineVersion"]
+	offers := cat.OffersFor(in["RegionId"], in["ZoneId"], kind, version)
 	if len(offers) == 0 {
-		offers = cat.OffersFor(in.RegionId, "", kind, version)
+		offers = cat.OffersFor(in["RegionId"], "", kind, version)
 	}
 	if len(offers) == 0 {
 		fl.Placeholder = "e.g. redis.master.small.default"
@@ -317,7 +233,7 @@ func classField(fl components.Field, cat *rkvstore.Catalog, in rkvstore.Input, k
 
 // catalogJSON is the catalog for the form's script: regions with zones and
 // the offers. "" when the catalog knows nothing.
-func catalogJSON(cat *rkvstore.Catalog) string {
+func catalogJSON(cat *domain.Catalog) string {
 	if cat == nil || (len(cat.Regions) == 0 && len(cat.Offers) == 0) {
 		return ""
 	}

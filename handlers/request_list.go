@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
@@ -20,7 +21,7 @@ const pageSize = 50
 // ?status= filters (an unknown status is ignored), ?before= continues after
 // the last row of the previous page.
 func (h *Handlers) ListRequests(c echo.Context) error {
-	status := store.Status(c.QueryParam("status"))
+	status := domain.Status(c.QueryParam("status"))
 	if !status.Valid() {
 		status = ""
 	}
@@ -40,7 +41,7 @@ func (h *Handlers) ListRequests(c echo.Context) error {
 	}
 	v.Requests = rs
 	v.StatusOptions = append(v.StatusOptions, components.Option{Value: "", Label: "All", Selected: status == ""})
-	for _, s := range store.Statuses() {
+	for _, s := range domain.Statuses() {
 		v.StatusOptions = append(v.StatusOptions, components.Option{Value: string(s), Label: s.Label(), Selected: s == status})
 	}
 	return h.render(c, http.StatusOK, "requests", pages.RequestList(v))

@@ -26,7 +26,7 @@ func (h *Handlers) NewRequest(c echo.Context) error {
 			return err
 		}
 		in = r.Params.Input()
-		in.Token = ""
+		in["Token"] = ""
 		cloneOf = r.ID
 	}
 	v := h.formView(in, nil, cat)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
 )
@@ -31,7 +32,7 @@ func (h *Handlers) RejectRequest(c echo.Context) error {
 	raw := c.FormValue("reason")
 	reason := strings.TrimSpace(raw)
 	if problem := reasonProblem(reason); problem != "" {
-		if r.Status != store.StatusPendingApproval {
+		if r.Status != domain.StatusPendingApproval {
 			return h.redirect(c, backTo(c, id), alreadyDecided(r))
 		}
 		v, err := h.showView(c, r)

@@ -7,13 +7,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
 // RequeueFunc sends a failed request back to approved with its same token,
 // its provisioning job enqueued in the same transaction (the provisioner's
 // Requeue).
-type RequeueFunc func(ctx context.Context, requestID, adminID int64) (store.Request, error)
+type RequeueFunc func(ctx context.Context, requestID, adminID int64) (domain.Request, error)
 
 // RequeueRequest re-queues a failed request (POST /requests/{id}/requeue,
 // admins): another round of attempts with the same token, so never a second
@@ -39,7 +40,7 @@ func (h *Handlers) RequeueRequest(c echo.Context) error {
 
 // requeue is Requeue, or without a provisioner wired the store's own
 // re-queue with the same Enqueue hook approvals use.
-func (h *Handlers) requeue(ctx context.Context, requestID, adminID int64) (store.Request, error) {
+func (h *Handlers) requeue(ctx context.Context, requestID, adminID int64) (domain.Request, error) {
 	if h.Requeue != nil {
 		return h.Requeue(ctx, requestID, adminID)
 	}

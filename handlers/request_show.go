@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
@@ -31,60 +32,32 @@ func (h *Handlers) ShowRequest(c echo.Context) error {
 	return h.render(c, http.StatusOK, "", pages.RequestShow(v))
 }
 
-func (h *Handlers) showView(c echo.Context, r store.Request) (pages.RequestShowView, error) {
+func (h *Handlers) showView(c echo.Context, r domain.Request) (pages.RequestShowView, error) {
 	ctx := c.Request().Context()
 	u := user(c)
 	events, err := h.Store.RequestEvents(ctx, r.ID)
 	if err != nil {
 		return pages.RequestShowView{}, err
 	}
-	p := r.Params
-	password := "not set"
-	if r.PasswordSet {
-		password = "set"
-	}
-	period := ""
-	if p.Period > 0 {
-		period = strconv.Itoa(p.Period) + " months"
-	}
-	pending := r.Status == store.StatusPendingApproval
+	pending := r.Status == domain.StatusPendingApproval
 	v := pages.RequestShowView{
 		Now: h.now(), R: r, Moving: moving(r),
-		What: []pages.Param{
-			param("InstanceType", p.InstanceType, false),
-			param("EngineVersion", p.EngineVersion, false),
-			param("InstanceClass", p.InstanceClass, true),
-			param("InstanceName", p.InstanceName, false),
-		},
-		Where: []pages.Param{
-			param("RegionId", p.RegionId, true),
-			param("ZoneId", p.ZoneId, true),
-			param("NetworkType", p.NetworkType, false),
-			param("VpcId", p.VpcId, true),
-			param("VSwitchId", p.VSwitchId, true),
-			param("PrivateIp", p.PrivateIp, true),
-		},
-		Billing: []pages.Param{
-			param("ChargeType", p.ChargeType, false),
-			param("Period", period, false),
-		},
-		Other: []pages.Param{
-			param("SrcDBInstanceId", p.SrcDBInstanceId, true),
-			param("BackupId", p.BackupId, true),
-			param("Password", password, false),
-			param("Token", p.Token, true),
-		},
+		Params:     paramGroups(r),
 		CanCancel:  pending && r.RequesterID == u.ID,
-		CanDecide:  pending && r.RequesterID != u.ID && u.Role.AtLeast(store.RoleApprover),
-		CanRequeue: r.Status == store.StatusFailed && u.Role.AtLeast(store.RoleAdmin),
-		OwnRequest: pending && r.RequesterID == u.ID && u.Role.AtLeast(store.RoleApprover),
+		CanDecide:  pending && r.RequesterID != u.ID && u.Role.AtLeast(domain.RoleApprover),
+		CanRequeue: r.Status == domain.StatusFailed && u.Role.AtLeast(domain.RoleAdmin),
+		OwnRequest: pending && r.RequesterID == u.ID && u.Role.AtLeast(domain.RoleApprover),
 		Reason:     reasonField("", ""),
 	}
+	p := r.Params
 	if o, ok := h.catalog(ctx).Offer(p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.InstanceClass); ok {
 		v.Capacity = components.Capacity(o.CapacityMB)
-		if v.Capacity != "" {
-			v.What[2].Value += " (" + v.Capacity + ")"
-		}
+		v.SetParam("InstanceClass", func(s string) string {
+			if v.Capacity == "" {
+				return s
+			}
+			return s + " (" + v.Capacity + ")"
+		})
 	}
 	for _, e := range events {
 		v.Events = append(v.Events, eventView(e))
@@ -92,19 +65,59 @@ func (h *Handlers) showView(c echo.Context, r store.Request) (pages.RequestShowV
 	return v, nil
 }
 
-// param is parameter name as the request's page shows it, labelled as on
-// the form (fieldLabels).
-func param(name, value string, mono bool) pages.Param {
-	return pages.Param{Name: name, Label: fieldLabels[name], Value: value, Mono: mono}
+// paramGroups are a request's parameters as its page shows them, in the
+// table's groups: a parameter that goes with another's value it does not
+// have (a VPC on a Classic request) is left out.
+func paramGroups(r domain.Request) []pages.ParamGroup {
+	in := r.Params.Input()
+	var out []pages.ParamGroup
+	for _, g := range domain.Groups() {
+		group := pages.ParamGroup{Title: g.Title}
+		for _, m := range domain.Table {
+			if m.Group != g || !shownWith(m, in) {
+				continue
+			}
+			group.Params = append(group.Params, pages.Param{Name: m.Name, Label: m.Label, Value: paramText(r, m), Mono: m.Mono})
+		}
+		if len(group.Params) > 0 {
+			out = append(out, group)
+		}
+	}
+	return out
+}
+
+// shownWith reports whether a parameter goes with the values in: its
+// ShowWhen ("NetworkType=VPC") holds, or it has none.
+func shownWith(m domain.Param, in domain.Input) bool {
+	other, want, ok := strings.Cut(m.ShowWhen, "=")
+	return !ok || in[other] == want
+}
+
+// paramText is the value of parameter m of r in words: the password only
+// as whether one was given, and whether it is still kept.
+func paramText(r domain.Request, m domain.Param) string {
+	switch {
+	case m.Kind == domain.KindSecret && !r.PasswordSet:
+		return "not set"
+	case m.Kind == domain.KindSecret && r.Status == domain.StatusSucceeded:
+		return "set, erased after creation"
+	case m.Kind == domain.KindSecret && r.Status.Terminal():
+		return "set, erased"
+	case m.Kind == domain.KindSecret:
+		return "set"
+	case m.Name == "Period" && r.Params.Period > 0:
+		return m.Text(r.Params) + " months"
+	}
+	return m.Text(r.Params)
 }
 
 // moving reports whether a request is still changing by itself: its page
 // then refreshes itself.
-func moving(r store.Request) bool {
+func moving(r domain.Request) bool {
 	switch r.Status {
-	case store.StatusApproved, store.StatusProvisioning:
+	case domain.StatusApproved, domain.StatusProvisioning:
 		return true
-	case store.StatusSucceeded:
+	case domain.StatusSucceeded:
 		return strings.EqualFold(r.InstanceStatus, "Creating")
 	}
 	return false
@@ -137,51 +150,51 @@ func eventView(e store.Event) pages.EventView {
 		}
 	}
 	switch e.Action {
-	case store.ActionRequestSubmitted:
-		ev.Text, ev.Status = "submitted the request", store.StatusPendingApproval
+	case domain.ActionRequestSubmitted:
+		ev.Text, ev.Status = "submitted the request", domain.StatusPendingApproval
 		return ev // the details are the parameters, shown above
-	case store.ActionRequestApproved:
-		ev.Text, ev.Status = "approved", store.StatusApproved
-	case store.ActionRequestRejected:
-		ev.Text, ev.Status = "rejected", store.StatusRejected
+	case domain.ActionRequestApproved:
+		ev.Text, ev.Status = "approved", domain.StatusApproved
+	case domain.ActionRequestRejected:
+		ev.Text, ev.Status = "rejected", domain.StatusRejected
 		detail("Reason: ", "reason")
-	case store.ActionRequestCancelled:
-		ev.Text, ev.Status = "cancelled the request", store.StatusCancelled
-	case store.ActionRequestRequeued:
-		ev.Text, ev.Status = "re-queued the request", store.StatusApproved
-	case store.ActionAttemptStarted:
-		ev.Text, ev.Status = "started a CreateInstance attempt", store.StatusProvisioning
-	case store.ActionAttemptFailed:
+	case domain.ActionRequestCancelled:
+		ev.Text, ev.Status = "cancelled the request", domain.StatusCancelled
+	case domain.ActionRequestRequeued:
+		ev.Text, ev.Status = "re-queued the request", domain.StatusApproved
+	case domain.ActionAttemptStarted:
+		ev.Text, ev.Status = "started a CreateInstance attempt", domain.StatusProvisioning
+	case domain.ActionAttemptFailed:
 		ev.Text = "saw an attempt fail; it will retry with the same token"
-	case store.ActionAttemptInterrupted:
-		ev.Text, ev.Status = "had an attempt cut short by a shutdown; it runs again, not counted", store.StatusApproved
-	case store.ActionSucceeded:
-		ev.Text, ev.Status = "created the instance", store.StatusSucceeded
+	case domain.ActionAttemptInterrupted:
+		ev.Text, ev.Status = "had an attempt cut short by a shutdown; it runs again, not counted", domain.StatusApproved
+	case domain.ActionSucceeded:
+		ev.Text, ev.Status = "created the instance", domain.StatusSucceeded
 		detail("InstanceId: ", "InstanceId")
 		detail("InstanceName: ", "InstanceName")
-	case store.ActionFailed:
-		ev.Text, ev.Status = "gave up: the request failed", store.StatusFailed
-	case store.ActionInstanceStatus:
+	case domain.ActionFailed:
+		ev.Text, ev.Status = "gave up: the request failed", domain.StatusFailed
+	case domain.ActionInstanceStatus:
 		ev.Text = "saw the instance status change"
-	case store.ActionLogin:
+	case domain.ActionLogin:
 		ev.Text = "signed in"
 		shown["username"] = true
-	case store.ActionLoginFailed:
+	case domain.ActionLoginFailed:
 		ev.Text = "failed sign-in as " + strconv.Quote(str("username"))
 		shown["username"] = true
-	case store.ActionLogout:
+	case domain.ActionLogout:
 		ev.Text = "signed out"
 		shown["username"] = true
-	case store.ActionUserCreated:
+	case domain.ActionUserCreated:
 		ev.Text = "created user " + str("username") + " (" + str("role") + ")"
 		shown["username"], shown["role"], shown["user_id"] = true, true, true
-	case store.ActionUserRoleChanged:
+	case domain.ActionUserRoleChanged:
 		ev.Text = "changed the role of " + str("username") + " from " + str("from") + " to " + str("to")
 		shown["username"], shown["from"], shown["to"], shown["user_id"] = true, true, true, true
-	case store.ActionUserDisabled:
+	case domain.ActionUserDisabled:
 		ev.Text = "disabled user " + str("username")
 		shown["username"], shown["user_id"] = true, true
-	case store.ActionUserEnabled:
+	case domain.ActionUserEnabled:
 		ev.Text = "enabled user " + str("username")
 		shown["username"], shown["user_id"] = true, true
 	default:

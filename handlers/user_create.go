@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
 )
@@ -20,7 +21,7 @@ import (
 func (h *Handlers) CreateUser(c echo.Context) error {
 	ctx := c.Request().Context()
 	username := strings.TrimSpace(c.FormValue("username"))
-	role, err := store.ParseRole(c.FormValue("role"))
+	role, err := domain.ParseRole(c.FormValue("role"))
 	if err != nil {
 		return Errorf(EInvalid, "Choose a role: requester, approver or admin.")
 	}

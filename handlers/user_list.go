@@ -6,7 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/auth"
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
 )
@@ -33,10 +33,10 @@ func (h *Handlers) usersView(c echo.Context, username, role, problem string) (pa
 	me := user(c)
 	v := pages.UsersView{Now: h.now()}
 	for _, u := range users {
-		v.Users = append(v.Users, pages.UserRow{U: u, Self: u.ID == me.ID, Roles: roleOptions(string(u.Role))})
+		v.Users = append(v.Users, pages.UserRow{U: pages.UserInfo{ID: u.ID, Username: u.Username, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt}, Self: u.ID == me.ID, Roles: roleOptions(string(u.Role))})
 	}
 	if role == "" {
-		role = string(store.RoleRequester)
+		role = string(domain.RoleRequester)
 	}
 	name := components.Field{Name: "username", Label: "Username", Value: printable(username, 64), Required: true,
 		MaxLength: 64, Plain: true, Mono: true, Autocomplete: "off", Error: problem,
@@ -53,19 +53,19 @@ func (h *Handlers) usersView(c echo.Context, username, role, problem string) (pa
 // roleOptions are the roles, selected the one named.
 func roleOptions(selected string) []components.Option {
 	var opts []components.Option
-	for _, r := range store.Roles() {
+	for _, r := range domain.Roles() {
 		opts = append(opts, components.Option{Value: string(r), Label: roleLabel(r), Selected: string(r) == selected})
 	}
 	return opts
 }
 
-func roleLabel(r store.Role) string {
+func roleLabel(r domain.Role) string {
 	switch r {
-	case store.RoleRequester:
+	case domain.RoleRequester:
 		return "Requester"
-	case store.RoleApprover:
+	case domain.RoleApprover:
 		return "Approver"
-	case store.RoleAdmin:
+	case domain.RoleAdmin:
 		return "Admin"
 	}
 	return string(r)

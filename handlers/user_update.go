@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -16,7 +17,7 @@ func (h *Handlers) SetUserRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	role, err := store.ParseRole(c.FormValue("role"))
+	role, err := domain.ParseRole(c.FormValue("role"))
 	if err != nil {
 		return Errorf(EInvalid, "Choose a role: requester, approver or admin.")
 	}

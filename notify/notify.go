@@ -16,7 +16,7 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 )
 
 // Queue is the webhook jobs' queue: their own, so that a slow receiver never
@@ -37,11 +37,11 @@ const (
 // Topic is the topic of an audit action, "" for the actions not announced.
 func Topic(action string) string {
 	switch action {
-	case store.ActionRequestSubmitted:
+	case domain.ActionRequestSubmitted:
 		return TopicNeedsApproval
-	case store.ActionRequestApproved, store.ActionRequestRejected, store.ActionRequestCancelled:
+	case domain.ActionRequestApproved, domain.ActionRequestRejected, domain.ActionRequestCancelled:
 		return TopicDecided
-	case store.ActionSucceeded, store.ActionFailed:
+	case domain.ActionSucceeded, domain.ActionFailed:
 		return TopicFinished
 	}
 	return ""

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/notify"
 	"github.com/kvportal/kvportal/provisioner"
@@ -131,23 +132,23 @@ func newFixture(t *testing.T, status func(n int) int) *fixture {
 		defer cancel()
 		_ = prov.Stop(stopCtx)
 	})
-	if f.requester, err = f.st.CreateUser(ctx, "dev", store.RoleRequester, "hash", nil); err != nil {
+	if f.requester, err = f.st.CreateUser(ctx, "dev", domain.RoleRequester, "hash", nil); err != nil {
 		t.Fatal(err)
 	}
-	if f.approver, err = f.st.CreateUser(ctx, "approver", store.RoleApprover, "hash", nil); err != nil {
+	if f.approver, err = f.st.CreateUser(ctx, "approver", domain.RoleApprover, "hash", nil); err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
 // submit stores a request with a sealed password.
-func (f *fixture) submit(t *testing.T, token string) store.Request {
+func (f *fixture) submit(t *testing.T, token string) domain.Request {
 	t.Helper()
 	sealed, err := f.sealer.Seal([]byte(password), []byte(token))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.st.CreateRequest(context.Background(), store.NewRequest{RequesterID: f.requester.ID, Params: rkvstore.Params{
+	r, err := f.st.CreateRequest(context.Background(), store.NewRequest{RequesterID: f.requester.ID, Params: domain.Params{
 		InstanceName: "orders-cache", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou",
 		ZoneId: "cn-hangzhou-h", ChargeType: "PostPaid", NetworkType: "CLASSIC", InstanceType: "Redis",
 		EngineVersion: "5.0", Token: token, Password: password,
@@ -173,8 +174,8 @@ func (f *fixture) jobs(t *testing.T, state string) int {
 // start moves an approved request to provisioning (no webhook: not announced).
 func (f *fixture) start(t *testing.T, id int64) {
 	t.Helper()
-	_, err := f.st.Apply(context.Background(), store.Move{RequestID: id, From: store.StatusApproved,
-		To: store.StatusProvisioning, Action: store.ActionAttemptStarted, Set: "attempts = 1"})
+	_, err := f.st.Apply(context.Background(), store.Move{RequestID: id, From: domain.StatusApproved,
+		To: domain.StatusProvisioning, Action: domain.ActionAttemptStarted, Set: "attempts = 1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,14 +189,14 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	ok := f.submit(t, "tok-ok-1")
 	waitFor(t, "the needs-approval delivery", func() bool { return len(f.rc.deliveries()) == 1 })
 	d := f.rc.deliveries()[0]
-	want := notify.Event{EventID: d.event.EventID, Topic: notify.TopicNeedsApproval, Action: store.ActionRequestSubmitted,
+	want := notify.Event{EventID: d.event.EventID, Topic: notify.TopicNeedsApproval, Action: domain.ActionRequestSubmitted,
 		At: d.event.At, Actor: "dev", RequestID: ok.ID, Status: "pending_approval", Requester: "dev",
 		InstanceType: "Redis", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-h",
 		InstanceName: "orders-cache", Link: "/requests/" + itoa(ok.ID)}
 	if d.event != want || d.event.EventID == 0 || d.event.At.IsZero() {
 		t.Fatalf("needs approval:\n got %+v\nwant %+v", d.event, want)
 	}
-	if d.header.Get("Content-Type") != "application/json" || d.header.Get("X-KVPortal-Event") != store.ActionRequestSubmitted ||
+	if d.header.Get("Content-Type") != "application/json" || d.header.Get("X-KVPortal-Event") != domain.ActionRequestSubmitted ||
 		d.header.Get("X-KVPortal-Delivery") != itoa(d.event.EventID) {
 		t.Errorf("headers: %v", d.header)
 	}
@@ -205,20 +206,20 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	}
 	waitFor(t, "the decided delivery", func() bool { return len(f.rc.deliveries()) == 2 })
 	d = f.rc.deliveries()[1]
-	if d.event.Topic != notify.TopicDecided || d.event.Action != store.ActionRequestApproved || d.event.Status != "approved" ||
+	if d.event.Topic != notify.TopicDecided || d.event.Action != domain.ActionRequestApproved || d.event.Status != "approved" ||
 		d.event.Actor != "approver" || d.event.Requester != "dev" {
 		t.Fatalf("approved: %+v", d.event)
 	}
 
 	f.start(t, ok.ID)
-	_, err := f.st.Apply(ctx, store.Move{RequestID: ok.ID, From: store.StatusProvisioning, To: store.StatusSucceeded,
-		Action: store.ActionSucceeded, Set: "instance_id = $4, result_name = $5", Args: []any{"r-bp1abc", "orders-cache"}})
+	_, err := f.st.Apply(ctx, store.Move{RequestID: ok.ID, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
+		Action: domain.ActionSucceeded, Set: "instance_id = $4, result_name = $5", Args: []any{"r-bp1abc", "orders-cache"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the succeeded delivery", func() bool { return len(f.rc.deliveries()) == 3 })
 	d = f.rc.deliveries()[2]
-	if d.event.Topic != notify.TopicFinished || d.event.Action != store.ActionSucceeded || d.event.Status != "succeeded" ||
+	if d.event.Topic != notify.TopicFinished || d.event.Action != domain.ActionSucceeded || d.event.Status != "succeeded" ||
 		d.event.InstanceId != "r-bp1abc" || d.event.InstanceName != "orders-cache" || d.event.Actor != "" {
 		t.Fatalf("succeeded: %+v", d.event)
 	}
@@ -228,8 +229,8 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.start(t, bad.ID)
-	_, err = f.st.Apply(ctx, store.Move{RequestID: bad.ID, From: store.StatusProvisioning, To: store.StatusFailed,
-		Action: store.ActionFailed, Set: "error_code = $4, error_message = $5",
+	_, err = f.st.Apply(ctx, store.Move{RequestID: bad.ID, From: domain.StatusProvisioning, To: domain.StatusFailed,
+		Action: domain.ActionFailed, Set: "error_code = $4, error_message = $5",
 		Args: []any{"InvalidInstanceClass.NotFound", "The instance class does not exist."}})
 	if err != nil {
 		t.Fatal(err)
@@ -243,12 +244,12 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	for _, d := range f.rc.deliveries()[3:] {
 		byAction[itoa(d.event.RequestID)+" "+d.event.Action] = d.event
 	}
-	failed := byAction[itoa(bad.ID)+" "+store.ActionFailed]
+	failed := byAction[itoa(bad.ID)+" "+domain.ActionFailed]
 	if failed.Topic != notify.TopicFinished || failed.Status != "failed" || failed.ErrorCode != "InvalidInstanceClass.NotFound" ||
 		failed.ErrorMessage != "The instance class does not exist." {
 		t.Errorf("failed: %+v", failed)
 	}
-	rejected := byAction[itoa(no.ID)+" "+store.ActionRequestRejected]
+	rejected := byAction[itoa(no.ID)+" "+domain.ActionRequestRejected]
 	if rejected.Topic != notify.TopicDecided || rejected.Status != "rejected" || rejected.Reason != "too big for a test" ||
 		rejected.Actor != "approver" {
 		t.Errorf("rejected: %+v", rejected)
@@ -282,9 +283,9 @@ func TestRolledBackChangeAnnouncesNothing(t *testing.T) {
 	waitFor(t, "the submission's delivery", func() bool { return f.jobs(t, "completed") == 1 })
 
 	boom := errors.New("boom")
-	_, err := f.st.Apply(ctx, store.Move{RequestID: r.ID, From: store.StatusPendingApproval, To: store.StatusApproved,
-		ActorID: &f.approver.ID, Action: store.ActionRequestApproved,
-		Then: func(context.Context, pgx.Tx, store.Request) error { return boom }})
+	_, err := f.st.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusPendingApproval, To: domain.StatusApproved,
+		ActorID: &f.approver.ID, Action: domain.ActionRequestApproved,
+		Then: func(context.Context, pgx.Tx, domain.Request) error { return boom }})
 	if !errors.Is(err, boom) {
 		t.Fatalf("Apply: %v", err)
 	}
@@ -311,7 +312,7 @@ func TestDeliveryIsRetried(t *testing.T) {
 	})
 	r := f.submit(t, "tok-retry-1")
 	got, err := f.st.Request(ctx, r.ID)
-	if err != nil || got.Status != store.StatusPendingApproval {
+	if err != nil || got.Status != domain.StatusPendingApproval {
 		t.Fatalf("the submission must be committed at once: %+v, %v", got, err)
 	}
 	waitFor(t, "the third try", func() bool { return f.jobs(t, "completed") == 1 })
@@ -339,7 +340,7 @@ func TestUndeliverableIsDiscarded(t *testing.T) {
 		t.Errorf("%d tries, want %d", n, 2*maxAttempts)
 	}
 	got, err := f.st.Request(ctx, r.ID)
-	if err != nil || got.Status != store.StatusApproved {
+	if err != nil || got.Status != domain.StatusApproved {
 		t.Fatalf("request after discarded webhooks: %+v, %v", got, err)
 	}
 	logs := f.log.String()
@@ -385,7 +386,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // noAPI is a cloud the tests never call.
 type noAPI struct{}
 
-func (noAPI) CreateInstance(context.Context, rkvstore.Params) (rkvstore.CreateResult, error) {
+func (noAPI) CreateInstance(context.Context, domain.Params) (rkvstore.CreateResult, error) {
 	return rkvstore.CreateResult{}, errors.New("not in these tests")
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -56,7 +57,7 @@ func (o *Outbox) Hook(ctx context.Context, tx pgx.Tx, e store.Event) error {
 }
 
 // NewEvent is the webhook body of event e of request r (r as e left it).
-func NewEvent(topic string, e store.Event, r store.Request) Event {
+func NewEvent(topic string, e store.Event, r domain.Request) Event {
 	name := r.ResultName
 	if name == "" {
 		name = r.Params.InstanceName
@@ -70,9 +71,9 @@ func NewEvent(topic string, e store.Event, r store.Request) Event {
 		Link: "/requests/" + strconv.FormatInt(r.ID, 10),
 	}
 	switch e.Action {
-	case store.ActionRequestRejected:
+	case domain.ActionRequestRejected:
 		ev.Reason = r.DecisionReason
-	case store.ActionFailed:
+	case domain.ActionFailed:
 		ev.ErrorCode, ev.ErrorMessage = r.ErrorCode, r.ErrorMessage
 	}
 	return ev

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
@@ -108,8 +109,8 @@ func newFixture(t *testing.T, simCfg simulator.Config) *fixture {
 	for _, u := range []struct {
 		dst  *store.User
 		name string
-		role store.Role
-	}{{&f.requester, "dev", store.RoleRequester}, {&f.approver, "approver", store.RoleApprover}, {&f.admin, "admin", store.RoleAdmin}} {
+		role domain.Role
+	}{{&f.requester, "dev", domain.RoleRequester}, {&f.approver, "approver", domain.RoleApprover}, {&f.admin, "admin", domain.RoleAdmin}} {
 		if *u.dst, err = f.st.CreateUser(ctx, u.name, u.role, "hash", nil); err != nil {
 			t.Fatal(err)
 		}
@@ -167,12 +168,12 @@ func (f *fixture) start(cfg provisioner.Config) *provisioner.Provisioner {
 }
 
 // validParams are CreateInstance parameters the simulator accepts.
-func (f *fixture) validParams(token string) rkvstore.Params {
+func (f *fixture) validParams(token string) domain.Params {
 	f.t.Helper()
-	p, problems := rkvstore.Validate(rkvstore.Input{
-		InstanceName: "cache-" + token[:min(len(token), 8)], Password: password,
-		InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-g",
-		ChargeType: "PostPaid", NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "4.0", Token: token,
+	p, problems := domain.Validate(domain.Input{
+		"InstanceName": "cache-" + token[:min(len(token), 8)], "Password": password,
+		"InstanceClass": "redis.master.small.default", "RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-g",
+		"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceType": "Redis", "EngineVersion": "4.0", "Token": token,
 	}, f.sim.Catalog())
 	if len(problems) > 0 {
 		f.t.Fatalf("fixture parameters invalid: %v", problems)
@@ -181,7 +182,7 @@ func (f *fixture) validParams(token string) rkvstore.Params {
 }
 
 // submit stores a request with p, its password sealed as the portal does.
-func (f *fixture) submit(p rkvstore.Params) store.Request {
+func (f *fixture) submit(p domain.Params) domain.Request {
 	f.t.Helper()
 	var sealed []byte
 	if p.Password != "" {
@@ -198,7 +199,7 @@ func (f *fixture) submit(p rkvstore.Params) store.Request {
 }
 
 // approve approves r, its job enqueued in the approval's transaction.
-func (f *fixture) approve(r store.Request) {
+func (f *fixture) approve(r domain.Request) {
 	f.t.Helper()
 	if _, err := f.st.Approve(context.Background(), r.ID, f.approver.ID, f.enqueuer.EnqueueTx); err != nil {
 		f.t.Fatal(err)
@@ -206,7 +207,7 @@ func (f *fixture) approve(r store.Request) {
 }
 
 // approved submits and approves a valid request.
-func (f *fixture) approved(token string) store.Request {
+func (f *fixture) approved(token string) domain.Request {
 	f.t.Helper()
 	r := f.submit(f.validParams(token))
 	f.approve(r)
@@ -214,7 +215,7 @@ func (f *fixture) approved(token string) store.Request {
 }
 
 // wait polls request id until cond holds, or fails the test after timeout.
-func (f *fixture) wait(id int64, timeout time.Duration, what string, cond func(store.Request) bool) store.Request {
+func (f *fixture) wait(id int64, timeout time.Duration, what string, cond func(domain.Request) bool) domain.Request {
 	f.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -233,9 +234,9 @@ func (f *fixture) wait(id int64, timeout time.Duration, what string, cond func(s
 	}
 }
 
-func (f *fixture) waitStatus(id int64, timeout time.Duration, status store.Status) store.Request {
+func (f *fixture) waitStatus(id int64, timeout time.Duration, status domain.Status) domain.Request {
 	f.t.Helper()
-	return f.wait(id, timeout, string(status), func(r store.Request) bool { return r.Status == status })
+	return f.wait(id, timeout, string(status), func(r domain.Request) bool { return r.Status == status })
 }
 
 // actions lists a request's events, oldest first.
@@ -305,7 +306,7 @@ func (f *fixture) simInstance(token string) (simulator.Instance, error) {
 
 // checkOneInstance checks that a succeeded request's instance is the only
 // one the simulator made with its token.
-func (f *fixture) checkOneInstance(r store.Request) {
+func (f *fixture) checkOneInstance(r domain.Request) {
 	f.t.Helper()
 	in, err := f.simInstance(r.Params.Token)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 )
@@ -65,7 +66,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 		return err
 	}
 	sealed := r.PasswordSealed // a transition's answer never carries it
-	if r.Status == store.StatusProvisioning {
+	if r.Status == domain.StatusProvisioning {
 		// An earlier run set provisioning and never recorded an outcome: its
 		// worker died and River's rescuer gave the job back. The call may
 		// have made the instance, so this run calls again with the same
@@ -76,8 +77,8 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 		}
 	}
 	switch r.Status {
-	case store.StatusApproved:
-	case store.StatusSucceeded:
+	case domain.StatusApproved:
+	case domain.StatusSucceeded:
 		return nil // a run that raced a rescue already made it
 	default:
 		return river.JobCancel(fmt.Errorf("request %d is %s: nothing to provision", id, r.Status))
@@ -85,8 +86,8 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 
 	attempt := job.Attempt
 	r, err = p.st.Apply(ctx, store.Move{
-		RequestID: id, From: store.StatusApproved, To: store.StatusProvisioning,
-		Action:  store.ActionAttemptStarted,
+		RequestID: id, From: domain.StatusApproved, To: domain.StatusProvisioning,
+		Action:  domain.ActionAttemptStarted,
 		Details: map[string]any{"attempt": attempt, "max_attempts": p.cfg.MaxAttempts},
 		Set:     "attempts = $4, next_attempt_at = NULL",
 		Args:    []any{attempt},
@@ -135,12 +136,12 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 
 // recordLostAttempt moves a request left in provisioning by a dead worker
 // back to approved.
-func (p *Provisioner) recordLostAttempt(ctx context.Context, r store.Request) (store.Request, error) {
+func (p *Provisioner) recordLostAttempt(ctx context.Context, r domain.Request) (domain.Request, error) {
 	p.metrics.attempts.WithLabelValues("lost", CodeAttemptLost).Inc()
 	p.log.Warn("provisioning attempt lost: retrying with the same token", "request_id", r.ID, "attempt", r.Attempts)
 	return p.st.Apply(ctx, store.Move{
-		RequestID: r.ID, From: store.StatusProvisioning, To: store.StatusApproved,
-		Action: store.ActionAttemptFailed,
+		RequestID: r.ID, From: domain.StatusProvisioning, To: domain.StatusApproved,
+		Action: domain.ActionAttemptFailed,
 		Details: map[string]any{"attempt": r.Attempts, "code": CodeAttemptLost,
 			"message": "the attempt's provisioner stopped before recording an outcome; retrying with the same Token"},
 		Set:  "error_code = $4, error_message = $5, error_request_id = ''",
@@ -157,9 +158,9 @@ func (p *Provisioner) skipOrRetry(ctx context.Context, id int64, err error) erro
 		return err
 	}
 	switch se.Current.Status {
-	case store.StatusSucceeded:
+	case domain.StatusSucceeded:
 		return nil
-	case store.StatusApproved, store.StatusProvisioning:
+	case domain.StatusApproved, domain.StatusProvisioning:
 		return err // another run is at it: look again later
 	}
 	return river.JobCancel(fmt.Errorf("request %d is %s: nothing to provision", id, se.Current.Status))
@@ -190,8 +191,8 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 	}
 	attempt := job.Attempt
 	r, err := p.st.Apply(ctx, store.Move{
-		RequestID: job.Args.RequestID, From: store.StatusProvisioning, To: store.StatusSucceeded,
-		Action: store.ActionSucceeded,
+		RequestID: job.Args.RequestID, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
+		Action: domain.ActionSucceeded,
 		Details: map[string]any{"attempt": attempt, "InstanceId": res.InstanceId, "InstanceName": res.InstanceName,
 			"RequestId": res.RequestId},
 		Set: `instance_id = $4, result_name = $5, instance_status = $6, result = $7, next_attempt_at = NULL,
@@ -226,8 +227,8 @@ func (p *Provisioner) interrupted(ctx context.Context, job *river.Job[ProvisionA
 	bctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	_, err := p.st.Apply(bctx, store.Move{
-		RequestID: job.Args.RequestID, From: store.StatusProvisioning, To: store.StatusApproved,
-		Action:  store.ActionAttemptInterrupted,
+		RequestID: job.Args.RequestID, From: domain.StatusProvisioning, To: domain.StatusApproved,
+		Action:  domain.ActionAttemptInterrupted,
 		Details: map[string]any{"attempt": job.Attempt, "reason": why + "; the attempt does not count"},
 		Set:     "attempts = attempts - 1",
 		Where:   fmt.Sprintf(currentAttempt, 4), // the row was at this run's attempt
@@ -255,7 +256,7 @@ func (p *Provisioner) outcome(ctx context.Context, job *river.Job[ProvisionArgs]
 	}
 	retry := apiErr.Class != rkvstore.Permanent && attempt < p.cfg.MaxAttempts
 	move := store.Move{
-		RequestID: job.Args.RequestID, From: store.StatusProvisioning, Details: details,
+		RequestID: job.Args.RequestID, From: domain.StatusProvisioning, Details: details,
 		Args:  []any{apiErr.Code, apiErr.Message, apiErr.RequestId, attempt},
 		Where: fmt.Sprintf(currentAttempt, 7),
 	}
@@ -263,14 +264,14 @@ func (p *Provisioner) outcome(ctx context.Context, job *river.Job[ProvisionArgs]
 	if retry {
 		next = p.cfg.Retry.NextRetry(job.JobRow)
 		details["next_attempt_at"] = next.UTC().Format(time.RFC3339Nano)
-		move.To, move.Action = store.StatusApproved, store.ActionAttemptFailed
+		move.To, move.Action = domain.StatusApproved, domain.ActionAttemptFailed
 		move.Set = "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = $8"
 		move.Args = append(move.Args, next)
 	} else {
 		if apiErr.Class != rkvstore.Permanent {
 			details["reason"] = fmt.Sprintf("no success after %d attempts", attempt)
 		}
-		move.To, move.Action = store.StatusFailed, store.ActionFailed
+		move.To, move.Action = domain.StatusFailed, domain.ActionFailed
 		move.Set = "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = NULL"
 	}
 	_, err := p.st.Apply(ctx, move)

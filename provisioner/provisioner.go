@@ -28,6 +28,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 )
@@ -63,7 +64,7 @@ const (
 // API is the part of the R-KVStore API the provisioner calls
 // (*rkvstore.Client). Its errors are classified with rkvstore.Classify.
 type API interface {
-	CreateInstance(ctx context.Context, p rkvstore.Params) (rkvstore.CreateResult, error)
+	CreateInstance(ctx context.Context, p domain.Params) (rkvstore.CreateResult, error)
 	DescribeInstanceAttribute(ctx context.Context, regionID, instanceID string) (rkvstore.InstanceAttribute, error)
 }
 
@@ -277,7 +278,7 @@ var ErrJobBusy = errors.New("the request's previous provisioning job is still fi
 // makes r approved (store.Approve's enqueue hook). There is at most one
 // unfinished job per request: when one exists, it returns ErrJobBusy, which
 // rolls the approval back.
-func (p *Provisioner) EnqueueTx(ctx context.Context, tx pgx.Tx, r store.Request) error {
+func (p *Provisioner) EnqueueTx(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 	res, err := p.client.InsertTx(ctx, tx, ProvisionArgs{RequestID: r.ID}, &river.InsertOpts{
 		MaxAttempts: p.cfg.MaxAttempts + rescueAllowance,
 	})
@@ -299,7 +300,7 @@ func (p *Provisioner) EnqueueTx(ctx context.Context, tx pgx.Tx, r store.Request)
 // says so. Should the first attempts have made an instance after all, the
 // cloud refuses the other parameters with IdempotentParameterMismatch
 // rather than make a second instance.
-func (p *Provisioner) Requeue(ctx context.Context, requestID, adminID int64) (store.Request, error) {
+func (p *Provisioner) Requeue(ctx context.Context, requestID, adminID int64) (domain.Request, error) {
 	return p.st.Requeue(ctx, requestID, adminID, p.EnqueueTx)
 }
 

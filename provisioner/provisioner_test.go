@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
@@ -63,7 +64,7 @@ func TestSuccessRecordsInstanceAndFollowsIt(t *testing.T) {
 	f := newFixture(t, simulator.Config{CreatingDelay: 500 * time.Millisecond})
 	f.start(f.config())
 	r := f.approved("tok-success")
-	r = f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	r = f.waitStatus(r.ID, 20*time.Second, domain.StatusSucceeded)
 	if r.InstanceID == "" || r.ResultName != "cache-tok-succ" || r.Attempts != 1 || r.ErrorCode != "" {
 		t.Fatalf("recorded %+v", r)
 	}
@@ -80,17 +81,17 @@ func TestSuccessRecordsInstanceAndFollowsIt(t *testing.T) {
 		t.Errorf("password kept after success (%v)", err)
 	}
 	// The follow-up sweeps: Creating, then Normal, each change an event.
-	r = f.wait(r.ID, 20*time.Second, "instance Normal", func(r store.Request) bool { return r.InstanceStatus == "Normal" })
+	r = f.wait(r.ID, 20*time.Second, "instance Normal", func(r domain.Request) bool { return r.InstanceStatus == "Normal" })
 	acts := f.actions(r.ID)
-	wantPrefix := []string{store.ActionRequestSubmitted, store.ActionRequestApproved, store.ActionAttemptStarted, store.ActionSucceeded}
-	if !slices.Equal(acts[:4], wantPrefix) || count(acts, store.ActionInstanceStatus) != 1 {
+	wantPrefix := []string{domain.ActionRequestSubmitted, domain.ActionRequestApproved, domain.ActionAttemptStarted, domain.ActionSucceeded}
+	if !slices.Equal(acts[:4], wantPrefix) || count(acts, domain.ActionInstanceStatus) != 1 {
 		t.Errorf("events %v", acts)
 	}
 	for _, e := range f.events(r.ID) {
-		if e.Action == store.ActionInstanceStatus && (e.Details["from"] != "Creating" || e.Details["to"] != "Normal") {
+		if e.Action == domain.ActionInstanceStatus && (e.Details["from"] != "Creating" || e.Details["to"] != "Normal") {
 			t.Errorf("status event %v", e.Details)
 		}
-		if e.Action == store.ActionAttemptStarted && e.Details["attempt"] != float64(1) {
+		if e.Action == domain.ActionAttemptStarted && e.Details["attempt"] != float64(1) {
 			t.Errorf("attempt event %v", e.Details)
 		}
 	}
@@ -100,20 +101,20 @@ func TestFollowGoesOnAfterFailedLooks(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, simulator.Config{CreatingDelay: 2 * time.Second})
 	f.start(f.config()) // a sweep every 50 ms
-	r := f.waitStatus(f.approved("tok-follow").ID, 20*time.Second, store.StatusSucceeded)
+	r := f.waitStatus(f.approved("tok-follow").ID, 20*time.Second, domain.StatusSucceeded)
 	// Every look fails: the instance stays as last seen, and the sweeps go
 	// on asking.
 	_ = f.sim.SetFaults(simulator.Faults{ThrottleRate: 1})
 	before := f.sim.Calls("DescribeInstanceAttribute")
-	f.wait(r.ID, 10*time.Second, "several failed looks", func(store.Request) bool {
+	f.wait(r.ID, 10*time.Second, "several failed looks", func(domain.Request) bool {
 		return f.sim.Calls("DescribeInstanceAttribute") >= before+3
 	})
 	if got, _ := f.st.Request(context.Background(), r.ID); got.InstanceStatus != "Creating" {
 		t.Fatalf("status %q while every look fails", got.InstanceStatus)
 	}
 	_ = f.sim.SetFaults(simulator.Faults{})
-	r = f.wait(r.ID, 10*time.Second, "instance Normal", func(r store.Request) bool { return r.InstanceStatus == "Normal" })
-	if n := count(f.actions(r.ID), store.ActionInstanceStatus); n != 1 {
+	r = f.wait(r.ID, 10*time.Second, "instance Normal", func(r domain.Request) bool { return r.InstanceStatus == "Normal" })
+	if n := count(f.actions(r.ID), domain.ActionInstanceStatus); n != 1 {
 		t.Errorf("%d status events", n)
 	}
 }
@@ -128,7 +129,7 @@ func TestFollowStopsWhenTheCloudDoesNotKnowTheInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.start(f.config()) // a sweep every 50 ms
-	f.wait(r.ID, 10*time.Second, "a look", func(store.Request) bool { return f.sim.Calls("DescribeInstanceAttribute") > 0 })
+	f.wait(r.ID, 10*time.Second, "a look", func(domain.Request) bool { return f.sim.Calls("DescribeInstanceAttribute") > 0 })
 	time.Sleep(500 * time.Millisecond) // several sweeps
 	if n := f.sim.Calls("DescribeInstanceAttribute"); n != 1 {
 		t.Errorf("asked %d times about an instance the cloud does not know", n)
@@ -150,10 +151,10 @@ func TestRetryableErrorsRetryWithTheSameToken(t *testing.T) {
 	r := f.approved("tok-retry")
 	// Between attempts the request is approved again, with the error and
 	// the time of the next attempt.
-	f.wait(r.ID, 20*time.Second, "a retry shown", func(r store.Request) bool {
-		return r.Status == store.StatusSucceeded || (r.ErrorCode != "" && r.NextAttemptAt != nil)
+	f.wait(r.ID, 20*time.Second, "a retry shown", func(r domain.Request) bool {
+		return r.Status == domain.StatusSucceeded || (r.ErrorCode != "" && r.NextAttemptAt != nil)
 	})
-	r = f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	r = f.waitStatus(r.ID, 20*time.Second, domain.StatusSucceeded)
 	if r.Attempts != 3 || r.ErrorCode != "" || r.NextAttemptAt != nil {
 		t.Errorf("attempts %d, error %q, next %v", r.Attempts, r.ErrorCode, r.NextAttemptAt)
 	}
@@ -162,11 +163,11 @@ func TestRetryableErrorsRetryWithTheSameToken(t *testing.T) {
 	}
 	f.checkOneInstance(r)
 	acts := f.actions(r.ID)
-	if count(acts, store.ActionAttemptFailed) != 2 || count(acts, store.ActionAttemptStarted) != 3 || count(acts, store.ActionFailed) != 0 {
+	if count(acts, domain.ActionAttemptFailed) != 2 || count(acts, domain.ActionAttemptStarted) != 3 || count(acts, domain.ActionFailed) != 0 {
 		t.Errorf("events %v", acts)
 	}
 	for _, e := range f.events(r.ID) {
-		if e.Action == store.ActionAttemptFailed {
+		if e.Action == domain.ActionAttemptFailed {
 			code, _ := e.Details["code"].(string)
 			if (code != "ServiceUnavailable" && code != "InternalError") || e.Details["next_attempt_at"] == nil || e.Details["RequestId"] == nil {
 				t.Errorf("attempt failed event %v", e.Details)
@@ -183,7 +184,7 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 	p.ZoneId, p.InstanceClass = "cn-hangzhou-b", "redis.master.4xlarge.default" // not sold there
 	r := f.submit(p)
 	f.approve(r)
-	r = f.waitStatus(r.ID, 20*time.Second, store.StatusFailed)
+	r = f.waitStatus(r.ID, 20*time.Second, domain.StatusFailed)
 	if !strings.HasPrefix(r.ErrorCode, "Invalid") || r.ErrorMessage == "" || r.ErrorRequestID == "" || r.Attempts != 1 {
 		t.Errorf("failed with %q %q %q after %d attempts", r.ErrorCode, r.ErrorMessage, r.ErrorRequestID, r.Attempts)
 	}
@@ -191,7 +192,7 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 		t.Errorf("%d calls", n)
 	}
 	acts := f.actions(r.ID)
-	if !slices.Equal(acts[2:], []string{store.ActionAttemptStarted, store.ActionFailed}) {
+	if !slices.Equal(acts[2:], []string{domain.ActionAttemptStarted, domain.ActionFailed}) {
 		t.Errorf("events %v", acts)
 	}
 	full, _ := f.st.RequestForProvisioning(context.Background(), r.ID)
@@ -207,7 +208,7 @@ func TestMaxAttemptsFails(t *testing.T) {
 	cfg.MaxAttempts = 3
 	f.start(cfg)
 	r := f.approved("tok-exhausted")
-	r = f.waitStatus(r.ID, 20*time.Second, store.StatusFailed)
+	r = f.waitStatus(r.ID, 20*time.Second, domain.StatusFailed)
 	if r.ErrorCode != "Throttling.User" || r.Attempts != 3 || r.NextAttemptAt != nil {
 		t.Errorf("failed with %q after %d attempts (next %v)", r.ErrorCode, r.Attempts, r.NextAttemptAt)
 	}
@@ -215,7 +216,7 @@ func TestMaxAttemptsFails(t *testing.T) {
 		t.Errorf("%d calls, want 3", n)
 	}
 	acts := f.actions(r.ID)
-	if count(acts, store.ActionAttemptFailed) != 2 || count(acts, store.ActionFailed) != 1 {
+	if count(acts, domain.ActionAttemptFailed) != 2 || count(acts, domain.ActionFailed) != 1 {
 		t.Errorf("events %v", acts)
 	}
 }
@@ -230,7 +231,7 @@ func TestLostResponsesMakeOneInstance(t *testing.T) {
 	})
 	f.start(f.config())
 	r := f.approved("tok-lost")
-	r = f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	r = f.waitStatus(r.ID, 20*time.Second, domain.StatusSucceeded)
 	if got := f.sim.CountByToken(r.Params.Token); got != 1 {
 		t.Fatalf("%d instances for the token", got)
 	}
@@ -245,7 +246,7 @@ func TestLostResponsesMakeOneInstance(t *testing.T) {
 		}
 	}
 	for _, e := range f.events(r.ID) {
-		if e.Action == store.ActionAttemptFailed && e.Details["class"] != rkvstore.OutcomeUnknown.String() {
+		if e.Action == domain.ActionAttemptFailed && e.Details["class"] != rkvstore.OutcomeUnknown.String() {
 			t.Errorf("lost response classified %v", e.Details)
 		}
 	}
@@ -258,26 +259,26 @@ func TestShutdownMidCallIsNotAFailure(t *testing.T) {
 	cfg.StopGrace = 200 * time.Millisecond
 	p1 := f.start(cfg)
 	r := f.approved("tok-shutdown")
-	f.waitStatus(r.ID, 20*time.Second, store.StatusProvisioning)
-	f.wait(r.ID, 5*time.Second, "the call", func(store.Request) bool { return len(f.calls(r.Params.Token)) == 1 })
+	f.waitStatus(r.ID, 20*time.Second, domain.StatusProvisioning)
+	f.wait(r.ID, 5*time.Second, "the call", func(domain.Request) bool { return len(f.calls(r.Params.Token)) == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := p1.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r = f.waitStatus(r.ID, 5*time.Second, store.StatusApproved)
+	r = f.waitStatus(r.ID, 5*time.Second, domain.StatusApproved)
 	if r.Attempts != 0 || r.ErrorCode != "" {
 		t.Errorf("after shutdown: attempts %d, error %q", r.Attempts, r.ErrorCode)
 	}
 	acts := f.actions(r.ID)
-	if count(acts, store.ActionAttemptInterrupted) != 1 || count(acts, store.ActionAttemptFailed) != 0 || count(acts, store.ActionFailed) != 0 {
+	if count(acts, domain.ActionAttemptInterrupted) != 1 || count(acts, domain.ActionAttemptFailed) != 0 || count(acts, domain.ActionFailed) != 0 {
 		t.Errorf("events %v", acts)
 	}
 
 	// Another provisioner takes it up; the interrupted attempt did not count.
 	_ = f.sim.SetFaults(simulator.Faults{})
 	f.start(f.config())
-	r = f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	r = f.waitStatus(r.ID, 20*time.Second, domain.StatusSucceeded)
 	if r.Attempts != 1 {
 		t.Errorf("attempts %d, want 1", r.Attempts)
 	}
@@ -307,7 +308,7 @@ func TestCallsInFlightStayWithinConcurrency(t *testing.T) {
 		ids = append(ids, f.approved(fmt.Sprintf("tok-slots-%d", i)).ID)
 	}
 	for _, id := range ids {
-		f.checkOneInstance(f.waitStatus(id, 20*time.Second, store.StatusSucceeded))
+		f.checkOneInstance(f.waitStatus(id, 20*time.Second, domain.StatusSucceeded))
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -324,21 +325,21 @@ func TestShutdownWhileWaitingForACallSlot(t *testing.T) {
 	cfg.StopGrace = 200 * time.Millisecond
 	p := f.start(cfg)
 	first := f.approved("tok-slot-held")
-	f.wait(first.ID, 10*time.Second, "the first call", func(store.Request) bool { return len(f.calls(first.Params.Token)) == 1 })
+	f.wait(first.ID, 10*time.Second, "the first call", func(domain.Request) bool { return len(f.calls(first.Params.Token)) == 1 })
 	// The second job has started its attempt and waits for the one slot.
 	second := f.approved("tok-slot-wait")
-	f.waitStatus(second.ID, 10*time.Second, store.StatusProvisioning)
+	f.waitStatus(second.ID, 10*time.Second, domain.StatusProvisioning)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := p.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []store.Request{first, second} {
-		r = f.waitStatus(r.ID, 5*time.Second, store.StatusApproved)
+	for _, r := range []domain.Request{first, second} {
+		r = f.waitStatus(r.ID, 5*time.Second, domain.StatusApproved)
 		if r.Attempts != 0 || r.ErrorCode != "" {
 			t.Errorf("%s after shutdown: attempts %d, error %q", r.Params.Token, r.Attempts, r.ErrorCode)
 		}
-		if acts := f.actions(r.ID); count(acts, store.ActionAttemptInterrupted) != 1 || count(acts, store.ActionAttemptFailed) != 0 {
+		if acts := f.actions(r.ID); count(acts, domain.ActionAttemptInterrupted) != 1 || count(acts, domain.ActionAttemptFailed) != 0 {
 			t.Errorf("%s events %v", r.Params.Token, acts)
 		}
 	}
@@ -352,14 +353,14 @@ func TestShutdownLetsCallsFinish(t *testing.T) {
 	f := newFixture(t, simulator.Config{Latency: 700 * time.Millisecond})
 	p := f.start(f.config()) // StopGrace 5s
 	r := f.approved("tok-grace")
-	f.waitStatus(r.ID, 20*time.Second, store.StatusProvisioning)
+	f.waitStatus(r.ID, 20*time.Second, domain.StatusProvisioning)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := p.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
 	r, _ = f.st.Request(context.Background(), r.ID)
-	if r.Status != store.StatusSucceeded {
+	if r.Status != domain.StatusSucceeded {
 		t.Fatalf("after a soft stop the request is %s", r.Status)
 	}
 }
@@ -371,7 +372,7 @@ func TestRequeueReusesTheToken(t *testing.T) {
 	cfg.MaxAttempts = 2
 	p := f.start(cfg)
 	r := f.approved("tok-requeue")
-	r = f.waitStatus(r.ID, 20*time.Second, store.StatusFailed)
+	r = f.waitStatus(r.ID, 20*time.Second, domain.StatusFailed)
 	ctx := context.Background()
 	if _, err := p.Requeue(ctx, r.ID+1000, f.admin.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("requeue of a missing request: %v", err)
@@ -388,7 +389,7 @@ func TestRequeueReusesTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	r = f.waitStatus(r.ID, 20*time.Second, domain.StatusSucceeded)
 	f.checkOneInstance(r)
 	calls := f.calls(r.Params.Token)
 	if len(calls) != 3 || len(f.sawTokens()) != 1 {
@@ -398,11 +399,11 @@ func TestRequeueReusesTheToken(t *testing.T) {
 		t.Error("want the password on the first attempts and none after the re-queue (it was erased)")
 	}
 	acts := f.actions(r.ID)
-	if count(acts, store.ActionRequestRequeued) != 1 || count(acts, store.ActionFailed) != 1 || acts[len(acts)-1] != store.ActionSucceeded {
+	if count(acts, domain.ActionRequestRequeued) != 1 || count(acts, domain.ActionFailed) != 1 || acts[len(acts)-1] != domain.ActionSucceeded {
 		t.Errorf("events %v", acts)
 	}
 	for _, e := range f.events(r.ID) {
-		if e.Action == store.ActionRequestRequeued && (e.ActorID == nil || *e.ActorID != f.admin.ID) {
+		if e.Action == domain.ActionRequestRequeued && (e.ActorID == nil || *e.ActorID != f.admin.ID) {
 			t.Errorf("requeue event %+v", e)
 		}
 	}
@@ -421,7 +422,7 @@ func TestMetrics(t *testing.T) {
 	f.start(cfg)
 	r := f.approved("tok-metrics")
 	pending := f.submit(f.validParams("tok-metrics-2"))
-	f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+	f.waitStatus(r.ID, 20*time.Second, domain.StatusSucceeded)
 	_ = pending
 	families, err := reg.Gather()
 	if err != nil {
@@ -482,13 +483,13 @@ func TestApprovalStartsQuickly(t *testing.T) {
 	var delays []time.Duration
 	for i := range 9 {
 		r := f.approved(fmt.Sprintf("tok-quick-%d", i))
-		f.waitStatus(r.ID, 20*time.Second, store.StatusSucceeded)
+		f.waitStatus(r.ID, 20*time.Second, domain.StatusSucceeded)
 		var approved, started time.Time
 		for _, e := range f.events(r.ID) {
 			switch e.Action {
-			case store.ActionRequestApproved:
+			case domain.ActionRequestApproved:
 				approved = e.At
-			case store.ActionAttemptStarted:
+			case domain.ActionAttemptStarted:
 				started = e.At
 			}
 		}

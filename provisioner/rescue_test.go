@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/simulator"
-	"github.com/kvportal/kvportal/store"
 )
 
 // A provisioner process killed in the middle of a call, after the cloud made
@@ -40,13 +40,13 @@ func TestKilledProcessIsRescued(t *testing.T) {
 	}
 	first.kill(t)
 	close(release)
-	f.wait(r.ID, 10*time.Second, "the instance made", func(store.Request) bool { return f.sim.CountByToken(r.Params.Token) == 1 })
-	if got, _ := f.st.Request(context.Background(), r.ID); got.Status != store.StatusProvisioning {
+	f.wait(r.ID, 10*time.Second, "the instance made", func(domain.Request) bool { return f.sim.CountByToken(r.Params.Token) == 1 })
+	if got, _ := f.st.Request(context.Background(), r.ID); got.Status != domain.StatusProvisioning {
 		t.Fatalf("after the kill the request is %s", got.Status)
 	}
 
 	f.startProcess("restarted", lease...)
-	r = f.waitStatus(r.ID, 90*time.Second, store.StatusSucceeded)
+	r = f.waitStatus(r.ID, 90*time.Second, domain.StatusSucceeded)
 	if got := f.sim.CountByToken(r.Params.Token); got != 1 {
 		t.Fatalf("%d instances", got)
 	}
@@ -56,7 +56,7 @@ func TestKilledProcessIsRescued(t *testing.T) {
 	}
 	lost := false
 	for _, e := range f.events(r.ID) {
-		lost = lost || (e.Action == store.ActionAttemptFailed && e.Details["code"] == provisioner.CodeAttemptLost)
+		lost = lost || (e.Action == domain.ActionAttemptFailed && e.Details["code"] == provisioner.CodeAttemptLost)
 	}
 	if !lost {
 		t.Errorf("no lost-attempt event: %v", f.actions(r.ID))
@@ -84,10 +84,10 @@ func TestThreeProcessesUnderFaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := stats.ByStatus[store.StatusSucceeded] + stats.ByStatus[store.StatusFailed]
+		done := stats.ByStatus[domain.StatusSucceeded] + stats.ByStatus[domain.StatusFailed]
 		if done == n {
-			t.Logf("%d succeeded, %d failed; %d CreateInstance calls", stats.ByStatus[store.StatusSucceeded],
-				stats.ByStatus[store.StatusFailed], f.sim.Calls("CreateInstance"))
+			t.Logf("%d succeeded, %d failed; %d CreateInstance calls", stats.ByStatus[domain.StatusSucceeded],
+				stats.ByStatus[domain.StatusFailed], f.sim.Calls("CreateInstance"))
 			break
 		}
 		if time.Now().After(deadline) {
@@ -112,20 +112,20 @@ func TestThreeProcessesUnderFaults(t *testing.T) {
 		}
 		acts := f.actions(id)
 		switch r.Status {
-		case store.StatusSucceeded:
+		case domain.StatusSucceeded:
 			if r.InstanceID == "" || instances[r.Params.Token] != r.InstanceID {
 				t.Errorf("request %d recorded %q, the simulator made %q", id, r.InstanceID, instances[r.Params.Token])
 			}
-			if count(acts, store.ActionSucceeded) != 1 || count(acts, store.ActionFailed) != 0 {
+			if count(acts, domain.ActionSucceeded) != 1 || count(acts, domain.ActionFailed) != 0 {
 				t.Errorf("request %d events %v", id, acts)
 			}
-		case store.StatusFailed:
-			if count(acts, store.ActionFailed) != 1 || count(acts, store.ActionSucceeded) != 0 {
+		case domain.StatusFailed:
+			if count(acts, domain.ActionFailed) != 1 || count(acts, domain.ActionSucceeded) != 0 {
 				t.Errorf("request %d events %v", id, acts)
 			}
 		}
-		if started, ended := count(acts, store.ActionAttemptStarted), count(acts, store.ActionAttemptFailed)+
-			count(acts, store.ActionSucceeded)+count(acts, store.ActionFailed)+count(acts, store.ActionAttemptInterrupted); started != ended {
+		if started, ended := count(acts, domain.ActionAttemptStarted), count(acts, domain.ActionAttemptFailed)+
+			count(acts, domain.ActionSucceeded)+count(acts, domain.ActionFailed)+count(acts, domain.ActionAttemptInterrupted); started != ended {
 			t.Errorf("request %d: %d attempts started, %d ended: %v", id, started, ended, acts)
 		}
 	}

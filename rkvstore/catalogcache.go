@@ -4,11 +4,13 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // CatalogSource fetches a fresh catalog; *Client is one.
 type CatalogSource interface {
-	Catalog(ctx context.Context) (*Catalog, error)
+	Catalog(ctx context.Context) (*domain.Catalog, error)
 }
 
 // Defaults of a CatalogCache.
@@ -35,11 +37,11 @@ type CatalogCache struct {
 	now     func() time.Time
 
 	mu          sync.Mutex
-	catalog     *Catalog  // last known, Stale set after a failed refresh
-	fetchedAt   time.Time // when catalog was fetched, by c.now
-	lastErr     error     // outcome of the last fetch
-	nextAttempt time.Time // Get fetches by itself only from then on
-	inflight    *fetch    // the fetch under way, if any
+	catalog     *domain.Catalog // last known, Stale set after a failed refresh
+	fetchedAt   time.Time       // when catalog was fetched, by c.now
+	lastErr     error           // outcome of the last fetch
+	nextAttempt time.Time       // Get fetches by itself only from then on
+	inflight    *fetch          // the fetch under way, if any
 }
 
 // fetch is one call to the source, awaited by every caller that wants it.
@@ -63,7 +65,7 @@ func NewCatalogCache(source CatalogSource, refresh time.Duration) *CatalogCache 
 // was ever fetched. After a failure, Get tries again only after a backoff, so
 // that an unreachable cloud does not slow every caller down; Run keeps
 // trying on its own schedule. The catalog returned must not be modified.
-func (c *CatalogCache) Get(ctx context.Context) *Catalog {
+func (c *CatalogCache) Get(ctx context.Context) *domain.Catalog {
 	c.mu.Lock()
 	now := c.now()
 	fresh := c.catalog != nil && c.lastErr == nil && now.Sub(c.fetchedAt) < c.refresh
@@ -122,7 +124,7 @@ func (c *CatalogCache) refreshWithin(ctx context.Context, timeout time.Duration)
 // record stores the outcome of fetch f. When the caller gave up (its context
 // ended), a failure says nothing about the cloud: the catalog is then neither
 // marked stale nor is the next attempt delayed.
-func (c *CatalogCache) record(f *fetch, cat *Catalog, err error, callerGaveUp bool) {
+func (c *CatalogCache) record(f *fetch, cat *domain.Catalog, err error, callerGaveUp bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()

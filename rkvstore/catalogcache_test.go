@@ -7,18 +7,20 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // fakeSource is a CatalogSource whose answers the test controls.
 type fakeSource struct {
 	calls   atomic.Int32
 	mu      sync.Mutex
-	catalog *Catalog
+	catalog *domain.Catalog
 	err     error
 	block   chan struct{} // when not nil, Catalog waits for it to close
 }
 
-func (f *fakeSource) Catalog(ctx context.Context) (*Catalog, error) {
+func (f *fakeSource) Catalog(ctx context.Context) (*domain.Catalog, error) {
 	f.calls.Add(1)
 	f.mu.Lock()
 	block, cat, err := f.block, f.catalog, f.err
@@ -33,7 +35,7 @@ func (f *fakeSource) Catalog(ctx context.Context) (*Catalog, error) {
 	return cat, err
 }
 
-func (f *fakeSource) set(cat *Catalog, err error) {
+func (f *fakeSource) set(cat *domain.Catalog, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.catalog, f.err = cat, err
@@ -64,8 +66,8 @@ func newTestCache(src CatalogSource, refresh time.Duration) (*CatalogCache, *fak
 	return c, clock
 }
 
-func oneRegion(id string) *Catalog {
-	return &Catalog{Regions: []Region{{RegionId: id}}}
+func oneRegion(id string) *domain.Catalog {
+	return &domain.Catalog{Regions: []domain.Region{{RegionId: id}}}
 }
 
 var errCloudDown = &APIError{Class: Retryable, Code: "ServiceUnavailable"}
@@ -161,7 +163,7 @@ func TestCatalogCacheMergesConcurrentFetches(t *testing.T) {
 	c, _ := newTestCache(src, time.Minute)
 
 	var wg sync.WaitGroup
-	results := make([]*Catalog, 8)
+	results := make([]*domain.Catalog, 8)
 	for i := range results {
 		wg.Go(func() { results[i] = c.Get(t.Context()) })
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	r_kvstore "github.com/aliyun/alibaba-cloud-sdk-go/services/r-kvstore"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // regionsQueryRegion is the region DescribeRegions is asked in: the answer
@@ -20,7 +22,7 @@ const catalogConcurrency = 4
 
 // DescribeRegions returns the regions with their zones (zones without local
 // names: DescribeAvailableResource has those).
-func (c *Client) DescribeRegions(ctx context.Context) ([]Region, error) {
+func (c *Client) DescribeRegions(ctx context.Context) ([]domain.Region, error) {
 	req := r_kvstore.CreateDescribeRegionsRequest()
 	req.RegionId = regionsQueryRegion
 	req.AcceptLanguage = "en-US"
@@ -28,16 +30,16 @@ func (c *Client) DescribeRegions(ctx context.Context) ([]Region, error) {
 	if err := c.do(ctx, regionsQueryRegion, req, resp); err != nil {
 		return nil, err
 	}
-	regions := make([]Region, 0, len(resp.RegionIds.KVStoreRegion))
+	regions := make([]domain.Region, 0, len(resp.RegionIds.KVStoreRegion))
 	for _, r := range resp.RegionIds.KVStoreRegion {
 		ids := r.ZoneIdList.ZoneId
 		if len(ids) == 0 && r.ZoneIds != "" {
 			ids = strings.Split(r.ZoneIds, ",")
 		}
-		region := Region{RegionId: r.RegionId, LocalName: r.LocalName}
+		region := domain.Region{RegionId: r.RegionId, LocalName: r.LocalName}
 		for _, id := range ids {
-			if id = strings.TrimSpace(id); id != "" && !slices.ContainsFunc(region.Zones, func(z Zone) bool { return z.ZoneId == id }) {
-				region.Zones = append(region.Zones, Zone{ZoneId: id})
+			if id = strings.TrimSpace(id); id != "" && !slices.ContainsFunc(region.Zones, func(z domain.Zone) bool { return z.ZoneId == id }) {
+				region.Zones = append(region.Zones, domain.Zone{ZoneId: id})
 			}
 		}
 		regions = append(regions, region)
@@ -48,14 +50,14 @@ func (c *Client) DescribeRegions(ctx context.Context) ([]Region, error) {
 // DescribeAvailableResource returns the instance classes sold in a region:
 // one Offer per zone, instance type, engine version and class. instanceType
 // ("Redis" or "Memcache") narrows the question; empty asks for every type.
-func (c *Client) DescribeAvailableResource(ctx context.Context, regionID, instanceType string) ([]Offer, error) {
+func (c *Client) DescribeAvailableResource(ctx context.Context, regionID, instanceType string) ([]domain.Offer, error) {
 	offers, _, err := c.availableResource(ctx, regionID, instanceType)
 	return offers, err
 }
 
 // availableResource is DescribeAvailableResource, also returning the zones'
 // names by ZoneId.
-func (c *Client) availableResource(ctx context.Context, regionID, instanceType string) ([]Offer, map[string]string, error) {
+func (c *Client) availableResource(ctx context.Context, regionID, instanceType string) ([]domain.Offer, map[string]string, error) {
 	req := r_kvstore.CreateDescribeAvailableResourceRequest()
 	req.RegionId = regionID
 	req.Engine = instanceType
@@ -64,10 +66,10 @@ func (c *Client) availableResource(ctx context.Context, regionID, instanceType s
 	if err := c.do(ctx, regionID, req, resp); err != nil {
 		return nil, nil, err
 	}
-	var offers []Offer
-	seen := map[Offer]bool{}
+	var offers []domain.Offer
+	seen := map[domain.Offer]bool{}
 	zoneNames := map[string]string{}
-	add := func(o Offer) {
+	add := func(o domain.Offer) {
 		if o.InstanceClass != "" && !seen[o] {
 			seen[o] = true
 			offers = append(offers, o)
@@ -89,7 +91,7 @@ func (c *Client) availableResource(ctx context.Context, regionID, instanceType s
 							for _, shards := range arch.SupportedShardNumbers.SupportedShardNumber {
 								for _, node := range shards.SupportedNodeTypes.SupportedNodeType {
 									for _, res := range node.AvailableResources.AvailableResource {
-										add(Offer{
+										add(domain.Offer{
 											RegionId:      regionID,
 											ZoneId:        zone.ZoneId,
 											InstanceType:  canonicalInstanceType(engine.Engine),
@@ -113,10 +115,10 @@ func (c *Client) availableResource(ctx context.Context, regionID, instanceType s
 // ("redis", "memcache") onto the InstanceType values of CreateInstance.
 func canonicalInstanceType(engine string) string {
 	switch {
-	case strings.EqualFold(engine, TypeRedis):
-		return TypeRedis
-	case strings.EqualFold(engine, TypeMemcache):
-		return TypeMemcache
+	case strings.EqualFold(engine, domain.TypeRedis):
+		return domain.TypeRedis
+	case strings.EqualFold(engine, domain.TypeMemcache):
+		return domain.TypeMemcache
 	}
 	return engine
 }
@@ -129,13 +131,13 @@ func canonicalInstanceType(engine string) string {
 // validation treats as "not known" rather than "nothing sold". Any other
 // failure fails the whole catalog, so that a cache keeps its last complete
 // one instead.
-func (c *Client) Catalog(ctx context.Context) (*Catalog, error) {
+func (c *Client) Catalog(ctx context.Context) (*domain.Catalog, error) {
 	regions, err := c.DescribeRegions(ctx)
 	if err != nil {
 		return nil, err
 	}
 	type result struct {
-		offers    []Offer
+		offers    []domain.Offer
 		zoneNames map[string]string
 		err       error
 	}
@@ -174,7 +176,7 @@ func (c *Client) Catalog(ctx context.Context) (*Catalog, error) {
 		return nil, Classify(err)
 	}
 
-	cat := &Catalog{FetchedAt: time.Now()}
+	cat := &domain.Catalog{FetchedAt: time.Now()}
 	for i, r := range regions {
 		res := results[i]
 		if res.err != nil { // permanent: keep the region, offers unknown
@@ -185,8 +187,8 @@ func (c *Client) Catalog(ctx context.Context) (*Catalog, error) {
 			r.Zones[j].LocalName = res.zoneNames[z.ZoneId]
 		}
 		for _, o := range res.offers {
-			if !slices.ContainsFunc(r.Zones, func(z Zone) bool { return z.ZoneId == o.ZoneId }) {
-				r.Zones = append(r.Zones, Zone{ZoneId: o.ZoneId, LocalName: res.zoneNames[o.ZoneId]})
+			if !slices.ContainsFunc(r.Zones, func(z domain.Zone) bool { return z.ZoneId == o.ZoneId }) {
+				r.Zones = append(r.Zones, domain.Zone{ZoneId: o.ZoneId, LocalName: res.zoneNames[o.ZoneId]})
 			}
 		}
 		cat.Regions = append(cat.Regions, r)

@@ -7,33 +7,47 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	r_kvstore "github.com/aliyun/alibaba-cloud-sdk-go/services/r-kvstore"
+
+	"github.com/kvportal/kvportal/domain"
 )
+
+// createParams maps each parameter of domain.Table onto the SDK's
+// CreateInstance request: Period goes out only for PrePaid, NetworkType in
+// the API's spelling, PrivateIp as the API's PrivateIpAddress.
+var createParams = map[string]func(req *r_kvstore.CreateInstanceRequest, p domain.Params){
+	"InstanceName":  func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.InstanceName = p.InstanceName },
+	"Password":      func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.Password = p.Password },
+	"InstanceClass": func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.InstanceClass = p.InstanceClass },
+	"RegionId":      func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.RegionId = p.RegionId },
+	"ZoneId":        func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.ZoneId = p.ZoneId },
+	"ChargeType":    func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.ChargeType = p.ChargeType },
+	"Period": func(req *r_kvstore.CreateInstanceRequest, p domain.Params) {
+		if p.ChargeType == domain.ChargePrePaid && p.Period > 0 {
+			req.Period = strconv.Itoa(p.Period)
+		}
+	},
+	"Token": func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.Token = p.Token },
+	"NetworkType": func(req *r_kvstore.CreateInstanceRequest, p domain.Params) {
+		req.NetworkType = WireNetworkType(p.NetworkType)
+	},
+	"VpcId":           func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.VpcId = p.VpcId },
+	"VSwitchId":       func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.VSwitchId = p.VSwitchId },
+	"PrivateIp":       func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.PrivateIpAddress = p.PrivateIp },
+	"SrcDBInstanceId": func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.SrcDBInstanceId = p.SrcDBInstanceId },
+	"BackupId":        func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.BackupId = p.BackupId },
+	"InstanceType":    func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.InstanceType = p.InstanceType },
+	"EngineVersion":   func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.EngineVersion = p.EngineVersion },
+}
 
 // CreateInstance creates an instance. p.Token is sent unchanged: retried with
 // the same token after a Retryable or OutcomeUnknown error, the call returns
 // the instance the first attempt made, if it made one, instead of a second.
-// Empty optional parameters are not sent; Period goes out only for PrePaid;
-// p.PrivateIp goes out as the API's PrivateIpAddress.
-func (c *Client) CreateInstance(ctx context.Context, p Params) (CreateResult, error) {
+// Empty optional parameters are not sent (the SDK leaves empty fields out).
+func (c *Client) CreateInstance(ctx context.Context, p domain.Params) (CreateResult, error) {
 	req := r_kvstore.CreateCreateInstanceRequest()
-	req.RegionId = p.RegionId
-	req.InstanceClass = p.InstanceClass
-	req.ZoneId = p.ZoneId
-	req.InstanceName = p.InstanceName
-	req.Password = p.Password
-	req.Token = p.Token
-	req.ChargeType = p.ChargeType
-	if p.ChargeType == ChargePrePaid && p.Period > 0 {
-		req.Period = strconv.Itoa(p.Period)
+	for _, m := range domain.Table {
+		createParams[m.Name](req, p)
 	}
-	req.NetworkType = WireNetworkType(p.NetworkType)
-	req.VpcId = p.VpcId
-	req.VSwitchId = p.VSwitchId
-	req.PrivateIpAddress = p.PrivateIp
-	req.SrcDBInstanceId = p.SrcDBInstanceId
-	req.BackupId = p.BackupId
-	req.InstanceType = p.InstanceType
-	req.EngineVersion = p.EngineVersion
 
 	resp := r_kvstore.CreateCreateInstanceResponse()
 	if err := c.do(ctx, p.RegionId, req, resp); err != nil {
@@ -57,9 +71,9 @@ func (c *Client) CreateInstance(ctx context.Context, p Params) (CreateResult, er
 // else unchanged.
 func WireNetworkType(networkType string) string {
 	switch {
-	case strings.EqualFold(networkType, NetworkClassic):
+	case strings.EqualFold(networkType, domain.NetworkClassic):
 		return "CLASSIC"
-	case strings.EqualFold(networkType, NetworkVPC):
+	case strings.EqualFold(networkType, domain.NetworkVPC):
 		return "VPC"
 	}
 	return networkType
@@ -98,13 +112,13 @@ func (c *Client) DescribeInstanceAttribute(ctx context.Context, regionID, instan
 
 // DescribePrice returns the price of buying the instance p describes: per
 // hour for PostPaid, for the whole Period for PrePaid, as the API computes it.
-func (c *Client) DescribePrice(ctx context.Context, p Params) (Price, error) {
+func (c *Client) DescribePrice(ctx context.Context, p domain.Params) (Price, error) {
 	req := r_kvstore.CreateDescribePriceRequest()
 	req.RegionId = p.RegionId
 	req.ZoneId = p.ZoneId
 	req.InstanceClass = p.InstanceClass
 	req.ChargeType = p.ChargeType
-	if p.ChargeType == ChargePrePaid && p.Period > 0 {
+	if p.ChargeType == domain.ChargePrePaid && p.Period > 0 {
 		req.Period = requests.NewInteger(p.Period)
 	}
 	req.OrderType = "BUY"

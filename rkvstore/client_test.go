@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
 )
@@ -81,20 +82,20 @@ func setup(t *testing.T, cfg simulator.Config) (*simulator.Simulator, *rkvstore.
 
 // validParams returns validated parameters of a small Redis instance in
 // cn-hangzhou-h, with a fresh token, adjusted by adjust.
-func validParams(t *testing.T, sim *simulator.Simulator, adjust func(*rkvstore.Input)) rkvstore.Params {
+func validParams(t *testing.T, sim *simulator.Simulator, adjust func(domain.Input)) domain.Params {
 	t.Helper()
-	in := rkvstore.Input{
-		InstanceName:  "orders-cache",
-		Password:      testPassword,
-		InstanceClass: "redis.master.small.default",
-		RegionId:      "cn-hangzhou",
-		ZoneId:        "cn-hangzhou-h",
-		Token:         rkvstore.NewToken(),
+	in := domain.Input{
+		"InstanceName":  "orders-cache",
+		"Password":      testPassword,
+		"InstanceClass": "redis.master.small.default",
+		"RegionId":      "cn-hangzhou",
+		"ZoneId":        "cn-hangzhou-h",
+		"Token":         domain.NewToken(),
 	}
 	if adjust != nil {
-		adjust(&in)
+		adjust(in)
 	}
-	p, problems := rkvstore.Validate(in, sim.Catalog())
+	p, problems := domain.Validate(in, sim.Catalog())
 	if len(problems) > 0 {
 		t.Fatalf("test parameters invalid: %v", problems)
 	}
@@ -223,9 +224,9 @@ func TestCreateInstanceVPCPrePaid(t *testing.T) {
 		defer mu.Unlock()
 		sent = form
 	})
-	p := validParams(t, sim, func(in *rkvstore.Input) {
-		in.NetworkType, in.VpcId, in.VSwitchId, in.PrivateIp = "VPC", "vpc-bp1abc", "vsw-bp1def", "172.16.0.10"
-		in.ChargeType, in.Period = "PrePaid", "12"
+	p := validParams(t, sim, func(in domain.Input) {
+		in["NetworkType"], in["VpcId"], in["VSwitchId"], in["PrivateIp"] = "VPC", "vpc-bp1abc", "vsw-bp1def", "172.16.0.10"
+		in["ChargeType"], in["Period"] = "PrePaid", "12"
 	})
 	res, err := client.CreateInstance(t.Context(), p)
 	if err != nil {
@@ -246,7 +247,7 @@ func TestCreateInstanceVPCPrePaid(t *testing.T) {
 	}
 	insts := sim.Instances()
 	if len(insts) != 1 || insts[0].InstanceId != res.InstanceId || insts[0].PrivateIp != "172.16.0.10" ||
-		insts[0].NetworkType != rkvstore.NetworkVPC || insts[0].Period != 12 {
+		insts[0].NetworkType != domain.NetworkVPC || insts[0].Period != 12 {
 		t.Errorf("instances = %+v", insts)
 	}
 }
@@ -254,9 +255,9 @@ func TestCreateInstanceVPCPrePaid(t *testing.T) {
 func TestCreateInstanceMemcacheAndDefaultName(t *testing.T) {
 	t.Parallel()
 	sim, client := setup(t, simulator.Config{})
-	p := validParams(t, sim, func(in *rkvstore.Input) {
-		in.InstanceName = ""
-		in.InstanceType, in.InstanceClass = "Memcache", "memcache.master.small.default"
+	p := validParams(t, sim, func(in domain.Input) {
+		in["InstanceName"] = ""
+		in["InstanceType"], in["InstanceClass"] = "Memcache", "memcache.master.small.default"
 	})
 	res, err := client.CreateInstance(t.Context(), p)
 	if err != nil {
@@ -276,24 +277,24 @@ func TestCreateInstanceRefused(t *testing.T) {
 	base := validParams(t, sim, nil)
 	tests := []struct {
 		name   string
-		adjust func(*rkvstore.Params)
+		adjust func(*domain.Params)
 		code   string
 		param  string
 	}{
-		{"no class", func(p *rkvstore.Params) { p.InstanceClass = "" }, "MissingParameter", "InstanceClass"},
-		{"no region", func(p *rkvstore.Params) { p.RegionId = "" }, "MissingParameter", "RegionId"},
-		{"class not sold in the zone", func(p *rkvstore.Params) {
+		{"no class", func(p *domain.Params) { p.InstanceClass = "" }, "MissingParameter", "InstanceClass"},
+		{"no region", func(p *domain.Params) { p.RegionId = "" }, "MissingParameter", "RegionId"},
+		{"class not sold in the zone", func(p *domain.Params) {
 			p.ZoneId, p.InstanceClass = "cn-hangzhou-b", "redis.master.4xlarge.default"
 		}, "InvalidParameter", "InstanceClass"},
-		{"weak password", func(p *rkvstore.Params) { p.Password = "weakpassword" }, "InvalidParameter", "Password"},
-		{"VPC without VpcId", func(p *rkvstore.Params) { p.NetworkType = rkvstore.NetworkVPC }, "MissingParameter", "VpcId"},
-		{"private IP on classic", func(p *rkvstore.Params) { p.PrivateIp = "10.0.0.1" }, "InvalidParameter", "PrivateIpAddress"},
+		{"weak password", func(p *domain.Params) { p.Password = "weakpassword" }, "InvalidParameter", "Password"},
+		{"VPC without VpcId", func(p *domain.Params) { p.NetworkType = domain.NetworkVPC }, "MissingParameter", "VpcId"},
+		{"private IP on classic", func(p *domain.Params) { p.PrivateIp = "10.0.0.1" }, "InvalidParameter", "PrivateIpAddress"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := base
-			p.Token = rkvstore.NewToken()
+			p.Token = domain.NewToken()
 			tt.adjust(&p)
 			_, err := client.CreateInstance(t.Context(), p)
 			apiErr := wantAPIError(t, err, rkvstore.Permanent, tt.code)
@@ -373,7 +374,7 @@ func TestDescribeRegions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := map[string]rkvstore.Region{}
+	byID := map[string]domain.Region{}
 	for _, r := range regions {
 		byID[r.RegionId] = r
 	}
@@ -388,7 +389,7 @@ func TestDescribeRegions(t *testing.T) {
 	}
 }
 
-func containsZone(zones []rkvstore.Zone, id string) bool {
+func containsZone(zones []domain.Zone, id string) bool {
 	for _, z := range zones {
 		if z.ZoneId == id {
 			return true
@@ -427,7 +428,7 @@ func TestDescribeAvailableResource(t *testing.T) {
 		}
 	}
 
-	memcache, err := client.DescribeAvailableResource(t.Context(), "cn-hangzhou", rkvstore.TypeMemcache)
+	memcache, err := client.DescribeAvailableResource(t.Context(), "cn-hangzhou", domain.TypeMemcache)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +436,7 @@ func TestDescribeAvailableResource(t *testing.T) {
 		t.Fatal("no Memcache offers")
 	}
 	for _, o := range memcache {
-		if o.InstanceType != rkvstore.TypeMemcache {
+		if o.InstanceType != domain.TypeMemcache {
 			t.Errorf("asked for Memcache, got %+v", o)
 		}
 	}
@@ -455,7 +456,7 @@ func TestCatalog(t *testing.T) {
 	if len(cat.Regions) != len(want.Regions) || len(cat.Offers) != len(want.Offers) {
 		t.Fatalf("catalog has %d regions and %d offers, want %d and %d", len(cat.Regions), len(cat.Offers), len(want.Regions), len(want.Offers))
 	}
-	wantOffers := map[rkvstore.Offer]bool{}
+	wantOffers := map[domain.Offer]bool{}
 	for _, o := range want.Offers {
 		wantOffers[o] = true
 	}
@@ -471,7 +472,7 @@ func TestCatalog(t *testing.T) {
 	if cat.FetchedAt.IsZero() || cat.Stale {
 		t.Errorf("FetchedAt %v, Stale %v", cat.FetchedAt, cat.Stale)
 	}
-	if got := cat.EngineVersions(rkvstore.TypeRedis); strings.Join(got, ",") != "2.8,4.0,5.0" {
+	if got := cat.EngineVersions(domain.TypeRedis); strings.Join(got, ",") != "2.8,4.0,5.0" {
 		t.Errorf("Redis engine versions = %v", got)
 	}
 }
@@ -515,18 +516,18 @@ func TestDescribePrice(t *testing.T) {
 	if hourly.Currency == "" || hourly.TradeAmount <= 0 {
 		t.Errorf("PostPaid price = %+v", hourly)
 	}
-	yearly, err := client.DescribePrice(t.Context(), validParams(t, sim, func(in *rkvstore.Input) { in.ChargeType, in.Period = "PrePaid", "12" }))
+	yearly, err := client.DescribePrice(t.Context(), validParams(t, sim, func(in domain.Input) { in["ChargeType"], in["Period"] = "PrePaid", "12" }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if yearly.TradeAmount >= yearly.OriginalPrice || yearly.TradeAmount <= hourly.TradeAmount {
 		t.Errorf("PrePaid 12 months = %+v, want discounted and above the hourly %v", yearly, hourly.TradeAmount)
 	}
-	again, err := client.DescribePrice(t.Context(), validParams(t, sim, func(in *rkvstore.Input) { in.ChargeType, in.Period = "PrePaid", "12" }))
+	again, err := client.DescribePrice(t.Context(), validParams(t, sim, func(in domain.Input) { in["ChargeType"], in["Period"] = "PrePaid", "12" }))
 	if err != nil || again != yearly {
 		t.Errorf("price not deterministic: %+v then %+v (%v)", yearly, again, err)
 	}
-	bigger, err := client.DescribePrice(t.Context(), validParams(t, sim, func(in *rkvstore.Input) { in.InstanceClass = "redis.master.large.default" }))
+	bigger, err := client.DescribePrice(t.Context(), validParams(t, sim, func(in domain.Input) { in["InstanceClass"] = "redis.master.large.default" }))
 	if err != nil || bigger.TradeAmount <= hourly.TradeAmount {
 		t.Errorf("8 GB price %+v not above 1 GB %+v (%v)", bigger, hourly, err)
 	}
@@ -686,7 +687,7 @@ func TestConnectionRefused(t *testing.T) {
 func TestCreateInstanceUnicodeName(t *testing.T) {
 	t.Parallel()
 	sim, client := setup(t, simulator.Config{})
-	p := validParams(t, sim, func(in *rkvstore.Input) { in.InstanceName = "订单缓存Cache" })
+	p := validParams(t, sim, func(in domain.Input) { in["InstanceName"] = "订单缓存Cache" })
 	res, err := client.CreateInstance(t.Context(), p)
 	if err != nil {
 		t.Fatalf("a name with Chinese characters: %v", err)

@@ -1,9 +1,9 @@
-// Package rkvstore is everything KVPortal knows about the ApsaraDB for Redis
-// (R-KVStore) API: the CreateInstance parameters and the rules the API
-// reference states for them, the catalog of regions, zones and instance
-// classes, and the client that calls the API through the official Alibaba
-// Cloud SDK and classifies its errors.
+// Package rkvstore is KVPortal's adapter to the ApsaraDB for Redis
+// (R-KVStore) API: the client that calls it through the official Alibaba
+// Cloud SDK and maps the parameter table (domain.Table) onto the SDK's
+// requests, the classes of its errors (retry or not), and the caches of the
+// cloud's catalog and prices.
 //
-// It has its own home so that handlers and the provisioner never encode an API
-// rule themselves: they ask this package.
+// It has its own home so that nothing else imports the SDK: the rules of
+// the API live in package domain, and this package only speaks to the cloud.
 package rkvstore

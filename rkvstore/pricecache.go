@@ -4,11 +4,13 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // PriceSource is what a PriceCache asks; *Client is one.
 type PriceSource interface {
-	DescribePrice(ctx context.Context, p Params) (Price, error)
+	DescribePrice(ctx context.Context, p domain.Params) (Price, error)
 }
 
 // PriceCache remembers DescribePrice answers by the parameters that set a
@@ -47,7 +49,7 @@ func NewPriceCache(source PriceSource) *PriceCache {
 
 // Estimate is the price of p, from the cache or the cloud; ok is false when
 // the cloud gave none. The password and token play no part.
-func (c *PriceCache) Estimate(ctx context.Context, p Params) (Price, bool) {
+func (c *PriceCache) Estimate(ctx context.Context, p domain.Params) (Price, bool) {
 	key := PriceKeyOf(p)
 	c.mu.Lock()
 	e, found := c.entries[key]
@@ -81,6 +83,6 @@ type PriceKey struct {
 }
 
 // PriceKeyOf is the PriceKey of p.
-func PriceKeyOf(p Params) PriceKey {
+func PriceKeyOf(p domain.Params) PriceKey {
 	return PriceKey{p.InstanceClass, p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.ChargeType, p.Period}
 }

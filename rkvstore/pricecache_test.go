@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 type countingPricer struct {
@@ -13,7 +15,7 @@ type countingPricer struct {
 	fail  atomic.Bool
 }
 
-func (c *countingPricer) DescribePrice(_ context.Context, p Params) (Price, error) {
+func (c *countingPricer) DescribePrice(_ context.Context, p domain.Params) (Price, error) {
 	c.calls.Add(1)
 	if c.fail.Load() {
 		return Price{}, errors.New("no answer")
@@ -31,8 +33,8 @@ func TestPriceCache(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c.now = func() time.Time { return now }
 	ctx := context.Background()
-	p := Params{InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: ChargePostPaid,
-		InstanceType: TypeRedis, EngineVersion: "2.8", Password: "Secret123", Token: "t1"}
+	p := domain.Params{InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: domain.ChargePostPaid,
+		InstanceType: domain.TypeRedis, EngineVersion: "2.8", Password: "Secret123", Token: "t1"}
 
 	pr, ok := c.Estimate(ctx, p)
 	if !ok || pr.TradeAmount != 26 {
@@ -42,7 +44,7 @@ func TestPriceCache(t *testing.T) {
 	if _, ok := c.Estimate(ctx, p); !ok || src.calls.Load() != 1 {
 		t.Fatalf("same parameters asked the cloud again: %d calls", src.calls.Load())
 	}
-	p.Period, p.ChargeType = 12, ChargePrePaid
+	p.Period, p.ChargeType = 12, domain.ChargePrePaid
 	c.Estimate(ctx, p)
 	if src.calls.Load() != 2 {
 		t.Fatalf("other billing must be priced apart: %d calls", src.calls.Load())

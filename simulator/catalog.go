@@ -4,13 +4,13 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/domain"
 )
 
 // class is an instance class of the instance type table.
 type class struct {
 	name         string
-	instanceType string // rkvstore.TypeRedis or rkvstore.TypeMemcache
+	instanceType string // domain.TypeRedis or domain.TypeMemcache
 	capacityMB   int64
 	cluster      bool // sharded (architecture "cluster")
 }
@@ -18,26 +18,26 @@ type class struct {
 // classes are the instance classes the simulator sells, from the instance
 // type table of the API documentation.
 var classes = []class{
-	{"redis.master.small.default", rkvstore.TypeRedis, 1024, false},
-	{"redis.master.mid.default", rkvstore.TypeRedis, 2048, false},
-	{"redis.master.stand.default", rkvstore.TypeRedis, 4096, false},
-	{"redis.master.large.default", rkvstore.TypeRedis, 8192, false},
-	{"redis.master.2xlarge.default", rkvstore.TypeRedis, 16384, false},
-	{"redis.master.4xlarge.default", rkvstore.TypeRedis, 32768, false},
-	{"redis.sharding.small.default", rkvstore.TypeRedis, 8192, true},
-	{"redis.sharding.mid.default", rkvstore.TypeRedis, 16384, true},
-	{"redis.sharding.large.default", rkvstore.TypeRedis, 32768, true},
-	{"redis.sharding.2xlarge.default", rkvstore.TypeRedis, 65536, true},
-	{"memcache.master.small.default", rkvstore.TypeMemcache, 1024, false},
-	{"memcache.master.mid.default", rkvstore.TypeMemcache, 2048, false},
-	{"memcache.master.stand.default", rkvstore.TypeMemcache, 4096, false},
-	{"memcache.master.large.default", rkvstore.TypeMemcache, 8192, false},
+	{"redis.master.small.default", domain.TypeRedis, 1024, false},
+	{"redis.master.mid.default", domain.TypeRedis, 2048, false},
+	{"redis.master.stand.default", domain.TypeRedis, 4096, false},
+	{"redis.master.large.default", domain.TypeRedis, 8192, false},
+	{"redis.master.2xlarge.default", domain.TypeRedis, 16384, false},
+	{"redis.master.4xlarge.default", domain.TypeRedis, 32768, false},
+	{"redis.sharding.small.default", domain.TypeRedis, 8192, true},
+	{"redis.sharding.mid.default", domain.TypeRedis, 16384, true},
+	{"redis.sharding.large.default", domain.TypeRedis, 32768, true},
+	{"redis.sharding.2xlarge.default", domain.TypeRedis, 65536, true},
+	{"memcache.master.small.default", domain.TypeMemcache, 1024, false},
+	{"memcache.master.mid.default", domain.TypeMemcache, 2048, false},
+	{"memcache.master.stand.default", domain.TypeMemcache, 4096, false},
+	{"memcache.master.large.default", domain.TypeMemcache, 8192, false},
 }
 
 // engineVersions are the versions sold per instance type.
 var engineVersions = map[string][]string{
-	rkvstore.TypeRedis:    {"2.8", "4.0", "5.0"},
-	rkvstore.TypeMemcache: {"2.8"},
+	domain.TypeRedis:    {"2.8", "4.0", "5.0"},
+	domain.TypeMemcache: {"2.8"},
 }
 
 // region is a region of the simulated cloud.
@@ -96,16 +96,16 @@ func (z zone) sells(c class, version string) bool {
 }
 
 // buildCatalog returns the simulated cloud's offer as a catalog.
-func buildCatalog() *rkvstore.Catalog {
-	cat := &rkvstore.Catalog{}
+func buildCatalog() *domain.Catalog {
+	cat := &domain.Catalog{}
 	for _, r := range regions {
-		reg := rkvstore.Region{RegionId: r.id, LocalName: r.name}
+		reg := domain.Region{RegionId: r.id, LocalName: r.name}
 		for _, z := range r.zones {
-			reg.Zones = append(reg.Zones, rkvstore.Zone{ZoneId: z.id, LocalName: z.name})
+			reg.Zones = append(reg.Zones, domain.Zone{ZoneId: z.id, LocalName: z.name})
 			for _, c := range classes {
 				for _, v := range engineVersions[c.instanceType] {
 					if z.sells(c, v) {
-						cat.Offers = append(cat.Offers, rkvstore.Offer{
+						cat.Offers = append(cat.Offers, domain.Offer{
 							RegionId: r.id, ZoneId: z.id, InstanceType: c.instanceType,
 							EngineVersion: v, InstanceClass: c.name, CapacityMB: c.capacityMB,
 						})
@@ -140,7 +140,7 @@ func findClass(name string) (class, bool) {
 
 // idPrefix returns the prefix of the instance IDs of an instance type.
 func idPrefix(instanceType string) string {
-	if strings.EqualFold(instanceType, rkvstore.TypeMemcache) {
+	if strings.EqualFold(instanceType, domain.TypeMemcache) {
 		return "m-"
 	}
 	return "r-"

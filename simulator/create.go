@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 )
 
@@ -39,12 +40,12 @@ type createResponse struct {
 }
 
 // createInstance serves CreateInstance: it checks the parameters with
-// rkvstore.Validate against the simulator's catalog, honours the Token (the
+// domain.Validate against the simulator's catalog, honours the Token (the
 // same token and parameters return the same instance; other parameters are
 // refused) and makes the instance.
 func (s *Simulator) createInstance(w http.ResponseWriter, c *call) *apiError {
 	in := inputFromWire(c.params)
-	p, problems := rkvstore.Validate(in, s.catalog)
+	p, problems := domain.Validate(in, s.catalog)
 	if len(problems) > 0 {
 		return validationError(c.params, problems)
 	}
@@ -123,29 +124,15 @@ func (s *Simulator) createInstance(w http.ResponseWriter, c *call) *apiError {
 
 // inputFromWire maps CreateInstance's wire parameters onto the form's: the
 // API's PrivateIpAddress is the form's PrivateIp (the older name is accepted
-// too). rkvstore.Validate reads enumerations such as NetworkType CLASSIC
+// too). domain.Validate reads enumerations such as NetworkType CLASSIC
 // without regard to case.
-func inputFromWire(params map[string]string) rkvstore.Input {
-	in := rkvstore.Input{
-		InstanceName:    params["InstanceName"],
-		Password:        params["Password"],
-		InstanceClass:   params["InstanceClass"],
-		RegionId:        params["RegionId"],
-		ZoneId:          params["ZoneId"],
-		ChargeType:      params["ChargeType"],
-		Period:          params["Period"],
-		Token:           params["Token"],
-		NetworkType:     params["NetworkType"],
-		VpcId:           params["VpcId"],
-		VSwitchId:       params["VSwitchId"],
-		PrivateIp:       params["PrivateIpAddress"],
-		SrcDBInstanceId: params["SrcDBInstanceId"],
-		BackupId:        params["BackupId"],
-		InstanceType:    params["InstanceType"],
-		EngineVersion:   params["EngineVersion"],
-	}
-	if in.PrivateIp == "" {
-		in.PrivateIp = params["PrivateIp"]
+func inputFromWire(params map[string]string) domain.Input {
+	in := make(domain.Input, len(domain.Table))
+	for _, m := range domain.Table {
+		in[m.Name] = params[m.WireName()]
+		if in[m.Name] == "" {
+			in[m.Name] = params[m.Name]
+		}
 	}
 	return in
 }
@@ -161,7 +148,7 @@ var fieldOrder = []string{
 // validationError turns the first validation problem into the API's error:
 // MissingParameter when the parameter was not sent, InvalidParameter
 // otherwise, naming the parameter as the API does.
-func validationError(params map[string]string, problems rkvstore.FieldErrors) *apiError {
+func validationError(params map[string]string, problems domain.FieldErrors) *apiError {
 	fields := slices.SortedFunc(maps.Keys(problems), func(a, b string) int {
 		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
 	})
@@ -186,7 +173,7 @@ func rank(field string) int {
 
 // digest identifies the validated parameters of a CreateInstance, keyed with
 // the simulator's secret so that the stored value reveals no Password.
-func (s *Simulator) digest(p rkvstore.Params) string {
+func (s *Simulator) digest(p domain.Params) string {
 	data, _ := json.Marshal(p)
 	mac := hmac.New(sha256.New, []byte(s.accessKeySecret))
 	mac.Write(data)

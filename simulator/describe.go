@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 )
 
@@ -97,7 +98,7 @@ func (s *Simulator) describeAvailableResource(w http.ResponseWriter, c *call) *a
 		return e
 	}
 	zoneFilter, engineFilter := c.param("ZoneId"), c.param("Engine")
-	if engineFilter != "" && !strings.EqualFold(engineFilter, rkvstore.TypeRedis) && !strings.EqualFold(engineFilter, rkvstore.TypeMemcache) {
+	if engineFilter != "" && !strings.EqualFold(engineFilter, domain.TypeRedis) && !strings.EqualFold(engineFilter, domain.TypeMemcache) {
 		return errInvalid("Engine", "must be Redis or Memcache")
 	}
 	resp := availableResponse{RequestId: c.requestID}
@@ -106,7 +107,7 @@ func (s *Simulator) describeAvailableResource(w http.ResponseWriter, c *call) *a
 			continue
 		}
 		az := availableZone{RegionId: r.id, ZoneId: z.id, ZoneName: z.name, Status: "1", NetworkTypes: "VPC,CLASSIC"}
-		for _, instanceType := range []string{rkvstore.TypeRedis, rkvstore.TypeMemcache} {
+		for _, instanceType := range []string{domain.TypeRedis, domain.TypeMemcache} {
 			if engineFilter != "" && !strings.EqualFold(engineFilter, instanceType) {
 				continue
 			}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/domain"
 )
 
 // Instance is an instance the simulator made. The Password is not kept.
@@ -61,7 +61,7 @@ func connections(capacityMB int64) int64   { return min(10000*max(1, capacityMB/
 // endTime returns when a PrePaid instance's subscription ends ("" for
 // PostPaid).
 func endTime(in Instance) string {
-	if in.ChargeType != rkvstore.ChargePrePaid || in.Period == 0 {
+	if in.ChargeType != domain.ChargePrePaid || in.Period == 0 {
 		return ""
 	}
 	return in.CreatedAt.AddDate(0, in.Period, 0).UTC().Format(timeFormat)

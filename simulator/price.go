@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/domain"
 )
 
 // The simulated price list, in US dollars: a month of one GB, by instance
@@ -73,7 +73,7 @@ func (s *Simulator) describePrice(w http.ResponseWriter, c *call) *apiError {
 		return errMissing("InstanceClass")
 	}
 	cl, ok := findClass(name)
-	if !ok || !slices.ContainsFunc(s.catalog.OffersFor(r.id, c.param("ZoneId"), "", ""), func(o rkvstore.Offer) bool { return o.InstanceClass == name }) {
+	if !ok || !slices.ContainsFunc(s.catalog.OffersFor(r.id, c.param("ZoneId"), "", ""), func(o domain.Offer) bool { return o.InstanceClass == name }) {
 		return errInvalid("InstanceClass", "not sold in this region or zone")
 	}
 	quantity, e := intParam(c, "Quantity", 1)
@@ -85,7 +85,7 @@ func (s *Simulator) describePrice(w http.ResponseWriter, c *call) *apiError {
 	}
 
 	monthly := redisMonthlyPerGB
-	if cl.instanceType == rkvstore.TypeMemcache {
+	if cl.instanceType == domain.TypeMemcache {
 		monthly = memcacheMonthlyPerGB
 	}
 	monthly *= float64(cl.capacityMB) / 1024 * float64(quantity)
@@ -93,17 +93,17 @@ func (s *Simulator) describePrice(w http.ResponseWriter, c *call) *apiError {
 	var original, trade float64
 	decimals := priceRoundingDecimals
 	switch chargeType := c.param("ChargeType"); chargeType {
-	case "", rkvstore.ChargePrePaid:
+	case "", domain.ChargePrePaid:
 		period, e := intParam(c, "Period", defaultPrePaidPeriod)
 		if e != nil {
 			return e
 		}
-		if !slices.Contains(rkvstore.PeriodChoices(), period) {
+		if !slices.Contains(domain.PeriodChoices(), period) {
 			return errInvalid("Period", "must be 1 to 9, 12, 24 or 36 months")
 		}
 		original = monthly * float64(period)
 		trade = original * (1 - prePaidDiscount(period))
-	case rkvstore.ChargePostPaid:
+	case domain.ChargePostPaid:
 		original = monthly * postPaidSurcharge / hoursPerMonth
 		trade = original
 		decimals = hourlyRoundingDecimals

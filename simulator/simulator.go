@@ -22,7 +22,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/domain"
 )
 
 // Config configures a Simulator.
@@ -94,7 +94,7 @@ type Simulator struct {
 	creatingDelay   time.Duration
 	now             func() time.Time
 	logger          *slog.Logger
-	catalog         *rkvstore.Catalog
+	catalog         *domain.Catalog
 	state           *state
 	nonces          *nonceCache
 
@@ -185,7 +185,7 @@ func (s *Simulator) Calls(action string) int {
 }
 
 // Catalog returns what the simulated cloud sells. It must not be modified.
-func (s *Simulator) Catalog() *rkvstore.Catalog {
+func (s *Simulator) Catalog() *domain.Catalog {
 	return s.catalog
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
 )
@@ -36,10 +37,10 @@ func serve(t *testing.T, sim *simulator.Simulator) *rkvstore.Client {
 	return client
 }
 
-func params(t *testing.T, sim *simulator.Simulator) rkvstore.Params {
+func params(t *testing.T, sim *simulator.Simulator) domain.Params {
 	t.Helper()
-	p, problems := rkvstore.Validate(rkvstore.Input{
-		InstanceClass: "redis.master.mid.default", RegionId: "cn-shanghai", Password: password, Token: rkvstore.NewToken(),
+	p, problems := domain.Validate(domain.Input{
+		"InstanceClass": "redis.master.mid.default", "RegionId": "cn-shanghai", "Password": password, "Token": domain.NewToken(),
 	}, sim.Catalog())
 	if len(problems) > 0 {
 		t.Fatal(problems)

@@ -124,11 +124,3 @@ func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(AuditEvent
 	}
 	return rows.Err()
 }
-
-// Actions lists the actions that appear in the audit trail, for filters.
-func Actions() []string {
-	return []string{ActionRequestSubmitted, ActionRequestApproved, ActionRequestRejected, ActionRequestCancelled,
-		ActionRequestRequeued, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
-		ActionInstanceStatus, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
-		ActionLogin, ActionLoginFailed, ActionLogout}
-}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -12,8 +13,8 @@ func TestEventFiltersAndKeysetPages(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
-	dev := mkUser(t, s, "dev", store.RoleRequester)
-	appr := mkUser(t, s, "appr", store.RoleApprover)
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	appr := mkUser(t, s, "appr", domain.RoleApprover)
 	// A few thousand events: 1500 requests, each submitted, half approved.
 	if _, err := s.Pool().Exec(ctx, `
 		WITH r AS (
@@ -38,7 +39,7 @@ func TestEventFiltersAndKeysetPages(t *testing.T) {
 		}
 		return n
 	}
-	if n := count(store.EventFilter{Action: store.ActionRequestApproved}); n != 750 {
+	if n := count(store.EventFilter{Action: domain.ActionRequestApproved}); n != 750 {
 		t.Fatalf("approved events: %d", n)
 	}
 	if n := count(store.EventFilter{Actor: "appr"}); n != 750 {
@@ -47,13 +48,13 @@ func TestEventFiltersAndKeysetPages(t *testing.T) {
 	if n := count(store.EventFilter{InstanceID: "r-needle"}); n != 1 {
 		t.Fatalf("events of r-needle: %d", n)
 	}
-	if n := count(store.EventFilter{RegionID: "cn-shanghai", Action: store.ActionRequestSubmitted}); n != 500 {
+	if n := count(store.EventFilter{RegionID: "cn-shanghai", Action: domain.ActionRequestSubmitted}); n != 500 {
 		t.Fatalf("shanghai submissions: %d", n)
 	}
 	if n := count(store.EventFilter{Since: time.Now().Add(-time.Hour)}); n < 750 || n > 760 {
 		t.Fatalf("events of the last hour: %d", n)
 	}
-	if n := count(store.EventFilter{Until: time.Now().Add(-time.Hour), Action: store.ActionRequestSubmitted}); n != 1500 {
+	if n := count(store.EventFilter{Until: time.Now().Add(-time.Hour), Action: domain.ActionRequestSubmitted}); n != 1500 {
 		t.Fatalf("events before an hour ago: %d", n)
 	}
 
@@ -62,7 +63,7 @@ func TestEventFiltersAndKeysetPages(t *testing.T) {
 	var before int64
 	last := int64(1 << 62)
 	for {
-		page, err := s.ListEvents(ctx, store.EventFilter{Action: store.ActionRequestSubmitted, BeforeID: before, Limit: 100})
+		page, err := s.ListEvents(ctx, store.EventFilter{Action: domain.ActionRequestSubmitted, BeforeID: before, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}

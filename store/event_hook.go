@@ -5,6 +5,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // EventHook sees each audit event written inside a transaction (every
@@ -31,6 +33,6 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 
 // RequestTx loads one request inside tx, as that transaction sees it (for an
 // event hook). Like every other read, it never carries the password.
-func RequestTx(ctx context.Context, tx pgx.Tx, id int64) (Request, error) {
+func RequestTx(ctx context.Context, tx pgx.Tx, id int64) (domain.Request, error) {
 	return requestByID(ctx, tx, id)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // LoginFailures counts the failed sign-ins recorded in the audit trail since
@@ -19,10 +21,10 @@ func (s *Store) LoginFailures(ctx context.Context, username, address string, sin
 		SELECT
 			count(*) FILTER (WHERE e.details->>'username' = $1 AND e.at > COALESCE((
 				SELECT max(ok.at) FROM audit_events ok
-				WHERE ok.action = '`+ActionLogin+`' AND ok.details->>'username' = $1 AND ok.at > $3), '-infinity')),
+				WHERE ok.action = '`+domain.ActionLogin+`' AND ok.details->>'username' = $1 AND ok.at > $3), '-infinity')),
 			count(*) FILTER (WHERE e.details->>'address' = $2)
 		FROM audit_events e
-		WHERE e.action = '`+ActionLoginFailed+`' AND e.at > $3`,
+		WHERE e.action = '`+domain.ActionLoginFailed+`' AND e.at > $3`,
 		username, address, since).Scan(&byUser, &byAddress)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count login failures: %w", err)

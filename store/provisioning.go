@@ -7,17 +7,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // RequestForProvisioning loads one request with its sealed password, for
 // the provisioner only: nothing else ever needs PasswordSealed.
-func (s *Store) RequestForProvisioning(ctx context.Context, id int64) (Request, error) {
+func (s *Store) RequestForProvisioning(ctx context.Context, id int64) (domain.Request, error) {
 	// One statement rather than a transaction of two: every provisioning
 	// attempt starts here (make bench, workloads 3 and 4).
 	var sealed []byte
 	r, err := scanRequest(rowWith{s.pool.QueryRow(ctx, `SELECT `+requestColumns+`, r.password_sealed`+requestFrom+` WHERE r.id = $1`, id), []any{&sealed}})
 	if err != nil {
-		return Request{}, notFound(err, "request")
+		return domain.Request{}, notFound(err, "request")
 	}
 	r.PasswordSealed = sealed
 	return r, nil
@@ -27,12 +29,12 @@ func (s *Store) RequestForProvisioning(ctx context.Context, id int64) (Request, 
 // attempts with the same token, recorded as done by adminID, and runs
 // enqueue in the same transaction. Attempts, the next attempt's time and the
 // last error are reset; the events keep the history.
-func (s *Store) Requeue(ctx context.Context, id, adminID int64, enqueue func(ctx context.Context, tx pgx.Tx, r Request) error) (Request, error) {
+func (s *Store) Requeue(ctx context.Context, id, adminID int64, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
 	return s.Apply(ctx, Move{
-		RequestID: id, From: StatusFailed, To: StatusApproved,
-		ActorID: &adminID, Action: ActionRequestRequeued,
+		RequestID: id, From: domain.StatusFailed, To: domain.StatusApproved,
+		ActorID: &adminID, Action: domain.ActionRequestRequeued,
 		Set: "attempts = 0, next_attempt_at = NULL, error_code = '', error_message = '', error_request_id = ''",
-		Then: func(ctx context.Context, tx pgx.Tx, r Request) error {
+		Then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 			if enqueue != nil {
 				return enqueue(ctx, tx, r)
 			}
@@ -67,7 +69,7 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID, sta
 			return fmt.Errorf("instance status: %w", err)
 		}
 		changed = true
-		return s.insertEvent(ctx, tx, NewEvent{Action: ActionInstanceStatus, RequestID: &id,
+		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionInstanceStatus, RequestID: &id,
 			Details: map[string]any{"InstanceId": instanceID, "from": old, "to": status}})
 	})
 	return changed && err == nil, err
@@ -123,7 +125,7 @@ func (s *Store) InstancesToFollow(ctx context.Context, within time.Duration, lim
 // ProvisioningStats is what the provisioner's metrics show at a scrape.
 type ProvisioningStats struct {
 	// ByStatus counts requests by status; every status is present.
-	ByStatus map[Status]int
+	ByStatus map[domain.Status]int
 	// OldestApproved is when the request waiting longest in approved got
 	// there (zero when none is approved).
 	OldestApproved time.Time
@@ -132,8 +134,8 @@ type ProvisioningStats struct {
 // ProvisioningStats counts requests by status and finds the oldest approved
 // one, in one cheap query (the status index covers it).
 func (s *Store) ProvisioningStats(ctx context.Context) (ProvisioningStats, error) {
-	st := ProvisioningStats{ByStatus: map[Status]int{}}
-	for _, v := range Statuses() {
+	st := ProvisioningStats{ByStatus: map[domain.Status]int{}}
+	for _, v := range domain.Statuses() {
 		st.ByStatus[v] = 0
 	}
 	rows, err := s.pool.Query(ctx, `SELECT status, count(*),
@@ -143,7 +145,7 @@ func (s *Store) ProvisioningStats(ctx context.Context) (ProvisioningStats, error
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var status Status
+		var status domain.Status
 		var n int
 		var oldest *time.Time
 		if err := rows.Scan(&status, &n, &oldest); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -14,35 +15,35 @@ func TestMoveWhereGuardsTheAttempt(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
-	dev, appr := mkUser(t, s, "dev", store.RoleRequester), mkUser(t, s, "appr", store.RoleApprover)
+	dev, appr := mkUser(t, s, "dev", domain.RoleRequester), mkUser(t, s, "appr", domain.RoleApprover)
 	r := mkRequest(t, s, dev, "t-where")
 	if _, err := s.Approve(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	started, err := s.Apply(ctx, store.Move{RequestID: r.ID, From: store.StatusApproved, To: store.StatusProvisioning,
-		Action: store.ActionAttemptStarted, Set: "attempts = $4", Args: []any{1}})
-	if err != nil || started.Attempts != 1 || started.Status != store.StatusProvisioning {
+	started, err := s.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusApproved, To: domain.StatusProvisioning,
+		Action: domain.ActionAttemptStarted, Set: "attempts = $4", Args: []any{1}})
+	if err != nil || started.Attempts != 1 || started.Status != domain.StatusProvisioning {
 		t.Fatalf("start: %+v %v", started, err)
 	}
 	// An outcome of another attempt changes nothing and says where the
 	// request is.
 	back := func(attempt int) error {
-		_, err := s.Apply(ctx, store.Move{RequestID: r.ID, From: store.StatusProvisioning, To: store.StatusApproved,
-			Action: store.ActionAttemptFailed, Set: "error_code = $4", Where: "attempts = $5", Args: []any{"X", attempt}})
+		_, err := s.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusProvisioning, To: domain.StatusApproved,
+			Action: domain.ActionAttemptFailed, Set: "error_code = $4", Where: "attempts = $5", Args: []any{"X", attempt}})
 		return err
 	}
 	var se *store.StateError
-	if err := back(2); !errors.As(err, &se) || se.Current.Status != store.StatusProvisioning || se.Current.Attempts != 1 {
+	if err := back(2); !errors.As(err, &se) || se.Current.Status != domain.StatusProvisioning || se.Current.Attempts != 1 {
 		t.Fatalf("stale attempt: %v", err)
 	}
-	if n := countEvents(t, s, r.ID, store.ActionAttemptFailed); n != 0 {
+	if n := countEvents(t, s, r.ID, domain.ActionAttemptFailed); n != 0 {
 		t.Fatalf("a refused outcome left %d events", n)
 	}
 	if err := back(1); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Request(ctx, r.ID); got.Status != store.StatusApproved || got.ErrorCode != "X" ||
-		countEvents(t, s, r.ID, store.ActionAttemptFailed) != 1 {
+	if got, _ := s.Request(ctx, r.ID); got.Status != domain.StatusApproved || got.ErrorCode != "X" ||
+		countEvents(t, s, r.ID, domain.ActionAttemptFailed) != 1 {
 		t.Fatalf("current attempt's outcome: %+v", got)
 	}
 }
@@ -51,7 +52,7 @@ func TestInstancesToFollow(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
-	dev := mkUser(t, s, "dev", store.RoleRequester)
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
 	succeeded := func(token, status string, finished time.Duration) int64 {
 		r := mkRequest(t, s, dev, token)
 		if _, err := s.Pool().Exec(ctx, `UPDATE requests SET status = 'succeeded', instance_id = 'r-' || $2,
@@ -107,10 +108,10 @@ func TestInstancesToFollow(t *testing.T) {
 	if changed, err := s.SetInstanceStatus(ctx, unknown, "r-b", "Normal"); !changed || err != nil {
 		t.Fatalf("changed status: %v %v", changed, err)
 	}
-	if n := countEvents(t, s, unknown, store.ActionInstanceStatus); n != 1 {
+	if n := countEvents(t, s, unknown, domain.ActionInstanceStatus); n != 1 {
 		t.Fatalf("%d status events", n)
 	}
-	if n := countEvents(t, s, creating, store.ActionInstanceStatus); n != 0 {
+	if n := countEvents(t, s, creating, domain.ActionInstanceStatus); n != 0 {
 		t.Fatalf("an unchanged status left %d events", n)
 	}
 	if got := order(10); !slices.Equal(got, []int64{looked, creating}) {

@@ -4,124 +4,112 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/domain"
 )
 
-// Request is one request for an instance, as stored.
-type Request struct {
-	ID             int64
-	RequesterID    int64
-	RequesterName  string
-	Status         Status
-	Params         rkvstore.Params // Password always empty: see PasswordSet
-	PasswordSet    bool
-	PasswordSealed []byte // only filled by RequestForProvisioning
-	DecidedBy      *int64
-	DeciderName    string
-	DecidedAt      *time.Time
-	DecisionReason string
-	Attempts       int
-	NextAttemptAt  *time.Time
-	InstanceID     string
-	ResultName     string
-	InstanceStatus string
-	Result         map[string]any
-	ErrorCode      string
-	ErrorMessage   string
-	ErrorRequestID string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	FinishedAt     *time.Time
-}
-
-const requestColumns = `r.id, r.requester_id, ru.username, r.status, r.token,
-	r.instance_name, r.instance_class, r.region_id, r.zone_id, r.charge_type, r.period,
-	r.network_type, r.vpc_id, r.vswitch_id, r.private_ip, r.src_db_instance_id, r.backup_id,
-	r.instance_type, r.engine_version, r.password_set,
+// requestColumns are the columns of a request as scanRequest reads them:
+// the request's own, then one per parameter of the table (paramColumns),
+// then what happened to it.
+var requestColumns = `r.id, r.requester_id, ru.username, r.status, ` + paramColumns("r.") + `, r.password_set,
 	r.decided_by, COALESCE(du.username, ''), r.decided_at, r.decision_reason,
 	r.attempts, r.next_attempt_at, r.instance_id, r.result_name, r.instance_status, r.result,
 	r.error_code, r.error_message, r.error_request_id, r.created_at, r.updated_at, r.finished_at`
 
 const requestFrom = ` FROM requests r JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by`
 
-func scanRequest(row pgx.Row) (Request, error) {
-	var r Request
+// paramColumns lists the parameters' columns, each prefixed.
+func paramColumns(prefix string) string {
+	cols := domain.Columns()
+	names := make([]string, len(cols))
+	for i, m := range cols {
+		names[i] = prefix + m.Column
+	}
+	return strings.Join(names, ", ")
+}
+
+// paramDests are the scan destinations of paramColumns in p.
+func paramDests(p *domain.Params) []any {
+	cols := domain.Columns()
+	dests := make([]any, len(cols))
+	for i, m := range cols {
+		dests[i] = m.Ptr(p)
+	}
+	return dests
+}
+
+// paramArgs are the values of paramColumns in p.
+func paramArgs(p domain.Params) []any {
+	cols := domain.Columns()
+	args := make([]any, len(cols))
+	for i, m := range cols {
+		args[i] = m.Value(p)
+	}
+	return args
+}
+
+// scanRequest reads a row of requestColumns.
+func scanRequest(row pgx.Row) (domain.Request, error) {
+	var r domain.Request
 	var result []byte
-	p := &r.Params
-	err := row.Scan(&r.ID, &r.RequesterID, &r.RequesterName, &r.Status, &p.Token,
-		&p.InstanceName, &p.InstanceClass, &p.RegionId, &p.ZoneId, &p.ChargeType, &p.Period,
-		&p.NetworkType, &p.VpcId, &p.VSwitchId, &p.PrivateIp, &p.SrcDBInstanceId, &p.BackupId,
-		&p.InstanceType, &p.EngineVersion, &r.PasswordSet,
+	dests := append([]any{&r.ID, &r.RequesterID, &r.RequesterName, &r.Status}, paramDests(&r.Params)...)
+	dests = append(dests, &r.PasswordSet,
 		&r.DecidedBy, &r.DeciderName, &r.DecidedAt, &r.DecisionReason,
 		&r.Attempts, &r.NextAttemptAt, &r.InstanceID, &r.ResultName, &r.InstanceStatus, &result,
 		&r.ErrorCode, &r.ErrorMessage, &r.ErrorRequestID, &r.CreatedAt, &r.UpdatedAt, &r.FinishedAt)
+	err := row.Scan(dests...)
 	if err == nil && len(result) > 0 {
 		err = json.Unmarshal(result, &r.Result)
 	}
 	return r, err
 }
 
-func collectRequests(rows pgx.Rows) ([]Request, error) {
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Request, error) { return scanRequest(row) })
+func collectRequests(rows pgx.Rows) ([]domain.Request, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Request, error) { return scanRequest(row) })
 }
 
 // NewRequest is a validated request to store. PasswordSealed is the
 // AEAD-sealed password, nil when none was given; Params.Password is ignored.
 type NewRequest struct {
 	RequesterID    int64
-	Params         rkvstore.Params
+	Params         domain.Params
 	PasswordSealed []byte
 }
 
 // CreateRequest stores a new request in pending_approval together with its
 // request.submitted event, in one statement. A token already used gives
 // ErrDuplicate.
-func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (Request, error) {
-	p := n.Params
+func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request, error) {
+	args := append([]any{n.RequesterID}, paramArgs(n.Params)...)
+	args = append(args, n.PasswordSealed, n.PasswordSealed != nil)
 	r, err := s.changeWithEvent(ctx, change{
-		sql: `INSERT INTO requests (requester_id, token, instance_name, instance_class, region_id, zone_id,
-				charge_type, period, network_type, vpc_id, vswitch_id, private_ip, src_db_instance_id,
-				backup_id, instance_type, engine_version, password_sealed, password_set)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-			RETURNING *`,
-		args: []any{n.RequesterID, p.Token, p.InstanceName, p.InstanceClass, p.RegionId, p.ZoneId,
-			p.ChargeType, p.Period, p.NetworkType, p.VpcId, p.VSwitchId, p.PrivateIp, p.SrcDBInstanceId,
-			p.BackupId, p.InstanceType, p.EngineVersion, n.PasswordSealed, n.PasswordSealed != nil},
-		event: NewEvent{ActorID: &n.RequesterID, Action: ActionRequestSubmitted, Details: paramDetails(p)},
+		sql: `INSERT INTO requests (requester_id, ` + paramColumns("") + `, password_sealed, password_set)
+			VALUES (` + placeholders(1, len(args)) + `) RETURNING *`,
+		args:  args,
+		event: NewEvent{ActorID: &n.RequesterID, Action: domain.ActionRequestSubmitted, Details: n.Params.Details()},
 	})
 	if isUniqueViolation(err, "requests_token_key") {
-		return Request{}, fmt.Errorf("token: %w", ErrDuplicate)
+		return domain.Request{}, fmt.Errorf("token: %w", ErrDuplicate)
 	}
 	return r, err
 }
 
-// paramDetails is what the submitted event keeps of the parameters: all of
-// them except the password.
-func paramDetails(p rkvstore.Params) map[string]any {
-	d := map[string]any{
-		"InstanceClass": p.InstanceClass, "RegionId": p.RegionId, "ChargeType": p.ChargeType,
-		"NetworkType": p.NetworkType, "InstanceType": p.InstanceType, "EngineVersion": p.EngineVersion,
-		"Token": p.Token,
+// placeholders is "$from, …, $to".
+func placeholders(from, to int) string {
+	ps := make([]string, 0, to-from+1)
+	for i := from; i <= to; i++ {
+		ps = append(ps, "$"+strconv.Itoa(i))
 	}
-	optional := map[string]string{"InstanceName": p.InstanceName, "ZoneId": p.ZoneId, "VpcId": p.VpcId,
-		"VSwitchId": p.VSwitchId, "PrivateIp": p.PrivateIp, "SrcDBInstanceId": p.SrcDBInstanceId, "BackupId": p.BackupId}
-	for k, v := range optional {
-		if v != "" {
-			d[k] = v
-		}
-	}
-	if p.Period > 0 {
-		d["Period"] = p.Period
-	}
-	return d
+	return strings.Join(ps, ", ")
 }
 
 // Request loads one request.
-func (s *Store) Request(ctx context.Context, id int64) (Request, error) {
+func (s *Store) Request(ctx context.Context, id int64) (domain.Request, error) {
 	return requestByID(ctx, s.pool, id)
 }
 
@@ -132,10 +120,10 @@ type rowQuerier interface {
 
 // requestByID loads one request with q (the pool, or a transaction to see
 // the request as that transaction does); never its password.
-func requestByID(ctx context.Context, q rowQuerier, id int64) (Request, error) {
+func requestByID(ctx context.Context, q rowQuerier, id int64) (domain.Request, error) {
 	r, err := scanRequest(q.QueryRow(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = $1`, id))
 	if err != nil {
-		return Request{}, notFound(err, "request")
+		return domain.Request{}, notFound(err, "request")
 	}
 	return r, nil
 }
@@ -145,7 +133,7 @@ type RequestFilter struct {
 	RequesterID int64
 	// RequesterName selects the requests of the user of that name.
 	RequesterName string
-	Status        Status
+	Status        domain.Status
 	RegionID      string
 	InstanceType  string
 	InstanceID    string
@@ -159,7 +147,7 @@ type RequestFilter struct {
 }
 
 // ListRequests lists requests newest first.
-func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]Request, error) {
+func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]domain.Request, error) {
 	var c conditions
 	if f.RequesterID != 0 {
 		c.add("r.requester_id = $%d", f.RequesterID)
@@ -202,23 +190,18 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]Request, e
 // A pending request has no decision, attempt, instance or error yet, so only
 // what such a request has is read: the approvals queue asks for 51 rows on
 // every view (make bench, workload 2), and pgx decodes every column.
-func (s *Store) PendingRequests(ctx context.Context, afterID int64, n int) ([]Request, error) {
-	rows, err := s.pool.Query(ctx, `SELECT r.id, r.requester_id, ru.username, r.status, r.token,
-			r.instance_name, r.instance_class, r.region_id, r.zone_id, r.charge_type, r.period,
-			r.network_type, r.vpc_id, r.vswitch_id, r.private_ip, r.src_db_instance_id, r.backup_id,
-			r.instance_type, r.engine_version, r.password_set, r.created_at, r.updated_at
+func (s *Store) PendingRequests(ctx context.Context, afterID int64, n int) ([]domain.Request, error) {
+	rows, err := s.pool.Query(ctx, `SELECT r.id, r.requester_id, ru.username, r.status, `+paramColumns("r.")+`,
+			r.password_set, r.created_at, r.updated_at
 		FROM requests r JOIN users ru ON ru.id = r.requester_id
 		WHERE r.status = 'pending_approval' AND r.id > $1 ORDER BY r.id LIMIT $2`, afterID, limit(n))
 	if err != nil {
 		return nil, fmt.Errorf("pending requests: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Request, error) {
-		var r Request
-		p := &r.Params
-		err := row.Scan(&r.ID, &r.RequesterID, &r.RequesterName, &r.Status, &p.Token,
-			&p.InstanceName, &p.InstanceClass, &p.RegionId, &p.ZoneId, &p.ChargeType, &p.Period,
-			&p.NetworkType, &p.VpcId, &p.VSwitchId, &p.PrivateIp, &p.SrcDBInstanceId, &p.BackupId,
-			&p.InstanceType, &p.EngineVersion, &r.PasswordSet, &r.CreatedAt, &r.UpdatedAt)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Request, error) {
+		var r domain.Request
+		dests := append([]any{&r.ID, &r.RequesterID, &r.RequesterName, &r.Status}, paramDests(&r.Params)...)
+		err := row.Scan(append(dests, &r.PasswordSet, &r.CreatedAt, &r.UpdatedAt)...)
 		return r, err
 	})
 }

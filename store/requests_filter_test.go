@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -14,8 +15,8 @@ func TestRequestFiltersForAdmins(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
-	dev := mkUser(t, s, "dev", store.RoleRequester)
-	ops := mkUser(t, s, "ops.team", store.RoleRequester)
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	ops := mkUser(t, s, "ops.team", domain.RoleRequester)
 	// 300 requests of dev, ten days old, and 200 of ops.team from today.
 	if _, err := s.Pool().Exec(ctx, `
 		INSERT INTO requests (requester_id, token, instance_class, region_id, charge_type, network_type,
@@ -28,9 +29,9 @@ func TestRequestFiltersForAdmins(t *testing.T) {
 		FROM generate_series(1, 500) g`, dev.ID, ops.ID); err != nil {
 		t.Fatal(err)
 	}
-	all := func(f store.RequestFilter) []store.Request {
+	all := func(f store.RequestFilter) []domain.Request {
 		t.Helper()
-		var out []store.Request
+		var out []domain.Request
 		f.Limit = 70
 		for {
 			page, err := s.ListRequests(ctx, f)
@@ -61,7 +62,7 @@ func TestRequestFiltersForAdmins(t *testing.T) {
 		{"since yesterday", store.RequestFilter{Since: now.Add(-24 * time.Hour)}, 200},
 		{"until yesterday", store.RequestFilter{Until: now.Add(-24 * time.Hour)}, 300},
 		{"a window", store.RequestFilter{Since: now.Add(-11 * 24 * time.Hour), Until: now.Add(-9 * 24 * time.Hour)}, 300},
-		{"failed of dev", store.RequestFilter{RequesterName: "dev", Status: store.StatusFailed}, 30},
+		{"failed of dev", store.RequestFilter{RequesterName: "dev", Status: domain.StatusFailed}, 30},
 		{"memcache in shanghai", store.RequestFilter{InstanceType: "Memcache", RegionID: "cn-shanghai"}, 50},
 		{"by InstanceId", store.RequestFilter{InstanceID: "r-420"}, 1},
 	}

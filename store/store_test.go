@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testpg"
-	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -19,7 +19,7 @@ func newStore(t *testing.T) *store.Store {
 	return store.New(testpg.Pool(t))
 }
 
-func mkUser(t *testing.T, s *store.Store, name string, role store.Role) store.User {
+func mkUser(t *testing.T, s *store.Store, name string, role domain.Role) store.User {
 	t.Helper()
 	u, err := s.CreateUser(context.Background(), name, role, "hash", nil)
 	if err != nil {
@@ -28,9 +28,9 @@ func mkUser(t *testing.T, s *store.Store, name string, role store.Role) store.Us
 	return u
 }
 
-func mkRequest(t *testing.T, s *store.Store, requester store.User, token string) store.Request {
+func mkRequest(t *testing.T, s *store.Store, requester store.User, token string) domain.Request {
 	t.Helper()
-	r, err := s.CreateRequest(context.Background(), store.NewRequest{RequesterID: requester.ID, Params: rkvstore.Params{
+	r, err := s.CreateRequest(context.Background(), store.NewRequest{RequesterID: requester.ID, Params: domain.Params{
 		InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: "PostPaid",
 		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: token,
 	}, PasswordSealed: []byte("sealed")})
@@ -59,18 +59,18 @@ func TestUsers(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
-	u := mkUser(t, s, "dev", store.RoleRequester)
-	if _, err := s.CreateUser(ctx, "dev", store.RoleAdmin, "h", nil); !errors.Is(err, store.ErrDuplicate) {
+	u := mkUser(t, s, "dev", domain.RoleRequester)
+	if _, err := s.CreateUser(ctx, "dev", domain.RoleAdmin, "h", nil); !errors.Is(err, store.ErrDuplicate) {
 		t.Fatalf("duplicate user: %v", err)
 	}
 	got, err := s.UserByUsername(ctx, "dev")
-	if err != nil || got.ID != u.ID || got.Role != store.RoleRequester {
+	if err != nil || got.ID != u.ID || got.Role != domain.RoleRequester {
 		t.Fatalf("by name: %+v %v", got, err)
 	}
 	if _, err := s.UserByUsername(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing user: %v", err)
 	}
-	if _, err := s.CreateUser(ctx, "Bad Name", store.RoleAdmin, "h", nil); err == nil {
+	if _, err := s.CreateUser(ctx, "Bad Name", domain.RoleAdmin, "h", nil); err == nil {
 		t.Fatal("username format not enforced")
 	}
 }
@@ -78,15 +78,15 @@ func TestUsers(t *testing.T) {
 func TestCreateRequestWritesEventAndKeepsTokenUnique(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
-	dev := mkUser(t, s, "dev", store.RoleRequester)
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
 	r := mkRequest(t, s, dev, "tok-1")
-	if r.Status != store.StatusPendingApproval || !r.PasswordSet || r.RequesterName != "dev" {
+	if r.Status != domain.StatusPendingApproval || !r.PasswordSet || r.RequesterName != "dev" {
 		t.Fatalf("unexpected request %+v", r)
 	}
-	if countEvents(t, s, r.ID, store.ActionRequestSubmitted) != 1 {
+	if countEvents(t, s, r.ID, domain.ActionRequestSubmitted) != 1 {
 		t.Fatal("submitted event missing")
 	}
-	_, err := s.CreateRequest(context.Background(), store.NewRequest{RequesterID: dev.ID, Params: rkvstore.Params{
+	_, err := s.CreateRequest(context.Background(), store.NewRequest{RequesterID: dev.ID, Params: domain.Params{
 		InstanceClass: "c", RegionId: "r", ChargeType: "PostPaid", NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: "tok-1"}})
 	if !errors.Is(err, store.ErrDuplicate) {
 		t.Fatalf("reused token: %v", err)
@@ -97,8 +97,8 @@ func TestDecisionsFollowTheStateMachine(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
-	dev := mkUser(t, s, "dev", store.RoleRequester)
-	appr := mkUser(t, s, "appr", store.RoleApprover)
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	appr := mkUser(t, s, "appr", domain.RoleApprover)
 
 	r := mkRequest(t, s, dev, "t1")
 	if _, err := s.Approve(ctx, r.ID, dev.ID, nil); !errors.Is(err, store.ErrOwnRequest) {
@@ -107,16 +107,16 @@ func TestDecisionsFollowTheStateMachine(t *testing.T) {
 	if _, err := s.Reject(ctx, r.ID, dev.ID, "mine"); !errors.Is(err, store.ErrOwnRequest) {
 		t.Fatalf("own rejection: %v", err)
 	}
-	if n := countEvents(t, s, r.ID, store.ActionRequestApproved) + countEvents(t, s, r.ID, store.ActionRequestRejected); n != 0 {
+	if n := countEvents(t, s, r.ID, domain.ActionRequestApproved) + countEvents(t, s, r.ID, domain.ActionRequestRejected); n != 0 {
 		t.Fatalf("refused decisions left %d events", n)
 	}
 	got, err := s.Approve(ctx, r.ID, appr.ID, nil)
-	if err != nil || got.Status != store.StatusApproved || got.DeciderName != "appr" {
+	if err != nil || got.Status != domain.StatusApproved || got.DeciderName != "appr" {
 		t.Fatalf("approve: %+v %v", got, err)
 	}
 	_, err = s.Reject(ctx, r.ID, appr.ID, "late")
 	var se *store.StateError
-	if !errors.As(err, &se) || se.Current.Status != store.StatusApproved || se.Current.DeciderName != "appr" {
+	if !errors.As(err, &se) || se.Current.Status != domain.StatusApproved || se.Current.DeciderName != "appr" {
 		t.Fatalf("reject after approve: %v", err)
 	}
 
@@ -125,7 +125,7 @@ func TestDecisionsFollowTheStateMachine(t *testing.T) {
 		t.Fatalf("cancel by another: %v", err)
 	}
 	c, err := s.Cancel(ctx, r2.ID, dev.ID)
-	if err != nil || c.Status != store.StatusCancelled || c.PasswordSet != true || c.FinishedAt == nil {
+	if err != nil || c.Status != domain.StatusCancelled || c.PasswordSet != true || c.FinishedAt == nil {
 		t.Fatalf("cancel: %+v %v", c, err)
 	}
 	if _, err := s.Approve(ctx, r2.ID, appr.ID, nil); !errors.Is(err, store.ErrStateChanged) {
@@ -141,9 +141,9 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
-	dev := mkUser(t, s, "dev", store.RoleRequester)
-	a1 := mkUser(t, s, "a1", store.RoleApprover)
-	a2 := mkUser(t, s, "a2", store.RoleAdmin)
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	a1 := mkUser(t, s, "a1", domain.RoleApprover)
+	a2 := mkUser(t, s, "a2", domain.RoleAdmin)
 	for i := 0; i < 20; i++ {
 		r := mkRequest(t, s, dev, "race-"+string(rune('a'+i)))
 		var wg sync.WaitGroup
@@ -161,8 +161,8 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 				t.Fatalf("unexpected error: %v", err)
 			}
 		}
-		decisions := countEvents(t, s, r.ID, store.ActionRequestApproved) + countEvents(t, s, r.ID, store.ActionRequestRejected) +
-			countEvents(t, s, r.ID, store.ActionRequestCancelled)
+		decisions := countEvents(t, s, r.ID, domain.ActionRequestApproved) + countEvents(t, s, r.ID, domain.ActionRequestRejected) +
+			countEvents(t, s, r.ID, domain.ActionRequestCancelled)
 		if wins != 1 || decisions != 1 {
 			t.Fatalf("round %d: %d winners, %d decision events", i, wins, decisions)
 		}
@@ -173,7 +173,7 @@ func TestAuditTrailIsAppendOnly(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
-	mkUser(t, s, "dev", store.RoleRequester)
+	mkUser(t, s, "dev", domain.RoleRequester)
 	for _, q := range []string{"UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events", "TRUNCATE audit_events CASCADE"} {
 		if _, err := s.Pool().Exec(ctx, q); err == nil {
 			t.Errorf("%s was allowed", q)
@@ -195,11 +195,11 @@ func TestLoginFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	record(store.ActionLoginFailed, "dev", "10.0.0.1")
-	record(store.ActionLoginFailed, "dev", "10.0.0.2")
-	record(store.ActionLogin, "dev", "10.0.0.1")
-	record(store.ActionLoginFailed, "dev", "10.0.0.1")
-	record(store.ActionLoginFailed, "ops", "10.0.0.1")
+	record(domain.ActionLoginFailed, "dev", "10.0.0.1")
+	record(domain.ActionLoginFailed, "dev", "10.0.0.2")
+	record(domain.ActionLogin, "dev", "10.0.0.1")
+	record(domain.ActionLoginFailed, "dev", "10.0.0.1")
+	record(domain.ActionLoginFailed, "ops", "10.0.0.1")
 	byUser, byAddress, err := s.LoginFailures(ctx, "dev", "10.0.0.1", since)
 	if err != nil || byUser != 1 || byAddress != 3 {
 		t.Fatalf("dev from 10.0.0.1: %d by user, %d by address (%v); want 1, 3", byUser, byAddress, err)

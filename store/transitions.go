@@ -7,12 +7,14 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // StateError is the ErrStateChanged of a transition, with the request as it
 // was found, so that the user can be told who decided it first.
 type StateError struct {
-	Current Request
+	Current domain.Request
 }
 
 func (e *StateError) Error() string {
@@ -30,8 +32,8 @@ var ErrOwnRequest = fmt.Errorf("four-eyes rule: nobody decides their own request
 // state machine goes through Move.
 type Move struct {
 	RequestID int64
-	From      Status
-	To        Status
+	From      domain.Status
+	To        domain.Status
 	ActorID   *int64
 	Action    string
 	Details   map[string]any
@@ -43,14 +45,14 @@ type Move struct {
 	Args  []any
 	// Then runs inside the transaction after the update, with the request
 	// as updated (to enqueue a job, say). An error rolls everything back.
-	Then func(ctx context.Context, tx pgx.Tx, r Request) error
+	Then func(ctx context.Context, tx pgx.Tx, r domain.Request) error
 }
 
 // Apply runs m. When the request is no longer in m.From, nothing changes and
 // the error is a *StateError (errors.Is ErrStateChanged).
-func (s *Store) Apply(ctx context.Context, m Move) (Request, error) {
-	if !CanMove(m.From, m.To) {
-		return Request{}, fmt.Errorf("no transition %s → %s", m.From, m.To)
+func (s *Store) Apply(ctx context.Context, m Move) (domain.Request, error) {
+	if !domain.CanMove(m.From, m.To) {
+		return domain.Request{}, fmt.Errorf("no transition %s → %s", m.From, m.To)
 	}
 	set := "status = $2, updated_at = now()"
 	if m.To.Terminal() {
@@ -73,9 +75,9 @@ func (s *Store) Apply(ctx context.Context, m Move) (Request, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		cur, err := requestByID(ctx, s.pool, m.RequestID)
 		if err != nil {
-			return Request{}, err
+			return domain.Request{}, err
 		}
-		return Request{}, &StateError{Current: cur}
+		return domain.Request{}, &StateError{Current: cur}
 	}
 	return r, err
 }
@@ -87,7 +89,7 @@ type change struct {
 	sql   string
 	args  []any
 	event NewEvent
-	then  func(ctx context.Context, tx pgx.Tx, r Request) error
+	then  func(ctx context.Context, tx pgx.Tx, r domain.Request) error
 }
 
 // changeWithEvent runs c: the write, its event and the re-read of the
@@ -96,14 +98,14 @@ type change struct {
 // (every submission and every provisioning attempt: make bench, workloads 1,
 // 3 and 4); otherwise it runs in a transaction with the hook and then after
 // it. A write that matched no row is pgx.ErrNoRows, and nothing changed.
-func (s *Store) changeWithEvent(ctx context.Context, c change) (Request, error) {
+func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, error) {
 	details := c.event.Details
 	if details == nil {
 		details = map[string]any{}
 	}
 	b, err := json.Marshal(details)
 	if err != nil {
-		return Request{}, fmt.Errorf("%s: event details: %w", c.event.Action, err)
+		return domain.Request{}, fmt.Errorf("%s: event details: %w", c.event.Action, err)
 	}
 	n := len(c.args)
 	args := append(c.args[:n:n], c.event.ActorID, c.event.Action, b)
@@ -114,7 +116,7 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (Request, error) 
 		FROM r CROSS JOIN e JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by`,
 		c.sql, n+1, n+2, n+3, requestColumns)
 	ev := Event{ActorID: c.event.ActorID, Action: c.event.Action, Details: details}
-	write := func(q rowQuerier) (Request, error) {
+	write := func(q rowQuerier) (domain.Request, error) {
 		r, err := scanRequest(rowWith{q.QueryRow(ctx, query, args...), []any{&ev.ID, &ev.At, &ev.ActorName}})
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			err = fmt.Errorf("%s: %w", c.event.Action, err)
@@ -125,7 +127,7 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (Request, error) 
 	if c.then == nil && s.hook == nil {
 		return write(s.pool)
 	}
-	var out Request
+	var out domain.Request
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if out, err = write(tx); err != nil {
@@ -147,13 +149,13 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (Request, error) 
 // Approve moves a pending request to approved, recorded as decided by
 // approverID, and runs enqueue in the same transaction. The four-eyes rule
 // is enforced here too: ErrOwnRequest for one's own request.
-func (s *Store) Approve(ctx context.Context, id, approverID int64, enqueue func(ctx context.Context, tx pgx.Tx, r Request) error) (Request, error) {
+func (s *Store) Approve(ctx context.Context, id, approverID int64, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
 	return s.Apply(ctx, Move{
-		RequestID: id, From: StatusPendingApproval, To: StatusApproved,
-		ActorID: &approverID, Action: ActionRequestApproved,
+		RequestID: id, From: domain.StatusPendingApproval, To: domain.StatusApproved,
+		ActorID: &approverID, Action: domain.ActionRequestApproved,
 		Set:  "decided_by = $4, decided_at = now()",
 		Args: []any{approverID},
-		Then: func(ctx context.Context, tx pgx.Tx, r Request) error {
+		Then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 			if r.RequesterID == approverID {
 				return ErrOwnRequest
 			}
@@ -166,14 +168,14 @@ func (s *Store) Approve(ctx context.Context, id, approverID int64, enqueue func(
 }
 
 // Reject moves a pending request to rejected with the approver's reason.
-func (s *Store) Reject(ctx context.Context, id, approverID int64, reason string) (Request, error) {
+func (s *Store) Reject(ctx context.Context, id, approverID int64, reason string) (domain.Request, error) {
 	return s.Apply(ctx, Move{
-		RequestID: id, From: StatusPendingApproval, To: StatusRejected,
-		ActorID: &approverID, Action: ActionRequestRejected,
+		RequestID: id, From: domain.StatusPendingApproval, To: domain.StatusRejected,
+		ActorID: &approverID, Action: domain.ActionRequestRejected,
 		Details: map[string]any{"reason": reason},
 		Set:     "decided_by = $4, decided_at = now(), decision_reason = $5",
 		Args:    []any{approverID, reason},
-		Then: func(ctx context.Context, tx pgx.Tx, r Request) error {
+		Then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 			if r.RequesterID == approverID {
 				return ErrOwnRequest
 			}
@@ -183,11 +185,11 @@ func (s *Store) Reject(ctx context.Context, id, approverID int64, reason string)
 }
 
 // Cancel moves a pending request to cancelled; only its requester may.
-func (s *Store) Cancel(ctx context.Context, id, requesterID int64) (Request, error) {
+func (s *Store) Cancel(ctx context.Context, id, requesterID int64) (domain.Request, error) {
 	return s.Apply(ctx, Move{
-		RequestID: id, From: StatusPendingApproval, To: StatusCancelled,
-		ActorID: &requesterID, Action: ActionRequestCancelled,
-		Then: func(ctx context.Context, tx pgx.Tx, r Request) error {
+		RequestID: id, From: domain.StatusPendingApproval, To: domain.StatusCancelled,
+		ActorID: &requesterID, Action: domain.ActionRequestCancelled,
+		Then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 			if r.RequesterID != requesterID {
 				return fmt.Errorf("cancel: %w", ErrNotFound)
 			}

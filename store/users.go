@@ -7,48 +7,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/domain"
 )
-
-// Role is what a user may do. Roles are cumulative: an approver can also
-// request, an admin can also approve.
-type Role string
-
-// The roles, from least to most.
-const (
-	RoleRequester Role = "requester"
-	RoleApprover  Role = "approver"
-	RoleAdmin     Role = "admin"
-)
-
-// Roles lists every role, least first.
-func Roles() []Role { return []Role{RoleRequester, RoleApprover, RoleAdmin} }
-
-func (r Role) rank() int {
-	switch r {
-	case RoleRequester:
-		return 1
-	case RoleApprover:
-		return 2
-	case RoleAdmin:
-		return 3
-	}
-	return 0
-}
-
-// Valid reports whether r is one of the roles.
-func (r Role) Valid() bool { return r.rank() > 0 }
-
-// AtLeast reports whether r includes min.
-func (r Role) AtLeast(min Role) bool { return r.Valid() && r.rank() >= min.rank() }
-
-// ParseRole reads a role name.
-func ParseRole(s string) (Role, error) {
-	r := Role(s)
-	if !r.Valid() {
-		return "", fmt.Errorf("unknown role %q: use requester, approver or admin", s)
-	}
-	return r, nil
-}
 
 // UsernameRule says in words what ValidUsername accepts.
 const UsernameRule = "use 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -64,7 +25,7 @@ func ValidUsername(s string) bool { return usernamePattern.MatchString(s) }
 type User struct {
 	ID           int64
 	Username     string
-	Role         Role
+	Role         domain.Role
 	PasswordHash string
 	Disabled     bool
 	CreatedAt    time.Time
@@ -80,7 +41,7 @@ func scanUser(row pgx.Row) (User, error) {
 
 // CreateUser adds a user with the audit event user.created. actorID is the
 // admin who did it, nil from the command line.
-func (s *Store) CreateUser(ctx context.Context, username string, role Role, passwordHash string, actorID *int64) (User, error) {
+func (s *Store) CreateUser(ctx context.Context, username string, role domain.Role, passwordHash string, actorID *int64) (User, error) {
 	var u User
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -92,7 +53,7 @@ func (s *Store) CreateUser(ctx context.Context, username string, role Role, pass
 		if err != nil {
 			return fmt.Errorf("create user: %w", err)
 		}
-		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: ActionUserCreated,
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionUserCreated,
 			Details: map[string]any{"user_id": u.ID, "username": u.Username, "role": string(u.Role)}})
 	})
 	return u, err

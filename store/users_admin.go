@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // Errors of user management that users are told about.
@@ -27,7 +29,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 
 // SetRole changes a user's role, with the event user.role_changed. Taking
 // the last enabled admin's role away gives ErrLastAdmin.
-func (s *Store) SetRole(ctx context.Context, userID int64, role Role, actorID *int64) (User, error) {
+func (s *Store) SetRole(ctx context.Context, userID int64, role domain.Role, actorID *int64) (User, error) {
 	if !role.Valid() {
 		return User{}, fmt.Errorf("unknown role %q", role)
 	}
@@ -45,14 +47,14 @@ func (s *Store) SetRole(ctx context.Context, userID int64, role Role, actorID *i
 			u = old
 			return nil
 		}
-		if old.Role == RoleAdmin && !old.Disabled && !anotherAdmin(admins, userID) {
+		if old.Role == domain.RoleAdmin && !old.Disabled && !anotherAdmin(admins, userID) {
 			return ErrLastAdmin
 		}
 		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET role = $2, updated_at = now() WHERE id = $1 RETURNING `+userColumns, userID, role))
 		if err != nil {
 			return fmt.Errorf("set role: %w", err)
 		}
-		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: ActionUserRoleChanged,
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionUserRoleChanged,
 			Details: map[string]any{"user_id": u.ID, "username": u.Username, "from": string(old.Role), "to": string(role)}})
 	})
 	return u, err
@@ -78,16 +80,16 @@ func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, ac
 			u = old
 			return nil
 		}
-		if disabled && old.Role == RoleAdmin && !anotherAdmin(admins, userID) {
+		if disabled && old.Role == domain.RoleAdmin && !anotherAdmin(admins, userID) {
 			return ErrLastAdmin
 		}
 		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1 RETURNING `+userColumns, userID, disabled))
 		if err != nil {
 			return fmt.Errorf("set disabled: %w", err)
 		}
-		action := ActionUserEnabled
+		action := domain.ActionUserEnabled
 		if disabled {
-			action = ActionUserDisabled
+			action = domain.ActionUserDisabled
 		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: action,
 			Details: map[string]any{"user_id": u.ID, "username": u.Username}})

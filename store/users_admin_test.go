@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -13,17 +14,17 @@ func TestRoleAndDisableRules(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
-	root := mkUser(t, s, "root", store.RoleAdmin)
-	dev := mkUser(t, s, "dev", store.RoleRequester)
+	root := mkUser(t, s, "root", domain.RoleAdmin)
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
 
 	if _, err := s.SetDisabled(ctx, root.ID, true, &root.ID); !errors.Is(err, store.ErrSelf) {
 		t.Fatalf("self-disable: %v", err)
 	}
-	if _, err := s.SetRole(ctx, root.ID, store.RoleApprover, &root.ID); !errors.Is(err, store.ErrLastAdmin) {
+	if _, err := s.SetRole(ctx, root.ID, domain.RoleApprover, &root.ID); !errors.Is(err, store.ErrLastAdmin) {
 		t.Fatalf("demote the last admin: %v", err)
 	}
-	u, err := s.SetRole(ctx, dev.ID, store.RoleApprover, &root.ID)
-	if err != nil || u.Role != store.RoleApprover {
+	u, err := s.SetRole(ctx, dev.ID, domain.RoleApprover, &root.ID)
+	if err != nil || u.Role != domain.RoleApprover {
 		t.Fatalf("promote: %+v %v", u, err)
 	}
 	u, err = s.SetDisabled(ctx, dev.ID, true, &root.ID)
@@ -38,7 +39,7 @@ func TestRoleAndDisableRules(t *testing.T) {
 	for _, e := range evs {
 		actions = append(actions, e.Action)
 	}
-	if len(actions) != 2 || actions[0] != store.ActionUserDisabled || actions[1] != store.ActionUserRoleChanged {
+	if len(actions) != 2 || actions[0] != domain.ActionUserDisabled || actions[1] != domain.ActionUserRoleChanged {
 		t.Fatalf("events by root: %v", actions)
 	}
 }
@@ -49,8 +50,8 @@ func TestLastAdminUnderRace(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	for round := 0; round < 10; round++ {
-		a := mkUser(t, s, "a"+string(rune('a'+round)), store.RoleAdmin)
-		b := mkUser(t, s, "b"+string(rune('a'+round)), store.RoleAdmin)
+		a := mkUser(t, s, "a"+string(rune('a'+round)), domain.RoleAdmin)
+		b := mkUser(t, s, "b"+string(rune('a'+round)), domain.RoleAdmin)
 		// Leave only a and b as enabled admins.
 		if _, err := s.Pool().Exec(ctx, `UPDATE users SET disabled = true WHERE role = 'admin' AND id NOT IN ($1, $2)`, a.ID, b.ID); err != nil {
 			t.Fatal(err)
@@ -58,7 +59,7 @@ func TestLastAdminUnderRace(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		wg.Add(2)
-		go func() { defer wg.Done(); _, errs[0] = s.SetRole(ctx, b.ID, store.RoleRequester, &a.ID) }()
+		go func() { defer wg.Done(); _, errs[0] = s.SetRole(ctx, b.ID, domain.RoleRequester, &a.ID) }()
 		go func() { defer wg.Done(); _, errs[1] = s.SetDisabled(ctx, a.ID, true, &b.ID) }()
 		wg.Wait()
 		var admins int

@@ -11,24 +11,25 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
 // failedRequest is a request of u that went through approval and one
 // permanent failure, by store calls as the provisioner makes them.
-func (e *env) failedRequest(u, approver store.User) store.Request {
+func (e *env) failedRequest(u, approver store.User) domain.Request {
 	e.t.Helper()
 	ctx := context.Background()
 	r := e.request(u)
 	if _, err := e.st.Approve(ctx, r.ID, approver.ID, nil); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.st.Apply(ctx, store.Move{RequestID: r.ID, From: store.StatusApproved, To: store.StatusProvisioning,
-		Action: store.ActionAttemptStarted, Details: map[string]any{"attempt": 1}, Set: "attempts = 1"}); err != nil {
+	if _, err := e.st.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusApproved, To: domain.StatusProvisioning,
+		Action: domain.ActionAttemptStarted, Details: map[string]any{"attempt": 1}, Set: "attempts = 1"}); err != nil {
 		e.t.Fatal(err)
 	}
-	r, err := e.st.Apply(ctx, store.Move{RequestID: r.ID, From: store.StatusProvisioning, To: store.StatusFailed,
-		Action:  store.ActionFailed,
+	r, err := e.st.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusProvisioning, To: domain.StatusFailed,
+		Action:  domain.ActionFailed,
 		Details: map[string]any{"attempt": 1, "code": "InvalidParameter", "message": "bad class", "RequestId": "REQ-1"},
 		Set:     "error_code = $4, error_message = $5, error_request_id = $6",
 		Args:    []any{"InvalidParameter", "bad class", "REQ-1"}})
@@ -52,14 +53,14 @@ func (c *client) flash(r *response) string {
 func TestAdminRouteRoles(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	dev := e.user("owner", store.RoleRequester)
-	appr := e.user("decider", store.RoleApprover)
+	dev := e.user("owner", domain.RoleRequester)
+	appr := e.user("decider", domain.RoleApprover)
 	clients := map[string]*client{"anonymous": e.client()}
-	clients["requester"], _ = e.signedIn("req", store.RoleRequester)
-	clients["approver"], _ = e.signedIn("appr", store.RoleApprover)
+	clients["requester"], _ = e.signedIn("req", domain.RoleRequester)
+	clients["approver"], _ = e.signedIn("appr", domain.RoleApprover)
 	var adm store.User
-	clients["admin"], adm = e.signedIn("adm", store.RoleAdmin)
-	e.user("adm2", store.RoleAdmin) // so that changes to adm are allowed
+	clients["admin"], adm = e.signedIn("adm", domain.RoleAdmin)
+	e.user("adm2", domain.RoleAdmin) // so that changes to adm are allowed
 	clients["anonymous"].get("/login")
 	routes := []struct {
 		method, path string
@@ -81,7 +82,7 @@ func TestAdminRouteRoles(t *testing.T) {
 	for _, rt := range routes {
 		for _, role := range []string{"anonymous", "requester", "approver", "admin"} {
 			n++
-			target := e.user("target"+itoa(int64(n)), store.RoleRequester)
+			target := e.user("target"+itoa(int64(n)), domain.RoleRequester)
 			failed := e.failedRequest(dev, appr)
 			path := strings.NewReplacer("{user}", itoa(target.ID), "{failed}", itoa(failed.ID)).Replace(rt.path)
 			form := url.Values{}
@@ -107,14 +108,14 @@ func TestAdminRouteRoles(t *testing.T) {
 				t.Errorf("%s %s as %s: refused but an event was written", rt.method, rt.path, role)
 			}
 			if role != "admin" {
-				if cur, _ := e.st.Request(context.Background(), failed.ID); cur.Status != store.StatusFailed {
+				if cur, _ := e.st.Request(context.Background(), failed.ID); cur.Status != domain.StatusFailed {
 					t.Errorf("%s %s as %s: request moved to %s", rt.method, rt.path, role, cur.Status)
 				}
 			}
 		}
 	}
 	// Without the CSRF token, no admin POST does anything.
-	target := e.user("csrf-target", store.RoleRequester)
+	target := e.user("csrf-target", domain.RoleRequester)
 	failed := e.failedRequest(dev, appr)
 	before := e.countAllEvents()
 	for _, path := range []string{"/admin/users", "/admin/users/" + itoa(target.ID) + "/role",
@@ -158,7 +159,7 @@ var oneTimePassword = regexp.MustCompile(`^[A-Za-z0-9_-]{20}$`)
 func TestUserManagement(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	adm, me := e.signedIn("adm", store.RoleAdmin)
+	adm, me := e.signedIn("adm", domain.RoleAdmin)
 
 	page := adm.get("/admin/users")
 	if page.status != 200 || page.doc.Find(`tr[data-username="adm"]`).Length() != 1 {
@@ -198,10 +199,10 @@ func TestUserManagement(t *testing.T) {
 		t.Error("the one-time password is shown twice")
 	}
 	carol, err := e.st.UserByUsername(context.Background(), "carol")
-	if err != nil || carol.Role != store.RoleApprover || !auth.CheckPassword(carol.PasswordHash, password) {
+	if err != nil || carol.Role != domain.RoleApprover || !auth.CheckPassword(carol.PasswordHash, password) {
 		t.Fatalf("carol: %+v %v", carol, err)
 	}
-	if n := e.eventsOf(store.ActionUserCreated, &me.ID); n != 1 {
+	if n := e.eventsOf(domain.ActionUserCreated, &me.ID); n != 1 {
 		t.Errorf("user.created by adm: %d", n)
 	}
 	cc := e.client()
@@ -224,7 +225,7 @@ func TestUserManagement(t *testing.T) {
 	if r := adm.post("/admin/users", url.Values{"username": {"dave"}, "role": {"root"}}); r.status != http.StatusUnprocessableEntity {
 		t.Errorf("unknown role: %d", r.status)
 	}
-	if n := e.eventsOf(store.ActionUserCreated, &me.ID); n != 1 {
+	if n := e.eventsOf(domain.ActionUserCreated, &me.ID); n != 1 {
 		t.Errorf("refused additions wrote events: %d", n)
 	}
 
@@ -235,7 +236,7 @@ func TestUserManagement(t *testing.T) {
 	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/role", url.Values{"role": {"admin"}})); !strings.Contains(f, "nothing was changed") {
 		t.Errorf("flash %q", f)
 	}
-	if n := e.eventsOf(store.ActionUserRoleChanged, &me.ID); n != 1 {
+	if n := e.eventsOf(domain.ActionUserRoleChanged, &me.ID); n != 1 {
 		t.Errorf("user.role_changed: %d", n)
 	}
 	for _, bad := range []url.Values{{"role": {"root"}}, {}} {
@@ -263,7 +264,7 @@ func TestUserManagement(t *testing.T) {
 	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/enable", nil)); f != "User carol enabled" {
 		t.Errorf("flash %q", f)
 	}
-	if e.eventsOf(store.ActionUserDisabled, &me.ID) != 1 || e.eventsOf(store.ActionUserEnabled, &me.ID) != 1 {
+	if e.eventsOf(domain.ActionUserDisabled, &me.ID) != 1 || e.eventsOf(domain.ActionUserEnabled, &me.ID) != 1 {
 		t.Error("disable/enable events")
 	}
 
@@ -277,10 +278,10 @@ func TestUserManagement(t *testing.T) {
 	if f := adm.flash(adm.post("/admin/users/"+itoa(me.ID)+"/role", url.Values{"role": {"approver"}})); f != "Nothing was changed: that would leave no enabled admin." {
 		t.Errorf("flash %q", f)
 	}
-	if u, _ := e.st.UserByID(context.Background(), me.ID); u.Role != store.RoleAdmin || u.Disabled {
+	if u, _ := e.st.UserByID(context.Background(), me.ID); u.Role != domain.RoleAdmin || u.Disabled {
 		t.Errorf("adm is now %+v", u)
 	}
-	if e.eventsOf(store.ActionUserDisabled, &me.ID) != 1 || e.eventsOf(store.ActionUserRoleChanged, &me.ID) != 2 {
+	if e.eventsOf(domain.ActionUserDisabled, &me.ID) != 1 || e.eventsOf(domain.ActionUserRoleChanged, &me.ID) != 2 {
 		t.Error("refused changes wrote events")
 	}
 }
@@ -289,9 +290,9 @@ func TestUserManagement(t *testing.T) {
 func TestRequeue(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", store.RoleRequester)
-	appr, apprUser := e.signedIn("ann", store.RoleApprover)
-	adm, admUser := e.signedIn("adm", store.RoleAdmin)
+	dev, devUser := e.signedIn("dev", domain.RoleRequester)
+	appr, apprUser := e.signedIn("ann", domain.RoleApprover)
+	adm, admUser := e.signedIn("adm", domain.RoleAdmin)
 	r := e.failedRequest(devUser, apprUser)
 	id := itoa(r.ID)
 	path := "/requests/" + id
@@ -323,10 +324,10 @@ func TestRequeue(t *testing.T) {
 		t.Errorf("flash %q", f)
 	}
 	cur, _ := e.st.Request(context.Background(), r.ID)
-	if cur.Status != store.StatusApproved || cur.Params.Token != r.Params.Token || e.enqueued.Load() != enq+1 {
+	if cur.Status != domain.StatusApproved || cur.Params.Token != r.Params.Token || e.enqueued.Load() != enq+1 {
 		t.Errorf("after re-queue: %s, token kept %v, enqueued %d", cur.Status, cur.Params.Token == r.Params.Token, e.enqueued.Load()-enq)
 	}
-	if e.eventsOf(store.ActionRequestRequeued, &admUser.ID) != 1 {
+	if e.eventsOf(domain.ActionRequestRequeued, &admUser.ID) != 1 {
 		t.Error("no request.requeued event by adm")
 	}
 	if adm.get(path).doc.Find(`[data-testid="timeline"] li[data-action="request.requeued"]`).Length() != 1 {
@@ -336,7 +337,7 @@ func TestRequeue(t *testing.T) {
 	if f := adm.flash(adm.post(path+"/requeue", nil)); f != "Request "+id+" is Approved, not failed: nothing was changed." {
 		t.Errorf("flash %q", f)
 	}
-	if e.countEvents(store.ActionRequestRequeued, r.ID) != 1 || e.enqueued.Load() != enq+1 {
+	if e.countEvents(domain.ActionRequestRequeued, r.ID) != 1 || e.enqueued.Load() != enq+1 {
 		t.Error("a second re-queue changed something")
 	}
 	for _, p := range []string{"/requests/abc/requeue", "/requests/999999/requeue"} {

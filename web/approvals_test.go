@@ -9,17 +9,17 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
-	"github.com/kvportal/kvportal/store"
 )
 
 func TestApproveAndReject(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", store.RoleRequester)
-	ann, _ := e.signedIn("ann", store.RoleApprover)
+	dev, devUser := e.signedIn("dev", domain.RoleRequester)
+	ann, _ := e.signedIn("ann", domain.RoleApprover)
 	a, b := e.request(devUser), e.request(devUser)
 
 	q := ann.get("/approvals")
@@ -84,7 +84,7 @@ func TestApproveAndReject(t *testing.T) {
 	if got := ann.get(r.location()).doc.Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, "was already rejected by ann") {
 		t.Errorf("flash %q", got)
 	}
-	if e.countEvents(store.ActionRequestApproved, b.ID) != 0 || e.enqueued.Load() != 1 {
+	if e.countEvents(domain.ActionRequestApproved, b.ID) != 0 || e.enqueued.Load() != 1 {
 		t.Error("a rejected request was approved")
 	}
 	if q := ann.get("/approvals"); q.doc.Find(`[data-testid="empty"]`).Length() != 1 {
@@ -95,8 +95,8 @@ func TestApproveAndReject(t *testing.T) {
 func TestCancel(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", store.RoleRequester)
-	ann, _ := e.signedIn("ann", store.RoleApprover)
+	dev, devUser := e.signedIn("dev", domain.RoleRequester)
+	ann, _ := e.signedIn("ann", domain.RoleApprover)
 	r1 := e.request(devUser)
 	page := dev.get("/requests/" + itoa(r1.ID))
 	if page.doc.Find(`[data-testid="cancel"]`).Length() != 1 {
@@ -117,7 +117,7 @@ func TestCancel(t *testing.T) {
 	if got := ann.get(r.location()).doc.Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, "already cancelled") {
 		t.Errorf("flash %q", got)
 	}
-	if e.countEvents(store.ActionRequestApproved, r1.ID) != 0 {
+	if e.countEvents(domain.ActionRequestApproved, r1.ID) != 0 {
 		t.Error("cancelled request approved")
 	}
 }
@@ -127,7 +127,7 @@ func TestCancel(t *testing.T) {
 func TestFourEyes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	for _, role := range []store.Role{store.RoleApprover, store.RoleAdmin} {
+	for _, role := range []domain.Role{domain.RoleApprover, domain.RoleAdmin} {
 		c, u := e.signedIn("self-"+string(role), role)
 		req := e.request(u)
 		id := itoa(req.ID)
@@ -148,12 +148,12 @@ func TestFourEyes(t *testing.T) {
 			}
 		}
 		cur, _ := e.st.Request(context.Background(), req.ID)
-		if cur.Status != store.StatusPendingApproval || e.countEvents(store.ActionRequestApproved, req.ID)+e.countEvents(store.ActionRequestRejected, req.ID) != 0 {
+		if cur.Status != domain.StatusPendingApproval || e.countEvents(domain.ActionRequestApproved, req.ID)+e.countEvents(domain.ActionRequestRejected, req.ID) != 0 {
 			t.Errorf("%s: own request changed: %s", role, cur.Status)
 		}
 	}
 	// A requester has no decision at all.
-	c, u := e.signedIn("plain", store.RoleRequester)
+	c, u := e.signedIn("plain", domain.RoleRequester)
 	req := e.request(u)
 	if c.get("/requests/"+itoa(req.ID)).doc.Find(`[data-testid="approve"]`).Length() != 0 {
 		t.Error("requester offered approve")
@@ -168,9 +168,9 @@ func TestFourEyes(t *testing.T) {
 func TestDecisionRaces(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", store.RoleRequester)
-	ann, _ := e.signedIn("ann", store.RoleApprover)
-	bob, _ := e.signedIn("bob", store.RoleAdmin)
+	dev, devUser := e.signedIn("dev", domain.RoleRequester)
+	ann, _ := e.signedIn("ann", domain.RoleApprover)
+	bob, _ := e.signedIn("bob", domain.RoleAdmin)
 	const rounds = 15
 	for i := 0; i < rounds; i++ {
 		for _, race := range []string{"approve/approve", "approve/cancel", "approve/reject"} {
@@ -198,13 +198,13 @@ func TestDecisionRaces(t *testing.T) {
 			if statuses[0] != http.StatusSeeOther || statuses[1] != http.StatusSeeOther {
 				t.Fatalf("%s: statuses %v", race, statuses)
 			}
-			decisions := e.countEvents(store.ActionRequestApproved, req.ID) + e.countEvents(store.ActionRequestRejected, req.ID) +
-				e.countEvents(store.ActionRequestCancelled, req.ID)
+			decisions := e.countEvents(domain.ActionRequestApproved, req.ID) + e.countEvents(domain.ActionRequestRejected, req.ID) +
+				e.countEvents(domain.ActionRequestCancelled, req.ID)
 			if decisions != 1 {
 				t.Fatalf("%s round %d: %d decision events", race, i, decisions)
 			}
 			cur, _ := e.st.Request(context.Background(), req.ID)
-			if cur.Status == store.StatusPendingApproval {
+			if cur.Status == domain.StatusPendingApproval {
 				t.Fatalf("%s: still pending", race)
 			}
 		}
@@ -239,8 +239,8 @@ func withSimulatedPrices(t *testing.T) envOption {
 func TestApprovalsShowPriceEstimates(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withSimulatedPrices(t))
-	_, devUser := e.signedIn("dev", store.RoleRequester)
-	ann, _ := e.signedIn("ann", store.RoleApprover)
+	_, devUser := e.signedIn("dev", domain.RoleRequester)
+	ann, _ := e.signedIn("ann", domain.RoleApprover)
 	e.request(devUser)
 	e.request(devUser)
 	q := ann.get("/approvals")

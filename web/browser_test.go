@@ -10,8 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testpg"
-	"github.com/kvportal/kvportal/store"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -125,7 +125,7 @@ func signOut(t *testing.T, ctx context.Context) {
 // corrections, the request's page, the history.
 func TestBrowserRequester(t *testing.T) {
 	e := newEnv(t)
-	e.user("dev", store.RoleRequester)
+	e.user("dev", domain.RoleRequester)
 	ctx := browser(t)
 	base := e.srv.URL
 
@@ -216,8 +216,8 @@ func boolAttr(t *testing.T, ctx context.Context, sel, name string) string {
 // reason; then the requester sees both.
 func TestBrowserApprover(t *testing.T) {
 	e := newEnv(t)
-	dev := e.user("dev", store.RoleRequester)
-	e.user("ann", store.RoleApprover)
+	dev := e.user("dev", domain.RoleRequester)
+	e.user("ann", domain.RoleApprover)
 	first, second := e.request(dev), e.request(dev)
 	ctx := browser(t)
 	base := e.srv.URL
@@ -280,15 +280,15 @@ func TestBrowserApprover(t *testing.T) {
 // users page.
 func TestBrowserAdmin(t *testing.T) {
 	e := newEnv(t, withProvisioner(t))
-	dev := e.user("dev", store.RoleRequester)
-	ann := e.user("ann", store.RoleApprover)
-	e.user("adm", store.RoleAdmin)
+	dev := e.user("dev", domain.RoleRequester)
+	ann := e.user("ann", domain.RoleApprover)
+	e.user("adm", domain.RoleAdmin)
 	ctx0 := context.Background()
 	r := e.request(dev)
 	if _, err := e.st.Approve(ctx0, r.ID, ann.ID, e.h.Enqueue); err != nil {
 		t.Fatal(err)
 	}
-	done := e.waitStatus(r.ID, store.StatusSucceeded)
+	done := e.waitStatus(r.ID, domain.StatusSucceeded)
 	e.request(dev)
 	e.failedRequest(dev, ann)
 	ctx := browser(t)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestFormRulesRoundTrip(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c, _ := e.signedIn("dev", store.RoleRequester)
+	c, _ := e.signedIn("dev", domain.RoleRequester)
 	cases := []struct {
 		name   string
 		set    map[string]string
@@ -122,7 +123,7 @@ func fieldValue(doc *goquery.Document, name string) string {
 func TestFormDefaultsAndLabels(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c, _ := e.signedIn("dev", store.RoleRequester)
+	c, _ := e.signedIn("dev", domain.RoleRequester)
 	r := c.get("/requests/new")
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d", r.status)
@@ -160,7 +161,7 @@ func TestFormDefaultsAndLabels(t *testing.T) {
 func TestFormWithoutCatalog(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withCatalog(nil))
-	c, _ := e.signedIn("dev", store.RoleRequester)
+	c, _ := e.signedIn("dev", domain.RoleRequester)
 	r := c.get("/requests/new")
 	for _, f := range []string{"RegionId", "ZoneId", "InstanceClass"} {
 		if n := goquery.NodeName(r.doc.Find(`[name="` + f + `"]`)); n != "input" {
@@ -184,7 +185,7 @@ func TestFormStaleCatalog(t *testing.T) {
 	cat := testCatalog()
 	cat.Stale = true
 	e := newEnv(t, withCatalog(cat))
-	c, _ := e.signedIn("dev", store.RoleRequester)
+	c, _ := e.signedIn("dev", domain.RoleRequester)
 	r := c.get("/requests/new")
 	if !strings.Contains(r.doc.Find(`[data-testid="catalog-note"]`).Text(), "out of date") {
 		t.Error("a stale catalog is not mentioned")
@@ -194,7 +195,7 @@ func TestFormStaleCatalog(t *testing.T) {
 func TestCreateRequest(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c, u := e.signedIn("dev", store.RoleRequester)
+	c, u := e.signedIn("dev", domain.RoleRequester)
 	form := validForm()
 	r := c.post("/requests", form)
 	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/requests/") {
@@ -205,7 +206,7 @@ func TestCreateRequest(t *testing.T) {
 		t.Fatalf("requests %v %v", rs, err)
 	}
 	req := rs[0]
-	if req.Status != store.StatusPendingApproval || !req.PasswordSet || !strings.HasPrefix(req.Params.Token, "kvp-") {
+	if req.Status != domain.StatusPendingApproval || !req.PasswordSet || !strings.HasPrefix(req.Params.Token, "kvp-") {
 		t.Fatalf("stored %+v", req)
 	}
 	// The password is sealed with the token as associated data.
@@ -217,7 +218,7 @@ func TestCreateRequest(t *testing.T) {
 	if err != nil || string(plain) != form.Get("Password") {
 		t.Fatalf("sealed password opens to %q, %v", plain, err)
 	}
-	if e.countEvents(store.ActionRequestSubmitted, req.ID) != 1 {
+	if e.countEvents(domain.ActionRequestSubmitted, req.ID) != 1 {
 		t.Error("no submitted event")
 	}
 	page := c.get(r.location())
@@ -257,7 +258,7 @@ func TestCreateRequest(t *testing.T) {
 func TestCloneRequest(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c, _ := e.signedIn("dev", store.RoleRequester)
+	c, _ := e.signedIn("dev", domain.RoleRequester)
 	form := validForm()
 	form.Set("Token", "clone-me-token")
 	r := c.post("/requests", form)
@@ -277,7 +278,7 @@ func TestCloneRequest(t *testing.T) {
 	if fieldValue(page.doc, "Token") != "" || fieldValue(page.doc, "Password") != "" {
 		t.Error("clone copies the token or the password")
 	}
-	other, _ := e.signedIn("eve", store.RoleRequester)
+	other, _ := e.signedIn("eve", domain.RoleRequester)
 	if r := other.get("/requests/new?clone=" + id); r.status != http.StatusNotFound {
 		t.Errorf("cloning another's request: %d", r.status)
 	}

@@ -20,9 +20,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
 	"github.com/kvportal/kvportal/internal/testpg"
-	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/web"
@@ -49,24 +49,24 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // staticCatalog is a fixed catalog.
-type staticCatalog struct{ cat *rkvstore.Catalog }
+type staticCatalog struct{ cat *domain.Catalog }
 
-func (s staticCatalog) Get(context.Context) *rkvstore.Catalog { return s.cat }
+func (s staticCatalog) Get(context.Context) *domain.Catalog { return s.cat }
 
 // testCatalog offers Redis 2.8 and 4.0 in two zones of cn-hangzhou.
-func testCatalog() *rkvstore.Catalog {
-	cat := &rkvstore.Catalog{FetchedAt: time.Now(), Regions: []rkvstore.Region{
-		{RegionId: "cn-hangzhou", LocalName: "China (Hangzhou)", Zones: []rkvstore.Zone{{ZoneId: "cn-hangzhou-b"}, {ZoneId: "cn-hangzhou-h"}}},
-		{RegionId: "cn-shanghai", LocalName: "China (Shanghai)", Zones: []rkvstore.Zone{{ZoneId: "cn-shanghai-b"}}},
+func testCatalog() *domain.Catalog {
+	cat := &domain.Catalog{FetchedAt: time.Now(), Regions: []domain.Region{
+		{RegionId: "cn-hangzhou", LocalName: "China (Hangzhou)", Zones: []domain.Zone{{ZoneId: "cn-hangzhou-b"}, {ZoneId: "cn-hangzhou-h"}}},
+		{RegionId: "cn-shanghai", LocalName: "China (Shanghai)", Zones: []domain.Zone{{ZoneId: "cn-shanghai-b"}}},
 	}}
 	for _, z := range []string{"cn-hangzhou-b", "cn-hangzhou-h"} {
 		for _, v := range []string{"2.8", "4.0"} {
 			cat.Offers = append(cat.Offers,
-				rkvstore.Offer{RegionId: "cn-hangzhou", ZoneId: z, InstanceType: "Redis", EngineVersion: v, InstanceClass: "redis.master.small.default", CapacityMB: 1024},
-				rkvstore.Offer{RegionId: "cn-hangzhou", ZoneId: z, InstanceType: "Redis", EngineVersion: v, InstanceClass: "redis.master.mid.default", CapacityMB: 2048})
+				domain.Offer{RegionId: "cn-hangzhou", ZoneId: z, InstanceType: "Redis", EngineVersion: v, InstanceClass: "redis.master.small.default", CapacityMB: 1024},
+				domain.Offer{RegionId: "cn-hangzhou", ZoneId: z, InstanceType: "Redis", EngineVersion: v, InstanceClass: "redis.master.mid.default", CapacityMB: 2048})
 		}
 	}
-	cat.Offers = append(cat.Offers, rkvstore.Offer{RegionId: "cn-shanghai", ZoneId: "cn-shanghai-b", InstanceType: "Redis", EngineVersion: "4.0", InstanceClass: "redis.master.small.default", CapacityMB: 1024})
+	cat.Offers = append(cat.Offers, domain.Offer{RegionId: "cn-shanghai", ZoneId: "cn-shanghai-b", InstanceType: "Redis", EngineVersion: "4.0", InstanceClass: "redis.master.small.default", CapacityMB: 1024})
 	return cat
 }
 
@@ -83,7 +83,7 @@ type env struct {
 
 type envOption func(*handlers.Handlers)
 
-func withCatalog(cat *rkvstore.Catalog) envOption {
+func withCatalog(cat *domain.Catalog) envOption {
 	return func(h *handlers.Handlers) {
 		if cat == nil {
 			h.Catalog = nil
@@ -110,7 +110,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.h = &handlers.Handlers{
 		Store: st, Sessions: sm, Sealer: sealer, Catalog: staticCatalog{testCatalog()}, Simulated: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,
-		Enqueue: func(ctx context.Context, tx pgx.Tx, r store.Request) error {
+		Enqueue: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 			e.enqueued.Add(1)
 			return nil
 		},
@@ -141,7 +141,7 @@ var testHash = func() string {
 }()
 
 // user creates a user whose password is testPassword.
-func (e *env) user(name string, role store.Role) store.User {
+func (e *env) user(name string, role domain.Role) store.User {
 	e.t.Helper()
 	u, err := e.st.CreateUser(context.Background(), name, role, testHash, nil)
 	if err != nil {
@@ -151,11 +151,11 @@ func (e *env) user(name string, role store.Role) store.User {
 }
 
 // request stores a valid pending request of u directly.
-func (e *env) request(u store.User) store.Request {
+func (e *env) request(u store.User) domain.Request {
 	e.t.Helper()
-	r, err := e.st.CreateRequest(context.Background(), store.NewRequest{RequesterID: u.ID, Params: rkvstore.Params{
+	r, err := e.st.CreateRequest(context.Background(), store.NewRequest{RequesterID: u.ID, Params: domain.Params{
 		InstanceName: "orders", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: "PostPaid",
-		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: rkvstore.NewToken(),
+		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: domain.NewToken(),
 	}})
 	if err != nil {
 		e.t.Fatal(err)
@@ -278,7 +278,7 @@ func (c *client) login(username string) {
 }
 
 // signedIn returns a client signed in as a new user of the role.
-func (e *env) signedIn(name string, role store.Role) (*client, store.User) {
+func (e *env) signedIn(name string, role domain.Role) (*client, store.User) {
 	e.t.Helper()
 	u := e.user(name, role)
 	c := e.client()

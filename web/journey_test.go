@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
-	"github.com/kvportal/kvportal/store"
 )
 
 // withProvisioner wires the real provisioner, on the simulator over HTTP,
@@ -54,7 +54,7 @@ func withProvisioner(t *testing.T) envOption {
 }
 
 // waitStatus waits until request id reaches status.
-func (e *env) waitStatus(id int64, status store.Status) store.Request {
+func (e *env) waitStatus(id int64, status domain.Status) domain.Request {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -78,8 +78,8 @@ func (e *env) waitStatus(id int64, status store.Status) store.Request {
 func TestJourneyLeavesNoSecret(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withProvisioner(t))
-	adm, admUser := e.signedIn("adm", store.RoleAdmin)
-	ann, annUser := e.signedIn("ann", store.RoleApprover)
+	adm, admUser := e.signedIn("adm", domain.RoleAdmin)
+	ann, annUser := e.signedIn("ann", domain.RoleApprover)
 
 	// The admin adds a requester, who signs in with the one-time password
 	// after one wrong try.
@@ -119,7 +119,7 @@ func TestJourneyLeavesNoSecret(t *testing.T) {
 	}
 	ann.post("/requests/"+itoa(rejected)+"/reject", url.Values{"reason": {"Use orders-cache, \"please\"."}})
 	dev.post("/requests/"+itoa(cancelled)+"/cancel", nil)
-	done := e.waitStatus(made, store.StatusSucceeded)
+	done := e.waitStatus(made, domain.StatusSucceeded)
 	if done.InstanceID == "" {
 		t.Fatal("no InstanceId")
 	}
@@ -131,16 +131,16 @@ func TestJourneyLeavesNoSecret(t *testing.T) {
 		actor  *int64
 		want   int
 	}{
-		{store.ActionUserCreated, &admUser.ID, 1},
-		{store.ActionLoginFailed, nil, 1},
-		{store.ActionLogin, &devUser.ID, 1},
-		{store.ActionLogout, &devUser.ID, 1},
-		{store.ActionRequestSubmitted, &devUser.ID, 3},
-		{store.ActionRequestApproved, &annUser.ID, 1},
-		{store.ActionRequestRejected, &annUser.ID, 1},
-		{store.ActionRequestCancelled, &devUser.ID, 1},
-		{store.ActionAttemptStarted, nil, 1},
-		{store.ActionSucceeded, nil, 1},
+		{domain.ActionUserCreated, &admUser.ID, 1},
+		{domain.ActionLoginFailed, nil, 1},
+		{domain.ActionLogin, &devUser.ID, 1},
+		{domain.ActionLogout, &devUser.ID, 1},
+		{domain.ActionRequestSubmitted, &devUser.ID, 3},
+		{domain.ActionRequestApproved, &annUser.ID, 1},
+		{domain.ActionRequestRejected, &annUser.ID, 1},
+		{domain.ActionRequestCancelled, &devUser.ID, 1},
+		{domain.ActionAttemptStarted, nil, 1},
+		{domain.ActionSucceeded, nil, 1},
 	}
 	for _, x := range exact {
 		if got := e.eventsOf(x.action, x.actor); got != x.want {
@@ -150,7 +150,7 @@ func TestJourneyLeavesNoSecret(t *testing.T) {
 	var withRequestID int
 	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events
 		WHERE action = $1 AND request_id = $2 AND details->>'InstanceId' = $3 AND details->>'RequestId' <> ''`,
-		store.ActionSucceeded, made, done.InstanceID).Scan(&withRequestID); err != nil || withRequestID != 1 {
+		domain.ActionSucceeded, made, done.InstanceID).Scan(&withRequestID); err != nil || withRequestID != 1 {
 		t.Errorf("the success event lacks its InstanceId or the cloud's RequestId: %d %v", withRequestID, err)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
 	"github.com/kvportal/kvportal/store"
 )
@@ -108,7 +109,7 @@ func limitBody(n int64) echo.MiddlewareFunc {
 
 // requireRole lets through users with at least role min. Visitors who are
 // not signed in are sent to sign in, and back here afterwards.
-func requireRole(min store.Role) echo.MiddlewareFunc {
+func requireRole(min domain.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			u, ok := auth.UserFrom(c.Request().Context())

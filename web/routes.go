@@ -4,8 +4,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/static"
-	"github.com/kvportal/kvportal/store"
 )
 
 // routes is the whole route table (DESIGN.md, "Pages and actions").
@@ -25,9 +25,9 @@ func routes(e *echo.Echo, d Deps) {
 	anyone := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 		return append(append([]echo.MiddlewareFunc{}, base...), m...)
 	}
-	requester := anyone(requireRole(store.RoleRequester))
-	approver := anyone(requireRole(store.RoleApprover))
-	admin := anyone(requireRole(store.RoleAdmin))
+	requester := anyone(requireRole(domain.RoleRequester))
+	approver := anyone(requireRole(domain.RoleApprover))
+	admin := anyone(requireRole(domain.RoleAdmin))
 
 	e.GET("/login", h.LoginForm, anyone()...)
 	e.POST("/login", h.Login, anyone()...)

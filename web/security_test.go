@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 )
 
 func TestSecurityHeaders(t *testing.T) {
@@ -50,8 +50,8 @@ func TestSecurityHeaders(t *testing.T) {
 func TestCSRF(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", store.RoleRequester)
-	appr, _ := e.signedIn("ann", store.RoleApprover)
+	dev, devUser := e.signedIn("dev", domain.RoleRequester)
+	appr, _ := e.signedIn("ann", domain.RoleApprover)
 	req := e.request(devUser)
 	id := itoa(req.ID)
 	body := validForm()
@@ -84,13 +84,13 @@ func TestCSRF(t *testing.T) {
 	if e.countRequests() != 1 {
 		t.Error("a request was created")
 	}
-	if cur, _ := e.st.Request(context.Background(), req.ID); cur.Status != store.StatusPendingApproval {
+	if cur, _ := e.st.Request(context.Background(), req.ID); cur.Status != domain.StatusPendingApproval {
 		t.Errorf("request moved to %s", cur.Status)
 	}
 	if r := dev.get("/requests"); r.status != http.StatusOK {
 		t.Errorf("signed out by a refused logout: %d", r.status)
 	}
-	if e.countEvents(store.ActionLogin, 0) != 2 {
+	if e.countEvents(domain.ActionLogin, 0) != 2 {
 		t.Error("a sign-in happened without a token")
 	}
 }
@@ -99,12 +99,12 @@ func TestCSRF(t *testing.T) {
 func TestRoleChecks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	owner, ownerUser := e.signedIn("owner", store.RoleRequester)
+	owner, ownerUser := e.signedIn("owner", domain.RoleRequester)
 	_ = owner
 	clients := map[string]*client{"anonymous": e.client()}
-	clients["requester"], _ = e.signedIn("req", store.RoleRequester)
-	clients["approver"], _ = e.signedIn("appr", store.RoleApprover)
-	clients["admin"], _ = e.signedIn("adm", store.RoleAdmin)
+	clients["requester"], _ = e.signedIn("req", domain.RoleRequester)
+	clients["approver"], _ = e.signedIn("appr", domain.RoleApprover)
+	clients["admin"], _ = e.signedIn("adm", domain.RoleAdmin)
 	for _, c := range clients {
 		c.get("/login") // a CSRF token for the anonymous client
 	}
@@ -142,7 +142,7 @@ func TestRoleChecks(t *testing.T) {
 				t.Errorf("%s %s as anonymous: to %q, want /login", rt.method, rt.path, r.location())
 			}
 			if rt.method == "POST" && status >= 400 {
-				if cur, _ := e.st.Request(context.Background(), req.ID); cur.Status != store.StatusPendingApproval {
+				if cur, _ := e.st.Request(context.Background(), req.ID); cur.Status != domain.StatusPendingApproval {
 					t.Errorf("%s %s as %s: refused but moved to %s", rt.method, rt.path, role, cur.Status)
 				}
 			}
@@ -172,7 +172,7 @@ func TestSessionStates(t *testing.T) {
 		t.Fatalf("no session: %d %q", r.status, r.location())
 	}
 	// Signing in returns to the page wanted; only local paths.
-	e.user("nina", store.RoleRequester)
+	e.user("nina", domain.RoleRequester)
 	r := none.post("/login", url.Values{"username": {"nina"}, "password": {testPassword}, "next": {"/requests/new"}})
 	if r.status != http.StatusSeeOther || r.location() != "/requests/new" {
 		t.Fatalf("login with next: %d %q", r.status, r.location())
@@ -185,7 +185,7 @@ func TestSessionStates(t *testing.T) {
 		}
 	}
 
-	valid, _ := e.signedIn("val", store.RoleRequester)
+	valid, _ := e.signedIn("val", domain.RoleRequester)
 	if r := valid.get("/requests"); r.status != http.StatusOK {
 		t.Fatalf("valid session: %d", r.status)
 	}
@@ -200,7 +200,7 @@ func TestSessionStates(t *testing.T) {
 	}
 
 	// Absolute timeout, even when active.
-	active, _ := e.signedIn("act", store.RoleRequester)
+	active, _ := e.signedIn("act", domain.RoleRequester)
 	for i := 0; i < 12*60/20; i++ {
 		e.clock.Advance(20 * time.Minute)
 		if r := active.get("/requests"); r.status != http.StatusOK {
@@ -214,7 +214,7 @@ func TestSessionStates(t *testing.T) {
 
 	// A disabled user is signed out on the next request; a changed role
 	// applies at once.
-	dis, disUser := e.signedIn("dis", store.RoleApprover)
+	dis, disUser := e.signedIn("dis", domain.RoleApprover)
 	if r := dis.get("/approvals"); r.status != http.StatusOK {
 		t.Fatalf("approver: %d", r.status)
 	}
@@ -237,14 +237,14 @@ func TestSessionStates(t *testing.T) {
 	}
 
 	// Sign out: the session ends and is recorded.
-	out, outUser := e.signedIn("out", store.RoleRequester)
+	out, outUser := e.signedIn("out", domain.RoleRequester)
 	if r := out.post("/logout", nil); r.status != http.StatusSeeOther {
 		t.Fatalf("logout: %d", r.status)
 	}
 	if r := out.get("/requests"); r.status != http.StatusSeeOther {
 		t.Fatalf("after logout: %d", r.status)
 	}
-	evs, err := e.st.Pool().Query(ctx, `SELECT 1 FROM audit_events WHERE action = $1 AND actor_id = $2`, store.ActionLogout, outUser.ID)
+	evs, err := e.st.Pool().Query(ctx, `SELECT 1 FROM audit_events WHERE action = $1 AND actor_id = $2`, domain.ActionLogout, outUser.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	e.user("dev", store.RoleRequester)
+	e.user("dev", domain.RoleRequester)
 	c := e.client()
 	c.get("/login")
 	var messages []string
@@ -285,14 +285,14 @@ func TestLoginRateLimit(t *testing.T) {
 	if r.status != http.StatusTooManyRequests {
 		t.Fatalf("after 5 failures: %d", r.status)
 	}
-	if e.countEvents(store.ActionLogin, 0) != 0 {
+	if e.countEvents(domain.ActionLogin, 0) != 0 {
 		t.Error("signed in while limited")
 	}
 	var n int
 	var leaked bool
 	err := e.st.Pool().QueryRow(ctx, `SELECT count(*), bool_or(details::text LIKE '%wrong-password%' OR details::text LIKE '%horse%')
 		FROM audit_events WHERE action = $1 AND details->>'username' = 'dev' AND details->>'address' = '127.0.0.1'`,
-		store.ActionLoginFailed).Scan(&n, &leaked)
+		domain.ActionLoginFailed).Scan(&n, &leaked)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestLoginRateLimit(t *testing.T) {
 		t.Errorf("%d failure events for dev (want 6), password leaked: %v", n, leaked)
 	}
 	// Another user from the same address is still let in ...
-	e.user("ok", store.RoleRequester)
+	e.user("ok", domain.RoleRequester)
 	other := e.client()
 	other.get("/login")
 	if r := other.post("/login", url.Values{"username": {"ok"}, "password": {testPassword}}); r.status != http.StatusSeeOther {
@@ -321,8 +321,8 @@ func TestLoginRateLimit(t *testing.T) {
 func TestNastyInput(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	c, u := e.signedIn("dev", store.RoleRequester)
-	appr, _ := e.signedIn("ann", store.RoleApprover)
+	c, u := e.signedIn("dev", domain.RoleRequester)
+	appr, _ := e.signedIn("ann", domain.RoleApprover)
 	req := e.request(u)
 	id := itoa(req.ID)
 	huge := strings.Repeat("x", 200<<10)
@@ -377,7 +377,7 @@ func TestNastyInput(t *testing.T) {
 			t.Errorf("reason %.20q: %d", reason, r.status)
 		}
 	}
-	if cur, _ := e.st.Request(context.Background(), req.ID); cur.Status != store.StatusPendingApproval {
+	if cur, _ := e.st.Request(context.Background(), req.ID); cur.Status != domain.StatusPendingApproval {
 		t.Errorf("moved to %s", cur.Status)
 	}
 	anon := e.client()

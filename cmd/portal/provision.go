@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
@@ -75,12 +76,12 @@ func startProvisioner(ctx context.Context, e env, cfg config.Config, st *store.S
 
 // enqueueHook is store.Approve's enqueue hook: the provisioning job inserted
 // in the approval's transaction.
-func (p *provisioning) enqueueHook() func(ctx context.Context, tx pgx.Tx, r store.Request) error {
+func (p *provisioning) enqueueHook() func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 	return p.prov.EnqueueTx
 }
 
 // requeue sends a failed request back to approved with the same token.
-func (p *provisioning) requeue(ctx context.Context, requestID, adminID int64) (store.Request, error) {
+func (p *provisioning) requeue(ctx context.Context, requestID, adminID int64) (domain.Request, error) {
 	return p.prov.Requeue(ctx, requestID, adminID)
 }
 

@@ -13,9 +13,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/provisioner"
-	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -54,11 +54,11 @@ func TestProvisionCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, _ := st.CreateUser(ctx, "dev", store.RoleRequester, "hash", nil)
-	boss, _ := st.CreateUser(ctx, "boss", store.RoleApprover, "hash", nil)
-	p, problems := rkvstore.Validate(rkvstore.Input{InstanceName: "cmd-test", Password: "Passw0rdOK123",
-		InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-g",
-		ChargeType: "PostPaid", NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "4.0", Token: "cmd-token"}, nil)
+	dev, _ := st.CreateUser(ctx, "dev", domain.RoleRequester, "hash", nil)
+	boss, _ := st.CreateUser(ctx, "boss", domain.RoleApprover, "hash", nil)
+	p, problems := domain.Validate(domain.Input{"InstanceName": "cmd-test", "Password": "Passw0rdOK123",
+		"InstanceClass": "redis.master.small.default", "RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-g",
+		"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceType": "Redis", "EngineVersion": "4.0", "Token": "cmd-token"}, nil)
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
@@ -83,7 +83,7 @@ func TestProvisionCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status == store.StatusSucceeded && got.InstanceID != "" {
+		if got.Status == domain.StatusSucceeded && got.InstanceID != "" {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/web"
 )
@@ -92,8 +93,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 func createDemoUsers(ctx context.Context, e env, st *store.Store) error {
 	demo := []struct {
 		name string
-		role store.Role
-	}{{"dev", store.RoleRequester}, {"approver", store.RoleApprover}, {"admin", store.RoleAdmin}}
+		role domain.Role
+	}{{"dev", domain.RoleRequester}, {"approver", domain.RoleApprover}, {"admin", domain.RoleAdmin}}
 	for _, d := range demo {
 		if _, err := st.UserByUsername(ctx, d.name); err == nil {
 			continue

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -41,7 +42,7 @@ func cmdUsersAdd(ctx context.Context, e env, args []string) error {
 	if !store.ValidUsername(*username) {
 		return errors.New("--username: " + store.UsernameRule)
 	}
-	role, err := store.ParseRole(*roleName)
+	role, err := domain.ParseRole(*roleName)
 	if err != nil {
 		return fmt.Errorf("--role: %w", err)
 	}
@@ -93,7 +94,7 @@ func cmdUsersSetRole(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	role, err := store.ParseRole(*roleName)
+	role, err := domain.ParseRole(*roleName)
 	if err != nil {
 		return fmt.Errorf("--role: %w", err)
 	}

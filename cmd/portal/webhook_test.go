@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/notify"
 	"github.com/kvportal/kvportal/provisioner"
-	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -66,11 +66,11 @@ func TestProvisionCommandDeliversWebhooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, _ := st.CreateUser(ctx, "dev", store.RoleRequester, "hash", nil)
-	boss, _ := st.CreateUser(ctx, "boss", store.RoleApprover, "hash", nil)
-	p, problems := rkvstore.Validate(rkvstore.Input{InstanceName: "hook-test", Password: "Passw0rdOK123",
-		InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-g",
-		ChargeType: "PostPaid", NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "4.0", Token: "hook-token"}, nil)
+	dev, _ := st.CreateUser(ctx, "dev", domain.RoleRequester, "hash", nil)
+	boss, _ := st.CreateUser(ctx, "boss", domain.RoleApprover, "hash", nil)
+	p, problems := domain.Validate(domain.Input{"InstanceName": "hook-test", "Password": "Passw0rdOK123",
+		"InstanceClass": "redis.master.small.default", "RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-g",
+		"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceType": "Redis", "EngineVersion": "4.0", "Token": "hook-token"}, nil)
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
@@ -87,7 +87,7 @@ func TestProvisionCommandDeliversWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	want := []string{store.ActionRequestSubmitted, store.ActionRequestApproved, store.ActionSucceeded}
+	want := []string{domain.ActionRequestSubmitted, domain.ActionRequestApproved, domain.ActionSucceeded}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		mu.Lock()

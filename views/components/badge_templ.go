@@ -12,14 +12,14 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"time"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 )
 
 // StatusBadge shows a request's state: one colour per state (the CSS picks
 // it by data-status), the readable label, and the state's name in
 // data-status. The class is a constant: a class expression costs templ a
 // class set per badge, and lists show one badge per row.
-func StatusBadge(s store.Status) templ.Component {
+func StatusBadge(s domain.Status) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

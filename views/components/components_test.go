@@ -9,7 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/components"
 )
 
@@ -29,7 +29,7 @@ func TestStatusBadge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range store.Statuses() {
+	for _, s := range domain.Statuses() {
 		var buf bytes.Buffer
 		if err := components.StatusBadge(s).Render(context.Background(), &buf); err != nil {
 			t.Fatal(err)

@@ -5,8 +5,6 @@ package layout
 import (
 	"context"
 	"strconv"
-
-	"github.com/kvportal/kvportal/store"
 )
 
 // Chrome is what the base page shows around every screen: who is signed in,
@@ -22,17 +20,20 @@ type Chrome struct {
 	CSRF       string
 	Flash      string
 	Pending    int
-	Simulated  bool
+	// PendingMore says that at least Pending requests wait: counting stops
+	// at a cap, as the count is on every page.
+	PendingMore bool
+	Simulated   bool
 	// Section names the top-bar entry of the current page ("new",
 	// "requests", "approvals"), marked aria-current.
 	Section string
 }
 
-// PendingLabel is the pending count as the top bar shows it: "999+" once
-// store.CountPending reaches its cap.
+// PendingLabel is the pending count as the top bar shows it: "999+" when
+// there are more.
 func (c Chrome) PendingLabel() string {
-	if c.Pending >= store.PendingCountCap {
-		return strconv.Itoa(store.PendingCountCap-1) + "+"
+	if c.PendingMore {
+		return strconv.Itoa(c.Pending) + "+"
 	}
 	return strconv.Itoa(c.Pending)
 }

@@ -4,8 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kvportal/kvportal/rkvstore"
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 )
 
 // requestURL is the page of request r.
@@ -19,7 +18,7 @@ func reasonID(id int64) string { return "reason-" + itoa(id) }
 
 // name is how a request is called in lists: its instance name, else its
 // class.
-func name(r store.Request) string {
+func name(r domain.Request) string {
 	switch {
 	case r.ResultName != "":
 		return r.ResultName
@@ -30,12 +29,12 @@ func name(r store.Request) string {
 }
 
 // typeAndVersion is "Redis 4.0".
-func typeAndVersion(p rkvstore.Params) string {
+func typeAndVersion(p domain.Params) string {
 	return strings.TrimSpace(p.InstanceType + " " + p.EngineVersion)
 }
 
 // placement is "cn-hangzhou / cn-hangzhou-b".
-func placement(p rkvstore.Params) string {
+func placement(p domain.Params) string {
 	if p.ZoneId == "" {
 		return p.RegionId
 	}
@@ -43,8 +42,8 @@ func placement(p rkvstore.Params) string {
 }
 
 // billing is "PostPaid" or "PrePaid, 12 months".
-func billing(p rkvstore.Params) string {
-	if p.ChargeType == rkvstore.ChargePrePaid && p.Period > 0 {
+func billing(p domain.Params) string {
+	if p.ChargeType == domain.ChargePrePaid && p.Period > 0 {
 		months := " months"
 		if p.Period == 1 {
 			months = " month"
@@ -55,8 +54,8 @@ func billing(p rkvstore.Params) string {
 }
 
 // network is "Classic" or "VPC vpc-1 / vsw-2".
-func network(p rkvstore.Params) string {
-	if p.NetworkType != rkvstore.NetworkVPC {
+func network(p domain.Params) string {
+	if p.NetworkType != domain.NetworkVPC {
 		return p.NetworkType
 	}
 	s := p.NetworkType + " " + p.VpcId + " / " + p.VSwitchId

@@ -5,7 +5,7 @@ package pages
 import (
 	"time"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/components"
 )
 
@@ -53,7 +53,7 @@ type RequestFormView struct {
 type RequestListView struct {
 	Title         string
 	Now           time.Time
-	Requests      []store.Request
+	Requests      []domain.Request
 	ShowRequester bool
 	StatusOptions []components.Option
 	NextURL       string
@@ -69,6 +69,23 @@ type Param struct {
 	Mono  bool
 }
 
+// ParamGroup is a titled group of a request's parameters.
+type ParamGroup struct {
+	Title  string
+	Params []Param
+}
+
+// SetParam changes the shown value of the parameter name with edit.
+func (v *RequestShowView) SetParam(name string, edit func(string) string) {
+	for i := range v.Params {
+		for j := range v.Params[i].Params {
+			if p := &v.Params[i].Params[j]; p.Name == name {
+				p.Value = edit(p.Value)
+			}
+		}
+	}
+}
+
 // EventView is one entry of a request's timeline.
 type EventView struct {
 	At      time.Time
@@ -76,17 +93,14 @@ type EventView struct {
 	Action  string
 	Text    string
 	Details []string
-	Status  store.Status // the state the event moved to, if any
+	Status  domain.Status // the state the event moved to, if any
 }
 
 // RequestShowView is a request's page.
 type RequestShowView struct {
 	Now        time.Time
-	R          store.Request
-	What       []Param
-	Where      []Param
-	Billing    []Param
-	Other      []Param
+	R          domain.Request
+	Params     []ParamGroup
 	Capacity   string
 	Events     []EventView
 	Moving     bool
@@ -99,7 +113,7 @@ type RequestShowView struct {
 
 // ApprovalRow is one pending request in the approver's queue.
 type ApprovalRow struct {
-	R        store.Request
+	R        domain.Request
 	Capacity string
 	// Price is the estimate from DescribePrice; "" when there is none.
 	Price string
@@ -144,13 +158,22 @@ type AuditView struct {
 type AdminRequestsView struct {
 	Now      time.Time
 	Filter   FilterForm
-	Requests []store.Request
+	Requests []domain.Request
 	NextURL  string
+}
+
+// UserInfo is a user as the users page shows it.
+type UserInfo struct {
+	ID        int64
+	Username  string
+	Role      domain.Role
+	Disabled  bool
+	CreatedAt time.Time
 }
 
 // UserRow is one user on the users page.
 type UserRow struct {
-	U    store.User
+	U    UserInfo
 	Self bool
 	// Roles are the role choices, the user's own selected.
 	Roles []components.Option

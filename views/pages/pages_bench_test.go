@@ -8,8 +8,7 @@ import (
 
 	"github.com/a-h/templ"
 
-	"github.com/kvportal/kvportal/rkvstore"
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/layout"
 	"github.com/kvportal/kvportal/views/pages"
 )
@@ -17,9 +16,9 @@ import (
 // The lists of make bench's workload 2, rendered without a server: what a
 // page of 50 rows costs in templates alone (go test -bench . ./views/pages).
 
-func benchRequest(i int, now time.Time) store.Request {
-	return store.Request{ID: int64(1000 + i), RequesterID: 2, RequesterName: "dev", Status: store.StatusPendingApproval,
-		Params: rkvstore.Params{InstanceName: "cache-orders", InstanceClass: "redis.master.small.default",
+func benchRequest(i int, now time.Time) domain.Request {
+	return domain.Request{ID: int64(1000 + i), RequesterID: 2, RequesterName: "dev", Status: domain.StatusPendingApproval,
+		Params: domain.Params{InstanceName: "cache-orders", InstanceClass: "redis.master.small.default",
 			RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-b", ChargeType: "PostPaid", NetworkType: "VPC",
 			VpcId: "vpc-bp1", VSwitchId: "vsw-bp1", InstanceType: "Redis", EngineVersion: "7.0"},
 		CreatedAt: now.Add(-time.Duration(i) * time.Hour), UpdatedAt: now}

@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"time"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/layout"
 )
@@ -151,7 +151,7 @@ func RequestList(v RequestListView) templ.Component {
 }
 
 // RequestTable is the table of requests used in every list.
-func RequestTable(now time.Time, rs []store.Request, showRequester bool) templ.Component {
+func RequestTable(now time.Time, rs []domain.Request, showRequester bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/migrations"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
@@ -425,7 +426,7 @@ func workload5(ctx context.Context, o options, env *environment, rep *report) er
 		// line up with any polling period.
 		if !waitFor(ctx, 10*time.Second, func() bool {
 			r, err := w.st.Request(ctx, id)
-			return err == nil && r.Status == store.StatusSucceeded
+			return err == nil && r.Status == domain.StatusSucceeded
 		}) {
 			return fmt.Errorf("request %d not succeeded", id)
 		}

@@ -1,4 +1,4 @@
-package rkvstore
+package domain
 
 import (
 	"fmt"
@@ -61,85 +61,14 @@ const (
 // field's name ("[InstanceName] must start with a letter or a Chinese
 // character"); it never repeats the password. Validate never panics.
 func Validate(in Input, cat *Catalog) (Params, FieldErrors) {
-	v := &validation{in: trimInput(in), cat: cat, errs: FieldErrors{}}
-	v.checkInstanceName()
-	v.checkPassword()
-	v.checkToken()
-	v.checkBilling()
-	v.checkNetwork()
-	v.checkBackupSource()
-	v.checkProduct()
-	v.checkPlacement()
+	v := &validation{in: trimInput(in), cat: cat, errs: FieldErrors{}, done: make(map[string]bool, len(Table))}
+	for _, m := range Table {
+		v.ok(m.Name)
+	}
 	if len(v.errs) > 0 {
 		return Params{}, v.errs
 	}
 	return v.p, nil
-}
-
-// Input returns p as form values: for cloning a request or showing it again.
-// The password is left out, and a zero Period is an empty field.
-func (p Params) Input() Input {
-	period := ""
-	if p.Period != 0 {
-		period = strconv.Itoa(p.Period)
-	}
-	return Input{
-		InstanceName:    p.InstanceName,
-		InstanceClass:   p.InstanceClass,
-		RegionId:        p.RegionId,
-		ZoneId:          p.ZoneId,
-		ChargeType:      p.ChargeType,
-		Period:          period,
-		Token:           p.Token,
-		NetworkType:     p.NetworkType,
-		VpcId:           p.VpcId,
-		VSwitchId:       p.VSwitchId,
-		PrivateIp:       p.PrivateIp,
-		SrcDBInstanceId: p.SrcDBInstanceId,
-		BackupId:        p.BackupId,
-		InstanceType:    p.InstanceType,
-		EngineVersion:   p.EngineVersion,
-	}
-}
-
-// RuleHelp returns the rule of a CreateInstance field in one short sentence,
-// for the form to show beside the field; "" for an unknown field name.
-func RuleHelp(field string) string {
-	switch field {
-	case "InstanceName":
-		return "Optional. 2–128 characters, starting with a letter or Chinese character; no spaces or @ / : = \" “ ” < > { } [ ]."
-	case "Password":
-		return "Optional. 8–30 ASCII characters with an uppercase letter, a lowercase letter and a digit; no spaces or ! < > ( ) [ ] { } , ` ~ . - _ @ # $ % ^ & *."
-	case "InstanceClass":
-		return "Required. The instance class (size and architecture), e.g. redis.master.small.default."
-	case "RegionId":
-		return "Required. The region to create the instance in, e.g. cn-hangzhou."
-	case "ZoneId":
-		return "Optional. A zone of the region, e.g. cn-hangzhou-b."
-	case "ChargeType":
-		return "PostPaid (pay as you go, the default) or PrePaid (subscription)."
-	case "Period":
-		return "Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid."
-	case "Token":
-		return "Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated."
-	case "NetworkType":
-		return "Classic (the default) or VPC."
-	case "VpcId":
-		return "Required with VPC, allowed only with VPC. The VPC's ID, starting with vpc-."
-	case "VSwitchId":
-		return "Required with VPC, allowed only with VPC. The VSwitch's ID, starting with vsw-."
-	case "PrivateIp":
-		return "Optional, only with VPC. An IPv4 address in the VSwitch's range, e.g. 192.168.0.10."
-	case "SrcDBInstanceId":
-		return "Optional. The instance whose backup set the new instance is created from."
-	case "BackupId":
-		return "Optional, needs SrcDBInstanceId. The backup set to create the instance from."
-	case "InstanceType":
-		return "Redis (the default) or Memcache."
-	case "EngineVersion":
-		return "2.8 (the default) or 4.0; newer versions where the cloud offers them."
-	}
-	return ""
 }
 
 // validation is one run of Validate: the trimmed input, what was accepted so
@@ -149,165 +78,193 @@ type validation struct {
 	cat  *Catalog
 	p    Params
 	errs FieldErrors
+	// done records the parameters checked: a parameter's check may need
+	// another's outcome first (Period needs ChargeType), so each runs once,
+	// when first needed.
+	done map[string]bool
 }
 
-// fail records problem as the error of field, unless problem is empty.
-func (v *validation) fail(field, problem string) {
-	if problem != "" {
-		v.errs[field] = problem
-	}
-}
-
-func (v *validation) checkInstanceName() {
-	v.p.InstanceName = v.in.InstanceName
-	v.fail("InstanceName", instanceNameProblem(v.in.InstanceName))
-}
-
-func (v *validation) checkPassword() {
-	v.p.Password = v.in.Password
-	v.fail("Password", passwordProblem(v.in.Password))
-}
-
-func (v *validation) checkToken() {
-	v.p.Token = v.in.Token
-	if v.in.Token != "" {
-		v.fail("Token", idProblem(v.in.Token, TokenMaxLen))
-	}
-}
-
-// checkBilling checks ChargeType and Period. With PostPaid a typed Period is
-// dropped, not refused.
-func (v *validation) checkBilling() {
-	charge, problem := enumValue(v.in.ChargeType, DefaultChargeType, ChargeTypes())
-	v.p.ChargeType = charge
-	v.fail("ChargeType", problem)
-	switch {
-	case charge == ChargePrePaid && v.in.Period == "":
-		v.fail("Period", "is required with PrePaid billing: 1–9, 12, 24 or 36 months")
-	case charge == ChargePrePaid, charge == "" && v.in.Period != "":
-		v.p.Period, problem = parsePeriod(v.in.Period)
-		v.fail("Period", problem)
-	}
-}
-
-// checkNetwork checks NetworkType and the fields that go with a VPC.
-func (v *validation) checkNetwork() {
-	network, problem := enumValue(v.in.NetworkType, DefaultNetworkType, NetworkTypes())
-	v.p.NetworkType = network
-	v.fail("NetworkType", problem)
-
-	v.p.VpcId, v.p.VSwitchId, v.p.PrivateIp = v.in.VpcId, v.in.VSwitchId, v.in.PrivateIp
-	vpcFields := []struct {
-		name, value, problem string
-		requiredWithVPC      bool
-	}{
-		{"VpcId", v.in.VpcId, prefixedIDProblem(v.in.VpcId, vpcIDPrefix, "a VPC"), true},
-		{"VSwitchId", v.in.VSwitchId, prefixedIDProblem(v.in.VSwitchId, vSwitchIDPrefix, "a VSwitch"), true},
-		{"PrivateIp", v.in.PrivateIp, privateIPProblem(v.in.PrivateIp), false},
-	}
-	for _, f := range vpcFields {
-		switch {
-		case network == NetworkClassic && f.value != "":
-			v.fail(f.name, msgOnlyWithVPC)
-		case network == NetworkVPC && f.value == "" && f.requiredWithVPC:
-			v.fail(f.name, "is required with a VPC network")
-		default:
-			v.fail(f.name, f.problem)
+// ok runs the check of the parameter name unless it ran already, and
+// reports whether the parameter is valid. A check sets the parameter's field
+// of v.p and returns what is wrong with it, "" if nothing.
+func (v *validation) ok(name string) bool {
+	if !v.done[name] {
+		v.done[name] = true
+		if problem := checks[name](v); problem != "" {
+			v.errs[name] = problem
 		}
 	}
+	_, bad := v.errs[name]
+	return !bad
 }
 
-// checkBackupSource checks SrcDBInstanceId and BackupId: a backup set is
-// named only together with the instance it belongs to.
-func (v *validation) checkBackupSource() {
-	v.p.SrcDBInstanceId, v.p.BackupId = v.in.SrcDBInstanceId, v.in.BackupId
-	if v.in.SrcDBInstanceId != "" {
-		v.fail("SrcDBInstanceId", idProblem(v.in.SrcDBInstanceId, IDMaxLen))
+func (v *validation) checkInstanceName() string {
+	v.p.InstanceName = v.in["InstanceName"]
+	return instanceNameProblem(v.p.InstanceName)
+}
+
+func (v *validation) checkPassword() string {
+	v.p.Password = v.in["Password"]
+	return passwordProblem(v.p.Password)
+}
+
+func (v *validation) checkToken() string {
+	v.p.Token = v.in["Token"]
+	if v.p.Token == "" {
+		return ""
 	}
+	return idProblem(v.p.Token, TokenMaxLen)
+}
+
+func (v *validation) checkChargeType() string {
+	charge, problem := enumValue(v.in["ChargeType"], DefaultChargeType, ChargeTypes())
+	v.p.ChargeType = charge
+	return problem
+}
+
+// checkPeriod checks Period, which goes with PrePaid: with PostPaid a typed
+// Period is dropped, not refused.
+func (v *validation) checkPeriod() string {
+	v.ok("ChargeType")
+	charge, period := v.p.ChargeType, v.in["Period"]
 	switch {
-	case v.in.BackupId == "":
-	case v.in.SrcDBInstanceId == "":
-		v.fail("BackupId", "needs SrcDBInstanceId, the ID of the instance the backup set belongs to")
-	default:
-		v.fail("BackupId", idProblem(v.in.BackupId, IDMaxLen))
+	case charge == ChargePrePaid && period == "":
+		return "is required with PrePaid billing: 1–9, 12, 24 or 36 months"
+	case charge == ChargePrePaid, charge == "" && period != "":
+		var problem string
+		v.p.Period, problem = parsePeriod(period)
+		return problem
 	}
+	return ""
 }
 
-// checkProduct checks InstanceType and EngineVersion, against the catalog
-// when it knows its offers.
-func (v *validation) checkProduct() {
-	kind, problem := enumValue(v.in.InstanceType, DefaultInstanceType, InstanceTypeChoices())
+func (v *validation) checkNetworkType() string {
+	network, problem := enumValue(v.in["NetworkType"], DefaultNetworkType, NetworkTypes())
+	v.p.NetworkType = network
+	return problem
+}
+
+func (v *validation) checkVpcID() string {
+	v.p.VpcId = v.in["VpcId"]
+	return v.vpcFieldProblem(v.p.VpcId, prefixedIDProblem(v.p.VpcId, vpcIDPrefix, "a VPC"), true)
+}
+
+func (v *validation) checkVSwitchID() string {
+	v.p.VSwitchId = v.in["VSwitchId"]
+	return v.vpcFieldProblem(v.p.VSwitchId, prefixedIDProblem(v.p.VSwitchId, vSwitchIDPrefix, "a VSwitch"), true)
+}
+
+func (v *validation) checkPrivateIP() string {
+	v.p.PrivateIp = v.in["PrivateIp"]
+	return v.vpcFieldProblem(v.p.PrivateIp, privateIPProblem(v.p.PrivateIp), false)
+}
+
+// vpcFieldProblem is the problem of a field that goes with a VPC network:
+// refused with Classic, required with VPC when requiredWithVPC, else its
+// own problem.
+func (v *validation) vpcFieldProblem(value, problem string, requiredWithVPC bool) string {
+	v.ok("NetworkType")
+	switch network := v.p.NetworkType; {
+	case network == NetworkClassic && value != "":
+		return msgOnlyWithVPC
+	case network == NetworkVPC && value == "" && requiredWithVPC:
+		return "is required with a VPC network"
+	}
+	return problem
+}
+
+// checkSrcDBInstanceID checks the instance a backup set belongs to.
+func (v *validation) checkSrcDBInstanceID() string {
+	v.p.SrcDBInstanceId = v.in["SrcDBInstanceId"]
+	if v.p.SrcDBInstanceId == "" {
+		return ""
+	}
+	return idProblem(v.p.SrcDBInstanceId, IDMaxLen)
+}
+
+// checkBackupID checks BackupId: a backup set is named only together with
+// the instance it belongs to.
+func (v *validation) checkBackupID() string {
+	v.p.BackupId = v.in["BackupId"]
+	switch {
+	case v.p.BackupId == "":
+		return ""
+	case v.in["SrcDBInstanceId"] == "":
+		return "needs SrcDBInstanceId, the ID of the instance the backup set belongs to"
+	}
+	return idProblem(v.p.BackupId, IDMaxLen)
+}
+
+// checkInstanceType checks InstanceType, against the catalog when it knows
+// its offers.
+func (v *validation) checkInstanceType() string {
+	kind, problem := enumValue(v.in["InstanceType"], DefaultInstanceType, InstanceTypeChoices())
 	if offered := v.cat.AllowedInstanceTypes(); problem == "" && !slices.Contains(offered, kind) {
 		kind, problem = "", "is not available: the cloud offers no "+kind+" instances at present"+chooseFrom(offered)
 	}
 	v.p.InstanceType = kind
-	v.fail("InstanceType", problem)
+	return problem
+}
+
+// checkEngineVersion checks EngineVersion against the versions of the
+// instance type.
+func (v *validation) checkEngineVersion() string {
+	v.ok("InstanceType")
+	kind := v.p.InstanceType
 	if kind == "" {
 		// Without a type the allowed versions are unknown: check the text only.
-		v.fail("EngineVersion", textProblem(v.in.EngineVersion))
-		return
+		return textProblem(v.in["EngineVersion"])
 	}
-	v.p.EngineVersion, problem = engineVersion(v.in.EngineVersion, v.cat.AllowedEngineVersions(kind), kind)
-	v.fail("EngineVersion", problem)
+	var problem string
+	v.p.EngineVersion, problem = engineVersion(v.in["EngineVersion"], v.cat.AllowedEngineVersions(kind), kind)
+	return problem
 }
 
-// checkPlacement checks RegionId, ZoneId and InstanceClass, against the
-// catalog when it knows them. It runs after checkProduct.
-func (v *validation) checkPlacement() {
-	v.p.RegionId = v.in.RegionId
-	v.p.ZoneId = v.in.ZoneId
-	v.p.InstanceClass = v.in.InstanceClass
-
-	regionOK := v.checkRegion()
-	zoneOK := v.checkZone(regionOK)
-	if !regionOK {
-		v.failRequired("InstanceClass", v.in.InstanceClass, idProblem(v.in.InstanceClass, InstanceClassMaxLen), nil)
-		return
-	}
-	zone := ""
-	if zoneOK {
-		zone = v.in.ZoneId
-	}
-	v.checkInstanceClass(zone)
-}
-
-// checkRegion checks RegionId and reports whether it is valid.
-func (v *validation) checkRegion() bool {
-	id := v.in.RegionId
+// checkRegion checks RegionId, against the catalog when it knows regions.
+func (v *validation) checkRegion() string {
+	id := v.in["RegionId"]
+	v.p.RegionId = id
 	problem := idProblem(id, IDMaxLen)
 	if problem == "" && v.cat.knowsRegions() {
 		if _, ok := v.cat.Region(id); !ok {
 			problem = "is not a region the cloud offers" + chooseFrom(v.cat.regionIDs())
 		}
 	}
-	v.failRequired("RegionId", id, problem, v.cat.regionIDs())
-	return id != "" && problem == ""
+	return requiredProblem(id, problem, v.cat.regionIDs())
 }
 
 // checkZone checks ZoneId, against the region's zones when the region is
-// valid, and reports whether ZoneId is a valid zone (not merely empty).
-func (v *validation) checkZone(regionOK bool) bool {
-	region, id := v.in.RegionId, v.in.ZoneId
+// valid.
+func (v *validation) checkZone() string {
+	region, id := v.in["RegionId"], v.in["ZoneId"]
+	v.p.ZoneId = id
 	if id == "" {
-		return false
+		return ""
 	}
 	problem := idProblem(id, IDMaxLen)
-	if problem == "" && regionOK && v.cat.knowsZones(region) && !v.cat.HasZone(region, id) {
+	if problem == "" && v.ok("RegionId") && v.cat.knowsZones(region) && !v.cat.HasZone(region, id) {
 		problem = "is not a zone of " + region + chooseFrom(v.cat.zoneIDs(region))
 	}
-	v.fail("ZoneId", problem)
-	return problem == ""
+	return problem
 }
 
-// checkInstanceClass checks InstanceClass for a valid region and a valid (or
-// empty) zone: against the catalog's offers in that region, when it knows
+// checkInstanceClass checks InstanceClass: for a valid region and a valid
+// (or empty) zone, against the catalog's offers in that region when it knows
 // them, for the instance type and engine version when those are valid.
-func (v *validation) checkInstanceClass(zone string) {
-	class, region := v.in.InstanceClass, v.in.RegionId
+func (v *validation) checkInstanceClass() string {
+	class, region := v.in["InstanceClass"], v.in["RegionId"]
+	v.p.InstanceClass = class
+	if !v.ok("RegionId") {
+		return requiredProblem(class, idProblem(class, InstanceClassMaxLen), nil)
+	}
+	zone := ""
+	if v.ok("ZoneId") {
+		zone = v.in["ZoneId"]
+	}
+	v.ok("EngineVersion") // and with it InstanceType
 	kind, version := v.p.InstanceType, v.p.EngineVersion
 	if kind == "" || version == "" || !v.cat.knowsOffersIn(region) {
-		v.failRequired("InstanceClass", class, idProblem(class, InstanceClassMaxLen), nil)
-		return
+		return requiredProblem(class, idProblem(class, InstanceClassMaxLen), nil)
 	}
 	offers := v.cat.OffersFor(region, zone, kind, version)
 	classes := make([]string, 0, len(offers))
@@ -326,38 +283,30 @@ func (v *validation) checkInstanceClass(zone string) {
 	case !slices.Contains(classes, class):
 		problem = fmt.Sprintf("is not offered in %s for %s %s", where, kind, version) + chooseFrom(classes)
 	}
-	v.failRequired("InstanceClass", class, problem, classes)
+	return requiredProblem(class, problem, classes)
 }
 
-// failRequired records problem as the error of a required field, or "is
-// required" when its value is empty, naming the choices when given and short.
-func (v *validation) failRequired(field, value, problem string, choices []string) {
+// requiredProblem is problem for a required field, or "is required" when
+// its value is empty, naming the choices when given and short.
+func requiredProblem(value, problem string, choices []string) string {
 	if value == "" {
-		problem = "is required" + chooseFrom(choices)
+		return "is required" + chooseFrom(choices)
 	}
-	v.fail(field, problem)
+	return problem
 }
 
-// trimInput trims surrounding white space from every field but Password.
+// trimInput trims surrounding white space from every field but the
+// secret ones, taken verbatim; fields that are not parameters are dropped.
 func trimInput(in Input) Input {
-	return Input{
-		InstanceName:    strings.TrimSpace(in.InstanceName),
-		Password:        in.Password,
-		InstanceClass:   strings.TrimSpace(in.InstanceClass),
-		RegionId:        strings.TrimSpace(in.RegionId),
-		ZoneId:          strings.TrimSpace(in.ZoneId),
-		ChargeType:      strings.TrimSpace(in.ChargeType),
-		Period:          strings.TrimSpace(in.Period),
-		Token:           strings.TrimSpace(in.Token),
-		NetworkType:     strings.TrimSpace(in.NetworkType),
-		VpcId:           strings.TrimSpace(in.VpcId),
-		VSwitchId:       strings.TrimSpace(in.VSwitchId),
-		PrivateIp:       strings.TrimSpace(in.PrivateIp),
-		SrcDBInstanceId: strings.TrimSpace(in.SrcDBInstanceId),
-		BackupId:        strings.TrimSpace(in.BackupId),
-		InstanceType:    strings.TrimSpace(in.InstanceType),
-		EngineVersion:   strings.TrimSpace(in.EngineVersion),
+	out := make(Input, len(Table))
+	for _, m := range Table {
+		s := in[m.Name]
+		if m.Kind != KindSecret {
+			s = strings.TrimSpace(s)
+		}
+		out[m.Name] = s
 	}
+	return out
 }
 
 // instanceNameProblem says what is wrong with an instance name, "" if nothing.

@@ -1,27 +1,11 @@
-package rkvstore
+package domain
 
 import "time"
 
-// Input is a CreateInstance request as a person typed it: every field is the
-// raw text of the form field with the API parameter's exact name.
-type Input struct {
-	InstanceName    string
-	Password        string
-	InstanceClass   string
-	RegionId        string
-	ZoneId          string
-	ChargeType      string
-	Period          string
-	Token           string
-	NetworkType     string
-	VpcId           string
-	VSwitchId       string
-	PrivateIp       string
-	SrcDBInstanceId string
-	BackupId        string
-	InstanceType    string
-	EngineVersion   string
-}
+// Input is a CreateInstance request as a person typed it: the raw text of
+// each form field, keyed by the API parameter's exact name (the names of
+// Table). A missing key is an empty field.
+type Input map[string]string
 
 // Canonical values of the enumerated parameters.
 const (
@@ -97,35 +81,4 @@ type Catalog struct {
 	// Stale is set when the last refresh failed and this is the last known
 	// catalog.
 	Stale bool
-}
-
-// CreateResult is what CreateInstance answered.
-type CreateResult struct {
-	InstanceId     string
-	InstanceName   string
-	InstanceStatus string
-	RequestId      string
-	// Other fields the response carries, worth showing.
-	ConnectionDomain string
-	Port             int64
-	ChargeType       string
-	RegionId         string
-	ZoneId           string
-}
-
-// InstanceAttribute is what DescribeInstanceAttribute says of an instance.
-type InstanceAttribute struct {
-	InstanceId     string
-	InstanceName   string
-	InstanceStatus string // Creating, Normal, ...
-	RegionId       string
-	ZoneId         string
-	RequestId      string
-}
-
-// Price is an estimate from DescribePrice.
-type Price struct {
-	Currency      string
-	TradeAmount   float64
-	OriginalPrice float64
 }

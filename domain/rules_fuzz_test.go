@@ -1,4 +1,4 @@
-package rkvstore
+package domain
 
 import (
 	"fmt"
@@ -17,31 +17,31 @@ import (
 // by checkAccepted, written independently of rules.go.
 func FuzzValidate(f *testing.F) {
 	seeds := []Input{
-		{RegionId: "cn-hangzhou", InstanceClass: "redis.master.small.default"},
-		{RegionId: "cn-hangzhou", InstanceClass: "redis.master.small.default", Password: "Qa123456", InstanceName: "缓存实例"},
-		{RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-g", InstanceClass: "redis.amber.master.2g", InstanceType: "redis", EngineVersion: "5.0"},
-		{RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-b", InstanceClass: "memcache.master.small.default", InstanceType: "Memcache", EngineVersion: "4.0"},
-		{RegionId: "cn-shanghai", InstanceClass: "redis.master.large.default", EngineVersion: "4.0", ChargeType: "prepaid", Period: "12"},
-		{RegionId: "ap-southeast-1", InstanceClass: "x", ChargeType: "PostPaid", Period: "abc", Token: NewToken()},
-		{RegionId: "cn-hangzhou", InstanceClass: "redis.master.small.default", NetworkType: "vpc", VpcId: "vpc-bp1", VSwitchId: "vsw-bp1", PrivateIp: "192.168.0.10"},
-		{RegionId: "cn-hangzhou", InstanceClass: "redis.master.small.default", SrcDBInstanceId: "r-bp1", BackupId: "123"},
-		{RegionId: " cn-hangzhou ", InstanceClass: "\tredis.master.small.default\n", InstanceName: " Ab ", Password: "Ab1+=?/:;'\"|\\"},
-		{InstanceName: "1@", Password: "abc", ChargeType: "PrePaid", Period: "1.5", NetworkType: "Classic", VpcId: "vpc-1", PrivateIp: "::ffff:10.0.0.1"},
-		{RegionId: "cn-hangzhou", InstanceClass: "c", PrivateIp: "010.0.0.1", Token: strings.Repeat("t", 65), BackupId: "b"},
-		{RegionId: "\xff", InstanceClass: "\x00", InstanceName: "a\u200bb", EngineVersion: "4.0\u202e", ZoneId: "名"},
+		{"RegionId": "cn-hangzhou", "InstanceClass": "redis.master.small.default"},
+		{"RegionId": "cn-hangzhou", "InstanceClass": "redis.master.small.default", "Password": "Qa123456", "InstanceName": "缓存实例"},
+		{"RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-g", "InstanceClass": "redis.amber.master.2g", "InstanceType": "redis", "EngineVersion": "5.0"},
+		{"RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-b", "InstanceClass": "memcache.master.small.default", "InstanceType": "Memcache", "EngineVersion": "4.0"},
+		{"RegionId": "cn-shanghai", "InstanceClass": "redis.master.large.default", "EngineVersion": "4.0", "ChargeType": "prepaid", "Period": "12"},
+		{"RegionId": "ap-southeast-1", "InstanceClass": "x", "ChargeType": "PostPaid", "Period": "abc", "Token": NewToken()},
+		{"RegionId": "cn-hangzhou", "InstanceClass": "redis.master.small.default", "NetworkType": "vpc", "VpcId": "vpc-bp1", "VSwitchId": "vsw-bp1", "PrivateIp": "192.168.0.10"},
+		{"RegionId": "cn-hangzhou", "InstanceClass": "redis.master.small.default", "SrcDBInstanceId": "r-bp1", "BackupId": "123"},
+		{"RegionId": " cn-hangzhou ", "InstanceClass": "\tredis.master.small.default\n", "InstanceName": " Ab ", "Password": "Ab1+=?/:;'\"|\\"},
+		{"InstanceName": "1@", "Password": "abc", "ChargeType": "PrePaid", "Period": "1.5", "NetworkType": "Classic", "VpcId": "vpc-1", "PrivateIp": "::ffff:10.0.0.1"},
+		{"RegionId": "cn-hangzhou", "InstanceClass": "c", "PrivateIp": "010.0.0.1", "Token": strings.Repeat("t", 65), "BackupId": "b"},
+		{"RegionId": "\xff", "InstanceClass": "\x00", "InstanceName": "a\u200bb", "EngineVersion": "4.0\u202e", "ZoneId": "名"},
 	}
 	for _, s := range seeds {
 		for _, withCatalog := range []bool{false, true} {
-			f.Add(s.InstanceName, s.Password, s.InstanceClass, s.RegionId, s.ZoneId, s.ChargeType, s.Period, s.Token,
-				s.NetworkType, s.VpcId, s.VSwitchId, s.PrivateIp, s.SrcDBInstanceId, s.BackupId, s.InstanceType, s.EngineVersion, withCatalog)
+			f.Add(s["InstanceName"], s["Password"], s["InstanceClass"], s["RegionId"], s["ZoneId"], s["ChargeType"], s["Period"], s["Token"],
+				s["NetworkType"], s["VpcId"], s["VSwitchId"], s["PrivateIp"], s["SrcDBInstanceId"], s["BackupId"], s["InstanceType"], s["EngineVersion"], withCatalog)
 		}
 	}
 	f.Fuzz(func(t *testing.T, name, password, class, region, zone, charge, period, token,
 		network, vpcID, vswID, ip, src, backup, kind, version string, withCatalog bool) {
 		in := Input{
-			InstanceName: name, Password: password, InstanceClass: class, RegionId: region, ZoneId: zone,
-			ChargeType: charge, Period: period, Token: token, NetworkType: network, VpcId: vpcID, VSwitchId: vswID,
-			PrivateIp: ip, SrcDBInstanceId: src, BackupId: backup, InstanceType: kind, EngineVersion: version,
+			"InstanceName": name, "Password": password, "InstanceClass": class, "RegionId": region, "ZoneId": zone,
+			"ChargeType": charge, "Period": period, "Token": token, "NetworkType": network, "VpcId": vpcID, "VSwitchId": vswID,
+			"PrivateIp": ip, "SrcDBInstanceId": src, "BackupId": backup, "InstanceType": kind, "EngineVersion": version,
 		}
 		var cat *Catalog
 		if withCatalog {
@@ -59,7 +59,7 @@ func FuzzValidate(f *testing.F) {
 			t.Errorf("accepted %+v as %+v, but %s", in, p, problem)
 		}
 		again := p.Input()
-		again.Password = p.Password
+		again["Password"] = p.Password
 		if p2, errs := Validate(again, cat); len(errs) != 0 || p2 != p {
 			t.Errorf("Validate(p.Input()) = %+v, %v; want %+v", p2, errs, p)
 		}
@@ -76,11 +76,11 @@ func checkRefused(t *testing.T, in Input, p Params, errs FieldErrors) {
 		if msg == "" || !utf8.ValidString(msg) {
 			t.Errorf("%s: message %q is empty or not UTF-8", field, msg)
 		}
-		if RuleHelp(field) == "" {
+		if _, ok := ParamByName(field); !ok {
 			t.Errorf("error on unknown field %q", field)
 		}
 	}
-	if len(in.Password) >= 4 && strings.Contains(errs["Password"], in.Password) {
+	if len(in["Password"]) >= 4 && strings.Contains(errs["Password"], in["Password"]) {
 		t.Errorf("Password message %q contains the password", errs["Password"])
 	}
 }
@@ -129,17 +129,17 @@ func paramStrings(p Params) map[string]string {
 
 func checkTrimmed(in Input, p Params, bad func(string, ...any)) {
 	verbatim := map[string][2]string{
-		"InstanceName": {in.InstanceName, p.InstanceName}, "InstanceClass": {in.InstanceClass, p.InstanceClass},
-		"RegionId": {in.RegionId, p.RegionId}, "ZoneId": {in.ZoneId, p.ZoneId}, "Token": {in.Token, p.Token},
-		"VpcId": {in.VpcId, p.VpcId}, "VSwitchId": {in.VSwitchId, p.VSwitchId}, "PrivateIp": {in.PrivateIp, p.PrivateIp},
-		"SrcDBInstanceId": {in.SrcDBInstanceId, p.SrcDBInstanceId}, "BackupId": {in.BackupId, p.BackupId},
+		"InstanceName": {in["InstanceName"], p.InstanceName}, "InstanceClass": {in["InstanceClass"], p.InstanceClass},
+		"RegionId": {in["RegionId"], p.RegionId}, "ZoneId": {in["ZoneId"], p.ZoneId}, "Token": {in["Token"], p.Token},
+		"VpcId": {in["VpcId"], p.VpcId}, "VSwitchId": {in["VSwitchId"], p.VSwitchId}, "PrivateIp": {in["PrivateIp"], p.PrivateIp},
+		"SrcDBInstanceId": {in["SrcDBInstanceId"], p.SrcDBInstanceId}, "BackupId": {in["BackupId"], p.BackupId},
 	}
 	for field, pair := range verbatim {
 		if strings.TrimSpace(pair[0]) != pair[1] {
 			bad("%s became %q from %q, want it only trimmed", field, pair[1], pair[0])
 		}
 	}
-	if p.Password != in.Password {
+	if p.Password != in["Password"] {
 		bad("Password changed")
 	}
 }
@@ -181,14 +181,14 @@ func checkEnums(in Input, p Params, cat *Catalog, bad func(string, ...any)) {
 			bad("%s %q typed as %q", field, got, typed)
 		}
 	}
-	enum("ChargeType", in.ChargeType, p.ChargeType, "PostPaid", "PrePaid", "PostPaid")
-	enum("NetworkType", in.NetworkType, p.NetworkType, "Classic", "Classic", "VPC")
-	enum("InstanceType", in.InstanceType, p.InstanceType, "Redis", "Redis", "Memcache")
+	enum("ChargeType", in["ChargeType"], p.ChargeType, "PostPaid", "PrePaid", "PostPaid")
+	enum("NetworkType", in["NetworkType"], p.NetworkType, "Classic", "Classic", "VPC")
+	enum("InstanceType", in["InstanceType"], p.InstanceType, "Redis", "Redis", "Memcache")
 
 	switch p.ChargeType {
 	case "PrePaid":
-		if !slices.Contains(referenceMonths, p.Period) || strings.TrimSpace(in.Period) != strconv.Itoa(p.Period) {
-			bad("PrePaid Period %d typed as %q", p.Period, in.Period)
+		if !slices.Contains(referenceMonths, p.Period) || strings.TrimSpace(in["Period"]) != strconv.Itoa(p.Period) {
+			bad("PrePaid Period %d typed as %q", p.Period, in["Period"])
 		}
 	default:
 		if p.Period != 0 {
@@ -196,9 +196,9 @@ func checkEnums(in Input, p Params, cat *Catalog, bad func(string, ...any)) {
 		}
 	}
 
-	typedVersion := strings.TrimSpace(in.EngineVersion)
+	typedVersion := strings.TrimSpace(in["EngineVersion"])
 	if (typedVersion == "" && p.EngineVersion != "2.8") || (typedVersion != "" && typedVersion != p.EngineVersion) {
-		bad("EngineVersion %q typed as %q", p.EngineVersion, in.EngineVersion)
+		bad("EngineVersion %q typed as %q", p.EngineVersion, in["EngineVersion"])
 	}
 	if cat == nil && p.EngineVersion != "2.8" && p.EngineVersion != "4.0" {
 		bad("EngineVersion %q without a catalog", p.EngineVersion)

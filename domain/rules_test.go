@@ -1,4 +1,4 @@
-package rkvstore
+package domain
 
 import (
 	"fmt"
@@ -8,14 +8,14 @@ import (
 
 // baseInput is valid with and without testCatalog: only the required fields.
 func baseInput() Input {
-	return Input{RegionId: "cn-hangzhou", InstanceClass: "redis.master.small.default"}
+	return Input{"RegionId": "cn-hangzhou", "InstanceClass": "redis.master.small.default"}
 }
 
 // ruleCase is one case of a rule: an edit of baseInput, the catalog to
 // validate against, and the expected outcome for one field.
 type ruleCase struct {
 	name string
-	edit func(*Input)
+	edit func(Input)
 	cat  *Catalog
 	// want is "" when the whole input must be valid; otherwise a part of the
 	// message the field under test must get.
@@ -29,7 +29,7 @@ func runRuleCases(t *testing.T, field string, cases []ruleCase) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			in := baseInput()
-			tc.edit(&in)
+			tc.edit(in)
 			_, errs := Validate(in, tc.cat)
 			if tc.want == "" {
 				if len(errs) != 0 {
@@ -48,9 +48,9 @@ func runRuleCases(t *testing.T, field string, cases []ruleCase) {
 	}
 }
 
-func setName(s string) func(*Input)     { return func(in *Input) { in.InstanceName = s } }
-func setPassword(s string) func(*Input) { return func(in *Input) { in.Password = s } }
-func setToken(s string) func(*Input)    { return func(in *Input) { in.Token = s } }
+func setName(s string) func(Input)     { return func(in Input) { in["InstanceName"] = s } }
+func setPassword(s string) func(Input) { return func(in Input) { in["Password"] = s } }
+func setToken(s string) func(Input)    { return func(in Input) { in["Token"] = s } }
 
 func TestRuleInstanceName(t *testing.T) {
 	t.Parallel()
@@ -96,7 +96,7 @@ func TestRuleInstanceName(t *testing.T) {
 func TestRuleInstanceNameTrimmed(t *testing.T) {
 	t.Parallel()
 	in := baseInput()
-	in.InstanceName = " \t orders \n"
+	in["InstanceName"] = " \t orders \n"
 	p, errs := Validate(in, nil)
 	if len(errs) != 0 || p.InstanceName != "orders" {
 		t.Errorf("Validate = %q, %v; want \"orders\", no errors", p.InstanceName, errs)
@@ -147,7 +147,7 @@ func TestRulePasswordNeverInMessage(t *testing.T) {
 	}
 	for _, pw := range passwords {
 		in := baseInput()
-		in.Password = pw
+		in["Password"] = pw
 		_, errs := Validate(in, nil)
 		msg, ok := errs["Password"]
 		if !ok {
@@ -163,17 +163,17 @@ func TestRulePasswordNeverInMessage(t *testing.T) {
 func TestRulePasswordVerbatim(t *testing.T) {
 	t.Parallel()
 	in := baseInput()
-	in.Password = "Qa123456+="
+	in["Password"] = "Qa123456+="
 	p, errs := Validate(in, nil)
-	if len(errs) != 0 || p.Password != in.Password {
+	if len(errs) != 0 || p.Password != in["Password"] {
 		t.Errorf("Validate = %q, %v; want the password verbatim", p.Password, errs)
 	}
 }
 
 func TestRuleRequiredFields(t *testing.T) {
 	t.Parallel()
-	setClass := func(s string) func(*Input) { return func(in *Input) { in.InstanceClass = s } }
-	setRegion := func(s string) func(*Input) { return func(in *Input) { in.RegionId = s } }
+	setClass := func(s string) func(Input) { return func(in Input) { in["InstanceClass"] = s } }
+	setRegion := func(s string) func(Input) { return func(in Input) { in["RegionId"] = s } }
 	cat := testCatalog()
 	t.Run("InstanceClass", func(t *testing.T) {
 		t.Parallel()
@@ -209,9 +209,9 @@ func TestRuleRequiredFields(t *testing.T) {
 func TestRuleCatalogPlacement(t *testing.T) {
 	t.Parallel()
 	cat := testCatalog()
-	place := func(region, zone, class, kind, version string) func(*Input) {
-		return func(in *Input) {
-			in.RegionId, in.ZoneId, in.InstanceClass, in.InstanceType, in.EngineVersion = region, zone, class, kind, version
+	place := func(region, zone, class, kind, version string) func(Input) {
+		return func(in Input) {
+			in["RegionId"], in["ZoneId"], in["InstanceClass"], in["InstanceType"], in["EngineVersion"] = region, zone, class, kind, version
 		}
 	}
 	t.Run("ZoneId", func(t *testing.T) {
@@ -265,7 +265,7 @@ func TestRuleChargeType(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
 			in := baseInput()
-			in.ChargeType, in.Period = tt.in, "1"
+			in["ChargeType"], in["Period"] = tt.in, "1"
 			p, errs := Validate(in, nil)
 			if tt.wantErr != "" {
 				if !strings.Contains(errs["ChargeType"], tt.wantErr) {
@@ -286,7 +286,7 @@ func TestRulePeriod(t *testing.T) {
 		t.Run(fmt.Sprintf("PrePaid %d", months), func(t *testing.T) {
 			t.Parallel()
 			in := baseInput()
-			in.ChargeType, in.Period = "PrePaid", fmt.Sprintf(" %d ", months)
+			in["ChargeType"], in["Period"] = "PrePaid", fmt.Sprintf(" %d ", months)
 			p, errs := Validate(in, nil)
 			if len(errs) != 0 || p.Period != months {
 				t.Errorf("Validate = %d, %v; want %d", p.Period, errs, months)
@@ -297,17 +297,17 @@ func TestRulePeriod(t *testing.T) {
 		t.Run("PrePaid "+period, func(t *testing.T) {
 			t.Parallel()
 			in := baseInput()
-			in.ChargeType, in.Period = "PrePaid", period
+			in["ChargeType"], in["Period"] = "PrePaid", period
 			if _, errs := Validate(in, nil); errs["Period"] == "" {
 				t.Errorf("Period %q accepted", period)
 			}
 		})
 	}
 	runRuleCases(t, "Period", []ruleCase{
-		{name: "PrePaid without period", edit: func(in *Input) { in.ChargeType = "PrePaid" }, want: "is required with PrePaid billing"},
-		{name: "PrePaid with blank period", edit: func(in *Input) { in.ChargeType, in.Period = "PrePaid", "  " }, want: "is required"},
-		{name: "PrePaid 10", edit: func(in *Input) { in.ChargeType, in.Period = "PrePaid", "10" }, want: "must be a whole number of months: 1–9, 12, 24 or 36"},
-		{name: "unknown charge type still checks the period", edit: func(in *Input) { in.ChargeType, in.Period = "Monthly", "10" }, want: "1–9, 12, 24 or 36"},
+		{name: "PrePaid without period", edit: func(in Input) { in["ChargeType"] = "PrePaid" }, want: "is required with PrePaid billing"},
+		{name: "PrePaid with blank period", edit: func(in Input) { in["ChargeType"], in["Period"] = "PrePaid", "  " }, want: "is required"},
+		{name: "PrePaid 10", edit: func(in Input) { in["ChargeType"], in["Period"] = "PrePaid", "10" }, want: "must be a whole number of months: 1–9, 12, 24 or 36"},
+		{name: "unknown charge type still checks the period", edit: func(in Input) { in["ChargeType"], in["Period"] = "Monthly", "10" }, want: "1–9, 12, 24 or 36"},
 	})
 }
 
@@ -316,7 +316,7 @@ func TestRulePeriodDroppedWithPostPaid(t *testing.T) {
 	for _, charge := range []string{"", "PostPaid", "postpaid"} {
 		for _, period := range []string{"12", "abc", "0", "1\x00"} {
 			in := baseInput()
-			in.ChargeType, in.Period = charge, period
+			in["ChargeType"], in["Period"] = charge, period
 			p, errs := Validate(in, nil)
 			if len(errs) != 0 || p.Period != 0 || p.ChargeType != ChargePostPaid {
 				t.Errorf("ChargeType %q Period %q: Validate = %d, %v; want PostPaid, period 0, no errors", charge, period, p.Period, errs)
@@ -352,8 +352,8 @@ func TestRuleToken(t *testing.T) {
 
 func TestRuleNetworkType(t *testing.T) {
 	t.Parallel()
-	vpc := func(kind string) func(*Input) {
-		return func(in *Input) { in.NetworkType, in.VpcId, in.VSwitchId = kind, "vpc-bp1", "vsw-bp1" }
+	vpc := func(kind string) func(Input) {
+		return func(in Input) { in["NetworkType"], in["VpcId"], in["VSwitchId"] = kind, "vpc-bp1", "vsw-bp1" }
 	}
 	tests := []struct {
 		name, network string
@@ -372,9 +372,9 @@ func TestRuleNetworkType(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			in := baseInput()
-			in.NetworkType = tt.network
+			in["NetworkType"] = tt.network
 			if tt.vpcFields {
-				vpc(tt.network)(&in)
+				vpc(tt.network)(in)
 			}
 			p, errs := Validate(in, nil)
 			if len(errs) != 0 || p.NetworkType != tt.want {
@@ -383,17 +383,21 @@ func TestRuleNetworkType(t *testing.T) {
 		})
 	}
 	runRuleCases(t, "NetworkType", []ruleCase{
-		{name: "unknown", edit: func(in *Input) { in.NetworkType = "VPN" }, want: "must be Classic or VPC"},
+		{name: "unknown", edit: func(in Input) { in["NetworkType"] = "VPN" }, want: "must be Classic or VPC"},
 	})
 }
 
 func TestRuleVPCFields(t *testing.T) {
 	t.Parallel()
-	vpc := func(vpcID, vswID, ip string) func(*Input) {
-		return func(in *Input) { in.NetworkType, in.VpcId, in.VSwitchId, in.PrivateIp = "VPC", vpcID, vswID, ip }
+	vpc := func(vpcID, vswID, ip string) func(Input) {
+		return func(in Input) {
+			in["NetworkType"], in["VpcId"], in["VSwitchId"], in["PrivateIp"] = "VPC", vpcID, vswID, ip
+		}
 	}
-	classic := func(vpcID, vswID, ip string) func(*Input) {
-		return func(in *Input) { in.NetworkType, in.VpcId, in.VSwitchId, in.PrivateIp = "", vpcID, vswID, ip }
+	classic := func(vpcID, vswID, ip string) func(Input) {
+		return func(in Input) {
+			in["NetworkType"], in["VpcId"], in["VSwitchId"], in["PrivateIp"] = "", vpcID, vswID, ip
+		}
 	}
 	t.Run("VpcId", func(t *testing.T) {
 		t.Parallel()
@@ -456,8 +460,8 @@ func TestRuleVPCFields(t *testing.T) {
 
 func TestRuleBackupSource(t *testing.T) {
 	t.Parallel()
-	source := func(src, backup string) func(*Input) {
-		return func(in *Input) { in.SrcDBInstanceId, in.BackupId = src, backup }
+	source := func(src, backup string) func(Input) {
+		return func(in Input) { in["SrcDBInstanceId"], in["BackupId"] = src, backup }
 	}
 	t.Run("BackupId", func(t *testing.T) {
 		t.Parallel()
@@ -486,13 +490,13 @@ func TestRuleInstanceType(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{"": TypeRedis, "Redis": TypeRedis, "redis": TypeRedis, "REDIS": TypeRedis, "Memcache": TypeMemcache, "memcache": TypeMemcache, " MEMCACHE ": TypeMemcache} {
 		input := baseInput()
-		input.InstanceType = in
+		input["InstanceType"] = in
 		p, errs := Validate(input, nil)
 		if len(errs) != 0 || p.InstanceType != want {
 			t.Errorf("InstanceType %q: Validate = %q, %v; want %q", in, p.InstanceType, errs, want)
 		}
 	}
-	setType := func(s string) func(*Input) { return func(in *Input) { in.InstanceType = s } }
+	setType := func(s string) func(Input) { return func(in Input) { in["InstanceType"] = s } }
 	redisOnly := &Catalog{Offers: []Offer{{RegionId: "cn-hangzhou", InstanceType: "Redis", EngineVersion: "2.8", InstanceClass: "redis.master.small.default"}}}
 	runRuleCases(t, "InstanceType", []ruleCase{
 		{name: "unknown", edit: setType("MongoDB"), want: "must be Redis or Memcache"},
@@ -503,8 +507,10 @@ func TestRuleInstanceType(t *testing.T) {
 func TestRuleEngineVersion(t *testing.T) {
 	t.Parallel()
 	cat := testCatalog()
-	version := func(kind, v, zone, class string) func(*Input) {
-		return func(in *Input) { in.InstanceType, in.EngineVersion, in.ZoneId, in.InstanceClass = kind, v, zone, class }
+	version := func(kind, v, zone, class string) func(Input) {
+		return func(in Input) {
+			in["InstanceType"], in["EngineVersion"], in["ZoneId"], in["InstanceClass"] = kind, v, zone, class
+		}
 	}
 	const small = "redis.master.small.default"
 	runRuleCases(t, "EngineVersion", []ruleCase{
@@ -526,25 +532,25 @@ func TestRuleEngineVersion(t *testing.T) {
 
 func TestRuleEveryFieldRefusesBadText(t *testing.T) {
 	t.Parallel()
-	fields := map[string]func(*Input, string){
-		"InstanceName":  func(in *Input, s string) { in.InstanceName = s },
-		"Password":      func(in *Input, s string) { in.Password = s },
-		"InstanceClass": func(in *Input, s string) { in.InstanceClass = s },
-		"RegionId":      func(in *Input, s string) { in.RegionId = s },
-		"ZoneId":        func(in *Input, s string) { in.ZoneId = s },
-		"ChargeType":    func(in *Input, s string) { in.ChargeType = s },
-		"Period":        func(in *Input, s string) { in.ChargeType, in.Period = "PrePaid", s },
-		"Token":         func(in *Input, s string) { in.Token = s },
-		"NetworkType":   func(in *Input, s string) { in.NetworkType = s },
-		"VpcId":         func(in *Input, s string) { in.NetworkType, in.VpcId, in.VSwitchId = "VPC", s, "vsw-1" },
-		"VSwitchId":     func(in *Input, s string) { in.NetworkType, in.VpcId, in.VSwitchId = "VPC", "vpc-1", s },
-		"PrivateIp": func(in *Input, s string) {
-			in.NetworkType, in.VpcId, in.VSwitchId, in.PrivateIp = "VPC", "vpc-1", "vsw-1", s
+	fields := map[string]func(Input, string){
+		"InstanceName":  func(in Input, s string) { in["InstanceName"] = s },
+		"Password":      func(in Input, s string) { in["Password"] = s },
+		"InstanceClass": func(in Input, s string) { in["InstanceClass"] = s },
+		"RegionId":      func(in Input, s string) { in["RegionId"] = s },
+		"ZoneId":        func(in Input, s string) { in["ZoneId"] = s },
+		"ChargeType":    func(in Input, s string) { in["ChargeType"] = s },
+		"Period":        func(in Input, s string) { in["ChargeType"], in["Period"] = "PrePaid", s },
+		"Token":         func(in Input, s string) { in["Token"] = s },
+		"NetworkType":   func(in Input, s string) { in["NetworkType"] = s },
+		"VpcId":         func(in Input, s string) { in["NetworkType"], in["VpcId"], in["VSwitchId"] = "VPC", s, "vsw-1" },
+		"VSwitchId":     func(in Input, s string) { in["NetworkType"], in["VpcId"], in["VSwitchId"] = "VPC", "vpc-1", s },
+		"PrivateIp": func(in Input, s string) {
+			in["NetworkType"], in["VpcId"], in["VSwitchId"], in["PrivateIp"] = "VPC", "vpc-1", "vsw-1", s
 		},
-		"SrcDBInstanceId": func(in *Input, s string) { in.SrcDBInstanceId = s },
-		"BackupId":        func(in *Input, s string) { in.SrcDBInstanceId, in.BackupId = "r-1", s },
-		"InstanceType":    func(in *Input, s string) { in.InstanceType = s },
-		"EngineVersion":   func(in *Input, s string) { in.EngineVersion = s },
+		"SrcDBInstanceId": func(in Input, s string) { in["SrcDBInstanceId"] = s },
+		"BackupId":        func(in Input, s string) { in["SrcDBInstanceId"], in["BackupId"] = "r-1", s },
+		"InstanceType":    func(in Input, s string) { in["InstanceType"] = s },
+		"EngineVersion":   func(in Input, s string) { in["EngineVersion"] = s },
 	}
 	bad := map[string]string{
 		"invalid UTF-8":  "Ab1vpc-vsw-\xc3\x28",
@@ -556,7 +562,7 @@ func TestRuleEveryFieldRefusesBadText(t *testing.T) {
 	for field, set := range fields {
 		for what, value := range bad {
 			in := baseInput()
-			set(&in, value)
+			set(in, value)
 			for _, cat := range []*Catalog{nil, testCatalog()} {
 				if _, errs := Validate(in, cat); errs[field] == "" {
 					t.Errorf("%s with %s accepted (catalog %v): errors %v", field, what, cat != nil, errs)
@@ -582,7 +588,7 @@ func TestValidateDefaults(t *testing.T) {
 
 func TestValidateCollectsEveryError(t *testing.T) {
 	t.Parallel()
-	in := Input{InstanceName: "1", Password: "short", ChargeType: "PrePaid", NetworkType: "VPC", BackupId: "b", InstanceType: "x"}
+	in := Input{"InstanceName": "1", "Password": "short", "ChargeType": "PrePaid", "NetworkType": "VPC", "BackupId": "b", "InstanceType": "x"}
 	p, errs := Validate(in, nil)
 	for _, field := range []string{"InstanceName", "Password", "InstanceClass", "RegionId", "Period", "VpcId", "VSwitchId", "BackupId", "InstanceType"} {
 		if errs[field] == "" {
@@ -597,42 +603,43 @@ func TestValidateCollectsEveryError(t *testing.T) {
 func TestParamsInput(t *testing.T) {
 	t.Parallel()
 	in := Input{
-		InstanceName: "orders", Password: "Qa123456", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou",
-		ZoneId: "cn-hangzhou-b", ChargeType: "prepaid", Period: "12", Token: "tok-1", NetworkType: "vpc",
-		VpcId: "vpc-1", VSwitchId: "vsw-1", PrivateIp: "192.168.0.10", SrcDBInstanceId: "r-1", BackupId: "42",
-		InstanceType: "redis", EngineVersion: "4.0",
+		"InstanceName": "orders", "Password": "Qa123456", "InstanceClass": "redis.master.small.default", "RegionId": "cn-hangzhou",
+		"ZoneId": "cn-hangzhou-b", "ChargeType": "prepaid", "Period": "12", "Token": "tok-1", "NetworkType": "vpc",
+		"VpcId": "vpc-1", "VSwitchId": "vsw-1", "PrivateIp": "192.168.0.10", "SrcDBInstanceId": "r-1", "BackupId": "42",
+		"InstanceType": "redis", "EngineVersion": "4.0",
 	}
 	p, errs := Validate(in, testCatalog())
 	if len(errs) != 0 {
 		t.Fatalf("Validate: %v", errs)
 	}
 	back := p.Input()
-	if back.Password != "" {
+	if back["Password"] != "" {
 		t.Error("Input carries the password")
 	}
-	if back.Period != "12" || back.ChargeType != "PrePaid" || back.NetworkType != "VPC" {
+	if back["Period"] != "12" || back["ChargeType"] != "PrePaid" || back["NetworkType"] != "VPC" {
 		t.Errorf("Input = %+v", back)
 	}
-	back.Password = in.Password
+	back["Password"] = in["Password"]
 	if again, errs := Validate(back, testCatalog()); len(errs) != 0 || again != p {
 		t.Errorf("Validate(p.Input()) = %+v, %v; want %+v", again, errs, p)
 	}
-	if got := (Params{Period: 0}).Input().Period; got != "" {
+	if got := (Params{Period: 0}).Input()["Period"]; got != "" {
 		t.Errorf("Period 0 became %q, want empty", got)
 	}
 }
 
-func TestRuleHelp(t *testing.T) {
-	t.Parallel()
-	for _, field := range []string{
-		"InstanceName", "Password", "InstanceClass", "RegionId", "ZoneId", "ChargeType", "Period", "Token",
-		"NetworkType", "VpcId", "VSwitchId", "PrivateIp", "SrcDBInstanceId", "BackupId", "InstanceType", "EngineVersion",
-	} {
-		if RuleHelp(field) == "" {
-			t.Errorf("RuleHelp(%q) is empty", field)
+func TestEveryParameterHasHelpAndCheck(t *testing.T) {
+	seen := map[string]bool{}
+	for _, m := range Table {
+		if m.Help == "" || m.Label == "" || m.check == nil || m.field == nil {
+			t.Errorf("%s: help, label, check or field missing", m.Name)
 		}
+		if seen[m.Name] {
+			t.Errorf("%s is in the table twice", m.Name)
+		}
+		seen[m.Name] = true
 	}
-	if RuleHelp("Nope") != "" {
-		t.Error("RuleHelp of an unknown field is not empty")
+	if _, ok := ParamByName("Nope"); ok {
+		t.Error("ParamByName found an unknown parameter")
 	}
 }

@@ -1,4 +1,4 @@
-package rkvstore
+package domain
 
 import (
 	"slices"

@@ -1,4 +1,4 @@
-package store
+package domain
 
 // Status is where a request is in its life.
 type Status string

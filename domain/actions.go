@@ -1,0 +1,34 @@
+package domain
+
+// Actions recorded in the audit trail.
+const (
+	ActionRequestSubmitted = "request.submitted"
+	ActionRequestApproved  = "request.approved"
+	ActionRequestRejected  = "request.rejected"
+	ActionRequestCancelled = "request.cancelled"
+	ActionRequestRequeued  = "request.requeued"
+	ActionAttemptStarted   = "provision.attempt_started"
+	ActionAttemptFailed    = "provision.attempt_failed"
+	// ActionAttemptInterrupted records a provisioning attempt cut short by
+	// the provisioner shutting down: not a failure, the request is approved
+	// again and the attempt is not counted.
+	ActionAttemptInterrupted = "provision.attempt_interrupted"
+	ActionSucceeded          = "provision.succeeded"
+	ActionFailed             = "provision.failed"
+	ActionInstanceStatus     = "instance.status"
+	ActionUserCreated        = "user.created"
+	ActionUserRoleChanged    = "user.role_changed"
+	ActionUserDisabled       = "user.disabled"
+	ActionUserEnabled        = "user.enabled"
+	ActionLogin              = "auth.login"
+	ActionLoginFailed        = "auth.login_failed"
+	ActionLogout             = "auth.logout"
+)
+
+// Actions lists the actions that appear in the audit trail, for filters.
+func Actions() []string {
+	return []string{ActionRequestSubmitted, ActionRequestApproved, ActionRequestRejected, ActionRequestCancelled,
+		ActionRequestRequeued, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
+		ActionInstanceStatus, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
+		ActionLogin, ActionLoginFailed, ActionLogout}
+}

@@ -1,0 +1,30 @@
+package domain
+
+import "time"
+
+// Request is one request for an instance, as stored.
+type Request struct {
+	ID             int64
+	RequesterID    int64
+	RequesterName  string
+	Status         Status
+	Params         Params // Password always empty: see PasswordSet
+	PasswordSet    bool
+	PasswordSealed []byte // only filled by RequestForProvisioning
+	DecidedBy      *int64
+	DeciderName    string
+	DecidedAt      *time.Time
+	DecisionReason string
+	Attempts       int
+	NextAttemptAt  *time.Time
+	InstanceID     string
+	ResultName     string
+	InstanceStatus string
+	Result         map[string]any
+	ErrorCode      string
+	ErrorMessage   string
+	ErrorRequestID string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	FinishedAt     *time.Time
+}

@@ -1,0 +1,308 @@
+package domain
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Group is the part of the form, and of a request's page, that a parameter
+// belongs to.
+type Group struct {
+	ID    string
+	Title string
+	// Description is said once above the group's fields; "" for none.
+	Description string
+}
+
+// The groups, in the order of the form.
+var (
+	GroupWhat    = Group{ID: "what", Title: "What"}
+	GroupWhere   = Group{ID: "where", Title: "Where"}
+	GroupBilling = Group{ID: "billing", Title: "Billing"}
+	GroupRestore = Group{ID: "restore", Title: "Restore from backup",
+		Description: "Optional: start the instance from a backup set of another instance."}
+	GroupAccess = Group{ID: "access", Title: "Access",
+		Description: "The password is stored encrypted until the instance is created, then erased. It is never shown again."}
+	GroupAdvanced = Group{ID: "advanced", Title: "Advanced"}
+)
+
+// Groups lists the groups in the order of the form.
+func Groups() []Group {
+	return []Group{GroupWhat, GroupWhere, GroupBilling, GroupRestore, GroupAccess, GroupAdvanced}
+}
+
+// Kind is how a parameter is typed in and shown.
+type Kind int
+
+const (
+	// KindText is free text.
+	KindText Kind = iota
+	// KindChoice is one of a list of values (Choices, or the catalog's).
+	KindChoice
+	// KindSecret is typed in but never shown again, stored sealed.
+	KindSecret
+)
+
+// Param is one CreateInstance parameter: everything the form, the request's
+// page, the store, the audit trail and the webhooks need to know of it. The
+// table of them (Table) is the one place a parameter is described; adding a
+// parameter is an entry here, its rule (check) and its mapping onto the SDK
+// request in package rkvstore.
+type Param struct {
+	// Name is the API parameter's name: the form field's name, the JSON
+	// key, the audit detail's key.
+	Name string
+	// Wire is the name the current API and SDK give the parameter when it
+	// differs from Name ("" otherwise): the form keeps the reference's name.
+	Wire  string
+	Label string
+	// Help is the rule in one short sentence, shown beside the field.
+	Help  string
+	Group Group
+	Kind  Kind
+	// Column is the requests table's column, "" when the value is not kept
+	// as a plain column (the password is kept sealed).
+	Column string
+	// Mono shows the value in a fixed-width font (identifiers).
+	Mono bool
+	// Required marks the field as required on the form.
+	Required bool
+	// MaxLen bounds what the form lets one type (0: no bound of its own).
+	MaxLen int
+	// Placeholder is an example shown in the empty field.
+	Placeholder string
+	// ShowWhen names another parameter's value that this one goes with
+	// ("NetworkType=VPC"): the form shows it only then.
+	ShowWhen string
+	// Choices are the values of a KindChoice parameter that does not come
+	// from the catalog, with their labels.
+	Choices []Choice
+
+	// check validates the parameter (see validation.value) and sets its
+	// field of the Params being built.
+	check func(v *validation) string
+	// field points at the parameter's field of p: a *string or an *int.
+	field func(p *Params) any
+}
+
+// Choice is one value of an enumerated parameter.
+type Choice struct {
+	Value string
+	Label string
+}
+
+// Table is every CreateInstance parameter KVPortal sends, in the order of
+// the form.
+var Table = []Param{
+	{Name: "InstanceType", Label: "Instance type", Group: GroupWhat, Kind: KindChoice, Column: "instance_type",
+		Help:    "Redis (the default) or Memcache.",
+		Choices: choicesOf(InstanceTypeChoices(), nil),
+		check:   (*validation).checkInstanceType, field: func(p *Params) any { return &p.InstanceType }},
+	{Name: "EngineVersion", Label: "Engine version", Group: GroupWhat, Kind: KindChoice, Column: "engine_version",
+		Help:  "2.8 (the default) or 4.0; newer versions where the cloud offers them.",
+		check: (*validation).checkEngineVersion, field: func(p *Params) any { return &p.EngineVersion }},
+	{Name: "InstanceClass", Label: "Instance class", Group: GroupWhat, Column: "instance_class", Mono: true, Required: true,
+		Help:        "Required. The instance class (size and architecture), e.g. redis.master.small.default.",
+		Placeholder: "e.g. redis.master.small.default",
+		check:       (*validation).checkInstanceClass, field: func(p *Params) any { return &p.InstanceClass }},
+	{Name: "InstanceName", Label: "Instance name", Group: GroupWhat, Column: "instance_name",
+		Help:   "Optional. 2–128 characters, starting with a letter or Chinese character; no spaces or @ / : = \" “ ” < > { } [ ].",
+		MaxLen: InstanceNameMaxLen, Placeholder: "e.g. orders-cache",
+		check: (*validation).checkInstanceName, field: func(p *Params) any { return &p.InstanceName }},
+	{Name: "RegionId", Label: "Region", Group: GroupWhere, Column: "region_id", Mono: true, Required: true,
+		Help:        "Required. The region to create the instance in, e.g. cn-hangzhou.",
+		Placeholder: "e.g. cn-hangzhou",
+		check:       (*validation).checkRegion, field: func(p *Params) any { return &p.RegionId }},
+	{Name: "ZoneId", Label: "Zone", Group: GroupWhere, Column: "zone_id", Mono: true,
+		Help:        "Optional. A zone of the region, e.g. cn-hangzhou-b.",
+		Placeholder: "any zone",
+		check:       (*validation).checkZone, field: func(p *Params) any { return &p.ZoneId }},
+	{Name: "NetworkType", Label: "Network type", Group: GroupWhere, Kind: KindChoice, Column: "network_type",
+		Help:    "Classic (the default) or VPC.",
+		Choices: choicesOf(NetworkTypes(), nil),
+		check:   (*validation).checkNetworkType, field: func(p *Params) any { return &p.NetworkType }},
+	{Name: "VpcId", Label: "VPC", Group: GroupWhere, Column: "vpc_id", Mono: true, ShowWhen: "NetworkType=" + NetworkVPC,
+		Help:        "Required with VPC, allowed only with VPC. The VPC's ID, starting with vpc-.",
+		Placeholder: "vpc-…",
+		check:       (*validation).checkVpcID, field: func(p *Params) any { return &p.VpcId }},
+	{Name: "VSwitchId", Label: "VSwitch", Group: GroupWhere, Column: "vswitch_id", Mono: true, ShowWhen: "NetworkType=" + NetworkVPC,
+		Help:        "Required with VPC, allowed only with VPC. The VSwitch's ID, starting with vsw-.",
+		Placeholder: "vsw-…",
+		check:       (*validation).checkVSwitchID, field: func(p *Params) any { return &p.VSwitchId }},
+	{Name: "PrivateIp", Wire: "PrivateIpAddress", Label: "Private IP address", Group: GroupWhere, Column: "private_ip", Mono: true, ShowWhen: "NetworkType=" + NetworkVPC,
+		Help:        "Optional, only with VPC. An IPv4 address in the VSwitch's range, e.g. 192.168.0.10.",
+		Placeholder: "192.168.0.10",
+		check:       (*validation).checkPrivateIP, field: func(p *Params) any { return &p.PrivateIp }},
+	{Name: "ChargeType", Label: "Billing method", Group: GroupBilling, Kind: KindChoice, Column: "charge_type",
+		Help: "PostPaid (pay as you go, the default) or PrePaid (subscription).",
+		Choices: choicesOf(ChargeTypes(), map[string]string{
+			ChargePostPaid: "PostPaid (pay as you go)", ChargePrePaid: "PrePaid (subscription)"}),
+		check: (*validation).checkChargeType, field: func(p *Params) any { return &p.ChargeType }},
+	{Name: "Period", Label: "Period", Group: GroupBilling, Kind: KindChoice, Column: "period", ShowWhen: "ChargeType=" + ChargePrePaid,
+		Help:    "Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid.",
+		Choices: periodChoices(),
+		check:   (*validation).checkPeriod, field: func(p *Params) any { return &p.Period }},
+	{Name: "SrcDBInstanceId", Label: "Source instance", Group: GroupRestore, Column: "src_db_instance_id", Mono: true,
+		Help:        "Optional. The instance whose backup set the new instance is created from.",
+		Placeholder: "r-…",
+		check:       (*validation).checkSrcDBInstanceID, field: func(p *Params) any { return &p.SrcDBInstanceId }},
+	{Name: "BackupId", Label: "Backup set", Group: GroupRestore, Column: "backup_id", Mono: true,
+		Help:  "Optional, needs SrcDBInstanceId. The backup set to create the instance from.",
+		check: (*validation).checkBackupID, field: func(p *Params) any { return &p.BackupId }},
+	{Name: "Password", Label: "Instance password", Group: GroupAccess, Kind: KindSecret,
+		Help:   "Optional. 8–30 ASCII characters with an uppercase letter, a lowercase letter and a digit; no spaces or ! < > ( ) [ ] { } , ` ~ . - _ @ # $ % ^ & *.",
+		MaxLen: passwordFieldMaxLen,
+		check:  (*validation).checkPassword, field: func(p *Params) any { return &p.Password }},
+	{Name: "Token", Label: "Token", Group: GroupAdvanced, Column: "token", Mono: true,
+		Help:   "Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated.",
+		MaxLen: TokenMaxLen, Placeholder: "generated when empty",
+		check: (*validation).checkToken, field: func(p *Params) any { return &p.Token }},
+}
+
+// passwordFieldMaxLen lets the form take a little more than the rule allows,
+// so that a password that is too long gets the rule's message rather than
+// being cut short silently.
+const passwordFieldMaxLen = 64
+
+// tableIndex finds a parameter of Table by name, and checks its check: both
+// are filled in init, as the checks themselves look parameters up.
+var (
+	tableIndex map[string]int
+	checks     map[string]func(*validation) string
+	columns    []Param
+)
+
+func init() {
+	tableIndex = make(map[string]int, len(Table))
+	checks = make(map[string]func(*validation) string, len(Table))
+	for i, p := range Table {
+		tableIndex[p.Name] = i
+		checks[p.Name] = p.check
+		if p.Column != "" {
+			columns = append(columns, p)
+		}
+	}
+}
+
+// ParamByName returns the parameter of that API name.
+func ParamByName(name string) (Param, bool) {
+	i, ok := tableIndex[name]
+	if !ok {
+		return Param{}, false
+	}
+	return Table[i], true
+}
+
+// Columns lists the parameters kept in a column of their own, in the order
+// of Table; Param.Ptr gives the matching scan destinations. The slice is
+// shared: callers must not change it.
+func Columns() []Param { return columns }
+
+// WireName is the parameter's name on the wire.
+func (m Param) WireName() string {
+	if m.Wire != "" {
+		return m.Wire
+	}
+	return m.Name
+}
+
+// Ptr points at the parameter's field of p: a *string or an *int, to scan a
+// column into.
+func (m Param) Ptr(p *Params) any { return m.field(p) }
+
+// Value is the parameter's value in p, as stored: a string or an int.
+func (m Param) Value(p Params) any {
+	switch v := m.field(&p).(type) {
+	case *string:
+		return *v
+	case *int:
+		return *v
+	}
+	panic(fmt.Sprintf("parameter %s: unknown field type", m.Name))
+}
+
+// Text is the parameter's value in p as one types it into the form: a zero
+// number is an empty field.
+func (m Param) Text(p Params) string {
+	switch v := m.Value(p).(type) {
+	case int:
+		if v == 0 {
+			return ""
+		}
+		return strconv.Itoa(v)
+	case string:
+		return v
+	}
+	return ""
+}
+
+// Set returns p with the parameter's field set: s when a string, s read as
+// a number otherwise (a number that doesn't read is left zero).
+func (m Param) set(p *Params, s string) {
+	switch v := m.field(p).(type) {
+	case *string:
+		*v = s
+	case *int:
+		*v, _ = strconv.Atoi(s)
+	}
+}
+
+// Input returns p as form values: for cloning a request or showing it again.
+// The password is left out, and a zero number is an empty field.
+func (p Params) Input() Input {
+	in := make(Input, len(Table))
+	for _, m := range Table {
+		if m.Kind != KindSecret {
+			in[m.Name] = m.Text(p)
+		}
+	}
+	return in
+}
+
+// Details is what an audit event or a notification keeps of p: every
+// parameter that is set, under its API name, never the password.
+func (p Params) Details() map[string]any {
+	d := make(map[string]any, len(Table))
+	for _, m := range Table {
+		if m.Kind == KindSecret {
+			continue
+		}
+		switch v := m.Value(p).(type) {
+		case string:
+			if v != "" {
+				d[m.Name] = v
+			}
+		case int:
+			if v != 0 {
+				d[m.Name] = v
+			}
+		}
+	}
+	return d
+}
+
+// choicesOf makes choices of values, labelled by labels where they have one.
+func choicesOf(values []string, labels map[string]string) []Choice {
+	out := make([]Choice, 0, len(values))
+	for _, v := range values {
+		label := v
+		if l, ok := labels[v]; ok {
+			label = l
+		}
+		out = append(out, Choice{Value: v, Label: label})
+	}
+	return out
+}
+
+// periodChoices are the PrePaid periods, "" first for "none".
+func periodChoices() []Choice {
+	out := []Choice{{Value: "", Label: "—"}}
+	for _, m := range PeriodChoices() {
+		label := strconv.Itoa(m) + " months"
+		if m == 1 {
+			label = "1 month"
+		}
+		out = append(out, Choice{Value: strconv.Itoa(m), Label: label})
+	}
+	return out
+}

@@ -1,0 +1,32 @@
+package rkvstore
+
+// CreateResult is what CreateInstance answered.
+type CreateResult struct {
+	InstanceId     string
+	InstanceName   string
+	InstanceStatus string
+	RequestId      string
+	// Other fields the response carries, worth showing.
+	ConnectionDomain string
+	Port             int64
+	ChargeType       string
+	RegionId         string
+	ZoneId           string
+}
+
+// InstanceAttribute is what DescribeInstanceAttribute says of an instance.
+type InstanceAttribute struct {
+	InstanceId     string
+	InstanceName   string
+	InstanceStatus string // Creating, Normal, ...
+	RegionId       string
+	ZoneId         string
+	RequestId      string
+}
+
+// Price is an estimate from DescribePrice.
+type Price struct {
+	Currency      string
+	TradeAmount   float64
+	OriginalPrice float64
+}
