@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
@@ -42,19 +43,50 @@ type createResponse struct {
 // createInstance serves CreateInstance: it checks the parameters with
 // domain.Validate against the simulator's catalog, honours the Token (the
 // same token and parameters return the same instance; other parameters are
-// refused) and makes the instance.
+// refused), checks the zone's stock and the instance quota, and makes the
+// instance. With DryRun=true it makes the same checks, makes nothing, and
+// answers DryRunOperation when a real call would have been accepted.
 func (s *Simulator) createInstance(w http.ResponseWriter, c *call) *apiError {
-	in := inputFromWire(c.params)
-	p, problems := domain.Validate(in, s.catalog)
+	dryRun, e := boolParam(c, "DryRun")
+	if e != nil {
+		return e
+	}
+	tags, e := tagsFromWire(c.params)
+	if e != nil {
+		return e
+	}
+	p, problems := domain.Validate(inputFromWire(c.params), s.catalog)
 	if len(problems) > 0 {
 		return validationError(c.params, problems)
 	}
-	offer, ok := s.catalog.Offer(p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.InstanceClass)
-	if !ok {
-		return errInvalid("InstanceClass", "not sold in this region, zone, instance type and engine version")
+
+	// A replay is answered with the instance the token made, whatever has
+	// become of stock and quota since.
+	if made, ok := s.state.byTokenOf(p.Token); ok {
+		replay := p
+		if replay.ZoneId == "" {
+			replay.ZoneId = made.ZoneId // the zone the cloud picked then
+		}
+		if s.digest(replay, tags) != made.ParamsDigest {
+			return errIdempotentMismatch
+		}
+		if dryRun {
+			return errDryRunPassed
+		}
+		return s.answerCreate(w, c, made)
 	}
-	if p.ZoneId == "" {
-		p.ZoneId = offer.ZoneId // the cloud picks a zone that sells the class
+
+	offer, e := s.place(p)
+	if e != nil {
+		return e
+	}
+	p.ZoneId = offer.ZoneId
+	quota := s.instanceQuota()
+	if dryRun {
+		if quota > 0 && s.state.live() >= quota {
+			return errQuotaExceeded
+		}
+		return errDryRunPassed
 	}
 
 	id := s.newID(idPrefix(p.InstanceType))
@@ -77,21 +109,33 @@ func (s *Simulator) createInstance(w http.ResponseWriter, c *call) *apiError {
 		VSwitchId:     p.VSwitchId,
 		PrivateIp:     p.PrivateIp,
 		CapacityMB:    offer.CapacityMB,
+		Tags:          tags,
 		CreatedAt:     s.now().UTC(),
-		ParamsDigest:  s.digest(p),
+		ParamsDigest:  s.digest(p, tags),
 	}
 	if candidate.InstanceName == "" {
 		candidate.InstanceName = id
 	}
-	inst, _, err := s.state.createOnce(candidate)
+	if candidate.PrivateIp == "" && strings.EqualFold(p.NetworkType, domain.NetworkVPC) {
+		candidate.PrivateIp = s.newPrivateIP() // the cloud assigns one in the VSwitch
+	}
+	inst, _, err := s.state.createOnce(candidate, quota)
+	if errors.Is(err, errQuotaFull) {
+		return errQuotaExceeded
+	}
 	if err != nil {
 		s.logger.Error("r-kvstore simulator: saving state failed", "err", err)
 		return errInternal
 	}
 	if inst.ParamsDigest != candidate.ParamsDigest {
-		return errIdempotentMismatch
+		return errIdempotentMismatch // another call with the token won the race
 	}
+	return s.answerCreate(w, c, inst)
+}
 
+// answerCreate answers CreateInstance with inst, unless the response is to
+// be lost.
+func (s *Simulator) answerCreate(w http.ResponseWriter, c *call, inst Instance) *apiError {
 	if s.roll(s.Faults().LostRate) {
 		dropConnection(w)
 		return nil
@@ -120,6 +164,30 @@ func (s *Simulator) createInstance(w http.ResponseWriter, c *call) *apiError {
 	}
 	writeJSON(w, http.StatusOK, c.requestID, resp)
 	return nil
+}
+
+// place returns the offer an accepted CreateInstance is made from: in the
+// zone asked for, or, without one, in the first zone of the region that sells
+// the class and has stock. A zone out of stock refuses with
+// ResourceNotAvailable.
+func (s *Simulator) place(p domain.Params) (domain.Offer, *apiError) {
+	for _, o := range s.catalog.OffersFor(p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion) {
+		if o.InstanceClass == p.InstanceClass && !s.soldOut(o.ZoneId) {
+			return o, nil
+		}
+	}
+	return domain.Offer{}, errResourceNotAvailable
+}
+
+// boolParam reads an optional true/false parameter (false when absent).
+func boolParam(c *call, name string) (bool, *apiError) {
+	switch v := c.param(name); {
+	case v == "" || strings.EqualFold(v, "false"):
+		return false, nil
+	case strings.EqualFold(v, "true"):
+		return true, nil
+	}
+	return false, errInvalid(name, "must be true or false")
 }
 
 // inputFromWire maps CreateInstance's wire parameters onto the form's: the
@@ -157,10 +225,28 @@ func validationError(params map[string]string, problems domain.FieldErrors) *api
 	if field == "PrivateIp" {
 		wireName = "PrivateIpAddress"
 	}
-	if strings.TrimSpace(params[wireName]) == "" && strings.TrimSpace(params[field]) == "" {
+	value := strings.TrimSpace(params[wireName])
+	if value == "" && strings.TrimSpace(params[field]) == "" {
 		return errMissing(wireName)
 	}
-	return errInvalid(wireName, problems[field])
+	e := errInvalid(wireName, problems[field])
+	// What the cloud does not know at all has codes of its own, which name
+	// the parameter as plainly as InvalidParameter does.
+	switch field {
+	case "RegionId":
+		if _, ok := findRegion(value); !ok {
+			e.Code = "InvalidRegionId.NotFound"
+		}
+	case "InstanceClass":
+		if _, ok := findClass(value); !ok {
+			e.Code = "InvalidInstanceClass.NotFound"
+		}
+	case "ZoneId":
+		if r, ok := findRegion(strings.TrimSpace(params["RegionId"])); ok && !slices.ContainsFunc(r.zones, func(z zone) bool { return z.id == value }) {
+			e.Code = "InvalidZoneId.NotFound"
+		}
+	}
+	return e
 }
 
 // rank is a field's position in fieldOrder (unknown fields last).
@@ -171,12 +257,18 @@ func rank(field string) int {
 	return len(fieldOrder)
 }
 
-// digest identifies the validated parameters of a CreateInstance, keyed with
-// the simulator's secret so that the stored value reveals no Password.
-func (s *Simulator) digest(p domain.Params) string {
+// digest identifies the validated parameters and the tags of a
+// CreateInstance, keyed with the simulator's secret so that the stored value
+// reveals no Password. Without tags it is what it was before tags existed,
+// so that instances kept in a state file are still recognised.
+func (s *Simulator) digest(p domain.Params, tags []Tag) string {
 	data, _ := json.Marshal(p)
 	mac := hmac.New(sha256.New, []byte(s.accessKeySecret))
 	mac.Write(data)
+	if len(tags) > 0 {
+		tagData, _ := json.Marshal(tags)
+		mac.Write(tagData)
+	}
 	return hex.EncodeToString(mac.Sum(nil))
 }
 

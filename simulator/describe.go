@@ -216,6 +216,7 @@ type dbInstanceAttribute struct {
 	EndTime          string `json:",omitempty"`
 	NodeType         string
 	IsRds            bool
+	Tags             wireTags
 }
 
 // describeInstanceAttribute serves DescribeInstanceAttribute: an instance is
@@ -229,10 +230,6 @@ func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *a
 	if !ok || (c.param("RegionId") != "" && c.param("RegionId") != inst.RegionId) {
 		return errInstanceNotFound
 	}
-	arch := "standard"
-	if cl, ok := findClass(inst.InstanceClass); ok && cl.cluster {
-		arch = "cluster"
-	}
 	resp := attributeResponse{RequestId: c.requestID}
 	resp.Instances.DBInstanceAttribute = []dbInstanceAttribute{{
 		InstanceId:       inst.InstanceId,
@@ -244,7 +241,7 @@ func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *a
 		InstanceType:     inst.InstanceType,
 		Engine:           inst.InstanceType,
 		EngineVersion:    inst.EngineVersion,
-		ArchitectureType: arch,
+		ArchitectureType: inst.architecture(),
 		ChargeType:       inst.ChargeType,
 		NetworkType:      rkvstore.WireNetworkType(inst.NetworkType),
 		VpcId:            inst.VpcId,
@@ -260,6 +257,7 @@ func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *a
 		EndTime:          endTime(inst),
 		NodeType:         "double",
 		IsRds:            true,
+		Tags:             tagsOnWire(inst.Tags),
 	}}
 	writeJSON(w, http.StatusOK, c.requestID, resp)
 	return nil

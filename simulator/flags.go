@@ -27,12 +27,13 @@ type Options struct {
 
 // BindFlags defines the simulator's flags on fs, bound to the Options it
 // returns: --addr, --access-key-id, --access-key-secret, --latency,
-// --throttle-rate, --error-rate, --lost-rate, --creating-delay, --state.
-// Each flag's default comes from its environment variable when set
-// (PORTAL_SIM_ADDR, PORTAL_SIM_ACCESS_KEY_ID, PORTAL_SIM_ACCESS_KEY_SECRET,
-// PORTAL_SIM_LATENCY, PORTAL_SIM_THROTTLE_RATE, PORTAL_SIM_ERROR_RATE,
-// PORTAL_SIM_LOST_RATE, PORTAL_SIM_CREATING_DELAY, PORTAL_SIM_STATE); a flag
-// on the command line wins. getenv is os.Getenv when nil. The error reports
+// --throttle-rate, --error-rate, --lost-rate, --creating-delay, --state,
+// --sold-out-zones, --instance-quota. Each flag's default comes from its
+// environment variable when set (PORTAL_SIM_ADDR, PORTAL_SIM_ACCESS_KEY_ID,
+// PORTAL_SIM_ACCESS_KEY_SECRET, PORTAL_SIM_LATENCY, PORTAL_SIM_THROTTLE_RATE,
+// PORTAL_SIM_ERROR_RATE, PORTAL_SIM_LOST_RATE, PORTAL_SIM_CREATING_DELAY,
+// PORTAL_SIM_STATE, PORTAL_SIM_SOLD_OUT_ZONES, PORTAL_SIM_INSTANCE_QUOTA); a
+// flag on the command line wins. getenv is os.Getenv when nil. The error reports
 // environment values that do not parse.
 func BindFlags(fs *flag.FlagSet, getenv func(string) string) (*Options, error) {
 	if getenv == nil {
@@ -53,9 +54,11 @@ func BindFlags(fs *flag.FlagSet, getenv func(string) string) (*Options, error) {
 	fs.Float64Var(&c.LostRate, "lost-rate", 0, "share of CreateInstance calls, 0 to 1, whose instance is made but whose response is lost (env PORTAL_SIM_LOST_RATE)")
 	fs.DurationVar(&c.CreatingDelay, "creating-delay", c.CreatingDelay, "how long a new instance stays Creating before it is Normal (env PORTAL_SIM_CREATING_DELAY)")
 	fs.StringVar(&c.StatePath, "state", "", "JSON file keeping the instances across restarts; empty keeps them in memory (env PORTAL_SIM_STATE)")
+	fs.Var((*commaList)(&c.SoldOutZones), "sold-out-zones", "comma-separated zones without stock, where CreateInstance is refused with ResourceNotAvailable (env PORTAL_SIM_SOLD_OUT_ZONES)")
+	fs.IntVar(&c.InstanceQuota, "instance-quota", 0, "how many instances may exist at once, beyond which CreateInstance is refused with QuotaExceed.Instance; 0 for no quota (env PORTAL_SIM_INSTANCE_QUOTA)")
 
 	var errs []error
-	for _, name := range []string{"addr", "access-key-id", "access-key-secret", "latency", "throttle-rate", "error-rate", "lost-rate", "creating-delay", "state"} {
+	for _, name := range []string{"addr", "access-key-id", "access-key-secret", "latency", "throttle-rate", "error-rate", "lost-rate", "creating-delay", "state", "sold-out-zones", "instance-quota"} {
 		variable := "PORTAL_SIM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		v := getenv(variable)
 		if v == "" {
@@ -71,4 +74,24 @@ func BindFlags(fs *flag.FlagSet, getenv func(string) string) (*Options, error) {
 		}
 	}
 	return o, errors.Join(errs...)
+}
+
+// commaList is a flag holding a comma-separated list.
+type commaList []string
+
+func (l *commaList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+func (l *commaList) Set(v string) error {
+	*l = nil
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*l = append(*l, item)
+		}
+	}
+	return nil
 }

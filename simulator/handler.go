@@ -18,6 +18,10 @@ var actions = map[string]action{
 	"DescribeAvailableResource": (*Simulator).describeAvailableResource,
 	"DescribeInstanceAttribute": (*Simulator).describeInstanceAttribute,
 	"DescribePrice":             (*Simulator).describePrice,
+	"DescribeInstances":         (*Simulator).describeInstances,
+	"DeleteInstance":            (*Simulator).deleteInstance,
+	"ModifyInstanceAttribute":   (*Simulator).modifyInstanceAttribute,
+	"ModifyInstanceSpec":        (*Simulator).modifyInstanceSpec,
 }
 
 // call is one API call being served.

@@ -25,20 +25,48 @@ type Instance struct {
 	VSwitchId     string `json:",omitempty"`
 	PrivateIp     string `json:",omitempty"`
 	CapacityMB    int64
-	CreatedAt     time.Time
+	// Tags are the instance's tags, in the order CreateInstance gave them.
+	Tags      []Tag `json:",omitempty"`
+	CreatedAt time.Time
+	// ChangingUntil is when a change of class (ModifyInstanceSpec) ends.
+	ChangingUntil time.Time `json:",omitzero"`
+	// DeletedAt is when DeleteInstance removed the instance: the Describe
+	// actions no longer find it, but its Token still answers with it.
+	DeletedAt time.Time `json:",omitzero"`
 	// ParamsDigest identifies the CreateInstance parameters (keyed hash,
 	// so that the Password cannot be recovered from it), to tell a replay
 	// of the same request from another request with the same Token.
 	ParamsDigest string
 }
 
+// Tag is a tag of an instance.
+type Tag struct {
+	Key   string
+	Value string
+}
+
 // Status returns the instance's status at now: Creating for creatingDelay
-// after it was made, then Normal.
+// after it was made, Changing while a change of class is under way, then
+// Normal; Released once deleted.
 func (in Instance) Status(now time.Time, creatingDelay time.Duration) string {
-	if now.Before(in.CreatedAt.Add(creatingDelay)) {
+	switch {
+	case !in.DeletedAt.IsZero():
+		return "Released"
+	case now.Before(in.CreatedAt.Add(creatingDelay)):
 		return "Creating"
+	case now.Before(in.ChangingUntil):
+		return "Changing"
 	}
 	return "Normal"
+}
+
+// architecture is the instance's architecture: "cluster" for a sharded
+// class, "standard" otherwise.
+func (in Instance) architecture() string {
+	if cl, ok := findClass(in.InstanceClass); ok && cl.cluster {
+		return "cluster"
+	}
+	return "standard"
 }
 
 // The simulated figures of an instance.

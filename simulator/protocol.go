@@ -75,6 +75,14 @@ var (
 		"The request uses the same client token as a previous, but non-identical request."}
 	errInstanceNotFound = &apiError{http.StatusNotFound, "InvalidInstanceId.NotFound",
 		"The specified instance is not found."}
+	// errDryRunPassed is how the API answers a dry run it would have
+	// accepted: an error, so that nothing can mistake it for a creation.
+	errDryRunPassed = &apiError{http.StatusBadRequest, "DryRunOperation",
+		"Request validation has been passed with DryRun flag set."}
+	errResourceNotAvailable = &apiError{http.StatusBadRequest, "ResourceNotAvailable",
+		"Resource you requested is not available in this region or zone."}
+	errQuotaExceeded = &apiError{http.StatusBadRequest, "QuotaExceed.Instance",
+		"Living instance quota exceeded."}
 )
 
 // errSignatureMismatch is the real API's answer to a wrong signature: like

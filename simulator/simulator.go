@@ -6,11 +6,16 @@
 // (HMAC-SHA1) or version 3 (ACS3-HMAC-SHA256) checked against a configured
 // key pair, JSON answers in the API's shapes — so KVPortal drives it with the
 // same official SDK client it uses against the real endpoint, and the current
-// SDKs of other languages, the CLI or Terraform can be pointed at it too. It implements CreateInstance (with the rules of
-// package rkvstore and Token idempotency), DescribeRegions,
-// DescribeAvailableResource, DescribeInstanceAttribute and DescribePrice, and
-// can be told to misbehave: added latency, throttling, 5xx errors, and
-// CreateInstance responses lost after the instance was made.
+// SDKs of other languages, the CLI or Terraform can be pointed at it too.
+//
+// It implements CreateInstance (with the rules of package rkvstore, Token
+// idempotency, tags, DryRun, stock per zone and an instance quota),
+// DescribeRegions, DescribeAvailableResource, DescribeInstanceAttribute,
+// DescribeInstances, DescribePrice, and the changes an operator could make
+// behind the portal's back: DeleteInstance, ModifyInstanceAttribute and
+// ModifyInstanceSpec. It can be told to misbehave: added latency,
+// throttling, 5xx errors, and CreateInstance responses lost after the
+// instance was made.
 package simulator
 
 import (
@@ -19,6 +24,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,8 +43,16 @@ type Config struct {
 	ErrorRate    float64
 	LostRate     float64
 	// CreatingDelay is how long a new instance stays Creating before it is
-	// Normal (0: Normal at once).
+	// Normal (0: Normal at once), and a resized one Changing.
 	CreatingDelay time.Duration
+	// SoldOutZones are zones without stock: CreateInstance there (or with
+	// no zone, when every zone selling the class is sold out) is refused
+	// with ResourceNotAvailable, as is ModifyInstanceSpec of an instance
+	// there.
+	SoldOutZones []string
+	// InstanceQuota, when above 0, is how many instances may exist at once:
+	// a CreateInstance beyond it is refused with QuotaExceed.Instance.
+	InstanceQuota int
 	// StatePath, when set, is the JSON file the instances are kept in, so
 	// that they survive a restart. It is read by New and rewritten
 	// atomically after every change. A replay is recognised across a
@@ -98,11 +112,13 @@ type Simulator struct {
 	state           *state
 	nonces          *nonceCache
 
-	mu     sync.Mutex
-	rng    *rand.Rand
-	faults Faults
-	calls  map[string]int
-	hook   func(action string, form url.Values)
+	mu           sync.Mutex
+	rng          *rand.Rand
+	faults       Faults
+	soldOutZones []string
+	quota        int
+	calls        map[string]int
+	hook         func(action string, form url.Values)
 }
 
 // New returns a Simulator, with the instances of cfg.StatePath if that file
@@ -117,6 +133,9 @@ func New(cfg Config) (*Simulator, error) {
 	}
 	if cfg.CreatingDelay < 0 {
 		return nil, fmt.Errorf("simulator: creating delay %s is negative", cfg.CreatingDelay)
+	}
+	if cfg.InstanceQuota < 0 {
+		return nil, fmt.Errorf("simulator: instance quota %d is negative", cfg.InstanceQuota)
 	}
 	st, err := loadState(cfg.StatePath)
 	if err != nil {
@@ -137,6 +156,8 @@ func New(cfg Config) (*Simulator, error) {
 		nonces:          newNonceCache(),
 		rng:             rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		faults:          faults,
+		soldOutZones:    slices.Clone(cfg.SoldOutZones),
+		quota:           cfg.InstanceQuota,
 		calls:           map[string]int{},
 	}
 	if s.now == nil {
@@ -164,6 +185,36 @@ func (s *Simulator) Faults() Faults {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.faults
+}
+
+// SetSoldOut replaces the zones without stock (none: every zone has stock),
+// for the calls that arrive from now on.
+func (s *Simulator) SetSoldOut(zoneIDs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.soldOutZones = slices.Clone(zoneIDs)
+}
+
+// soldOut reports whether the zone has no stock.
+func (s *Simulator) soldOut(zoneID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Contains(s.soldOutZones, zoneID)
+}
+
+// SetInstanceQuota replaces the instance quota (0: none), for the calls that
+// arrive from now on.
+func (s *Simulator) SetInstanceQuota(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.quota = max(n, 0)
+}
+
+// instanceQuota returns the instance quota (0: none).
+func (s *Simulator) instanceQuota() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.quota
 }
 
 // CallHook sets a function called, on the request's goroutine, whenever a
@@ -215,6 +266,14 @@ func (s *Simulator) newID(prefix string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return fmt.Sprintf("%s%016x", prefix, s.rng.Uint64())
+}
+
+// newPrivateIP returns an address in 172.16.0.0/16 for an instance in a VPC.
+func (s *Simulator) newPrivateIP() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.rng.Uint64()
+	return fmt.Sprintf("172.16.%d.%d", n>>8&0xff, 1+n%254)
 }
 
 // newRequestID returns a request ID shaped like the API's (a UUID).

@@ -56,6 +56,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		"rate above 1":     {AccessKeyID: keyID, AccessKeySecret: secret, LostRate: 1.5},
 		"negative rate":    {AccessKeyID: keyID, AccessKeySecret: secret, ErrorRate: -0.1},
 		"negative latency": {AccessKeyID: keyID, AccessKeySecret: secret, Latency: -time.Second},
+		"negative quota":   {AccessKeyID: keyID, AccessKeySecret: secret, InstanceQuota: -1},
 	} {
 		if _, err := simulator.New(cfg); err == nil {
 			t.Errorf("%s: New accepted %+v", name, cfg)
@@ -151,25 +152,27 @@ func TestZoneChosenWhenNotGiven(t *testing.T) {
 func TestBindFlags(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{
-		"PORTAL_SIM_LATENCY":       "250ms",
-		"PORTAL_SIM_LOST_RATE":     "0.25",
-		"PORTAL_SIM_STATE":         "/tmp/from-env.json",
-		"PORTAL_SIM_ERROR_RATE":    "0.1",
-		"PORTAL_SIM_ADDR":          "127.0.0.1:9999",
-		"PORTAL_SIM_ACCESS_KEY_ID": "env-key",
+		"PORTAL_SIM_LATENCY":        "250ms",
+		"PORTAL_SIM_LOST_RATE":      "0.25",
+		"PORTAL_SIM_STATE":          "/tmp/from-env.json",
+		"PORTAL_SIM_ERROR_RATE":     "0.1",
+		"PORTAL_SIM_ADDR":           "127.0.0.1:9999",
+		"PORTAL_SIM_ACCESS_KEY_ID":  "env-key",
+		"PORTAL_SIM_SOLD_OUT_ZONES": "cn-hangzhou-b, cn-hangzhou-g",
 	}
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	opts, err := simulator.BindFlags(fs, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fs.Parse([]string{"--error-rate=0.5", "--creating-delay=5s", "--throttle-rate", "0.2"}); err != nil {
+	if err := fs.Parse([]string{"--error-rate=0.5", "--creating-delay=5s", "--throttle-rate", "0.2", "--instance-quota=3"}); err != nil {
 		t.Fatal(err)
 	}
 	c := opts.Config
 	if opts.Addr != "127.0.0.1:9999" || c.Latency != 250*time.Millisecond || c.LostRate != 0.25 || c.StatePath != "/tmp/from-env.json" ||
 		c.ErrorRate != 0.5 || c.CreatingDelay != 5*time.Second || c.ThrottleRate != 0.2 ||
-		c.AccessKeyID != "env-key" || c.AccessKeySecret != simulator.DefaultAccessKeySecret {
+		c.AccessKeyID != "env-key" || c.AccessKeySecret != simulator.DefaultAccessKeySecret ||
+		strings.Join(c.SoldOutZones, ",") != "cn-hangzhou-b,cn-hangzhou-g" || c.InstanceQuota != 3 {
 		t.Errorf("options = %+v", opts)
 	}
 

@@ -62,10 +62,14 @@ func (st *state) index(in Instance) {
 	st.instances = append(st.instances, in)
 }
 
+// errQuotaFull is createOnce's refusal when the instance quota is used up.
+var errQuotaFull = errors.New("simulator: instance quota used up")
+
 // createOnce returns the instance made with in.Token, or, when there is none
 // (or no token), makes in and saves the state. made reports whether in was
-// made. A failure to save undoes the creation.
-func (st *state) createOnce(in Instance) (got Instance, made bool, err error) {
+// made. quota, when above 0, is how many live instances may exist: one more
+// is refused with errQuotaFull. A failure to save undoes the creation.
+func (st *state) createOnce(in Instance, quota int) (got Instance, made bool, err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if in.Token != "" {
@@ -75,6 +79,9 @@ func (st *state) createOnce(in Instance) (got Instance, made bool, err error) {
 	}
 	if _, taken := st.byID[in.InstanceId]; taken {
 		return Instance{}, false, fmt.Errorf("simulator: instance ID %s already used", in.InstanceId)
+	}
+	if quota > 0 && st.liveLocked() >= quota {
+		return Instance{}, false, errQuotaFull
 	}
 	st.index(in)
 	if err := st.save(); err != nil {
@@ -86,6 +93,57 @@ func (st *state) createOnce(in Instance) (got Instance, made bool, err error) {
 	return in, true, nil
 }
 
+// byTokenOf returns the instance made with token, deleted or not.
+func (st *state) byTokenOf(token string) (Instance, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	i, ok := st.byToken[token]
+	if token == "" || !ok {
+		return Instance{}, false
+	}
+	return st.instances[i], true
+}
+
+// live counts the instances not deleted.
+func (st *state) live() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.liveLocked()
+}
+
+func (st *state) liveLocked() int {
+	n := 0
+	for _, in := range st.instances {
+		if in.DeletedAt.IsZero() {
+			n++
+		}
+	}
+	return n
+}
+
+// change applies fn to the live instance with the ID and saves the state; an
+// error from fn changes nothing. A deleted instance is not found, as in the
+// API.
+func (st *state) change(id string, fn func(*Instance) error) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	i, ok := st.byID[id]
+	if !ok || !st.instances[i].DeletedAt.IsZero() {
+		return errInstanceNotFound
+	}
+	before := st.instances[i]
+	changed := before
+	if err := fn(&changed); err != nil {
+		return err
+	}
+	st.instances[i] = changed
+	if err := st.save(); err != nil {
+		st.instances[i] = before
+		return err
+	}
+	return nil
+}
+
 // hasID reports whether an instance has the ID.
 func (st *state) hasID(id string) bool {
 	st.mu.Lock()
@@ -94,12 +152,12 @@ func (st *state) hasID(id string) bool {
 	return ok
 }
 
-// get returns the instance with the ID.
+// get returns the live instance with the ID: a deleted one is not found.
 func (st *state) get(id string) (Instance, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	i, ok := st.byID[id]
-	if !ok {
+	if !ok || !st.instances[i].DeletedAt.IsZero() {
 		return Instance{}, false
 	}
 	return st.instances[i], true
