@@ -77,6 +77,14 @@ type Param struct {
 	// Choices are the values of a KindChoice parameter that does not come
 	// from the catalog, with their labels.
 	Choices []Choice
+	// Default is the value the API reference gives the parameter when it is
+	// left out: a new form starts with it ("" for none).
+	Default string
+	// Internal marks the portal's own bookkeeping rather than a property of
+	// the instance (the idempotency token): the approvals queue and the
+	// webhooks leave it out, as it means nothing to an approver or a
+	// receiver.
+	Internal bool
 
 	// check validates the parameter (see validation.value) and sets its
 	// field of the Params being built.
@@ -95,11 +103,11 @@ type Choice struct {
 // the form.
 var Table = []Param{
 	{Name: "InstanceType", Label: "Instance type", Group: GroupWhat, Kind: KindChoice, Column: "instance_type",
-		Help:    "Redis (the default) or Memcache.",
+		Help: "Redis (the default) or Memcache.", Default: DefaultInstanceType,
 		Choices: choicesOf(InstanceTypeChoices(), nil),
 		check:   (*validation).checkInstanceType, field: func(p *Params) any { return &p.InstanceType }},
 	{Name: "EngineVersion", Label: "Engine version", Group: GroupWhat, Kind: KindChoice, Column: "engine_version",
-		Help:  "2.8 (the default) or 4.0; newer versions where the cloud offers them.",
+		Help: "2.8 (the default) or 4.0; newer versions where the cloud offers them.", Default: DefaultEngineVersion,
 		check: (*validation).checkEngineVersion, field: func(p *Params) any { return &p.EngineVersion }},
 	{Name: "InstanceClass", Label: "Instance class", Group: GroupWhat, Column: "instance_class", Mono: true, Required: true,
 		Help:        "Required. The instance class (size and architecture), e.g. redis.master.small.default.",
@@ -118,7 +126,7 @@ var Table = []Param{
 		Placeholder: "any zone",
 		check:       (*validation).checkZone, field: func(p *Params) any { return &p.ZoneId }},
 	{Name: "NetworkType", Label: "Network type", Group: GroupWhere, Kind: KindChoice, Column: "network_type",
-		Help:    "Classic (the default) or VPC.",
+		Help: "Classic (the default) or VPC.", Default: DefaultNetworkType,
 		Choices: choicesOf(NetworkTypes(), nil),
 		check:   (*validation).checkNetworkType, field: func(p *Params) any { return &p.NetworkType }},
 	{Name: "VpcId", Label: "VPC", Group: GroupWhere, Column: "vpc_id", Mono: true, ShowWhen: "NetworkType=" + NetworkVPC,
@@ -134,7 +142,7 @@ var Table = []Param{
 		Placeholder: "192.168.0.10",
 		check:       (*validation).checkPrivateIP, field: func(p *Params) any { return &p.PrivateIp }},
 	{Name: "ChargeType", Label: "Billing method", Group: GroupBilling, Kind: KindChoice, Column: "charge_type",
-		Help: "PostPaid (pay as you go, the default) or PrePaid (subscription).",
+		Help: "PostPaid (pay as you go, the default) or PrePaid (subscription).", Default: DefaultChargeType,
 		Choices: choicesOf(ChargeTypes(), map[string]string{
 			ChargePostPaid: "PostPaid (pay as you go)", ChargePrePaid: "PrePaid (subscription)"}),
 		check: (*validation).checkChargeType, field: func(p *Params) any { return &p.ChargeType }},
@@ -153,7 +161,7 @@ var Table = []Param{
 		Help:   "Optional. 8–30 ASCII characters with an uppercase letter, a lowercase letter and a digit; no spaces or ! < > ( ) [ ] { } , ` ~ . - _ @ # $ % ^ & *.",
 		MaxLen: passwordFieldMaxLen,
 		check:  (*validation).checkPassword, field: func(p *Params) any { return &p.Password }},
-	{Name: "Token", Label: "Token", Group: GroupAdvanced, Column: "token", Mono: true,
+	{Name: "Token", Label: "Token", Group: GroupAdvanced, Column: "token", Mono: true, Internal: true,
 		Help:   "Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated.",
 		MaxLen: TokenMaxLen, Placeholder: "generated when empty",
 		check: (*validation).checkToken, field: func(p *Params) any { return &p.Token }},
@@ -261,10 +269,16 @@ func (p Params) Input() Input {
 
 // Details is what an audit event or a notification keeps of p: every
 // parameter that is set, under its API name, never the password.
-func (p Params) Details() map[string]any {
+func (p Params) Details() map[string]any { return p.details(true) }
+
+// Public is Details without the Internal parameters: what the request's
+// webhooks tell a receiver.
+func (p Params) Public() map[string]any { return p.details(false) }
+
+func (p Params) details(internal bool) map[string]any {
 	d := make(map[string]any, len(Table))
 	for _, m := range Table {
-		if m.Kind == KindSecret {
+		if m.Kind == KindSecret || m.Internal && !internal {
 			continue
 		}
 		switch v := m.Value(p).(type) {

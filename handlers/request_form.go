@@ -29,14 +29,14 @@ func readInput(form url.Values) (domain.Input, domain.FieldErrors) {
 	return in, errs
 }
 
-// defaultInput is a new form: the reference's defaults, narrowed to what
-// the catalog offers.
+// defaultInput is a new form: the table's defaults, narrowed to what the
+// catalog offers.
 func defaultInput(cat *domain.Catalog) domain.Input {
-	in := domain.Input{
-		"ChargeType":    domain.DefaultChargeType,
-		"NetworkType":   domain.DefaultNetworkType,
-		"InstanceType":  domain.DefaultInstanceType,
-		"EngineVersion": domain.DefaultEngineVersion,
+	in := domain.Input{}
+	for _, m := range domain.Table {
+		if m.Default != "" {
+			in[m.Name] = m.Default
+		}
 	}
 	if types := cat.AllowedInstanceTypes(); len(types) > 0 && !slices.Contains(types, in["InstanceType"]) {
 		in["InstanceType"] = types[0]

@@ -12,6 +12,8 @@
 package notify
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -57,18 +59,17 @@ type Event struct {
 	Action  string    `json:"action"`
 	At      time.Time `json:"at"`
 	// Actor is who acted (the requester, the approver), "" for the system.
-	Actor         string `json:"actor,omitempty"`
-	RequestID     int64  `json:"request_id"`
-	Status        string `json:"status"`
-	Requester     string `json:"requester"`
-	InstanceType  string `json:"InstanceType,omitempty"`
-	InstanceClass string `json:"InstanceClass"`
-	RegionId      string `json:"RegionId"`
-	ZoneId        string `json:"ZoneId,omitempty"`
-	// InstanceName is the name asked for, then the one the cloud gave;
+	Actor     string `json:"actor,omitempty"`
+	RequestID int64  `json:"request_id"`
+	Status    string `json:"status"`
+	Requester string `json:"requester"`
+	// Params are the request's parameters: each one that is set goes at the
+	// top level of the body under its API name (domain.Params.Public), so
+	// that a parameter added to the table reaches receivers with no change
+	// here. InstanceName is the name asked for, then the one the cloud gave.
+	Params domain.Params `json:"-"`
 	// InstanceId is known once the instance exists.
-	InstanceName string `json:"InstanceName,omitempty"`
-	InstanceId   string `json:"InstanceId,omitempty"`
+	InstanceId string `json:"InstanceId,omitempty"`
 	// Reason is a rejection's reason.
 	Reason string `json:"reason,omitempty"`
 	// ErrorCode and ErrorMessage are a failure's, as the cloud gave them.
@@ -76,6 +77,56 @@ type Event struct {
 	ErrorMessage string `json:"error_message,omitempty"`
 	// Link is the request's page, a path on the portal: /requests/{id}.
 	Link string `json:"link"`
+}
+
+// eventFields are Event's own fields, without the methods that merge in
+// its parameters.
+type eventFields Event
+
+// MarshalJSON writes the event's fields and its public parameters as one
+// JSON object.
+func (e Event) MarshalJSON() ([]byte, error) {
+	fields, err := json.Marshal(eventFields(e))
+	if err != nil {
+		return nil, err
+	}
+	params := e.Params.Public()
+	if len(params) == 0 {
+		return fields, nil
+	}
+	extra, err := json.Marshal(params)
+	if err != nil {
+		return nil, err
+	}
+	// Both are objects: "{a}" and "{b}" make "{a,b}". The parameters' names
+	// are distinct from the fields' JSON names (see TestEventKeysAreDistinct).
+	out := make([]byte, 0, len(fields)+len(extra))
+	out = append(out, fields[:len(fields)-1]...)
+	out = append(out, ',')
+	return append(out, extra[1:]...), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (e *Event) UnmarshalJSON(data []byte) error {
+	var fields eventFields
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	for _, m := range domain.Table {
+		v, ok := raw[m.Name]
+		if !ok || m.Kind == domain.KindSecret || m.Internal {
+			continue
+		}
+		if err := json.Unmarshal(v, m.Ptr(&fields.Params)); err != nil {
+			return fmt.Errorf("event parameter %s: %w", m.Name, err)
+		}
+	}
+	*e = Event(fields)
+	return nil
 }
 
 // Kind implements river.JobArgs.

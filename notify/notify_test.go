@@ -191,8 +191,9 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	d := f.rc.deliveries()[0]
 	want := notify.Event{EventID: d.event.EventID, Topic: notify.TopicNeedsApproval, Action: domain.ActionRequestSubmitted,
 		At: d.event.At, Actor: "dev", RequestID: ok.ID, Status: "pending_approval", Requester: "dev",
-		InstanceType: "Redis", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-h",
-		InstanceName: "orders-cache", Link: "/requests/" + itoa(ok.ID)}
+		Params: domain.Params{InstanceType: "Redis", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou",
+			ZoneId: "cn-hangzhou-h", InstanceName: "orders-cache", ChargeType: "PostPaid", NetworkType: "CLASSIC", EngineVersion: "5.0"},
+		Link: "/requests/" + itoa(ok.ID)}
 	if d.event != want || d.event.EventID == 0 || d.event.At.IsZero() {
 		t.Fatalf("needs approval:\n got %+v\nwant %+v", d.event, want)
 	}
@@ -220,7 +221,7 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	waitFor(t, "the succeeded delivery", func() bool { return len(f.rc.deliveries()) == 3 })
 	d = f.rc.deliveries()[2]
 	if d.event.Topic != notify.TopicFinished || d.event.Action != domain.ActionSucceeded || d.event.Status != "succeeded" ||
-		d.event.InstanceId != "r-bp1abc" || d.event.InstanceName != "orders-cache" || d.event.Actor != "" {
+		d.event.InstanceId != "r-bp1abc" || d.event.Params.InstanceName != "orders-cache" || d.event.Actor != "" {
 		t.Fatalf("succeeded: %+v", d.event)
 	}
 

@@ -58,16 +58,17 @@ func (o *Outbox) Hook(ctx context.Context, tx pgx.Tx, e store.Event) error {
 
 // NewEvent is the webhook body of event e of request r (r as e left it).
 func NewEvent(topic string, e store.Event, r domain.Request) Event {
-	name := r.ResultName
-	if name == "" {
-		name = r.Params.InstanceName
+	params := r.Params
+	// Neither is sent: the store never reads the password back, and the
+	// token is the portal's own business.
+	params.Password, params.Token = "", ""
+	if r.ResultName != "" {
+		params.InstanceName = r.ResultName
 	}
 	ev := Event{
 		EventID: e.ID, Topic: topic, Action: e.Action, At: e.At.UTC(), Actor: e.ActorName,
 		RequestID: r.ID, Status: string(r.Status), Requester: r.RequesterName,
-		InstanceType: r.Params.InstanceType, InstanceClass: r.Params.InstanceClass,
-		RegionId: r.Params.RegionId, ZoneId: r.Params.ZoneId,
-		InstanceName: name, InstanceId: r.InstanceID,
+		Params: params, InstanceId: r.InstanceID,
 		Link: "/requests/" + strconv.FormatInt(r.ID, 10),
 	}
 	switch e.Action {
