@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
@@ -34,7 +35,6 @@ func (h *Handlers) Approvals(c echo.Context) error {
 	type offerKey struct{ region, zone, typ, version, class string }
 	capacity := map[offerKey]string{}
 	for _, r := range rs {
-		row := pages.ApprovalRow{R: r, Own: r.RequesterID == u.ID}
 		p := r.Params
 		k := offerKey{p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.InstanceClass}
 		label, seen := capacity[k]
@@ -44,11 +44,29 @@ func (h *Handlers) Approvals(c echo.Context) error {
 			}
 			capacity[k] = label
 		}
-		row.Capacity = label
-		v.Rows = append(v.Rows, row)
+		v.Rows = append(v.Rows, pages.ApprovalRow{R: r, Own: r.RequesterID == u.ID, Params: approvalParams(r, label)})
 	}
 	h.estimatePrices(ctx, v.Rows)
 	return h.render(c, http.StatusOK, "approvals", pages.Approvals(v))
+}
+
+// approvalParams are what a queue's row says of request r: each parameter
+// of the table that is set and goes with the others, but the secret and
+// the Internal ones, the class with its capacity when known.
+func approvalParams(r domain.Request, capacity string) []pages.Param {
+	in := r.Params.Input()
+	var out []pages.Param
+	for _, m := range domain.Table {
+		if m.Kind == domain.KindSecret || m.Internal || in[m.Name] == "" || !shownWith(m, in) {
+			continue
+		}
+		p := pages.Param{Name: m.Name, Label: m.Label, Value: paramText(r, m), Mono: m.Mono}
+		if m.Name == "InstanceClass" && capacity != "" {
+			p.Value += " (" + capacity + ")"
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // estimatePrices fills each row's price estimate, asking once per distinct

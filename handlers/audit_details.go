@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // secretWords mark a detail that must never be shown or exported, whatever
@@ -81,14 +83,31 @@ func asciiEqualFold(b []byte, w string) bool {
 	return true
 }
 
-// detailLines is every detail of an event as "key: value" lines, by key.
+// detailKeys are the keys of d worth showing (those not in shown): the
+// request's parameters first, in the order of the form (domain.Table), then
+// the others by name.
+func detailKeys(d map[string]any, shown map[string]bool) []string {
+	keys := make([]string, 0, len(d))
+	for _, m := range domain.Table {
+		if _, ok := d[m.Name]; ok && !shown[m.Name] {
+			keys = append(keys, m.Name)
+		}
+	}
+	params := len(keys)
+	for k := range d {
+		if _, isParam := domain.ParamByName(k); !isParam && !shown[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys[params:])
+	return keys
+}
+
+// detailLines is every detail of an event as "key: value" lines, in the
+// order of detailKeys.
 func detailLines(d map[string]any) []string {
 	d = safeDetails(d)
-	keys := make([]string, 0, len(d))
-	for k := range d {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := detailKeys(d, nil)
 	lines := make([]string, 0, len(keys))
 	for _, k := range keys {
 		if d[k] != nil && d[k] != "" {

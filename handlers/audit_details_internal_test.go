@@ -37,3 +37,19 @@ func FuzzMentionsSecret(f *testing.F) {
 		}
 	})
 }
+
+// An event's details list the request's parameters in the order of the
+// form, then the rest by name; a secret is never shown.
+func TestDetailLinesFollowTheTable(t *testing.T) {
+	d := map[string]any{"zeta": "z", "RegionId": "cn-hangzhou", "InstanceType": "Redis", "alpha": 1,
+		"Token": "kvp-1", "InstanceClass": "redis.master.small.default", "password": "hunter2", "empty": ""}
+	got := detailLines(d)
+	want := []string{"InstanceType: Redis", "InstanceClass: redis.master.small.default", "RegionId: cn-hangzhou",
+		"Token: kvp-1", "alpha: 1", "password: [redacted]", "zeta: z"}
+	if !slices.Equal(got, want) {
+		t.Errorf("detailLines:\n got %q\nwant %q", got, want)
+	}
+	if got := detailKeys(d, map[string]bool{"RegionId": true, "zeta": true}); slices.Contains(got, "RegionId") || slices.Contains(got, "zeta") {
+		t.Errorf("detailKeys lists a key already shown: %q", got)
+	}
+}

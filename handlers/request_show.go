@@ -3,7 +3,6 @@ package handlers
 import (
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -205,14 +204,7 @@ func eventView(e store.Event) pages.EventView {
 	detail("Message: ", "message")
 	detail("Message: ", "error_message")
 	detail("RequestId: ", "request_id")
-	var keys []string
-	for k := range d {
-		if !shown[k] {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range detailKeys(d, shown) {
 		if s := str(k); s != "" {
 			ev.Details = append(ev.Details, k+": "+s)
 		}

@@ -222,8 +222,8 @@ func validationError(params map[string]string, problems domain.FieldErrors) *api
 	})
 	field := fields[0]
 	wireName := field
-	if field == "PrivateIp" {
-		wireName = "PrivateIpAddress"
+	if m, ok := domain.ParamByName(field); ok {
+		wireName = m.WireName()
 	}
 	value := strings.TrimSpace(params[wireName])
 	if value == "" && strings.TrimSpace(params[field]) == "" {

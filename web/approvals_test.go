@@ -35,6 +35,18 @@ func TestApproveAndReject(t *testing.T) {
 	if !strings.Contains(q.doc.Find(".queue-item").First().Text(), "1 GB") {
 		t.Error("the queue does not show the class capacity")
 	}
+	// A row says what the request asks for, parameter by parameter from the
+	// table, but never its token.
+	row := q.doc.Find(".queue-item").First()
+	for name, want := range map[string]string{"InstanceType": "Redis", "EngineVersion": "2.8", "RegionId": "cn-hangzhou",
+		"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceClass": "redis.master.small.default (1 GB)"} {
+		if got := row.Find(`[data-param="` + name + `"] dd`).Text(); got != want {
+			t.Errorf("queue row's %s: %q, want %q", name, got, want)
+		}
+	}
+	if row.Find(`[data-param="Token"]`).Length() != 0 || strings.Contains(row.Text(), a.Params.Token) {
+		t.Error("the queue shows the request's token")
+	}
 
 	r := ann.post("/requests/"+itoa(a.ID)+"/approve", nil)
 	if r.status != http.StatusSeeOther || r.location() != "/requests/"+itoa(a.ID) {

@@ -53,18 +53,6 @@ func billing(p domain.Params) string {
 	return p.ChargeType
 }
 
-// network is "Classic" or "VPC vpc-1 / vsw-2".
-func network(p domain.Params) string {
-	if p.NetworkType != domain.NetworkVPC {
-		return p.NetworkType
-	}
-	s := p.NetworkType + " " + p.VpcId + " / " + p.VSwitchId
-	if p.PrivateIp != "" {
-		s += " (" + p.PrivateIp + ")"
-	}
-	return s
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "—"

@@ -113,8 +113,10 @@ type RequestShowView struct {
 
 // ApprovalRow is one pending request in the approver's queue.
 type ApprovalRow struct {
-	R        domain.Request
-	Capacity string
+	R domain.Request
+	// Params are the request's parameters worth a decision, the class with
+	// its capacity.
+	Params []Param
 	// Price is the estimate from DescribePrice; "" when there is none.
 	Price string
 	Own   bool

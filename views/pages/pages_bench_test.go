@@ -24,6 +24,20 @@ func benchRequest(i int, now time.Time) domain.Request {
 		CreatedAt: now.Add(-time.Duration(i) * time.Hour), UpdatedAt: now}
 }
 
+// benchParams are benchRequest's parameters as a queue's row shows them.
+var benchParams = []pages.Param{
+	{Name: "InstanceType", Label: "Instance type", Value: "Redis"},
+	{Name: "EngineVersion", Label: "Engine version", Value: "7.0"},
+	{Name: "InstanceClass", Label: "Instance class", Value: "redis.master.small.default (1 GB)", Mono: true},
+	{Name: "InstanceName", Label: "Instance name", Value: "cache-orders"},
+	{Name: "RegionId", Label: "Region", Value: "cn-hangzhou", Mono: true},
+	{Name: "ZoneId", Label: "Zone", Value: "cn-hangzhou-b", Mono: true},
+	{Name: "NetworkType", Label: "Network type", Value: "VPC"},
+	{Name: "VpcId", Label: "VPC", Value: "vpc-bp1", Mono: true},
+	{Name: "VSwitchId", Label: "VSwitch", Value: "vsw-bp1", Mono: true},
+	{Name: "ChargeType", Label: "Billing method", Value: "PostPaid"},
+}
+
 func benchRender(b *testing.B, c templ.Component) {
 	ctx := layout.WithChrome(context.Background(), layout.Chrome{SignedIn: true, Username: "appr", Role: "approver", IsApprover: true,
 		CSRF: "k3Jd9sQm1vX0pLr8Yt6Wn2Bc5Hf7Ga4Ze1Uo9Ii3Qw0=", Pending: 1000, Section: "approvals"})
@@ -48,7 +62,7 @@ func BenchmarkApprovals50(b *testing.B) {
 	now := time.Now()
 	v := pages.ApprovalsView{Now: now, NextURL: "/approvals?after=1049"}
 	for i := range 50 {
-		v.Rows = append(v.Rows, pages.ApprovalRow{R: benchRequest(i, now), Capacity: "1 GB", Price: "¥0.12 an hour"})
+		v.Rows = append(v.Rows, pages.ApprovalRow{R: benchRequest(i, now), Params: benchParams, Price: "¥0.12 an hour"})
 	}
 	benchRender(b, pages.Approvals(v))
 }
