@@ -28,7 +28,7 @@ commands:
   users disable --username U | users enable --username U
   sim                   the local R-KVStore API simulator as its own server
 
-Configuration comes from the environment: see README.md.
+Configuration comes from the environment: see docs/operations.md.
 `
 
 // errUsage marks a mistake in the command line: usage is printed with it.
