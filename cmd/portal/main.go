@@ -27,6 +27,8 @@ commands:
   users set-role --username U --role R
   users disable --username U | users enable --username U
   sim                   the local R-KVStore API simulator as its own server
+  sim delete|rename|resize --instance-id ID [--name N | --class C] [--endpoint URL]
+                        change an instance of a running simulator behind the portal's back
 
 Configuration comes from the environment: see docs/operations.md.
 `
