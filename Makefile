@@ -4,7 +4,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: run build test generate templ-check vet fmt-check test-go fuzz bench bench-build clean
+.PHONY: run build test generate templ-check vet fmt-check test-go fuzz bench bench-build compat clean
 
 run: build
 	$(BIN) serve --demo-users
@@ -53,6 +53,12 @@ bench-build: build
 		(apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)) \
 		|| { echo "wrk is needed: apt-get install wrk"; exit 1; }; }
 	$(GO) build -o bin/basepage ./bench/cmd/basepage
+
+# The official Node SDK for R-KVStore (signature version 3) against `portal
+# sim`: not part of `make test`. Installs the SDK with npm into bin/compat on
+# first use (Node.js and npm needed), then runs compat/compat.mjs.
+compat: build
+	./compat/run.sh $(BIN) bin/compat
 
 clean:
 	rm -rf bin
