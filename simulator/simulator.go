@@ -240,7 +240,8 @@ func (s *Simulator) Catalog() *domain.Catalog {
 	return s.catalog
 }
 
-// Instances returns every instance made, oldest first.
+// Instances returns every instance made, oldest first, deleted ones too
+// (their DeletedAt is set).
 func (s *Simulator) Instances() []Instance {
 	return s.state.all()
 }
