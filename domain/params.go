@@ -40,6 +40,7 @@ type Params struct {
 	BackupId        string
 	InstanceType    string
 	EngineVersion   string
+	Port            int
 }
 
 // FieldErrors maps an API parameter name (the form field name) to a message

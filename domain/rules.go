@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -24,6 +25,9 @@ const (
 	// InstanceClassMaxLen bounds InstanceClass; real classes reach about 60
 	// characters.
 	InstanceClassMaxLen = 128
+	// PortMin and PortMax bound Port: a TCP port.
+	PortMin = 1
+	PortMax = 65535
 )
 
 // Defaults of the optional enumerated parameters, as the reference states them.
@@ -32,6 +36,7 @@ const (
 	DefaultNetworkType   = NetworkClassic
 	DefaultInstanceType  = TypeRedis
 	DefaultEngineVersion = "2.8"
+	DefaultPort          = "6379"
 )
 
 const (
@@ -193,6 +198,21 @@ func (v *validation) checkBackupID() string {
 		return "needs SrcDBInstanceId, the ID of the instance the backup set belongs to"
 	}
 	return idProblem(v.p.BackupId, IDMaxLen)
+}
+
+// checkPort checks Port: the port the instance listens on, the default
+// when left empty.
+func (v *validation) checkPort() string {
+	s := cmp.Or(v.in["Port"], DefaultPort)
+	if problem := textProblem(s); problem != "" {
+		return problem
+	}
+	port, err := strconv.Atoi(s)
+	if err != nil || port < PortMin || port > PortMax || strconv.Itoa(port) != s {
+		return fmt.Sprintf("must be a port number: a whole number from %d to %d", PortMin, PortMax)
+	}
+	v.p.Port = port
+	return ""
 }
 
 // checkInstanceType checks InstanceType, against the catalog when it knows

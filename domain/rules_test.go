@@ -572,6 +572,29 @@ func TestRuleEveryFieldRefusesBadText(t *testing.T) {
 	}
 }
 
+func TestRulePort(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int{"": 6379, "1": 1, " 6380 ": 6380, "65535": 65535} {
+		i := baseInput()
+		i["Port"] = in
+		if p, errs := Validate(i, nil); len(errs) != 0 || p.Port != want {
+			t.Errorf("Port %q: Validate = %d, %v; want %d", in, p.Port, errs, want)
+		}
+	}
+	const msg = "must be a port number: a whole number from 1 to 65535"
+	setPort := func(s string) func(Input) { return func(in Input) { in["Port"] = s } }
+	runRuleCases(t, "Port", []ruleCase{
+		{name: "zero", edit: setPort("0"), want: msg},
+		{name: "too big", edit: setPort("65536"), want: msg},
+		{name: "negative", edit: setPort("-1"), want: msg},
+		{name: "plus sign", edit: setPort("+80"), want: msg},
+		{name: "leading zero", edit: setPort("080"), want: msg},
+		{name: "not a number", edit: setPort("redis"), want: msg},
+		{name: "huge", edit: setPort("99999999999999999999"), want: msg},
+		{name: "control character", edit: setPort("63\x0079"), want: "control characters"},
+	})
+}
+
 func TestValidateDefaults(t *testing.T) {
 	t.Parallel()
 	for _, cat := range []*Catalog{nil, testCatalog()} {
@@ -579,6 +602,7 @@ func TestValidateDefaults(t *testing.T) {
 		want := Params{
 			RegionId: "cn-hangzhou", InstanceClass: "redis.master.small.default",
 			ChargeType: ChargePostPaid, NetworkType: NetworkClassic, InstanceType: TypeRedis, EngineVersion: "2.8",
+			Port: 6379,
 		}
 		if len(errs) != 0 || p != want {
 			t.Errorf("Validate(base, catalog %v) = %+v, %v; want %+v", cat != nil, p, errs, want)

@@ -13,7 +13,8 @@ import (
 
 // createParams maps each parameter of domain.Table onto the SDK's
 // CreateInstance request: Period goes out only for PrePaid, NetworkType in
-// the API's spelling, PrivateIp as the API's PrivateIpAddress.
+// the API's spelling, PrivateIp as the API's PrivateIpAddress, Port only
+// when the request names one.
 var createParams = map[string]func(req *r_kvstore.CreateInstanceRequest, p domain.Params){
 	"InstanceName":  func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.InstanceName = p.InstanceName },
 	"Password":      func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.Password = p.Password },
@@ -37,6 +38,11 @@ var createParams = map[string]func(req *r_kvstore.CreateInstanceRequest, p domai
 	"BackupId":        func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.BackupId = p.BackupId },
 	"InstanceType":    func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.InstanceType = p.InstanceType },
 	"EngineVersion":   func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.EngineVersion = p.EngineVersion },
+	"Port": func(req *r_kvstore.CreateInstanceRequest, p domain.Params) {
+		if p.Port > 0 {
+			req.Port = strconv.Itoa(p.Port)
+		}
+	},
 }
 
 // CreateInstance creates an instance. p.Token is sent unchanged: retried with

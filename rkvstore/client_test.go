@@ -201,7 +201,7 @@ func TestCreateInstance(t *testing.T) {
 	for name, want := range map[string]string{
 		"Token": p.Token, "Password": testPassword, "InstanceClass": p.InstanceClass, "RegionId": "cn-hangzhou",
 		"ZoneId": "cn-hangzhou-h", "NetworkType": "CLASSIC", "ChargeType": "PostPaid", "InstanceType": "Redis",
-		"EngineVersion": "2.8", "InstanceName": "orders-cache",
+		"EngineVersion": "2.8", "InstanceName": "orders-cache", "Port": "6379",
 	} {
 		if got := sent.Get(name); got != want {
 			t.Errorf("sent %s = %q, want %q", name, got, want)
@@ -227,6 +227,7 @@ func TestCreateInstanceVPCPrePaid(t *testing.T) {
 	p := validParams(t, sim, func(in domain.Input) {
 		in["NetworkType"], in["VpcId"], in["VSwitchId"], in["PrivateIp"] = "VPC", "vpc-bp1abc", "vsw-bp1def", "172.16.0.10"
 		in["ChargeType"], in["Period"] = "PrePaid", "12"
+		in["Port"] = "6380"
 	})
 	res, err := client.CreateInstance(t.Context(), p)
 	if err != nil {
@@ -236,7 +237,7 @@ func TestCreateInstanceVPCPrePaid(t *testing.T) {
 	defer mu.Unlock()
 	for name, want := range map[string]string{
 		"NetworkType": "VPC", "VpcId": "vpc-bp1abc", "VSwitchId": "vsw-bp1def",
-		"PrivateIpAddress": "172.16.0.10", "ChargeType": "PrePaid", "Period": "12",
+		"PrivateIpAddress": "172.16.0.10", "ChargeType": "PrePaid", "Period": "12", "Port": "6380",
 	} {
 		if got := sent.Get(name); got != want {
 			t.Errorf("sent %s = %q, want %q", name, got, want)
@@ -247,7 +248,7 @@ func TestCreateInstanceVPCPrePaid(t *testing.T) {
 	}
 	insts := sim.Instances()
 	if len(insts) != 1 || insts[0].InstanceId != res.InstanceId || insts[0].PrivateIp != "172.16.0.10" ||
-		insts[0].NetworkType != domain.NetworkVPC || insts[0].Period != 12 {
+		insts[0].NetworkType != domain.NetworkVPC || insts[0].Period != 12 || insts[0].Port != 6380 || res.Port != 6380 {
 		t.Errorf("instances = %+v", insts)
 	}
 }

@@ -249,7 +249,7 @@ func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *a
 		PrivateIp:        inst.PrivateIp,
 		Capacity:         inst.CapacityMB,
 		ConnectionDomain: connectionDomain(inst),
-		Port:             redisPort,
+		Port:             int64(inst.port()),
 		QPS:              qps(inst.CapacityMB),
 		Bandwidth:        bandwidthMBps(inst.CapacityMB),
 		Connections:      connections(inst.CapacityMB),

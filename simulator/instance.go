@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +25,10 @@ type Instance struct {
 	VpcId         string `json:",omitempty"`
 	VSwitchId     string `json:",omitempty"`
 	PrivateIp     string `json:",omitempty"`
-	CapacityMB    int64
+	// Port is the one asked for; 0 (instances kept before the simulator
+	// took it) is the default, redisPort.
+	Port       int `json:",omitempty"`
+	CapacityMB int64
 	// Tags are the instance's tags, in the order CreateInstance gave them.
 	Tags      []Tag `json:",omitempty"`
 	CreatedAt time.Time
@@ -74,6 +78,9 @@ const (
 	redisPort  = 6379
 	timeFormat = "2006-01-02T15:04:05Z"
 )
+
+// port is the port the instance listens on.
+func (in Instance) port() int { return cmp.Or(in.Port, redisPort) }
 
 // connectionDomain returns the host name clients would connect to.
 func connectionDomain(in Instance) string {

@@ -134,7 +134,7 @@ func (s *Simulator) kvstoreInstance(inst Instance, now time.Time) kvstoreInstanc
 		VSwitchId:        inst.VSwitchId,
 		PrivateIp:        inst.PrivateIp,
 		ConnectionDomain: connectionDomain(inst),
-		Port:             redisPort,
+		Port:             int64(inst.port()),
 		Capacity:         inst.CapacityMB,
 		QPS:              qps(inst.CapacityMB),
 		Bandwidth:        bandwidthMBps(inst.CapacityMB),

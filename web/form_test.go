@@ -53,6 +53,7 @@ func TestFormRulesRoundTrip(t *testing.T) {
 		{"source with space", map[string]string{"SrcDBInstanceId": "r- 1"}, []string{"SrcDBInstanceId"}},
 		{"instance type unknown", map[string]string{"InstanceType": "Mongo"}, []string{"InstanceType"}},
 		{"engine version unknown", map[string]string{"EngineVersion": "9.9"}, []string{"EngineVersion"}},
+		{"port out of range", map[string]string{"Port": "70000"}, []string{"Port"}},
 		{"several at once", map[string]string{"InstanceName": "1x", "RegionId": "", "Password": "bad"}, []string{"InstanceName", "RegionId", "Password"}},
 	}
 	for _, tc := range cases {
@@ -128,14 +129,14 @@ func TestFormDefaultsAndLabels(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d", r.status)
 	}
-	want := map[string]string{"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceType": "Redis", "EngineVersion": "2.8"}
+	want := map[string]string{"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceType": "Redis", "EngineVersion": "2.8", "Port": "6379"}
 	for k, v := range want {
 		if got := fieldValue(r.doc, k); got != v {
 			t.Errorf("default %s = %q, want %q", k, got, v)
 		}
 	}
 	for _, name := range []string{"InstanceName", "Password", "InstanceClass", "RegionId", "ZoneId", "ChargeType", "Period",
-		"Token", "NetworkType", "VpcId", "VSwitchId", "PrivateIp", "SrcDBInstanceId", "BackupId", "InstanceType", "EngineVersion"} {
+		"Token", "NetworkType", "VpcId", "VSwitchId", "PrivateIp", "SrcDBInstanceId", "BackupId", "InstanceType", "EngineVersion", "Port"} {
 		ctl := r.doc.Find(`[name="` + name + `"]`)
 		if ctl.Length() != 1 {
 			t.Errorf("%s: %d controls", name, ctl.Length())
@@ -197,6 +198,7 @@ func TestCreateRequest(t *testing.T) {
 	e := newEnv(t)
 	c, u := e.signedIn("dev", domain.RoleRequester)
 	form := validForm()
+	form.Set("Port", "6380")
 	r := c.post("/requests", form)
 	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/requests/") {
 		t.Fatalf("status %d location %q: %s", r.status, r.location(), r.doc.Find(".field-error").Text())
@@ -206,7 +208,7 @@ func TestCreateRequest(t *testing.T) {
 		t.Fatalf("requests %v %v", rs, err)
 	}
 	req := rs[0]
-	if req.Status != domain.StatusPendingApproval || !req.PasswordSet || !strings.HasPrefix(req.Params.Token, "kvp-") {
+	if req.Status != domain.StatusPendingApproval || !req.PasswordSet || !strings.HasPrefix(req.Params.Token, "kvp-") || req.Params.Port != 6380 {
 		t.Fatalf("stored %+v", req)
 	}
 	// The password is sealed with the token as associated data.
@@ -221,6 +223,11 @@ func TestCreateRequest(t *testing.T) {
 	if e.countEvents(domain.ActionRequestSubmitted, req.ID) != 1 {
 		t.Error("no submitted event")
 	}
+	var port string
+	if err := e.st.Pool().QueryRow(context.Background(), `SELECT details->>'Port' FROM audit_events
+		WHERE request_id = $1 AND action = $2`, req.ID, domain.ActionRequestSubmitted).Scan(&port); err != nil || port != "6380" {
+		t.Errorf("the submitted event's Port: %q, %v", port, err)
+	}
 	page := c.get(r.location())
 	if got := strings.TrimSpace(page.doc.Find(`[data-testid="flash"]`).Text()); got != "Request "+itoa(req.ID)+" submitted" {
 		t.Errorf("flash %q", got)
@@ -233,6 +240,9 @@ func TestCreateRequest(t *testing.T) {
 	}
 	if got := page.doc.Find(`[data-param="Token"]`).Text(); got != req.Params.Token {
 		t.Errorf("Token shown as %q", got)
+	}
+	if got := page.doc.Find(`[data-param="Port"]`).Text(); got != "6380" {
+		t.Errorf("Port shown as %q", got)
 	}
 	if s, _ := page.doc.Find(`h1 [data-status]`).Attr("data-status"); s != "pending_approval" {
 		t.Errorf("badge data-status %q", s)
