@@ -75,8 +75,7 @@ func DummyCheck(password string) {
 }
 
 // dummyHash is made on first use, not at start: one hash takes argonMemory
-// (19 MiB), which an idle process would otherwise carry (make bench,
-// workload 7).
+// (19 MiB), which an idle process would otherwise carry.
 var dummyHash = sync.OnceValue(func() string {
 	h, _ := HashPassword("kvportal-dummy-password")
 	return h
@@ -114,8 +113,8 @@ var argonSlots = make(chan struct{}, 2)
 
 // argonKey is argon2.IDKey within argonSlots, and then gives the blocks'
 // memory back to the system: sign-ins are rare, and an idle process would
-// otherwise keep the memory of the last ones (make bench, workload 7: 86 MB
-// idle after three sign-ins, 28 MB before).
+// otherwise keep the memory of the last ones (measured: 86 MB idle after
+// three sign-ins, 28 MB before).
 func argonKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	argonSlots <- struct{}{}
 	defer func() {

@@ -73,7 +73,7 @@ func (c *Catalog) OffersFor(regionID, zoneID, instanceType, engineVersion string
 // version. As with OffersFor, an empty argument other than class matches anything.
 //
 // It is OffersFor narrowed to one class without building the list: the
-// approvals page asks once per row (make bench, workload 2).
+// approvals page asks once per row.
 func (c *Catalog) Offer(regionID, zoneID, instanceType, engineVersion, class string) (Offer, bool) {
 	if c == nil {
 		return Offer{}, false

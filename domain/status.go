@@ -3,7 +3,7 @@ package domain
 // Status is where a request is in its life.
 type Status string
 
-// The states of a request (DESIGN.md).
+// The states of a request; transitions below is the only way between them.
 const (
 	StatusPendingApproval Status = "pending_approval"
 	StatusApproved        Status = "approved"

@@ -47,7 +47,7 @@ func secretKey(k string) bool {
 // mentionsSecret reports whether JSON text holds a secret word anywhere (a
 // key or a value): only then must it be decoded to redact it.
 //
-// The export asks for every event (make bench, workload 6), so ASCII text
+// The export asks for every event of the trail, so ASCII text
 // (all of it, in practice) is scanned once, in place; other text is
 // lowered first, as Unicode case folding can change its length.
 func mentionsSecret(raw []byte) bool {

@@ -15,7 +15,7 @@ import (
 // the provisioner only: nothing else ever needs PasswordSealed.
 func (s *Store) RequestForProvisioning(ctx context.Context, id int64) (domain.Request, error) {
 	// One statement rather than a transaction of two: every provisioning
-	// attempt starts here (make bench, workloads 3 and 4).
+	// attempt starts here.
 	var sealed []byte
 	r, err := scanRequest(rowWith{s.pool.QueryRow(ctx, `SELECT `+requestColumns+`, r.password_sealed`+requestFrom+` WHERE r.id = $1`, id), []any{&sealed}})
 	if err != nil {

@@ -189,7 +189,7 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]domain.Req
 //
 // A pending request has no decision, attempt, instance or error yet, so only
 // what such a request has is read: the approvals queue asks for 51 rows on
-// every view (make bench, workload 2), and pgx decodes every column.
+// every view, and pgx decodes every column.
 func (s *Store) PendingRequests(ctx context.Context, afterID int64, n int) ([]domain.Request, error) {
 	rows, err := s.pool.Query(ctx, `SELECT r.id, r.requester_id, ru.username, r.status, `+paramColumns("r.")+`,
 			r.password_set, r.created_at, r.updated_at

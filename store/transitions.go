@@ -95,8 +95,7 @@ type change struct {
 // changeWithEvent runs c: the write, its event and the re-read of the
 // request with its users' names are one statement. Without then and without
 // an event hook that statement is the whole transaction, one round trip
-// (every submission and every provisioning attempt: make bench, workloads 1,
-// 3 and 4); otherwise it runs in a transaction with the hook and then after
+// (every submission and every provisioning attempt); otherwise it runs in a transaction with the hook and then after
 // it. A write that matched no row is pgx.ErrNoRows, and nothing changed.
 func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, error) {
 	details := c.event.Details

@@ -8,7 +8,7 @@ import (
 	"github.com/kvportal/kvportal/static"
 )
 
-// routes is the whole route table (DESIGN.md, "Pages and actions").
+// routes is the whole route table: every page and action of the portal.
 func routes(e *echo.Echo, d Deps) {
 	e.GET("/healthz", healthz)
 	e.GET("/readyz", readyz(d.Ping))

@@ -38,8 +38,8 @@ var errUsage = errors.New("usage")
 
 // gcPercent is the garbage collector's target unless GOGC is set: twice the
 // default heap growth between collections, for about half the collector's
-// CPU on busy pages (make bench, workload 2: 18 % of the approvals page's
-// CPU was collection), within the memory targets (workload 7).
+// CPU on busy pages (18 % of the approvals page's CPU was collection under
+// load), within the memory targets BENCHMARKS.md states.
 const gcPercent = 200
 
 func main() {

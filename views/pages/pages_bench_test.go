@@ -13,8 +13,8 @@ import (
 	"github.com/kvportal/kvportal/views/pages"
 )
 
-// The lists of make bench's workload 2, rendered without a server: what a
-// page of 50 rows costs in templates alone (go test -bench . ./views/pages).
+// The approvals queue and the request list, rendered without a server: what
+// a page of 50 rows costs in templates alone (go test -bench . ./views/pages).
 
 func benchRequest(i int, now time.Time) domain.Request {
 	return domain.Request{ID: int64(1000 + i), RequesterID: 2, RequesterName: "dev", Status: domain.StatusPendingApproval,

@@ -208,7 +208,7 @@ func workload1(ctx context.Context, o options, env *environment, rep *report, p 
 }
 
 func workload2(ctx context.Context, o options, env *environment, rep *report, p *portalProc, dev, approver *session, devID int64) error {
-	const rows = 50 // the portal's page size (handlers.pageSize), as the issue asks
+	const rows = 50 // the portal's page size (handlers.pageSize)
 	port, err := freePort()
 	if err != nil {
 		return err
