@@ -60,8 +60,19 @@ func (a *account) chown(paths ...string) error {
 	return nil
 }
 
+// notTraversable says that the account can't enter a directory on the way.
+type notTraversable struct {
+	account string
+	dir     string
+	mode    os.FileMode
+}
+
+func (e *notTraversable) Error() string {
+	return fmt.Sprintf("the %s account cannot enter %s (mode %v)", e.account, e.dir, e.mode)
+}
+
 // checkTraversable makes sure the account can reach dir: every parent must be
-// searchable by others (a root-owned 0700 temporary directory is not).
+// searchable by others (a root-owned 0700 directory such as /root is not).
 func checkTraversable(dir string, a *account) error {
 	if a == nil {
 		return nil
@@ -73,7 +84,7 @@ func checkTraversable(dir string, a *account) error {
 		}
 		st, ok := fi.Sys().(*syscall.Stat_t)
 		if ok && st.Uid != a.uid && fi.Mode().Perm()&0o001 == 0 {
-			return fmt.Errorf("the %s account cannot enter %s (mode %v): make it searchable (chmod o+x) or choose another PORTAL_DATA_DIR", a.name, d, fi.Mode().Perm())
+			return &notTraversable{account: a.name, dir: d, mode: fi.Mode().Perm()}
 		}
 		if d == filepath.Dir(d) {
 			return nil

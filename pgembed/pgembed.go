@@ -39,12 +39,15 @@ type Options struct {
 // Server is a running Postgres server, or a connection to one that another
 // portal process in the same directory owns.
 type Server struct {
-	dir      string
-	port     int
-	password string
-	owner    bool
-	proc     *process
-	lock     *os.File
+	dir    string
+	pgdata string
+	// elsewhere: pgdata is outside dir (see locateCluster).
+	elsewhere bool
+	port      int
+	password  string
+	owner     bool
+	proc      *process
+	lock      *os.File
 }
 
 const (
@@ -96,17 +99,24 @@ func startOwned(ctx context.Context, dir string, lock *os.File, opts Options, lo
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTraversable(dir, acct); err != nil {
+	cl, err := locateCluster(dir, acct)
+	if err != nil {
 		return nil, err
 	}
-	pgdata := filepath.Join(dir, "pgdata")
+	pgdata := cl.pgdata
+	if cl.elsewhere {
+		logf("%v, so the cluster of %s is kept in %s", cl.unreachable, dir, pgdata)
+		if err := prepareElsewhere(dir, cl, logf); err != nil {
+			return nil, fmt.Errorf("cluster in %s: %w", pgdata, err)
+		}
+	}
 	password, err := readOrCreatePassword(filepath.Join(dir, passwordFile))
 	if err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(pgdata, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		logf("initialising a new Postgres cluster in %s", pgdata)
-		if err := initdb(ctx, bin, dir, pgdata, password, acct, opts.Fast); err != nil {
+		if err := initdb(ctx, bin, pgdata, password, acct, opts.Fast); err != nil {
 			return nil, err
 		}
 	}
@@ -135,7 +145,7 @@ func startOwned(ctx context.Context, dir string, lock *os.File, opts Options, lo
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	s := &Server{dir: dir, port: port, password: password, owner: true, proc: proc, lock: lock}
+	s := &Server{dir: dir, pgdata: pgdata, elsewhere: cl.elsewhere, port: port, password: password, owner: true, proc: proc, lock: lock}
 	if err := writeState(dir, port); err != nil {
 		_ = proc.stop(10 * time.Second)
 		return nil, err
@@ -195,6 +205,23 @@ func (s *Server) Stop() error {
 	return err
 }
 
+// DataDir is the cluster's directory: pgdata in the data directory, or the
+// place kept for it when the server account cannot enter the data directory.
+func (s *Server) DataDir() string { return s.pgdata }
+
+// Remove stops the server and deletes its data directory and cluster, wherever
+// the cluster is: for throwaway servers. Only the owner may remove.
+func (s *Server) Remove() error {
+	if !s.owner {
+		return errors.New("the server belongs to another process")
+	}
+	err := s.Stop()
+	if s.elsewhere {
+		err = errors.Join(err, os.RemoveAll(s.pgdata))
+	}
+	return errors.Join(err, os.RemoveAll(s.dir))
+}
+
 // Exited is closed when a server this process owns exits; nil otherwise.
 func (s *Server) Exited() <-chan struct{} {
 	if s.proc == nil {
@@ -232,15 +259,26 @@ func (s *Server) waitReady(ctx context.Context) error {
 	}
 }
 
-func initdb(ctx context.Context, bin, dir, pgdata, password string, acct *account, fast bool) error {
+func initdb(ctx context.Context, bin, pgdata, password string, acct *account, fast bool) error {
 	if err := os.MkdirAll(pgdata, 0o700); err != nil {
 		return err
 	}
-	pwfile := filepath.Join(dir, "initdb-pw")
-	if err := os.WriteFile(pwfile, []byte(password+"\n"), 0o600); err != nil {
+	// Beside pgdata, where the account can read it (the data directory
+	// itself may be out of its reach).
+	parent := filepath.Dir(pgdata)
+	pw, err := os.CreateTemp(parent, filepath.Base(pgdata)+".initdb-pw-")
+	if err != nil {
 		return err
 	}
+	pwfile := pw.Name()
 	defer os.Remove(pwfile)
+	_, err = pw.WriteString(password + "\n")
+	if cerr := pw.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
 	if err := acct.chown(pgdata, pwfile); err != nil {
 		return err
 	}
@@ -252,7 +290,7 @@ func initdb(ctx context.Context, bin, dir, pgdata, password string, acct *accoun
 	}
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), args...)
 	cmd.SysProcAttr = acct.sysProcAttr()
-	cmd.Dir = dir
+	cmd.Dir = parent
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		_ = os.RemoveAll(pgdata)

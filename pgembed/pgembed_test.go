@@ -3,6 +3,7 @@ package pgembed_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,6 +66,16 @@ func count(t *testing.T, url string) int {
 	return n
 }
 
+// removeClusterAtEnd deletes the cluster of s when it is kept outside dir
+// (a temporary directory the postgres account can't enter): removing dir
+// would leave it behind.
+func removeClusterAtEnd(t *testing.T, s *pgembed.Server, dir string) {
+	cluster := s.DataDir()
+	if !strings.HasPrefix(cluster, dir+string(filepath.Separator)) {
+		t.Cleanup(func() { _ = os.RemoveAll(cluster) })
+	}
+}
+
 func TestFirstStartThenRestartReusesData(t *testing.T) {
 	testpg.BinDirOrSkip(t)
 	dir := testpg.TempDir(t)
@@ -74,6 +85,7 @@ func TestFirstStartThenRestartReusesData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	removeClusterAtEnd(t, s, dir)
 	if !s.Owner() {
 		t.Fatal("first start should own the server")
 	}
@@ -135,6 +147,7 @@ func TestKilledPortalThenRestartRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("restart after a killed portal: %v", err)
 	}
+	removeClusterAtEnd(t, s, dir)
 	defer s.Stop()
 	if !s.Owner() {
 		t.Fatal("the restarted portal should own the server, not join an orphan")
@@ -149,5 +162,93 @@ func TestNoBinariesMessage(t *testing.T) {
 	}
 	if !strings.Contains(pgembed.ErrNoBinaries.Error(), "DATABASE_URL") {
 		t.Fatal("the no-binaries message must say how to use DATABASE_URL")
+	}
+}
+
+// Run as root from a directory the postgres account can't enter (a clone
+// under /root), the cluster is kept elsewhere, the log says where, and it
+// survives a restart; a data directory deleted and made again starts afresh.
+func TestDataDirOutOfTheAccountsReach(t *testing.T) {
+	testpg.BinDirOrSkip(t)
+	if os.Geteuid() != 0 {
+		t.Skip("only root hands the server to the postgres account")
+	}
+	parent, err := os.MkdirTemp("", "kvportal-private-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(parent) })
+	if err := os.Chmod(parent, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(parent, "clone", ".portal")
+	ctx := context.Background()
+	var logged []string
+	opts := pgembed.Options{Dir: dir, Fast: true, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }}
+
+	s, err := pgembed.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := s.DataDir()
+	t.Cleanup(func() { _ = os.RemoveAll(cluster) })
+	if strings.HasPrefix(cluster, parent) {
+		t.Fatalf("cluster %s is where the postgres account can't go", cluster)
+	}
+	if !strings.Contains(strings.Join(logged, "\n"), "kept in "+cluster) {
+		t.Fatalf("the log should say where the cluster is:\n%s", strings.Join(logged, "\n"))
+	}
+	exec1(t, s.URL("postgres"), "CREATE TABLE kept (n int); INSERT INTO kept VALUES (1)")
+
+	// Another data directory gets a cluster of its own.
+	other, err := pgembed.Start(ctx, pgembed.Options{Dir: filepath.Join(parent, "other"), Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.DataDir() == cluster {
+		t.Fatalf("two data directories share the cluster %s", cluster)
+	}
+	if err := other.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(other.DataDir()); !os.IsNotExist(err) {
+		t.Fatalf("Remove left the cluster %s behind: %v", other.DataDir(), err)
+	}
+
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = pgembed.Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	if s.DataDir() != cluster {
+		t.Fatalf("restart moved the cluster from %s to %s", cluster, s.DataDir())
+	}
+	if n := count(t, s.URL("postgres")); n != 1 {
+		t.Fatalf("restart lost data: %d rows", n)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Deleting the data directory starts from scratch: the old cluster's
+	// password went with it.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	s, err = pgembed.Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("start after deleting the data directory: %v", err)
+	}
+	defer s.Remove()
+	conn, err := pgx.Connect(ctx, s.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('kept') IS NOT NULL").Scan(&exists); err != nil || exists {
+		t.Fatalf("a new data directory should get a new cluster: kept exists=%v, %v", exists, err)
 	}
 }
