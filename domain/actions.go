@@ -23,6 +23,8 @@ const (
 	ActionLogin              = "auth.login"
 	ActionLoginFailed        = "auth.login_failed"
 	ActionLogout             = "auth.logout"
+	// ActionPasswordChanged: a user's password was set anew.
+	ActionPasswordChanged = "user.password_changed"
 )
 
 // Actions lists the actions that appear in the audit trail, for filters.
@@ -30,5 +32,5 @@ func Actions() []string {
 	return []string{ActionRequestSubmitted, ActionRequestApproved, ActionRequestRejected, ActionRequestCancelled,
 		ActionRequestRequeued, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
 		ActionInstanceStatus, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
-		ActionLogin, ActionLoginFailed, ActionLogout}
+		ActionLogin, ActionLoginFailed, ActionLogout, ActionPasswordChanged}
 }

@@ -184,6 +184,9 @@ func eventView(e store.Event) pages.EventView {
 	case domain.ActionLogout:
 		ev.Text = "signed out"
 		shown["username"] = true
+	case domain.ActionPasswordChanged:
+		ev.Text = "set a new password for " + str("username")
+		shown["username"], shown["user_id"] = true, true
 	case domain.ActionUserCreated:
 		ev.Text = "created user " + str("username") + " (" + str("role") + ")"
 		shown["username"], shown["role"], shown["user_id"] = true, true, true

@@ -123,3 +123,21 @@ func anotherAdmin(admins []int64, userID int64) bool {
 	}
 	return false
 }
+
+// SetPassword gives a user a new password hash, with the event
+// user.password_changed. It is the one way a password changes after the
+// user was created, so that what must go with a new password is done here.
+func (s *Store) SetPassword(ctx context.Context, userID int64, passwordHash string, actorID *int64) (User, error) {
+	var u User
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 RETURNING `+userColumns,
+			userID, passwordHash))
+		if err != nil {
+			return notFound(err, "user")
+		}
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionPasswordChanged,
+			Details: map[string]any{"user_id": u.ID, "username": u.Username}})
+	})
+	return u, err
+}

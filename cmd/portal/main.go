@@ -26,6 +26,8 @@ commands:
                         create a user; the password is read from standard input
   users set-role --username U --role R
   users disable --username U | users enable --username U
+  users reset-password --username U
+                        set a new random password and print it once
   sim                   the local R-KVStore API simulator as its own server
   sim delete|rename|resize --instance-id ID [--name N | --class C] [--endpoint URL]
                         change an instance of a running simulator behind the portal's back

@@ -37,11 +37,20 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	defer db.close()
 	startPprof(ctx, e, e.getenv(pprofAddrEnv))
+	var created []demoUser
 	if *demo {
-		if err := createDemoUsers(ctx, e, st); err != nil {
+		if created, err = createDemoUsers(ctx, st); err != nil {
 			return err
 		}
 	}
+	// The demo passwords exist nowhere else: a start that fails before its
+	// banner still prints them.
+	bannerShown := false
+	defer func() {
+		if !bannerShown && len(created) > 0 {
+			printDemoPasswords(e.stdout, created)
+		}
+	}()
 
 	reg := web.NewRegistry()
 	cl, err := setupCloud(e, cfg)
@@ -70,6 +79,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	e.logger.Info("KVPortal is serving", "url", "http://"+ln.Addr().String(), "simulated_cloud", cfg.Simulated())
+	readyBanner{url: browserURL(ln.Addr()), simulated: cfg.Simulated(), demo: *demo, created: created,
+		demoNames: demoUserNames(), prog: progName()}.write(e.stdout)
+	bannerShown = true
 
 	select {
 	case err := <-served:
@@ -88,31 +100,43 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
+// demoUsers are the users --demo-users creates.
+var demoUsers = []struct {
+	name string
+	role domain.Role
+}{{"dev", domain.RoleRequester}, {"approver", domain.RoleApprover}, {"admin", domain.RoleAdmin}}
+
+func demoUserNames() []string {
+	names := make([]string, len(demoUsers))
+	for i, d := range demoUsers {
+		names[i] = d.name
+	}
+	return names
+}
+
 // createDemoUsers creates dev, approver and admin with random passwords the
-// first time, and prints them once; later starts find them and print nothing.
-func createDemoUsers(ctx context.Context, e env, st *store.Store) error {
-	demo := []struct {
-		name string
-		role domain.Role
-	}{{"dev", domain.RoleRequester}, {"approver", domain.RoleApprover}, {"admin", domain.RoleAdmin}}
-	for _, d := range demo {
+// first time, and returns them with their passwords for the banner; later
+// starts find them and return none.
+func createDemoUsers(ctx context.Context, st *store.Store) ([]demoUser, error) {
+	var created []demoUser
+	for _, d := range demoUsers {
 		if _, err := st.UserByUsername(ctx, d.name); err == nil {
 			continue
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
+			return nil, err
 		}
 		password := auth.GeneratePassword()
 		hash, err := auth.HashPassword(password)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := st.CreateUser(ctx, d.name, d.role, hash, nil); err != nil {
 			if errors.Is(err, store.ErrDuplicate) {
 				continue // another process created it at the same moment
 			}
-			return err
+			return nil, err
 		}
-		fmt.Fprintf(e.stdout, "demo user %-8s (%s) password: %s\n", d.name, d.role, password)
+		created = append(created, demoUser{name: d.name, role: string(d.role), password: password})
 	}
-	return nil
+	return created, nil
 }

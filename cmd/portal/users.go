@@ -17,7 +17,7 @@ import (
 
 func cmdUsers(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: users needs an action (add, set-role, disable, enable)", errUsage)
+		return fmt.Errorf("%w: users needs an action (add, set-role, disable, enable, reset-password)", errUsage)
 	}
 	switch args[0] {
 	case "add":
@@ -26,6 +26,8 @@ func cmdUsers(ctx context.Context, e env, args []string) error {
 		return cmdUsersSetRole(ctx, e, args[1:])
 	case "disable", "enable":
 		return cmdUsersSetDisabled(ctx, e, args[0] == "disable", args[1:])
+	case "reset-password":
+		return cmdUsersResetPassword(ctx, e, args[1:])
 	}
 	return fmt.Errorf("%w: unknown users action %q", errUsage, args[0])
 }
@@ -125,6 +127,33 @@ func cmdUsersSetDisabled(ctx context.Context, e env, disable bool, args []string
 			state = "disabled"
 		}
 		fmt.Fprintf(e.stdout, "user %s is %s\n", u.Username, state)
+		return nil
+	})
+}
+
+// cmdUsersResetPassword gives a user a new random password and prints it
+// once: the way back in for someone who lost theirs (the demo users'
+// passwords are printed only on the first start).
+func cmdUsersResetPassword(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("users reset-password", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	username := fs.String("username", "", "the user")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return withUser(ctx, e, *username, func(st *store.Store, u store.User) error {
+		password := auth.GeneratePassword()
+		hash, err := auth.HashPassword(password)
+		if err != nil {
+			return err
+		}
+		if u, err = st.SetPassword(ctx, u.ID, hash, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "new password for %s (%s), shown only now: %s\n", u.Username, u.Role, password)
+		if u.Disabled {
+			fmt.Fprintf(e.stdout, "%s is disabled: enable the account to sign in (portal users enable --username %s)\n", u.Username, u.Username)
+		}
 		return nil
 	})
 }
