@@ -7,13 +7,19 @@ BIN := bin/portal
 .PHONY: run build test generate templ-check vet fmt-check test-go fuzz bench bench-build compat clean
 
 run: build
+	@echo "==> starting the portal: embedded Postgres, built-in cloud simulator"
 	$(BIN) serve --demo-users
 
+# A cold build downloads and compiles every dependency without a word from
+# go: say so first.
 build: generate
+	@echo "==> compiling bin/portal (the first build takes a minute or two; later ones seconds)"
 	$(GO) build -o $(BIN) ./cmd/portal
 
+# templ's progress lines go to stderr: shown only when it fails.
 generate:
-	$(GO) tool templ generate -path views >/dev/null
+	@echo "==> generating the page templates (templ)"
+	@out=$$($(GO) tool templ generate -path views 2>&1) || { echo "$$out"; exit 1; }
 
 test: fmt-check templ-check vet test-go
 
@@ -33,8 +39,14 @@ templ-check:
 vet:
 	$(GO) vet ./...
 
+# Tests skipped for something the machine lacks (Chromium, the Postgres
+# binaries) note it in PORTAL_TEST_SKIPS; it is said last, whatever the
+# outcome, where it can't be missed.
 test-go:
-	$(GO) test -race -count=1 -timeout 15m ./...
+	@skips=$$(mktemp); status=0; \
+	PORTAL_TEST_SKIPS=$$skips $(GO) test -race -count=1 -timeout 15m ./... || status=$$?; \
+	sort -u $$skips | while IFS= read -r why; do echo; echo "!!!!!!!! SKIPPED $$why !!!!!!!!"; done; \
+	rm -f $$skips; exit $$status
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=60s ./rkvstore

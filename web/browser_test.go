@@ -22,7 +22,7 @@ func browser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "" {
-			t.Skip("no " + chromiumPath + " (install chromium; CI runs these tests)")
+			testpg.SkipMissing(t, "the browser tests: no "+chromiumPath+" (apt-get install chromium; CI runs them)")
 		}
 		t.Fatalf("CI needs %s: %v", chromiumPath, err)
 	}
