@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kvportal/kvportal/rkvstore"
@@ -55,7 +56,24 @@ type Config struct {
 	// WebhookSecret, when set (PORTAL_WEBHOOK_SECRET), signs each delivery:
 	// X-KVPortal-Signature: sha256=<hex HMAC-SHA256 of the body>.
 	WebhookSecret string
+	// PublicURL is the URL people reach the portal at (PORTAL_PUBLIC_URL),
+	// without a trailing slash; empty: BaseURL derives it from Addr.
+	PublicURL string
 }
+
+// BaseURL is the URL people reach the portal at: PORTAL_PUBLIC_URL, or
+// http:// and the listen address. Links in notifications and the single
+// sign-on redirect URI start with it.
+func (c Config) BaseURL() string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	return "http://" + c.Addr
+}
+
+// HTTPS reports whether people reach the portal over https (BaseURL):
+// session cookies are then always Secure.
+func (c Config) HTTPS() bool { return strings.HasPrefix(c.BaseURL(), "https://") }
 
 // Simulated reports whether the portal talks to its built-in simulator.
 func (c Config) Simulated() bool { return c.KVStoreEndpoint == "" }
@@ -79,6 +97,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TrustProxy:             p.boolean("PORTAL_TRUST_PROXY", false),
 		WebhookURL:             p.str("PORTAL_WEBHOOK_URL", ""),
 		WebhookSecret:          p.str("PORTAL_WEBHOOK_SECRET", ""),
+		PublicURL:              strings.TrimRight(p.str("PORTAL_PUBLIC_URL", ""), "/"),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		p.fail("PORTAL_ADDR", "not a host:port address", c.Addr)
@@ -99,6 +118,11 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	} else if c.WebhookSecret != "" {
 		p.errs = append(p.errs, errors.New("PORTAL_WEBHOOK_SECRET is set without PORTAL_WEBHOOK_URL"))
+	}
+	if c.PublicURL != "" {
+		if problem := publicURLProblem(c.PublicURL); problem != "" {
+			p.fail("PORTAL_PUBLIC_URL", problem, redactURL(c.PublicURL))
+		}
 	}
 	if c.DataDir == "" {
 		p.fail("PORTAL_DATA_DIR", "must not be empty", c.DataDir)
@@ -126,6 +150,17 @@ func webhookURLProblem(raw string) string {
 		}
 	default:
 		return "must start with https:// (or http:// to a loopback host)"
+	}
+	return ""
+}
+
+// publicURLProblem says what is wrong with the portal's public URL, ""
+// when nothing: http(s)://host[:port][/path], nothing else.
+func publicURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
+		(u.Scheme != "https" && u.Scheme != "http") {
+		return "not an http(s)://host[:port][/path] URL"
 	}
 	return ""
 }

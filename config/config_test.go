@@ -46,6 +46,8 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"PORTAL_WEBHOOK_URL": "hooks.example/x"}, "PORTAL_WEBHOOK_URL: not an http(s)://host"},
 		{map[string]string{"PORTAL_WEBHOOK_URL": "https://u:pw@hooks.example/x"}, "PORTAL_WEBHOOK_URL: not an http(s)://host"},
 		{map[string]string{"PORTAL_WEBHOOK_SECRET": "s3cret"}, "PORTAL_WEBHOOK_SECRET is set without PORTAL_WEBHOOK_URL"},
+		{map[string]string{"PORTAL_PUBLIC_URL": "portal.example.com"}, "PORTAL_PUBLIC_URL: not an http(s)://host"},
+		{map[string]string{"PORTAL_PUBLIC_URL": "https://portal.example.com/?x=1"}, "PORTAL_PUBLIC_URL: not an http(s)://host"},
 	}
 	for _, tc := range cases {
 		_, err := Load(env(tc.env))
@@ -74,6 +76,20 @@ func TestValuesRead(t *testing.T) {
 	if c.Addr != "0.0.0.0:9000" || c.DatabaseURL != "postgres://x/y" || c.RetryBaseDelay != 250*time.Millisecond ||
 		c.MaxAttempts != 3 || c.LeaseTimeout != 30*time.Second || c.ProvisionerConcurrency != 32 || c.Simulated() {
 		t.Fatalf("unexpected: %+v", c)
+	}
+}
+
+// The public URL defaults to the listen address over http; https makes
+// the portal's cookies Secure.
+func TestPublicURL(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"PORTAL_ADDR": "0.0.0.0:9000"}))
+	if err != nil || c.BaseURL() != "http://0.0.0.0:9000" || c.HTTPS() {
+		t.Fatalf("default: %q %v %v", c.BaseURL(), c.HTTPS(), err)
+	}
+	c, err = Load(env(map[string]string{"PORTAL_PUBLIC_URL": "https://portal.example.com/kv/"}))
+	if err != nil || c.BaseURL() != "https://portal.example.com/kv" || !c.HTTPS() {
+		t.Fatalf("set: %q %v %v", c.BaseURL(), c.HTTPS(), err)
 	}
 }
 

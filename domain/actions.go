@@ -23,7 +23,12 @@ const (
 	ActionLogin              = "auth.login"
 	ActionLoginFailed        = "auth.login_failed"
 	ActionLogout             = "auth.logout"
-	// ActionPasswordChanged: a user's password was set anew.
+	// ActionSessionEnded: a user ended one of their own sessions.
+	ActionSessionEnded = "auth.session_ended"
+	// ActionSessionsEnded: several of a user's sessions were ended at once,
+	// by the user (all but the current one) or by an admin.
+	ActionSessionsEnded = "auth.sessions_ended"
+	// ActionPasswordChanged: a user's password was set anew (sessions end).
 	ActionPasswordChanged = "user.password_changed"
 )
 
@@ -32,5 +37,5 @@ func Actions() []string {
 	return []string{ActionRequestSubmitted, ActionRequestApproved, ActionRequestRejected, ActionRequestCancelled,
 		ActionRequestRequeued, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
 		ActionInstanceStatus, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
-		ActionLogin, ActionLoginFailed, ActionLogout, ActionPasswordChanged}
+		ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionEnded, ActionSessionsEnded, ActionPasswordChanged}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -69,10 +70,15 @@ func (h *Handlers) regionSuggestions(ctx context.Context) []components.Option {
 	return opts
 }
 
-// actorName is who did an event, as the audit trail names them.
+// actorName is who did an event, as the audit trail names them: a
+// sign-in attempt without a user is a visitor's (its details name the
+// username tried), not KVPortal's own.
 func actorName(e store.Event) string {
-	if e.ActorID == nil {
-		return "system"
+	switch {
+	case e.ActorID != nil:
+		return e.ActorName
+	case strings.HasPrefix(e.Action, "auth."):
+		return "visitor"
 	}
-	return e.ActorName
+	return "system"
 }

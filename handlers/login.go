@@ -82,9 +82,8 @@ func (h *Handlers) Login(c echo.Context) error {
 		return h.render(c, http.StatusUnauthorized, "", pages.Login(view))
 	}
 
-	auth.SessionFrom(ctx).SignIn(u.ID, h.now())
-	if err := h.Store.RecordEvent(ctx, store.NewEvent{ActorID: &u.ID, Action: domain.ActionLogin,
-		Details: map[string]any{"username": u.Username, "address": addr}}); err != nil {
+	if err := h.Sessions.SignIn(ctx, auth.SessionFrom(ctx), u, addr, c.Request().UserAgent(), store.NewEvent{
+		ActorID: &u.ID, Action: domain.ActionLogin, Details: map[string]any{"username": u.Username, "address": addr}}); err != nil {
 		return err
 	}
 	if next == "" {
@@ -112,16 +111,18 @@ func (h *Handlers) loginFailed(c echo.Context, username, addr, reason string) er
 		Details: map[string]any{"username": username, "address": addr, "reason": reason}})
 }
 
-// Logout signs the user out (POST /logout).
+// Logout signs the user out (POST /logout): the session's row is deleted,
+// so a copy of the cookie no longer signs anybody in.
 func (h *Handlers) Logout(c echo.Context) error {
 	ctx := c.Request().Context()
+	var ev store.NewEvent
 	if u, ok := auth.UserFrom(ctx); ok {
-		if err := h.Store.RecordEvent(ctx, store.NewEvent{ActorID: &u.ID, Action: domain.ActionLogout,
-			Details: map[string]any{"username": u.Username, "address": c.RealIP()}}); err != nil {
-			return err
-		}
+		ev = store.NewEvent{ActorID: &u.ID, Action: domain.ActionLogout,
+			Details: map[string]any{"username": u.Username, "address": c.RealIP()}}
 	}
-	auth.SessionFrom(ctx).SignOut()
+	if err := h.Sessions.SignOut(ctx, auth.SessionFrom(ctx), ev); err != nil {
+		return err
+	}
 	return h.redirect(c, "/login", "You have signed out.")
 }
 

@@ -184,6 +184,12 @@ func eventView(e store.Event) pages.EventView {
 	case domain.ActionLogout:
 		ev.Text = "signed out"
 		shown["username"] = true
+	case domain.ActionSessionEnded:
+		ev.Text = "ended a session of " + str("username")
+		shown["username"], shown["user_id"], shown["session_id"] = true, true, true
+	case domain.ActionSessionsEnded:
+		ev.Text = "ended " + str("sessions") + " session(s) of " + str("username")
+		shown["username"], shown["user_id"], shown["sessions"] = true, true, true
 	case domain.ActionPasswordChanged:
 		ev.Text = "set a new password for " + str("username")
 		shown["username"], shown["user_id"] = true, true

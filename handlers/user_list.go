@@ -30,10 +30,14 @@ func (h *Handlers) usersView(c echo.Context, username, role, problem string) (pa
 	if err != nil {
 		return pages.UsersView{}, err
 	}
+	sessions, err := h.Store.CountSessions(c.Request().Context())
+	if err != nil {
+		return pages.UsersView{}, err
+	}
 	me := user(c)
 	v := pages.UsersView{Now: h.now()}
 	for _, u := range users {
-		v.Users = append(v.Users, pages.UserRow{U: pages.UserInfo{ID: u.ID, Username: u.Username, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt}, Self: u.ID == me.ID, Roles: roleOptions(string(u.Role))})
+		v.Users = append(v.Users, pages.UserRow{U: pages.UserInfo{ID: u.ID, Username: u.Username, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt}, Self: u.ID == me.ID, Sessions: sessions[u.ID], Roles: roleOptions(string(u.Role))})
 	}
 	if role == "" {
 		role = string(domain.RoleRequester)

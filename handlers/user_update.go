@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
@@ -33,11 +34,23 @@ func (h *Handlers) SetUserRole(c echo.Context) error {
 	if before.Role == u.Role {
 		return h.redirect(c, "/admin/users", u.Username+" is already "+string(u.Role)+": nothing was changed.")
 	}
+	if u.ID == me.ID {
+		// The change ended every session of the user, this one included:
+		// the admin carries on in a new one (a new id for the new role).
+		ctx := c.Request().Context()
+		if err := h.Sessions.SignIn(ctx, auth.SessionFrom(ctx), u, c.RealIP(), c.Request().UserAgent(), store.NewEvent{}); err != nil {
+			return err
+		}
+		if !u.Role.AtLeast(domain.RoleAdmin) {
+			return h.redirect(c, "/requests", "You are now "+string(u.Role))
+		}
+	}
 	return h.redirect(c, "/admin/users", u.Username+" is now "+string(u.Role))
 }
 
-// DisableUser disables a user (POST /admin/users/{id}/disable): they are
-// signed out at their next click and can't sign in. An admin can't disable
+// DisableUser disables a user (POST /admin/users/{id}/disable): their
+// sessions end (they are signed out at their next click) and they can't
+// sign in. An admin can't disable
 // themselves, nor the last enabled admin.
 func (h *Handlers) DisableUser(c echo.Context) error { return h.setDisabled(c, true) }
 

@@ -75,7 +75,8 @@ type Event struct {
 	// ErrorCode and ErrorMessage are a failure's, as the cloud gave them.
 	ErrorCode    string `json:"error_code,omitempty"`
 	ErrorMessage string `json:"error_message,omitempty"`
-	// Link is the request's page, a path on the portal: /requests/{id}.
+	// Link is the request's page: the portal's public URL and
+	// /requests/{id}.
 	Link string `json:"link"`
 }
 

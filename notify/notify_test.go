@@ -105,7 +105,7 @@ func newFixture(t *testing.T, status func(n int) int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{log: &syncBuffer{}, pool: testpg.Pool(t), rc: newReceiver(t, status)}
-	outbox, err := notify.NewOutbox(f.pool, maxAttempts)
+	outbox, err := notify.NewOutbox(f.pool, maxAttempts, "https://portal.example.com/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 		At: d.event.At, Actor: "dev", RequestID: ok.ID, Status: "pending_approval", Requester: "dev",
 		Params: domain.Params{InstanceType: "Redis", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou",
 			ZoneId: "cn-hangzhou-h", InstanceName: "orders-cache", ChargeType: "PostPaid", NetworkType: "CLASSIC", EngineVersion: "5.0"},
-		Link: "/requests/" + itoa(ok.ID)}
+		Link: "https://portal.example.com/requests/" + itoa(ok.ID)}
 	if d.event != want || d.event.EventID == 0 || d.event.At.IsZero() {
 		t.Fatalf("needs approval:\n got %+v\nwant %+v", d.event, want)
 	}

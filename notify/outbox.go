@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,18 +22,20 @@ import (
 type Outbox struct {
 	client      *river.Client[pgx.Tx]
 	maxAttempts int
+	baseURL     string
 }
 
 // NewOutbox returns an Outbox on pool whose jobs are tried maxAttempts times
-// (0: DefaultMaxAttempts).
-func NewOutbox(pool *pgxpool.Pool, maxAttempts int) (*Outbox, error) {
+// (0: DefaultMaxAttempts). baseURL is the portal's public URL, which the
+// events' links start with ("": links are paths).
+func NewOutbox(pool *pgxpool.Pool, maxAttempts int, baseURL string) (*Outbox, error) {
 	// An insert-only client (no workers, no queues): InsertTx needs nothing
 	// more, and it can be built before the store and the provisioner.
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, fmt.Errorf("notify: River client: %w", err)
 	}
-	return &Outbox{client: client, maxAttempts: max(maxAttempts, 0)}, nil
+	return &Outbox{client: client, maxAttempts: max(maxAttempts, 0), baseURL: strings.TrimRight(baseURL, "/")}, nil
 }
 
 // Hook is the store's event hook (store.WithEventHook): for an event with a
@@ -50,14 +53,15 @@ func (o *Outbox) Hook(ctx context.Context, tx pgx.Tx, e store.Event) error {
 	if o.maxAttempts > 0 {
 		opts.MaxAttempts = o.maxAttempts
 	}
-	if _, err := o.client.InsertTx(ctx, tx, NewEvent(topic, e, r), &opts); err != nil {
+	if _, err := o.client.InsertTx(ctx, tx, NewEvent(topic, e, r, o.baseURL), &opts); err != nil {
 		return fmt.Errorf("enqueue webhook for event %d: %w", e.ID, err)
 	}
 	return nil
 }
 
-// NewEvent is the webhook body of event e of request r (r as e left it).
-func NewEvent(topic string, e store.Event, r domain.Request) Event {
+// NewEvent is the webhook body of event e of request r (r as e left it),
+// its link starting with baseURL.
+func NewEvent(topic string, e store.Event, r domain.Request, baseURL string) Event {
 	params := r.Params
 	// Neither is sent: the store never reads the password back, and the
 	// token is the portal's own business.
@@ -69,7 +73,7 @@ func NewEvent(topic string, e store.Event, r domain.Request) Event {
 		EventID: e.ID, Topic: topic, Action: e.Action, At: e.At.UTC(), Actor: e.ActorName,
 		RequestID: r.ID, Status: string(r.Status), Requester: r.RequesterName,
 		Params: params, InstanceId: r.InstanceID,
-		Link: "/requests/" + strconv.FormatInt(r.ID, 10),
+		Link: baseURL + "/requests/" + strconv.FormatInt(r.ID, 10),
 	}
 	switch e.Action {
 	case domain.ActionRequestRejected:

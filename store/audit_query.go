@@ -7,11 +7,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 // EventFilter selects audit events. Zero fields select everything.
 type EventFilter struct {
-	Actor      string // username; "system" for the provisioner
+	// Actor is a username (what they did, and the sign-ins tried under
+	// that name), or "system" for KVPortal itself.
+	Actor      string
 	Action     string
 	RequestID  int64
 	InstanceID string
@@ -38,9 +42,15 @@ func (f EventFilter) conditions() *conditions {
 	c := &conditions{}
 	switch {
 	case f.Actor == "system":
-		c.addFixed("e.actor_id IS NULL")
+		// A sign-in attempt has no actor either, but it is a visitor's,
+		// not KVPortal's.
+		c.addFixed("e.actor_id IS NULL AND e.action NOT LIKE 'auth.%'")
 	case f.Actor != "":
-		c.add("e.actor_id = (SELECT id FROM users WHERE username = $%d)", f.Actor)
+		// The failed sign-ins tried under the name count too: the action
+		// is a literal so that the partial index audit_events_login_idx
+		// can serve that half.
+		c.add("(e.actor_id = (SELECT id FROM users WHERE username = $%[1]d) OR "+
+			"(e.action = '"+domain.ActionLoginFailed+"' AND e.actor_id IS NULL AND e.details->>'username' = $%[1]d))", f.Actor)
 	}
 	if f.Action != "" {
 		c.add("e.action = $%d", f.Action)

@@ -27,7 +27,8 @@ func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (User, error) { return scanUser(row) })
 }
 
-// SetRole changes a user's role, with the event user.role_changed. Taking
+// SetRole changes a user's role, with the event user.role_changed, and ends
+// their sessions (a session's rights are those it was started with). Taking
 // the last enabled admin's role away gives ErrLastAdmin.
 func (s *Store) SetRole(ctx context.Context, userID int64, role domain.Role, actorID *int64) (User, error) {
 	if !role.Valid() {
@@ -54,13 +55,17 @@ func (s *Store) SetRole(ctx context.Context, userID int64, role domain.Role, act
 		if err != nil {
 			return fmt.Errorf("set role: %w", err)
 		}
+		if _, err := endSessions(ctx, tx, userID, nil); err != nil {
+			return err
+		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionUserRoleChanged,
 			Details: map[string]any{"user_id": u.ID, "username": u.Username, "from": string(old.Role), "to": string(role)}})
 	})
 	return u, err
 }
 
-// SetDisabled disables or enables a user, with its event. An admin can't
+// SetDisabled disables or enables a user, with its event, ending their
+// sessions. An admin can't
 // disable themselves (ErrSelf), nor the last enabled admin (ErrLastAdmin).
 func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, actorID *int64) (User, error) {
 	if disabled && actorID != nil && *actorID == userID {
@@ -86,6 +91,9 @@ func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, ac
 		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1 RETURNING `+userColumns, userID, disabled))
 		if err != nil {
 			return fmt.Errorf("set disabled: %w", err)
+		}
+		if _, err := endSessions(ctx, tx, userID, nil); err != nil {
+			return err
 		}
 		action := domain.ActionUserEnabled
 		if disabled {
@@ -125,8 +133,8 @@ func anotherAdmin(admins []int64, userID int64) bool {
 }
 
 // SetPassword gives a user a new password hash, with the event
-// user.password_changed. It is the one way a password changes after the
-// user was created, so that what must go with a new password is done here.
+// user.password_changed, and ends their sessions: whoever knew the old
+// password is signed out everywhere.
 func (s *Store) SetPassword(ctx context.Context, userID int64, passwordHash string, actorID *int64) (User, error) {
 	var u User
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -136,8 +144,12 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, passwordHash stri
 		if err != nil {
 			return notFound(err, "user")
 		}
+		n, err := endSessions(ctx, tx, userID, nil)
+		if err != nil {
+			return err
+		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionPasswordChanged,
-			Details: map[string]any{"user_id": u.ID, "username": u.Username}})
+			Details: map[string]any{"user_id": u.ID, "username": u.Username, "sessions": n}})
 	})
 	return u, err
 }

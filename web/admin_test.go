@@ -76,6 +76,7 @@ func TestAdminRouteRoles(t *testing.T) {
 		{"POST", "/admin/users/{user}/role", url.Values{"role": {"approver"}}, 303},
 		{"POST", "/admin/users/{user}/disable", nil, 303},
 		{"POST", "/admin/users/{user}/enable", nil, 303},
+		{"POST", "/admin/users/{user}/sessions/end", nil, 303},
 		{"POST", "/requests/{failed}/requeue", nil, 303},
 	}
 	n := 0

@@ -18,6 +18,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
@@ -78,7 +79,31 @@ type env struct {
 	clock    *clock
 	sealer   *secret.Sealer
 	h        *handlers.Handlers
+	keys     []byte // the session keys, shared with replicas
 	enqueued atomic.Int64
+}
+
+// replica is a second portal process on e's database: its own pool and
+// server, the same session keys (as replicas behind a load balancer have).
+func (e *env) replica() *env {
+	e.t.Helper()
+	pool, err := pgxpool.New(context.Background(), e.st.Pool().Config().ConnString())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(pool.Close)
+	st := store.New(pool)
+	sm, err := auth.NewSessions(auth.SessionConfig{Keys: e.keys, Store: st, Now: e.clock.Now})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r := &env{t: e.t, st: st, clock: e.clock, sealer: e.sealer, keys: e.keys}
+	h := *e.h
+	h.Store, h.Sessions = st, sm
+	r.h = &h
+	r.srv = httptest.NewServer(web.New(web.Deps{Logger: h.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: r.h}))
+	e.t.Cleanup(r.srv.Close)
+	return r
 }
 
 type envOption func(*handlers.Handlers)
@@ -98,7 +123,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	pool := testpg.Pool(t)
 	st := store.New(pool)
 	clk := &clock{now: time.Now()}
-	sm, err := auth.NewSessions(randomBytes(64), 0, 0, clk.Now)
+	keys := randomBytes(64)
+	sm, err := auth.NewSessions(auth.SessionConfig{Keys: keys, Store: st, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +132,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, clock: clk, sealer: sealer}
+	e := &env{t: t, st: st, clock: clk, sealer: sealer, keys: keys}
 	e.h = &handlers.Handlers{
 		Store: st, Sessions: sm, Sealer: sealer, Catalog: staticCatalog{testCatalog()}, Simulated: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,

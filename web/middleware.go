@@ -4,14 +4,12 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
-	"github.com/kvportal/kvportal/store"
 )
 
 // securityHeaders sets the headers every response carries: a CSP without
@@ -28,35 +26,32 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// sessions loads the visitor's session, checks it against the database (a
-// user removed or disabled since is signed out; the role is the one stored
-// now) and saves the cookie just before the response is written.
-func sessions(st *store.Store, sm *auth.Sessions, trustProxy bool) echo.MiddlewareFunc {
+// sessions loads the visitor's session (a signed-in one is checked against
+// the database: ended, expired or disabled is signed out; the user and role
+// are the ones stored now) and saves the cookie just before the response is
+// written.
+func sessions(sm *auth.Sessions) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
-			sess := sm.Load(r)
-			secure := r.TLS != nil || (trustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
+			sess, err := sm.Load(r.Context(), r)
+			if err != nil {
+				return err
+			}
 			c.Response().Before(func() {
-				if err := sm.Save(r, c.Response().Writer, sess, secure); err != nil {
+				if err := sm.Save(r, c.Response().Writer, sess); err != nil {
 					c.Logger().Error("save session: ", err)
 				}
 			})
 			ctx := auth.WithSession(r.Context(), sess)
-			if sess.Expired {
+			switch {
+			case sess.Expired:
 				sess.SetFlash("Your session has expired: sign in again.")
+			case sess.Ended:
+				sess.SetFlash("You have been signed out.")
 			}
-			if id := sess.UserID(); id != 0 {
-				u, err := st.UserByID(ctx, id)
-				switch {
-				case errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled):
-					sess.SignOut()
-					sess.SetFlash("You have been signed out.")
-				case err != nil:
-					return err
-				default:
-					ctx = auth.WithUser(ctx, u)
-				}
+			if u, ok := sess.User(); ok {
+				ctx = auth.WithUser(ctx, u)
 			}
 			c.SetRequest(r.WithContext(ctx))
 			return next(c)

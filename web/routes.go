@@ -21,7 +21,7 @@ func routes(e *echo.Echo, d Deps) {
 
 	// Route-level middleware rather than groups: a group with middleware
 	// would also catch every unknown path.
-	base := []echo.MiddlewareFunc{limitBody(maxBody), sessions(h.Store, h.Sessions, d.TrustProxy), csrf}
+	base := []echo.MiddlewareFunc{limitBody(maxBody), sessions(h.Sessions), csrf}
 	anyone := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 		return append(append([]echo.MiddlewareFunc{}, base...), m...)
 	}
@@ -32,6 +32,9 @@ func routes(e *echo.Echo, d Deps) {
 	e.GET("/login", h.LoginForm, anyone()...)
 	e.POST("/login", h.Login, anyone()...)
 	e.POST("/logout", h.Logout, anyone()...)
+	e.GET("/settings/sessions", h.SessionList, requester...)
+	e.POST("/settings/sessions/end-others", h.EndOtherSessions, requester...)
+	e.POST("/settings/sessions/:id/end", h.EndSession, requester...)
 
 	e.GET("/", h.Home, requester...)
 	e.GET("/requests", h.ListRequests, requester...)
@@ -54,4 +57,5 @@ func routes(e *echo.Echo, d Deps) {
 	e.POST("/admin/users/:id/role", h.SetUserRole, admin...)
 	e.POST("/admin/users/:id/disable", h.DisableUser, admin...)
 	e.POST("/admin/users/:id/enable", h.EnableUser, admin...)
+	e.POST("/admin/users/:id/sessions/end", h.EndUserSessions, admin...)
 }

@@ -63,7 +63,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := newWebServer(e, cfg, st, cl, prov, reg)
+	srv, err := newWebServer(ctx, e, cfg, st, cl, prov, reg)
 	if err != nil {
 		prov.stop()
 		return err

@@ -14,7 +14,7 @@ func openStore(db *database, cfg config.Config) (*store.Store, error) {
 	if cfg.WebhookURL == "" {
 		return store.New(db.pool), nil
 	}
-	outbox, err := notify.NewOutbox(db.pool, 0)
+	outbox, err := notify.NewOutbox(db.pool, 0, cfg.BaseURL())
 	if err != nil {
 		return nil, err
 	}

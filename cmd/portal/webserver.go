@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,8 +22,13 @@ import (
 // encrypt), in the data directory, when PORTAL_SESSION_KEY is not set.
 const sessionKeyFile = "session.key"
 
+// sessionSweepInterval: how often expired sessions are deleted. They are
+// refused as soon as they expire; the sweep only keeps the table small.
+const sessionSweepInterval = 10 * time.Minute
+
 // newWebServer builds the HTTP server with everything its pages need.
-func newWebServer(e env, cfg config.Config, st *store.Store, cl *cloud, prov *provisioning, reg *prometheus.Registry) (*echo.Echo, error) {
+// Expired sessions are swept for as long as ctx lives.
+func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store, cl *cloud, prov *provisioning, reg *prometheus.Registry) (*echo.Echo, error) {
 	// The provisioning job is enqueued in the approval's transaction: an
 	// approval without a queue to put its job in would never be provisioned.
 	if prov == nil || prov.prov == nil {
@@ -31,10 +38,12 @@ func newWebServer(e env, cfg config.Config, st *store.Store, cl *cloud, prov *pr
 	if err != nil {
 		return nil, fmt.Errorf("session keys: %w", err)
 	}
-	sm, err := auth.NewSessions(keys, auth.DefaultIdleTimeout, auth.DefaultAbsoluteTimeout, nil)
+	sm, err := auth.NewSessions(auth.SessionConfig{Keys: keys, Store: st, Secure: cfg.HTTPS(),
+		TrustProxy: cfg.TrustProxy, Logger: e.logger})
 	if err != nil {
 		return nil, err
 	}
+	go sm.RunSweeper(ctx, sessionSweepInterval)
 	h := &handlers.Handlers{
 		Store: st, Sessions: sm, Sealer: prov.sealer,
 		Simulated: cfg.Simulated(), Logger: e.logger, LoginLimits: handlers.DefaultLoginLimits,

@@ -31,6 +31,9 @@ func Since(now, t time.Time) string {
 	return span(d)
 }
 
+// Duration says a length of time in words ("30 min", "12 h").
+func Duration(d time.Duration) string { return span(d) }
+
 func span(d time.Duration) string {
 	switch {
 	case d < time.Minute:

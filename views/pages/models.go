@@ -177,6 +177,8 @@ type UserInfo struct {
 type UserRow struct {
 	U    UserInfo
 	Self bool
+	// Sessions is the number of the user's open sessions.
+	Sessions int
 	// Roles are the role choices, the user's own selected.
 	Roles []components.Option
 }
