@@ -334,6 +334,20 @@ func (s *Session) IDHash() []byte {
 	return hashID(s.id)
 }
 
+// FlowBinding is a random value only this browser's cookie holds, made at
+// the first single sign-on it starts: the sign-on's stored state is bound
+// to its hash, so a callback from another browser is refused.
+func (s *Session) FlowBinding() string {
+	if s.binding == "" {
+		s.binding = randomString(32)
+		s.changed = true
+	}
+	return s.binding
+}
+
+// FlowBindingValue is FlowBinding without making one: "" for none.
+func (s *Session) FlowBindingValue() string { return s.binding }
+
 // CSRFToken is the session's token that every POST must carry.
 func (s *Session) CSRFToken() string { return s.csrf }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,25 @@ type Config struct {
 	// PublicURL is the URL people reach the portal at (PORTAL_PUBLIC_URL),
 	// without a trailing slash; empty: BaseURL derives it from Addr.
 	PublicURL string
+	// OIDC is single sign-on through the organisation's identity provider.
+	OIDC OIDC
+	// LocalLogin allows password sign-in (PORTAL_LOCAL_LOGIN).
+	LocalLogin bool
+}
+
+// OIDC is the single sign-on configuration (PORTAL_OIDC_*).
+type OIDC struct {
+	// Issuer is the provider's issuer URL; empty: no single sign-on.
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// Scopes asked for.
+	Scopes []string
+	// GroupsClaim names the ID token claim that lists the user's groups.
+	GroupsClaim string
+	// The groups of each role; the highest role whose groups the user is
+	// in wins, and a user in none is refused.
+	AdminGroups, ApproverGroups, RequesterGroups []string
 }
 
 // BaseURL is the URL people reach the portal at: PORTAL_PUBLIC_URL, or
@@ -98,6 +118,17 @@ func Load(getenv func(string) string) (Config, error) {
 		WebhookURL:             p.str("PORTAL_WEBHOOK_URL", ""),
 		WebhookSecret:          p.str("PORTAL_WEBHOOK_SECRET", ""),
 		PublicURL:              strings.TrimRight(p.str("PORTAL_PUBLIC_URL", ""), "/"),
+		LocalLogin:             p.boolean("PORTAL_LOCAL_LOGIN", true),
+		OIDC: OIDC{
+			Issuer:          p.str("PORTAL_OIDC_ISSUER", ""),
+			ClientID:        p.str("PORTAL_OIDC_CLIENT_ID", ""),
+			ClientSecret:    p.str("PORTAL_OIDC_CLIENT_SECRET", ""),
+			Scopes:          strings.Fields(p.str("PORTAL_OIDC_SCOPES", "openid profile email groups")),
+			GroupsClaim:     p.str("PORTAL_OIDC_GROUPS_CLAIM", "groups"),
+			AdminGroups:     p.list("PORTAL_OIDC_ADMIN_GROUPS"),
+			ApproverGroups:  p.list("PORTAL_OIDC_APPROVER_GROUPS"),
+			RequesterGroups: p.list("PORTAL_OIDC_REQUESTER_GROUPS"),
+		},
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		p.fail("PORTAL_ADDR", "not a host:port address", c.Addr)
@@ -124,6 +155,7 @@ func Load(getenv func(string) string) (Config, error) {
 			p.fail("PORTAL_PUBLIC_URL", problem, redactURL(c.PublicURL))
 		}
 	}
+	p.checkOIDC(c)
 	if c.DataDir == "" {
 		p.fail("PORTAL_DATA_DIR", "must not be empty", c.DataDir)
 	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
@@ -176,6 +208,34 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
+// checkOIDC checks the single sign-on variables together.
+func (p *parser) checkOIDC(c Config) {
+	o := c.OIDC
+	if o.Issuer == "" {
+		if !c.LocalLogin {
+			p.errs = append(p.errs, errors.New("PORTAL_LOCAL_LOGIN=false needs PORTAL_OIDC_ISSUER: nobody could sign in"))
+		}
+		if o.ClientID != "" || o.ClientSecret != "" {
+			p.errs = append(p.errs, errors.New("PORTAL_OIDC_CLIENT_ID or PORTAL_OIDC_CLIENT_SECRET is set without PORTAL_OIDC_ISSUER"))
+		}
+		return
+	}
+	// Like the other endpoints: https://, or http:// to a loopback host.
+	if problem := webhookURLProblem(o.Issuer); problem != "" {
+		p.fail("PORTAL_OIDC_ISSUER", problem, redactURL(o.Issuer))
+	}
+	if o.ClientID == "" || o.ClientSecret == "" {
+		p.errs = append(p.errs, errors.New("PORTAL_OIDC_CLIENT_ID and PORTAL_OIDC_CLIENT_SECRET are required with PORTAL_OIDC_ISSUER"))
+	}
+	if !slices.Contains(o.Scopes, "openid") {
+		p.fail("PORTAL_OIDC_SCOPES", "must include openid", strings.Join(o.Scopes, " "))
+	}
+	if len(o.AdminGroups)+len(o.ApproverGroups)+len(o.RequesterGroups) == 0 {
+		p.errs = append(p.errs, errors.New("PORTAL_OIDC_ISSUER needs at least one of PORTAL_OIDC_ADMIN_GROUPS, "+
+			"PORTAL_OIDC_APPROVER_GROUPS and PORTAL_OIDC_REQUESTER_GROUPS: without them everyone is refused"))
+	}
+}
+
 type parser struct {
 	getenv func(string) string
 	errs   []error
@@ -190,6 +250,17 @@ func (p *parser) str(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// list reads a comma-separated list, blanks around each item dropped.
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, v := range strings.Split(p.getenv(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {

@@ -47,6 +47,12 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"PORTAL_WEBHOOK_URL": "https://u:pw@hooks.example/x"}, "PORTAL_WEBHOOK_URL: not an http(s)://host"},
 		{map[string]string{"PORTAL_WEBHOOK_SECRET": "s3cret"}, "PORTAL_WEBHOOK_SECRET is set without PORTAL_WEBHOOK_URL"},
 		{map[string]string{"PORTAL_PUBLIC_URL": "portal.example.com"}, "PORTAL_PUBLIC_URL: not an http(s)://host"},
+		{map[string]string{"PORTAL_LOCAL_LOGIN": "false"}, "PORTAL_LOCAL_LOGIN=false needs PORTAL_OIDC_ISSUER"},
+		{map[string]string{"PORTAL_OIDC_CLIENT_ID": "kv"}, "PORTAL_OIDC_CLIENT_ID or PORTAL_OIDC_CLIENT_SECRET is set without PORTAL_OIDC_ISSUER"},
+		{oidcEnv("PORTAL_OIDC_ISSUER", "http://idp.example"), "PORTAL_OIDC_ISSUER: plain http:// is only allowed to a loopback host"},
+		{oidcEnv("PORTAL_OIDC_CLIENT_SECRET", ""), "PORTAL_OIDC_CLIENT_ID and PORTAL_OIDC_CLIENT_SECRET are required"},
+		{oidcEnv("PORTAL_OIDC_SCOPES", "profile email"), "PORTAL_OIDC_SCOPES: must include openid"},
+		{oidcEnv("PORTAL_OIDC_ADMIN_GROUPS", " , "), "needs at least one of PORTAL_OIDC_ADMIN_GROUPS"},
 		{map[string]string{"PORTAL_PUBLIC_URL": "https://portal.example.com/?x=1"}, "PORTAL_PUBLIC_URL: not an http(s)://host"},
 	}
 	for _, tc := range cases {
@@ -76,6 +82,37 @@ func TestValuesRead(t *testing.T) {
 	if c.Addr != "0.0.0.0:9000" || c.DatabaseURL != "postgres://x/y" || c.RetryBaseDelay != 250*time.Millisecond ||
 		c.MaxAttempts != 3 || c.LeaseTimeout != 30*time.Second || c.ProvisionerConcurrency != 32 || c.Simulated() {
 		t.Fatalf("unexpected: %+v", c)
+	}
+}
+
+// oidcEnv is a valid single sign-on configuration with name set to value.
+func oidcEnv(name, value string) map[string]string {
+	m := map[string]string{"PORTAL_OIDC_ISSUER": "https://idp.example/realms/acme", "PORTAL_OIDC_CLIENT_ID": "kvportal",
+		"PORTAL_OIDC_CLIENT_SECRET": "s3cret", "PORTAL_OIDC_ADMIN_GROUPS": "kv-admins"}
+	m[name] = value
+	return m
+}
+
+func TestOIDC(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil || c.OIDC.Issuer != "" || !c.LocalLogin || c.OIDC.GroupsClaim != "groups" ||
+		strings.Join(c.OIDC.Scopes, " ") != "openid profile email groups" {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	e := oidcEnv("PORTAL_OIDC_APPROVER_GROUPS", "kv-approvers, release managers ,")
+	e["PORTAL_LOCAL_LOGIN"] = "false"
+	e["PORTAL_OIDC_GROUPS_CLAIM"] = "roles"
+	c, err = Load(env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LocalLogin || c.OIDC.GroupsClaim != "roles" || strings.Join(c.OIDC.ApproverGroups, "|") != "kv-approvers|release managers" ||
+		strings.Join(c.OIDC.AdminGroups, "|") != "kv-admins" || len(c.OIDC.RequesterGroups) != 0 {
+		t.Fatalf("read: %+v", c.OIDC)
+	}
+	if _, err := Load(env(oidcEnv("PORTAL_OIDC_ISSUER", "http://127.0.0.1:5556/dex"))); err != nil {
+		t.Errorf("a loopback http issuer: %v", err)
 	}
 }
 

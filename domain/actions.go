@@ -30,6 +30,11 @@ const (
 	ActionSessionsEnded = "auth.sessions_ended"
 	// ActionPasswordChanged: a user's password was set anew (sessions end).
 	ActionPasswordChanged = "user.password_changed"
+	// ActionSSOLogin: a user signed in through the identity provider.
+	ActionSSOLogin = "auth.sso_login"
+	// ActionSSORefused: the identity provider signed someone in, but the
+	// portal refused them (no mapped group, or a disabled user).
+	ActionSSORefused = "auth.sso_refused"
 )
 
 // Actions lists the actions that appear in the audit trail, for filters.
@@ -37,5 +42,6 @@ func Actions() []string {
 	return []string{ActionRequestSubmitted, ActionRequestApproved, ActionRequestRejected, ActionRequestCancelled,
 		ActionRequestRequeued, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
 		ActionInstanceStatus, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
-		ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionEnded, ActionSessionsEnded, ActionPasswordChanged}
+		ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionEnded, ActionSessionsEnded, ActionPasswordChanged,
+		ActionSSOLogin, ActionSSORefused}
 }

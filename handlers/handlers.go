@@ -74,6 +74,14 @@ type Handlers struct {
 	// Now is the clock (time.Now when nil).
 	Now         func() time.Time
 	LoginLimits LoginLimits
+	// BaseURL is the URL people reach the portal at (PORTAL_PUBLIC_URL):
+	// the single sign-on redirect URI starts with it.
+	BaseURL string
+	// OIDC signs people in through the identity provider; nil: no single
+	// sign-on.
+	OIDC *auth.OIDC
+	// LocalLoginOff switches password sign-in off (PORTAL_LOCAL_LOGIN=false).
+	LocalLoginOff bool
 }
 
 func (h *Handlers) now() time.Time {

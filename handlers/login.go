@@ -18,6 +18,7 @@ import (
 const (
 	msgBadLogin    = "The username or password is not right."
 	msgRateLimited = "Too many failed sign-ins. Wait 15 minutes and try again."
+	msgLocalOff    = "Password sign-in is switched off on this portal: sign in with SSO."
 )
 
 // Home sends the signed-in user to their requests (GET /); the route's
@@ -31,7 +32,19 @@ func (h *Handlers) LoginForm(c echo.Context) error {
 	if _, ok := auth.UserFrom(c.Request().Context()); ok {
 		return c.Redirect(http.StatusSeeOther, "/requests")
 	}
-	return h.render(c, http.StatusOK, "", pages.Login(pages.LoginView{Next: LocalPath(c.QueryParam("next"))}))
+	return h.loginPage(c, http.StatusOK, LocalPath(c.QueryParam("next")), "")
+}
+
+// loginView is the sign-in page with what this portal offers.
+func (h *Handlers) loginView(next string) pages.LoginView {
+	return pages.LoginView{Next: next, SSO: h.OIDC != nil, Local: !h.LocalLoginOff}
+}
+
+// loginPage answers the sign-in page with status and an error message.
+func (h *Handlers) loginPage(c echo.Context, status int, next, msg string) error {
+	v := h.loginView(next)
+	v.Error = msg
+	return h.render(c, status, "", pages.Login(v))
 }
 
 // Login signs a user in (POST /login): rate-limited per username and per
@@ -50,7 +63,11 @@ func (h *Handlers) Login(c echo.Context) error {
 		limits = DefaultLoginLimits
 	}
 
-	view := pages.LoginView{Username: shown, Next: next}
+	if h.LocalLoginOff {
+		return h.loginPage(c, http.StatusForbidden, next, msgLocalOff)
+	}
+	view := h.loginView(next)
+	view.Username = shown
 	byUser, byAddr, err := h.Store.LoginFailures(ctx, shown, addr, h.now().Add(-limits.Window))
 	if err != nil {
 		return err

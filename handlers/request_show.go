@@ -184,6 +184,12 @@ func eventView(e store.Event) pages.EventView {
 	case domain.ActionLogout:
 		ev.Text = "signed out"
 		shown["username"] = true
+	case domain.ActionSSOLogin:
+		ev.Text = "signed in through the identity provider"
+		shown["username"] = true
+	case domain.ActionSSORefused:
+		ev.Text = "was refused after signing in through the identity provider as " + strconv.Quote(str("username"))
+		shown["username"] = true
 	case domain.ActionSessionEnded:
 		ev.Text = "ended a session of " + str("username")
 		shown["username"], shown["user_id"], shown["session_id"] = true, true, true

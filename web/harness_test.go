@@ -141,11 +141,15 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 			return nil
 		},
 	}
+	// The address is known before the server starts: it is the portal's
+	// public URL, which options (single sign-on) may need.
+	e.srv = httptest.NewUnstartedServer(nil)
+	e.h.BaseURL = "http://" + e.srv.Listener.Addr().String()
 	for _, o := range opts {
 		o(e.h)
 	}
-	srv := web.New(web.Deps{Logger: e.h.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: e.h})
-	e.srv = httptest.NewServer(srv)
+	e.srv.Config.Handler = web.New(web.Deps{Logger: e.h.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: e.h})
+	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	return e
 }

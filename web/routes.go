@@ -32,6 +32,8 @@ func routes(e *echo.Echo, d Deps) {
 	e.GET("/login", h.LoginForm, anyone()...)
 	e.POST("/login", h.Login, anyone()...)
 	e.POST("/logout", h.Logout, anyone()...)
+	e.GET("/auth/oidc/login", h.OIDCLogin, anyone()...)
+	e.GET("/auth/oidc/callback", h.OIDCCallback, anyone()...)
 	e.GET("/settings/sessions", h.SessionList, requester...)
 	e.POST("/settings/sessions/end-others", h.EndOtherSessions, requester...)
 	e.POST("/settings/sessions/:id/end", h.EndSession, requester...)

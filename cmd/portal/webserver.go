@@ -57,6 +57,15 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 			h.Prices = rkvstore.NewPriceCache(cl.api)
 		}
 	}
+	h.BaseURL, h.LocalLoginOff = cfg.BaseURL(), !cfg.LocalLogin
+	if o := cfg.OIDC; o.Issuer != "" {
+		h.OIDC, err = auth.NewOIDC(auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+			Scopes: o.Scopes, GroupsClaim: o.GroupsClaim,
+			AdminGroups: o.AdminGroups, ApproverGroups: o.ApproverGroups, RequesterGroups: o.RequesterGroups})
+		if err != nil {
+			return nil, err
+		}
+	}
 	h.Enqueue = prov.enqueueHook()
 	h.Requeue = prov.requeue // an admin's re-queue of a failed request
 	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping,

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -58,6 +59,14 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// ssoURL starts a single sign-on that comes back to next.
+func ssoURL(next string) string {
+	if next == "" {
+		return "/auth/oidc/login"
+	}
+	return "/auth/oidc/login?next=" + url.QueryEscape(next)
 }
 
 // userURL is the base of the admin's actions on user id.

@@ -14,6 +14,15 @@ type LoginView struct {
 	Username string
 	Next     string
 	Error    string
+	// SSO offers "Sign in with SSO"; Local offers the password form.
+	SSO, Local bool
+}
+
+// NoAccessView is the page of someone signed in by the identity provider
+// whose groups give no role: the name and groups it gave.
+type NoAccessView struct {
+	Name   string
+	Groups []string
 }
 
 // ErrorView is the page of an error.

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/domain"
+)
+
+// SSOUser is a person as the identity provider presents them at a sign-in.
+type SSOUser struct {
+	Issuer  string
+	Subject string
+	// Username is the name wanted for a new user (ValidUsername); on a
+	// clash with another user a number is added.
+	Username string
+	// Role is the one the provider's groups give, now.
+	Role domain.Role
+}
+
+// UpsertSSOUser finds the user issuer + subject, creating them at their
+// first sign-in (event user.created) or setting the role their groups give
+// now (event user.role_changed, their sessions ended), in one transaction.
+// The identity provider decides the role of its users: even the last
+// enabled admin is demoted when their groups say so (local break-glass
+// admins are not its users). A disabled user is returned as they are.
+func (s *Store) UpsertSSOUser(ctx context.Context, in SSOUser) (User, error) {
+	if !in.Role.Valid() {
+		return User{}, fmt.Errorf("unknown role %q", in.Role)
+	}
+	var u User
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2 FOR UPDATE`,
+			in.Issuer, in.Subject))
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return s.createSSOUser(ctx, tx, in, &u)
+		case err != nil:
+			return fmt.Errorf("find sso user: %w", err)
+		case u.Disabled || u.Role == in.Role:
+			return nil
+		}
+		from := u.Role
+		u, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET role = $2, updated_at = now() WHERE id = $1 RETURNING `+userColumns, u.ID, in.Role))
+		if err != nil {
+			return fmt.Errorf("set sso role: %w", err)
+		}
+		if _, err := endSessions(ctx, tx, u.ID, nil); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionUserRoleChanged, Details: map[string]any{
+			"user_id": u.ID, "username": u.Username, "from": string(from), "to": string(in.Role), "source": "identity provider"}})
+	})
+	return u, err
+}
+
+// createSSOUser inserts the user of a first single sign-on, under the name
+// wanted or, when another user has it (a local user of that name is never
+// taken over), the name with the lowest free number added.
+func (s *Store) createSSOUser(ctx context.Context, tx pgx.Tx, in SSOUser, u *User) error {
+	for n := 1; n <= 100; n++ {
+		name := in.Username
+		if n > 1 {
+			name += "-" + strconv.Itoa(n)
+		}
+		// No local password: password_hash '' never matches one.
+		row, err := scanUser(tx.QueryRow(ctx, `
+			INSERT INTO users (username, role, password_hash, oidc_issuer, oidc_subject) VALUES ($1, $2, '', $3, $4)
+			ON CONFLICT DO NOTHING RETURNING `+userColumns, name, in.Role, in.Issuer, in.Subject))
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The name is taken, or the same person signed in at the same
+			// moment elsewhere: then theirs is the row.
+			existing, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2`,
+				in.Issuer, in.Subject))
+			if err == nil {
+				*u = existing
+				return nil
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("find sso user: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("create sso user: %w", err)
+		}
+		*u = row
+		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionUserCreated, Details: map[string]any{
+			"user_id": u.ID, "username": u.Username, "role": string(u.Role), "source": "identity provider"}})
+	}
+	return fmt.Errorf("create sso user %q: %w", in.Username, ErrDuplicate)
+}
+
+// RefuseSSO records a refused single sign-on (event auth.sso_refused, no
+// actor: nobody signed in) and ends the sessions of that person if they are
+// already a user: their groups no longer give them a role.
+func (s *Store) RefuseSSO(ctx context.Context, issuer, subject string, details map[string]any) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT id FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2`, issuer, subject).Scan(&id)
+		switch {
+		case err == nil:
+			if _, err := endSessions(ctx, tx, id, nil); err != nil {
+				return err
+			}
+			details["user_id"] = id
+		case !errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("find sso user: %w", err)
+		}
+		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionSSORefused, Details: details})
+	})
+}
+
+// SSOFlow is a single sign-on in progress (table oidc_flows).
+type SSOFlow struct {
+	StateHash   []byte
+	BindingHash []byte
+	Nonce       string
+	Verifier    string
+	Next        string
+	CreatedAt   time.Time
+}
+
+// StartSSOFlow stores a single sign-on in progress.
+func (s *Store) StartSSOFlow(ctx context.Context, f SSOFlow) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO oidc_flows (state_hash, binding_hash, nonce, verifier, next_path, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, f.StateHash, f.BindingHash, f.Nonce, f.Verifier, f.Next, f.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("start sign-on: %w", err)
+	}
+	return nil
+}
+
+// TakeSSOFlow deletes and returns the sign-on in progress whose state
+// hashes to stateHash: a state is good for one callback only.
+func (s *Store) TakeSSOFlow(ctx context.Context, stateHash []byte) (SSOFlow, error) {
+	var f SSOFlow
+	err := s.pool.QueryRow(ctx, `DELETE FROM oidc_flows WHERE state_hash = $1
+		RETURNING state_hash, binding_hash, nonce, verifier, next_path, created_at`, stateHash).
+		Scan(&f.StateHash, &f.BindingHash, &f.Nonce, &f.Verifier, &f.Next, &f.CreatedAt)
+	if err != nil {
+		return SSOFlow{}, notFound(err, "sign-on")
+	}
+	return f, nil
+}
