@@ -60,7 +60,7 @@ func (h *Handlers) OIDCCallback(c echo.Context) error {
 		}
 		return h.loginPage(c, http.StatusUnauthorized, "", msg)
 	}
-	if !found {
+	if !found || q.Get("code") == "" {
 		return h.loginPage(c, http.StatusBadRequest, "", msgSSOStale)
 	}
 	id, err := h.OIDC.Exchange(ctx, auth.Flow{State: state, Nonce: flow.Nonce, Verifier: flow.Verifier}, q.Get("code"), h.redirectURI())

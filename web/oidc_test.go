@@ -331,6 +331,15 @@ func TestOIDCFailures(t *testing.T) {
 			t.Errorf("%d %q", r.status, loginError(r))
 		}
 	}
+	{ // no code
+		c := e.client()
+		u, _ := url.Parse(c.ssoStart())
+		q := u.Query()
+		q.Del("code")
+		if r := c.get("/auth/oidc/callback?" + q.Encode()); r.status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
+			t.Errorf("%d %q", r.status, loginError(r))
+		}
+	}
 	{ // state of another browser
 		victim, attacker := e.client(), e.client()
 		attacker.get("/login")
