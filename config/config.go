@@ -64,6 +64,9 @@ type Config struct {
 	OIDC OIDC
 	// LocalLogin allows password sign-in (PORTAL_LOCAL_LOGIN).
 	LocalLogin bool
+	// RequeueWindow is how long a failed request keeps its sealed password
+	// for a re-queue (PORTAL_REQUEUE_WINDOW).
+	RequeueWindow time.Duration
 }
 
 // OIDC is the single sign-on configuration (PORTAL_OIDC_*).
@@ -129,6 +132,7 @@ func Load(getenv func(string) string) (Config, error) {
 			ApproverGroups:  p.list("PORTAL_OIDC_APPROVER_GROUPS"),
 			RequesterGroups: p.list("PORTAL_OIDC_REQUESTER_GROUPS"),
 		},
+		RequeueWindow:          p.duration("PORTAL_REQUEUE_WINDOW", 7*24*time.Hour),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		p.fail("PORTAL_ADDR", "not a host:port address", c.Addr)

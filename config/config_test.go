@@ -16,7 +16,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != "127.0.0.1:8080" || c.RetryBaseDelay != 2*time.Second || c.MaxAttempts != 8 ||
-		c.LeaseTimeout != 60*time.Second || c.ProvisionerConcurrency != 4 || !c.Simulated() {
+		c.LeaseTimeout != 60*time.Second || c.ProvisionerConcurrency != 4 || !c.Simulated() ||
+		c.RequeueWindow != 7*24*time.Hour {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if !strings.HasSuffix(c.DataDir, "/.portal") {
@@ -54,6 +55,7 @@ func TestBadValues(t *testing.T) {
 		{oidcEnv("PORTAL_OIDC_SCOPES", "profile email"), "PORTAL_OIDC_SCOPES: must include openid"},
 		{oidcEnv("PORTAL_OIDC_ADMIN_GROUPS", " , "), "needs at least one of PORTAL_OIDC_ADMIN_GROUPS"},
 		{map[string]string{"PORTAL_PUBLIC_URL": "https://portal.example.com/?x=1"}, "PORTAL_PUBLIC_URL: not an http(s)://host"},
+		{map[string]string{"PORTAL_REQUEUE_WINDOW": "7d"}, "PORTAL_REQUEUE_WINDOW: not a duration: 7d"},
 	}
 	for _, tc := range cases {
 		_, err := Load(env(tc.env))

@@ -7,8 +7,14 @@ const (
 	ActionRequestRejected  = "request.rejected"
 	ActionRequestCancelled = "request.cancelled"
 	ActionRequestRequeued  = "request.requeued"
-	ActionAttemptStarted   = "provision.attempt_started"
-	ActionAttemptFailed    = "provision.attempt_failed"
+	// ActionRequestRetried: the requester sent a failed request, whose
+	// password had been erased, back with a new password.
+	ActionRequestRetried = "request.retried"
+	// ActionPasswordErased: a failed request's re-queue window ended and its
+	// sealed password was erased.
+	ActionPasswordErased = "request.password_erased"
+	ActionAttemptStarted = "provision.attempt_started"
+	ActionAttemptFailed  = "provision.attempt_failed"
 	// ActionAttemptInterrupted records a provisioning attempt cut short by
 	// the provisioner shutting down: not a failure, the request is approved
 	// again and the attempt is not counted.
@@ -40,7 +46,7 @@ const (
 // Actions lists the actions that appear in the audit trail, for filters.
 func Actions() []string {
 	return []string{ActionRequestSubmitted, ActionRequestApproved, ActionRequestRejected, ActionRequestCancelled,
-		ActionRequestRequeued, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
+		ActionRequestRequeued, ActionRequestRetried, ActionPasswordErased, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
 		ActionInstanceStatus, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
 		ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionEnded, ActionSessionsEnded, ActionPasswordChanged,
 		ActionSSOLogin, ActionSSORefused}

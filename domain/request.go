@@ -27,4 +27,15 @@ type Request struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	FinishedAt     *time.Time
+	// Where to connect, once the cloud reports it ("" and 0 until then);
+	// PrivateAddress only for a VPC instance.
+	ConnectionDomain string
+	Port             int
+	PrivateAddress   string
+	// Preflight is how the submission's dry run went: PreflightPassed,
+	// PreflightSkipped, or "" for a request submitted before they existed.
+	Preflight string
+	// PasswordKeptUntil is when a failed request's sealed password is
+	// erased; nil when none is kept.
+	PasswordKeptUntil *time.Time
 }

@@ -561,3 +561,13 @@ func orList(items []string, conjunction string) string {
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " " + conjunction + " " + items[len(items)-1]
 }
+
+// NewPasswordProblem says what is wrong with a new instance password, the
+// one a retry sends instead of an erased one: required, and the form's
+// rules. "" if nothing.
+func NewPasswordProblem(password string) string {
+	if password == "" {
+		return "is required: the one given first was erased"
+	}
+	return passwordProblem(password)
+}

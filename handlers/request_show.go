@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -44,9 +45,13 @@ func (h *Handlers) showView(c echo.Context, r domain.Request) (pages.RequestShow
 		Params:     paramGroups(r),
 		CanCancel:  pending && r.RequesterID == u.ID,
 		CanDecide:  pending && r.RequesterID != u.ID && u.Role.AtLeast(domain.RoleApprover),
-		CanRequeue: r.Status == domain.StatusFailed && u.Role.AtLeast(domain.RoleAdmin),
+		CanRequeue: r.Status == domain.StatusFailed && u.Role.AtLeast(domain.RoleAdmin) && !passwordErased(r, h.now()),
 		OwnRequest: pending && r.RequesterID == u.ID && u.Role.AtLeast(domain.RoleApprover),
 		Reason:     reasonField("", ""),
+	}
+	v.PasswordCase, v.PasswordNote = passwordNote(r, h.now())
+	if r.Status == domain.StatusFailed && r.RequesterID == u.ID && passwordErased(r, h.now()) {
+		v.Retry = &pages.RetryView{Password: retryPasswordField("")}
 	}
 	p := r.Params
 	if o, ok := h.catalog(ctx).Offer(p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.InstanceClass); ok {
@@ -100,6 +105,8 @@ func paramText(r domain.Request, m domain.Param) string {
 		return "not set"
 	case m.Kind == domain.KindSecret && r.Status == domain.StatusSucceeded:
 		return "set, erased after creation"
+	case m.Kind == domain.KindSecret && r.Status == domain.StatusFailed && !passwordErased(r, time.Now()):
+		return "set, kept for a re-queue"
 	case m.Kind == domain.KindSecret && r.Status.Terminal():
 		return "set, erased"
 	case m.Kind == domain.KindSecret:
@@ -110,6 +117,36 @@ func paramText(r domain.Request, m domain.Param) string {
 	return m.Text(r.Params)
 }
 
+// passwordErased reports whether a failed request had a password that is
+// no longer kept: its re-queue window ended (or it failed before windows
+// existed), so only its requester can retry it, with a new one.
+func passwordErased(r domain.Request, now time.Time) bool {
+	return r.PasswordSet && (r.PasswordKeptUntil == nil || !r.PasswordKeptUntil.After(now))
+}
+
+// passwordNote says, for a failed request with a password, which case
+// applies: kept for a re-queue until a time, or erased.
+func passwordNote(r domain.Request, now time.Time) (string, string) {
+	if r.Status != domain.StatusFailed || !r.PasswordSet {
+		return "", ""
+	}
+	if passwordErased(r, now) {
+		return "erased", "The instance password was erased, so an admin can no longer re-queue this request: " +
+			"its requester can retry it with a new password (the same token, so never a second instance)."
+	}
+	return "kept", "The instance password is kept, sealed, until " + components.Exact(*r.PasswordKeptUntil) +
+		" (" + components.Ago(now, *r.PasswordKeptUntil) + "), so that a re-queue sends it. " +
+		"After that it is erased, and only the requester can retry, with a new password."
+}
+
+// retryPasswordField is the new password of a retry.
+func retryPasswordField(problem string) components.Field {
+	m, _ := domain.ParamByName("Password")
+	f := formField(m, nil, domain.FieldErrors{"Password": problem})
+	f.Label, f.Required = "New instance password", true
+	return f
+}
+
 // moving reports whether a request is still changing by itself: its page
 // then refreshes itself.
 func moving(r domain.Request) bool {
@@ -117,7 +154,7 @@ func moving(r domain.Request) bool {
 	case domain.StatusApproved, domain.StatusProvisioning:
 		return true
 	case domain.StatusSucceeded:
-		return strings.EqualFold(r.InstanceStatus, "Creating")
+		return !domain.InstanceSettled(r.InstanceStatus)
 	}
 	return false
 }
@@ -161,6 +198,10 @@ func eventView(e store.Event) pages.EventView {
 		ev.Text, ev.Status = "cancelled the request", domain.StatusCancelled
 	case domain.ActionRequestRequeued:
 		ev.Text, ev.Status = "re-queued the request", domain.StatusApproved
+	case domain.ActionRequestRetried:
+		ev.Text, ev.Status = "retried the request with a new password", domain.StatusApproved
+	case domain.ActionPasswordErased:
+		ev.Text = "erased the kept instance password"
 	case domain.ActionAttemptStarted:
 		ev.Text, ev.Status = "started a CreateInstance attempt", domain.StatusProvisioning
 	case domain.ActionAttemptFailed:

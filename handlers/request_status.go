@@ -12,7 +12,9 @@ type requestStatus struct {
 	Status         string `json:"status"`
 	Label          string `json:"label"`
 	InstanceStatus string `json:"instance_status"`
-	Moving         bool   `json:"moving"`
+	// Address is where to connect, ConnectionDomain:Port ("" until known).
+	Address string `json:"address"`
+	Moving  bool   `json:"moving"`
 }
 
 // RequestStatus answers a request's status as JSON
@@ -24,5 +26,5 @@ func (h *Handlers) RequestStatus(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, requestStatus{ID: r.ID, Status: string(r.Status), Label: r.Status.Label(),
-		InstanceStatus: r.InstanceStatus, Moving: moving(r)})
+		InstanceStatus: r.InstanceStatus, Address: r.Address(), Moving: moving(r)})
 }

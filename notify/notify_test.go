@@ -387,7 +387,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // noAPI is a cloud the tests never call.
 type noAPI struct{}
 
-func (noAPI) CreateInstance(context.Context, domain.Params) (rkvstore.CreateResult, error) {
+func (noAPI) CreateInstance(context.Context, domain.Params, ...domain.Tag) (rkvstore.CreateResult, error) {
 	return rkvstore.CreateResult{}, errors.New("not in these tests")
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,6 +58,7 @@ type fixture struct {
 
 	mu       sync.Mutex
 	tokens   map[string][]string // CreateInstance Token → Password sent, one per call
+	tags     map[string][]string // CreateInstance Token → its tags ("k=v k=v"), one per call
 	onCreate func(n int, form url.Values)
 	creates  int
 }
@@ -71,7 +73,7 @@ func (f *fixture) setOnCreate(fn func(n int, form url.Values)) {
 
 func newFixture(t *testing.T, simCfg simulator.Config) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dbURL: testpg.URL(t), tokens: map[string][]string{}}
+	f := &fixture{t: t, dbURL: testpg.URL(t), tokens: map[string][]string{}, tags: map[string][]string{}}
 	pool, err := pgxpool.New(context.Background(), f.dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +91,7 @@ func newFixture(t *testing.T, simCfg simulator.Config) *fixture {
 		if action == "CreateInstance" {
 			f.mu.Lock()
 			f.tokens[form.Get("Token")] = append(f.tokens[form.Get("Token")], form.Get("Password"))
+			f.tags[form.Get("Token")] = append(f.tags[form.Get("Token")], wireTags(form))
 			f.creates++
 			n, fn := f.creates, f.onCreate
 			f.mu.Unlock()
@@ -277,6 +280,24 @@ func (f *fixture) calls(token string) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.tokens[token])
+}
+
+// tagCalls returns the tags sent with token, one "k=v k=v" per
+// CreateInstance call.
+func (f *fixture) tagCalls(token string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.tags[token])
+}
+
+// wireTags is the Tag.N.Key / Tag.N.Value parameters of a call, in the
+// order of N, as "k=v k=v".
+func wireTags(form url.Values) string {
+	var out []string
+	for n := 1; form.Has(fmt.Sprintf("Tag.%d.Key", n)); n++ {
+		out = append(out, form.Get(fmt.Sprintf("Tag.%d.Key", n))+"="+form.Get(fmt.Sprintf("Tag.%d.Value", n)))
+	}
+	return strings.Join(out, " ")
 }
 
 // onlyTokens checks that every CreateInstance call carried one of tokens.

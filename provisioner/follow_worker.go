@@ -90,7 +90,9 @@ func (p *Provisioner) follow(ctx context.Context, in store.FollowedInstance) {
 	}
 	bctx, cancel := bookkeeping(ctx)
 	defer cancel()
-	if _, err := p.st.SetInstanceStatus(bctx, in.RequestID, in.InstanceID, attr.InstanceStatus); err != nil {
+	if _, err := p.st.SetInstanceStatus(bctx, in.RequestID, in.InstanceID, store.InstanceReport{
+		Status: attr.InstanceStatus, ConnectionDomain: attr.ConnectionDomain, Port: int(attr.Port), PrivateAddress: attr.PrivateIp,
+	}); err != nil {
 		p.log.Warn("recording an instance status failed", "request_id", in.RequestID, "err", err)
 	}
 }

@@ -121,7 +121,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	}
 	callCtx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
 	start := time.Now()
-	res, callErr := p.api.CreateInstance(callCtx, params)
+	res, callErr := p.api.CreateInstance(callCtx, params, domain.InstanceTags(r)...)
 	cancel()
 	release()
 	p.metrics.callDuration.Observe(time.Since(start).Seconds())
@@ -196,9 +196,11 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 		Details: map[string]any{"attempt": attempt, "InstanceId": res.InstanceId, "InstanceName": res.InstanceName,
 			"RequestId": res.RequestId},
 		Set: `instance_id = $4, result_name = $5, instance_status = $6, result = $7, next_attempt_at = NULL,
-			error_code = '', error_message = '', error_request_id = ''`,
+			error_code = '', error_message = '', error_request_id = '',
+			connection_domain = $9, port = $10, private_address = $11`,
 		Where: fmt.Sprintf(currentAttempt, 8),
-		Args:  []any{res.InstanceId, res.InstanceName, res.InstanceStatus, result, attempt},
+		Args: []any{res.InstanceId, res.InstanceName, res.InstanceStatus, result, attempt,
+			res.ConnectionDomain, res.Port, res.PrivateIpAddr},
 	})
 	if err != nil {
 		// A rescued run that took over (this worker outlived its lease)

@@ -38,6 +38,9 @@ import (
 const (
 	QueueProvision = "provision"
 	QueueFollow    = "instance_status"
+	// QueueMaintenance runs the periodic bookkeeping (erasing expired
+	// passwords, looking for drift): one job at a time.
+	QueueMaintenance = "maintenance"
 )
 
 // Defaults of Config.
@@ -64,7 +67,7 @@ const (
 // API is the part of the R-KVStore API the provisioner calls
 // (*rkvstore.Client). Its errors are classified with rkvstore.Classify.
 type API interface {
-	CreateInstance(ctx context.Context, p domain.Params) (rkvstore.CreateResult, error)
+	CreateInstance(ctx context.Context, p domain.Params, tags ...domain.Tag) (rkvstore.CreateResult, error)
 	DescribeInstanceAttribute(ctx context.Context, regionID, instanceID string) (rkvstore.InstanceAttribute, error)
 }
 
@@ -112,6 +115,9 @@ type Config struct {
 	// FollowConcurrency is the number of status calls in flight at once in a
 	// sweep.
 	FollowConcurrency int
+	// EraseInterval is how often expired passwords of failed requests are
+	// erased (default DefaultEraseInterval).
+	EraseInterval time.Duration
 	// FetchPollInterval is how often the queue is polled when no
 	// notification came (new jobs normally wake a worker at once through
 	// LISTEN/NOTIFY); FetchCooldown is the least time between two fetches.
@@ -124,6 +130,9 @@ type Config struct {
 	// Extra are other jobs this process works on the same River client
 	// (the webhook notifier): their workers and their own queues.
 	Extra []Extension
+	// Periodic are more periodic jobs, run by River's leader (the drift
+	// check): their workers come with Extra, or run on QueueMaintenance.
+	Periodic []*river.PeriodicJob
 }
 
 // Extension is a set of jobs worked on the provisioner's River client, on
@@ -176,6 +185,7 @@ func New(cfg Config) (*Provisioner, error) {
 	cfg.FollowInterval = cmp.Or(max(cfg.FollowInterval, 0), DefaultFollowInterval)
 	cfg.FollowFor = cmp.Or(max(cfg.FollowFor, 0), DefaultFollowFor)
 	cfg.FollowConcurrency = cmp.Or(max(cfg.FollowConcurrency, 0), DefaultFollowConcurrency)
+	cfg.EraseInterval = cmp.Or(max(cfg.EraseInterval, 0), DefaultEraseInterval)
 	cfg.FetchPollInterval = cmp.Or(max(cfg.FetchPollInterval, 0), DefaultFetchPollInterval)
 	cfg.FetchCooldown = cmp.Or(max(cfg.FetchCooldown, 0), DefaultFetchCooldown)
 	if cfg.RiverLogger == nil {
@@ -198,11 +208,15 @@ func New(cfg Config) (*Provisioner, error) {
 	if err := river.AddWorkerSafely(workers, &followWorker{p: p}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &eraseWorker{p: p}); err != nil {
+		return nil, err
+	}
 	queues := map[string]river.QueueConfig{
 		// Twice as many jobs as call slots: a job records its outcome after
 		// giving its slot back, while another job's call runs in it.
-		QueueProvision: {MaxWorkers: 2 * cfg.Concurrency},
-		QueueFollow:    {MaxWorkers: 1}, // one sweep at a time; it has FollowConcurrency calls
+		QueueProvision:   {MaxWorkers: 2 * cfg.Concurrency},
+		QueueFollow:      {MaxWorkers: 1}, // one sweep at a time; it has FollowConcurrency calls
+		QueueMaintenance: {MaxWorkers: 1},
 	}
 	for _, x := range cfg.Extra {
 		if err := x.AddWorkers(workers); err != nil {
@@ -223,9 +237,14 @@ func New(cfg Config) (*Provisioner, error) {
 		RescueStuckJobsAfter: cfg.LeaseTimeout + rescueMargin,
 		MaxAttempts:          cfg.MaxAttempts + rescueAllowance,
 		RetryPolicy:          &p.cfg.Retry,
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.FollowInterval),
-			func() (river.JobArgs, *river.InsertOpts) { return FollowArgs{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true})},
+		PeriodicJobs: append([]*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.FollowInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return FollowArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.EraseInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return EraseArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+		}, cfg.Periodic...),
 		FetchCooldown:     cfg.FetchCooldown,
 		FetchPollInterval: cfg.FetchPollInterval,
 		SoftStopTimeout:   cfg.StopGrace,
@@ -293,15 +312,22 @@ func (p *Provisioner) EnqueueTx(ctx context.Context, tx pgx.Tx, r domain.Request
 
 // Requeue sends a failed request back to approved with the same Token, as
 // done by adminID (event request.requeued), its job enqueued in the same
-// transaction. A request that is not failed is a *store.StateError.
+// transaction. A request that is not failed, or whose password was erased
+// when its re-queue window ended, is a *store.StateError.
 //
-// The password was erased when the request failed (terminal states keep no
-// secret), so the new attempts create the instance without one; the event
-// says so. Should the first attempts have made an instance after all, the
-// cloud refuses the other parameters with IdempotentParameterMismatch
-// rather than make a second instance.
+// The new attempts send the password the failed request kept. Should the
+// first attempts have made an instance after all, the same Token returns it
+// rather than make a second.
 func (p *Provisioner) Requeue(ctx context.Context, requestID, adminID int64) (domain.Request, error) {
 	return p.st.Requeue(ctx, requestID, adminID, p.EnqueueTx)
+}
+
+// Retry sends a failed request whose password was erased back to approved
+// with a new sealed password, as done by its requester (event
+// request.retried), its job enqueued in the same transaction (see
+// store.Retry).
+func (p *Provisioner) Retry(ctx context.Context, requestID, requesterID int64, sealed []byte) (domain.Request, error) {
+	return p.st.Retry(ctx, requestID, requesterID, sealed, p.EnqueueTx)
 }
 
 // ProvisionArgs is the provisioning job of one request: unique per request

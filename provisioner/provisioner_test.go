@@ -195,9 +195,11 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 	if !slices.Equal(acts[2:], []string{domain.ActionAttemptStarted, domain.ActionFailed}) {
 		t.Errorf("events %v", acts)
 	}
+	// A failed request keeps its sealed password for the re-queue window.
 	full, _ := f.st.RequestForProvisioning(context.Background(), r.ID)
-	if full.PasswordSealed != nil {
-		t.Error("password kept after failure")
+	if full.PasswordSealed == nil || full.PasswordKeptUntil == nil ||
+		time.Until(*full.PasswordKeptUntil) < store.DefaultRequeueWindow-time.Minute {
+		t.Errorf("password after failure: sealed %v, kept until %v", full.PasswordSealed != nil, full.PasswordKeptUntil)
 	}
 }
 
@@ -395,8 +397,8 @@ func TestRequeueReusesTheToken(t *testing.T) {
 	if len(calls) != 3 || len(f.sawTokens()) != 1 {
 		t.Errorf("calls %d, tokens %v", len(calls), f.sawTokens())
 	}
-	if calls[0] != password || calls[2] != "" {
-		t.Error("want the password on the first attempts and none after the re-queue (it was erased)")
+	if calls[0] != password || calls[2] != password {
+		t.Error("want the password on the first attempts and, kept for the window, after the re-queue")
 	}
 	acts := f.actions(r.ID)
 	if count(acts, domain.ActionRequestRequeued) != 1 || count(acts, domain.ActionFailed) != 1 || acts[len(acts)-1] != domain.ActionSucceeded {

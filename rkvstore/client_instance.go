@@ -45,16 +45,29 @@ var createParams = map[string]func(req *r_kvstore.CreateInstanceRequest, p domai
 	},
 }
 
-// CreateInstance creates an instance. p.Token is sent unchanged: retried with
-// the same token after a Retryable or OutcomeUnknown error, the call returns
-// the instance the first attempt made, if it made one, instead of a second.
-// Empty optional parameters are not sent (the SDK leaves empty fields out).
-func (c *Client) CreateInstance(ctx context.Context, p domain.Params) (CreateResult, error) {
+// createRequest is the SDK's CreateInstance request for p with tags.
+func createRequest(p domain.Params, tags []domain.Tag) *r_kvstore.CreateInstanceRequest {
 	req := r_kvstore.CreateCreateInstanceRequest()
 	for _, m := range domain.Table {
 		createParams[m.Name](req, p)
 	}
+	if len(tags) > 0 {
+		wire := make([]r_kvstore.CreateInstanceTag, len(tags))
+		for i, t := range tags {
+			wire[i] = r_kvstore.CreateInstanceTag{Key: t.Key, Value: t.Value}
+		}
+		req.Tag = &wire
+	}
+	return req
+}
 
+// CreateInstance creates an instance carrying tags. p.Token is sent
+// unchanged: retried with the same token (and the same tags) after a
+// Retryable or OutcomeUnknown error, the call returns the instance the first
+// attempt made, if it made one, instead of a second. Empty optional
+// parameters are not sent (the SDK leaves empty fields out).
+func (c *Client) CreateInstance(ctx context.Context, p domain.Params, tags ...domain.Tag) (CreateResult, error) {
+	req := createRequest(p, tags)
 	resp := r_kvstore.CreateCreateInstanceResponse()
 	if err := c.do(ctx, p.RegionId, req, resp); err != nil {
 		return CreateResult{}, err
@@ -66,6 +79,7 @@ func (c *Client) CreateInstance(ctx context.Context, p domain.Params) (CreateRes
 		RequestId:        resp.RequestId,
 		ConnectionDomain: resp.ConnectionDomain,
 		Port:             int64(resp.Port),
+		PrivateIpAddr:    resp.PrivateIpAddr,
 		ChargeType:       resp.ChargeType,
 		RegionId:         resp.RegionId,
 		ZoneId:           resp.ZoneId,
@@ -98,12 +112,15 @@ func (c *Client) DescribeInstanceAttribute(ctx context.Context, regionID, instan
 	for _, a := range resp.Instances.DBInstanceAttribute {
 		if a.InstanceId == instanceID {
 			return InstanceAttribute{
-				InstanceId:     a.InstanceId,
-				InstanceName:   a.InstanceName,
-				InstanceStatus: a.InstanceStatus,
-				RegionId:       a.RegionId,
-				ZoneId:         a.ZoneId,
-				RequestId:      resp.RequestId,
+				InstanceId:       a.InstanceId,
+				InstanceName:     a.InstanceName,
+				InstanceStatus:   a.InstanceStatus,
+				RegionId:         a.RegionId,
+				ZoneId:           a.ZoneId,
+				RequestId:        resp.RequestId,
+				ConnectionDomain: a.ConnectionDomain,
+				Port:             a.Port,
+				PrivateIp:        a.PrivateIp,
 			}, nil
 		}
 	}

@@ -9,6 +9,7 @@ type CreateResult struct {
 	// Other fields the response carries, worth showing.
 	ConnectionDomain string
 	Port             int64
+	PrivateIpAddr    string // in the VPC; "" for Classic
 	ChargeType       string
 	RegionId         string
 	ZoneId           string
@@ -22,6 +23,10 @@ type InstanceAttribute struct {
 	RegionId       string
 	ZoneId         string
 	RequestId      string
+	// Where to connect ("" and 0 while the cloud does not say).
+	ConnectionDomain string
+	Port             int64
+	PrivateIp        string
 }
 
 // Price is an estimate from DescribePrice.

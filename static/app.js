@@ -96,12 +96,13 @@
     var url = el.getAttribute("data-poll");
     var status = el.getAttribute("data-current-status");
     var instance = el.getAttribute("data-instance-status") || "";
+    var address = el.getAttribute("data-address") || "";
     var delay = 2500;
     function tick() {
       fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (s) {
-          if (s && (s.status !== status || (s.instance_status || "") !== instance)) {
+          if (s && (s.status !== status || (s.instance_status || "") !== instance || (s.address || "") !== address)) {
             window.location.reload();
             return;
           }
@@ -112,7 +113,39 @@
     setTimeout(tick, delay);
   }
 
+  // Copy buttons beside read-only address inputs: shown only here, as
+  // without a script the input is selected and copied by hand.
+  function bindCopy(button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) return;
+    var done = button.parentNode.querySelector(".copy-done");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      input.focus();
+      input.select();
+      // Tell what happened; when no copy worked, the address stays
+      // selected for the keyboard's copy.
+      function said(ok) {
+        var text = ok ? "Copied" : "Selected: press Ctrl+C to copy";
+        if (done) done.textContent = text;
+        button.textContent = ok ? "Copied" : "Copy";
+        setTimeout(function () { button.textContent = "Copy"; if (done) done.textContent = ""; }, 2000);
+      }
+      function fallback() {
+        var ok = false;
+        try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+        said(ok);
+      }
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(input.value).then(function () { said(true); }, fallback);
+      } else {
+        fallback();
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button[data-copy]").forEach(bindCopy);
     var form = document.querySelector("[data-request-form]");
     if (form) { bindShowWhen(form); bindCatalog(form); }
     var poll = document.querySelector("[data-poll]");

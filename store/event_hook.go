@@ -24,7 +24,7 @@ func WithEventHook(h EventHook) Option { return func(s *Store) { s.hook = h } }
 
 // New returns a Store on pool.
 func New(pool *pgxpool.Pool, opts ...Option) *Store {
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, requeueWindow: DefaultRequeueWindow}
 	for _, o := range opts {
 		o(s)
 	}

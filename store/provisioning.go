@@ -25,30 +25,22 @@ func (s *Store) RequestForProvisioning(ctx context.Context, id int64) (domain.Re
 	return r, nil
 }
 
-// Requeue moves a failed request back to approved for another round of
-// attempts with the same token, recorded as done by adminID, and runs
-// enqueue in the same transaction. Attempts, the next attempt's time and the
-// last error are reset; the events keep the history.
-func (s *Store) Requeue(ctx context.Context, id, adminID int64, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
-	return s.Apply(ctx, Move{
-		RequestID: id, From: domain.StatusFailed, To: domain.StatusApproved,
-		ActorID: &adminID, Action: domain.ActionRequestRequeued,
-		Set: "attempts = 0, next_attempt_at = NULL, error_code = '', error_message = '', error_request_id = ''",
-		Then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
-			if enqueue != nil {
-				return enqueue(ctx, tx, r)
-			}
-			return nil
-		},
-	})
+// InstanceReport is what the cloud says of an instance: its status and
+// where to connect to it ("" and 0 while it does not say).
+type InstanceReport struct {
+	Status           string
+	ConnectionDomain string
+	Port             int
+	PrivateAddress   string
 }
 
-// SetInstanceStatus records the status DescribeInstanceAttribute gave for the
-// instance of a succeeded request, with an instance.status event when it
-// changed, and when it was asked (instance_checked_at, the sweep's order).
-// It reports whether the status changed; a request that is not succeeded
-// with that instance is left alone (false, nil).
-func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID, status string) (bool, error) {
+// SetInstanceStatus records what DescribeInstanceAttribute said of the
+// instance of a succeeded request: its status, with an instance.status event
+// when it changed, where to connect (an address the answer leaves out is
+// kept), and when it was asked (instance_checked_at, the sweep's order). It
+// reports whether the status changed; a request that is not succeeded with
+// that instance is left alone (false, nil).
+func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID string, rep InstanceReport) (bool, error) {
 	changed := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var old string
@@ -60,17 +52,20 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID, sta
 		if err != nil {
 			return fmt.Errorf("instance status: %w", err)
 		}
-		if old == status {
-			_, err := tx.Exec(ctx, `UPDATE requests SET instance_checked_at = now() WHERE id = $1`, id)
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE requests SET instance_status = $2, instance_checked_at = now(), updated_at = now()
-			WHERE id = $1`, id, status); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE requests SET instance_status = $2, instance_checked_at = now(),
+				connection_domain = COALESCE(NULLIF($3, ''), connection_domain),
+				port = COALESCE(NULLIF($4, 0), port),
+				private_address = COALESCE(NULLIF($5, ''), private_address),
+				updated_at = CASE WHEN instance_status = $2 THEN updated_at ELSE now() END
+			WHERE id = $1`, id, rep.Status, rep.ConnectionDomain, rep.Port, rep.PrivateAddress); err != nil {
 			return fmt.Errorf("instance status: %w", err)
+		}
+		if old == rep.Status {
+			return nil
 		}
 		changed = true
 		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionInstanceStatus, RequestID: &id,
-			Details: map[string]any{"InstanceId": instanceID, "from": old, "to": status}})
+			Details: map[string]any{"InstanceId": instanceID, "from": old, "to": rep.Status}})
 	})
 	return changed && err == nil, err
 }

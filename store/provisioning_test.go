@@ -94,7 +94,7 @@ func TestInstancesToFollow(t *testing.T) {
 		t.Fatalf("limit 1: %v", got)
 	}
 	// Still creating: no event, but it goes to the back of the line.
-	if changed, err := s.SetInstanceStatus(ctx, creating, "r-a", "Creating"); changed || err != nil {
+	if changed, err := s.SetInstanceStatus(ctx, creating, "r-a", store.InstanceReport{Status: "Creating"}); changed || err != nil {
 		t.Fatalf("unchanged status: %v %v", changed, err)
 	}
 	if got := order(10); !slices.Equal(got, []int64{unknown, looked, creating}) {
@@ -102,10 +102,10 @@ func TestInstancesToFollow(t *testing.T) {
 	}
 	// Normal: an event, and no longer followed. Another instance's id
 	// changes nothing.
-	if changed, err := s.SetInstanceStatus(ctx, unknown, "r-other", "Normal"); changed || err != nil {
+	if changed, err := s.SetInstanceStatus(ctx, unknown, "r-other", store.InstanceReport{Status: "Normal"}); changed || err != nil {
 		t.Fatalf("another instance: %v %v", changed, err)
 	}
-	if changed, err := s.SetInstanceStatus(ctx, unknown, "r-b", "Normal"); !changed || err != nil {
+	if changed, err := s.SetInstanceStatus(ctx, unknown, "r-b", store.InstanceReport{Status: "Normal"}); !changed || err != nil {
 		t.Fatalf("changed status: %v %v", changed, err)
 	}
 	if n := countEvents(t, s, unknown, domain.ActionInstanceStatus); n != 1 {

@@ -19,7 +19,8 @@ import (
 var requestColumns = `r.id, r.requester_id, ru.username, r.status, ` + paramColumns("r.") + `, r.password_set,
 	r.decided_by, COALESCE(du.username, ''), r.decided_at, r.decision_reason,
 	r.attempts, r.next_attempt_at, r.instance_id, r.result_name, r.instance_status, r.result,
-	r.error_code, r.error_message, r.error_request_id, r.created_at, r.updated_at, r.finished_at`
+	r.error_code, r.error_message, r.error_request_id, r.created_at, r.updated_at, r.finished_at,
+	r.connection_domain, r.port, r.private_address, r.preflight, r.password_kept_until`
 
 const requestFrom = ` FROM requests r JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by`
 
@@ -61,7 +62,8 @@ func scanRequest(row pgx.Row) (domain.Request, error) {
 	dests = append(dests, &r.PasswordSet,
 		&r.DecidedBy, &r.DeciderName, &r.DecidedAt, &r.DecisionReason,
 		&r.Attempts, &r.NextAttemptAt, &r.InstanceID, &r.ResultName, &r.InstanceStatus, &result,
-		&r.ErrorCode, &r.ErrorMessage, &r.ErrorRequestID, &r.CreatedAt, &r.UpdatedAt, &r.FinishedAt)
+		&r.ErrorCode, &r.ErrorMessage, &r.ErrorRequestID, &r.CreatedAt, &r.UpdatedAt, &r.FinishedAt,
+		&r.ConnectionDomain, &r.Port, &r.PrivateAddress, &r.Preflight, &r.PasswordKeptUntil)
 	err := row.Scan(dests...)
 	if err == nil && len(result) > 0 {
 		err = json.Unmarshal(result, &r.Result)
@@ -79,6 +81,8 @@ type NewRequest struct {
 	RequesterID    int64
 	Params         domain.Params
 	PasswordSealed []byte
+	// Preflight is how the submission's dry run went (domain.Preflight*).
+	Preflight string
 }
 
 // CreateRequest stores a new request in pending_approval together with its
@@ -86,12 +90,16 @@ type NewRequest struct {
 // ErrDuplicate.
 func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request, error) {
 	args := append([]any{n.RequesterID}, paramArgs(n.Params)...)
-	args = append(args, n.PasswordSealed, n.PasswordSealed != nil)
+	args = append(args, n.PasswordSealed, n.PasswordSealed != nil, n.Preflight)
+	details := n.Params.Details()
+	if n.Preflight != "" {
+		details["preflight"] = n.Preflight
+	}
 	r, err := s.changeWithEvent(ctx, change{
-		sql: `INSERT INTO requests (requester_id, ` + paramColumns("") + `, password_sealed, password_set)
+		sql: `INSERT INTO requests (requester_id, ` + paramColumns("") + `, password_sealed, password_set, preflight)
 			VALUES (` + placeholders(1, len(args)) + `) RETURNING *`,
 		args:  args,
-		event: NewEvent{ActorID: &n.RequesterID, Action: domain.ActionRequestSubmitted, Details: n.Params.Details()},
+		event: NewEvent{ActorID: &n.RequesterID, Action: domain.ActionRequestSubmitted, Details: details},
 	})
 	if isUniqueViolation(err, "requests_token_key") {
 		return domain.Request{}, fmt.Errorf("token: %w", ErrDuplicate)
@@ -137,6 +145,8 @@ type RequestFilter struct {
 	RegionID      string
 	InstanceType  string
 	InstanceID    string
+	// WithInstance selects the requests that made an instance.
+	WithInstance bool
 	// Since and Until bound the time of submission: Since <= created_at < Until.
 	Since time.Time
 	Until time.Time
@@ -166,6 +176,9 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]domain.Req
 	}
 	if f.InstanceID != "" {
 		c.add("r.instance_id = $%d", f.InstanceID)
+	}
+	if f.WithInstance {
+		c.add("r.instance_id <> $%d", "")
 	}
 	if !f.Since.IsZero() {
 		c.add("r.created_at >= $%d", f.Since)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,6 +30,9 @@ var (
 type Store struct {
 	pool *pgxpool.Pool
 	hook EventHook // nil: none (see WithEventHook)
+	// requeueWindow is how long a failed request keeps its sealed password
+	// (WithRequeueWindow).
+	requeueWindow time.Duration
 }
 
 // Pool exposes the pool for the queue (River) that shares it.

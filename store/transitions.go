@@ -54,9 +54,9 @@ func (s *Store) Apply(ctx context.Context, m Move) (domain.Request, error) {
 	if !domain.CanMove(m.From, m.To) {
 		return domain.Request{}, fmt.Errorf("no transition %s → %s", m.From, m.To)
 	}
-	set := "status = $2, updated_at = now()"
+	set := "status = $2, updated_at = now(), " + s.passwordOnMove(m.To)
 	if m.To.Terminal() {
-		set += ", password_sealed = NULL, finished_at = now()"
+		set += ", finished_at = now()"
 	} else {
 		set += ", finished_at = NULL"
 	}

@@ -45,6 +45,8 @@ func routes(e *echo.Echo, d Deps) {
 	e.GET("/requests/:id", h.ShowRequest, requester...)
 	e.GET("/requests/:id/status.json", h.RequestStatus, requester...)
 	e.POST("/requests/:id/cancel", h.CancelRequest, requester...)
+	e.POST("/requests/:id/retry", h.RetryRequest, requester...)
+	e.GET("/instances", h.Instances, requester...)
 
 	e.GET("/approvals", h.Approvals, approver...)
 	e.POST("/requests/:id/approve", h.ApproveRequest, approver...)

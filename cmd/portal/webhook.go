@@ -11,14 +11,15 @@ import (
 // hook is the webhook outbox, so that every announced change enqueues its
 // webhook in its own transaction.
 func openStore(db *database, cfg config.Config) (*store.Store, error) {
+	window := store.WithRequeueWindow(cfg.RequeueWindow)
 	if cfg.WebhookURL == "" {
-		return store.New(db.pool), nil
+		return store.New(db.pool, window), nil
 	}
 	outbox, err := notify.NewOutbox(db.pool, 0, cfg.BaseURL())
 	if err != nil {
 		return nil, err
 	}
-	return store.New(db.pool, store.WithEventHook(outbox.Hook)), nil
+	return store.New(db.pool, store.WithEventHook(outbox.Hook), window), nil
 }
 
 // webhookDelivery is the provisioner's extra work with PORTAL_WEBHOOK_URL

@@ -4,6 +4,7 @@ package components
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -80,4 +81,10 @@ func join(sep string, parts ...string) string {
 		}
 	}
 	return strings.Join(out, sep)
+}
+
+// addressSize is the width of an address input, in characters: the address
+// fits, within reason.
+func addressSize(value string) string {
+	return strconv.Itoa(min(max(len(value)+1, 12), 64))
 }

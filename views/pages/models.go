@@ -115,7 +115,13 @@ type RequestShowView struct {
 	Moving     bool
 	CanCancel  bool
 	CanDecide  bool
-	CanRequeue bool // an admin looking at a failed request
+	CanRequeue bool // an admin looking at a failed request it can re-queue
+	// PasswordNote says what becomes of a failed request's password, and
+	// PasswordCase names the case ("kept", "erased").
+	PasswordNote string
+	PasswordCase string
+	// Retry is the requester's retry form, when the password was erased.
+	Retry *RetryView
 	OwnRequest bool // viewed by its requester, who is an approver: explain four-eyes
 	Reason     components.Field
 }

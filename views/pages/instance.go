@@ -1,0 +1,80 @@
+package pages
+
+import (
+	"time"
+
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/views/components"
+)
+
+// StepState is how far a request is along one of its steps.
+type StepState string
+
+// The states of a step, also its data-state attribute.
+const (
+	StepDone    StepState = "done"
+	StepCurrent StepState = "current"
+	StepTodo    StepState = "todo"
+	StepStopped StepState = "stopped" // the request ended here (rejected, cancelled, failed)
+)
+
+// Step is one step of a request's way to a usable instance.
+type Step struct {
+	Label string
+	State StepState
+}
+
+// Steps are the request's way: submitted → approved → creating → ready.
+func Steps(r domain.Request) []Step {
+	steps := []Step{{"Submitted", StepDone}, {"Approved", StepTodo}, {"Creating", StepTodo}, {"Ready", StepTodo}}
+	switch r.Status {
+	case domain.StatusPendingApproval:
+		steps[1].State = StepCurrent
+	case domain.StatusRejected, domain.StatusCancelled:
+		steps[1].State = StepStopped
+	case domain.StatusApproved, domain.StatusProvisioning:
+		steps[1].State, steps[2].State = StepDone, StepCurrent
+	case domain.StatusFailed:
+		steps[1].State, steps[2].State = StepDone, StepStopped
+	case domain.StatusSucceeded:
+		steps[1].State, steps[2].State, steps[3].State = StepDone, StepDone, StepCurrent
+		if r.InstanceStatus == domain.InstanceNormal {
+			steps[3].State = StepDone
+		} else if domain.InstanceSettled(r.InstanceStatus) {
+			steps[3].State = StepStopped
+		}
+	}
+	return steps
+}
+
+// stepLabel is what a screen reader hears for a step.
+func stepLabel(s Step) string {
+	switch s.State {
+	case StepDone:
+		return s.Label + ": done"
+	case StepCurrent:
+		return s.Label + ": in progress"
+	case StepStopped:
+		return s.Label + ": stopped here"
+	}
+	return s.Label + ": not yet"
+}
+
+// addressID is the id of request id's connection address input.
+func addressID(id int64) string { return "address-" + itoa(id) }
+
+// privateID is the id of request id's private address input.
+func privateID(id int64) string { return "private-" + itoa(id) }
+
+// InstancesView is the requester's list of their instances.
+type InstancesView struct {
+	Now       time.Time
+	Instances []domain.Request
+	NextURL   string
+}
+
+// RetryView is the requester's form to retry a failed request whose
+// password was erased, with a new one.
+type RetryView struct {
+	Password components.Field
+}
