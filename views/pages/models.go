@@ -121,7 +121,7 @@ type RequestShowView struct {
 	PasswordNote string
 	PasswordCase string
 	// Retry is the requester's retry form, when the password was erased.
-	Retry *RetryView
+	Retry      *RetryView
 	OwnRequest bool // viewed by its requester, who is an approver: explain four-eyes
 	Reason     components.Field
 }
