@@ -25,13 +25,13 @@ type Tag struct {
 // InstanceTags are the tags CreateInstance sends for r: the same on every
 // attempt, as the Token is, so that a retry is the same call.
 func InstanceTags(r Request) []Tag {
-	return []Tag{{Key: TagRequest, Value: strconv.FormatInt(r.ID, 10)}, {Key: TagTeam, Value: teamTag(r)}}
+	return []Tag{{Key: TagRequest, Value: strconv.FormatInt(r.ID, 10)}, TeamTag(r)}
 }
 
-// teamTag is the value of the team tag of r: a request that belongs to no
-// team says so with NoTeam rather than leaving the tag out, so that every
-// instance carries both tags.
-func teamTag(Request) string { return NoTeam }
+// TeamTag is the team tag of r: a request that belongs to no team says so
+// with NoTeam rather than leaving the tag out, so that every instance
+// carries both tags.
+func TeamTag(Request) Tag { return Tag{Key: TagTeam, Value: NoTeam} }
 
 // The pre-flight outcomes a request records (Request.Preflight).
 const (

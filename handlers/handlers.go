@@ -13,6 +13,7 @@ import (
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/preflight"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
@@ -59,6 +60,10 @@ type Handlers struct {
 	Catalog CatalogSource
 	// Pricer estimates a request's price on the form; nil: not offered.
 	Pricer Pricer
+	// Preflight asks the cloud, at submission, whether it would accept a
+	// request (CreateInstance with DryRun); nil: no pre-flight, and the
+	// request records it as skipped.
+	Preflight preflight.Checker
 	// Prices estimates the price of each row of the approvals queue; nil:
 	// none shown.
 	Prices PriceEstimator

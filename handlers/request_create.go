@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/preflight"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
@@ -45,6 +46,14 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 	if p.Token == "" {
 		p.Token = domain.NewToken()
 	}
+	pre := h.preflight(ctx, user(c).ID, p)
+	if pre.Refused() {
+		v := h.formView(in, domain.FieldErrors{pre.Field: pre.Message}, cat)
+		if pre.Field == "" {
+			v.Problem = pre.Message
+		}
+		return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(v))
+	}
 	var sealed []byte
 	if p.Password != "" {
 		sealed, err = h.Sealer.Seal([]byte(p.Password), []byte(p.Token))
@@ -53,7 +62,8 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 		}
 	}
 	p.Password = ""
-	r, err := h.Store.CreateRequest(ctx, store.NewRequest{RequesterID: user(c).ID, Params: p, PasswordSealed: sealed})
+	r, err := h.Store.CreateRequest(ctx, store.NewRequest{RequesterID: user(c).ID, Params: p, PasswordSealed: sealed,
+		Preflight: pre.Outcome})
 	if errors.Is(err, store.ErrDuplicate) {
 		errs = domain.FieldErrors{"Token": "is already used by another request: leave it empty to have one generated"}
 		return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(h.formView(in, errs, cat)))
@@ -63,6 +73,20 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 	}
 	id := strconv.FormatInt(r.ID, 10)
 	return h.redirect(c, "/requests/"+id, "Request "+id+" submitted")
+}
+
+// preflight asks the cloud whether it would accept the request (a dry run,
+// at most preflight.Timeout), after the form's own rules; a cloud that
+// cannot be asked lets the submission through, and the request says so.
+func (h *Handlers) preflight(ctx context.Context, requesterID int64, p domain.Params) preflight.Result {
+	res := preflight.Check(ctx, h.Preflight, p, domain.TeamTag(domain.Request{RequesterID: requesterID, Params: p}))
+	switch {
+	case res.Outcome == domain.PreflightSkipped:
+		h.logger().Warn("pre-flight skipped: the cloud could not be asked", "code", res.Code)
+	case res.Refused():
+		h.logger().Info("pre-flight refused a submission", "code", res.Code, "field", res.Field)
+	}
+	return res
 }
 
 // estimate shows the form again with the price DescribePrice gives.

@@ -46,6 +46,9 @@ type FieldGroup struct {
 type RequestFormView struct {
 	Groups []FieldGroup
 	Errors []components.FieldError
+	// Problem is an error about the request as a whole (the cloud's
+	// pre-flight refusal that names no field), shown at the top.
+	Problem string
 	// CatalogNote warns that the choices are out of date or unknown.
 	CatalogNote string
 	// CatalogJSON is the catalog for the script that narrows the lists.
