@@ -22,13 +22,16 @@ const (
 	ActionSucceeded          = "provision.succeeded"
 	ActionFailed             = "provision.failed"
 	ActionInstanceStatus     = "instance.status"
-	ActionUserCreated        = "user.created"
-	ActionUserRoleChanged    = "user.role_changed"
-	ActionUserDisabled       = "user.disabled"
-	ActionUserEnabled        = "user.enabled"
-	ActionLogin              = "auth.login"
-	ActionLoginFailed        = "auth.login_failed"
-	ActionLogout             = "auth.logout"
+	// ActionInstanceDrifted: a drift check found an instance that differs
+	// from the portal's record (or that the portal has no record of).
+	ActionInstanceDrifted = "instance.drifted"
+	ActionUserCreated     = "user.created"
+	ActionUserRoleChanged = "user.role_changed"
+	ActionUserDisabled    = "user.disabled"
+	ActionUserEnabled     = "user.enabled"
+	ActionLogin           = "auth.login"
+	ActionLoginFailed     = "auth.login_failed"
+	ActionLogout          = "auth.logout"
 	// ActionSessionEnded: a user ended one of their own sessions.
 	ActionSessionEnded = "auth.session_ended"
 	// ActionSessionsEnded: several of a user's sessions were ended at once,
@@ -47,7 +50,7 @@ const (
 func Actions() []string {
 	return []string{ActionRequestSubmitted, ActionRequestApproved, ActionRequestRejected, ActionRequestCancelled,
 		ActionRequestRequeued, ActionRequestRetried, ActionPasswordErased, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
-		ActionInstanceStatus, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
+		ActionInstanceStatus, ActionInstanceDrifted, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
 		ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionEnded, ActionSessionsEnded, ActionPasswordChanged,
 		ActionSSOLogin, ActionSSORefused}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/drift"
 	"github.com/kvportal/kvportal/preflight"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/secret"
@@ -64,6 +65,9 @@ type Handlers struct {
 	// request (CreateInstance with DryRun); nil: no pre-flight, and the
 	// request records it as skipped.
 	Preflight preflight.Checker
+	// DriftCloud lets an admin run a drift check from /admin/drift; nil:
+	// the page only shows the periodic check's findings.
+	DriftCloud drift.Cloud
 	// Prices estimates the price of each row of the approvals queue; nil:
 	// none shown.
 	Prices PriceEstimator

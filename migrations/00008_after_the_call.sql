@@ -18,7 +18,29 @@ CREATE INDEX requests_password_kept_idx ON requests (password_kept_until)
 -- The instances the portal made, by requester (My instances).
 CREATE INDEX requests_instances_idx ON requests (requester_id, id DESC) WHERE instance_id <> '';
 
+-- Drift: what the last comparison of the portal's records with the cloud
+-- found, one row per instance and kind, kept from one check to the next so
+-- that only new findings are announced.
+CREATE TABLE drift_findings (
+    instance_id text        NOT NULL,
+    kind        text        NOT NULL CHECK (kind IN ('missing', 'unknown', 'class', 'name', 'status')),
+    request_id  bigint      REFERENCES requests (id),
+    portal      text        NOT NULL DEFAULT '',  -- the portal's value ('' for unknown)
+    cloud       text        NOT NULL DEFAULT '',  -- the cloud's value ('' for missing)
+    region_id   text        NOT NULL DEFAULT '',
+    first_seen  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (instance_id, kind)
+);
+-- The last drift check (one row): when, and the regions it could not list.
+CREATE TABLE drift_checks (
+    singleton  boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    checked_at timestamptz NOT NULL,
+    problems   text        NOT NULL DEFAULT ''
+);
+
 -- +goose Down
+DROP TABLE drift_checks;
+DROP TABLE drift_findings;
 DROP INDEX requests_instances_idx;
 DROP INDEX requests_password_kept_idx;
 ALTER TABLE requests DROP COLUMN password_kept_until;

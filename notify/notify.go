@@ -34,6 +34,9 @@ const (
 	TopicNeedsApproval = "needs_approval"
 	TopicDecided       = "decided"
 	TopicFinished      = "finished"
+	// TopicDrift: a drift check found an instance that is no longer what the
+	// portal made (or one it has no record of).
+	TopicDrift = "drift"
 )
 
 // Topic is the topic of an audit action, "" for the actions not announced.
@@ -45,6 +48,8 @@ func Topic(action string) string {
 		return TopicDecided
 	case domain.ActionSucceeded, domain.ActionFailed:
 		return TopicFinished
+	case domain.ActionInstanceDrifted:
+		return TopicDrift
 	}
 	return ""
 }
@@ -75,8 +80,14 @@ type Event struct {
 	// ErrorCode and ErrorMessage are a failure's, as the cloud gave them.
 	ErrorCode    string `json:"error_code,omitempty"`
 	ErrorMessage string `json:"error_message,omitempty"`
+	// Drift says what a drift check found ("missing", "unknown", "class",
+	// "name", "status") and DriftPortal and DriftCloud the two values that
+	// differ.
+	Drift       string `json:"drift,omitempty"`
+	DriftPortal string `json:"drift_portal,omitempty"`
+	DriftCloud  string `json:"drift_cloud,omitempty"`
 	// Link is the request's page: the portal's public URL and
-	// /requests/{id}.
+	// /requests/{id} (/admin/drift for an instance of no request).
 	Link string `json:"link"`
 }
 

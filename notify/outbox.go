@@ -42,18 +42,24 @@ func NewOutbox(pool *pgxpool.Pool, maxAttempts int, baseURL string) (*Outbox, er
 // Topic, the webhook job, inserted in tx.
 func (o *Outbox) Hook(ctx context.Context, tx pgx.Tx, e store.Event) error {
 	topic := Topic(e.Action)
-	if topic == "" || e.RequestID == nil {
+	if topic == "" || (e.RequestID == nil && topic != TopicDrift) {
 		return nil
 	}
-	r, err := store.RequestTx(ctx, tx, *e.RequestID)
-	if err != nil {
-		return fmt.Errorf("webhook for event %d: %w", e.ID, err)
+	var ev Event
+	if e.RequestID == nil {
+		ev = driftEvent(Event{EventID: e.ID, Topic: topic, Action: e.Action, At: e.At.UTC(), Link: o.baseURL + "/admin/drift"}, e)
+	} else {
+		r, err := store.RequestTx(ctx, tx, *e.RequestID)
+		if err != nil {
+			return fmt.Errorf("webhook for event %d: %w", e.ID, err)
+		}
+		ev = NewEvent(topic, e, r, o.baseURL)
 	}
 	opts := Event{}.InsertOpts()
 	if o.maxAttempts > 0 {
 		opts.MaxAttempts = o.maxAttempts
 	}
-	if _, err := o.client.InsertTx(ctx, tx, NewEvent(topic, e, r, o.baseURL), &opts); err != nil {
+	if _, err := o.client.InsertTx(ctx, tx, ev, &opts); err != nil {
 		return fmt.Errorf("enqueue webhook for event %d: %w", e.ID, err)
 	}
 	return nil
@@ -80,6 +86,22 @@ func NewEvent(topic string, e store.Event, r domain.Request, baseURL string) Eve
 		ev.Reason = r.DecisionReason
 	case domain.ActionFailed:
 		ev.ErrorCode, ev.ErrorMessage = r.ErrorCode, r.ErrorMessage
+	case domain.ActionInstanceDrifted:
+		ev = driftEvent(ev, e)
+	}
+	return ev
+}
+
+// driftEvent adds what a drift event found to ev: the kind, the two values
+// and the instance (an unknown one has no request to take it from).
+func driftEvent(ev Event, e store.Event) Event {
+	str := func(k string) string { s, _ := e.Details[k].(string); return s }
+	ev.Drift, ev.DriftPortal, ev.DriftCloud = str("kind"), str("portal"), str("cloud")
+	if ev.InstanceId == "" {
+		ev.InstanceId = str("InstanceId")
+	}
+	if ev.RegionId == "" {
+		ev.RegionId = str("RegionId")
 	}
 	return ev
 }

@@ -2,6 +2,7 @@ package rkvstore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	r_kvstore "github.com/aliyun/alibaba-cloud-sdk-go/services/r-kvstore"
@@ -41,16 +42,30 @@ func (in Instance) Tag(key string) (string, bool) {
 	return "", false
 }
 
-// ListInstances lists every instance of a region that carries all of tags
-// (a tag with an empty Value matches any value of its key), reading
+// InstanceFilter selects instances for ListInstances; zero fields select
+// every instance.
+type InstanceFilter struct {
+	// Tags an instance must all carry; a tag with an empty Value matches
+	// any value of its key.
+	Tags []domain.Tag
+	// InstanceIds are the instances to list, at most 30 (the API's limit).
+	InstanceIds []string
+}
+
+// MaxInstanceIds is the most InstanceIds one DescribeInstances call takes.
+const MaxInstanceIds = 30
+
+// ListInstances lists every instance of a region that f selects, reading
 // DescribeInstances page after page.
-func (c *Client) ListInstances(ctx context.Context, regionID string, tags []domain.Tag) ([]Instance, error) {
+func (c *Client) ListInstances(ctx context.Context, regionID string, f InstanceFilter) ([]Instance, error) {
+	tags := f.Tags
 	var out []Instance
 	for page := 1; page <= maxDescribePages; page++ {
 		req := r_kvstore.CreateDescribeInstancesRequest()
 		req.RegionId = regionID
 		req.PageNumber = requests.NewInteger(page)
 		req.PageSize = requests.NewInteger(describePageSize)
+		req.InstanceIds = strings.Join(f.InstanceIds, ",")
 		if len(tags) > 0 {
 			wire := make([]r_kvstore.DescribeInstancesTag, len(tags))
 			for i, t := range tags {

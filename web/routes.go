@@ -55,6 +55,8 @@ func routes(e *echo.Echo, d Deps) {
 	e.POST("/requests/:id/requeue", h.RequeueRequest, admin...)
 	e.GET("/admin/requests", h.AdminRequests, admin...)
 	e.GET("/audit", h.Audit, admin...)
+	e.GET("/admin/drift", h.Drift, admin...)
+	e.POST("/admin/drift/check", h.CheckDrift, admin...)
 	e.GET("/audit/export.csv", h.ExportAudit, admin...)
 	e.GET("/admin/users", h.Users, admin...)
 	e.POST("/admin/users", h.CreateUser, admin...)

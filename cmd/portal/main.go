@@ -31,6 +31,8 @@ commands:
   sim                   the local R-KVStore API simulator as its own server
   sim delete|rename|resize --instance-id ID [--name N | --class C] [--endpoint URL]
                         change an instance of a running simulator behind the portal's back
+  drift                 compare the portal's instances with the cloud: one line
+                        per difference, exit status 1 when there is any
 
 Configuration comes from the environment: see docs/operations.md.
 `
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUsers(ctx, e, args)
 	case "sim":
 		return cmdSim(ctx, e, args)
+	case "drift":
+		return cmdDrift(ctx, e, args)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/drift"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/secret"
@@ -63,6 +64,13 @@ func startProvisioner(ctx context.Context, e env, cfg config.Config, st *store.S
 	pcfg := provisionerConfig(e, cfg, st, cl, sealer, reg)
 	if pcfg.Extra, err = webhookDelivery(e, cfg); err != nil {
 		return nil, err
+	}
+	// The periodic drift check, and its gauges on this process's metrics.
+	dj := &drift.Job{Store: st, Cloud: cl.api, Logger: e.logger}
+	pcfg.Extra = append(pcfg.Extra, dj)
+	pcfg.Periodic = append(pcfg.Periodic, dj.Periodic())
+	if err := drift.NewMetrics(st).Register(reg); err != nil {
+		return nil, fmt.Errorf("drift metrics: %w", err)
 	}
 	prov, err := provisioner.New(pcfg)
 	if err != nil {

@@ -55,6 +55,7 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 		if cl.api != nil {
 			h.Pricer = cl.api
 			h.Preflight = cl.api
+			h.DriftCloud = cl.api
 			h.Prices = rkvstore.NewPriceCache(cl.api)
 		}
 	}

@@ -78,3 +78,24 @@ type InstancesView struct {
 type RetryView struct {
 	Password components.Field
 }
+
+// DriftRow is one finding of a drift check.
+type DriftRow struct {
+	InstanceID string
+	Kind       string // missing, unknown, class, name, status
+	What       string // the kind in words
+	Portal     string
+	Cloud      string
+	RegionID   string
+	RequestID  int64 // 0: none
+	FirstSeen  time.Time
+}
+
+// DriftView is the last drift check.
+type DriftView struct {
+	Now       time.Time
+	CheckedAt time.Time // zero: never
+	Problems  []string
+	Rows      []DriftRow
+	CanCheck  bool
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/drift"
+	"github.com/kvportal/kvportal/store"
+)
+
+// errDrift is the outcome of a drift check that found something: the exit
+// status is 1, the findings are on standard output.
+var errDrift = errors.New("drift")
+
+// cmdDrift is `portal drift`: the portal's records compared with the cloud
+// now, one line per finding on standard output (the InstanceId, then what
+// differs); exit status 1 when there is any, or when a region could not be
+// listed, 0 when everything matches. It records nothing: /admin/drift shows
+// the periodic check's findings.
+func cmdDrift(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%w: drift takes no arguments", errUsage)
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	db, err := openMigrated(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.close()
+	cl, err := setupCloud(e, cfg)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	records, err := store.New(db.pool).InstanceRecords(ctx)
+	if err != nil {
+		return err
+	}
+	rep := drift.Check(ctx, cl.api, records)
+	for _, f := range rep.Findings {
+		fmt.Fprintln(e.stdout, drift.Describe(f))
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(e.stderr, "portal drift: not checked:", p)
+	}
+	switch {
+	case len(rep.Findings) > 0:
+		return fmt.Errorf("%w: %d finding(s) among %d instances", errDrift, len(rep.Findings), len(records))
+	case len(rep.Problems) > 0:
+		return fmt.Errorf("%w: the check is incomplete: %s", errDrift, strings.Join(rep.Problems, "; "))
+	}
+	return nil
+}

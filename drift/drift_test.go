@@ -1,0 +1,189 @@
+package drift_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/drift"
+	"github.com/kvportal/kvportal/internal/testpg"
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/simulator"
+	"github.com/kvportal/kvportal/store"
+)
+
+func TestMain(m *testing.M) { testpg.Main(m) }
+
+// world is a database and a simulator over HTTP, and requests the portal
+// made instances for.
+type world struct {
+	t   *testing.T
+	st  *store.Store
+	sim *simulator.Simulator
+	api *rkvstore.Client
+	dev store.User
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{t: t, st: store.New(testpg.Pool(t))}
+	var err error
+	if w.sim, err = simulator.New(simulator.Config{AccessKeyID: "k", AccessKeySecret: "s", Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w.sim)
+	t.Cleanup(srv.Close)
+	if w.api, err = rkvstore.NewClient(rkvstore.ClientConfig{Endpoint: srv.URL, AccessKeyID: "k", AccessKeySecret: "s",
+		ReadTimeout: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if w.dev, err = w.st.CreateUser(context.Background(), "dev", domain.RoleRequester, "hash", nil); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// made creates an instance as the provisioner does (tagged with its request
+// unless untagged) and records it on a succeeded request.
+func (w *world) made(name string, tagged bool) domain.Request {
+	w.t.Helper()
+	ctx := context.Background()
+	p := domain.Params{InstanceName: name, InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou",
+		ZoneId: "cn-hangzhou-g", ChargeType: "PostPaid", NetworkType: "Classic", InstanceType: "Redis",
+		EngineVersion: "4.0", Token: "tok-" + name}
+	r, err := w.st.CreateRequest(ctx, store.NewRequest{RequesterID: w.dev.ID, Params: p})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var tags []domain.Tag
+	if tagged {
+		tags = domain.InstanceTags(r)
+	}
+	res, err := w.api.CreateInstance(ctx, p, tags...)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.st.Pool().Exec(ctx, `UPDATE requests SET status = 'succeeded', instance_id = $2, result_name = $3,
+		instance_status = 'Normal', finished_at = now() WHERE id = $1`, r.ID, res.InstanceId, res.InstanceName); err != nil {
+		w.t.Fatal(err)
+	}
+	r, _ = w.st.Request(ctx, r.ID)
+	return r
+}
+
+// Each kind of drift, made behind the portal's back in the simulator,
+// found once; a second check finds the same and announces nothing new.
+func TestDriftOfEachKind(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	same := w.made("same", true)
+	old := w.made("old", false) // made before instances were tagged
+	gone := w.made("gone", true)
+	renamed := w.made("renamed", true)
+	resized := w.made("resized", true)
+	restatused := w.made("restatused", true)
+
+	if rep := drift.Check(ctx, w.api, mustRecords(t, w.st)); len(rep.Findings) != 0 || len(rep.Problems) != 0 {
+		t.Fatalf("before any change: %v %v", rep.Findings, rep.Problems)
+	}
+
+	if err := w.sim.DeleteInstance(gone.InstanceID); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.RenameInstance(renamed.InstanceID, "renamed-in-console"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.ResizeInstance(resized.InstanceID, "redis.master.mid.default"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.Pool().Exec(ctx, `UPDATE requests SET instance_status = 'Changing' WHERE id = $1`, restatused.ID); err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := w.api.CreateInstance(ctx, domain.Params{InstanceName: "stray", InstanceClass: "redis.master.small.default",
+		RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-g", ChargeType: "PostPaid", NetworkType: "Classic",
+		InstanceType: "Redis", EngineVersion: "4.0", Token: "tok-stray"},
+		domain.Tag{Key: domain.TagRequest, Value: "999"}, domain.Tag{Key: domain.TagTeam, Value: domain.NoTeam})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not the portal's: no tags, so not listed, not reported.
+	if _, err := w.api.CreateInstance(ctx, domain.Params{InstanceName: "other", InstanceClass: "redis.master.small.default",
+		RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-g", ChargeType: "PostPaid", NetworkType: "Classic",
+		InstanceType: "Redis", EngineVersion: "4.0", Token: "tok-other"}); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, fresh, err := drift.Run(ctx, w.st, w.api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range rep.Findings {
+		got = append(got, f.InstanceID+" "+f.Kind)
+	}
+	slices.Sort(got)
+	want := []string{gone.InstanceID + " missing", renamed.InstanceID + " name", resized.InstanceID + " class",
+		restatused.InstanceID + " status", stranger.InstanceId + " unknown"}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+	for _, f := range rep.Findings {
+		line := drift.Describe(f)
+		if !strings.HasPrefix(line, f.InstanceID+" ") {
+			t.Errorf("line %q does not start with the InstanceId", line)
+		}
+		if f.InstanceID == same.InstanceID || f.InstanceID == old.InstanceID {
+			t.Errorf("unchanged instance reported: %s", line)
+		}
+	}
+	if len(fresh) != len(want) {
+		t.Errorf("%d new findings, want %d", len(fresh), len(want))
+	}
+	last, err := w.st.LastDrift(ctx)
+	if err != nil || len(last.Findings) != len(want) || last.CheckedAt.IsZero() {
+		t.Fatalf("recorded: %d findings at %v (%v)", len(last.Findings), last.CheckedAt, err)
+	}
+
+	// Again: the same findings, none new, no more events.
+	if _, fresh, err := drift.Run(ctx, w.st, w.api); err != nil || len(fresh) != 0 {
+		t.Errorf("second check: %d new (%v)", len(fresh), err)
+	}
+	var events int
+	if err := w.st.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = $1`,
+		domain.ActionInstanceDrifted).Scan(&events); err != nil || events != len(want) {
+		t.Errorf("%d drift events (%v), want %d", events, err, len(want))
+	}
+	// The missing instance's event is on its request.
+	evs, _ := w.st.RequestEvents(ctx, gone.ID)
+	if !slices.ContainsFunc(evs, func(e store.Event) bool { return e.Action == domain.ActionInstanceDrifted }) {
+		t.Error("no drift event on the missing instance's request")
+	}
+}
+
+// A region that cannot be listed is reported as not checked, and its
+// instances are not called missing.
+func TestDriftUnreachableRegion(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.made("kept", true)
+	_ = w.sim.SetFaults(simulator.Faults{ThrottleRate: 1})
+	rep := drift.Check(context.Background(), w.api, mustRecords(t, w.st))
+	if len(rep.Findings) != 0 || len(rep.Problems) == 0 {
+		t.Errorf("throttled cloud: findings %v, problems %v", rep.Findings, rep.Problems)
+	}
+}
+
+func mustRecords(t *testing.T, st *store.Store) []store.InstanceRecord {
+	t.Helper()
+	recs, err := st.InstanceRecords(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/domain"
+)
+
+// InstanceRecord is what the portal knows of an instance it made.
+type InstanceRecord struct {
+	RequestID      int64
+	InstanceID     string
+	RegionID       string
+	InstanceClass  string
+	InstanceName   string // as the cloud answered CreateInstance
+	InstanceStatus string // as last seen ("" before the first look)
+}
+
+// InstanceRecords lists every instance the portal made (succeeded
+// requests), by request.
+func (s *Store) InstanceRecords(ctx context.Context) ([]InstanceRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, instance_id, region_id, instance_class, result_name, instance_status
+		FROM requests WHERE status = 'succeeded' AND instance_id <> '' ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("instance records: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[InstanceRecord])
+	if err != nil {
+		return nil, fmt.Errorf("instance records: %w", err)
+	}
+	return list, nil
+}
+
+// DriftFinding is one difference between the portal's records and the
+// cloud.
+type DriftFinding struct {
+	InstanceID string
+	Kind       string // missing, unknown, class, name, status
+	RequestID  int64  // 0: no request of the portal's
+	Portal     string // the portal's value
+	Cloud      string // the cloud's value
+	RegionID   string
+	FirstSeen  time.Time
+}
+
+// DriftCheck is the last drift check: when, what it found, and the regions
+// it could not list (their instances were not compared).
+type DriftCheck struct {
+	CheckedAt time.Time // zero: never checked
+	Problems  []string
+	Findings  []DriftFinding
+}
+
+// RecordDrift replaces the last check's findings with found and returns the
+// findings that are new (not found by the last check). Each new finding is
+// an instance.drifted event, in the same transaction, so that it is audited
+// and announced once.
+func (s *Store) RecordDrift(ctx context.Context, found []DriftFinding, problems []string) ([]DriftFinding, error) {
+	var fresh []DriftFinding
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old := map[[2]string]bool{}
+		rows, err := tx.Query(ctx, `SELECT instance_id, kind FROM drift_findings FOR UPDATE`)
+		if err != nil {
+			return fmt.Errorf("record drift: %w", err)
+		}
+		keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]string, error) {
+			var k [2]string
+			err := row.Scan(&k[0], &k[1])
+			return k, err
+		})
+		if err != nil {
+			return fmt.Errorf("record drift: %w", err)
+		}
+		for _, k := range keys {
+			old[k] = true
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM drift_findings`); err != nil {
+			return fmt.Errorf("record drift: %w", err)
+		}
+		for _, f := range found {
+			// An unknown instance's tag may name a request that does not
+			// exist (another portal's, or one deleted): no link then.
+			var reqID *int64
+			if f.RequestID > 0 {
+				err := tx.QueryRow(ctx, `SELECT id FROM requests WHERE id = $1`, f.RequestID).Scan(&reqID)
+				if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+					return fmt.Errorf("record drift: %w", err)
+				}
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO drift_findings (instance_id, kind, request_id, portal, cloud, region_id)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (instance_id, kind) DO NOTHING`,
+				f.InstanceID, f.Kind, reqID, f.Portal, f.Cloud, f.RegionID); err != nil {
+				return fmt.Errorf("record drift: %w", err)
+			}
+			if old[[2]string{f.InstanceID, f.Kind}] {
+				continue
+			}
+			fresh = append(fresh, f)
+			if err := s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionInstanceDrifted, RequestID: reqID,
+				Details: map[string]any{"InstanceId": f.InstanceID, "kind": f.Kind, "portal": f.Portal,
+					"cloud": f.Cloud, "RegionId": f.RegionID}}); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO drift_checks (singleton, checked_at, problems) VALUES (true, now(), $1)
+			ON CONFLICT (singleton) DO UPDATE SET checked_at = excluded.checked_at, problems = excluded.problems`,
+			strings.Join(problems, "\n"))
+		if err != nil {
+			return fmt.Errorf("record drift: %w", err)
+		}
+		return nil
+	})
+	return fresh, err
+}
+
+// LastDrift is the last drift check and its findings, by instance.
+func (s *Store) LastDrift(ctx context.Context) (DriftCheck, error) {
+	var c DriftCheck
+	var problems string
+	err := s.pool.QueryRow(ctx, `SELECT checked_at, problems FROM drift_checks`).Scan(&c.CheckedAt, &problems)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return c, fmt.Errorf("last drift: %w", err)
+	}
+	if problems != "" {
+		c.Problems = strings.Split(problems, "\n")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT instance_id, kind, COALESCE(request_id, 0), portal, cloud, region_id, first_seen
+		FROM drift_findings ORDER BY instance_id, kind`)
+	if err != nil {
+		return c, fmt.Errorf("last drift: %w", err)
+	}
+	c.Findings, err = pgx.CollectRows(rows, pgx.RowToStructByPos[DriftFinding])
+	if err != nil {
+		return c, fmt.Errorf("last drift: %w", err)
+	}
+	return c, nil
+}
+
+// DriftCounts counts the last check's findings by kind, for the metrics.
+func (s *Store) DriftCounts(ctx context.Context) (map[string]int, time.Time, error) {
+	counts := map[string]int{}
+	rows, err := s.pool.Query(ctx, `SELECT kind, count(*) FROM drift_findings GROUP BY kind`)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("drift counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind string
+		var n int
+		if err := rows.Scan(&kind, &n); err != nil {
+			return nil, time.Time{}, fmt.Errorf("drift counts: %w", err)
+		}
+		counts[kind] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, time.Time{}, err
+	}
+	var at time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT checked_at FROM drift_checks`).Scan(&at); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, time.Time{}, fmt.Errorf("drift counts: %w", err)
+	}
+	return counts, at, nil
+}
