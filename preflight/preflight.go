@@ -44,7 +44,6 @@ type Result struct {
 // Refused reports whether the cloud refused the request.
 func (r Result) Refused() bool { return r.Outcome == "" }
 
-
 // Check runs the pre-flight of p for a request of team (its tag, as the
 // creation will send it), within Timeout. A nil checker passes nothing and
 // refuses nothing: Outcome "skipped".

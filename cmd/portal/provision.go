@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kvportal/kvportal/config"
-	"github.com/kvportal/kvportal/drift"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/drift"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
