@@ -61,17 +61,17 @@ func InstanceSettled(s string) bool {
 // Address is where to connect to r's instance, ConnectionDomain:Port; ""
 // until the cloud has reported it.
 func (r Request) Address() string {
-	if r.ConnectionDomain == "" || r.Port <= 0 {
+	if r.ConnectionDomain == "" || r.ConnectionPort <= 0 {
 		return ""
 	}
-	return net.JoinHostPort(r.ConnectionDomain, strconv.Itoa(r.Port))
+	return net.JoinHostPort(r.ConnectionDomain, strconv.Itoa(r.ConnectionPort))
 }
 
 // PrivateAddr is the instance's private address in its VPC with the port
 // (IPv6 in brackets); "" when there is none.
 func (r Request) PrivateAddr() string {
-	if r.PrivateAddress == "" || r.Port <= 0 {
+	if r.PrivateAddress == "" || r.ConnectionPort <= 0 {
 		return ""
 	}
-	return net.JoinHostPort(strings.TrimSpace(r.PrivateAddress), strconv.Itoa(r.Port))
+	return net.JoinHostPort(strings.TrimSpace(r.PrivateAddress), strconv.Itoa(r.ConnectionPort))
 }

@@ -30,7 +30,7 @@ type Request struct {
 	// Where to connect, once the cloud reports it ("" and 0 until then);
 	// PrivateAddress only for a VPC instance.
 	ConnectionDomain string
-	Port             int
+	ConnectionPort   int
 	PrivateAddress   string
 	// Preflight is how the submission's dry run went: PreflightPassed,
 	// PreflightSkipped, or "" for a request submitted before they existed.

@@ -2,7 +2,7 @@
 -- Where to connect, as the cloud reports it (CreateInstance's answer, then
 -- the follow-up sweep's DescribeInstanceAttribute): '' and 0 until it does.
 ALTER TABLE requests ADD COLUMN connection_domain text NOT NULL DEFAULT '';
-ALTER TABLE requests ADD COLUMN port integer NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN connection_port integer NOT NULL DEFAULT 0;
 -- The instance's private address in its VPC ('' for Classic).
 ALTER TABLE requests ADD COLUMN private_address text NOT NULL DEFAULT '';
 -- The submission's pre-flight (CreateInstance with DryRun): 'passed', or
@@ -46,5 +46,5 @@ DROP INDEX requests_password_kept_idx;
 ALTER TABLE requests DROP COLUMN password_kept_until;
 ALTER TABLE requests DROP COLUMN preflight;
 ALTER TABLE requests DROP COLUMN private_address;
-ALTER TABLE requests DROP COLUMN port;
+ALTER TABLE requests DROP COLUMN connection_port;
 ALTER TABLE requests DROP COLUMN connection_domain;

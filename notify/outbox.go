@@ -100,8 +100,8 @@ func driftEvent(ev Event, e store.Event) Event {
 	if ev.InstanceId == "" {
 		ev.InstanceId = str("InstanceId")
 	}
-	if ev.RegionId == "" {
-		ev.RegionId = str("RegionId")
+	if ev.Params.RegionId == "" {
+		ev.Params.RegionId = str("RegionId")
 	}
 	return ev
 }

@@ -35,8 +35,8 @@ func TestTagsOnEveryAttemptAndAddress(t *testing.T) {
 			t.Errorf("call %d: tags %q, want %q", i+1, got, want)
 		}
 	}
-	if r.ConnectionDomain == "" || r.Port <= 0 || r.Address() == "" {
-		t.Errorf("no address after success: %q %d", r.ConnectionDomain, r.Port)
+	if r.ConnectionDomain == "" || r.ConnectionPort <= 0 || r.Address() == "" {
+		t.Errorf("no address after success: %q %d", r.ConnectionDomain, r.ConnectionPort)
 	}
 	r = f.wait(r.ID, 20*time.Second, "instance Normal", func(r domain.Request) bool { return r.InstanceStatus == domain.InstanceNormal })
 	if r.Address() == "" {

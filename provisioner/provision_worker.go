@@ -197,7 +197,7 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 			"RequestId": res.RequestId},
 		Set: `instance_id = $4, result_name = $5, instance_status = $6, result = $7, next_attempt_at = NULL,
 			error_code = '', error_message = '', error_request_id = '',
-			connection_domain = $9, port = $10, private_address = $11`,
+			connection_domain = $9, connection_port = $10, private_address = $11`,
 		Where: fmt.Sprintf(currentAttempt, 8),
 		Args: []any{res.InstanceId, res.InstanceName, res.InstanceStatus, result, attempt,
 			res.ConnectionDomain, res.Port, res.PrivateIpAddr},

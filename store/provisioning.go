@@ -54,7 +54,7 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID stri
 		}
 		if _, err := tx.Exec(ctx, `UPDATE requests SET instance_status = $2, instance_checked_at = now(),
 				connection_domain = COALESCE(NULLIF($3, ''), connection_domain),
-				port = COALESCE(NULLIF($4, 0), port),
+				connection_port = COALESCE(NULLIF($4, 0), connection_port),
 				private_address = COALESCE(NULLIF($5, ''), private_address),
 				updated_at = CASE WHEN instance_status = $2 THEN updated_at ELSE now() END
 			WHERE id = $1`, id, rep.Status, rep.ConnectionDomain, rep.Port, rep.PrivateAddress); err != nil {

@@ -20,7 +20,7 @@ var requestColumns = `r.id, r.requester_id, ru.username, r.status, ` + paramColu
 	r.decided_by, COALESCE(du.username, ''), r.decided_at, r.decision_reason,
 	r.attempts, r.next_attempt_at, r.instance_id, r.result_name, r.instance_status, r.result,
 	r.error_code, r.error_message, r.error_request_id, r.created_at, r.updated_at, r.finished_at,
-	r.connection_domain, r.port, r.private_address, r.preflight, r.password_kept_until`
+	r.connection_domain, r.connection_port, r.private_address, r.preflight, r.password_kept_until`
 
 const requestFrom = ` FROM requests r JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by`
 
@@ -63,7 +63,7 @@ func scanRequest(row pgx.Row) (domain.Request, error) {
 		&r.DecidedBy, &r.DeciderName, &r.DecidedAt, &r.DecisionReason,
 		&r.Attempts, &r.NextAttemptAt, &r.InstanceID, &r.ResultName, &r.InstanceStatus, &result,
 		&r.ErrorCode, &r.ErrorMessage, &r.ErrorRequestID, &r.CreatedAt, &r.UpdatedAt, &r.FinishedAt,
-		&r.ConnectionDomain, &r.Port, &r.PrivateAddress, &r.Preflight, &r.PasswordKeptUntil)
+		&r.ConnectionDomain, &r.ConnectionPort, &r.PrivateAddress, &r.Preflight, &r.PasswordKeptUntil)
 	err := row.Scan(dests...)
 	if err == nil && len(result) > 0 {
 		err = json.Unmarshal(result, &r.Result)
