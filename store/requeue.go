@@ -89,8 +89,8 @@ func (s *Store) Requeue(ctx context.Context, id, adminID int64, enqueue func(ctx
 // with a new sealed password, as done by its requester (requesterID), and
 // runs enqueue in the same transaction: the same token, so never a second
 // instance. A request that still keeps its password, or had none, is left
-// alone (a *StateError): an admin re-queues those. Another user's request is
-// ErrNotFound.
+// alone (a *StateError): an admin re-queues those. So is another user's
+// request.
 func (s *Store) Retry(ctx context.Context, id, requesterID int64, sealed []byte, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
 	if len(sealed) == 0 {
 		return domain.Request{}, fmt.Errorf("retry: a new password is required")
