@@ -132,7 +132,7 @@ func Load(getenv func(string) string) (Config, error) {
 			ApproverGroups:  p.list("PORTAL_OIDC_APPROVER_GROUPS"),
 			RequesterGroups: p.list("PORTAL_OIDC_REQUESTER_GROUPS"),
 		},
-		RequeueWindow:          p.duration("PORTAL_REQUEUE_WINDOW", 7*24*time.Hour),
+		RequeueWindow: p.duration("PORTAL_REQUEUE_WINDOW", 7*24*time.Hour),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		p.fail("PORTAL_ADDR", "not a host:port address", c.Addr)
