@@ -174,8 +174,7 @@ func (f *fixture) jobs(t *testing.T, state string) int {
 // start moves an approved request to provisioning (no webhook: not announced).
 func (f *fixture) start(t *testing.T, id int64) {
 	t.Helper()
-	_, err := f.st.Apply(context.Background(), store.Move{RequestID: id, From: domain.StatusApproved,
-		To: domain.StatusProvisioning, Action: domain.ActionAttemptStarted, Set: "attempts = 1"})
+	_, err := f.st.StartAttempt(context.Background(), id, 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,8 +212,7 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	}
 
 	f.start(t, ok.ID)
-	_, err := f.st.Apply(ctx, store.Move{RequestID: ok.ID, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
-		Action: domain.ActionSucceeded, Set: "instance_id = $4, result_name = $5", Args: []any{"r-bp1abc", "orders-cache"}})
+	_, err := f.st.RecordSuccess(ctx, ok.ID, 1, store.Created{InstanceID: "r-bp1abc", InstanceName: "orders-cache"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,9 +228,8 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.start(t, bad.ID)
-	_, err = f.st.Apply(ctx, store.Move{RequestID: bad.ID, From: domain.StatusProvisioning, To: domain.StatusFailed,
-		Action: domain.ActionFailed, Set: "error_code = $4, error_message = $5",
-		Args: []any{"InvalidInstanceClass.NotFound", "The instance class does not exist."}})
+	_, err = f.st.RecordFailure(ctx, bad.ID, 1,
+		store.Failure{Code: "InvalidInstanceClass.NotFound", Message: "The instance class does not exist."}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,11 +281,9 @@ func TestRolledBackChangeAnnouncesNothing(t *testing.T) {
 	waitFor(t, "the submission's delivery", func() bool { return f.jobs(t, "completed") == 1 })
 
 	boom := errors.New("boom")
-	_, err := f.st.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusPendingApproval, To: domain.StatusApproved,
-		ActorID: &f.approver.ID, Action: domain.ActionRequestApproved,
-		Then: func(context.Context, pgx.Tx, domain.Request) error { return boom }})
+	_, err := f.st.Approve(ctx, r.ID, f.approver.ID, func(context.Context, pgx.Tx, domain.Request) error { return boom })
 	if !errors.Is(err, boom) {
-		t.Fatalf("Apply: %v", err)
+		t.Fatalf("Approve: %v", err)
 	}
 	if _, err := f.st.Approve(ctx, r.ID, f.requester.ID, nil); !errors.Is(err, store.ErrOwnRequest) {
 		t.Fatalf("own approval: %v", err)

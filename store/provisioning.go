@@ -30,11 +30,11 @@ func (s *Store) RequestForProvisioning(ctx context.Context, id int64) (domain.Re
 // enqueue in the same transaction. Attempts, the next attempt's time and the
 // last error are reset; the events keep the history.
 func (s *Store) Requeue(ctx context.Context, id, adminID int64, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
-	return s.Apply(ctx, Move{
+	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusFailed, To: domain.StatusApproved,
 		ActorID: &adminID, Action: domain.ActionRequestRequeued,
-		Set: "attempts = 0, next_attempt_at = NULL, error_code = '', error_message = '', error_request_id = ''",
-		Then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+		set: "attempts = 0, next_attempt_at = NULL, error_code = '', error_message = '', error_request_id = ''",
+		then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 			if enqueue != nil {
 				return enqueue(ctx, tx, r)
 			}
@@ -138,25 +138,26 @@ func (s *Store) ProvisioningStats(ctx context.Context) (ProvisioningStats, error
 	for _, v := range domain.Statuses() {
 		st.ByStatus[v] = 0
 	}
-	rows, err := s.pool.Query(ctx, `SELECT status, count(*),
-		min(updated_at) FILTER (WHERE status = 'approved') FROM requests GROUP BY status`)
+	rows, err := s.pool.Query(ctx, `SELECT status, count(*) AS n,
+		min(updated_at) FILTER (WHERE status = 'approved') AS oldest FROM requests GROUP BY status`)
 	if err != nil {
 		return st, fmt.Errorf("provisioning stats: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var status domain.Status
-		var n int
-		var oldest *time.Time
-		if err := rows.Scan(&status, &n, &oldest); err != nil {
-			return st, fmt.Errorf("provisioning stats: %w", err)
-		}
-		st.ByStatus[status] = n
-		if oldest != nil {
-			st.OldestApproved = *oldest
+	counts, err := pgx.CollectRows(rows, pgx.RowToStructByName[struct {
+		Status domain.Status
+		N      int
+		Oldest *time.Time
+	}])
+	if err != nil {
+		return st, fmt.Errorf("provisioning stats: %w", err)
+	}
+	for _, c := range counts {
+		st.ByStatus[c.Status] = c.N
+		if c.Oldest != nil {
+			st.OldestApproved = *c.Oldest
 		}
 	}
-	return st, rows.Err()
+	return st, nil
 }
 
 // rowWith scans a row of requestColumns followed by more columns into extra.
