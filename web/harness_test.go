@@ -23,6 +23,7 @@ import (
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
@@ -183,14 +184,7 @@ func (e *env) user(name string, role domain.Role) store.User {
 // request stores a valid pending request of u directly.
 func (e *env) request(u store.User) domain.Request {
 	e.t.Helper()
-	r, err := e.st.CreateRequest(context.Background(), store.NewRequest{RequesterID: u.ID, Params: domain.Params{
-		InstanceName: "orders", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: "PostPaid",
-		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: domain.NewToken(),
-	}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return r
+	return testfix.Submit(e.t, e.st, e.sealer, u.ID, testfix.Params(domain.NewToken()))
 }
 
 // countEvents counts the audit events of an action (of a request when id > 0).
