@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
-	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
 )
 
@@ -28,6 +26,18 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 		return Errorf(EBadRequest, "The form could not be read.")
 	}
 	in, errs := readInput(form)
+	estimate := form.Get("estimate") != "" && h.Pricer != nil
+	if len(errs) == 0 && !estimate {
+		r, errs, err := h.Workflow.Submit(ctx, actor(c), in)
+		if err != nil {
+			return flowError(err)
+		}
+		if len(errs) > 0 {
+			return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(h.formView(in, errs, h.catalog(ctx))))
+		}
+		id := strconv.FormatInt(r.ID, 10)
+		return h.redirect(c, "/requests/"+id, "Request "+id+" submitted")
+	}
 	cat := h.catalog(ctx)
 	p, ruleErrs := domain.Validate(in, cat)
 	for k, v := range ruleErrs {
@@ -38,31 +48,7 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(h.formView(in, errs, cat)))
 	}
-	if form.Get("estimate") != "" && h.Pricer != nil {
-		return h.estimate(c, in, p, cat)
-	}
-
-	if p.Token == "" {
-		p.Token = domain.NewToken()
-	}
-	var sealed []byte
-	if p.Password != "" {
-		sealed, err = h.Sealer.Seal([]byte(p.Password), []byte(p.Token))
-		if err != nil {
-			return fmt.Errorf("seal password: %w", err)
-		}
-	}
-	p.Password = ""
-	r, err := h.Store.CreateRequest(ctx, store.NewRequest{RequesterID: user(c).ID, Params: p, PasswordSealed: sealed})
-	if errors.Is(err, store.ErrDuplicate) {
-		errs = domain.FieldErrors{"Token": "is already used by another request: leave it empty to have one generated"}
-		return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(h.formView(in, errs, cat)))
-	}
-	if err != nil {
-		return err
-	}
-	id := strconv.FormatInt(r.ID, 10)
-	return h.redirect(c, "/requests/"+id, "Request "+id+" submitted")
+	return h.estimate(c, in, p, cat)
 }
 
 // estimate shows the form again with the price DescribePrice gives.

@@ -285,7 +285,7 @@ func TestBrowserAdmin(t *testing.T) {
 	e.user("adm", domain.RoleAdmin)
 	ctx0 := context.Background()
 	r := e.request(dev)
-	if _, err := e.st.Approve(ctx0, r.ID, ann.ID, e.h.Enqueue); err != nil {
+	if _, err := e.st.Approve(ctx0, r.ID, ann.ID, e.h.Workflow.Enqueue); err != nil {
 		t.Fatal(err)
 	}
 	done := e.waitStatus(r.ID, domain.StatusSucceeded)

@@ -28,6 +28,7 @@ import (
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/web"
+	"github.com/kvportal/kvportal/workflow"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }
@@ -112,9 +113,9 @@ type envOption func(*handlers.Handlers)
 func withCatalog(cat *domain.Catalog) envOption {
 	return func(h *handlers.Handlers) {
 		if cat == nil {
-			h.Catalog = nil
+			h.Workflow.Catalog = nil
 		} else {
-			h.Catalog = staticCatalog{cat}
+			h.Workflow.Catalog = staticCatalog{cat}
 		}
 	}
 }
@@ -135,12 +136,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	e := &env{t: t, st: st, clock: clk, sealer: sealer, keys: keys}
 	e.h = &handlers.Handlers{
-		Store: st, Sessions: sm, Sealer: sealer, Catalog: staticCatalog{testCatalog()}, Simulated: true,
+		Store: st, Sessions: sm, Simulated: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,
-		Enqueue: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
-			e.enqueued.Add(1)
-			return nil
-		},
+		Workflow: &workflow.Workflow{Store: st, Sealer: sealer, Catalog: staticCatalog{testCatalog()},
+			Enqueue: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+				e.enqueued.Add(1)
+				return nil
+			}},
 	}
 	// The address is known before the server starts: it is the portal's
 	// public URL, which options (single sign-on) may need.

@@ -16,6 +16,7 @@ import (
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/web"
+	"github.com/kvportal/kvportal/workflow"
 )
 
 // sessionKeyFile holds the generated session keys (32 bytes to sign, 32 to
@@ -44,13 +45,16 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 		return nil, err
 	}
 	go sm.RunSweeper(ctx, sessionSweepInterval)
+	// The provisioning job is enqueued in the approval's transaction; an
+	// admin's re-queue of a failed request goes through the provisioner.
+	flow := &workflow.Workflow{Store: st, Sealer: prov.sealer, Enqueue: prov.enqueueHook(), Requeuer: prov.requeue}
 	h := &handlers.Handlers{
-		Store: st, Sessions: sm, Sealer: prov.sealer,
+		Store: st, Sessions: sm, Workflow: flow,
 		Simulated: cfg.Simulated(), Logger: e.logger, LoginLimits: handlers.DefaultLoginLimits,
 	}
 	if cl != nil {
 		if cl.catalog != nil {
-			h.Catalog = cl.catalog
+			flow.Catalog = cl.catalog
 		}
 		if cl.api != nil {
 			h.Pricer = cl.api
@@ -66,8 +70,6 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 			return nil, err
 		}
 	}
-	h.Enqueue = prov.enqueueHook()
-	h.Requeue = prov.requeue // an admin's re-queue of a failed request
 	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping,
 		Handlers: h, TrustProxy: cfg.TrustProxy}), nil
 }
