@@ -34,7 +34,9 @@ const (
 	ActionSSOLogin = "auth.sso_login"
 	// ActionSSORefused: the identity provider signed someone in, but the
 	// portal refused them (no mapped group, or a disabled user).
-	ActionSSORefused = "auth.sso_refused"
+	ActionSSORefused   = "auth.sso_refused"
+	ActionTokenCreated = "token.created"
+	ActionTokenRevoked = "token.revoked"
 )
 
 // Actions lists the actions that appear in the audit trail, for filters.
@@ -43,5 +45,5 @@ func Actions() []string {
 		ActionRequestRequeued, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
 		ActionInstanceStatus, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
 		ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionEnded, ActionSessionsEnded, ActionPasswordChanged,
-		ActionSSOLogin, ActionSSORefused}
+		ActionSSOLogin, ActionSSORefused, ActionTokenCreated, ActionTokenRevoked}
 }

@@ -99,7 +99,7 @@ type change struct {
 // (every submission and every provisioning attempt); otherwise it runs in a transaction with the hook and then after
 // it. A write that matched no row is pgx.ErrNoRows, and nothing changed.
 func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, error) {
-	details := c.event.Details
+	details := withTokenDetail(ctx, c.event.Details)
 	if details == nil {
 		details = map[string]any{}
 	}

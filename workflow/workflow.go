@@ -204,6 +204,11 @@ func (w *Workflow) Request(ctx context.Context, a Actor, id int64) (domain.Reque
 // and its token generated when none was typed. A token already used by
 // another request is a field error like any other.
 func (w *Workflow) Submit(ctx context.Context, a Actor, in domain.Input) (domain.Request, domain.FieldErrors, error) {
+	return w.submit(ctx, a, in, store.NewRequest{})
+}
+
+// submit is Submit storing n's idempotency key and hash with the request.
+func (w *Workflow) submit(ctx context.Context, a Actor, in domain.Input, n store.NewRequest) (domain.Request, domain.FieldErrors, error) {
 	if !a.Role.AtLeast(domain.RoleRequester) {
 		return domain.Request{}, nil, ErrRole
 	}
@@ -243,7 +248,8 @@ func (w *Workflow) Submit(ctx context.Context, a Actor, in domain.Input) (domain
 		}
 	}
 	p.Password = ""
-	r, err := w.Store.CreateRequest(ctx, store.NewRequest{RequesterID: a.ID, Params: p, PasswordSealed: sealed})
+	n.RequesterID, n.Params, n.PasswordSealed = a.ID, p, sealed
+	r, err := w.Store.CreateRequest(ctx, n)
 	if errors.Is(err, store.ErrDuplicate) {
 		return domain.Request{}, domain.FieldErrors{"Token": msgTokenUsed}, nil
 	}
