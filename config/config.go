@@ -64,6 +64,11 @@ type Config struct {
 	OIDC OIDC
 	// LocalLogin allows password sign-in (PORTAL_LOCAL_LOGIN).
 	LocalLogin bool
+	// APIRate and APIBurst limit the JSON API per token: APIRate requests
+	// a second on average, bursts of APIBurst (PORTAL_API_RATE,
+	// PORTAL_API_BURST).
+	APIRate  int
+	APIBurst int
 }
 
 // OIDC is the single sign-on configuration (PORTAL_OIDC_*).
@@ -129,6 +134,8 @@ func Load(getenv func(string) string) (Config, error) {
 			ApproverGroups:  p.list("PORTAL_OIDC_APPROVER_GROUPS"),
 			RequesterGroups: p.list("PORTAL_OIDC_REQUESTER_GROUPS"),
 		},
+		APIRate:  p.positiveInt("PORTAL_API_RATE", 10),
+		APIBurst: p.positiveInt("PORTAL_API_BURST", 20),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		p.fail("PORTAL_ADDR", "not a host:port address", c.Addr)

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/handlers"
@@ -71,5 +72,7 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 		}
 	}
 	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping,
-		Handlers: h, TrustProxy: cfg.TrustProxy}), nil
+		Handlers: h, TrustProxy: cfg.TrustProxy,
+		API: &api.Deps{Store: st, Workflow: flow, Logger: e.logger,
+			Rate: float64(cfg.APIRate), Burst: cfg.APIBurst}}), nil
 }
