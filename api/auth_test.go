@@ -57,7 +57,8 @@ func TestTokens(t *testing.T) {
 			id = tk.ID
 		}
 	}
-	if _, err := e.st.RevokeToken(ctx, id, e.users["root"].ID); err != nil {
+	root := e.users["root"].ID
+	if _, err := e.st.RevokeToken(ctx, id, &root); err != nil {
 		t.Fatal(err)
 	}
 	unauthorized("revoked", get(revoked), "revoked")

@@ -110,9 +110,10 @@ func (s *Store) ListTokens(ctx context.Context, userID int64) ([]APIToken, error
 	})
 }
 
-// RevokeToken revokes token id, as done by actorID, with its token.revoked
-// event. A token already revoked is ErrStateChanged, and nothing changes.
-func (s *Store) RevokeToken(ctx context.Context, id, actorID int64) (APIToken, error) {
+// RevokeToken revokes token id, as done by actorID (nil: the system, from
+// the command line), with its token.revoked event. A token already revoked
+// is ErrStateChanged, and nothing changes.
+func (s *Store) RevokeToken(ctx context.Context, id int64, actorID *int64) (APIToken, error) {
 	var t APIToken
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `WITH t AS (UPDATE api_tokens SET revoked_at = now(), revoked_by = $2
@@ -127,7 +128,7 @@ func (s *Store) RevokeToken(ctx context.Context, id, actorID int64) (APIToken, e
 		if err != nil {
 			return fmt.Errorf("revoke token: %w", err)
 		}
-		return s.insertEvent(ctx, tx, NewEvent{ActorID: &actorID, Action: domain.ActionTokenRevoked,
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTokenRevoked,
 			Details: map[string]any{"api_token": t.Name, "user": t.Username}})
 	})
 	return t, err
