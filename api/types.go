@@ -15,21 +15,24 @@ import (
 // in its schema as in its JSON.
 type Request struct{ r domain.Request }
 
-// fixed are the keys of a Request beside its parameters.
-var fixed = map[string]*huma.Schema{
-	"id":               {Type: "integer", Format: "int64", Description: "The request's id."},
-	"status":           {Type: "string", Enum: statusEnum(), Description: "The request's state."},
-	"password_set":     {Type: "boolean", Description: "Whether a Password was given (it is never shown)."},
-	"InstanceId":       {Type: "string", Description: "The instance created, once it is."},
-	"ConnectionDomain": {Type: "string", Description: "The instance's address, once the cloud reports it."},
-	"Port":             {Type: "integer", Description: "The instance's port, once the cloud reports it."},
-	"instance_status":  {Type: "string", Description: "The instance's own status at the cloud (Creating, Normal, …)."},
-	"error_code":       {Type: "string", Description: "The cloud's error code of a failed request."},
-	"error_message":    {Type: "string", Description: "The cloud's error message of a failed request."},
-	"requester":        {Type: "string", Description: "Who submitted it."},
-	"created_at":       {Type: "string", Format: "date-time"},
-	"decided_by":       {Type: "string", Nullable: true, Description: "Who approved or rejected it; null while pending or when a policy decided."},
-	"reason":           {Type: "string", Description: "Why it was rejected."},
+// fixedSchemas are the keys of a Request beside its parameters, made anew
+// for each description: huma writes into the schemas it is given.
+func fixedSchemas() map[string]*huma.Schema {
+	return map[string]*huma.Schema{
+		"id":               {Type: "integer", Format: "int64", Description: "The request's id."},
+		"status":           {Type: "string", Enum: statusEnum(), Description: "The request's state."},
+		"password_set":     {Type: "boolean", Description: "Whether a Password was given (it is never shown)."},
+		"InstanceId":       {Type: "string", Description: "The instance created, once it is."},
+		"ConnectionDomain": {Type: "string", Description: "The instance's address, once the cloud reports it."},
+		"Port":             {Type: "integer", Description: "The instance's port, once the cloud reports it."},
+		"instance_status":  {Type: "string", Description: "The instance's own status at the cloud (Creating, Normal, …)."},
+		"error_code":       {Type: "string", Description: "The cloud's error code of a failed request."},
+		"error_message":    {Type: "string", Description: "The cloud's error message of a failed request."},
+		"requester":        {Type: "string", Description: "Who submitted it."},
+		"created_at":       {Type: "string", Format: "date-time"},
+		"decided_by":       {Type: "string", Nullable: true, Description: "Who approved or rejected it; null while pending or when a policy decided."},
+		"reason":           {Type: "string", Description: "Why it was rejected."},
+	}
 }
 
 func statusEnum() []any {
@@ -42,10 +45,7 @@ func statusEnum() []any {
 
 // Schema describes a Request from the table.
 func (Request) Schema(huma.Registry) *huma.Schema {
-	props := map[string]*huma.Schema{}
-	for k, v := range fixed {
-		props[k] = v
-	}
+	props := fixedSchemas()
 	required := []string{"id", "status", "password_set", "requester", "created_at"}
 	for _, m := range domain.Table {
 		if m.Kind == domain.KindSecret {
