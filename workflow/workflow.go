@@ -258,11 +258,7 @@ func (w *Workflow) submit(ctx context.Context, a Actor, in domain.Input, n store
 	}
 	// The policy's approval is a transition of its own: should it fail,
 	// the request stays stored and pending, for an approver to decide.
-	approved, err := w.Store.Apply(ctx, store.Move{
-		RequestID: r.ID, From: domain.StatusPendingApproval, To: domain.StatusApproved,
-		Action: domain.ActionRequestApproved, Details: map[string]any{"policy": d.Rule},
-		Set: "decided_at = now()", Then: w.approved,
-	})
+	approved, err := w.Store.ApproveByPolicy(ctx, r.ID, d.Rule, w.approved)
 	if err != nil {
 		return r, nil, fmt.Errorf("approve request %d by policy: %w", r.ID, err)
 	}
