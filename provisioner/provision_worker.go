@@ -34,14 +34,20 @@ type provisionWorker struct {
 	p *Provisioner
 }
 
-// NextRetry schedules the retry at the time the request shows. A time that
-// has already passed (a short delay outrun by a slow commit) becomes "now":
-// River would otherwise replace it with its own, far longer, default backoff.
+// NextRetry schedules the retry at the time the request shows
+// (next_attempt_at, written with the failed attempt's outcome), so that any
+// process's job follows the row. A time that has already passed (a short
+// delay outrun by a slow commit) becomes "now": River would otherwise
+// replace it with its own, far longer, default backoff. Without a time (an
+// interrupted attempt, say), River's policy, the same backoff, decides.
 func (w *provisionWorker) NextRetry(job *river.Job[ProvisionArgs]) time.Time {
-	if at, ok := w.p.nextRetry.LoadAndDelete(retryKey{job.ID, job.Attempt}); ok {
-		return later(at.(time.Time), time.Now())
+	ctx, cancel := context.WithTimeout(context.Background(), bookkeepingTimeout)
+	defer cancel()
+	at, err := w.p.st.NextAttemptAt(ctx, job.Args.RequestID)
+	if err != nil || at.IsZero() {
+		return time.Time{}
 	}
-	return time.Time{}
+	return later(at, time.Now())
 }
 
 // later is the later of two times.
@@ -238,7 +244,6 @@ func (p *Provisioner) outcome(ctx context.Context, job *river.Job[ProvisionArgs]
 		return p.skipOrRetry(ctx, job.Args.RequestID, err)
 	}
 	if retry {
-		p.nextRetry.Store(retryKey{job.ID, attempt}, next)
 		p.metrics.attempts.WithLabelValues("retry", apiErr.Code).Inc()
 		p.log.Info("provisioning attempt failed; retrying with the same token", "request_id", job.Args.RequestID,
 			"attempt", attempt, "code", apiErr.Code, "class", apiErr.Class.String(), "next_attempt_at", next)

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/kvportal/kvportal/domain"
 )
@@ -123,5 +126,61 @@ func (s *Store) RecordInterruption(ctx context.Context, id int64, attempt int, r
 		set:     "attempts = attempts - 1",
 		where:   "attempts = $4",
 		args:    []any{attempt},
+	})
+}
+
+// NextAttemptAt is when the request's next attempt is due, as its last
+// failed attempt scheduled it (zero when none is scheduled): the
+// provisioning job's retry is set by it.
+func (s *Store) NextAttemptAt(ctx context.Context, id int64) (time.Time, error) {
+	var at *time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT next_attempt_at FROM requests WHERE id = $1`, id).Scan(&at); err != nil {
+		return time.Time{}, notFound(err, "request")
+	}
+	if at == nil {
+		return time.Time{}, nil
+	}
+	return *at, nil
+}
+
+// noLiveJob is the condition that the request whose id is the column id has
+// no unfinished job of the kind in parameter kind in River's table: the jobs
+// that work on a request carry its id as request_id in their arguments
+// (River's GIN index on args finds them).
+func noLiveJob(id, kind string) string {
+	return `NOT EXISTS (SELECT 1 FROM river_job j WHERE j.kind = ` + kind + `
+		AND j.args @> jsonb_build_object('request_id', ` + id + `)
+		AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))`
+}
+
+// RequestsWithoutJob lists up to limit requests in approved or provisioning
+// that no unfinished job of kind works on: stranded, typically because
+// River spent the job's attempts on workers that died. Oldest change first.
+func (s *Store) RequestsWithoutJob(ctx context.Context, kind string, limit int) ([]domain.Request, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+requestColumns+requestFrom+`
+		WHERE r.status IN ('approved', 'provisioning') AND `+noLiveJob("r.id", "$2")+`
+		ORDER BY r.updated_at, r.id LIMIT $1`, limit, kind)
+	if err != nil {
+		return nil, fmt.Errorf("requests without a job: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Request, error) { return scanRequest(row) })
+	if err != nil {
+		return nil, fmt.Errorf("requests without a job: %w", err)
+	}
+	return list, nil
+}
+
+// FailWithoutJob fails r, found by RequestsWithoutJob, with f and reason
+// for the audit event, provided it is still where it was and still without
+// an unfinished job of kind; otherwise nothing changes (a *StateError).
+func (s *Store) FailWithoutJob(ctx context.Context, r domain.Request, kind string, f Failure, reason string) (domain.Request, error) {
+	details := f.details(r.Attempts)
+	details["reason"] = reason
+	return s.apply(ctx, move{
+		RequestID: r.ID, From: r.Status, To: domain.StatusFailed,
+		Action: domain.ActionFailed, Details: details,
+		set:   "error_code = $5, error_message = $6, error_request_id = $7, next_attempt_at = NULL",
+		where: noLiveJob("requests.id", "$4"),
+		args:  []any{kind, f.Code, f.Message, f.CloudRequestID},
 	})
 }
