@@ -240,12 +240,13 @@ func (s *Store) PendingRequests(ctx context.Context, afterID int64, n int) ([]do
 // of its baseline); past the cap the top bar says "999+".
 const PendingCountCap = 1000
 
-// CountPending is the number of requests waiting for a decision, counted up
+// CountPending is the number of requests waiting for a decision that viewer
+// may take, so not their own (nobody decides their own request), counted up
 // to PendingCountCap: a result of PendingCountCap means at least that many.
-func (s *Store) CountPending(ctx context.Context) (int, error) {
+func (s *Store) CountPending(ctx context.Context, viewer int64) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM requests
-		WHERE status = 'pending_approval' LIMIT $1) pending`, PendingCountCap).Scan(&n)
+		WHERE status = 'pending_approval' AND requester_id <> $2 LIMIT $1) pending`, PendingCountCap, viewer).Scan(&n)
 	return n, err
 }
 
