@@ -231,8 +231,13 @@ func TestBrowserApprover(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="queue"]`)),
 	)
 	screenshot(t, ctx, "approvals")
+	firstItem := `.queue-item[data-request-id="` + itoa(first.ID) + `"]`
+	step(t, ctx, "open the first's approval",
+		chromedp.Click(chromedp.CSS(firstItem+` [data-testid="approve-open"]`)),
+		chromedp.WaitVisible(chromedp.CSS(firstItem+` [data-testid="approve"]`)),
+	)
 	step(t, ctx, "approve the first",
-		chromedp.Click(chromedp.CSS(`.queue-item[data-request-id="`+itoa(first.ID)+`"] [data-testid="approve"]`)),
+		chromedp.Click(chromedp.CSS(firstItem+` [data-testid="approve"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
 	if f := text(t, ctx, `[data-testid="flash"]`); f != "Request "+itoa(first.ID)+" approved" {
