@@ -67,6 +67,11 @@ type Config struct {
 	// RequeueWindow is how long a failed request keeps its sealed password
 	// for a re-queue (PORTAL_REQUEUE_WINDOW).
 	RequeueWindow time.Duration
+	// APIRate and APIBurst limit the JSON API per token: APIRate requests
+	// a second on average, bursts of APIBurst (PORTAL_API_RATE,
+	// PORTAL_API_BURST).
+	APIRate  int
+	APIBurst int
 }
 
 // OIDC is the single sign-on configuration (PORTAL_OIDC_*).
@@ -133,6 +138,8 @@ func Load(getenv func(string) string) (Config, error) {
 			RequesterGroups: p.list("PORTAL_OIDC_REQUESTER_GROUPS"),
 		},
 		RequeueWindow: p.duration("PORTAL_REQUEUE_WINDOW", 7*24*time.Hour),
+		APIRate:       p.positiveInt("PORTAL_API_RATE", 10),
+		APIBurst:      p.positiveInt("PORTAL_API_BURST", 20),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		p.fail("PORTAL_ADDR", "not a host:port address", c.Addr)

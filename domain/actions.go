@@ -43,7 +43,9 @@ const (
 	ActionSSOLogin = "auth.sso_login"
 	// ActionSSORefused: the identity provider signed someone in, but the
 	// portal refused them (no mapped group, or a disabled user).
-	ActionSSORefused = "auth.sso_refused"
+	ActionSSORefused   = "auth.sso_refused"
+	ActionTokenCreated = "token.created"
+	ActionTokenRevoked = "token.revoked"
 )
 
 // Actions lists the actions that appear in the audit trail, for filters.
@@ -52,5 +54,5 @@ func Actions() []string {
 		ActionRequestRequeued, ActionRequestRetried, ActionPasswordErased, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
 		ActionInstanceStatus, ActionInstanceDrifted, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
 		ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionEnded, ActionSessionsEnded, ActionPasswordChanged,
-		ActionSSOLogin, ActionSSORefused}
+		ActionSSOLogin, ActionSSORefused, ActionTokenCreated, ActionTokenRevoked}
 }

@@ -64,9 +64,11 @@ func (s Status) Terminal() bool {
 // transitions is the whole state machine: from → allowed targets.
 var transitions = map[Status][]Status{
 	StatusPendingApproval: {StatusApproved, StatusRejected, StatusCancelled},
-	StatusApproved:        {StatusProvisioning},
-	StatusProvisioning:    {StatusSucceeded, StatusFailed, StatusApproved},
-	StatusFailed:          {StatusApproved},
+	// approved → failed: no provisioning job is left to work on it (the
+	// provisioner's sweep for stranded requests).
+	StatusApproved:     {StatusProvisioning, StatusFailed},
+	StatusProvisioning: {StatusSucceeded, StatusFailed, StatusApproved},
+	StatusFailed:       {StatusApproved},
 }
 
 // CanMove reports whether the state machine allows from → to.

@@ -9,22 +9,15 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/drift"
-	"github.com/kvportal/kvportal/preflight"
 	"github.com/kvportal/kvportal/rkvstore"
-	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/workflow"
 )
-
-// CatalogSource gives the cloud's catalog; *rkvstore.CatalogCache is one.
-// Get may return nil (not known).
-type CatalogSource interface {
-	Get(ctx context.Context) *domain.Catalog
-}
 
 // Pricer estimates prices; *rkvstore.Client is one.
 type Pricer interface {
@@ -36,10 +29,6 @@ type Pricer interface {
 type PriceEstimator interface {
 	Estimate(ctx context.Context, p domain.Params) (price rkvstore.Price, ok bool)
 }
-
-// EnqueueFunc runs in the approval's transaction, with the request as
-// approved: the provisioner enqueues its job there.
-type EnqueueFunc func(ctx context.Context, tx pgx.Tx, r domain.Request) error
 
 // LoginLimits bound failed sign-ins.
 type LoginLimits struct {
@@ -55,28 +44,17 @@ var DefaultLoginLimits = LoginLimits{PerUser: 5, PerAddress: 20, Window: 15 * ti
 type Handlers struct {
 	Store    *store.Store
 	Sessions *auth.Sessions
-	// Sealer seals instance passwords (aad: the request token).
-	Sealer *secret.Sealer
-	// Catalog gives the choices of the form; nil: unknown.
-	Catalog CatalogSource
+	// Workflow takes the steps of a request's life (submit, decide,
+	// cancel, re-queue) and gives the catalog the form offers.
+	Workflow *workflow.Workflow
 	// Pricer estimates a request's price on the form; nil: not offered.
 	Pricer Pricer
-	// Preflight asks the cloud, at submission, whether it would accept a
-	// request (CreateInstance with DryRun); nil: no pre-flight, and the
-	// request records it as skipped.
-	Preflight preflight.Checker
 	// DriftCloud lets an admin run a drift check from /admin/drift; nil:
 	// the page only shows the periodic check's findings.
 	DriftCloud drift.Cloud
 	// Prices estimates the price of each row of the approvals queue; nil:
 	// none shown.
 	Prices PriceEstimator
-	// Enqueue is called inside the approval transaction. nil enqueues
-	// nothing (no provisioner wired).
-	Enqueue EnqueueFunc
-	// Requeue re-queues a failed request (the provisioner's); nil uses the
-	// store's with Enqueue.
-	Requeue RequeueFunc
 	// Simulated shows the simulator banner on every page.
 	Simulated bool
 	Logger    *slog.Logger
@@ -109,8 +87,11 @@ func (h *Handlers) logger() *slog.Logger {
 
 // catalog returns the catalog, nil when unknown.
 func (h *Handlers) catalog(ctx context.Context) *domain.Catalog {
-	if h.Catalog == nil {
-		return nil
-	}
-	return h.Catalog.Get(ctx)
+	return h.Workflow.CurrentCatalog(ctx)
+}
+
+// actor is the signed-in user as the workflow sees them.
+func actor(c echo.Context) workflow.Actor {
+	u := user(c)
+	return workflow.Actor{ID: u.ID, Role: u.Role}
 }

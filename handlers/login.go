@@ -21,16 +21,31 @@ const (
 	msgLocalOff    = "Password sign-in is switched off on this portal: sign in with SSO."
 )
 
-// Home sends the signed-in user to their requests (GET /); the route's
+// Home sends the signed-in user to their landing page (GET /); the route's
 // middleware sends others to sign in.
 func (h *Handlers) Home(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/requests")
+	return c.Redirect(http.StatusSeeOther, h.landing(c, user(c)))
+}
+
+// landing is where u starts: the approvals queue for an approver when a
+// request waits that they may decide, otherwise their own requests.
+func (h *Handlers) landing(c echo.Context, u store.User) string {
+	if u.Role.AtLeast(domain.RoleApprover) {
+		n, err := h.Store.CountPending(c.Request().Context(), u.ID)
+		if err != nil {
+			h.logger().Warn("count pending requests", "err", err)
+		}
+		if n > 0 {
+			return "/approvals"
+		}
+	}
+	return "/requests"
 }
 
 // LoginForm shows the sign-in page (GET /login).
 func (h *Handlers) LoginForm(c echo.Context) error {
-	if _, ok := auth.UserFrom(c.Request().Context()); ok {
-		return c.Redirect(http.StatusSeeOther, "/requests")
+	if u, ok := auth.UserFrom(c.Request().Context()); ok {
+		return c.Redirect(http.StatusSeeOther, h.landing(c, u))
 	}
 	return h.loginPage(c, http.StatusOK, LocalPath(c.QueryParam("next")), "")
 }
@@ -104,7 +119,7 @@ func (h *Handlers) Login(c echo.Context) error {
 		return err
 	}
 	if next == "" {
-		next = "/requests"
+		next = h.landing(c, u)
 	}
 	return c.Redirect(http.StatusSeeOther, next)
 }

@@ -107,7 +107,7 @@ func (h *Handlers) OIDCCallback(c echo.Context) error {
 	}
 	next := flow.Next
 	if next == "" {
-		next = "/requests"
+		next = h.landing(c, u)
 	}
 	return c.Redirect(http.StatusSeeOther, next)
 }

@@ -40,7 +40,7 @@ func (h *Handlers) chrome(c echo.Context, section string) layout.Chrome {
 		ch.IsApprover = u.Role.AtLeast(domain.RoleApprover)
 		ch.IsAdmin = u.Role.AtLeast(domain.RoleAdmin)
 		if ch.IsApprover {
-			n, err := h.Store.CountPending(ctx)
+			n, err := h.Store.CountPending(ctx, u.ID)
 			if err != nil {
 				h.logger().Warn("count pending requests", "err", err)
 			}

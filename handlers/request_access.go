@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/domain"
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/workflow"
 )
 
 // routeID reads the {id} of the route (a request's or a user's); anything
@@ -27,18 +27,24 @@ func parseID(raw string) (int64, error) {
 // requester, approvers and admins. Others get not found, as if it did not
 // exist.
 func (h *Handlers) visibleRequest(c echo.Context, id int64) (domain.Request, error) {
-	r, err := h.Store.Request(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return domain.Request{}, errNotFound
+	r, err := h.Workflow.Request(c.Request().Context(), actor(c), id)
+	return r, flowError(err)
+}
+
+// flowError turns a workflow's refusal into the page's error, in the
+// workflow's words; other errors pass unchanged.
+func flowError(err error) error {
+	var fe *workflow.Error
+	if !errors.As(err, &fe) {
+		return err
 	}
-	if err != nil {
-		return domain.Request{}, err
+	switch fe.Kind {
+	case workflow.NotFound:
+		return errNotFound
+	case workflow.Forbidden:
+		return Errorf(EForbidden, "%s", fe.Message)
 	}
-	u := user(c)
-	if r.RequesterID != u.ID && !u.Role.AtLeast(domain.RoleApprover) {
-		return domain.Request{}, errNotFound
-	}
-	return r, nil
+	return err
 }
 
 // routeRequest is visibleRequest for the {id} of the route.

@@ -12,22 +12,18 @@ import (
 // CancelRequest cancels a pending request (POST /requests/{id}/cancel):
 // only its requester may.
 func (h *Handlers) CancelRequest(c echo.Context) error {
-	r, err := h.routeRequest(c)
+	id, err := routeID(c)
 	if err != nil {
 		return err
 	}
-	u := user(c)
-	if r.RequesterID != u.ID {
-		return Errorf(EForbidden, "Only its requester can cancel a request.")
-	}
-	id := strconv.FormatInt(r.ID, 10)
-	_, err = h.Store.Cancel(c.Request().Context(), r.ID, u.ID)
+	_, err = h.Workflow.Cancel(c.Request().Context(), actor(c), id)
+	ids := strconv.FormatInt(id, 10)
 	var stateErr *store.StateError
 	switch {
 	case errors.As(err, &stateErr):
-		return h.redirect(c, "/requests/"+id, alreadyDecided(stateErr.Current))
+		return h.redirect(c, "/requests/"+ids, alreadyDecided(stateErr.Current))
 	case err != nil:
-		return err
+		return flowError(err)
 	}
-	return h.redirect(c, "/requests/"+id, "Request "+id+" cancelled")
+	return h.redirect(c, "/requests/"+ids, "Request "+ids+" cancelled")
 }

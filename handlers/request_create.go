@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,9 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/domain"
-	"github.com/kvportal/kvportal/preflight"
 	"github.com/kvportal/kvportal/rkvstore"
-	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
 )
 
@@ -29,6 +26,20 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 		return Errorf(EBadRequest, "The form could not be read.")
 	}
 	in, errs := readInput(form)
+	estimate := form.Get("estimate") != "" && h.Pricer != nil
+	if len(errs) == 0 && !estimate {
+		r, errs, err := h.Workflow.Submit(ctx, actor(c), in)
+		if err != nil {
+			return flowError(err)
+		}
+		if len(errs) > 0 {
+			v := h.formView(in, errs, h.catalog(ctx))
+			v.Problem = errs[""] // the cloud's refusal of the request as a whole
+			return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(v))
+		}
+		id := strconv.FormatInt(r.ID, 10)
+		return h.redirect(c, "/requests/"+id, "Request "+id+" submitted")
+	}
 	cat := h.catalog(ctx)
 	p, ruleErrs := domain.Validate(in, cat)
 	for k, v := range ruleErrs {
@@ -39,54 +50,7 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(h.formView(in, errs, cat)))
 	}
-	if form.Get("estimate") != "" && h.Pricer != nil {
-		return h.estimate(c, in, p, cat)
-	}
-
-	if p.Token == "" {
-		p.Token = domain.NewToken()
-	}
-	pre := h.preflight(ctx, user(c).ID, p)
-	if pre.Refused() {
-		v := h.formView(in, domain.FieldErrors{pre.Field: pre.Message}, cat)
-		if pre.Field == "" {
-			v.Problem = pre.Message
-		}
-		return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(v))
-	}
-	var sealed []byte
-	if p.Password != "" {
-		sealed, err = h.Sealer.Seal([]byte(p.Password), []byte(p.Token))
-		if err != nil {
-			return fmt.Errorf("seal password: %w", err)
-		}
-	}
-	p.Password = ""
-	r, err := h.Store.CreateRequest(ctx, store.NewRequest{RequesterID: user(c).ID, Params: p, PasswordSealed: sealed,
-		Preflight: pre.Outcome})
-	if errors.Is(err, store.ErrDuplicate) {
-		errs = domain.FieldErrors{"Token": "is already used by another request: leave it empty to have one generated"}
-		return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(h.formView(in, errs, cat)))
-	}
-	if err != nil {
-		return err
-	}
-	id := strconv.FormatInt(r.ID, 10)
-	return h.redirect(c, "/requests/"+id, "Request "+id+" submitted")
-}
-
-// preflight asks the cloud whether it would accept the request (a dry run,
-// at most preflight.Timeout), after the form's own rules; a cloud that
-// cannot be asked lets the submission through, and the request says so.
-func (h *Handlers) preflight(ctx context.Context, requesterID int64, p domain.Params) preflight.Result {
-	res := preflight.Check(ctx, h.Preflight, p, domain.TeamTag(domain.Request{RequesterID: requesterID, Params: p}))
-	switch {
-	case res.Outcome == domain.PreflightSkipped:
-		h.logger().Warn("pre-flight skipped: the cloud could not be asked", "code", res.Code)
-	case res.Refused():
-		h.logger().Info("pre-flight refused a submission", "code", res.Code, "field", res.Field)
-	}
-	return res
+	return h.estimate(c, in, p, cat)
 }
 
 // estimate shows the form again with the price DescribePrice gives.

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -40,11 +39,7 @@ func (h *Handlers) RetryRequest(c echo.Context) error {
 		v.Retry = &pages.RetryView{Password: retryPasswordField(problem)}
 		return h.render(c, http.StatusUnprocessableEntity, "", pages.RequestShow(v))
 	}
-	sealed, err := h.Sealer.Seal([]byte(password), []byte(r.Params.Token))
-	if err != nil {
-		return fmt.Errorf("seal password: %w", err)
-	}
-	_, err = h.Store.Retry(c.Request().Context(), r.ID, u.ID, sealed, h.Enqueue)
+	_, err = h.Workflow.Retry(c.Request().Context(), actor(c), r, password)
 	var stateErr *store.StateError
 	switch {
 	case errors.As(err, &stateErr):

@@ -13,10 +13,8 @@ import (
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
+	"github.com/kvportal/kvportal/workflow"
 )
-
-// reasonMaxLen bounds a rejection reason, in characters.
-const reasonMaxLen = 1000
 
 // ShowRequest shows a request (GET /requests/{id}): its parameters,
 // outcome and timeline, and the actions the user may take.
@@ -161,7 +159,7 @@ func moving(r domain.Request) bool {
 
 func reasonField(value, problem string) components.Field {
 	return components.Field{Name: "reason", Label: "Reason for rejecting", Kind: "textarea", Value: value,
-		Error: problem, Required: true, MaxLength: reasonMaxLen,
+		Error: problem, Required: true, MaxLength: workflow.ReasonMaxLen,
 		Help: "Required. The requester sees it. At most 1000 characters."}
 }
 

@@ -1,7 +1,6 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/notify"
 	"github.com/kvportal/kvportal/provisioner"
@@ -92,7 +92,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // River client works the webhook queue (its API is never called: the tests
 // drive the transitions through the store).
 type fixture struct {
-	log       *syncBuffer
+	log       *testfix.SyncBuffer
 	pool      *pgxpool.Pool
 	st        *store.Store
 	sealer    *secret.Sealer
@@ -104,7 +104,7 @@ type fixture struct {
 func newFixture(t *testing.T, status func(n int) int) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{log: &syncBuffer{}, pool: testpg.Pool(t), rc: newReceiver(t, status)}
+	f := &fixture{log: &testfix.SyncBuffer{}, pool: testpg.Pool(t), rc: newReceiver(t, status)}
 	outbox, err := notify.NewOutbox(f.pool, maxAttempts, "https://portal.example.com/")
 	if err != nil {
 		t.Fatal(err)
@@ -144,19 +144,9 @@ func newFixture(t *testing.T, status func(n int) int) *fixture {
 // submit stores a request with a sealed password.
 func (f *fixture) submit(t *testing.T, token string) domain.Request {
 	t.Helper()
-	sealed, err := f.sealer.Seal([]byte(password), []byte(token))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := f.st.CreateRequest(context.Background(), store.NewRequest{RequesterID: f.requester.ID, Params: domain.Params{
-		InstanceName: "orders-cache", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou",
-		ZoneId: "cn-hangzhou-h", ChargeType: "PostPaid", NetworkType: "CLASSIC", InstanceType: "Redis",
-		EngineVersion: "5.0", Token: token, Password: password,
-	}, PasswordSealed: sealed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	p := testfix.Params(token)
+	p.ZoneId, p.NetworkType, p.EngineVersion, p.Password = "cn-hangzhou-h", "CLASSIC", "5.0", password
+	return testfix.Submit(t, f.st, f.sealer, f.requester.ID, p)
 }
 
 // jobs counts the webhook jobs in state ("" for any).
@@ -174,8 +164,7 @@ func (f *fixture) jobs(t *testing.T, state string) int {
 // start moves an approved request to provisioning (no webhook: not announced).
 func (f *fixture) start(t *testing.T, id int64) {
 	t.Helper()
-	_, err := f.st.Apply(context.Background(), store.Move{RequestID: id, From: domain.StatusApproved,
-		To: domain.StatusProvisioning, Action: domain.ActionAttemptStarted, Set: "attempts = 1"})
+	_, err := f.st.StartAttempt(context.Background(), id, 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,8 +202,7 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	}
 
 	f.start(t, ok.ID)
-	_, err := f.st.Apply(ctx, store.Move{RequestID: ok.ID, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
-		Action: domain.ActionSucceeded, Set: "instance_id = $4, result_name = $5", Args: []any{"r-bp1abc", "orders-cache"}})
+	_, err := f.st.RecordSuccess(ctx, ok.ID, 1, store.Created{InstanceID: "r-bp1abc", InstanceName: "orders-cache"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,9 +218,8 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.start(t, bad.ID)
-	_, err = f.st.Apply(ctx, store.Move{RequestID: bad.ID, From: domain.StatusProvisioning, To: domain.StatusFailed,
-		Action: domain.ActionFailed, Set: "error_code = $4, error_message = $5",
-		Args: []any{"InvalidInstanceClass.NotFound", "The instance class does not exist."}})
+	_, err = f.st.RecordFailure(ctx, bad.ID, 1,
+		store.Failure{Code: "InvalidInstanceClass.NotFound", Message: "The instance class does not exist."}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,11 +271,9 @@ func TestRolledBackChangeAnnouncesNothing(t *testing.T) {
 	waitFor(t, "the submission's delivery", func() bool { return f.jobs(t, "completed") == 1 })
 
 	boom := errors.New("boom")
-	_, err := f.st.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusPendingApproval, To: domain.StatusApproved,
-		ActorID: &f.approver.ID, Action: domain.ActionRequestApproved,
-		Then: func(context.Context, pgx.Tx, domain.Request) error { return boom }})
+	_, err := f.st.Approve(ctx, r.ID, f.approver.ID, func(context.Context, pgx.Tx, domain.Request) error { return boom })
 	if !errors.Is(err, boom) {
-		t.Fatalf("Apply: %v", err)
+		t.Fatalf("Approve: %v", err)
 	}
 	if _, err := f.st.Approve(ctx, r.ID, f.requester.ID, nil); !errors.Is(err, store.ErrOwnRequest) {
 		t.Fatalf("own approval: %v", err)
@@ -355,24 +340,6 @@ func TestUndeliverableIsDiscarded(t *testing.T) {
 			t.Errorf("the log shows %q:\n%s", secret, logs)
 		}
 	}
-}
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestDelivererRejectsBadURL(t *testing.T) {

@@ -11,12 +11,14 @@ package preflight
 
 import (
 	"context"
+	"log/slog"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/workflow"
 )
 
 // Timeout bounds a pre-flight: past it, the submission goes on without.
@@ -132,4 +134,29 @@ func fieldOf(e *rkvstore.APIError) string {
 		}
 	}
 	return ""
+}
+
+// Gate is the pre-flight as the workflow asks for it: the dry run through
+// Checker, its refusal as field errors (a message about the whole request
+// under ""), and what happened logged.
+type Gate struct {
+	Checker Checker
+	Logger  *slog.Logger
+}
+
+// Preflight implements workflow.Preflighter.
+func (g Gate) Preflight(ctx context.Context, s workflow.Submission) (string, domain.FieldErrors) {
+	res := Check(ctx, g.Checker, s.Params, domain.TeamTag(domain.Request{RequesterID: s.Actor.ID, Params: s.Params}))
+	log := g.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	switch {
+	case res.Outcome == domain.PreflightSkipped:
+		log.Warn("pre-flight skipped: the cloud could not be asked", "code", res.Code)
+	case res.Refused():
+		log.Info("pre-flight refused a submission", "code", res.Code, "field", res.Field)
+		return "", domain.FieldErrors{res.Field: res.Message}
+	}
+	return res.Outcome, nil
 }

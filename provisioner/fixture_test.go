@@ -1,7 +1,6 @@
 package provisioner_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
@@ -173,32 +173,16 @@ func (f *fixture) start(cfg provisioner.Config) *provisioner.Provisioner {
 // validParams are CreateInstance parameters the simulator accepts.
 func (f *fixture) validParams(token string) domain.Params {
 	f.t.Helper()
-	p, problems := domain.Validate(domain.Input{
-		"InstanceName": "cache-" + token[:min(len(token), 8)], "Password": password,
-		"InstanceClass": "redis.master.small.default", "RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-g",
-		"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceType": "Redis", "EngineVersion": "4.0", "Token": token,
-	}, f.sim.Catalog())
-	if len(problems) > 0 {
-		f.t.Fatalf("fixture parameters invalid: %v", problems)
-	}
-	return p
+	return testfix.Valid(f.t, testfix.Input(func(in domain.Input) {
+		in["InstanceName"], in["Password"], in["Token"] = "cache-"+token[:min(len(token), 8)], password, token
+		in["ZoneId"], in["EngineVersion"] = "cn-hangzhou-g", "4.0"
+	}), f.sim.Catalog())
 }
 
 // submit stores a request with p, its password sealed as the portal does.
 func (f *fixture) submit(p domain.Params) domain.Request {
 	f.t.Helper()
-	var sealed []byte
-	if p.Password != "" {
-		var err error
-		if sealed, err = f.sealer.Seal([]byte(p.Password), []byte(p.Token)); err != nil {
-			f.t.Fatal(err)
-		}
-	}
-	r, err := f.st.CreateRequest(context.Background(), store.NewRequest{RequesterID: f.requester.ID, Params: p, PasswordSealed: sealed})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return r
+	return testfix.Submit(f.t, f.st, f.sealer, f.requester.ID, p)
 }
 
 // approve approves r, its job enqueued in the approval's transaction.
@@ -341,29 +325,11 @@ func (f *fixture) checkOneInstance(r domain.Request) {
 // testLogger logs into a buffer shown only when the test fails.
 func testLogger(t *testing.T) *slog.Logger {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &testfix.SyncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("PROVISIONER_TEST_LOG") != "" {
 			t.Logf("provisioner log:\n%s", buf.String())
 		}
 	})
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

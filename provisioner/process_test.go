@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
@@ -26,7 +27,7 @@ const helperEnv = "KVPORTAL_TEST_PROVISIONER_PROCESS"
 // process is a provisioner process started by a test.
 type process struct {
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *testfix.SyncBuffer
 	done chan error
 }
 
@@ -42,7 +43,7 @@ func (f *fixture) startProcess(name string, extra ...string) *process {
 		"HELPER_NAME="+name,
 	)
 	cmd.Env = append(cmd.Env, extra...)
-	p := &process{cmd: cmd, log: &syncBuffer{}, done: make(chan error, 1)}
+	p := &process{cmd: cmd, log: &testfix.SyncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
 		f.t.Fatal(err)

@@ -34,14 +34,20 @@ type provisionWorker struct {
 	p *Provisioner
 }
 
-// NextRetry schedules the retry at the time the request shows. A time that
-// has already passed (a short delay outrun by a slow commit) becomes "now":
-// River would otherwise replace it with its own, far longer, default backoff.
+// NextRetry schedules the retry at the time the request shows
+// (next_attempt_at, written with the failed attempt's outcome), so that any
+// process's job follows the row. A time that has already passed (a short
+// delay outrun by a slow commit) becomes "now": River would otherwise
+// replace it with its own, far longer, default backoff. Without a time (an
+// interrupted attempt, say), River's policy, the same backoff, decides.
 func (w *provisionWorker) NextRetry(job *river.Job[ProvisionArgs]) time.Time {
-	if at, ok := w.p.nextRetry.LoadAndDelete(retryKey{job.ID, job.Attempt}); ok {
-		return later(at.(time.Time), time.Now())
+	ctx, cancel := context.WithTimeout(context.Background(), bookkeepingTimeout)
+	defer cancel()
+	at, err := w.p.st.NextAttemptAt(ctx, job.Args.RequestID)
+	if err != nil || at.IsZero() {
+		return time.Time{}
 	}
-	return time.Time{}
+	return later(at, time.Now())
 }
 
 // later is the later of two times.
@@ -84,14 +90,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 		return river.JobCancel(fmt.Errorf("request %d is %s: nothing to provision", id, r.Status))
 	}
 
-	attempt := job.Attempt
-	r, err = p.st.Apply(ctx, store.Move{
-		RequestID: id, From: domain.StatusApproved, To: domain.StatusProvisioning,
-		Action:  domain.ActionAttemptStarted,
-		Details: map[string]any{"attempt": attempt, "max_attempts": p.cfg.MaxAttempts},
-		Set:     "attempts = $4, next_attempt_at = NULL",
-		Args:    []any{attempt},
-	})
+	r, err = p.st.StartAttempt(ctx, id, job.Attempt, p.cfg.MaxAttempts)
 	if err != nil {
 		return p.skipOrRetry(ctx, id, err)
 	}
@@ -139,14 +138,9 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 func (p *Provisioner) recordLostAttempt(ctx context.Context, r domain.Request) (domain.Request, error) {
 	p.metrics.attempts.WithLabelValues("lost", CodeAttemptLost).Inc()
 	p.log.Warn("provisioning attempt lost: retrying with the same token", "request_id", r.ID, "attempt", r.Attempts)
-	return p.st.Apply(ctx, store.Move{
-		RequestID: r.ID, From: domain.StatusProvisioning, To: domain.StatusApproved,
-		Action: domain.ActionAttemptFailed,
-		Details: map[string]any{"attempt": r.Attempts, "code": CodeAttemptLost,
-			"message": "the attempt's provisioner stopped before recording an outcome; retrying with the same Token"},
-		Set:  "error_code = $4, error_message = $5, error_request_id = ''",
-		Args: []any{CodeAttemptLost, "The provisioner working on this request stopped; it is retried with the same token."},
-	})
+	return p.st.RecordLostAttempt(ctx, r,
+		store.Failure{Code: CodeAttemptLost, Message: "The provisioner working on this request stopped; it is retried with the same token."},
+		"the attempt's provisioner stopped before recording an outcome; retrying with the same Token")
 }
 
 // skipOrRetry handles a transition that did not apply: when the request was
@@ -165,11 +159,6 @@ func (p *Provisioner) skipOrRetry(ctx context.Context, id int64, err error) erro
 	}
 	return river.JobCancel(fmt.Errorf("request %d is %s: nothing to provision", id, se.Current.Status))
 }
-
-// currentAttempt is the Where of an outcome's transition: the outcome is
-// only recorded by the attempt that is current; after a rescued run took
-// over, the row has moved on and the transition changes nothing.
-const currentAttempt = "attempts = $%d"
 
 // bookkeeping is the context outcomes are recorded in: it outlives the job's
 // (a cancelled call is still recorded), keeps its values and is bounded.
@@ -190,17 +179,10 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 		"ChargeType": res.ChargeType, "RegionId": res.RegionId, "ZoneId": res.ZoneId,
 	}
 	attempt := job.Attempt
-	r, err := p.st.Apply(ctx, store.Move{
-		RequestID: job.Args.RequestID, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
-		Action: domain.ActionSucceeded,
-		Details: map[string]any{"attempt": attempt, "InstanceId": res.InstanceId, "InstanceName": res.InstanceName,
-			"RequestId": res.RequestId},
-		Set: `instance_id = $4, result_name = $5, instance_status = $6, result = $7, next_attempt_at = NULL,
-			error_code = '', error_message = '', error_request_id = '',
-			connection_domain = $9, connection_port = $10, private_address = $11`,
-		Where: fmt.Sprintf(currentAttempt, 8),
-		Args: []any{res.InstanceId, res.InstanceName, res.InstanceStatus, result, attempt,
-			res.ConnectionDomain, res.Port, res.PrivateIpAddr},
+	r, err := p.st.RecordSuccess(ctx, job.Args.RequestID, attempt, store.Created{
+		InstanceID: res.InstanceId, InstanceName: res.InstanceName, InstanceStatus: res.InstanceStatus,
+		CloudRequestID: res.RequestId, Result: result,
+		ConnectionDomain: res.ConnectionDomain, Port: int(res.Port), PrivateAddress: res.PrivateIpAddr,
 	})
 	if err != nil {
 		// A rescued run that took over (this worker outlived its lease)
@@ -228,14 +210,7 @@ func (p *Provisioner) interrupted(ctx context.Context, job *river.Job[ProvisionA
 	}
 	bctx, cancel := bookkeeping(ctx)
 	defer cancel()
-	_, err := p.st.Apply(bctx, store.Move{
-		RequestID: job.Args.RequestID, From: domain.StatusProvisioning, To: domain.StatusApproved,
-		Action:  domain.ActionAttemptInterrupted,
-		Details: map[string]any{"attempt": job.Attempt, "reason": why + "; the attempt does not count"},
-		Set:     "attempts = attempts - 1",
-		Where:   fmt.Sprintf(currentAttempt, 4), // the row was at this run's attempt
-		Args:    []any{job.Attempt},
-	})
+	_, err := p.st.RecordInterruption(bctx, job.Args.RequestID, job.Attempt, why+"; the attempt does not count")
 	if err != nil {
 		p.log.Warn("recording an interrupted attempt failed; the next run will retry it", "request_id", job.Args.RequestID, "err", err)
 	}
@@ -251,37 +226,25 @@ func (p *Provisioner) outcome(ctx context.Context, job *river.Job[ProvisionArgs]
 	ctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	attempt := job.Attempt
-	details := map[string]any{"attempt": attempt, "code": apiErr.Code, "message": apiErr.Message,
-		"class": apiErr.Class.String()}
-	if apiErr.RequestId != "" {
-		details["RequestId"] = apiErr.RequestId
-	}
+	f := store.Failure{Code: apiErr.Code, Message: apiErr.Message, CloudRequestID: apiErr.RequestId,
+		Class: apiErr.Class.String()}
 	retry := apiErr.Class != rkvstore.Permanent && attempt < p.cfg.MaxAttempts
-	move := store.Move{
-		RequestID: job.Args.RequestID, From: domain.StatusProvisioning, Details: details,
-		Args:  []any{apiErr.Code, apiErr.Message, apiErr.RequestId, attempt},
-		Where: fmt.Sprintf(currentAttempt, 7),
-	}
 	var next time.Time
+	var err error
 	if retry {
 		next = p.cfg.Retry.NextRetry(job.JobRow)
-		details["next_attempt_at"] = next.UTC().Format(time.RFC3339Nano)
-		move.To, move.Action = domain.StatusApproved, domain.ActionAttemptFailed
-		move.Set = "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = $8"
-		move.Args = append(move.Args, next)
+		_, err = p.st.ScheduleRetry(ctx, job.Args.RequestID, attempt, f, next)
 	} else {
+		reason := ""
 		if apiErr.Class != rkvstore.Permanent {
-			details["reason"] = fmt.Sprintf("no success after %d attempts", attempt)
+			reason = fmt.Sprintf("no success after %d attempts", attempt)
 		}
-		move.To, move.Action = domain.StatusFailed, domain.ActionFailed
-		move.Set = "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = NULL"
+		_, err = p.st.RecordFailure(ctx, job.Args.RequestID, attempt, f, reason)
 	}
-	_, err := p.st.Apply(ctx, move)
 	if err != nil { // or a rescued run took over: it records its own outcome
 		return p.skipOrRetry(ctx, job.Args.RequestID, err)
 	}
 	if retry {
-		p.nextRetry.Store(retryKey{job.ID, attempt}, next)
 		p.metrics.attempts.WithLabelValues("retry", apiErr.Code).Inc()
 		p.log.Info("provisioning attempt failed; retrying with the same token", "request_id", job.Args.RequestID,
 			"attempt", attempt, "code", apiErr.Code, "class", apiErr.Class.String(), "next_attempt_at", next)

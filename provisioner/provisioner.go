@@ -2,9 +2,9 @@
 // per request. It owns the River queue the portal runs on: the client on the
 // store's pool, the provisioning job (one CreateInstance attempt per run,
 // always with the request's stored Token) and its retry policy, the periodic
-// sweep that follows new instances until they are Normal, the admin's
-// re-queue of a failed request, graceful shutdown and the provisioning
-// metrics.
+// sweeps that follow new instances until they are Normal and that fail
+// requests stranded without a job, the admin's re-queue of a failed
+// request, graceful shutdown and the provisioning metrics.
 //
 // The request row is what people see; the River job is how the work moves.
 // Every change of a request goes through store.Apply, so each has its audit
@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,6 +51,7 @@ const (
 	DefaultFollowInterval    = 5 * time.Second
 	DefaultFollowFor         = 30 * time.Minute
 	DefaultFollowConcurrency = 2
+	DefaultSweepInterval     = time.Minute
 	DefaultFetchPollInterval = 500 * time.Millisecond
 	DefaultFetchCooldown     = 10 * time.Millisecond
 	// rescueAllowance is how many runs a provisioning job gets beyond
@@ -118,6 +118,9 @@ type Config struct {
 	// EraseInterval is how often expired passwords of failed requests are
 	// erased (default DefaultEraseInterval).
 	EraseInterval time.Duration
+	// SweepInterval is how often requests stranded without a provisioning
+	// job are looked for (SweepArgs; by River's leader).
+	SweepInterval time.Duration
 	// FetchPollInterval is how often the queue is polled when no
 	// notification came (new jobs normally wake a worker at once through
 	// LISTEN/NOTIFY); FetchCooldown is the least time between two fetches.
@@ -157,15 +160,6 @@ type Provisioner struct {
 	// calls holds one token per CreateInstance call in flight: at most
 	// Concurrency.
 	calls chan struct{}
-
-	// nextRetry holds the time each failed attempt asked to be retried at,
-	// so that River schedules the retry exactly when the request says.
-	nextRetry sync.Map // retryKey → time.Time
-}
-
-type retryKey struct {
-	jobID   int64
-	attempt int
 }
 
 // New builds a Provisioner and its River client; Start starts it.
@@ -186,6 +180,7 @@ func New(cfg Config) (*Provisioner, error) {
 	cfg.FollowFor = cmp.Or(max(cfg.FollowFor, 0), DefaultFollowFor)
 	cfg.FollowConcurrency = cmp.Or(max(cfg.FollowConcurrency, 0), DefaultFollowConcurrency)
 	cfg.EraseInterval = cmp.Or(max(cfg.EraseInterval, 0), DefaultEraseInterval)
+	cfg.SweepInterval = cmp.Or(max(cfg.SweepInterval, 0), DefaultSweepInterval)
 	cfg.FetchPollInterval = cmp.Or(max(cfg.FetchPollInterval, 0), DefaultFetchPollInterval)
 	cfg.FetchCooldown = cmp.Or(max(cfg.FetchCooldown, 0), DefaultFetchCooldown)
 	if cfg.RiverLogger == nil {
@@ -209,6 +204,9 @@ func New(cfg Config) (*Provisioner, error) {
 		return nil, err
 	}
 	if err := river.AddWorkerSafely(workers, &eraseWorker{p: p}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &sweepWorker{p: p}); err != nil {
 		return nil, err
 	}
 	queues := map[string]river.QueueConfig{
@@ -243,6 +241,9 @@ func New(cfg Config) (*Provisioner, error) {
 				&river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.EraseInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return EraseArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		}, cfg.Periodic...),
 		FetchCooldown:     cfg.FetchCooldown,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
 )
@@ -84,22 +85,11 @@ func setup(t *testing.T, cfg simulator.Config) (*simulator.Simulator, *rkvstore.
 // cn-hangzhou-h, with a fresh token, adjusted by adjust.
 func validParams(t *testing.T, sim *simulator.Simulator, adjust func(domain.Input)) domain.Params {
 	t.Helper()
-	in := domain.Input{
-		"InstanceName":  "orders-cache",
-		"Password":      testPassword,
-		"InstanceClass": "redis.master.small.default",
-		"RegionId":      "cn-hangzhou",
-		"ZoneId":        "cn-hangzhou-h",
-		"Token":         domain.NewToken(),
-	}
+	in := testfix.Input(func(in domain.Input) { in["Password"], in["Token"] = testPassword, domain.NewToken() })
 	if adjust != nil {
 		adjust(in)
 	}
-	p, problems := domain.Validate(in, sim.Catalog())
-	if len(problems) > 0 {
-		t.Fatalf("test parameters invalid: %v", problems)
-	}
-	return p
+	return testfix.Valid(t, in, sim.Catalog())
 }
 
 // wantAPIError checks that err is an *APIError of the class and code.

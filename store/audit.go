@@ -36,7 +36,7 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) error {
 // insertEvent writes an event with q, a transaction or the pool. Inside a
 // transaction, the Store's event hook (WithEventHook) sees the event in it.
 func (s *Store) insertEvent(ctx context.Context, q execer, e NewEvent) error {
-	details := e.Details
+	details := withTokenDetail(ctx, e.Details)
 	if details == nil {
 		details = map[string]any{}
 	}

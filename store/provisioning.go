@@ -133,25 +133,26 @@ func (s *Store) ProvisioningStats(ctx context.Context) (ProvisioningStats, error
 	for _, v := range domain.Statuses() {
 		st.ByStatus[v] = 0
 	}
-	rows, err := s.pool.Query(ctx, `SELECT status, count(*),
-		min(updated_at) FILTER (WHERE status = 'approved') FROM requests GROUP BY status`)
+	rows, err := s.pool.Query(ctx, `SELECT status, count(*) AS n,
+		min(updated_at) FILTER (WHERE status = 'approved') AS oldest FROM requests GROUP BY status`)
 	if err != nil {
 		return st, fmt.Errorf("provisioning stats: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var status domain.Status
-		var n int
-		var oldest *time.Time
-		if err := rows.Scan(&status, &n, &oldest); err != nil {
-			return st, fmt.Errorf("provisioning stats: %w", err)
-		}
-		st.ByStatus[status] = n
-		if oldest != nil {
-			st.OldestApproved = *oldest
+	counts, err := pgx.CollectRows(rows, pgx.RowToStructByName[struct {
+		Status domain.Status
+		N      int
+		Oldest *time.Time
+	}])
+	if err != nil {
+		return st, fmt.Errorf("provisioning stats: %w", err)
+	}
+	for _, c := range counts {
+		st.ByStatus[c.Status] = c.N
+		if c.Oldest != nil {
+			st.OldestApproved = *c.Oldest
 		}
 	}
-	return st, rows.Err()
+	return st, nil
 }
 
 // rowWith scans a row of requestColumns followed by more columns into extra.

@@ -20,16 +20,14 @@ func TestMoveWhereGuardsTheAttempt(t *testing.T) {
 	if _, err := s.Approve(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	started, err := s.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusApproved, To: domain.StatusProvisioning,
-		Action: domain.ActionAttemptStarted, Set: "attempts = $4", Args: []any{1}})
+	started, err := s.StartAttempt(ctx, r.ID, 1, 3)
 	if err != nil || started.Attempts != 1 || started.Status != domain.StatusProvisioning {
 		t.Fatalf("start: %+v %v", started, err)
 	}
 	// An outcome of another attempt changes nothing and says where the
 	// request is.
 	back := func(attempt int) error {
-		_, err := s.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusProvisioning, To: domain.StatusApproved,
-			Action: domain.ActionAttemptFailed, Set: "error_code = $4", Where: "attempts = $5", Args: []any{"X", attempt}})
+		_, err := s.ScheduleRetry(ctx, r.ID, attempt, store.Failure{Code: "X"}, time.Now())
 		return err
 	}
 	var se *store.StateError

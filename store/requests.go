@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -83,28 +84,55 @@ type NewRequest struct {
 	PasswordSealed []byte
 	// Preflight is how the submission's dry run went (domain.Preflight*).
 	Preflight string
+	// IdempotencyKey, when not empty, may be used once per requester:
+	// another request with it gives ErrIdempotencyKeyUsed (see
+	// RequestByIdempotencyKey). IdempotencyHash is kept with it.
+	IdempotencyKey  string
+	IdempotencyHash []byte
 }
+
+// ErrIdempotencyKeyUsed: the requester already has a request with that
+// Idempotency-Key; nothing was stored.
+var ErrIdempotencyKeyUsed = errors.New("idempotency key already used")
 
 // CreateRequest stores a new request in pending_approval together with its
 // request.submitted event, in one statement. A token already used gives
 // ErrDuplicate.
 func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request, error) {
 	args := append([]any{n.RequesterID}, paramArgs(n.Params)...)
-	args = append(args, n.PasswordSealed, n.PasswordSealed != nil, n.Preflight)
+	args = append(args, n.PasswordSealed, n.PasswordSealed != nil, n.Preflight, n.IdempotencyKey, n.IdempotencyHash)
 	details := n.Params.Details()
 	if n.Preflight != "" {
 		details["preflight"] = n.Preflight
 	}
 	r, err := s.changeWithEvent(ctx, change{
-		sql: `INSERT INTO requests (requester_id, ` + paramColumns("") + `, password_sealed, password_set, preflight)
-			VALUES (` + placeholders(1, len(args)) + `) RETURNING *`,
+		sql: `INSERT INTO requests (requester_id, ` + paramColumns("") + `, password_sealed, password_set, preflight,
+				idempotency_key, idempotency_hash)
+			VALUES (` + placeholders(1, len(args)-2) + `, NULLIF($` + strconv.Itoa(len(args)-1) + `, ''), $` +
+			strconv.Itoa(len(args)) + `) RETURNING *`,
 		args:  args,
 		event: NewEvent{ActorID: &n.RequesterID, Action: domain.ActionRequestSubmitted, Details: details},
 	})
 	if isUniqueViolation(err, "requests_token_key") {
 		return domain.Request{}, fmt.Errorf("token: %w", ErrDuplicate)
 	}
+	if isUniqueViolation(err, "requests_idempotency_key") {
+		return domain.Request{}, ErrIdempotencyKeyUsed
+	}
 	return r, err
+}
+
+// RequestByIdempotencyKey loads the request requesterID submitted with
+// Idempotency-Key key, with the hash stored beside the key; ErrNotFound
+// when there is none.
+func (s *Store) RequestByIdempotencyKey(ctx context.Context, requesterID int64, key string) (domain.Request, []byte, error) {
+	var hash []byte
+	r, err := scanRequest(rowWith{s.pool.QueryRow(ctx, `SELECT `+requestColumns+`, r.idempotency_hash`+requestFrom+`
+		WHERE r.requester_id = $1 AND r.idempotency_key = $2`, requesterID, key), []any{&hash}})
+	if err != nil {
+		return domain.Request{}, nil, notFound(err, "request by idempotency key")
+	}
+	return r, hash, nil
 }
 
 // placeholders is "$from, …, $to".
@@ -225,12 +253,13 @@ func (s *Store) PendingRequests(ctx context.Context, afterID int64, n int) ([]do
 // of its baseline); past the cap the top bar says "999+".
 const PendingCountCap = 1000
 
-// CountPending is the number of requests waiting for a decision, counted up
+// CountPending is the number of requests waiting for a decision that viewer
+// may take, so not their own (nobody decides their own request), counted up
 // to PendingCountCap: a result of PendingCountCap means at least that many.
-func (s *Store) CountPending(ctx context.Context) (int, error) {
+func (s *Store) CountPending(ctx context.Context, viewer int64) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM requests
-		WHERE status = 'pending_approval' LIMIT $1) pending`, PendingCountCap).Scan(&n)
+		WHERE status = 'pending_approval' AND requester_id <> $2 LIMIT $1) pending`, PendingCountCap, viewer).Scan(&n)
 	return n, err
 }
 

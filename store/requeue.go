@@ -76,12 +76,12 @@ const keptPassword = "(NOT password_set OR (password_sealed IS NOT NULL AND pass
 // A request whose password was erased is left alone (a *StateError): only
 // its requester can retry it, with a new password (Retry).
 func (s *Store) Requeue(ctx context.Context, id, adminID int64, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
-	return s.Apply(ctx, Move{
+	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusFailed, To: domain.StatusApproved,
 		ActorID: &adminID, Action: domain.ActionRequestRequeued,
-		Set:   "attempts = 0, next_attempt_at = NULL, error_code = '', error_message = '', error_request_id = ''",
-		Where: keptPassword,
-		Then:  thenEnqueue(enqueue),
+		set:   "attempts = 0, next_attempt_at = NULL, error_code = '', error_message = '', error_request_id = ''",
+		where: keptPassword,
+		then:  thenEnqueue(enqueue),
 	})
 }
 
@@ -95,18 +95,18 @@ func (s *Store) Retry(ctx context.Context, id, requesterID int64, sealed []byte,
 	if len(sealed) == 0 {
 		return domain.Request{}, fmt.Errorf("retry: a new password is required")
 	}
-	return s.Apply(ctx, Move{
+	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusFailed, To: domain.StatusApproved,
 		ActorID: &requesterID, Action: domain.ActionRequestRetried,
-		Set: `attempts = 0, next_attempt_at = NULL, error_code = '', error_message = '', error_request_id = '',
+		set: `attempts = 0, next_attempt_at = NULL, error_code = '', error_message = '', error_request_id = '',
 			password_sealed = $4`,
-		Where: "requester_id = $5 AND password_set AND NOT " + keptPassword,
-		Args:  []any{sealed, requesterID},
-		Then:  thenEnqueue(enqueue),
+		where: "requester_id = $5 AND password_set AND NOT " + keptPassword,
+		args:  []any{sealed, requesterID},
+		then:  thenEnqueue(enqueue),
 	})
 }
 
-// thenEnqueue is a Move's Then that runs enqueue, when there is one.
+// thenEnqueue is a move's then that runs enqueue, when there is one.
 func thenEnqueue(enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 	return func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 		if enqueue != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/store"
 )
@@ -30,10 +31,8 @@ func mkUser(t *testing.T, s *store.Store, name string, role domain.Role) store.U
 
 func mkRequest(t *testing.T, s *store.Store, requester store.User, token string) domain.Request {
 	t.Helper()
-	r, err := s.CreateRequest(context.Background(), store.NewRequest{RequesterID: requester.ID, Params: domain.Params{
-		InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: "PostPaid",
-		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: token,
-	}, PasswordSealed: []byte("sealed")})
+	r, err := s.CreateRequest(context.Background(), store.NewRequest{RequesterID: requester.ID, Params: testfix.Params(token),
+		PasswordSealed: []byte("sealed")})
 	if err != nil {
 		t.Fatal(err)
 	}

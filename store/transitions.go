@@ -27,30 +27,31 @@ func (e *StateError) Is(target error) bool { return target == ErrStateChanged }
 // ErrOwnRequest: the four-eyes rule refused a decision on one's own request.
 var ErrOwnRequest = fmt.Errorf("four-eyes rule: nobody decides their own request")
 
-// Move is one state transition of a request: a conditional UPDATE, its audit
-// event and any follow-up (Then) in one transaction. Every transition of the
-// state machine goes through Move.
-type Move struct {
+// move is one state transition of a request: a conditional UPDATE, its audit
+// event and any follow-up (then) in one transaction. Every transition of the
+// state machine goes through a move, and callers outside the store name
+// them by their verbs (Approve, StartAttempt, RecordFailure…).
+type move struct {
 	RequestID int64
 	From      domain.Status
 	To        domain.Status
 	ActorID   *int64
 	Action    string
 	Details   map[string]any
-	// Set holds extra "column = $n" assignments and Where extra conditions
-	// ("attempts = $n"), both numbered from $4, with their Args. A row that
-	// fails Where is left alone, as one no longer in From is.
-	Set   string
-	Where string
-	Args  []any
-	// Then runs inside the transaction after the update, with the request
+	// set holds extra "column = $n" assignments and where extra conditions
+	// ("attempts = $n"), both numbered from $4, with their args. A row that
+	// fails where is left alone, as one no longer in From is.
+	set   string
+	where string
+	args  []any
+	// then runs inside the transaction after the update, with the request
 	// as updated (to enqueue a job, say). An error rolls everything back.
-	Then func(ctx context.Context, tx pgx.Tx, r domain.Request) error
+	then func(ctx context.Context, tx pgx.Tx, r domain.Request) error
 }
 
-// Apply runs m. When the request is no longer in m.From, nothing changes and
+// apply runs m. When the request is no longer in m.From, nothing changes and
 // the error is a *StateError (errors.Is ErrStateChanged).
-func (s *Store) Apply(ctx context.Context, m Move) (domain.Request, error) {
+func (s *Store) apply(ctx context.Context, m move) (domain.Request, error) {
 	if !domain.CanMove(m.From, m.To) {
 		return domain.Request{}, fmt.Errorf("no transition %s → %s", m.From, m.To)
 	}
@@ -60,17 +61,17 @@ func (s *Store) Apply(ctx context.Context, m Move) (domain.Request, error) {
 	} else {
 		set += ", finished_at = NULL"
 	}
-	if m.Set != "" {
-		set += ", " + m.Set
+	if m.set != "" {
+		set += ", " + m.set
 	}
 	where := "id = $1 AND status = $3"
-	if m.Where != "" {
-		where += " AND " + m.Where
+	if m.where != "" {
+		where += " AND " + m.where
 	}
 	r, err := s.changeWithEvent(ctx, change{
 		sql:   `UPDATE requests SET ` + set + ` WHERE ` + where + ` RETURNING *`,
-		args:  append([]any{m.RequestID, m.To, m.From}, m.Args...),
-		event: NewEvent{ActorID: m.ActorID, Action: m.Action, Details: m.Details}, then: m.Then,
+		args:  append([]any{m.RequestID, m.To, m.From}, m.args...),
+		event: NewEvent{ActorID: m.ActorID, Action: m.Action, Details: m.Details}, then: m.then,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		cur, err := requestByID(ctx, s.pool, m.RequestID)
@@ -98,7 +99,7 @@ type change struct {
 // (every submission and every provisioning attempt); otherwise it runs in a transaction with the hook and then after
 // it. A write that matched no row is pgx.ErrNoRows, and nothing changed.
 func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, error) {
-	details := c.event.Details
+	details := withTokenDetail(ctx, c.event.Details)
 	if details == nil {
 		details = map[string]any{}
 	}
@@ -149,12 +150,12 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, 
 // approverID, and runs enqueue in the same transaction. The four-eyes rule
 // is enforced here too: ErrOwnRequest for one's own request.
 func (s *Store) Approve(ctx context.Context, id, approverID int64, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
-	return s.Apply(ctx, Move{
+	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusPendingApproval, To: domain.StatusApproved,
 		ActorID: &approverID, Action: domain.ActionRequestApproved,
-		Set:  "decided_by = $4, decided_at = now()",
-		Args: []any{approverID},
-		Then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+		set:  "decided_by = $4, decided_at = now()",
+		args: []any{approverID},
+		then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 			if r.RequesterID == approverID {
 				return ErrOwnRequest
 			}
@@ -168,13 +169,13 @@ func (s *Store) Approve(ctx context.Context, id, approverID int64, enqueue func(
 
 // Reject moves a pending request to rejected with the approver's reason.
 func (s *Store) Reject(ctx context.Context, id, approverID int64, reason string) (domain.Request, error) {
-	return s.Apply(ctx, Move{
+	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusPendingApproval, To: domain.StatusRejected,
 		ActorID: &approverID, Action: domain.ActionRequestRejected,
 		Details: map[string]any{"reason": reason},
-		Set:     "decided_by = $4, decided_at = now(), decision_reason = $5",
-		Args:    []any{approverID, reason},
-		Then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+		set:     "decided_by = $4, decided_at = now(), decision_reason = $5",
+		args:    []any{approverID, reason},
+		then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 			if r.RequesterID == approverID {
 				return ErrOwnRequest
 			}
@@ -185,10 +186,10 @@ func (s *Store) Reject(ctx context.Context, id, approverID int64, reason string)
 
 // Cancel moves a pending request to cancelled; only its requester may.
 func (s *Store) Cancel(ctx context.Context, id, requesterID int64) (domain.Request, error) {
-	return s.Apply(ctx, Move{
+	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusPendingApproval, To: domain.StatusCancelled,
 		ActorID: &requesterID, Action: domain.ActionRequestCancelled,
-		Then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+		then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 			if r.RequesterID != requesterID {
 				return fmt.Errorf("cancel: %w", ErrNotFound)
 			}

@@ -24,15 +24,11 @@ func (e *env) failedRequest(u, approver store.User) domain.Request {
 	if _, err := e.st.Approve(ctx, r.ID, approver.ID, nil); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.st.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusApproved, To: domain.StatusProvisioning,
-		Action: domain.ActionAttemptStarted, Details: map[string]any{"attempt": 1}, Set: "attempts = 1"}); err != nil {
+	if _, err := e.st.StartAttempt(ctx, r.ID, 1, 1); err != nil {
 		e.t.Fatal(err)
 	}
-	r, err := e.st.Apply(ctx, store.Move{RequestID: r.ID, From: domain.StatusProvisioning, To: domain.StatusFailed,
-		Action:  domain.ActionFailed,
-		Details: map[string]any{"attempt": 1, "code": "InvalidParameter", "message": "bad class", "RequestId": "REQ-1"},
-		Set:     "error_code = $4, error_message = $5, error_request_id = $6",
-		Args:    []any{"InvalidParameter", "bad class", "REQ-1"}})
+	r, err := e.st.RecordFailure(ctx, r.ID, 1,
+		store.Failure{Code: "InvalidParameter", Message: "bad class", CloudRequestID: "REQ-1"}, "")
 	if err != nil {
 		e.t.Fatal(err)
 	}

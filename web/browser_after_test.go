@@ -17,7 +17,7 @@ func TestBrowserConnectionAddress(t *testing.T) {
 	dev := e.user("dev", domain.RoleRequester)
 	ann := e.user("ann", domain.RoleApprover)
 	r := e.request(dev)
-	if _, err := e.st.Approve(context.Background(), r.ID, ann.ID, e.h.Enqueue); err != nil {
+	if _, err := e.st.Approve(context.Background(), r.ID, ann.ID, e.h.Workflow.Enqueue); err != nil {
 		t.Fatal(err)
 	}
 	done := e.waitStatus(r.ID, domain.StatusSucceeded)

@@ -231,8 +231,13 @@ func TestBrowserApprover(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="queue"]`)),
 	)
 	screenshot(t, ctx, "approvals")
+	firstItem := `.queue-item[data-request-id="` + itoa(first.ID) + `"]`
+	step(t, ctx, "open the first's approval",
+		chromedp.Click(chromedp.CSS(firstItem+` [data-testid="approve-open"]`)),
+		chromedp.WaitVisible(chromedp.CSS(firstItem+` [data-testid="approve"]`)),
+	)
 	step(t, ctx, "approve the first",
-		chromedp.Click(chromedp.CSS(`.queue-item[data-request-id="`+itoa(first.ID)+`"] [data-testid="approve"]`)),
+		chromedp.Click(chromedp.CSS(firstItem+` [data-testid="approve"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
 	if f := text(t, ctx, `[data-testid="flash"]`); f != "Request "+itoa(first.ID)+" approved" {
@@ -285,7 +290,7 @@ func TestBrowserAdmin(t *testing.T) {
 	e.user("adm", domain.RoleAdmin)
 	ctx0 := context.Background()
 	r := e.request(dev)
-	if _, err := e.st.Approve(ctx0, r.ID, ann.ID, e.h.Enqueue); err != nil {
+	if _, err := e.st.Approve(ctx0, r.ID, ann.ID, e.h.Workflow.Enqueue); err != nil {
 		t.Fatal(err)
 	}
 	done := e.waitStatus(r.ID, domain.StatusSucceeded)

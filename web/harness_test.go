@@ -23,10 +23,12 @@ import (
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/web"
+	"github.com/kvportal/kvportal/workflow"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }
@@ -111,9 +113,9 @@ type envOption func(*handlers.Handlers)
 func withCatalog(cat *domain.Catalog) envOption {
 	return func(h *handlers.Handlers) {
 		if cat == nil {
-			h.Catalog = nil
+			h.Workflow.Catalog = nil
 		} else {
-			h.Catalog = staticCatalog{cat}
+			h.Workflow.Catalog = staticCatalog{cat}
 		}
 	}
 }
@@ -134,12 +136,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	e := &env{t: t, st: st, clock: clk, sealer: sealer, keys: keys}
 	e.h = &handlers.Handlers{
-		Store: st, Sessions: sm, Sealer: sealer, Catalog: staticCatalog{testCatalog()}, Simulated: true,
+		Store: st, Sessions: sm, Simulated: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,
-		Enqueue: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
-			e.enqueued.Add(1)
-			return nil
-		},
+		Workflow: &workflow.Workflow{Store: st, Sealer: sealer, Catalog: staticCatalog{testCatalog()},
+			Enqueue: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+				e.enqueued.Add(1)
+				return nil
+			}},
 	}
 	// The address is known before the server starts: it is the portal's
 	// public URL, which options (single sign-on) may need.
@@ -183,14 +186,7 @@ func (e *env) user(name string, role domain.Role) store.User {
 // request stores a valid pending request of u directly.
 func (e *env) request(u store.User) domain.Request {
 	e.t.Helper()
-	r, err := e.st.CreateRequest(context.Background(), store.NewRequest{RequesterID: u.ID, Params: domain.Params{
-		InstanceName: "orders", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: "PostPaid",
-		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: domain.NewToken(),
-	}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return r
+	return testfix.Submit(e.t, e.st, e.sealer, u.ID, testfix.Params(domain.NewToken()))
 }
 
 // countEvents counts the audit events of an action (of a request when id > 0).

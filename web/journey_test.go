@@ -33,7 +33,7 @@ func withProvisioner(t *testing.T) envOption {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := provisioner.New(provisioner.Config{Store: h.Store, API: api, Sealer: h.Sealer,
+		p, err := provisioner.New(provisioner.Config{Store: h.Store, API: api, Sealer: h.Workflow.Sealer,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxAttempts: 3, LeaseTimeout: 10 * time.Second,
 			Retry:     provisioner.RetryPolicy{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
 			StopGrace: 2 * time.Second, FollowInterval: 50 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond})
@@ -48,8 +48,8 @@ func withProvisioner(t *testing.T) envOption {
 			defer cancel()
 			_ = p.Stop(ctx)
 		})
-		h.Enqueue = p.EnqueueTx
-		h.Requeue = p.Requeue
+		h.Workflow.Enqueue = p.EnqueueTx
+		h.Workflow.Requeuer = p.Requeue
 	}
 }
 

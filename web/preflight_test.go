@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/preflight"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
 )
@@ -30,7 +31,8 @@ func withPreflightSim(t *testing.T, sim **simulator.Simulator, api **rkvstore.Cl
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.Preflight, h.Catalog = c, staticCatalog{s.Catalog()}
+		h.Workflow.Preflight = preflight.Gate{Checker: c, Logger: h.Logger}
+		h.Workflow.Catalog = staticCatalog{s.Catalog()}
 		*sim, *api = s, c
 	}
 }

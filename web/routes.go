@@ -4,6 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/static"
 )
@@ -14,6 +15,9 @@ func routes(e *echo.Echo, d Deps) {
 	e.GET("/readyz", readyz(d.Ping))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
+	if d.API != nil {
+		api.Register(e, *d.API)
+	}
 	if d.Handlers == nil {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/handlers"
 )
 
@@ -29,6 +30,8 @@ type Deps struct {
 	Handlers *handlers.Handlers
 	// TrustProxy believes X-Forwarded-For and X-Forwarded-Proto.
 	TrustProxy bool
+	// API, when set, serves the JSON API under /api/v1.
+	API *api.Deps
 }
 
 // New returns the configured Echo server.

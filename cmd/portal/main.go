@@ -28,6 +28,9 @@ commands:
   users disable --username U | users enable --username U
   users reset-password --username U
                         set a new random password and print it once
+  tokens create --username U --name N [--expires 2160h]
+                        print a new API token of U alone on one line (shown once)
+  tokens list [--username U] | tokens revoke --id ID
   sim                   the local R-KVStore API simulator as its own server
   sim delete|rename|resize --instance-id ID [--name N | --class C] [--endpoint URL]
                         change an instance of a running simulator behind the portal's back
@@ -88,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdMigrate(ctx, e, args)
 	case "users":
 		return cmdUsers(ctx, e, args)
+	case "tokens":
+		return cmdTokens(ctx, e, args)
 	case "sim":
 		return cmdSim(ctx, e, args)
 	case "drift":

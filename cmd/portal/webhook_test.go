@@ -14,10 +14,10 @@ import (
 
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/notify"
 	"github.com/kvportal/kvportal/provisioner"
-	"github.com/kvportal/kvportal/store"
 )
 
 // With PORTAL_WEBHOOK_URL set, the store built here enqueues the webhooks
@@ -68,17 +68,9 @@ func TestProvisionCommandDeliversWebhooks(t *testing.T) {
 	}
 	dev, _ := st.CreateUser(ctx, "dev", domain.RoleRequester, "hash", nil)
 	boss, _ := st.CreateUser(ctx, "boss", domain.RoleApprover, "hash", nil)
-	p, problems := domain.Validate(domain.Input{"InstanceName": "hook-test", "Password": "Passw0rdOK123",
-		"InstanceClass": "redis.master.small.default", "RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-g",
-		"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceType": "Redis", "EngineVersion": "4.0", "Token": "hook-token"}, nil)
-	if len(problems) > 0 {
-		t.Fatal(problems)
-	}
-	sealed, _ := sealer.Seal([]byte(p.Password), []byte(p.Token))
-	r, err := st.CreateRequest(ctx, store.NewRequest{RequesterID: dev.ID, Params: p, PasswordSealed: sealed})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := testfix.Submit(t, st, sealer, dev.ID, testfix.Valid(t, testfix.Input(func(in domain.Input) {
+		in["InstanceName"], in["Token"] = "hook-test", "hook-token"
+	}), nil))
 	prov, err := provisioner.New(provisioner.Config{Store: st, API: struct{ provisioner.API }{}, Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)

@@ -9,13 +9,16 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/preflight"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/web"
+	"github.com/kvportal/kvportal/workflow"
 )
 
 // sessionKeyFile holds the generated session keys (32 bytes to sign, 32 to
@@ -44,17 +47,20 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 		return nil, err
 	}
 	go sm.RunSweeper(ctx, sessionSweepInterval)
+	// The provisioning job is enqueued in the approval's transaction; an
+	// admin's re-queue of a failed request goes through the provisioner.
+	flow := &workflow.Workflow{Store: st, Sealer: prov.sealer, Enqueue: prov.enqueueHook(), Requeuer: prov.requeue}
 	h := &handlers.Handlers{
-		Store: st, Sessions: sm, Sealer: prov.sealer,
+		Store: st, Sessions: sm, Workflow: flow,
 		Simulated: cfg.Simulated(), Logger: e.logger, LoginLimits: handlers.DefaultLoginLimits,
 	}
 	if cl != nil {
 		if cl.catalog != nil {
-			h.Catalog = cl.catalog
+			flow.Catalog = cl.catalog
 		}
 		if cl.api != nil {
 			h.Pricer = cl.api
-			h.Preflight = cl.api
+			flow.Preflight = preflight.Gate{Checker: cl.api, Logger: e.logger}
 			h.DriftCloud = cl.api
 			h.Prices = rkvstore.NewPriceCache(cl.api)
 		}
@@ -68,8 +74,8 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 			return nil, err
 		}
 	}
-	h.Enqueue = prov.enqueueHook()
-	h.Requeue = prov.requeue // an admin's re-queue of a failed request
 	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping,
-		Handlers: h, TrustProxy: cfg.TrustProxy}), nil
+		Handlers: h, TrustProxy: cfg.TrustProxy,
+		API: &api.Deps{Store: st, Workflow: flow, Logger: e.logger,
+			Rate: float64(cfg.APIRate), Burst: cfg.APIBurst}}), nil
 }

@@ -34,7 +34,7 @@ func explainPlans(ctx context.Context, pool *pgxpool.Pool, devID int64) []plan {
 		{title: "pending count in the top bar, before (exact count)",
 			sql: "SELECT count(*) FROM requests WHERE status = 'pending_approval'"},
 		{title: "pending count in the top bar, now (store.CountPending, capped at 1000)",
-			sql: "SELECT count(*) FROM (SELECT 1 FROM requests WHERE status = 'pending_approval' LIMIT 1000) pending"},
+			sql: fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM requests WHERE status = 'pending_approval' AND requester_id <> %d LIMIT 1000) pending", devID)},
 		{title: "follow-up sweep of new instances (store.InstancesToFollow, every 5 s)",
 			sql: `SELECT id, instance_id, region_id FROM requests
 		WHERE status = 'succeeded' AND instance_status IN ('', 'Creating') AND instance_id <> ''

@@ -1,0 +1,104 @@
+// Package api is the JSON API under /api/v1: everything the form and the
+// buttons do, for scripts and pipelines, authenticated by personal access
+// tokens (package apitoken) and described by OpenAPI 3.1 at
+// /api/v1/openapi.json.
+//
+// The description is produced from the code with huma (v2, on the Echo
+// group through its Echo v4 adapter) rather than written first and
+// compiled into stubs with oapi-codegen: the request's parameters come
+// from one table (domain.Table) that the form, the store and the audit
+// trail already use, and a code-first description builds the request and
+// response schemas from that same table, so the API cannot drift from the
+// form. The handlers only translate JSON to the steps of package workflow
+// and back, so the rules, the words and the audit events are the form's.
+package api
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humaecho"
+	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/workflow"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/v1"
+
+// maxBody bounds a request body: a submission is well under 4 KiB.
+const maxBody = 64 << 10
+
+// Defaults of the per-token rate limit.
+const (
+	DefaultRate  = 10.0
+	DefaultBurst = 20
+)
+
+// Deps is what the API needs, built in cmd/portal.
+type Deps struct {
+	Store    *store.Store
+	Workflow *workflow.Workflow
+	Logger   *slog.Logger
+	// Rate (requests per second) and Burst limit each token; zero values
+	// take DefaultRate and DefaultBurst.
+	Rate  float64
+	Burst int
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// server holds the API's dependencies for its operations.
+type server struct {
+	Deps
+	limits *limiter
+}
+
+func (s *server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Config is the OpenAPI description's frame: title, version, server, the
+// bearer scheme; no documentation page (it would load scripts from
+// elsewhere) and no $schema links added to responses.
+func Config() huma.Config {
+	cfg := huma.DefaultConfig("KVPortal API", "1.0.0")
+	cfg.Info.Description = "Request ApsaraDB for Redis instances, decide on them and follow them, " +
+		"with the same rules, words and audit trail as the portal's pages."
+	cfg.Servers = []*huma.Server{{URL: Prefix}}
+	cfg.DocsPath = ""
+	cfg.SchemasPath = ""
+	cfg.CreateHooks = nil
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		bearerScheme: {Type: "http", Scheme: "bearer", Description: "A personal access token (kvp_…) from " +
+			"/settings/tokens or `portal tokens create`."},
+	}
+	return cfg
+}
+
+// useProblems makes every error huma writes itself (validation, body too
+// large, unreadable JSON) a Problem like the handlers' own. huma offers no
+// other hook than its package variable; the value set is always the same.
+var useProblems = sync.OnceFunc(func() { huma.NewError = newProblem })
+
+// Register mounts the API on e under Prefix and returns its description.
+func Register(e *echo.Echo, d Deps) huma.API {
+	useProblems()
+	if d.Rate <= 0 {
+		d.Rate = DefaultRate
+	}
+	if d.Burst <= 0 {
+		d.Burst = DefaultBurst
+	}
+	s := &server{Deps: d, limits: newLimiter(d.Rate, d.Burst)}
+	a := humaecho.NewWithGroup(e, e.Group(Prefix), Config())
+	a.UseMiddleware(s.authenticate(a))
+	s.routes(a)
+	return a
+}

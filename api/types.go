@@ -1,0 +1,176 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/kvportal/kvportal/domain"
+)
+
+// Request is a request as the API shows it: its state, every parameter
+// under its API name (never the password: password_set says whether one
+// was given), its outcome and who decided. Its keys come from domain.Table,
+// in its schema as in its JSON.
+type Request struct{ r domain.Request }
+
+// fixedSchemas are the keys of a Request beside its parameters, made anew
+// for each description: huma writes into the schemas it is given.
+func fixedSchemas() map[string]*huma.Schema {
+	return map[string]*huma.Schema{
+		"id":               {Type: "integer", Format: "int64", Description: "The request's id."},
+		"status":           {Type: "string", Enum: statusEnum(), Description: "The request's state."},
+		"password_set":     {Type: "boolean", Description: "Whether a Password was given (it is never shown)."},
+		"InstanceId":       {Type: "string", Description: "The instance created, once it is."},
+		"ConnectionDomain": {Type: "string", Description: "The instance's address, once the cloud reports it."},
+		"Port":             {Type: "integer", Description: "The instance's port, once the cloud reports it."},
+		"instance_status":  {Type: "string", Description: "The instance's own status at the cloud (Creating, Normal, …)."},
+		"error_code":       {Type: "string", Description: "The cloud's error code of a failed request."},
+		"error_message":    {Type: "string", Description: "The cloud's error message of a failed request."},
+		"requester":        {Type: "string", Description: "Who submitted it."},
+		"created_at":       {Type: "string", Format: "date-time"},
+		"decided_by":       {Type: "string", Nullable: true, Description: "Who approved or rejected it; null while pending or when a policy decided."},
+		"reason":           {Type: "string", Description: "Why it was rejected."},
+	}
+}
+
+func statusEnum() []any {
+	var out []any
+	for _, s := range domain.Statuses() {
+		out = append(out, string(s))
+	}
+	return out
+}
+
+// Schema describes a Request from the table.
+func (Request) Schema(huma.Registry) *huma.Schema {
+	props := fixedSchemas()
+	required := []string{"id", "status", "password_set", "requester", "created_at"}
+	for _, m := range domain.Table {
+		if m.Kind == domain.KindSecret {
+			continue
+		}
+		props[m.Name] = paramSchema(m)
+		required = append(required, m.Name)
+	}
+	return &huma.Schema{Type: "object", Properties: props, Required: required, AdditionalProperties: false,
+		Examples: []any{exampleRequest()}}
+}
+
+// paramSchema is the schema of a parameter's value as the API shows it.
+func paramSchema(m domain.Param) *huma.Schema {
+	s := &huma.Schema{Type: "string", Description: m.Label + ". " + m.Help}
+	if _, ok := m.Value(domain.Params{}).(int); ok {
+		s.Type = "integer"
+	}
+	return s
+}
+
+// MarshalJSON writes the request's keys.
+func (x Request) MarshalJSON() ([]byte, error) { return json.Marshal(x.fields()) }
+
+func (x Request) fields() map[string]any {
+	r := x.r
+	out := map[string]any{
+		"id": r.ID, "status": r.Status, "password_set": r.PasswordSet, "InstanceId": r.InstanceID,
+		"instance_status": r.InstanceStatus, "error_code": r.ErrorCode, "error_message": r.ErrorMessage,
+		"requester": r.RequesterName, "created_at": r.CreatedAt.UTC().Format(time.RFC3339Nano),
+		"reason": r.DecisionReason, "decided_by": nil,
+	}
+	for _, m := range domain.Table {
+		if m.Kind != domain.KindSecret {
+			out[m.Name] = m.Value(r.Params)
+		}
+	}
+	if r.ResultName != "" {
+		out["InstanceName"] = r.ResultName
+	}
+	if r.DeciderName != "" {
+		out["decided_by"] = r.DeciderName
+	}
+	if v, ok := r.Result["ConnectionDomain"].(string); ok && v != "" {
+		out["ConnectionDomain"] = v
+	}
+	if v, ok := r.Result["Port"].(float64); ok && v > 0 {
+		out["Port"] = int64(v)
+	}
+	return out
+}
+
+// exampleRequest is a request as the API shows it, for the description.
+func exampleRequest() map[string]any {
+	p, _ := domain.Validate(exampleInput(), nil)
+	p.Token = "kvp-3f1c2a9e8b7d4c6a5e0f1a2b3c4d5e6f"
+	r := domain.Request{ID: 42, Status: domain.StatusPendingApproval, Params: p, PasswordSet: true,
+		RequesterName: "rita", CreatedAt: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)}
+	return Request{r}.fields()
+}
+
+// exampleInput is a valid submission.
+func exampleInput() domain.Input {
+	return domain.Input{"InstanceName": "orders-cache", "Password": "Ch4ngeMe2026", "InstanceClass": "redis.master.small.default",
+		"RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-b", "ChargeType": "PostPaid", "NetworkType": "Classic",
+		"InstanceType": "Redis", "EngineVersion": "4.0"}
+}
+
+// Submission is the body of a new request: a JSON object whose keys are the
+// form's field names, each a string, or a number for Period. Unknown keys
+// are refused.
+type Submission map[string]json.RawMessage
+
+// Schema describes a Submission from the table.
+func (Submission) Schema(huma.Registry) *huma.Schema {
+	props := map[string]*huma.Schema{}
+	for _, m := range domain.Table {
+		s := &huma.Schema{Type: "string", Description: m.Label + ". " + m.Help}
+		if m.MaxLen > 0 {
+			s.MaxLength = &m.MaxLen
+		}
+		if _, ok := m.Value(domain.Params{}).(int); ok {
+			s = &huma.Schema{Description: s.Description, OneOf: []*huma.Schema{{Type: "integer"}, {Type: "string"}}}
+		}
+		if m.Kind == domain.KindSecret {
+			s.WriteOnly = true
+		}
+		props[m.Name] = s
+	}
+	ex := map[string]any{}
+	for k, v := range exampleInput() {
+		ex[k] = v
+	}
+	return &huma.Schema{Type: "object", Properties: props, AdditionalProperties: false, Examples: []any{ex},
+		Description: "The CreateInstance parameters, under the form's field names. Period is a number or a string."}
+}
+
+// input reads a submission: each known key as the form would have sent it.
+// Unknown keys and values of the wrong type are field errors.
+func (b Submission) input() (domain.Input, domain.FieldErrors) {
+	in := domain.Input{}
+	errs := domain.FieldErrors{}
+	for k, raw := range b {
+		m, ok := domain.ParamByName(k)
+		if !ok {
+			errs[k] = "is not a parameter of a request: the keys are the form's field names"
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil {
+			in[k] = s
+			continue
+		}
+		var n json.Number
+		if _, isInt := m.Value(domain.Params{}).(int); isInt && json.Unmarshal(raw, &n) == nil {
+			in[k] = n.String()
+			continue
+		}
+		if string(raw) == "null" {
+			continue
+		}
+		errs[k] = "must be a string"
+		if _, isInt := m.Value(domain.Params{}).(int); isInt {
+			errs[k] = "must be a number or a string"
+		}
+	}
+	return in, errs
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/domain"
+)
+
+// The provisioner's steps. Each is one transition with its audit event, one
+// statement (see changeWithEvent). An outcome is recorded only by the
+// attempt that is current ("attempts = $n"): after a rescued run took over,
+// the row has moved on and the verb changes nothing (a *StateError).
+
+// Failure is the error an attempt ended with, as the request shows it.
+type Failure struct {
+	// Code, Message and CloudRequestID are what the cloud (or the
+	// provisioner) said.
+	Code, Message, CloudRequestID string
+	// Class is the error's class for the audit trail; empty: none.
+	Class string
+}
+
+// details are the audit details of attempt's failure f.
+func (f Failure) details(attempt int) map[string]any {
+	d := map[string]any{"attempt": attempt, "code": f.Code, "message": f.Message}
+	if f.Class != "" {
+		d["class"] = f.Class
+	}
+	if f.CloudRequestID != "" {
+		d["RequestId"] = f.CloudRequestID
+	}
+	return d
+}
+
+// Created is the instance a successful attempt made.
+type Created struct {
+	InstanceID, InstanceName, InstanceStatus string
+	// CloudRequestID is the cloud's id of the call.
+	CloudRequestID string
+	// Result is the cloud's whole answer, kept with the request.
+	Result map[string]any
+	// Where to connect, when the answer says ("" and 0 otherwise).
+	ConnectionDomain string
+	Port             int
+	PrivateAddress   string
+}
+
+// StartAttempt moves an approved request to provisioning for attempt
+// number attempt (of at most maxAttempts, which the event records).
+func (s *Store) StartAttempt(ctx context.Context, id int64, attempt, maxAttempts int) (domain.Request, error) {
+	return s.apply(ctx, move{
+		RequestID: id, From: domain.StatusApproved, To: domain.StatusProvisioning,
+		Action:  domain.ActionAttemptStarted,
+		Details: map[string]any{"attempt": attempt, "max_attempts": maxAttempts},
+		set:     "attempts = $4, next_attempt_at = NULL",
+		args:    []any{attempt},
+	})
+}
+
+// RecordSuccess records the instance attempt made: the request succeeded.
+func (s *Store) RecordSuccess(ctx context.Context, id int64, attempt int, c Created) (domain.Request, error) {
+	return s.apply(ctx, move{
+		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
+		Action: domain.ActionSucceeded,
+		Details: map[string]any{"attempt": attempt, "InstanceId": c.InstanceID, "InstanceName": c.InstanceName,
+			"RequestId": c.CloudRequestID},
+		set: `instance_id = $4, result_name = $5, instance_status = $6, result = $7, next_attempt_at = NULL,
+			error_code = '', error_message = '', error_request_id = '',
+			connection_domain = $9, connection_port = $10, private_address = $11`,
+		where: "attempts = $8",
+		args: []any{c.InstanceID, c.InstanceName, c.InstanceStatus, c.Result, attempt,
+			c.ConnectionDomain, c.Port, c.PrivateAddress},
+	})
+}
+
+// ScheduleRetry records attempt's failure f and sends the request back to
+// approved, to be tried again at next (next_attempt_at, which the job's
+// retry is scheduled by).
+func (s *Store) ScheduleRetry(ctx context.Context, id int64, attempt int, f Failure, next time.Time) (domain.Request, error) {
+	details := f.details(attempt)
+	details["next_attempt_at"] = next.UTC().Format(time.RFC3339Nano)
+	return s.apply(ctx, move{
+		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusApproved,
+		Action: domain.ActionAttemptFailed, Details: details,
+		set:   "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = $8",
+		where: "attempts = $7",
+		args:  []any{f.Code, f.Message, f.CloudRequestID, attempt, next},
+	})
+}
+
+// RecordFailure records attempt's failure f as the request's end: failed.
+// reason, when set, says why no attempt follows (the audit event keeps it).
+func (s *Store) RecordFailure(ctx context.Context, id int64, attempt int, f Failure, reason string) (domain.Request, error) {
+	details := f.details(attempt)
+	if reason != "" {
+		details["reason"] = reason
+	}
+	return s.apply(ctx, move{
+		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusFailed,
+		Action: domain.ActionFailed, Details: details,
+		set:   "error_code = $4, error_message = $5, error_request_id = $6, next_attempt_at = NULL",
+		where: "attempts = $7",
+		args:  []any{f.Code, f.Message, f.CloudRequestID, attempt},
+	})
+}
+
+// RecordLostAttempt sends a request left in provisioning by a dead worker
+// back to approved, with f (Code and Message) for the requester to see and
+// note for the audit trail, at its last attempt's number.
+func (s *Store) RecordLostAttempt(ctx context.Context, r domain.Request, f Failure, note string) (domain.Request, error) {
+	return s.apply(ctx, move{
+		RequestID: r.ID, From: domain.StatusProvisioning, To: domain.StatusApproved,
+		Action:  domain.ActionAttemptFailed,
+		Details: map[string]any{"attempt": r.Attempts, "code": f.Code, "message": note},
+		set:     "error_code = $4, error_message = $5, error_request_id = ''",
+		args:    []any{f.Code, f.Message},
+	})
+}
+
+// RecordInterruption sends a request back to approved after attempt was
+// cut short before its call (shutdown, the lease): the attempt does not
+// count, and reason says why.
+func (s *Store) RecordInterruption(ctx context.Context, id int64, attempt int, reason string) (domain.Request, error) {
+	return s.apply(ctx, move{
+		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusApproved,
+		Action:  domain.ActionAttemptInterrupted,
+		Details: map[string]any{"attempt": attempt, "reason": reason},
+		set:     "attempts = attempts - 1",
+		where:   "attempts = $4",
+		args:    []any{attempt},
+	})
+}
+
+// NextAttemptAt is when the request's next attempt is due, as its last
+// failed attempt scheduled it (zero when none is scheduled): the
+// provisioning job's retry is set by it.
+func (s *Store) NextAttemptAt(ctx context.Context, id int64) (time.Time, error) {
+	var at *time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT next_attempt_at FROM requests WHERE id = $1`, id).Scan(&at); err != nil {
+		return time.Time{}, notFound(err, "request")
+	}
+	if at == nil {
+		return time.Time{}, nil
+	}
+	return *at, nil
+}
+
+// noLiveJob is the condition that the request whose id is the column id has
+// no unfinished job of the kind in parameter kind in River's table: the jobs
+// that work on a request carry its id as request_id in their arguments
+// (River's GIN index on args finds them).
+func noLiveJob(id, kind string) string {
+	return `NOT EXISTS (SELECT 1 FROM river_job j WHERE j.kind = ` + kind + `
+		AND j.args @> jsonb_build_object('request_id', ` + id + `)
+		AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))`
+}
+
+// RequestsWithoutJob lists up to limit requests in approved or provisioning
+// that no unfinished job of kind works on: stranded, typically because
+// River spent the job's attempts on workers that died. Oldest change first.
+func (s *Store) RequestsWithoutJob(ctx context.Context, kind string, limit int) ([]domain.Request, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+requestColumns+requestFrom+`
+		WHERE r.status IN ('approved', 'provisioning') AND `+noLiveJob("r.id", "$2")+`
+		ORDER BY r.updated_at, r.id LIMIT $1`, limit, kind)
+	if err != nil {
+		return nil, fmt.Errorf("requests without a job: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Request, error) { return scanRequest(row) })
+	if err != nil {
+		return nil, fmt.Errorf("requests without a job: %w", err)
+	}
+	return list, nil
+}
+
+// FailWithoutJob fails r, found by RequestsWithoutJob, with f and reason
+// for the audit event, provided it is still where it was and still without
+// an unfinished job of kind; otherwise nothing changes (a *StateError).
+func (s *Store) FailWithoutJob(ctx context.Context, r domain.Request, kind string, f Failure, reason string) (domain.Request, error) {
+	details := f.details(r.Attempts)
+	details["reason"] = reason
+	return s.apply(ctx, move{
+		RequestID: r.ID, From: r.Status, To: domain.StatusFailed,
+		Action: domain.ActionFailed, Details: details,
+		set:   "error_code = $5, error_message = $6, error_request_id = $7, next_attempt_at = NULL",
+		where: noLiveJob("requests.id", "$4"),
+		args:  []any{kind, f.Code, f.Message, f.CloudRequestID},
+	})
+}
