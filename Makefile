@@ -44,7 +44,7 @@ vet:
 # outcome, where it can't be missed.
 test-go:
 	@skips=$$(mktemp); status=0; \
-	PORTAL_TEST_SKIPS=$$skips $(GO) test -race -count=1 -timeout 15m ./... || status=$$?; \
+	PORTAL_TEST_SKIPS=$$skips $(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
 	sort -u $$skips | while IFS= read -r why; do echo; echo "!!!!!!!! SKIPPED $$why !!!!!!!!"; done; \
 	rm -f $$skips; exit $$status
 
