@@ -4,7 +4,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: run build test generate templ-check vet fmt-check test-go fuzz bench bench-build compat clean
+.PHONY: run build test screenshots generate templ-check vet fmt-check test-go fuzz bench bench-build compat clean
 
 run: build
 	@echo "==> starting the portal: embedded Postgres, built-in cloud simulator"
@@ -44,9 +44,15 @@ vet:
 # outcome, where it can't be missed.
 test-go:
 	@skips=$$(mktemp); status=0; \
-	PORTAL_TEST_SKIPS=$$skips $(GO) test -race -count=1 -timeout 15m ./... || status=$$?; \
+	PORTAL_TEST_SKIPS=$$skips $(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
 	sort -u $$skips | while IFS= read -r why; do echo; echo "!!!!!!!! SKIPPED $$why !!!!!!!!"; done; \
 	rm -f $$skips; exit $$status
+
+# The README's pictures (docs/screenshots): the walkthrough test in
+# Chromium, at 1366x900 and 390x844.
+screenshots:
+	@echo "==> taking the README's pictures in Chromium into docs/screenshots"
+	PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestBrowserWalkthrough$$' ./web
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=60s ./rkvstore

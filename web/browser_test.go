@@ -17,11 +17,12 @@ import (
 const chromiumPath = "/usr/bin/chromium"
 
 // browser starts headless Chromium on a fresh profile, or skips the test
-// when Chromium is absent outside CI.
+// when Chromium is absent outside CI and `make screenshots`.
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "" {
+		// CI and `make screenshots` need the browser: there, its absence fails.
+		if os.Getenv("CI") == "" && os.Getenv("PORTAL_SCREENSHOTS") == "" {
 			testpg.SkipMissing(t, "the browser tests: no "+chromiumPath+" (apt-get install chromium; CI runs them)")
 		}
 		t.Fatalf("CI needs %s: %v", chromiumPath, err)
@@ -106,6 +107,9 @@ func signIn(t *testing.T, ctx context.Context, base, username string) {
 	step(t, ctx, "sign in as "+username,
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(chromedp.CSS("#username")),
+	)
+	checkA11y(t, ctx, "sign-in")
+	step(t, ctx, "sign in as "+username,
 		chromedp.SendKeys(chromedp.CSS("#username"), username),
 		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
@@ -133,6 +137,7 @@ func TestBrowserRequester(t *testing.T) {
 	if got := text(t, ctx, `[data-testid="empty"]`); !strings.Contains(got, "No requests yet") {
 		t.Errorf("empty history says %q", got)
 	}
+	checkA11y(t, ctx, "history-empty")
 	step(t, ctx, "open the form",
 		chromedp.Click(chromedp.CSS(`[data-testid="empty"] a`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[data-request-form]`)),
@@ -158,7 +163,7 @@ func TestBrowserRequester(t *testing.T) {
 	if v := attr(t, ctx, "#f-InstanceName", "value"); v != "1orders" {
 		t.Errorf("InstanceName kept as %q", v)
 	}
-	screenshot(t, ctx, "form-errors")
+	checkPage(t, ctx, "form-errors")
 
 	step(t, ctx, "correct the form",
 		choose("InstanceName", "orders-cache"),
@@ -168,7 +173,7 @@ func TestBrowserRequester(t *testing.T) {
 		choose("EngineVersion", "4.0"),
 		choose("InstanceClass", "redis.master.mid.default"),
 	)
-	screenshot(t, ctx, "form-filled")
+	checkPage(t, ctx, "form-filled")
 	step(t, ctx, "submit",
 		chromedp.Click(chromedp.CSS(`.actions button.primary`)),
 		chromedp.WaitVisible(chromedp.CSS(`h1 [data-status]`)),
@@ -179,7 +184,7 @@ func TestBrowserRequester(t *testing.T) {
 	if f := text(t, ctx, `[data-testid="flash"]`); !strings.HasSuffix(f, "submitted") {
 		t.Errorf("flash %q", f)
 	}
-	screenshot(t, ctx, "request")
+	checkPage(t, ctx, "request")
 	step(t, ctx, "clone",
 		chromedp.Click(chromedp.CSS(`a[href^="/requests/new?clone="]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[data-request-form]`)),
@@ -187,7 +192,7 @@ func TestBrowserRequester(t *testing.T) {
 	if v := attr(t, ctx, "#f-InstanceName", "value"); v != "orders-cache" {
 		t.Errorf("clone prefilled InstanceName %q", v)
 	}
-	screenshot(t, ctx, "form")
+	checkPage(t, ctx, "form")
 	step(t, ctx, "history",
 		chromedp.Click(chromedp.CSS(`nav a[href="/requests"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`table.list`)),
@@ -195,7 +200,7 @@ func TestBrowserRequester(t *testing.T) {
 	if got := text(t, ctx, `table.list tbody tr`); !strings.Contains(got, "orders-cache") || !strings.Contains(got, "Pending approval") {
 		t.Errorf("history row %q", got)
 	}
-	screenshot(t, ctx, "history")
+	checkPage(t, ctx, "history")
 }
 
 func boolAttr(t *testing.T, ctx context.Context, sel, name string) string {
@@ -230,7 +235,7 @@ func TestBrowserApprover(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="nav-approvals"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="queue"]`)),
 	)
-	screenshot(t, ctx, "approvals")
+	checkPage(t, ctx, "approvals")
 	firstItem := `.queue-item[data-request-id="` + itoa(first.ID) + `"]`
 	step(t, ctx, "open the first's approval",
 		chromedp.Click(chromedp.CSS(firstItem+` [data-testid="approve-open"]`)),
@@ -272,12 +277,12 @@ func TestBrowserApprover(t *testing.T) {
 	if d := text(t, ctx, `[data-testid="decision"]`); !strings.Contains(d, "ann") {
 		t.Errorf("decision %q", d)
 	}
-	screenshot(t, ctx, "request-rejected")
+	checkPage(t, ctx, "request-rejected")
 	step(t, ctx, "the approved request",
 		chromedp.Navigate(base+"/requests/"+itoa(first.ID)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="working"]`)),
 	)
-	screenshot(t, ctx, "request-approved")
+	checkPage(t, ctx, "request-approved")
 }
 
 // The admin's journey: find a created instance by its InstanceId in the
@@ -305,7 +310,7 @@ func TestBrowserAdmin(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`table.audit`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-action="provision.failed"]`)),
 	)
-	screenshot(t, ctx, "audit")
+	checkPage(t, ctx, "audit")
 	step(t, ctx, "filter by InstanceId",
 		chromedp.SendKeys(chromedp.CSS("#f-instance"), done.InstanceID),
 		chromedp.Click(chromedp.CSS(`[data-testid="filters"] button[type=submit]`)),
@@ -324,6 +329,7 @@ func TestBrowserAdmin(t *testing.T) {
 	if d := text(t, ctx, `[data-testid="decision"]`); !strings.Contains(d, "Approved by ann") {
 		t.Errorf("decision %q", d)
 	}
+	checkPage(t, ctx, "request-succeeded")
 	if id := text(t, ctx, `[data-param="InstanceId"]`); id != done.InstanceID {
 		t.Errorf("InstanceId %q", id)
 	}
@@ -347,7 +353,7 @@ func TestBrowserAdmin(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`nav a[href="/admin/requests"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`table.list`)),
 	)
-	screenshot(t, ctx, "admin-requests")
+	checkPage(t, ctx, "admin-requests")
 	step(t, ctx, "add a user",
 		chromedp.Click(chromedp.CSS(`nav a[href="/admin/users"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#f-username`)),
@@ -359,7 +365,7 @@ func TestBrowserAdmin(t *testing.T) {
 	if f := text(t, ctx, `[data-testid="flash"]`); f != "User carol added as approver" {
 		t.Errorf("flash %q", f)
 	}
-	screenshot(t, ctx, "users")
+	checkPage(t, ctx, "users")
 	step(t, ctx, "disable carol",
 		chromedp.Click(chromedp.CSS(`tr[data-username="carol"] [data-testid="disable"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-username="carol"] [data-testid="enable"]`)),

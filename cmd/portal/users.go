@@ -151,6 +151,7 @@ func cmdUsersResetPassword(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "new password for %s (%s), shown only now: %s\n", u.Username, u.Role, password)
+		fmt.Fprintf(e.stdout, "%s is signed out everywhere: the old password's sessions have ended\n", u.Username)
 		if u.Disabled {
 			fmt.Fprintf(e.stdout, "%s is disabled: enable the account to sign in (portal users enable --username %s)\n", u.Username, u.Username)
 		}
