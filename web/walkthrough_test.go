@@ -111,6 +111,8 @@ func TestBrowserWalkthrough(t *testing.T) {
 	)
 	picture(t, e, approver, dir, "4-approvals")
 	step(t, approver, "approve",
+		chromedp.Click(chromedp.CSS(`[data-testid="approve-open"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="approve"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="approve"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
