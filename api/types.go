@@ -89,10 +89,17 @@ func (x Request) fields() map[string]any {
 	if r.DeciderName != "" {
 		out["decided_by"] = r.DeciderName
 	}
-	if v, ok := r.Result["ConnectionDomain"].(string); ok && v != "" {
+	// Where to connect as last recorded (the follow-up sweep keeps it up to
+	// date); requests created before it was recorded have only the
+	// CreateInstance answer.
+	if r.ConnectionDomain != "" {
+		out["ConnectionDomain"] = r.ConnectionDomain
+	} else if v, ok := r.Result["ConnectionDomain"].(string); ok && v != "" {
 		out["ConnectionDomain"] = v
 	}
-	if v, ok := r.Result["Port"].(float64); ok && v > 0 {
+	if r.ConnectionPort > 0 {
+		out["Port"] = int64(r.ConnectionPort)
+	} else if v, ok := r.Result["Port"].(float64); ok && v > 0 {
 		out["Port"] = int64(v)
 	}
 	return out
