@@ -44,7 +44,7 @@ func (h *Handlers) Approvals(c echo.Context) error {
 			}
 			capacity[k] = label
 		}
-		v.Rows = append(v.Rows, pages.ApprovalRow{R: r, Own: r.RequesterID == u.ID, Params: approvalParams(r, label)})
+		v.Rows = append(v.Rows, pages.ApprovalRow{R: r, Own: r.RequesterID == u.ID, Params: approvalParams(r, label, v.Now)})
 	}
 	h.estimatePrices(ctx, v.Rows)
 	return h.render(c, http.StatusOK, "approvals", pages.Approvals(v))
@@ -53,14 +53,14 @@ func (h *Handlers) Approvals(c echo.Context) error {
 // approvalParams are what a queue's row says of request r: each parameter
 // of the table that is set and goes with the others, but the secret and
 // the Internal ones, the class with its capacity when known.
-func approvalParams(r domain.Request, capacity string) []pages.Param {
+func approvalParams(r domain.Request, capacity string, now time.Time) []pages.Param {
 	in := r.Params.Input()
 	var out []pages.Param
 	for _, m := range domain.Table {
 		if m.Kind == domain.KindSecret || m.Internal || in[m.Name] == "" || !shownWith(m, in) {
 			continue
 		}
-		p := pages.Param{Name: m.Name, Label: m.Label, Value: paramText(r, m), Mono: m.Mono}
+		p := pages.Param{Name: m.Name, Label: m.Label, Value: paramText(r, m, now), Mono: m.Mono}
 		if m.Name == "InstanceClass" && capacity != "" {
 			p.Value += " (" + capacity + ")"
 		}

@@ -40,7 +40,7 @@ func (h *Handlers) showView(c echo.Context, r domain.Request) (pages.RequestShow
 	pending := r.Status == domain.StatusPendingApproval
 	v := pages.RequestShowView{
 		Now: h.now(), R: r, Moving: moving(r),
-		Params:     paramGroups(r),
+		Params:     paramGroups(r, h.now()),
 		CanCancel:  pending && r.RequesterID == u.ID,
 		CanDecide:  pending && r.RequesterID != u.ID && u.Role.AtLeast(domain.RoleApprover),
 		CanRequeue: r.Status == domain.StatusFailed && u.Role.AtLeast(domain.RoleAdmin) && !passwordErased(r, h.now()),
@@ -70,7 +70,7 @@ func (h *Handlers) showView(c echo.Context, r domain.Request) (pages.RequestShow
 // paramGroups are a request's parameters as its page shows them, in the
 // table's groups: a parameter that goes with another's value it does not
 // have (a VPC on a Classic request) is left out.
-func paramGroups(r domain.Request) []pages.ParamGroup {
+func paramGroups(r domain.Request, now time.Time) []pages.ParamGroup {
 	in := r.Params.Input()
 	var out []pages.ParamGroup
 	for _, g := range domain.Groups() {
@@ -79,7 +79,7 @@ func paramGroups(r domain.Request) []pages.ParamGroup {
 			if m.Group != g || !shownWith(m, in) {
 				continue
 			}
-			group.Params = append(group.Params, pages.Param{Name: m.Name, Label: m.Label, Value: paramText(r, m), Mono: m.Mono})
+			group.Params = append(group.Params, pages.Param{Name: m.Name, Label: m.Label, Value: paramText(r, m, now), Mono: m.Mono})
 		}
 		if len(group.Params) > 0 {
 			out = append(out, group)
@@ -97,13 +97,13 @@ func shownWith(m domain.Param, in domain.Input) bool {
 
 // paramText is the value of parameter m of r in words: the password only
 // as whether one was given, and whether it is still kept.
-func paramText(r domain.Request, m domain.Param) string {
+func paramText(r domain.Request, m domain.Param, now time.Time) string {
 	switch {
 	case m.Kind == domain.KindSecret && !r.PasswordSet:
 		return "not set"
 	case m.Kind == domain.KindSecret && r.Status == domain.StatusSucceeded:
 		return "set, erased after creation"
-	case m.Kind == domain.KindSecret && r.Status == domain.StatusFailed && !passwordErased(r, time.Now()):
+	case m.Kind == domain.KindSecret && r.Status == domain.StatusFailed && !passwordErased(r, now):
 		return "set, kept for a re-queue"
 	case m.Kind == domain.KindSecret && r.Status.Terminal():
 		return "set, erased"
