@@ -1,11 +1,13 @@
 // Package config reads KVPortal's configuration from the environment, once,
-// into a Config that cmd/portal passes to everything else. It owns the names,
-// defaults and parsing of every PORTAL_* variable so that a bad value is
-// reported in one place with the variable's name.
+// into a Config that cmd/portal passes to everything else. It owns the names
+// and parsing of every PORTAL_* variable so that a bad value is reported in
+// one place with the variable's name; the default values belong to the
+// packages they configure, and config refers to them.
 package config
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/url"
@@ -15,7 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/simulator"
 )
 
 // Config is the whole configuration of a portal process.
@@ -72,6 +76,12 @@ type Config struct {
 	// PORTAL_API_BURST).
 	APIRate  int
 	APIBurst int
+	// PprofAddr, when set (PORTAL_PPROF_ADDR), serves Go's profiling
+	// endpoints on this loopback host:port, for benchmark investigations.
+	PprofAddr string
+	// Sim are the built-in simulator's settings (PORTAL_SIM_*, see
+	// Simulator), read only when the portal is Simulated.
+	Sim simulator.Options
 }
 
 // OIDC is the single sign-on configuration (PORTAL_OIDC_*).
@@ -116,10 +126,10 @@ func Load(getenv func(string) string) (Config, error) {
 		KVStoreEndpoint:        p.str("PORTAL_KVSTORE_ENDPOINT", ""),
 		AccessKeyID:            p.str("ALIBABA_CLOUD_ACCESS_KEY_ID", ""),
 		AccessKeySecret:        p.str("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
-		RetryBaseDelay:         p.duration("PORTAL_RETRY_BASE_DELAY", 2*time.Second),
-		MaxAttempts:            p.positiveInt("PORTAL_MAX_ATTEMPTS", 8),
-		LeaseTimeout:           p.duration("PORTAL_LEASE_TIMEOUT", 60*time.Second),
-		ProvisionerConcurrency: p.positiveInt("PORTAL_PROVISIONER_CONCURRENCY", 4),
+		RetryBaseDelay:         p.duration("PORTAL_RETRY_BASE_DELAY", provisioner.DefaultRetryBaseDelay),
+		MaxAttempts:            p.positiveInt("PORTAL_MAX_ATTEMPTS", provisioner.DefaultMaxAttempts),
+		LeaseTimeout:           p.duration("PORTAL_LEASE_TIMEOUT", provisioner.DefaultLeaseTimeout),
+		ProvisionerConcurrency: p.positiveInt("PORTAL_PROVISIONER_CONCURRENCY", provisioner.DefaultConcurrency),
 		SessionKey:             p.str("PORTAL_SESSION_KEY", ""),
 		SecretKey:              p.str("PORTAL_SECRET_KEY", ""),
 		TrustProxy:             p.boolean("PORTAL_TRUST_PROXY", false),
@@ -140,6 +150,13 @@ func Load(getenv func(string) string) (Config, error) {
 		RequeueWindow: p.duration("PORTAL_REQUEUE_WINDOW", 7*24*time.Hour),
 		APIRate:       p.positiveInt("PORTAL_API_RATE", 10),
 		APIBurst:      p.positiveInt("PORTAL_API_BURST", 20),
+		PprofAddr:     p.str("PORTAL_PPROF_ADDR", ""),
+	}
+	if c.Simulated() {
+		var err error
+		if c.Sim, err = Simulator(getenv); err != nil {
+			p.errs = append(p.errs, err)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		p.fail("PORTAL_ADDR", "not a host:port address", c.Addr)
@@ -172,10 +189,31 @@ func Load(getenv func(string) string) (Config, error) {
 	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
 		c.DataDir = abs
 	}
-	if c.LeaseTimeout > 0 && c.LeaseTimeout < 5*time.Second {
-		p.fail("PORTAL_LEASE_TIMEOUT", "must be at least 5s", c.LeaseTimeout.String())
+	if c.LeaseTimeout > 0 && c.LeaseTimeout < provisioner.MinLeaseTimeout {
+		p.fail("PORTAL_LEASE_TIMEOUT", "must be at least "+provisioner.MinLeaseTimeout.String(), c.LeaseTimeout.String())
 	}
 	return c, errors.Join(p.errs...)
+}
+
+// Simulator reads the simulator's settings: simulator.DefaultOptions, each
+// replaced by its flag's variable when set (PORTAL_SIM_LATENCY for
+// --latency, PORTAL_SIM_ACCESS_KEY_ID for --access-key-id…), parsed as the
+// flag is. `portal sim` then lets its flags override them; the portal's
+// built-in simulator takes its faults from them.
+func Simulator(getenv func(string) string) (simulator.Options, error) {
+	o := simulator.DefaultOptions()
+	fs := flag.NewFlagSet("PORTAL_SIM", flag.ContinueOnError)
+	simulator.BindFlags(fs, &o)
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "PORTAL_SIM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+			}
+		}
+	})
+	return o, errors.Join(errs...)
 }
 
 // webhookURLProblem says what is wrong with a webhook URL, "" when nothing:

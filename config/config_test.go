@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvportal/kvportal/simulator"
 )
 
 func env(m map[string]string) func(string) string {
@@ -56,6 +58,7 @@ func TestBadValues(t *testing.T) {
 		{oidcEnv("PORTAL_OIDC_ADMIN_GROUPS", " , "), "needs at least one of PORTAL_OIDC_ADMIN_GROUPS"},
 		{map[string]string{"PORTAL_PUBLIC_URL": "https://portal.example.com/?x=1"}, "PORTAL_PUBLIC_URL: not an http(s)://host"},
 		{map[string]string{"PORTAL_REQUEUE_WINDOW": "7d"}, "PORTAL_REQUEUE_WINDOW: not a duration: 7d"},
+		{map[string]string{"PORTAL_SIM_LATENCY": "soon"}, "PORTAL_SIM_LATENCY"},
 	}
 	for _, tc := range cases {
 		_, err := Load(env(tc.env))
@@ -129,6 +132,37 @@ func TestPublicURL(t *testing.T) {
 	c, err = Load(env(map[string]string{"PORTAL_PUBLIC_URL": "https://portal.example.com/kv/"}))
 	if err != nil || c.BaseURL() != "https://portal.example.com/kv" || !c.HTTPS() {
 		t.Fatalf("set: %q %v %v", c.BaseURL(), c.HTTPS(), err)
+	}
+}
+
+func TestSimulator(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{
+		"PORTAL_SIM_LATENCY": "250ms", "PORTAL_SIM_LOST_RATE": "0.25", "PORTAL_SIM_STATE": "/tmp/from-env.json",
+		"PORTAL_SIM_ERROR_RATE": "0.1", "PORTAL_SIM_ADDR": "127.0.0.1:9999", "PORTAL_SIM_ACCESS_KEY_ID": "env-key",
+		"PORTAL_SIM_SOLD_OUT_ZONES": "cn-hangzhou-b, cn-hangzhou-g", "PORTAL_SIM_INSTANCE_QUOTA": "3",
+		"PORTAL_PPROF_ADDR": "127.0.0.1:6060",
+	}
+	c, err := Load(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Sim
+	if o.Addr != "127.0.0.1:9999" || o.Config.Latency != 250*time.Millisecond || o.Config.LostRate != 0.25 ||
+		o.Config.StatePath != "/tmp/from-env.json" || o.Config.ErrorRate != 0.1 || o.Config.AccessKeyID != "env-key" ||
+		o.Config.AccessKeySecret != simulator.DefaultAccessKeySecret || o.Config.CreatingDelay != simulator.DefaultCreatingDelay ||
+		strings.Join(o.Config.SoldOutZones, ",") != "cn-hangzhou-b,cn-hangzhou-g" || o.Config.InstanceQuota != 3 {
+		t.Errorf("simulator options = %+v", o)
+	}
+	if c.PprofAddr != "127.0.0.1:6060" {
+		t.Errorf("PprofAddr = %q", c.PprofAddr)
+	}
+	// A real endpoint: the simulator's variables are not read at all.
+	vars["PORTAL_SIM_LATENCY"] = "soon"
+	vars["PORTAL_KVSTORE_ENDPOINT"] = "https://r-kvstore.example"
+	vars["ALIBABA_CLOUD_ACCESS_KEY_ID"], vars["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "id", "s"
+	if _, err := Load(env(vars)); err != nil {
+		t.Errorf("real endpoint: %v", err)
 	}
 }
 

@@ -204,7 +204,7 @@ func (v *validation) checkBackupID() string {
 // when left empty.
 func (v *validation) checkPort() string {
 	s := cmp.Or(v.in["Port"], DefaultPort)
-	if problem := textProblem(s); problem != "" {
+	if problem := TextProblem(s); problem != "" {
 		return problem
 	}
 	port, err := strconv.Atoi(s)
@@ -233,7 +233,7 @@ func (v *validation) checkEngineVersion() string {
 	kind := v.p.InstanceType
 	if kind == "" {
 		// Without a type the allowed versions are unknown: check the text only.
-		return textProblem(v.in["EngineVersion"])
+		return TextProblem(v.in["EngineVersion"])
 	}
 	var problem string
 	v.p.EngineVersion, problem = engineVersion(v.in["EngineVersion"], v.cat.AllowedEngineVersions(kind), kind)
@@ -334,7 +334,7 @@ func instanceNameProblem(name string) string {
 	if name == "" {
 		return ""
 	}
-	if problem := textProblem(name); problem != "" {
+	if problem := TextProblem(name); problem != "" {
 		return problem
 	}
 	if n := utf8.RuneCountInString(name); n < InstanceNameMinLen || n > InstanceNameMaxLen {
@@ -407,9 +407,9 @@ func missingClassesProblem(upper, lower, digit bool) string {
 	return "must contain at least one uppercase letter, one lowercase letter and one digit (it lacks " + orList(missing, "and") + ")"
 }
 
-// textProblem says what makes s unfit to store in any field: bytes that are
+// TextProblem says what makes s unfit to store in any field: bytes that are
 // not UTF-8, control or invisible formatting characters. "" if nothing.
-func textProblem(s string) string {
+func TextProblem(s string) string {
 	if !utf8.ValidString(s) {
 		return "must be valid UTF-8 text"
 	}
@@ -429,7 +429,7 @@ func isControl(r rune) bool {
 // idProblem says what is wrong with an identifier or token: printable ASCII
 // without spaces, at most maxLen characters. "" if nothing.
 func idProblem(id string, maxLen int) string {
-	if problem := textProblem(id); problem != "" {
+	if problem := TextProblem(id); problem != "" {
 		return problem
 	}
 	for _, r := range id {
@@ -468,7 +468,7 @@ func privateIPProblem(ip string) string {
 	if ip == "" {
 		return ""
 	}
-	if problem := textProblem(ip); problem != "" {
+	if problem := TextProblem(ip); problem != "" {
 		return problem
 	}
 	addr, err := netip.ParseAddr(ip)
@@ -486,7 +486,7 @@ func privateIPProblem(ip string) string {
 
 // parsePeriod reads a PrePaid period in months.
 func parsePeriod(s string) (int, string) {
-	if problem := textProblem(s); problem != "" {
+	if problem := TextProblem(s); problem != "" {
 		return 0, problem
 	}
 	for _, months := range PeriodChoices() {
@@ -503,7 +503,7 @@ func enumValue(s, def string, choices []string) (string, string) {
 	if s == "" {
 		return def, ""
 	}
-	if problem := textProblem(s); problem != "" {
+	if problem := TextProblem(s); problem != "" {
 		return "", problem
 	}
 	for _, c := range choices {
@@ -520,7 +520,7 @@ func engineVersion(s string, allowed []string, kind string) (string, string) {
 	defaulted := s == ""
 	if defaulted {
 		s = DefaultEngineVersion
-	} else if problem := textProblem(s); problem != "" {
+	} else if problem := TextProblem(s); problem != "" {
 		return "", problem
 	}
 	switch {

@@ -5,11 +5,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/components"
 )
 
@@ -53,7 +53,7 @@ func (f *filters) raw(name string) (raw, shown string) {
 // a value ("" when nothing). suggestions become the field's datalist.
 func (f *filters) Text(name, label string, check func(string) string, suggestions []components.Option) string {
 	raw, shown := f.raw(name)
-	problem := textProblem(raw)
+	problem := filterProblem(raw)
 	if problem == "" && raw != "" && check != nil {
 		problem = check(raw)
 	}
@@ -152,15 +152,14 @@ func (f *filters) URL(path string, extra ...string) string {
 	return path + "?" + q.Encode()
 }
 
-// textProblem says what is wrong with a text filter, "" if nothing.
-func textProblem(s string) string {
-	switch {
-	case !utf8.ValidString(s):
-		return "must be valid UTF-8 text"
-	case utf8.RuneCountInString(s) > filterMaxLen:
-		return "must be at most 100 characters long"
-	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0:
-		return "must not contain control characters"
+// filterProblem says what is wrong with a text filter, "" if nothing: the
+// rule of every stored text, and at most filterMaxLen characters.
+func filterProblem(s string) string {
+	if problem := domain.TextProblem(s); problem != "" {
+		return problem
+	}
+	if utf8.RuneCountInString(s) > filterMaxLen {
+		return "must be at most " + strconv.Itoa(filterMaxLen) + " characters long"
 	}
 	return ""
 }

@@ -6,7 +6,9 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,13 +42,18 @@ type LoginLimits struct {
 // DefaultLoginLimits: 5 failures per username and 20 per address in 15 min.
 var DefaultLoginLimits = LoginLimits{PerUser: 5, PerAddress: 20, Window: 15 * time.Minute}
 
-// Handlers are the web UI's handlers and what they need.
-type Handlers struct {
+// Deps are what the handlers need. Store, Sessions, Workflow and Logger
+// are required: New refuses to build without one, so that no page is
+// quietly switched off by a field left out. The others are optional and say
+// what their zero value means.
+type Deps struct {
 	Store    *store.Store
 	Sessions *auth.Sessions
 	// Workflow takes the steps of a request's life (submit, decide,
 	// cancel, re-queue) and gives the catalog the form offers.
 	Workflow *workflow.Workflow
+	Logger   *slog.Logger
+
 	// Pricer estimates a request's price on the form; nil: not offered.
 	Pricer Pricer
 	// DriftCloud lets an admin run a drift check from /admin/drift; nil:
@@ -57,9 +64,9 @@ type Handlers struct {
 	Prices PriceEstimator
 	// Simulated shows the simulator banner on every page.
 	Simulated bool
-	Logger    *slog.Logger
-	// Now is the clock (time.Now when nil).
-	Now         func() time.Time
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+	// LoginLimits bound failed sign-ins; zero: DefaultLoginLimits.
 	LoginLimits LoginLimits
 	// BaseURL is the URL people reach the portal at (PORTAL_PUBLIC_URL):
 	// the single sign-on redirect URI starts with it.
@@ -71,19 +78,41 @@ type Handlers struct {
 	LocalLoginOff bool
 }
 
-func (h *Handlers) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
+// Handlers are the web UI's handlers; their dependencies are Deps.
+type Handlers struct {
+	Deps
 }
 
-func (h *Handlers) logger() *slog.Logger {
-	if h.Logger != nil {
-		return h.Logger
+// New returns the handlers on d, or an error naming each required
+// dependency that is missing.
+func New(d Deps) (*Handlers, error) {
+	var missing []string
+	for _, dep := range []struct {
+		name    string
+		missing bool
+	}{
+		{"Store", d.Store == nil}, {"Sessions", d.Sessions == nil},
+		{"Workflow", d.Workflow == nil}, {"Logger", d.Logger == nil},
+	} {
+		if dep.missing {
+			missing = append(missing, dep.name)
+		}
 	}
-	return slog.Default()
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("handlers: missing %s", strings.Join(missing, ", "))
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.LoginLimits == (LoginLimits{}) {
+		d.LoginLimits = DefaultLoginLimits
+	}
+	return &Handlers{Deps: d}, nil
 }
+
+func (h *Handlers) now() time.Time { return h.Now() }
+
+func (h *Handlers) logger() *slog.Logger { return h.Logger }
 
 // catalog returns the catalog, nil when unknown.
 func (h *Handlers) catalog(ctx context.Context) *domain.Catalog {

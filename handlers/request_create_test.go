@@ -41,7 +41,7 @@ func TestEstimateShowsPriceAndPasswordNote(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			h := &Handlers{Pricer: tc.pricer}
+			h := &Handlers{Deps{Pricer: tc.pricer}}
 			rec := httptest.NewRecorder()
 			c := echo.New().NewContext(httptest.NewRequest(http.MethodPost, "/requests", nil), rec)
 			if err := h.estimate(c, in, p, nil); err != nil {

@@ -54,6 +54,12 @@ const (
 	DefaultSweepInterval     = time.Minute
 	DefaultFetchPollInterval = 500 * time.Millisecond
 	DefaultFetchCooldown     = 10 * time.Millisecond
+	// MinLeaseTimeout is the shortest LeaseTimeout: an attempt needs time
+	// for its call and for recording the outcome.
+	MinLeaseTimeout = 5 * time.Second
+	// outcomeMargin is the part of the lease kept for recording a call's
+	// outcome (see CallTimeout).
+	outcomeMargin = 5 * time.Second
 	// rescueAllowance is how many runs a provisioning job gets beyond
 	// MaxAttempts, for runs whose worker died: such a run's outcome is
 	// unknown, so the request is never failed without one more call.
@@ -98,8 +104,8 @@ type Config struct {
 	// timeout. The call itself gets CallTimeout; a job whose worker died is
 	// rescued LeaseTimeout + 5 s after it started.
 	LeaseTimeout time.Duration
-	// CallTimeout bounds one CreateInstance call; default the lease less
-	// 5 s, and at least 80 % of it.
+	// CallTimeout bounds one CreateInstance call; default
+	// CallTimeout(LeaseTimeout).
 	CallTimeout time.Duration
 	// Retry is the backoff between attempts; Retry.Base is
 	// PORTAL_RETRY_BASE_DELAY.
@@ -148,6 +154,13 @@ type Extension interface {
 	Queues() map[string]river.QueueConfig
 }
 
+// CallTimeout is how long one CreateInstance call may take within an
+// attempt whose lease is lease: the lease less the time kept for recording
+// the outcome, and at least 80 % of it.
+func CallTimeout(lease time.Duration) time.Duration {
+	return max(lease-outcomeMargin, lease*8/10)
+}
+
 // Provisioner runs the provisioning jobs and follow-up sweeps of this process.
 type Provisioner struct {
 	cfg     Config
@@ -172,7 +185,7 @@ func New(cfg Config) (*Provisioner, error) {
 	cfg.MaxAttempts = cmp.Or(max(cfg.MaxAttempts, 0), DefaultMaxAttempts)
 	cfg.LeaseTimeout = cmp.Or(max(cfg.LeaseTimeout, 0), DefaultLeaseTimeout)
 	if cfg.CallTimeout <= 0 {
-		cfg.CallTimeout = max(cfg.LeaseTimeout-5*time.Second, cfg.LeaseTimeout*8/10)
+		cfg.CallTimeout = CallTimeout(cfg.LeaseTimeout)
 	}
 	cfg.CallTimeout = min(cfg.CallTimeout, cfg.LeaseTimeout)
 	cfg.StopGrace = cmp.Or(max(cfg.StopGrace, 0), DefaultStopGrace)

@@ -151,39 +151,32 @@ func TestZoneChosenWhenNotGiven(t *testing.T) {
 
 func TestBindFlags(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{
-		"PORTAL_SIM_LATENCY":        "250ms",
-		"PORTAL_SIM_LOST_RATE":      "0.25",
-		"PORTAL_SIM_STATE":          "/tmp/from-env.json",
-		"PORTAL_SIM_ERROR_RATE":     "0.1",
-		"PORTAL_SIM_ADDR":           "127.0.0.1:9999",
-		"PORTAL_SIM_ACCESS_KEY_ID":  "env-key",
-		"PORTAL_SIM_SOLD_OUT_ZONES": "cn-hangzhou-b, cn-hangzhou-g",
-	}
+	// The options as config fills them from the environment: the flags
+	// start from them, and a flag given wins.
+	base := simulator.DefaultOptions()
+	base.Addr, base.Config.Latency, base.Config.LostRate = "127.0.0.1:9999", 250*time.Millisecond, 0.25
+	base.Config.StatePath, base.Config.ErrorRate, base.Config.AccessKeyID = "/tmp/from-env.json", 0.1, "env-key"
+	base.Config.AccessKeySecret = "env-secret"
+	base.Config.SoldOutZones = []string{"cn-hangzhou-b", "cn-hangzhou-g"}
+	opts := base
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	opts, err := simulator.BindFlags(fs, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	simulator.BindFlags(fs, &opts)
 	if err := fs.Parse([]string{"--error-rate=0.5", "--creating-delay=5s", "--throttle-rate", "0.2", "--instance-quota=3"}); err != nil {
 		t.Fatal(err)
 	}
 	c := opts.Config
 	if opts.Addr != "127.0.0.1:9999" || c.Latency != 250*time.Millisecond || c.LostRate != 0.25 || c.StatePath != "/tmp/from-env.json" ||
 		c.ErrorRate != 0.5 || c.CreatingDelay != 5*time.Second || c.ThrottleRate != 0.2 ||
-		c.AccessKeyID != "env-key" || c.AccessKeySecret != simulator.DefaultAccessKeySecret ||
+		c.AccessKeyID != "env-key" || c.AccessKeySecret != "env-secret" ||
 		strings.Join(c.SoldOutZones, ",") != "cn-hangzhou-b,cn-hangzhou-g" || c.InstanceQuota != 3 {
 		t.Errorf("options = %+v", opts)
 	}
-
-	_, err = simulator.BindFlags(flag.NewFlagSet("sim", flag.ContinueOnError), func(k string) string {
-		if k == "PORTAL_SIM_LATENCY" {
-			return "soon"
-		}
-		return ""
-	})
-	if err == nil || !strings.Contains(err.Error(), "PORTAL_SIM_LATENCY") {
-		t.Errorf("bad environment value: error = %v", err)
+	if def := fs.Lookup("access-key-secret").DefValue; def != simulator.DefaultAccessKeySecret {
+		t.Errorf("-help shows the secret %q", def)
+	}
+	if d := simulator.DefaultOptions(); d.Addr != simulator.DefaultAddr || d.Config.CreatingDelay != simulator.DefaultCreatingDelay ||
+		d.Config.AccessKeyID != simulator.DefaultAccessKeyID || d.Config.AccessKeySecret != simulator.DefaultAccessKeySecret {
+		t.Errorf("DefaultOptions = %+v", d)
 	}
 }
 

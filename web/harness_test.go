@@ -135,7 +135,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, st: st, clock: clk, sealer: sealer, keys: keys}
-	e.h = &handlers.Handlers{
+	e.h, err = handlers.New(handlers.Deps{
 		Store: st, Sessions: sm, Simulated: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,
 		Workflow: &workflow.Workflow{Store: st, Sealer: sealer, Catalog: staticCatalog{testCatalog()},
@@ -143,6 +143,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 				e.enqueued.Add(1)
 				return nil
 			}},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	// The address is known before the server starts: it is the portal's
 	// public URL, which options (single sign-on) may need.

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"time"
 
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
 )
@@ -27,15 +27,11 @@ type cloud struct {
 func setupCloud(e env, cfg config.Config) (*cloud, error) {
 	c := &cloud{}
 	ccfg := rkvstore.ClientConfig{Endpoint: cfg.KVStoreEndpoint, AccessKeyID: cfg.AccessKeyID, AccessKeySecret: cfg.AccessKeySecret,
-		ReadTimeout: max(cfg.LeaseTimeout-5*time.Second, cfg.LeaseTimeout*8/10)}
+		ReadTimeout: provisioner.CallTimeout(cfg.LeaseTimeout)}
 	if cfg.Simulated() {
 		// The in-process simulator takes its faults from the same PORTAL_SIM_*
 		// variables as `portal sim` (its address and keys are its own).
-		opts, err := simulator.BindFlags(flag.NewFlagSet("sim", flag.ContinueOnError), e.getenv)
-		if err != nil {
-			return nil, err
-		}
-		simCfg := opts.Config
+		simCfg := cfg.Sim.Config
 		simCfg.AccessKeyID, simCfg.AccessKeySecret = simulator.DefaultAccessKeyID, simulator.DefaultAccessKeySecret
 		simCfg.StatePath = filepath.Join(cfg.DataDir, "simulator-state.json")
 		// Only the simulator's warnings: every call at info level would drown

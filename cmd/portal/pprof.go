@@ -9,19 +9,16 @@ import (
 	"time"
 )
 
-// pprofAddrEnv opts in to Go's profiling endpoints (net/http/pprof) on a
-// listener of their own, for `make bench` investigations: never on the
-// portal's address, and only on a loopback address.
-const pprofAddrEnv = "PORTAL_PPROF_ADDR"
-
-// startPprof serves /debug/pprof/ on addr when it is set, until ctx ends.
+// startPprof serves Go's profiling endpoints (net/http/pprof) on addr
+// (PORTAL_PPROF_ADDR) when it is set, until ctx ends: on a listener of their
+// own, never on the portal's address, and only on a loopback address.
 func startPprof(ctx context.Context, e env, addr string) {
 	if addr == "" {
 		return
 	}
 	host, _, err := net.SplitHostPort(addr)
 	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-		e.logger.Warn(pprofAddrEnv+" must be a loopback host:port: profiling stays off", "addr", addr)
+		e.logger.Warn("PORTAL_PPROF_ADDR must be a loopback host:port: profiling stays off", "addr", addr)
 		return
 	}
 	mux := http.NewServeMux()

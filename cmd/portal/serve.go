@@ -36,7 +36,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.close()
-	startPprof(ctx, e, e.getenv(pprofAddrEnv))
+	startPprof(ctx, e, cfg.PprofAddr)
 	var created []demoUser
 	if *demo {
 		if created, err = createDemoUsers(ctx, st); err != nil {

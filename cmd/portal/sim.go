@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/simulator"
 )
 
@@ -21,15 +22,16 @@ func cmdSim(ctx context.Context, e env, args []string) error {
 	}
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	opts, err := simulator.BindFlags(fs, e.getenv)
+	opts, err := config.Simulator(e.getenv)
 	if err != nil {
 		return err
 	}
+	simulator.BindFlags(fs, &opts)
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	opts.Config.Logger = e.logger
-	return simulator.Run(ctx, *opts, func(endpoint string) {
+	return simulator.Run(ctx, opts, func(endpoint string) {
 		e.logger.Info("R-KVStore simulator listening", "endpoint", endpoint,
 			"access_key_id", opts.Config.AccessKeyID, "latency", opts.Config.Latency,
 			"throttle_rate", opts.Config.ThrottleRate, "error_rate", opts.Config.ErrorRate, "lost_rate", opts.Config.LostRate)

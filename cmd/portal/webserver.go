@@ -50,29 +50,30 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 	// The provisioning job is enqueued in the approval's transaction; an
 	// admin's re-queue of a failed request goes through the provisioner.
 	flow := &workflow.Workflow{Store: st, Sealer: prov.sealer, Enqueue: prov.enqueueHook(), Requeuer: prov.requeue}
-	h := &handlers.Handlers{
-		Store: st, Sessions: sm, Workflow: flow,
-		Simulated: cfg.Simulated(), Logger: e.logger, LoginLimits: handlers.DefaultLoginLimits,
-	}
+	d := handlers.Deps{Store: st, Sessions: sm, Workflow: flow, Logger: e.logger,
+		Simulated: cfg.Simulated(), BaseURL: cfg.BaseURL(), LocalLoginOff: !cfg.LocalLogin}
 	if cl != nil {
 		if cl.catalog != nil {
 			flow.Catalog = cl.catalog
 		}
 		if cl.api != nil {
-			h.Pricer = cl.api
+			d.Pricer = cl.api
 			flow.Preflight = preflight.Gate{Checker: cl.api, Logger: e.logger}
-			h.DriftCloud = cl.api
-			h.Prices = rkvstore.NewPriceCache(cl.api)
+			d.DriftCloud = cl.api
+			d.Prices = rkvstore.NewPriceCache(cl.api)
 		}
 	}
-	h.BaseURL, h.LocalLoginOff = cfg.BaseURL(), !cfg.LocalLogin
 	if o := cfg.OIDC; o.Issuer != "" {
-		h.OIDC, err = auth.NewOIDC(auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+		d.OIDC, err = auth.NewOIDC(auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
 			Scopes: o.Scopes, GroupsClaim: o.GroupsClaim,
 			AdminGroups: o.AdminGroups, ApproverGroups: o.ApproverGroups, RequesterGroups: o.RequesterGroups})
 		if err != nil {
 			return nil, err
 		}
+	}
+	h, err := handlers.New(d)
+	if err != nil {
+		return nil, err
 	}
 	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping,
 		Handlers: h, TrustProxy: cfg.TrustProxy,
