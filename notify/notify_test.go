@@ -105,11 +105,9 @@ func newFixture(t *testing.T, status func(n int) int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{log: &testfix.SyncBuffer{}, pool: testpg.Pool(t), rc: newReceiver(t, status)}
-	outbox, err := notify.NewOutbox(f.pool, maxAttempts, "https://portal.example.com/")
-	if err != nil {
-		t.Fatal(err)
-	}
+	outbox := notify.NewOutbox(maxAttempts, "https://portal.example.com/")
 	f.st = store.New(f.pool, store.WithEventHook(outbox.Hook))
+	var err error
 	f.sealer, err = secret.NewSealer(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +118,8 @@ func newFixture(t *testing.T, status func(n int) int) *fixture {
 		t.Fatal(err)
 	}
 	prov, err := provisioner.New(provisioner.Config{Store: f.st, API: noAPI{}, Sealer: f.sealer,
-		FetchPollInterval: 100 * time.Millisecond, Extra: []provisioner.Extension{deliverer}})
+		FetchPollInterval: 100 * time.Millisecond, Extra: []provisioner.Extension{deliverer},
+		Inserters: []provisioner.Inserter{outbox}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,4 +359,34 @@ func (noAPI) CreateInstance(context.Context, domain.Params, ...domain.Tag) (rkvs
 
 func (noAPI) DescribeInstanceAttribute(context.Context, string, string) (rkvstore.InstanceAttribute, error) {
 	return rkvstore.InstanceAttribute{}, errors.New("not in these tests")
+}
+
+// An outbox no provisioner handed its River client refuses announced
+// changes: the write fails rather than go unannounced.
+func TestOutboxWithoutClientRefusesAnnouncedChanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testpg.Pool(t)
+	st := store.New(pool, store.WithEventHook(notify.NewOutbox(0, "").Hook))
+	sealer, err := secret.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := st.CreateUser(ctx, "dev", domain.RoleRequester, "hash", nil)
+	if err != nil {
+		t.Fatalf("an unannounced change: %v", err)
+	}
+	p := testfix.Valid(t, testfix.Input(), nil)
+	sealed, err := sealer.Seal([]byte(p.Password), []byte(p.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.CreateRequest(ctx, store.NewRequest{RequesterID: dev.ID, Params: p, PasswordSealed: sealed})
+	if err == nil || !strings.Contains(err.Error(), "no River client") {
+		t.Fatalf("CreateRequest without a client: %v", err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM requests`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d requests stored (%v)", n, err)
+	}
 }

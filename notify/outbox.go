@@ -2,41 +2,44 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
 // Outbox turns the audit events worth announcing into webhook jobs, in the
-// events' transactions. It inserts only: the jobs are worked by a Deliverer
-// on the provisioner's River client.
+// events' transactions. It has no River client of its own: it inserts
+// through the provisioner's, the one client of the process, which hands it
+// over when it is built (UseClient) and works the jobs with a Deliverer.
 type Outbox struct {
-	client      *river.Client[pgx.Tx]
+	client      atomic.Pointer[river.Client[pgx.Tx]]
 	maxAttempts int
 	baseURL     string
 }
 
-// NewOutbox returns an Outbox on pool whose jobs are tried maxAttempts times
-// (0: DefaultMaxAttempts). baseURL is the portal's public URL, which the
-// events' links start with ("": links are paths).
-func NewOutbox(pool *pgxpool.Pool, maxAttempts int, baseURL string) (*Outbox, error) {
-	// An insert-only client (no workers, no queues): InsertTx needs nothing
-	// more, and it can be built before the store and the provisioner.
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, fmt.Errorf("notify: River client: %w", err)
-	}
-	return &Outbox{client: client, maxAttempts: max(maxAttempts, 0), baseURL: strings.TrimRight(baseURL, "/")}, nil
+// errNoClient: an announced event was written before the provisioner handed
+// the outbox its client. The write fails rather than go unannounced.
+var errNoClient = errors.New("notify: the outbox has no River client yet (no provisioner built with it)")
+
+// NewOutbox returns an Outbox whose jobs are tried maxAttempts times (0:
+// DefaultMaxAttempts). baseURL is the portal's public URL, which the
+// events' links start with ("": links are paths). It can be built before
+// the store whose hook it is; the provisioner built on that store gives it
+// its client.
+func NewOutbox(maxAttempts int, baseURL string) *Outbox {
+	return &Outbox{maxAttempts: max(maxAttempts, 0), baseURL: strings.TrimRight(baseURL, "/")}
 }
+
+// UseClient implements provisioner.Inserter: the outbox inserts through c.
+func (o *Outbox) UseClient(c *river.Client[pgx.Tx]) { o.client.Store(c) }
 
 // Hook is the store's event hook (store.WithEventHook): for an event with a
 // Topic, the webhook job, inserted in tx.
@@ -59,7 +62,11 @@ func (o *Outbox) Hook(ctx context.Context, tx pgx.Tx, e store.Event) error {
 	if o.maxAttempts > 0 {
 		opts.MaxAttempts = o.maxAttempts
 	}
-	if _, err := o.client.InsertTx(ctx, tx, ev, &opts); err != nil {
+	client := o.client.Load()
+	if client == nil {
+		return errNoClient
+	}
+	if _, err := client.InsertTx(ctx, tx, ev, &opts); err != nil {
 		return fmt.Errorf("enqueue webhook for event %d: %w", e.ID, err)
 	}
 	return nil

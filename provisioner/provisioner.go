@@ -142,6 +142,15 @@ type Config struct {
 	// Periodic are more periodic jobs, run by River's leader (the drift
 	// check): their workers come with Extra, or run on QueueMaintenance.
 	Periodic []*river.PeriodicJob
+	// Inserters insert jobs of their own through the same River client (the
+	// webhook outbox); New hands each the client, so that a process has one.
+	Inserters []Inserter
+}
+
+// Inserter is a part that inserts jobs, in its callers' transactions,
+// through the provisioner's River client.
+type Inserter interface {
+	UseClient(*river.Client[pgx.Tx])
 }
 
 // Extension is a set of jobs worked on the provisioner's River client, on
@@ -268,6 +277,9 @@ func New(cfg Config) (*Provisioner, error) {
 		return nil, fmt.Errorf("provisioner: River client: %w", err)
 	}
 	p.client = client
+	for _, in := range cfg.Inserters {
+		in.UseClient(client)
+	}
 	return p, nil
 }
 

@@ -69,17 +69,17 @@ func openMigrated(ctx context.Context, e env, cfg config.Config) (*database, err
 
 // openMigratedStore is openMigrated followed by openStore: what serve and
 // provision start with.
-func openMigratedStore(ctx context.Context, e env, cfg config.Config) (*database, *store.Store, error) {
+func openMigratedStore(ctx context.Context, e env, cfg config.Config) (*database, *store.Store, *webhooks, error) {
 	db, err := openMigrated(ctx, e, cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	st, err := openStore(db, cfg)
+	st, wh, err := openStore(e, db, cfg)
 	if err != nil {
 		db.close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return db, st, nil
+	return db, st, wh, nil
 }
 
 // sqlDB is the pool as a database/sql handle, for goose. Close it after use;

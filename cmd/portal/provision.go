@@ -9,12 +9,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kvportal/kvportal/config"
-	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/drift"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/secret"
@@ -39,9 +37,6 @@ func openSealer(cfg config.Config) (*secret.Sealer, error) {
 type provisioning struct {
 	prov  *provisioner.Provisioner
 	grace time.Duration
-	// sealer seals and opens stored instance passwords; the web server
-	// shares it rather than loading the key a second time.
-	sealer *secret.Sealer
 }
 
 // provisionerConfig maps the portal's configuration onto the provisioner's.
@@ -55,16 +50,12 @@ func provisionerConfig(e env, cfg config.Config, st *store.Store, cl *cloud, sea
 	}
 }
 
-// startProvisioner starts the provisioner's workers.
-func startProvisioner(ctx context.Context, e env, cfg config.Config, st *store.Store, cl *cloud, reg prometheus.Registerer) (*provisioning, error) {
-	sealer, err := openSealer(cfg)
-	if err != nil {
-		return nil, err
-	}
+// startProvisioner starts the provisioner's workers; its River client is the
+// process's one, webhooks (nil: none) and the periodic drift check included.
+func startProvisioner(ctx context.Context, e env, cfg config.Config, st *store.Store, cl *cloud, sealer *secret.Sealer,
+	wh *webhooks, reg prometheus.Registerer) (*provisioning, error) {
 	pcfg := provisionerConfig(e, cfg, st, cl, sealer, reg)
-	if pcfg.Extra, err = webhookDelivery(e, cfg); err != nil {
-		return nil, err
-	}
+	wh.extend(&pcfg)
 	// The periodic drift check, and its gauges on this process's metrics.
 	dj := &drift.Job{Store: st, Cloud: cl.api, Logger: e.logger}
 	pcfg.Extra = append(pcfg.Extra, dj)
@@ -79,18 +70,7 @@ func startProvisioner(ctx context.Context, e env, cfg config.Config, st *store.S
 	if err := prov.Start(ctx); err != nil {
 		return nil, err
 	}
-	return &provisioning{prov: prov, grace: provisioner.DefaultStopGrace, sealer: sealer}, nil
-}
-
-// enqueueHook is store.Approve's enqueue hook: the provisioning job inserted
-// in the approval's transaction.
-func (p *provisioning) enqueueHook() func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
-	return p.prov.EnqueueTx
-}
-
-// requeue sends a failed request back to approved with the same token.
-func (p *provisioning) requeue(ctx context.Context, requestID, adminID int64) (domain.Request, error) {
-	return p.prov.Requeue(ctx, requestID, adminID)
+	return &provisioning{prov: prov, grace: provisioner.DefaultStopGrace}, nil
 }
 
 // stop soft-stops the workers: in-flight calls finish within a grace period,
@@ -120,18 +100,22 @@ func cmdProvision(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, st, err := openMigratedStore(ctx, e, cfg)
+	db, st, wh, err := openMigratedStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.close()
+	sealer, err := openSealer(cfg)
+	if err != nil {
+		return err
+	}
 	cl, err := setupCloud(e, cfg)
 	if err != nil {
 		return err
 	}
 	defer cl.close()
 	reg := web.NewRegistry()
-	prov, err := startProvisioner(ctx, e, cfg, st, cl, reg)
+	prov, err := startProvisioner(ctx, e, cfg, st, cl, sealer, wh, reg)
 	if err != nil {
 		return err
 	}

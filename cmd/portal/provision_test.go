@@ -66,8 +66,7 @@ func TestProvisionCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enq := &provisioning{prov: prov}
-	if _, err := st.Approve(ctx, r.ID, boss.ID, enq.enqueueHook()); err != nil {
+	if _, err := st.Approve(ctx, r.ID, boss.ID, prov.EnqueueTx); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)

@@ -31,7 +31,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if *addr != "" {
 		cfg.Addr = *addr
 	}
-	db, st, err := openMigratedStore(ctx, e, cfg)
+	db, st, wh, err := openMigratedStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
@@ -59,11 +59,16 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	defer cl.close()
 	cl.startCatalog(ctx) // for the form and its validation: serve only
-	prov, err := startProvisioner(ctx, e, cfg, st, cl, reg)
+	sealer, err := openSealer(cfg)
 	if err != nil {
 		return err
 	}
-	srv, err := newWebServer(ctx, e, cfg, st, cl, prov, reg)
+	prov, err := startProvisioner(ctx, e, cfg, st, cl, sealer, wh, reg)
+	if err != nil {
+		return err
+	}
+	// The provisioner's River client is the queue approvals put jobs in.
+	srv, err := newWebServer(ctx, e, cfg, st, cl, prov.prov, sealer, reg)
 	if err != nil {
 		prov.stop()
 		return err

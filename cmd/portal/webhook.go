@@ -7,30 +7,38 @@ import (
 	"github.com/kvportal/kvportal/store"
 )
 
-// openStore is the store on db's pool. With PORTAL_WEBHOOK_URL set, its event
-// hook is the webhook outbox, so that every announced change enqueues its
-// webhook in its own transaction.
-func openStore(db *database, cfg config.Config) (*store.Store, error) {
-	window := store.WithRequeueWindow(cfg.RequeueWindow)
-	if cfg.WebhookURL == "" {
-		return store.New(db.pool, window), nil
-	}
-	outbox, err := notify.NewOutbox(db.pool, 0, cfg.BaseURL())
-	if err != nil {
-		return nil, err
-	}
-	return store.New(db.pool, store.WithEventHook(outbox.Hook), window), nil
+// webhooks are the notifications of a process with PORTAL_WEBHOOK_URL set:
+// the outbox, which is the store's event hook, and the deliverer. Both go
+// through the provisioner's River client, the one client of the process
+// (see extend).
+type webhooks struct {
+	outbox    *notify.Outbox
+	deliverer *notify.Deliverer
 }
 
-// webhookDelivery is the provisioner's extra work with PORTAL_WEBHOOK_URL
-// set: delivering the webhooks, on their own queue.
-func webhookDelivery(e env, cfg config.Config) ([]provisioner.Extension, error) {
+// openStore is the store on db's pool and, with PORTAL_WEBHOOK_URL set, its
+// webhooks (nil without): the store's event hook is their outbox, so that
+// every announced change enqueues its webhook in its own transaction.
+func openStore(e env, db *database, cfg config.Config) (*store.Store, *webhooks, error) {
+	window := store.WithRequeueWindow(cfg.RequeueWindow)
 	if cfg.WebhookURL == "" {
-		return nil, nil
+		return store.New(db.pool, window), nil, nil
 	}
 	d, err := notify.NewDeliverer(notify.DelivererConfig{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Logger: e.logger})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return []provisioner.Extension{d}, nil
+	w := &webhooks{outbox: notify.NewOutbox(0, cfg.BaseURL()), deliverer: d}
+	return store.New(db.pool, store.WithEventHook(w.outbox.Hook), window), w, nil
+}
+
+// extend makes the webhooks part of the provisioner pcfg builds: its River
+// client works the deliveries, on their own queue, and is the one the
+// outbox inserts with. Nothing without webhooks.
+func (w *webhooks) extend(pcfg *provisioner.Config) {
+	if w == nil {
+		return
+	}
+	pcfg.Extra = append(pcfg.Extra, w.deliverer)
+	pcfg.Inserters = append(pcfg.Inserters, w.outbox)
 }

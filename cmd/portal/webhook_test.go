@@ -58,11 +58,20 @@ func TestProvisionCommandDeliversWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.close()
-	st, err := openStore(db, cfg)
+	st, wh, err := openStore(env{getenv: getenv, logger: slog.New(slog.DiscardHandler)}, db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sealer, err := openSealer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The web server's side, in this test: a provisioner that is never
+	// started (its API is never called) whose River client the outbox
+	// inserts with and approvals enqueue with.
+	pcfg := provisioner.Config{Store: st, API: struct{ provisioner.API }{}, Sealer: sealer}
+	wh.extend(&pcfg)
+	prov, err := provisioner.New(pcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,11 +80,7 @@ func TestProvisionCommandDeliversWebhooks(t *testing.T) {
 	r := testfix.Submit(t, st, sealer, dev.ID, testfix.Valid(t, testfix.Input(func(in domain.Input) {
 		in["InstanceName"], in["Token"] = "hook-test", "hook-token"
 	}), nil))
-	prov, err := provisioner.New(provisioner.Config{Store: st, API: struct{ provisioner.API }{}, Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Approve(ctx, r.ID, boss.ID, (&provisioning{prov: prov}).enqueueHook()); err != nil {
+	if _, err := st.Approve(ctx, r.ID, boss.ID, prov.EnqueueTx); err != nil {
 		t.Fatal(err)
 	}
 

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
 	"github.com/kvportal/kvportal/preflight"
 	"github.com/kvportal/kvportal/rkvstore"
@@ -29,13 +31,21 @@ const sessionKeyFile = "session.key"
 // refused as soon as they expire; the sweep only keeps the table small.
 const sessionSweepInterval = 10 * time.Minute
 
-// newWebServer builds the HTTP server with everything its pages need.
+// queue is the provisioner's side of the web server: each approved
+// request's provisioning job is enqueued in the approval's transaction, and
+// an admin's re-queue of a failed request sends it back with its token.
+// *provisioner.Provisioner is one.
+type queue interface {
+	EnqueueTx(ctx context.Context, tx pgx.Tx, r domain.Request) error
+	Requeue(ctx context.Context, requestID, adminID int64) (domain.Request, error)
+}
+
+// newWebServer builds the HTTP server with everything its pages need: q
+// takes the provisioning jobs, sealer seals the passwords of new requests.
 // Expired sessions are swept for as long as ctx lives.
-func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store, cl *cloud, prov *provisioning, reg *prometheus.Registry) (*echo.Echo, error) {
-	// The provisioning job is enqueued in the approval's transaction: an
-	// approval without a queue to put its job in would never be provisioned.
-	if prov == nil || prov.prov == nil {
-		return nil, errors.New("the web server needs the provisioner's queue to approve requests")
+func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store, cl *cloud, q queue, sealer *secret.Sealer, reg *prometheus.Registry) (*echo.Echo, error) {
+	if q == nil || sealer == nil {
+		return nil, errors.New("the web server needs the provisioning queue and the password sealer")
 	}
 	keys, err := secret.LoadKey(cfg.SessionKey, cfg.DataDir, sessionKeyFile, auth.SessionKeyLen)
 	if err != nil {
@@ -47,9 +57,7 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 		return nil, err
 	}
 	go sm.RunSweeper(ctx, sessionSweepInterval)
-	// The provisioning job is enqueued in the approval's transaction; an
-	// admin's re-queue of a failed request goes through the provisioner.
-	flow := &workflow.Workflow{Store: st, Sealer: prov.sealer, Enqueue: prov.enqueueHook(), Requeuer: prov.requeue}
+	flow := &workflow.Workflow{Store: st, Sealer: sealer, Enqueue: q.EnqueueTx, Requeuer: q.Requeue}
 	d := handlers.Deps{Store: st, Sessions: sm, Workflow: flow, Logger: e.logger,
 		Simulated: cfg.Simulated(), BaseURL: cfg.BaseURL(), LocalLoginOff: !cfg.LocalLogin}
 	if cl != nil {
