@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 )
 
 // FuzzSubmit sends arbitrary bodies to POST /api/v1/requests: never a 5xx,
@@ -41,7 +42,7 @@ func FuzzSubmit(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, errs := domain.Validate(r.Params.Input(), testCatalog())
+		p, errs := domain.Validate(r.Params.Input(), testfix.Catalog())
 		if len(errs) > 0 || p != r.Params {
 			t.Fatalf("accepted %q, which the rules refuse: %v (%+v)", body, errs, r.Params)
 		}

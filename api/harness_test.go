@@ -21,6 +21,7 @@ import (
 	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/apitoken"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
@@ -28,21 +29,6 @@ import (
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }
-
-type staticCatalog struct{ cat *domain.Catalog }
-
-func (s staticCatalog) Get(context.Context) *domain.Catalog { return s.cat }
-
-func testCatalog() *domain.Catalog {
-	cat := &domain.Catalog{FetchedAt: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), Regions: []domain.Region{
-		{RegionId: "cn-hangzhou", LocalName: "China (Hangzhou)", Zones: []domain.Zone{{ZoneId: "cn-hangzhou-b"}}},
-	}}
-	for _, v := range []string{"2.8", "4.0"} {
-		cat.Offers = append(cat.Offers, domain.Offer{RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-b", InstanceType: "Redis",
-			EngineVersion: v, InstanceClass: "redis.master.small.default", CapacityMB: 1024})
-	}
-	return cat
-}
 
 // clock is a settable clock.
 type clock struct {
@@ -84,7 +70,7 @@ func newEnv(t testing.TB, cfgs ...envConfig) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, st: st, clock: &clock{now: time.Now()}, users: map[string]store.User{}, tokens: map[string]string{}}
-	flow := &workflow.Workflow{Store: st, Sealer: sealer, Catalog: staticCatalog{testCatalog()},
+	flow := &workflow.Workflow{Store: st, Sealer: sealer, Catalog: testfix.StaticCatalog{Cat: testfix.Catalog()},
 		Enqueue: func(context.Context, pgx.Tx, domain.Request) error { e.enqueued.Add(1); return nil }}
 	d := api.Deps{Store: st, Workflow: flow, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: e.clock.Now,
 		Rate: 1000, Burst: 1000}

@@ -17,7 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/provisioner"
+	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
 )
@@ -147,9 +149,9 @@ func Load(getenv func(string) string) (Config, error) {
 			ApproverGroups:  p.list("PORTAL_OIDC_APPROVER_GROUPS"),
 			RequesterGroups: p.list("PORTAL_OIDC_REQUESTER_GROUPS"),
 		},
-		RequeueWindow: p.duration("PORTAL_REQUEUE_WINDOW", 7*24*time.Hour),
-		APIRate:       p.positiveInt("PORTAL_API_RATE", 10),
-		APIBurst:      p.positiveInt("PORTAL_API_BURST", 20),
+		RequeueWindow: p.duration("PORTAL_REQUEUE_WINDOW", store.DefaultRequeueWindow),
+		APIRate:       p.positiveInt("PORTAL_API_RATE", int(api.DefaultRate)),
+		APIBurst:      p.positiveInt("PORTAL_API_BURST", api.DefaultBurst),
 		PprofAddr:     p.str("PORTAL_PPROF_ADDR", ""),
 	}
 	if c.Simulated() {

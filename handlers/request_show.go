@@ -160,7 +160,7 @@ func moving(r domain.Request) bool {
 func reasonField(value, problem string) components.Field {
 	return components.Field{Name: "reason", Label: "Reason for rejecting", Kind: "textarea", Value: value,
 		Error: problem, Required: true, MaxLength: workflow.ReasonMaxLen,
-		Help: "Required. The requester sees it. At most 1000 characters."}
+		Help: "Required. The requester sees it. At most " + strconv.Itoa(workflow.ReasonMaxLen) + " characters."}
 }
 
 // eventView says what an audit event means, in words.

@@ -10,6 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -183,7 +184,7 @@ func TestFormWithoutCatalog(t *testing.T) {
 
 func TestFormStaleCatalog(t *testing.T) {
 	t.Parallel()
-	cat := testCatalog()
+	cat := testfix.Catalog()
 	cat.Stale = true
 	e := newEnv(t, withCatalog(cat))
 	c, _ := e.signedIn("dev", domain.RoleRequester)

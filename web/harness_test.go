@@ -52,26 +52,6 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // staticCatalog is a fixed catalog.
-type staticCatalog struct{ cat *domain.Catalog }
-
-func (s staticCatalog) Get(context.Context) *domain.Catalog { return s.cat }
-
-// testCatalog offers Redis 2.8 and 4.0 in two zones of cn-hangzhou.
-func testCatalog() *domain.Catalog {
-	cat := &domain.Catalog{FetchedAt: time.Now(), Regions: []domain.Region{
-		{RegionId: "cn-hangzhou", LocalName: "China (Hangzhou)", Zones: []domain.Zone{{ZoneId: "cn-hangzhou-b"}, {ZoneId: "cn-hangzhou-h"}}},
-		{RegionId: "cn-shanghai", LocalName: "China (Shanghai)", Zones: []domain.Zone{{ZoneId: "cn-shanghai-b"}}},
-	}}
-	for _, z := range []string{"cn-hangzhou-b", "cn-hangzhou-h"} {
-		for _, v := range []string{"2.8", "4.0"} {
-			cat.Offers = append(cat.Offers,
-				domain.Offer{RegionId: "cn-hangzhou", ZoneId: z, InstanceType: "Redis", EngineVersion: v, InstanceClass: "redis.master.small.default", CapacityMB: 1024},
-				domain.Offer{RegionId: "cn-hangzhou", ZoneId: z, InstanceType: "Redis", EngineVersion: v, InstanceClass: "redis.master.mid.default", CapacityMB: 2048})
-		}
-	}
-	cat.Offers = append(cat.Offers, domain.Offer{RegionId: "cn-shanghai", ZoneId: "cn-shanghai-b", InstanceType: "Redis", EngineVersion: "4.0", InstanceClass: "redis.master.small.default", CapacityMB: 1024})
-	return cat
-}
 
 // env is a portal on its own database, served by httptest.
 type env struct {
@@ -115,7 +95,7 @@ func withCatalog(cat *domain.Catalog) envOption {
 		if cat == nil {
 			h.Workflow.Catalog = nil
 		} else {
-			h.Workflow.Catalog = staticCatalog{cat}
+			h.Workflow.Catalog = testfix.StaticCatalog{Cat: cat}
 		}
 	}
 }
@@ -138,7 +118,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.h, err = handlers.New(handlers.Deps{
 		Store: st, Sessions: sm, Simulated: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,
-		Workflow: &workflow.Workflow{Store: st, Sealer: sealer, Catalog: staticCatalog{testCatalog()},
+		Workflow: &workflow.Workflow{Store: st, Sealer: sealer, Catalog: testfix.StaticCatalog{Cat: testfix.Catalog()},
 			Enqueue: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 				e.enqueued.Add(1)
 				return nil

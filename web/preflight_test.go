@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/preflight"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
@@ -32,7 +33,7 @@ func withPreflightSim(t *testing.T, sim **simulator.Simulator, api **rkvstore.Cl
 			t.Fatal(err)
 		}
 		h.Workflow.Preflight = preflight.Gate{Checker: c, Logger: h.Logger}
-		h.Workflow.Catalog = staticCatalog{s.Catalog()}
+		h.Workflow.Catalog = testfix.StaticCatalog{Cat: s.Catalog()}
 		*sim, *api = s, c
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/secret"
@@ -98,3 +99,30 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Catalog is what the simulator's catalog would offer, in small: Redis 2.8
+// and 4.0 in two zones of RegionID (the small and mid classes), and Redis
+// 4.0 in one zone of cn-shanghai (the small class).
+func Catalog() *domain.Catalog {
+	cat := &domain.Catalog{FetchedAt: time.Now(), Regions: []domain.Region{
+		{RegionId: RegionID, LocalName: "China (Hangzhou)", Zones: []domain.Zone{{ZoneId: "cn-hangzhou-b"}, {ZoneId: ZoneID}}},
+		{RegionId: "cn-shanghai", LocalName: "China (Shanghai)", Zones: []domain.Zone{{ZoneId: "cn-shanghai-b"}}},
+	}}
+	for _, z := range []string{"cn-hangzhou-b", ZoneID} {
+		for _, v := range []string{"2.8", "4.0"} {
+			cat.Offers = append(cat.Offers,
+				domain.Offer{RegionId: RegionID, ZoneId: z, InstanceType: domain.TypeRedis, EngineVersion: v, InstanceClass: InstanceClass, CapacityMB: 1024},
+				domain.Offer{RegionId: RegionID, ZoneId: z, InstanceType: domain.TypeRedis, EngineVersion: v, InstanceClass: "redis.master.mid.default", CapacityMB: 2048})
+		}
+	}
+	cat.Offers = append(cat.Offers, domain.Offer{RegionId: "cn-shanghai", ZoneId: "cn-shanghai-b", InstanceType: domain.TypeRedis,
+		EngineVersion: "4.0", InstanceClass: InstanceClass, CapacityMB: 1024})
+	return cat
+}
+
+// StaticCatalog is a catalog source that always knows cat (a
+// workflow.CatalogSource).
+type StaticCatalog struct{ Cat *domain.Catalog }
+
+// Get returns the catalog.
+func (s StaticCatalog) Get(context.Context) *domain.Catalog { return s.Cat }
