@@ -24,7 +24,7 @@ func fixedSchemas() map[string]*huma.Schema {
 		"password_set":     {Type: "boolean", Description: "Whether a Password was given (it is never shown)."},
 		"InstanceId":       {Type: "string", Description: "The instance created, once it is."},
 		"ConnectionDomain": {Type: "string", Description: "The instance's address, once the cloud reports it."},
-		"Port":             {Type: "integer", Description: "The instance's port, once the cloud reports it."},
+		"PrivateAddress":   {Type: "string", Description: "A VPC instance's private IP address, once the cloud reports it."},
 		"instance_status":  {Type: "string", Description: "The instance's own status at the cloud (Creating, Normal, …)."},
 		"error_code":       {Type: "string", Description: "The cloud's error code of a failed request."},
 		"error_message":    {Type: "string", Description: "The cloud's error message of a failed request."},
@@ -54,6 +54,9 @@ func (Request) Schema(huma.Registry) *huma.Schema {
 		props[m.Name] = paramSchema(m)
 		required = append(required, m.Name)
 	}
+	// Port is both a parameter and half of where to connect: one key, the
+	// port asked for until the cloud reports the instance's own.
+	props["Port"].Description = "The port: as requested until the instance exists, then the instance's as the cloud reports it."
 	return &huma.Schema{Type: "object", Properties: props, Required: required, AdditionalProperties: false,
 		Examples: []any{exampleRequest()}}
 }
@@ -91,7 +94,8 @@ func (x Request) fields() map[string]any {
 	}
 	// Where to connect as last recorded (the follow-up sweep keeps it up to
 	// date); requests created before it was recorded have only the
-	// CreateInstance answer.
+	// CreateInstance answer. The cloud's port replaces the one asked for
+	// under the same key (see Schema).
 	if r.ConnectionDomain != "" {
 		out["ConnectionDomain"] = r.ConnectionDomain
 	} else if v, ok := r.Result["ConnectionDomain"].(string); ok && v != "" {
@@ -101,6 +105,9 @@ func (x Request) fields() map[string]any {
 		out["Port"] = int64(r.ConnectionPort)
 	} else if v, ok := r.Result["Port"].(float64); ok && v > 0 {
 		out["Port"] = int64(v)
+	}
+	if r.PrivateAddress != "" {
+		out["PrivateAddress"] = r.PrivateAddress
 	}
 	return out
 }
