@@ -19,9 +19,9 @@ import (
 
 	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/provisioner"
-	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
+	"github.com/kvportal/kvportal/store"
 )
 
 // Config is the whole configuration of a portal process.
