@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -101,18 +100,4 @@ func detailKeys(d map[string]any, shown map[string]bool) []string {
 	}
 	sort.Strings(keys[params:])
 	return keys
-}
-
-// detailLines is every detail of an event as "key: value" lines, in the
-// order of detailKeys.
-func detailLines(d map[string]any) []string {
-	d = safeDetails(d)
-	keys := detailKeys(d, nil)
-	lines := make([]string, 0, len(keys))
-	for _, k := range keys {
-		if d[k] != nil && d[k] != "" {
-			lines = append(lines, k+": "+fmt.Sprint(d[k]))
-		}
-	}
-	return lines
 }

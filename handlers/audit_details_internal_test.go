@@ -39,17 +39,41 @@ func FuzzMentionsSecret(f *testing.F) {
 }
 
 // An event's details list the request's parameters in the order of the
-// form, then the rest by name; a secret is never shown.
-func TestDetailLinesFollowTheTable(t *testing.T) {
+// form, under their API names, then the rest by name in words; a secret is
+// never shown.
+func TestDetailWordsFollowTheTable(t *testing.T) {
 	d := map[string]any{"zeta": "z", "RegionId": "cn-hangzhou", "InstanceType": "Redis", "alpha": 1,
 		"Token": "kvp-1", "InstanceClass": "redis.master.small.default", "password": "hunter2", "empty": ""}
-	got := detailLines(d)
+	got := detailWords(d, nil)
 	want := []string{"InstanceType: Redis", "InstanceClass: redis.master.small.default", "RegionId: cn-hangzhou",
-		"Token: kvp-1", "alpha: 1", "password: [redacted]", "zeta: z"}
+		"Token: kvp-1", "Alpha: 1", "Password: [redacted]", "Zeta: z"}
 	if !slices.Equal(got, want) {
-		t.Errorf("detailLines:\n got %q\nwant %q", got, want)
+		t.Errorf("detailWords:\n got %q\nwant %q", got, want)
 	}
 	if got := detailKeys(d, map[string]bool{"RegionId": true, "zeta": true}); slices.Contains(got, "RegionId") || slices.Contains(got, "zeta") {
 		t.Errorf("detailKeys lists a key already shown: %q", got)
+	}
+}
+
+// The provisioner's details are said in words: no raw key such as
+// max_attempts, and the cloud's request id under either spelling.
+func TestDetailWordsSayKeysInWords(t *testing.T) {
+	for _, c := range []struct {
+		d    map[string]any
+		want []string
+	}{
+		{map[string]any{"attempt": 2, "max_attempts": 8}, []string{"Attempt 2 of 8"}},
+		{map[string]any{"attempt": 1, "InstanceId": "r-1", "InstanceName": "n", "RequestId": "A-1"},
+			[]string{"Attempt 1", "InstanceId: r-1", "InstanceName: n", "Cloud request id: A-1"}},
+		{map[string]any{"code": "Throttling", "message": "slow down", "class": "retryable", "request_id": "B-2",
+			"next_attempt_at": "2026-12-01T18:20:05.123456Z"},
+			[]string{"Error code: Throttling", "Message: slow down", "Kind of error: retryable",
+				"Next attempt: 2026-12-01 18:20:05 UTC", "Cloud request id: B-2"}},
+		{map[string]any{"max_attempts": 3, "someNewKey": "x", "team_name": "y"},
+			[]string{"Max attempts: 3", "Some new key: x", "Team name: y"}},
+	} {
+		if got := detailWords(c.d, nil); !slices.Equal(got, c.want) {
+			t.Errorf("detailWords(%v):\n got %q\nwant %q", c.d, got, c.want)
+		}
 	}
 }

@@ -79,7 +79,7 @@ func exportRow(e store.AuditEvent) []string {
 	if e.RequestID != nil {
 		requestID = strconv.FormatInt(*e.RequestID, 10)
 	}
-	row := []string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339), actorName(e.Event), e.Action,
+	row := []string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339), exportActor(e.Event), e.Action,
 		requestID, e.InstanceID, e.RegionID, exportDetails(e.DetailsJSON)}
 	for i := range row {
 		row[i] = csvCell(row[i])

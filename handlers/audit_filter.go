@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +28,7 @@ func (h *Handlers) auditFilter(c echo.Context, suggest bool) (store.EventFilter,
 	fs := newFilters(c)
 	var f store.EventFilter
 	f.Actor = fs.Text("actor", "Actor", func(s string) string {
-		if s != "system" && !store.ValidUsername(s) {
+		if s != systemActor && !store.ValidUsername(s) {
 			return "must be a username, or system for KVPortal itself"
 		}
 		return ""
@@ -52,7 +51,7 @@ func (h *Handlers) actorSuggestions(ctx context.Context) ([]components.Option, e
 	if err != nil {
 		return nil, err
 	}
-	opts := []components.Option{{Value: "system", Label: "KVPortal itself"}}
+	opts := []components.Option{{Value: systemActor, Label: portalName + " itself"}}
 	for _, u := range users {
 		opts = append(opts, components.Option{Value: u.Username, Label: string(u.Role)})
 	}
@@ -68,17 +67,4 @@ func (h *Handlers) regionSuggestions(ctx context.Context) []components.Option {
 		}
 	}
 	return opts
-}
-
-// actorName is who did an event, as the audit trail names them: a
-// sign-in attempt without a user is a visitor's (its details name the
-// username tried), not KVPortal's own.
-func actorName(e store.Event) string {
-	switch {
-	case e.ActorID != nil:
-		return e.ActorName
-	case strings.HasPrefix(e.Action, "auth."):
-		return "visitor"
-	}
-	return "system"
 }

@@ -39,9 +39,8 @@ func (h *Handlers) Audit(c echo.Context) error {
 	}
 	for _, e := range events {
 		row := pages.AuditRow{ID: e.ID, Event: eventView(e.Event), InstanceID: e.InstanceID, RegionID: e.RegionID}
-		row.Event.Actor = actorName(e.Event)
 		if e.Action == domain.ActionRequestSubmitted {
-			row.Event.Details = detailLines(e.Details) // the parameters, as submitted
+			row.Event.Details = detailWords(e.Details, nil) // the parameters, as submitted
 		}
 		if e.RequestID != nil {
 			row.RequestID = *e.RequestID

@@ -120,8 +120,8 @@ func (f *filters) Dates(fromName, fromLabel, toName, toLabel string) (since, unt
 	if toProblem == "" && fromProblem == "" && !from.IsZero() && !to.IsZero() && to.Before(from) {
 		toProblem = "must not be before " + fromLabel
 	}
-	f.add(components.Field{Name: fromName, Label: fromLabel, Kind: "date", Value: fromRaw}, fromRaw, fromProblem)
-	f.add(components.Field{Name: toName, Label: toLabel, Kind: "date", Value: toRaw}, toRaw, toProblem)
+	f.add(components.Field{Name: fromName, Label: fromLabel, Kind: "date", Value: fromRaw, Placeholder: "yyyy-mm-dd"}, fromRaw, fromProblem)
+	f.add(components.Field{Name: toName, Label: toLabel, Kind: "date", Value: toRaw, Placeholder: "yyyy-mm-dd"}, toRaw, toProblem)
 	if fromProblem == "" {
 		since = from
 	}

@@ -155,7 +155,7 @@ func (h *Handlers) Logout(c echo.Context) error {
 	if err := h.Sessions.SignOut(ctx, auth.SessionFrom(ctx), ev); err != nil {
 		return err
 	}
-	return h.redirect(c, "/login", "You have signed out.")
+	return h.redirectNote(c, "/login", "You have signed out.")
 }
 
 // LocalPath returns p when it is a path on this site ("/requests?x=1"),

@@ -32,7 +32,8 @@ func (h *Handlers) render(c echo.Context, status int, section string, page templ
 func (h *Handlers) chrome(c echo.Context, section string) layout.Chrome {
 	ctx := c.Request().Context()
 	sess := auth.SessionFrom(ctx)
-	ch := layout.Chrome{CSRF: sess.CSRFToken(), Flash: sess.TakeFlash(), Simulated: h.Simulated, Section: section}
+	ch := layout.Chrome{CSRF: sess.CSRFToken(), Simulated: h.Simulated, Section: section}
+	ch.FlashKind, ch.Flash = readFlash(sess.TakeFlash())
 	if u, ok := auth.UserFrom(ctx); ok {
 		ch.SignedIn = true
 		ch.Username = u.Username
@@ -76,14 +77,6 @@ func (h *Handlers) RenderError(c echo.Context, err error) {
 		h.logger().Error("render error page", "request_id", reqID, "err", rerr)
 		_ = c.String(status, title+"\n")
 	}
-}
-
-// redirect answers 303 See Other to path, with a flash message.
-func (h *Handlers) redirect(c echo.Context, path, flash string) error {
-	if flash != "" {
-		auth.SessionFrom(c.Request().Context()).SetFlash(flash)
-	}
-	return c.Redirect(http.StatusSeeOther, path)
 }
 
 // user is the signed-in user; the route's middleware guarantees one.

@@ -23,11 +23,11 @@ func (h *Handlers) ApproveRequest(c echo.Context) error {
 	var stateErr *store.StateError
 	switch {
 	case errors.As(err, &stateErr):
-		return h.redirect(c, backTo(c, ids), alreadyDecided(stateErr.Current))
+		return h.redirectProblem(c, backTo(c, ids), alreadyDecided(stateErr.Current))
 	case err != nil:
 		return flowError(err)
 	}
-	return h.redirect(c, backTo(c, ids), "Request "+ids+" approved")
+	return h.redirect(c, backTo(c, ids), "Request "+ids+" approved: the instance is being created, and its requester can follow it on the request's page.")
 }
 
 // backTo is where a decision returns: the queue when it was made there,

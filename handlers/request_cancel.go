@@ -21,9 +21,9 @@ func (h *Handlers) CancelRequest(c echo.Context) error {
 	var stateErr *store.StateError
 	switch {
 	case errors.As(err, &stateErr):
-		return h.redirect(c, "/requests/"+ids, alreadyDecided(stateErr.Current))
+		return h.redirectProblem(c, "/requests/"+ids, alreadyDecided(stateErr.Current))
 	case err != nil:
 		return flowError(err)
 	}
-	return h.redirect(c, "/requests/"+ids, "Request "+ids+" cancelled")
+	return h.redirect(c, "/requests/"+ids, "Request "+ids+" cancelled: nothing will be created. Clone it to ask again.")
 }

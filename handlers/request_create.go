@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -37,8 +38,7 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 			v.Problem = errs[""] // the cloud's refusal of the request as a whole
 			return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(v))
 		}
-		id := strconv.FormatInt(r.ID, 10)
-		return h.redirect(c, "/requests/"+id, "Request "+id+" submitted")
+		return h.redirect(c, "/requests/"+strconv.FormatInt(r.ID, 10), submittedFlash(r))
 	}
 	cat := h.catalog(ctx)
 	p, ruleErrs := domain.Validate(in, cat)
@@ -51,6 +51,16 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 		return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(h.formView(in, errs, cat)))
 	}
 	return h.estimate(c, in, p, cat)
+}
+
+// submittedFlash says that request r was submitted, and what happens next:
+// an approver decides, or a policy rule approved it at once.
+func submittedFlash(r domain.Request) string {
+	id := strconv.FormatInt(r.ID, 10)
+	if r.Status == domain.StatusPendingApproval {
+		return "Request " + id + " submitted: it waits in the approvers' queue, and this page shows their decision."
+	}
+	return "Request " + id + " submitted and " + strings.ToLower(r.Status.Label()) + ": this page follows it."
 }
 
 // estimate shows the form again with the price DescribePrice gives.

@@ -27,7 +27,7 @@ func (h *Handlers) RejectRequest(c echo.Context) error {
 	var stateErr *store.StateError
 	switch {
 	case errors.As(err, &stateErr):
-		return h.redirect(c, backTo(c, ids), alreadyDecided(stateErr.Current))
+		return h.redirectProblem(c, backTo(c, ids), alreadyDecided(stateErr.Current))
 	case err != nil:
 		return flowError(err)
 	case len(errs) > 0:
@@ -38,5 +38,5 @@ func (h *Handlers) RejectRequest(c echo.Context) error {
 		v.Reason = reasonField(strings.ToValidUTF8(raw, "\uFFFD"), errs["reason"])
 		return h.render(c, http.StatusUnprocessableEntity, "", pages.RequestShow(v))
 	}
-	return h.redirect(c, backTo(c, ids), "Request "+ids+" rejected")
+	return h.redirect(c, backTo(c, ids), "Request "+ids+" rejected: its requester sees your reason on the request's page.")
 }

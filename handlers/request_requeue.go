@@ -23,10 +23,10 @@ func (h *Handlers) RequeueRequest(c echo.Context) error {
 	var stateErr *store.StateError
 	switch {
 	case errors.As(err, &stateErr):
-		return h.redirect(c, "/requests/"+ids, "Request "+ids+" is "+stateErr.Current.Status.Label()+
+		return h.redirectProblem(c, "/requests/"+ids, "Request "+ids+" is "+stateErr.Current.Status.Label()+
 			", not failed: nothing was changed.")
 	case err != nil:
 		return flowError(err)
 	}
-	return h.redirect(c, "/requests/"+ids, "Request "+ids+" re-queued")
+	return h.redirect(c, "/requests/"+ids, "Request "+ids+" re-queued: the provisioner tries again, with the same token.")
 }

@@ -28,7 +28,7 @@ func (h *Handlers) RetryRequest(c echo.Context) error {
 	}
 	id := strconv.FormatInt(r.ID, 10)
 	if r.Status != domain.StatusFailed || !passwordErased(r, h.now()) {
-		return h.redirect(c, "/requests/"+id, "Request "+id+" cannot be retried with a new password now: nothing was changed.")
+		return h.redirectProblem(c, "/requests/"+id, "Request "+id+" cannot be retried with a new password now: nothing was changed.")
 	}
 	password := c.FormValue("Password")
 	if problem := domain.NewPasswordProblem(password); problem != "" {
@@ -43,10 +43,10 @@ func (h *Handlers) RetryRequest(c echo.Context) error {
 	var stateErr *store.StateError
 	switch {
 	case errors.As(err, &stateErr):
-		return h.redirect(c, "/requests/"+id, "Request "+id+" is "+stateErr.Current.Status.Label()+
+		return h.redirectProblem(c, "/requests/"+id, "Request "+id+" is "+stateErr.Current.Status.Label()+
 			" and cannot be retried with a new password now: nothing was changed.")
 	case err != nil:
 		return err
 	}
-	return h.redirect(c, "/requests/"+id, "Request "+id+" retried with a new password")
+	return h.redirect(c, "/requests/"+id, "Request "+id+" retried with a new password: the provisioner tries again, with the same token.")
 }

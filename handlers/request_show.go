@@ -165,10 +165,7 @@ func reasonField(value, problem string) components.Field {
 
 // eventView says what an audit event means, in words.
 func eventView(e store.Event) pages.EventView {
-	ev := pages.EventView{At: e.At, Actor: e.ActorName, Action: e.Action}
-	if ev.Actor == "" {
-		ev.Actor = "KVPortal"
-	}
+	ev := pages.EventView{At: e.At, Actor: actorName(e), Action: e.Action}
 	d := safeDetails(e.Details)
 	str := func(k string) string {
 		if v, ok := d[k]; ok && v != nil {
@@ -177,10 +174,9 @@ func eventView(e store.Event) pages.EventView {
 		return ""
 	}
 	shown := map[string]bool{}
-	detail := func(label, key string) {
-		shown[key] = true
-		if s := str(key); s != "" {
-			ev.Details = append(ev.Details, label+s)
+	says := func(keys ...string) {
+		for _, k := range keys {
+			shown[k] = true
 		}
 	}
 	switch e.Action {
@@ -191,7 +187,6 @@ func eventView(e store.Event) pages.EventView {
 		ev.Text, ev.Status = "approved", domain.StatusApproved
 	case domain.ActionRequestRejected:
 		ev.Text, ev.Status = "rejected", domain.StatusRejected
-		detail("Reason: ", "reason")
 	case domain.ActionRequestCancelled:
 		ev.Text, ev.Status = "cancelled the request", domain.StatusCancelled
 	case domain.ActionRequestRequeued:
@@ -208,60 +203,64 @@ func eventView(e store.Event) pages.EventView {
 		ev.Text, ev.Status = "had an attempt cut short by a shutdown; it runs again, not counted", domain.StatusApproved
 	case domain.ActionSucceeded:
 		ev.Text, ev.Status = "created the instance", domain.StatusSucceeded
-		detail("InstanceId: ", "InstanceId")
-		detail("InstanceName: ", "InstanceName")
 	case domain.ActionFailed:
 		ev.Text, ev.Status = "gave up: the request failed", domain.StatusFailed
 	case domain.ActionInstanceStatus:
 		ev.Text = "saw the instance status change"
+		if from, to := str("from"), str("to"); to != "" {
+			ev.Text += " to " + to
+			if from != "" {
+				ev.Text += " (it was " + from + ")"
+			}
+			says("from", "to")
+		}
+	case domain.ActionInstanceDrifted:
+		ev.Text = "found the instance no longer as the portal made it"
 	case domain.ActionLogin:
 		ev.Text = "signed in"
-		shown["username"] = true
+		says("username")
 	case domain.ActionLoginFailed:
 		ev.Text = "failed sign-in as " + strconv.Quote(str("username"))
-		shown["username"] = true
+		says("username")
 	case domain.ActionLogout:
 		ev.Text = "signed out"
-		shown["username"] = true
+		says("username")
 	case domain.ActionSSOLogin:
 		ev.Text = "signed in through the identity provider"
-		shown["username"] = true
+		says("username")
 	case domain.ActionSSORefused:
 		ev.Text = "was refused after signing in through the identity provider as " + strconv.Quote(str("username"))
-		shown["username"] = true
+		says("username")
 	case domain.ActionSessionEnded:
 		ev.Text = "ended a session of " + str("username")
-		shown["username"], shown["user_id"], shown["session_id"] = true, true, true
+		says("username", "user_id", "session_id")
 	case domain.ActionSessionsEnded:
 		ev.Text = "ended " + str("sessions") + " session(s) of " + str("username")
-		shown["username"], shown["user_id"], shown["sessions"] = true, true, true
+		says("username", "user_id", "sessions")
 	case domain.ActionPasswordChanged:
 		ev.Text = "set a new password for " + str("username")
-		shown["username"], shown["user_id"] = true, true
+		says("username", "user_id")
 	case domain.ActionUserCreated:
 		ev.Text = "created user " + str("username") + " (" + str("role") + ")"
-		shown["username"], shown["role"], shown["user_id"] = true, true, true
+		says("username", "role", "user_id")
 	case domain.ActionUserRoleChanged:
 		ev.Text = "changed the role of " + str("username") + " from " + str("from") + " to " + str("to")
-		shown["username"], shown["from"], shown["to"], shown["user_id"] = true, true, true, true
+		says("username", "from", "to", "user_id")
 	case domain.ActionUserDisabled:
 		ev.Text = "disabled user " + str("username")
-		shown["username"], shown["user_id"] = true, true
+		says("username", "user_id")
 	case domain.ActionUserEnabled:
 		ev.Text = "enabled user " + str("username")
-		shown["username"], shown["user_id"] = true, true
+		says("username", "user_id")
+	case domain.ActionTokenCreated:
+		ev.Text = "created the API token " + strconv.Quote(str("api_token")) + " of " + str("user")
+		says("api_token", "user")
+	case domain.ActionTokenRevoked:
+		ev.Text = "revoked the API token " + strconv.Quote(str("api_token")) + " of " + str("user")
+		says("api_token", "user")
 	default:
 		ev.Text = e.Action
 	}
-	detail("Error code: ", "code")
-	detail("Error code: ", "error_code")
-	detail("Message: ", "message")
-	detail("Message: ", "error_message")
-	detail("RequestId: ", "request_id")
-	for _, k := range detailKeys(d, shown) {
-		if s := str(k); s != "" {
-			ev.Details = append(ev.Details, k+": "+s)
-		}
-	}
+	ev.Details = detailWords(d, shown)
 	return ev
 }

@@ -27,7 +27,7 @@ func (h *Handlers) EndSession(c echo.Context) error {
 	err = h.Store.EndSession(ctx, me.ID, id, store.NewEvent{ActorID: &me.ID, Action: domain.ActionSessionEnded,
 		Details: map[string]any{"user_id": me.ID, "username": me.Username, "session_id": id}})
 	if errors.Is(err, store.ErrNotFound) {
-		return h.redirect(c, "/settings/sessions", "That session had already ended.")
+		return h.redirectNote(c, "/settings/sessions", "That session had already ended.")
 	}
 	if err != nil {
 		return err
@@ -46,7 +46,7 @@ func (h *Handlers) EndOtherSessions(c echo.Context) error {
 		return err
 	}
 	if n == 0 {
-		return h.redirect(c, "/settings/sessions", "No other session was open.")
+		return h.redirectNote(c, "/settings/sessions", "No other session was open.")
 	}
 	return h.redirect(c, "/settings/sessions", "Signed out everywhere else: "+plural(n, "session")+" ended.")
 }
@@ -75,7 +75,7 @@ func (h *Handlers) EndUserSessions(c echo.Context) error {
 		return err
 	}
 	if n == 0 {
-		return h.redirect(c, "/admin/users", u.Username+" had no session to end.")
+		return h.redirectNote(c, "/admin/users", u.Username+" had no session to end.")
 	}
 	return h.redirect(c, "/admin/users", u.Username+" is signed out: "+plural(n, "session")+" ended.")
 }

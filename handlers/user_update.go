@@ -32,7 +32,7 @@ func (h *Handlers) SetUserRole(c echo.Context) error {
 		return h.userRefused(c, err)
 	}
 	if before.Role == u.Role {
-		return h.redirect(c, "/admin/users", u.Username+" is already "+string(u.Role)+": nothing was changed.")
+		return h.redirectNote(c, "/admin/users", u.Username+" is already "+string(u.Role)+": nothing was changed.")
 	}
 	if u.ID == me.ID {
 		// The change ended every session of the user, this one included:
@@ -76,7 +76,7 @@ func (h *Handlers) setDisabled(c echo.Context, disabled bool) error {
 		if disabled {
 			state = "disabled"
 		}
-		return h.redirect(c, "/admin/users", u.Username+" is already "+state+": nothing was changed.")
+		return h.redirectNote(c, "/admin/users", u.Username+" is already "+state+": nothing was changed.")
 	}
 	if disabled {
 		return h.redirect(c, "/admin/users", "User "+u.Username+" disabled")
@@ -89,9 +89,9 @@ func (h *Handlers) setDisabled(c echo.Context, disabled bool) error {
 func (h *Handlers) userRefused(c echo.Context, err error) error {
 	switch {
 	case errors.Is(err, store.ErrLastAdmin):
-		return h.redirect(c, "/admin/users", "Nothing was changed: that would leave no enabled admin.")
+		return h.redirectProblem(c, "/admin/users", "Nothing was changed: that would leave no enabled admin.")
 	case errors.Is(err, store.ErrSelf):
-		return h.redirect(c, "/admin/users", "Nothing was changed: you cannot disable your own account.")
+		return h.redirectProblem(c, "/admin/users", "Nothing was changed: you cannot disable your own account.")
 	}
 	return userNotFound(err)
 }

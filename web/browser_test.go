@@ -181,7 +181,7 @@ func TestBrowserRequester(t *testing.T) {
 	if s := attr(t, ctx, `h1 [data-status]`, "data-status"); s != "pending_approval" {
 		t.Errorf("status %q", s)
 	}
-	if f := text(t, ctx, `[data-testid="flash"]`); !strings.HasSuffix(f, "submitted") {
+	if f := text(t, ctx, `[data-testid="flash"]`); !strings.Contains(f, " submitted: it waits in the approvers' queue") {
 		t.Errorf("flash %q", f)
 	}
 	checkPage(t, ctx, "request")
@@ -245,7 +245,7 @@ func TestBrowserApprover(t *testing.T) {
 		chromedp.Click(chromedp.CSS(firstItem+` [data-testid="approve"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
-	if f := text(t, ctx, `[data-testid="flash"]`); f != "Request "+itoa(first.ID)+" approved" {
+	if f := text(t, ctx, `[data-testid="flash"]`); !strings.HasPrefix(f, "Request "+itoa(first.ID)+" approved: ") {
 		t.Errorf("flash %q", f)
 	}
 	item := `.queue-item[data-request-id="` + itoa(second.ID) + `"]`
@@ -255,7 +255,7 @@ func TestBrowserApprover(t *testing.T) {
 		chromedp.WaitNotPresent(chromedp.CSS(item)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
-	if f := text(t, ctx, `[data-testid="flash"]`); f != "Request "+itoa(second.ID)+" rejected" {
+	if f := text(t, ctx, `[data-testid="flash"]`); !strings.HasPrefix(f, "Request "+itoa(second.ID)+" rejected: ") {
 		t.Errorf("flash %q", f)
 	}
 	signOut(t, ctx)

@@ -230,7 +230,7 @@ func TestCreateRequest(t *testing.T) {
 		t.Errorf("the submitted event's Port: %q, %v", port, err)
 	}
 	page := c.get(r.location())
-	if got := strings.TrimSpace(page.doc.Find(`[data-testid="flash"]`).Text()); got != "Request "+itoa(req.ID)+" submitted" {
+	if got := strings.TrimSpace(page.doc.Find(`[data-testid="flash"]`).Text()); got != "Request "+itoa(req.ID)+" submitted: it waits in the approvers' queue, and this page shows their decision." {
 		t.Errorf("flash %q", got)
 	}
 	if strings.Contains(page.body, form.Get("Password")) {

@@ -106,8 +106,11 @@ func (e FieldError) Href() string { return "#f-" + e.Name }
 
 func inputType(kind string) string {
 	switch kind {
-	case "password", "date":
+	case "password":
 		return kind
 	}
+	// A date is typed as text, yyyy-mm-dd: the browser's date control
+	// shows the reader's locale order (12/01/2026), and KVPortal writes
+	// every date as yyyy-mm-dd.
 	return "text"
 }

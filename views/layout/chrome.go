@@ -5,6 +5,8 @@ package layout
 import (
 	"context"
 	"strconv"
+
+	"github.com/kvportal/kvportal/views/components"
 )
 
 // Chrome is what the base page shows around every screen: who is signed in,
@@ -19,6 +21,7 @@ type Chrome struct {
 	IsAdmin    bool
 	CSRF       string
 	Flash      string
+	FlashKind  components.FlashKind
 	Pending    int
 	// PendingMore says that at least Pending requests wait: counting stops
 	// at a cap, as the count is on every page.

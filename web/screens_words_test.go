@@ -1,0 +1,173 @@
+package web_test
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/store"
+)
+
+// The timeline and the audit trail say the provisioner's details in words:
+// the attempt out of how many, the cloud's request id under either key it
+// was recorded with, KVPortal by name, exact times as yyyy-mm-dd.
+func TestTimelineAndAuditInWords(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	adm, _ := e.signedIn("words-admin", domain.RoleAdmin)
+	dev := e.user("words-dev", domain.RoleRequester)
+	appr := e.user("words-appr", domain.RoleApprover)
+	r := e.request(dev)
+	if _, err := e.st.Approve(ctx, r.ID, appr.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.StartAttempt(ctx, r.ID, 1, 8); err != nil {
+		t.Fatal(err)
+	}
+	next := time.Date(2026, 12, 1, 18, 20, 5, 0, time.UTC)
+	if _, err := e.st.ScheduleRetry(ctx, r.ID, 1, store.Failure{Code: "Throttling", Message: "slow down",
+		CloudRequestID: "NEW-KEY-1", Class: "retryable"}, next); err != nil {
+		t.Fatal(err)
+	}
+	// Older events spelt the cloud's request id request_id.
+	if err := e.st.RecordEvent(ctx, store.NewEvent{Action: domain.ActionAttemptFailed, RequestID: &r.ID,
+		Details: map[string]any{"attempt": 2, "code": "Timeout", "request_id": "OLD-KEY-2"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	tl := adm.get("/requests/" + itoa(r.ID)).doc.Find(`[data-testid="timeline"]`)
+	text := strings.Join(strings.Fields(tl.Text()), " ")
+	for _, want := range []string{"KVPortal started a CreateInstance attempt", "Attempt 1 of 8",
+		"Cloud request id: NEW-KEY-1", "Cloud request id: OLD-KEY-2", "Next attempt: 2026-12-01 18:20:05 UTC",
+		"Kind of error: retryable"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, text)
+		}
+	}
+	for _, raw := range []string{"max_attempts", "RequestId", "request_id", "next_attempt_at", "system"} {
+		if strings.Contains(text, raw) {
+			t.Errorf("timeline shows %q:\n%s", raw, text)
+		}
+	}
+
+	page := adm.get("/audit?request=" + itoa(r.ID))
+	rows := page.doc.Find(`tr[data-action="provision.attempt_started"]`)
+	if got := strings.TrimSpace(rows.Find(`[data-testid="actor"]`).Text()); got != "KVPortal" {
+		t.Errorf("audit actor %q, want KVPortal", got)
+	}
+	if got := strings.Join(strings.Fields(rows.Find(`[data-testid="details"]`).Text()), " "); got != "Attempt 1 of 8" {
+		t.Errorf("audit details %q", got)
+	}
+	exact := regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$`)
+	if got := rows.Find(`time .exact`).Text(); !exact.MatchString(got) {
+		t.Errorf("audit: exact time %q beside the relative one", got)
+	}
+	if got := page.doc.Find(`[data-testid="actor"]`).FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return strings.TrimSpace(s.Text()) == "system"
+	}).Length(); got != 0 {
+		t.Errorf("the audit page names %d actors system", got)
+	}
+	// The date filters take yyyy-mm-dd as typed, whatever the browser's
+	// locale.
+	for _, name := range []string{"from", "to"} {
+		in := page.doc.Find(`input[name="` + name + `"]`)
+		if typ, _ := in.Attr("type"); typ != "text" {
+			t.Errorf("%s filter: type %q", name, typ)
+		}
+		if ph, _ := in.Attr("placeholder"); ph != "yyyy-mm-dd" {
+			t.Errorf("%s filter: placeholder %q", name, ph)
+		}
+	}
+	// The filter and the export keep the machine value system.
+	if n := adm.get("/audit?actor=system&request=" + itoa(r.ID)).doc.Find(`tr[data-event-id]`).Length(); n != 3 {
+		t.Errorf("actor=system: %d events, want 3", n)
+	}
+}
+
+// Every flash message is the one component, its kind in data-kind: green
+// with the next step when the action was done, red (an alert) when not.
+func TestFlashKinds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	appr, _ := e.signedIn("flash-appr", domain.RoleApprover)
+	dev := e.user("flash-dev", domain.RoleRequester)
+	r := e.request(dev)
+	path := "/requests/" + itoa(r.ID)
+
+	flash := func(res *response) (kind, role, msg string) {
+		t.Helper()
+		doc := appr.get(res.location()).doc
+		box := doc.Find(`.flash`)
+		if box.Length() != 1 || box.Find(`[data-testid="flash"]`).Length() != 1 {
+			t.Fatalf("%d flash boxes", box.Length())
+		}
+		kind, _ = box.Attr("data-kind")
+		role, _ = box.Attr("role")
+		return kind, role, box.Find(`[data-testid="flash"]`).Text()
+	}
+	kind, role, msg := flash(appr.post(path+"/approve", nil))
+	if kind != "success" || role != "status" || !strings.HasPrefix(msg, "Request "+itoa(r.ID)+" approved: the instance is being created") {
+		t.Errorf("approved: %s %s %q", kind, role, msg)
+	}
+	kind, role, msg = flash(appr.post(path+"/approve", nil))
+	if kind != "error" || role != "alert" || !strings.Contains(msg, "nothing was changed") {
+		t.Errorf("approved twice: %s %s %q", kind, role, msg)
+	}
+
+	devc := e.client()
+	devc.login("flash-dev")
+	res := devc.post("/requests", validForm())
+	page := devc.get(res.location()).doc
+	if k, _ := page.Find(`.flash`).Attr("data-kind"); k != "success" ||
+		!strings.Contains(page.Find(`[data-testid="flash"]`).Text(), "submitted: it waits in the approvers' queue") {
+		t.Errorf("submitted: %s %q", k, page.Find(`[data-testid="flash"]`).Text())
+	}
+	res = devc.post("/logout", url.Values{})
+	if k, _ := devc.get(res.location()).doc.Find(`.flash`).Attr("data-kind"); k != "note" {
+		t.Errorf("signed out: kind %q", k)
+	}
+}
+
+// A Classic request's page has no VPC rows, and a created instance's
+// password is said to be erased after creation.
+func TestRequestPageSaysOnlyWhatApplies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	dev, _ := e.signedIn("rows-dev", domain.RoleRequester)
+	appr := e.user("rows-appr", domain.RoleApprover)
+	res := dev.post("/requests", validForm()) // Classic, with a password
+	id, err := strconv.ParseInt(strings.TrimPrefix(res.location(), "/requests/"), 10, 64)
+	if err != nil {
+		t.Fatalf("submit: %d %q", res.status, res.location())
+	}
+	page := dev.get(res.location()).doc
+	for _, p := range []string{"VpcId", "VSwitchId", "PrivateIp"} {
+		if page.Find(`[data-param="`+p+`"]`).Length() != 0 {
+			t.Errorf("a Classic request shows %s", p)
+		}
+	}
+	if got := page.Find(`[data-param="Password"]`).Text(); got != "set" {
+		t.Errorf("pending password %q", got)
+	}
+	if _, err := e.st.Approve(ctx, id, appr.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.StartAttempt(ctx, id, 1, 8); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.RecordSuccess(ctx, id, 1, store.Created{InstanceID: "r-rows1", InstanceStatus: "Normal"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := dev.get(res.location()).doc.Find(`[data-param="Password"]`).Text(); got != "set, erased after creation" {
+		t.Errorf("created instance's password %q", got)
+	}
+}
