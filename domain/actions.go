@@ -46,6 +46,12 @@ const (
 	ActionSSORefused   = "auth.sso_refused"
 	ActionTokenCreated = "token.created"
 	ActionTokenRevoked = "token.revoked"
+	// Teams, their limits and members; the approval policies.
+	ActionTeamCreated       = "team.created"
+	ActionTeamLimitsChanged = "team.limits_changed"
+	ActionTeamMemberAdded   = "team.member_added"
+	ActionTeamMemberRemoved = "team.member_removed"
+	ActionPoliciesSaved     = "policies.saved"
 )
 
 // Actions lists the actions that appear in the audit trail, for filters.
@@ -54,5 +60,7 @@ func Actions() []string {
 		ActionRequestRequeued, ActionRequestRetried, ActionPasswordErased, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
 		ActionInstanceStatus, ActionInstanceDrifted, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
 		ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionEnded, ActionSessionsEnded, ActionPasswordChanged,
-		ActionSSOLogin, ActionSSORefused, ActionTokenCreated, ActionTokenRevoked}
+		ActionSSOLogin, ActionSSORefused, ActionTokenCreated, ActionTokenRevoked,
+		ActionTeamCreated, ActionTeamLimitsChanged, ActionTeamMemberAdded,
+		ActionTeamMemberRemoved, ActionPoliciesSaved}
 }

@@ -31,7 +31,12 @@ func InstanceTags(r Request) []Tag {
 // TeamTag is the team tag of r: a request that belongs to no team says so
 // with NoTeam rather than leaving the tag out, so that every instance
 // carries both tags.
-func TeamTag(Request) Tag { return Tag{Key: TagTeam, Value: NoTeam} }
+func TeamTag(r Request) Tag {
+	if r.Team == "" {
+		return Tag{Key: TagTeam, Value: NoTeam}
+	}
+	return Tag{Key: TagTeam, Value: r.Team}
+}
 
 // The pre-flight outcomes a request records (Request.Preflight).
 const (

@@ -15,6 +15,18 @@ type Request struct {
 	DeciderName    string
 	DecidedAt      *time.Time
 	DecisionReason string
+	// DecidedByRule is the policy rule that approved the request at
+	// submission, of the policies' version PolicyVersion; "" when a person
+	// decided.
+	DecidedByRule string
+	PolicyVersion *int64
+	// TeamID and Team are the requester's team the request belongs to; nil
+	// and "" for a requester in no team.
+	TeamID *int64
+	Team   string
+	// MonthlyPrice is the price estimate per month at submission; nil when
+	// the cloud gave none.
+	MonthlyPrice   *float64
 	Attempts       int
 	NextAttemptAt  *time.Time
 	InstanceID     string

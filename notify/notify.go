@@ -68,6 +68,11 @@ type Event struct {
 	RequestID int64  `json:"request_id"`
 	Status    string `json:"status"`
 	Requester string `json:"requester"`
+	// Team is the requester's team the request belongs to, "" for none.
+	Team string `json:"Team,omitempty"`
+	// Rule is the policy rule that approved the request, "" when a person
+	// decided.
+	Rule string `json:"rule,omitempty"`
 	// Params are the request's parameters: each one that is set goes at the
 	// top level of the body under its API name (domain.Params.Public), so
 	// that a parameter added to the table reaches receivers with no change

@@ -84,7 +84,7 @@ func NewEvent(topic string, e store.Event, r domain.Request, baseURL string) Eve
 	}
 	ev := Event{
 		EventID: e.ID, Topic: topic, Action: e.Action, At: e.At.UTC(), Actor: e.ActorName,
-		RequestID: r.ID, Status: string(r.Status), Requester: r.RequesterName,
+		RequestID: r.ID, Status: string(r.Status), Requester: r.RequesterName, Team: r.Team, Rule: r.DecidedByRule,
 		Params: params, InstanceId: r.InstanceID,
 		Link: baseURL + "/requests/" + strconv.FormatInt(r.ID, 10),
 	}

@@ -21,9 +21,14 @@ var requestColumns = `r.id, r.requester_id, ru.username, r.status, ` + paramColu
 	r.decided_by, COALESCE(du.username, ''), r.decided_at, r.decision_reason,
 	r.attempts, r.next_attempt_at, r.instance_id, r.result_name, r.instance_status, r.result,
 	r.error_code, r.error_message, r.error_request_id, r.created_at, r.updated_at, r.finished_at,
-	r.connection_domain, r.connection_port, r.private_address, r.preflight, r.password_kept_until`
+	r.connection_domain, r.connection_port, r.private_address, r.preflight, r.password_kept_until,
+	r.decided_by_rule, r.policy_version, r.team_id, COALESCE(t.name, ''), r.monthly_price`
 
-const requestFrom = ` FROM requests r JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by`
+// requestJoins are the tables requestColumns reads beside requests r.
+const requestJoins = ` JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by
+	LEFT JOIN teams t ON t.id = r.team_id`
+
+const requestFrom = ` FROM requests r` + requestJoins
 
 // paramColumns lists the parameters' columns, each prefixed.
 func paramColumns(prefix string) string {
@@ -64,7 +69,8 @@ func scanRequest(row pgx.Row) (domain.Request, error) {
 		&r.DecidedBy, &r.DeciderName, &r.DecidedAt, &r.DecisionReason,
 		&r.Attempts, &r.NextAttemptAt, &r.InstanceID, &r.ResultName, &r.InstanceStatus, &result,
 		&r.ErrorCode, &r.ErrorMessage, &r.ErrorRequestID, &r.CreatedAt, &r.UpdatedAt, &r.FinishedAt,
-		&r.ConnectionDomain, &r.ConnectionPort, &r.PrivateAddress, &r.Preflight, &r.PasswordKeptUntil)
+		&r.ConnectionDomain, &r.ConnectionPort, &r.PrivateAddress, &r.Preflight, &r.PasswordKeptUntil,
+		&r.DecidedByRule, &r.PolicyVersion, &r.TeamID, &r.Team, &r.MonthlyPrice)
 	err := row.Scan(dests...)
 	if err == nil && len(result) > 0 {
 		err = json.Unmarshal(result, &r.Result)
@@ -89,6 +95,25 @@ type NewRequest struct {
 	// RequestByIdempotencyKey). IdempotencyHash is kept with it.
 	IdempotencyKey  string
 	IdempotencyHash []byte
+	// TeamID is the team the request belongs to, one its requester is in
+	// (otherwise ErrNotMember); nil for none.
+	TeamID *int64
+	// MonthlyPrice is the monthly price estimate, nil when unknown.
+	MonthlyPrice *float64
+	// Policy is what the approval policies said, nil when no rule matched.
+	Policy *PolicyDecision
+	// Approved runs in the submission's transaction when Policy approves
+	// the request, with the request as approved: the approval's checks and
+	// the provisioning job. An error rolls everything back.
+	Approved func(ctx context.Context, tx pgx.Tx, r domain.Request) error
+}
+
+// PolicyDecision is the rule of the policies' version Version that matched
+// a submission; Approve: the rule approves it at once.
+type PolicyDecision struct {
+	Version int64
+	Rule    string
+	Approve bool
 }
 
 // ErrIdempotencyKeyUsed: the requester already has a request with that
@@ -96,28 +121,72 @@ type NewRequest struct {
 var ErrIdempotencyKeyUsed = errors.New("idempotency key already used")
 
 // CreateRequest stores a new request in pending_approval together with its
-// request.submitted event, in one statement. A token already used gives
+// request.submitted event. With a team, in the same transaction and with
+// the team's row locked, its requester's membership (ErrNotMember) and the
+// team's limits are checked (*domain.BudgetError when the request would
+// take the team over one). When a policy rule approves it, it is approved
+// in that transaction too, by the rule (no person: the four-eyes rule is
+// about people), with its request.approved event naming the rule and the
+// policies' version, and Approved runs there: the request is stored,
+// approved and its job enqueued, or nothing is. A token already used gives
 // ErrDuplicate.
 func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request, error) {
 	args := append([]any{n.RequesterID}, paramArgs(n.Params)...)
-	args = append(args, n.PasswordSealed, n.PasswordSealed != nil, n.Preflight, n.IdempotencyKey, n.IdempotencyHash)
+	args = append(args, n.PasswordSealed, n.PasswordSealed != nil, n.TeamID, n.MonthlyPrice, n.Preflight,
+		n.IdempotencyKey, n.IdempotencyHash)
 	details := n.Params.Details()
 	if n.Preflight != "" {
 		details["preflight"] = n.Preflight
 	}
+	if n.MonthlyPrice != nil {
+		details["monthly_price"] = domain.Money(*n.MonthlyPrice)
+	}
+	if n.Policy != nil {
+		details["policy_version"], details["policy_rule"] = n.Policy.Version, n.Policy.Rule
+	}
+	approve := n.Policy != nil && n.Policy.Approve
+	var approved domain.Request
+	var then func(ctx context.Context, tx pgx.Tx, r domain.Request) error
+	if n.TeamID != nil || approve {
+		then = func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+			if err := checkMemberTx(ctx, tx, r); err != nil {
+				return err
+			}
+			if err := CheckTeamLimits(ctx, tx, r); err != nil {
+				return err
+			}
+			if !approve {
+				return nil
+			}
+			var err error
+			approved, err = s.applyIn(ctx, tx, move{
+				RequestID: r.ID, From: domain.StatusPendingApproval, To: domain.StatusApproved,
+				Action:  domain.ActionRequestApproved,
+				Details: map[string]any{"policy": n.Policy.Rule, "policy_version": n.Policy.Version},
+				set:     "decided_at = now(), decided_by_rule = $4, policy_version = NULLIF($5, 0)",
+				args:    []any{n.Policy.Rule, n.Policy.Version},
+				then:    n.Approved,
+			})
+			return err
+		}
+	}
 	r, err := s.changeWithEvent(ctx, change{
-		sql: `INSERT INTO requests (requester_id, ` + paramColumns("") + `, password_sealed, password_set, preflight,
-				idempotency_key, idempotency_hash)
+		sql: `INSERT INTO requests (requester_id, ` + paramColumns("") + `, password_sealed, password_set, team_id, monthly_price,
+				preflight, idempotency_key, idempotency_hash)
 			VALUES (` + placeholders(1, len(args)-2) + `, NULLIF($` + strconv.Itoa(len(args)-1) + `, ''), $` +
 			strconv.Itoa(len(args)) + `) RETURNING *`,
 		args:  args,
 		event: NewEvent{ActorID: &n.RequesterID, Action: domain.ActionRequestSubmitted, Details: details},
+		then:  then,
 	})
 	if isUniqueViolation(err, "requests_token_key") {
 		return domain.Request{}, fmt.Errorf("token: %w", ErrDuplicate)
 	}
 	if isUniqueViolation(err, "requests_idempotency_key") {
 		return domain.Request{}, ErrIdempotencyKeyUsed
+	}
+	if err == nil && approved.ID != 0 {
+		return approved, nil
 	}
 	return r, err
 }
@@ -169,10 +238,12 @@ type RequestFilter struct {
 	RequesterID int64
 	// RequesterName selects the requests of the user of that name.
 	RequesterName string
-	Status        domain.Status
-	RegionID      string
-	InstanceType  string
-	InstanceID    string
+	// Team selects the requests of the team of that name.
+	Team         string
+	Status       domain.Status
+	RegionID     string
+	InstanceType string
+	InstanceID   string
 	// WithInstance selects the requests that made an instance.
 	WithInstance bool
 	// Since and Until bound the time of submission: Since <= created_at < Until.
@@ -192,6 +263,9 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]domain.Req
 	}
 	if f.RequesterName != "" {
 		c.add("ru.username = $%d", f.RequesterName)
+	}
+	if f.Team != "" {
+		c.add("t.name = $%d", f.Team)
 	}
 	if f.Status != "" {
 		c.add("r.status = $%d", f.Status)
@@ -233,8 +307,8 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]domain.Req
 // every view, and pgx decodes every column.
 func (s *Store) PendingRequests(ctx context.Context, afterID int64, n int) ([]domain.Request, error) {
 	rows, err := s.pool.Query(ctx, `SELECT r.id, r.requester_id, ru.username, r.status, `+paramColumns("r.")+`,
-			r.password_set, r.created_at, r.updated_at
-		FROM requests r JOIN users ru ON ru.id = r.requester_id
+			r.password_set, r.created_at, r.updated_at, COALESCE(t.name, ''), r.monthly_price
+		FROM requests r JOIN users ru ON ru.id = r.requester_id LEFT JOIN teams t ON t.id = r.team_id
 		WHERE r.status = 'pending_approval' AND r.id > $1 ORDER BY r.id LIMIT $2`, afterID, limit(n))
 	if err != nil {
 		return nil, fmt.Errorf("pending requests: %w", err)
@@ -242,7 +316,7 @@ func (s *Store) PendingRequests(ctx context.Context, afterID int64, n int) ([]do
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Request, error) {
 		var r domain.Request
 		dests := append([]any{&r.ID, &r.RequesterID, &r.RequesterName, &r.Status}, paramDests(&r.Params)...)
-		err := row.Scan(append(dests, &r.PasswordSet, &r.CreatedAt, &r.UpdatedAt)...)
+		err := row.Scan(append(dests, &r.PasswordSet, &r.CreatedAt, &r.UpdatedAt, &r.Team, &r.MonthlyPrice)...)
 		return r, err
 	})
 }

@@ -52,6 +52,12 @@ type move struct {
 // apply runs m. When the request is no longer in m.From, nothing changes and
 // the error is a *StateError (errors.Is ErrStateChanged).
 func (s *Store) apply(ctx context.Context, m move) (domain.Request, error) {
+	return s.applyIn(ctx, nil, m)
+}
+
+// applyIn runs m in tx, as part of a larger change, or in a transaction of
+// its own when tx is nil.
+func (s *Store) applyIn(ctx context.Context, tx pgx.Tx, m move) (domain.Request, error) {
 	if !domain.CanMove(m.From, m.To) {
 		return domain.Request{}, fmt.Errorf("no transition %s → %s", m.From, m.To)
 	}
@@ -71,10 +77,14 @@ func (s *Store) apply(ctx context.Context, m move) (domain.Request, error) {
 	r, err := s.changeWithEvent(ctx, change{
 		sql:   `UPDATE requests SET ` + set + ` WHERE ` + where + ` RETURNING *`,
 		args:  append([]any{m.RequestID, m.To, m.From}, m.args...),
-		event: NewEvent{ActorID: m.ActorID, Action: m.Action, Details: m.Details}, then: m.then,
+		event: NewEvent{ActorID: m.ActorID, Action: m.Action, Details: m.Details}, then: m.then, tx: tx,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		cur, err := requestByID(ctx, s.pool, m.RequestID)
+		var q rowQuerier = s.pool
+		if tx != nil {
+			q = tx
+		}
+		cur, err := requestByID(ctx, q, m.RequestID)
 		if err != nil {
 			return domain.Request{}, err
 		}
@@ -91,6 +101,9 @@ type change struct {
 	args  []any
 	event NewEvent
 	then  func(ctx context.Context, tx pgx.Tx, r domain.Request) error
+	// tx, when set, is the transaction to write in, as part of a larger
+	// change.
+	tx pgx.Tx
 }
 
 // changeWithEvent runs c: the write, its event and the re-read of the
@@ -113,7 +126,7 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, 
 		e AS (INSERT INTO audit_events (actor_id, action, request_id, details)
 			SELECT $%[2]d::bigint, $%[3]d::text, r.id, $%[4]d::jsonb FROM r RETURNING id, at)
 		SELECT %[5]s, e.id, e.at, COALESCE((SELECT username FROM users WHERE id = $%[2]d::bigint), '')
-		FROM r CROSS JOIN e JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by`,
+		FROM r CROSS JOIN e`+requestJoins,
 		c.sql, n+1, n+2, n+3, requestColumns)
 	ev := Event{ActorID: c.event.ActorID, Action: c.event.Action, Details: details}
 	write := func(q rowQuerier) (domain.Request, error) {
@@ -124,11 +137,11 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, 
 		ev.RequestID = &r.ID
 		return r, err
 	}
-	if c.then == nil && s.hook == nil {
+	if c.then == nil && s.hook == nil && c.tx == nil {
 		return write(s.pool)
 	}
 	var out domain.Request
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	run := func(tx pgx.Tx) error {
 		var err error
 		if out, err = write(tx); err != nil {
 			return err
@@ -142,7 +155,12 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, 
 			return c.then(ctx, tx, out)
 		}
 		return nil
-	})
+	}
+	if c.tx != nil {
+		err = run(c.tx)
+	} else {
+		err = s.inTx(ctx, run)
+	}
 	return out, err
 }
 

@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/domain"
+)
+
+// ErrNotMember: a request named a team its requester is not in.
+var ErrNotMember = errors.New("not a member of that team")
+
+const teamColumns = `t.id, t.name, t.max_instances, t.max_monthly_spend, t.created_at`
+
+func scanTeam(row pgx.Row) (domain.Team, error) {
+	var t domain.Team
+	err := row.Scan(&t.ID, &t.Name, &t.MaxInstances, &t.MaxMonthlySpend, &t.CreatedAt)
+	return t, err
+}
+
+// CreateTeam adds a team with its limits (nil: none), with the event
+// team.created. A name already taken is ErrDuplicate.
+func (s *Store) CreateTeam(ctx context.Context, name string, maxInstances *int, maxSpend *float64, actorID *int64) (domain.Team, error) {
+	if !domain.ValidTeamName(name) {
+		return domain.Team{}, fmt.Errorf("team name %q: %s", name, domain.TeamNameRule)
+	}
+	var t domain.Team
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		t, err = scanTeam(tx.QueryRow(ctx, `INSERT INTO teams AS t (name, max_instances, max_monthly_spend) VALUES ($1, $2, $3)
+			RETURNING `+teamColumns, name, maxInstances, maxSpend))
+		if isUniqueViolation(err, "teams_name_key") {
+			return fmt.Errorf("team %q: %w", name, ErrDuplicate)
+		}
+		if err != nil {
+			return fmt.Errorf("create team: %w", err)
+		}
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamCreated, Details: teamDetails(t)})
+	})
+	return t, err
+}
+
+func teamDetails(t domain.Team) map[string]any {
+	return map[string]any{"team_id": t.ID, "team": t.Name,
+		"max_instances": domain.LimitText(t.MaxInstances), "max_monthly_spend": domain.LimitText(t.MaxMonthlySpend)}
+}
+
+// SetTeamLimits changes a team's limits, with the event team.limits_changed.
+// Lowering a limit below what the team uses refuses nothing already
+// approved: it holds for what comes next.
+func (s *Store) SetTeamLimits(ctx context.Context, teamID int64, maxInstances *int, maxSpend *float64, actorID *int64) (domain.Team, error) {
+	var t domain.Team
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := lockTeam(ctx, tx, teamID)
+		if err != nil {
+			return err
+		}
+		t, err = scanTeam(tx.QueryRow(ctx, `UPDATE teams t SET max_instances = $2, max_monthly_spend = $3, updated_at = now()
+			WHERE id = $1 RETURNING `+teamColumns, teamID, maxInstances, maxSpend))
+		if err != nil {
+			return fmt.Errorf("set team limits: %w", err)
+		}
+		d := teamDetails(t)
+		d["from_max_instances"], d["from_max_monthly_spend"] = domain.LimitText(old.MaxInstances), domain.LimitText(old.MaxMonthlySpend)
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamLimitsChanged, Details: d})
+	})
+	return t, err
+}
+
+// lockTeam reads a team and locks its row until tx ends: whatever counts
+// against the team's limits is decided one transaction at a time.
+func lockTeam(ctx context.Context, tx pgx.Tx, teamID int64) (domain.Team, error) {
+	t, err := scanTeam(tx.QueryRow(ctx, `SELECT `+teamColumns+` FROM teams t WHERE t.id = $1 FOR UPDATE`, teamID))
+	if err != nil {
+		return domain.Team{}, notFound(err, "team")
+	}
+	return t, nil
+}
+
+// TeamByName finds a team.
+func (s *Store) TeamByName(ctx context.Context, name string) (domain.Team, error) {
+	t, err := scanTeam(s.pool.QueryRow(ctx, `SELECT `+teamColumns+` FROM teams t WHERE t.name = $1`, name))
+	if err != nil {
+		return domain.Team{}, notFound(err, "team")
+	}
+	return t, nil
+}
+
+// TeamByID finds a team.
+func (s *Store) TeamByID(ctx context.Context, id int64) (domain.Team, error) {
+	t, err := scanTeam(s.pool.QueryRow(ctx, `SELECT `+teamColumns+` FROM teams t WHERE t.id = $1`, id))
+	if err != nil {
+		return domain.Team{}, notFound(err, "team")
+	}
+	return t, nil
+}
+
+// TeamSummary is a team with its members and what its requests add up to.
+type TeamSummary struct {
+	domain.Team
+	Members []string
+	// Usage counts the requests not rejected, cancelled or failed; Pending
+	// is how many of them wait for a decision.
+	Usage   domain.Usage
+	Pending int
+}
+
+// Teams lists every team by name, with members and usage.
+func (s *Store) Teams(ctx context.Context) ([]TeamSummary, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+teamColumns+`,
+			COALESCE((SELECT array_agg(u.username ORDER BY u.username) FROM team_members m JOIN users u ON u.id = m.user_id
+				WHERE m.team_id = t.id), '{}'),
+			u.n, u.spend, u.pending
+		FROM teams t CROSS JOIN LATERAL (`+usageQuery("t.id")+`) u
+		ORDER BY t.name`)
+	if err != nil {
+		return nil, fmt.Errorf("list teams: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (TeamSummary, error) {
+		var ts TeamSummary
+		err := row.Scan(&ts.ID, &ts.Name, &ts.MaxInstances, &ts.MaxMonthlySpend, &ts.CreatedAt, &ts.Members,
+			&ts.Usage.Instances, &ts.Usage.MonthlySpend, &ts.Pending)
+		return ts, err
+	})
+}
+
+// usageQuery counts a team's requests that are not rejected, cancelled or
+// failed: n, spend (their monthly estimates) and pending.
+func usageQuery(teamID string) string {
+	return `SELECT count(*)::int AS n, COALESCE(sum(monthly_price), 0)::float8 AS spend,
+		(count(*) FILTER (WHERE status = 'pending_approval'))::int AS pending
+		FROM requests WHERE team_id = ` + teamID + ` AND status IN ('pending_approval', 'approved', 'provisioning', 'succeeded')`
+}
+
+// TeamUsage is what the team's requests that are not rejected, cancelled
+// or failed add up to, read without a lock.
+func (s *Store) TeamUsage(ctx context.Context, teamID int64) (domain.Usage, error) {
+	var u domain.Usage
+	var pending int
+	err := s.pool.QueryRow(ctx, usageQuery("$1"), teamID).Scan(&u.Instances, &u.MonthlySpend, &pending)
+	if err != nil {
+		return domain.Usage{}, fmt.Errorf("team usage: %w", err)
+	}
+	return u, nil
+}
+
+// UserTeams lists the teams a user is in, by name.
+func (s *Store) UserTeams(ctx context.Context, userID int64) ([]domain.Team, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+teamColumns+` FROM teams t JOIN team_members m ON m.team_id = t.id
+		WHERE m.user_id = $1 ORDER BY t.name`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("user teams: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Team, error) { return scanTeam(row) })
+}
+
+// AddMember puts a user in a team, with the event team.member_added; one
+// already in it is ErrDuplicate.
+func (s *Store) AddMember(ctx context.Context, teamID, userID int64, actorID *int64) error {
+	return s.membership(ctx, teamID, userID, actorID, true)
+}
+
+// RemoveMember takes a user out of a team, with the event
+// team.member_removed; one not in it is ErrNotFound. Their requests stay
+// the team's.
+func (s *Store) RemoveMember(ctx context.Context, teamID, userID int64, actorID *int64) error {
+	return s.membership(ctx, teamID, userID, actorID, false)
+}
+
+func (s *Store) membership(ctx context.Context, teamID, userID int64, actorID *int64, add bool) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var team, username string
+		err := tx.QueryRow(ctx, `SELECT (SELECT name FROM teams WHERE id = $1), (SELECT username FROM users WHERE id = $2)`,
+			teamID, userID).Scan(&team, &username)
+		if err != nil {
+			return fmt.Errorf("membership: %w", notFound(pgx.ErrNoRows, "team or user"))
+		}
+		sql, action := `INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, domain.ActionTeamMemberAdded
+		if !add {
+			sql, action = `DELETE FROM team_members WHERE team_id = $1 AND user_id = $2`, domain.ActionTeamMemberRemoved
+		}
+		tag, err := tx.Exec(ctx, sql, teamID, userID)
+		if err != nil {
+			return fmt.Errorf("membership: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			if add {
+				return fmt.Errorf("%s in %s: %w", username, team, ErrDuplicate)
+			}
+			return fmt.Errorf("%s in %s: %w", username, team, ErrNotFound)
+		}
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: action,
+			Details: map[string]any{"team_id": teamID, "team": team, "user_id": userID, "username": username}})
+	})
+}
+
+// CheckTeamLimits checks, in tx with the team's row locked, that the team's limits
+// hold with request r counted. At submission (pending) every request not
+// rejected, cancelled or failed counts, so a team can't queue more than its
+// limits; at approval only the approved ones and r, so that when two
+// approvals race for the last slot, one wins and the other is refused
+// (*domain.BudgetError), whatever waits in the queue.
+func CheckTeamLimits(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+	if r.TeamID == nil {
+		return nil
+	}
+	t, err := lockTeam(ctx, tx, *r.TeamID)
+	if err != nil {
+		return err
+	}
+	if t.MaxInstances == nil && t.MaxMonthlySpend == nil {
+		return nil
+	}
+	counted := `'pending_approval', 'approved', 'provisioning', 'succeeded'`
+	if r.Status != domain.StatusPendingApproval {
+		counted = `'approved', 'provisioning', 'succeeded'`
+	}
+	// r itself is counted as the transaction sees it: inserted or
+	// approved already.
+	var u domain.Usage
+	err = tx.QueryRow(ctx, `SELECT count(*)::int, COALESCE(sum(monthly_price), 0)::float8 FROM requests
+		WHERE team_id = $1 AND status IN (`+counted+`)`, t.ID).Scan(&u.Instances, &u.MonthlySpend)
+	if err != nil {
+		return fmt.Errorf("team usage: %w", err)
+	}
+	return t.Admit(u)
+}
+
+// checkMemberTx refuses a request for a team its requester is not in.
+func checkMemberTx(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+	if r.TeamID == nil {
+		return nil
+	}
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2)`,
+		*r.TeamID, r.RequesterID).Scan(&ok)
+	if err != nil {
+		return fmt.Errorf("team membership: %w", err)
+	}
+	if !ok {
+		return ErrNotMember
+	}
+	return nil
+}
