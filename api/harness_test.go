@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/apitoken"
 	"github.com/kvportal/kvportal/domain"
@@ -72,6 +73,7 @@ func newEnv(t testing.TB, cfgs ...envConfig) *env {
 	e := &env{t: t, st: st, clock: &clock{now: time.Now()}, users: map[string]store.User{}, tokens: map[string]string{}}
 	flow := &workflow.Workflow{Store: st, Sealer: sealer, Catalog: testfix.StaticCatalog{Cat: testfix.Catalog()},
 		Enqueue: func(context.Context, pgx.Tx, domain.Request) error { e.enqueued.Add(1); return nil }}
+	(&admission.Gate{Store: st}).Wire(flow)
 	d := api.Deps{Store: st, Workflow: flow, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: e.clock.Now,
 		Rate: 1000, Burst: 1000}
 	for _, c := range cfgs {

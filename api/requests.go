@@ -84,6 +84,8 @@ func (s *server) fail(err error) error {
 	switch {
 	case errors.As(err, &fe) && fe.Kind == workflow.NotFound:
 		return problem(http.StatusNotFound, fe.Message)
+	case errors.As(err, &fe) && fe.Kind == workflow.OverLimit:
+		return problem(http.StatusUnprocessableEntity, fe.Message)
 	case errors.As(err, &fe):
 		return problem(http.StatusForbidden, fe.Message)
 	case errors.As(err, &stateErr):

@@ -32,6 +32,8 @@ func fixedSchemas() map[string]*huma.Schema {
 		"created_at":       {Type: "string", Format: "date-time"},
 		"decided_by":       {Type: "string", Nullable: true, Description: "Who approved or rejected it; null while pending or when a policy decided."},
 		"reason":           {Type: "string", Description: "Why it was rejected."},
+		domain.TeamField:   {Type: "string", Description: "The requester's team it is for; empty for a requester in no team."},
+		"decided_by_rule":  {Type: "string", Description: "The approval policies' rule that approved it at submission; empty when a person decided."},
 	}
 }
 
@@ -79,7 +81,7 @@ func (x Request) fields() map[string]any {
 		"id": r.ID, "status": r.Status, "password_set": r.PasswordSet, "InstanceId": r.InstanceID,
 		"instance_status": r.InstanceStatus, "error_code": r.ErrorCode, "error_message": r.ErrorMessage,
 		"requester": r.RequesterName, "created_at": r.CreatedAt.UTC().Format(time.RFC3339Nano),
-		"reason": r.DecisionReason, "decided_by": nil,
+		"reason": r.DecisionReason, "decided_by": nil, domain.TeamField: r.Team, "decided_by_rule": r.DecidedByRule,
 	}
 	for _, m := range domain.Table {
 		if m.Kind != domain.KindSecret {
@@ -149,6 +151,8 @@ func (Submission) Schema(huma.Registry) *huma.Schema {
 		}
 		props[m.Name] = s
 	}
+	props[domain.TeamField] = &huma.Schema{Type: "string", Description: "The team the instance is for: one of the requester's teams; " +
+		"may be left out when they are in one team (it is that one) or none."}
 	ex := map[string]any{}
 	for k, v := range exampleInput() {
 		ex[k] = v
@@ -163,6 +167,15 @@ func (b Submission) input() (domain.Input, domain.FieldErrors) {
 	in := domain.Input{}
 	errs := domain.FieldErrors{}
 	for k, raw := range b {
+		if k == domain.TeamField { // not a parameter: never sent to the cloud
+			var team string
+			if string(raw) != "null" && json.Unmarshal(raw, &team) != nil {
+				errs[k] = "must be a string"
+				continue
+			}
+			in[k] = team
+			continue
+		}
 		m, ok := domain.ParamByName(k)
 		if !ok {
 			errs[k] = "is not a parameter of a request: the keys are the form's field names"

@@ -146,7 +146,7 @@ type Gate struct {
 
 // Preflight implements workflow.Preflighter.
 func (g Gate) Preflight(ctx context.Context, s workflow.Submission) (string, domain.FieldErrors) {
-	res := Check(ctx, g.Checker, s.Params, domain.TeamTag(domain.Request{RequesterID: s.Actor.ID, Params: s.Params}))
+	res := Check(ctx, g.Checker, s.Params, domain.TeamTag(domain.Request{RequesterID: s.Actor.ID, Params: s.Params, Team: s.Team}))
 	log := g.Logger
 	if log == nil {
 		log = slog.Default()

@@ -96,15 +96,26 @@ type Actor struct {
 type Submission struct {
 	Actor  Actor
 	Params domain.Params
+	// Team is the team the request is for as given (domain.TeamField,
+	// surrounding white space trimmed; "" when none was); a Check that
+	// knows the requester's teams settles it: the team's name and TeamID,
+	// or "" and nil for a request of no team.
+	Team   string
+	TeamID *int64
+	// MonthlyPrice is the request's price estimate per month, set by a
+	// Check that asked the cloud; nil when unknown.
+	MonthlyPrice *float64
 }
 
 // Check is one step a submission passes after the rules and before it is
 // stored: a team's budget, a pre-flight dry run at the cloud. It refuses
 // with field errors (the same 422 as a broken rule; a message about the
 // whole request goes under the field it is most about), or fails with an
-// error when it could not decide.
+// error when it could not decide. It may settle what s carries beside the
+// parameters (its team, its price estimate) for the checks after it, the
+// Policy and the store.
 type Check interface {
-	CheckSubmission(ctx context.Context, s Submission) (domain.FieldErrors, error)
+	CheckSubmission(ctx context.Context, s *Submission) (domain.FieldErrors, error)
 }
 
 // Preflighter is the cloud's opinion of a submission before it is stored.
@@ -128,12 +139,14 @@ const (
 	Deny
 )
 
-// Decision is a Policy's answer. Rule names the rule that decided (recorded
-// in the approval's audit event); Errors say why a denied submission is
-// refused, keyed by field.
+// Decision is a Policy's answer. Rule names the rule that decided and
+// Version the version of the rules it belongs to (both recorded with the
+// request and in its audit events; "" when no rule matched); Errors say why
+// a denied submission is refused, keyed by field.
 type Decision struct {
 	Outcome Outcome
 	Rule    string
+	Version int64
 	Errors  domain.FieldErrors
 }
 
@@ -158,6 +171,9 @@ const (
 	NotFound Kind = iota + 1
 	// Forbidden: the actor sees the request but may not take the step.
 	Forbidden
+	// OverLimit: approving the request would take its team over one of
+	// its limits; it still waits for a decision.
+	OverLimit
 )
 
 // Error is a step the actor may not take. Message says why in words safe
@@ -230,9 +246,9 @@ func (w *Workflow) submit(ctx context.Context, a Actor, in domain.Input, n store
 	if p.Token == "" {
 		p.Token = domain.NewToken()
 	}
-	sub := Submission{Actor: a, Params: p}
+	sub := Submission{Actor: a, Params: p, Team: strings.TrimSpace(in[domain.TeamField])}
 	for _, c := range w.Checks {
-		errs, err := c.CheckSubmission(ctx, sub)
+		errs, err := c.CheckSubmission(ctx, &sub)
 		if err != nil || len(errs) > 0 {
 			return domain.Request{}, errs, err
 		}
@@ -267,20 +283,25 @@ func (w *Workflow) submit(ctx context.Context, a Actor, in domain.Input, n store
 	}
 	p.Password = ""
 	n.RequesterID, n.Params, n.PasswordSealed = a.ID, p, sealed
+	n.TeamID, n.MonthlyPrice = sub.TeamID, sub.MonthlyPrice
+	if d.Rule != "" {
+		n.Policy = &store.PolicyDecision{Version: d.Version, Rule: d.Rule, Approve: d.Outcome == Approve}
+	}
+	// A rule's approval happens in the transaction that stores the
+	// request, with the approval's checks and the provisioning job: the
+	// request is stored approved with its job, or not at all.
+	n.Approved = w.approved
 	r, err := w.Store.CreateRequest(ctx, n)
-	if errors.Is(err, store.ErrDuplicate) {
+	var budget *domain.BudgetError
+	switch {
+	case errors.Is(err, store.ErrDuplicate):
 		return domain.Request{}, domain.FieldErrors{"Token": msgTokenUsed}, nil
+	case errors.As(err, &budget):
+		return domain.Request{}, domain.FieldErrors{domain.TeamField: budget.Problem()}, nil
+	case errors.Is(err, store.ErrNotMember):
+		return domain.Request{}, domain.FieldErrors{domain.TeamField: "is not one of your teams"}, nil
 	}
-	if err != nil || d.Outcome != Approve {
-		return r, nil, err
-	}
-	// The policy's approval is a transition of its own: should it fail,
-	// the request stays stored and pending, for an approver to decide.
-	approved, err := w.Store.ApproveByPolicy(ctx, r.ID, d.Rule, w.approved)
-	if err != nil {
-		return r, nil, fmt.Errorf("approve request %d by policy: %w", r.ID, err)
-	}
-	return approved, nil, nil
+	return r, nil, err
 }
 
 const msgTokenUsed = "is already used by another request: leave it empty to have one generated"
@@ -317,14 +338,19 @@ func (w *Workflow) decidable(ctx context.Context, a Actor, id int64) (domain.Req
 
 // Approve approves pending request id: in one transaction the state, the
 // audit event, the approval checks and the provisioning job. When two
-// decide at once, one wins; the other gets a *store.StateError.
+// decide at once, one wins; the other gets a *store.StateError. An
+// approval the team's limits refuse is an *Error of Kind OverLimit.
 func (w *Workflow) Approve(ctx context.Context, a Actor, id int64) (domain.Request, error) {
 	if _, err := w.decidable(ctx, a, id); err != nil {
 		return domain.Request{}, err
 	}
 	r, err := w.Store.Approve(ctx, id, a.ID, w.approved)
-	if errors.Is(err, store.ErrOwnRequest) {
+	var budget *domain.BudgetError
+	switch {
+	case errors.Is(err, store.ErrOwnRequest):
 		return domain.Request{}, ErrOwnRequest
+	case errors.As(err, &budget):
+		return domain.Request{}, &Error{OverLimit, fmt.Sprintf("Request %d was not approved: %s. It still waits for a decision: reject it, or raise the team's limit first.", id, budget.Message)}
 	}
 	return r, err
 }

@@ -108,9 +108,9 @@ func TestSubmit(t *testing.T) {
 	}
 }
 
-type checkFunc func(context.Context, workflow.Submission) (domain.FieldErrors, error)
+type checkFunc func(context.Context, *workflow.Submission) (domain.FieldErrors, error)
 
-func (f checkFunc) CheckSubmission(ctx context.Context, s workflow.Submission) (domain.FieldErrors, error) {
+func (f checkFunc) CheckSubmission(ctx context.Context, s *workflow.Submission) (domain.FieldErrors, error) {
 	return f(ctx, s)
 }
 
@@ -136,14 +136,14 @@ func TestSubmitHooks(t *testing.T) {
 	var seen []workflow.Submission
 	second := 0
 	b.w.Checks = []workflow.Check{
-		checkFunc(func(_ context.Context, s workflow.Submission) (domain.FieldErrors, error) {
-			seen = append(seen, s)
+		checkFunc(func(_ context.Context, s *workflow.Submission) (domain.FieldErrors, error) {
+			seen = append(seen, *s)
 			if s.Params.InstanceName == "over-budget" {
 				return domain.FieldErrors{"InstanceClass": "would exceed the team's budget"}, nil
 			}
 			return nil, nil
 		}),
-		checkFunc(func(context.Context, workflow.Submission) (domain.FieldErrors, error) { second++; return nil, nil }),
+		checkFunc(func(context.Context, *workflow.Submission) (domain.FieldErrors, error) { second++; return nil, nil }),
 	}
 	in := validInput()
 	in["InstanceName"] = "over-budget"
@@ -154,10 +154,14 @@ func TestSubmitHooks(t *testing.T) {
 		t.Fatalf("checks saw %+v, second ran %d times", seen, second)
 	}
 
+	rules, err := b.st.SavePolicies(ctx, `{"rules": []}`, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b.w.Policy = policyFunc(func(_ context.Context, s workflow.Submission) (workflow.Decision, error) {
 		switch s.Params.InstanceName {
 		case "auto":
-			return workflow.Decision{Outcome: workflow.Approve, Rule: "small caches"}, nil
+			return workflow.Decision{Outcome: workflow.Approve, Rule: "small caches", Version: rules.ID}, nil
 		case "denied":
 			return workflow.Decision{Outcome: workflow.Deny, Rule: "no", Errors: domain.FieldErrors{"ChargeType": "is not allowed"}}, nil
 		}
@@ -170,14 +174,15 @@ func TestSubmitHooks(t *testing.T) {
 	})}
 	in["InstanceName"] = "auto"
 	r, errs, err := b.w.Submit(ctx, b.req, in)
-	if err != nil || len(errs) > 0 || r.Status != domain.StatusApproved || r.DecidedBy != nil {
+	if err != nil || len(errs) > 0 || r.Status != domain.StatusApproved || r.DecidedBy != nil || r.DecidedByRule != "small caches" {
 		t.Fatalf("approved by policy: %+v %v %v", r, errs, err)
 	}
 	if b.enqueued.Load() != 1 || checkedApproval.Load() != 1 {
 		t.Fatalf("enqueued %d, approval checked %d", b.enqueued.Load(), checkedApproval.Load())
 	}
 	evs, err := b.st.RequestEvents(ctx, r.ID)
-	if err != nil || len(evs) != 2 || evs[1].Action != domain.ActionRequestApproved || evs[1].ActorID != nil || evs[1].Details["policy"] != "small caches" {
+	if err != nil || len(evs) != 2 || evs[1].Action != domain.ActionRequestApproved || evs[1].ActorID != nil || evs[1].Details["policy"] != "small caches" ||
+		evs[1].Details["policy_version"] != float64(rules.ID) || evs[0].Details["policy_rule"] != "small caches" {
 		t.Fatalf("events %+v, %v", evs, err)
 	}
 	in["InstanceName"] = "denied"
@@ -199,6 +204,21 @@ func TestSubmitHooks(t *testing.T) {
 	}
 	if cur, _ := b.st.Request(ctx, r.ID); cur.Status != domain.StatusPendingApproval {
 		t.Fatalf("status %s after a refused approval", cur.Status)
+	}
+
+	// A rule's approval is the submission's transaction: refused there,
+	// nothing is stored at all, not even a pending request.
+	b.w.Policy = policyFunc(func(context.Context, workflow.Submission) (workflow.Decision, error) {
+		return workflow.Decision{Outcome: workflow.Approve, Rule: "all", Version: rules.ID}, nil
+	})
+	before, _ := b.st.ListRequests(ctx, store.RequestFilter{})
+	in["InstanceName"] = "rolled-back"
+	if _, _, err := b.w.Submit(ctx, b.req, in); !errors.Is(err, refuse) {
+		t.Fatalf("rule's approval past a refusing check: %v", err)
+	}
+	after, _ := b.st.ListRequests(ctx, store.RequestFilter{})
+	if len(after) != len(before) {
+		t.Fatalf("%d requests before, %d after a rolled-back approval", len(before), len(after))
 	}
 }
 
