@@ -13,7 +13,7 @@ import (
 )
 
 // AdminRequests lists every request for admins (GET /admin/requests),
-// newest first, filtered by status, requester, region, instance type,
+// newest first, filtered by status, requester, team, region, instance type,
 // InstanceId and the days of submission; ?before= continues after the last
 // row of the previous page. A bad filter value is shown beside its field,
 // with a 422.
@@ -36,6 +36,12 @@ func (h *Handlers) AdminRequests(c echo.Context) error {
 		}
 		return ""
 	}, requesters[1:]) // not "system": it requests nothing
+	f.Team = fs.Text("team", "Team", func(s string) string {
+		if !domain.ValidTeamName(s) {
+			return "must be a team's name"
+		}
+		return ""
+	}, h.teamSuggestions(ctx))
 	f.RegionID = fs.Text("region", "Region", nil, h.regionSuggestions(ctx))
 	f.InstanceType = fs.Choice("type", "Instance type", []components.Option{{Value: "", Label: "Any type"},
 		{Value: domain.TypeRedis, Label: domain.TypeRedis}, {Value: domain.TypeMemcache, Label: domain.TypeMemcache}})

@@ -43,6 +43,8 @@ func flowError(err error) error {
 		return errNotFound
 	case workflow.Forbidden:
 		return Errorf(EForbidden, "%s", fe.Message)
+	case workflow.OverLimit:
+		return Errorf(EInvalid, "%s", fe.Message)
 	}
 	return err
 }

@@ -27,6 +27,7 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 		return Errorf(EBadRequest, "The form could not be read.")
 	}
 	in, errs := readInput(form)
+	in[domain.TeamField] = form.Get(domain.TeamField)
 	estimate := form.Get("estimate") != "" && h.Pricer != nil
 	if len(errs) == 0 && !estimate {
 		r, errs, err := h.Workflow.Submit(ctx, actor(c), in)
@@ -34,9 +35,7 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 			return flowError(err)
 		}
 		if len(errs) > 0 {
-			v := h.formView(in, errs, h.catalog(ctx))
-			v.Problem = errs[""] // the cloud's refusal of the request as a whole
-			return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(v))
+			return h.refuse(c, in, errs, h.catalog(ctx))
 		}
 		return h.redirect(c, "/requests/"+strconv.FormatInt(r.ID, 10), submittedFlash(r))
 	}
@@ -48,7 +47,7 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 		}
 	}
 	if len(errs) > 0 {
-		return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(h.formView(in, errs, cat)))
+		return h.refuse(c, in, errs, cat)
 	}
 	return h.estimate(c, in, p, cat)
 }
@@ -60,14 +59,31 @@ func submittedFlash(r domain.Request) string {
 	if r.Status == domain.StatusPendingApproval {
 		return "Request " + id + " submitted: it waits in the approvers' queue, and this page shows their decision."
 	}
+	if r.DecidedByRule != "" {
+		return "Request " + id + " submitted and approved by the rule “" + r.DecidedByRule + "”: this page follows it."
+	}
 	return "Request " + id + " submitted and " + strings.ToLower(r.Status.Label()) + ": this page follows it."
+}
+
+// refuse shows the form again with its errors (422); a refusal of the
+// request as a whole (the cloud's, a policy's deny) at the top.
+func (h *Handlers) refuse(c echo.Context, in domain.Input, errs domain.FieldErrors, cat *domain.Catalog) error {
+	v, err := h.requestForm(c, in, errs, cat)
+	if err != nil {
+		return err
+	}
+	v.Problem = errs[""]
+	return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(v))
 }
 
 // estimate shows the form again with the price DescribePrice gives.
 func (h *Handlers) estimate(c echo.Context, in domain.Input, p domain.Params, cat *domain.Catalog) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
 	defer cancel()
-	v := h.formView(in, nil, cat)
+	v, err := h.requestForm(c, in, nil, cat)
+	if err != nil {
+		return err
+	}
 	price, err := h.Pricer.DescribePrice(ctx, p)
 	if err != nil {
 		h.logger().Warn("price estimate", "err", err)

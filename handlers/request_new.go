@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/pages"
 )
 
@@ -27,9 +28,13 @@ func (h *Handlers) NewRequest(c echo.Context) error {
 		}
 		in = r.Params.Input()
 		in["Token"] = ""
+		in[domain.TeamField] = r.Team
 		cloneOf = r.ID
 	}
-	v := h.formView(in, nil, cat)
+	v, err := h.requestForm(c, in, nil, cat)
+	if err != nil {
+		return err
+	}
 	v.CloneOf = cloneOf
 	return h.render(c, http.StatusOK, "new", pages.RequestForm(v))
 }

@@ -68,4 +68,11 @@ func routes(e *echo.Echo, d Deps) {
 	e.POST("/admin/users/:id/disable", h.DisableUser, admin...)
 	e.POST("/admin/users/:id/enable", h.EnableUser, admin...)
 	e.POST("/admin/users/:id/sessions/end", h.EndUserSessions, admin...)
+	e.GET("/admin/teams", h.Teams, admin...)
+	e.POST("/admin/teams", h.CreateTeam, admin...)
+	e.POST("/admin/teams/:id/limits", h.SetTeamLimits, admin...)
+	e.POST("/admin/teams/:id/members", h.AddTeamMember, admin...)
+	e.POST("/admin/teams/:id/remove", h.RemoveTeamMember, admin...)
+	e.GET("/admin/policies", h.Policies, admin...)
+	e.POST("/admin/policies", h.SavePolicies, admin...)
 }

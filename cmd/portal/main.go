@@ -31,6 +31,11 @@ commands:
   tokens create --username U --name N [--expires 2160h]
                         print a new API token of U alone on one line (shown once)
   tokens list [--username U] | tokens revoke --id ID
+  users add ... --team N (repeatable) | users join|leave --username U --team N
+  teams add --name N [--max-instances K] [--max-monthly-spend X]
+  teams set --name N [--max-instances K|none] [--max-monthly-spend X|none]
+  teams list
+  policies set --file F (- for standard input) | policies show
   sim                   the local R-KVStore API simulator as its own server
   sim delete|rename|resize --instance-id ID [--name N | --class C] [--endpoint URL]
                         change an instance of a running simulator behind the portal's back
@@ -93,6 +98,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUsers(ctx, e, args)
 	case "tokens":
 		return cmdTokens(ctx, e, args)
+	case "teams":
+		return cmdTeams(ctx, e, args)
+	case "policies":
+		return cmdPolicies(ctx, e, args)
 	case "sim":
 		return cmdSim(ctx, e, args)
 	case "drift":

@@ -17,7 +17,7 @@ import (
 
 func cmdUsers(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: users needs an action (add, set-role, disable, enable, reset-password)", errUsage)
+		return fmt.Errorf("%w: users needs an action (add, set-role, disable, enable, reset-password, join, leave)", errUsage)
 	}
 	switch args[0] {
 	case "add":
@@ -28,6 +28,8 @@ func cmdUsers(ctx context.Context, e env, args []string) error {
 		return cmdUsersSetDisabled(ctx, e, args[0] == "disable", args[1:])
 	case "reset-password":
 		return cmdUsersResetPassword(ctx, e, args[1:])
+	case "join", "leave":
+		return cmdUsersMembership(ctx, e, args[0] == "join", args[1:])
 	}
 	return fmt.Errorf("%w: unknown users action %q", errUsage, args[0])
 }
@@ -38,6 +40,8 @@ func cmdUsersAdd(ctx context.Context, e env, args []string) error {
 	username := fs.String("username", "", "the user's sign-in name")
 	roleName := fs.String("role", "", "requester, approver or admin")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	var teams teamList
+	fs.Var(&teams, "team", "a team the user is in (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -59,6 +63,10 @@ func cmdUsersAdd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return withStore(ctx, e, func(st *store.Store) error {
+		inTeams, err := teamsByName(ctx, st, teams)
+		if err != nil {
+			return err
+		}
 		hash, err := auth.HashPassword(password)
 		if err != nil {
 			return err
@@ -71,6 +79,12 @@ func cmdUsersAdd(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "created user %s (%s)\n", u.Username, u.Role)
+		for _, t := range inTeams {
+			if err := st.AddMember(ctx, t.ID, u.ID, nil); err != nil && !errors.Is(err, store.ErrDuplicate) {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s joined %s\n", u.Username, t.Name)
+		}
 		return nil
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/config"
@@ -71,6 +72,13 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 			d.Prices = rkvstore.NewPriceCache(cl.api)
 		}
 	}
+	// Teams, their limits and the approval policies decide submissions
+	// and approvals on every interface.
+	gate := &admission.Gate{Store: st, Logger: e.logger}
+	if d.Prices != nil {
+		gate.Prices = d.Prices
+	}
+	gate.Wire(flow)
 	if o := cfg.OIDC; o.Issuer != "" {
 		d.OIDC, err = auth.NewOIDC(auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
 			Scopes: o.Scopes, GroupsClaim: o.GroupsClaim,

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/policy"
+	"github.com/kvportal/kvportal/store"
+)
+
+func cmdTeams(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: teams needs an action (add, list, set)", errUsage)
+	}
+	switch args[0] {
+	case "add", "set":
+		return cmdTeamsSave(ctx, e, args[0] == "add", args[1:])
+	case "list":
+		return cmdTeamsList(ctx, e, args[1:])
+	}
+	return fmt.Errorf("%w: unknown teams action %q", errUsage, args[0])
+}
+
+// cmdTeamsSave creates a team (add) or changes its limits (set; a limit not
+// given is kept, "none" removes it).
+func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
+	fs := flag.NewFlagSet("teams", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	name := fs.String("name", "", "the team's name")
+	maxInstances := fs.String("max-instances", "", "the most requests the team may have that are not rejected, cancelled or failed (none: no limit)")
+	maxSpend := fs.String("max-monthly-spend", "", "the most their monthly price estimates may add up to (none: no limit)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if !domain.ValidTeamName(*name) {
+		return errors.New("--name: " + domain.TeamNameRule)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	instances, err := domain.ParseLimit[int](*maxInstances)
+	if err != nil {
+		return fmt.Errorf("--max-instances: %w", err)
+	}
+	spend, err := domain.ParseLimit[float64](*maxSpend)
+	if err != nil {
+		return fmt.Errorf("--max-monthly-spend: %w", err)
+	}
+	return withStore(ctx, e, func(st *store.Store) error {
+		var t domain.Team
+		if add {
+			t, err = st.CreateTeam(ctx, *name, instances, spend, nil)
+			if errors.Is(err, store.ErrDuplicate) {
+				return fmt.Errorf("team %q already exists", *name)
+			}
+		} else {
+			old, err := st.TeamByName(ctx, *name)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no team %q", *name)
+			}
+			if err != nil {
+				return err
+			}
+			if !given["max-instances"] {
+				instances = old.MaxInstances
+			}
+			if !given["max-monthly-spend"] {
+				spend = old.MaxMonthlySpend
+			}
+			t, err = st.SetTeamLimits(ctx, old.ID, instances, spend, nil)
+			if err != nil {
+				return err
+			}
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "team %s: max instances %s, max monthly spend %s\n", t.Name,
+			domain.LimitText(t.MaxInstances), domain.LimitText(t.MaxMonthlySpend))
+		return nil
+	})
+}
+
+func cmdTeamsList(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%w: teams list takes no arguments", errUsage)
+	}
+	return withStore(ctx, e, func(st *store.Store) error {
+		teams, err := st.Teams(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "TEAM\tINSTANCES\tMAX\tMONTHLY SPEND\tMAX\tMEMBERS")
+		for _, t := range teams {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", t.Name, t.Usage.Instances, domain.LimitText(t.MaxInstances),
+				domain.Money(t.Usage.MonthlySpend), domain.LimitText(t.MaxMonthlySpend), strings.Join(t.Members, ","))
+		}
+		return w.Flush()
+	})
+}
+
+// cmdUsersMembership puts a user in a team (join) or takes them out (leave).
+func cmdUsersMembership(ctx context.Context, e env, join bool, args []string) error {
+	fs := flag.NewFlagSet("users join", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	username := fs.String("username", "", "the user")
+	team := fs.String("team", "", "the team")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return withUser(ctx, e, *username, func(st *store.Store, u store.User) error {
+		t, err := st.TeamByName(ctx, *team)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no team %q", *team)
+		}
+		if err != nil {
+			return err
+		}
+		if join {
+			err = st.AddMember(ctx, t.ID, u.ID, nil)
+		} else {
+			err = st.RemoveMember(ctx, t.ID, u.ID, nil)
+		}
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+			return fmt.Errorf("%s is already in %s", u.Username, t.Name)
+		case errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("%s is not in %s", u.Username, t.Name)
+		case err != nil:
+			return err
+		}
+		verb := "joined"
+		if !join {
+			verb = "left"
+		}
+		fmt.Fprintf(e.stdout, "%s %s %s\n", u.Username, verb, t.Name)
+		return nil
+	})
+}
+
+// teamList is a repeatable --team flag.
+type teamList []string
+
+func (l *teamList) String() string { return strings.Join(*l, ",") }
+func (l *teamList) Set(s string) error {
+	if !domain.ValidTeamName(s) {
+		return errors.New(domain.TeamNameRule)
+	}
+	*l = append(*l, s)
+	return nil
+}
+
+// teamsByName finds every team of names, refusing an unknown one before
+// anything is changed.
+func teamsByName(ctx context.Context, st *store.Store, names []string) ([]domain.Team, error) {
+	teams := make([]domain.Team, 0, len(names))
+	for _, n := range names {
+		t, err := st.TeamByName(ctx, n)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("no team %q: create it first with portal teams add --name %s", n, n)
+		}
+		if err != nil {
+			return nil, err
+		}
+		teams = append(teams, t)
+	}
+	return teams, nil
+}
+
+func cmdPolicies(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: policies needs an action (set, show)", errUsage)
+	}
+	switch args[0] {
+	case "set":
+		fs := flag.NewFlagSet("policies set", flag.ContinueOnError)
+		fs.SetOutput(e.stderr)
+		file := fs.String("file", "", "the rules document (JSON); - reads standard input")
+		if err := fs.Parse(args[1:]); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		var doc []byte
+		var err error
+		switch *file {
+		case "":
+			return fmt.Errorf("%w: --file is required", errUsage)
+		case "-":
+			doc, err = readAll(e, policy.MaxDocument)
+		default:
+			doc, err = os.ReadFile(*file)
+		}
+		if err != nil {
+			return err
+		}
+		ps, err := policy.Parse(doc)
+		if err != nil {
+			return fmt.Errorf("the policies were not saved: %w", err)
+		}
+		return withStore(ctx, e, func(st *store.Store) error {
+			v, err := st.SavePolicies(ctx, string(doc), len(ps.Rules), nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "saved policies version %d (%d rules)\n", v.ID, len(ps.Rules))
+			return nil
+		})
+	case "show":
+		if len(args) > 1 {
+			return fmt.Errorf("%w: policies show takes no arguments", errUsage)
+		}
+		return withStore(ctx, e, func(st *store.Store) error {
+			v, err := st.CurrentPolicies(ctx)
+			if errors.Is(err, store.ErrNotFound) {
+				fmt.Fprintln(e.stderr, "no policies saved: every request waits for an approver")
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			who := v.Author
+			if who == "" {
+				who = "the command line"
+			}
+			fmt.Fprintf(e.stderr, "version %d, saved %s by %s\n", v.ID, v.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), who)
+			fmt.Fprint(e.stdout, strings.TrimRight(v.Document, "\n")+"\n")
+			return nil
+		})
+	}
+	return fmt.Errorf("%w: unknown policies action %q", errUsage, args[0])
+}
+
+// readAll reads standard input, at most max bytes.
+func readAll(e env, max int) ([]byte, error) {
+	doc, err := io.ReadAll(io.LimitReader(e.stdin, int64(max)+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the document: %w", err)
+	}
+	if len(doc) > max {
+		return nil, fmt.Errorf("the document is larger than %d KiB", max>>10)
+	}
+	return doc, nil
+}

@@ -1,0 +1,64 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/views/components"
+	"github.com/kvportal/kvportal/views/pages"
+)
+
+// requestForm is formView for the signed-in user: with a Team field first
+// when they are in a team (preselected when in one only).
+func (h *Handlers) requestForm(c echo.Context, in domain.Input, errs domain.FieldErrors, cat *domain.Catalog) (pages.RequestFormView, error) {
+	v := h.formView(in, errs, cat)
+	u := user(c)
+	if u.ID == 0 { // nobody signed in is in no team
+		return v, nil
+	}
+	teams, err := h.Store.UserTeams(c.Request().Context(), u.ID)
+	if err != nil || len(teams) == 0 {
+		return v, err
+	}
+	f := components.Field{Name: domain.TeamField, Label: "Team", Kind: "select", Required: true,
+		Help:  "Required. The team the instance is for: it counts against that team's limits.",
+		Error: errs[domain.TeamField], Value: in[domain.TeamField]}
+	if len(teams) == 1 && f.Value == "" {
+		f.Value = teams[0].Name
+	}
+	if f.Value == "" {
+		f.Options = []components.Option{{Value: "", Label: "Choose a team…", Selected: true}}
+	}
+	found := f.Value == ""
+	for _, t := range teams {
+		sel := t.Name == f.Value
+		found = found || sel
+		f.Options = append(f.Options, components.Option{Value: t.Name, Label: t.Name, Selected: sel})
+	}
+	if !found { // kept as typed, so that nothing is lost; the error says why
+		f.Options = append(f.Options, components.Option{Value: f.Value, Label: f.Value + " (not your team)", Selected: true})
+	}
+	group := pages.FieldGroup{ID: "team", Title: "Team", Fields: []components.Field{f}}
+	v.Groups = append([]pages.FieldGroup{group}, v.Groups...)
+	if f.Error != "" {
+		v.Errors = append([]components.FieldError{{Name: f.Name, Label: f.Label, Message: f.Error}}, v.Errors...)
+	}
+	return v, nil
+}
+
+// teamSuggestions are the teams' names, for the Team filter; none when they
+// can't be read (a filter works without suggestions).
+func (h *Handlers) teamSuggestions(ctx context.Context) []components.Option {
+	teams, err := h.Store.Teams(ctx)
+	if err != nil {
+		h.logger().Warn("team suggestions", "err", err)
+		return nil
+	}
+	opts := make([]components.Option, len(teams))
+	for i, t := range teams {
+		opts[i] = components.Option{Value: t.Name, Label: t.Name}
+	}
+	return opts
+}

@@ -1,0 +1,240 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/views/components"
+	"github.com/kvportal/kvportal/views/pages"
+)
+
+// Form fields of the teams page.
+const (
+	fieldTeamName     = "name"
+	fieldMaxInstances = "max_instances"
+	fieldMaxSpend     = "max_monthly_spend"
+	fieldMember       = "username"
+)
+
+// teamForm is what was typed into one of the teams page's forms, with its
+// errors, to show again: the add form (team 0) or one team's.
+type teamForm struct {
+	team   int64
+	values map[string]string
+	errs   domain.FieldErrors
+}
+
+// Teams shows every team with its usage against its limits and its
+// members (GET /admin/teams).
+func (h *Handlers) Teams(c echo.Context) error {
+	return h.renderTeams(c, http.StatusOK, teamForm{})
+}
+
+func (h *Handlers) renderTeams(c echo.Context, status int, form teamForm) error {
+	teams, err := h.Store.Teams(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	var v pages.TeamsView
+	add := teamForm{}
+	if form.team == 0 {
+		add = form
+	}
+	v.Add, v.Errors = teamFields(0, add, nil)
+	for _, t := range teams {
+		row := pages.TeamRow{ID: t.ID, Name: t.Name, Instances: t.Usage.Instances, Pending: t.Pending,
+			MaxInstances: domain.LimitText(t.MaxInstances), Spend: domain.Money(t.Usage.MonthlySpend),
+			MaxSpend: domain.LimitText(t.MaxMonthlySpend), Members: t.Members,
+			Over: t.Admit(t.Usage) != nil}
+		mine := teamForm{}
+		if form.team == t.ID {
+			mine = form
+		}
+		row.Limits, row.Errors = teamFields(t.ID, mine, &t.Team)
+		row.Member = components.Field{Name: fieldMember, IDBase: "member-" + itoa(t.ID), Label: "Username", Plain: true,
+			Mono: true, Autocomplete: "off", Value: mine.values[fieldMember], Error: mine.errs[fieldMember]}
+		if e := mine.errs[fieldMember]; e != "" {
+			row.Errors = append(row.Errors, components.FieldError{Name: "member-" + itoa(t.ID), Label: "Username", Message: e})
+		}
+		v.Teams = append(v.Teams, row)
+	}
+	return h.render(c, status, "teams", pages.Teams(v))
+}
+
+// teamFields are the name (a new team only) and limit fields of a form,
+// with what was typed, or the team's limits, and the errors.
+func teamFields(id int64, form teamForm, t *domain.Team) ([]components.Field, []components.FieldError) {
+	value := func(name, current string) string {
+		if v, ok := form.values[name]; ok {
+			return printable(v, 64)
+		}
+		return current
+	}
+	base := func(name string) string {
+		if id == 0 {
+			return name
+		}
+		return name + "-" + itoa(id)
+	}
+	var fields []components.Field
+	if t == nil {
+		fields = append(fields, components.Field{Name: fieldTeamName, Label: "Name", Required: true, Plain: true, Mono: true,
+			MaxLength: 64, Autocomplete: "off", Value: value(fieldTeamName, ""), Help: domain.TeamNameRule + "."})
+	}
+	maxInst, maxSpend := "", ""
+	if t != nil {
+		maxInst, maxSpend = limitValue(t.MaxInstances), limitValue(t.MaxMonthlySpend)
+	}
+	fields = append(fields,
+		components.Field{Name: fieldMaxInstances, Label: "Max instances", Plain: true, Value: value(fieldMaxInstances, maxInst),
+			Help: "Empty: no limit."},
+		components.Field{Name: fieldMaxSpend, Label: "Max monthly spend", Plain: true, Value: value(fieldMaxSpend, maxSpend),
+			Help: "In the cloud's currency. Empty: no limit."})
+	var errs []components.FieldError
+	for i := range fields {
+		fields[i].IDBase = base(fields[i].Name)
+		fields[i].Error = form.errs[fields[i].Name]
+		if fields[i].Error != "" {
+			errs = append(errs, components.FieldError{Name: fields[i].IDBase, Label: fields[i].Label, Message: fields[i].Error})
+		}
+	}
+	return fields, errs
+}
+
+// limitValue is a limit as the form shows it: "" for none.
+func limitValue[T int | float64](v *T) string {
+	if v == nil {
+		return ""
+	}
+	return domain.LimitText(v)
+}
+
+// readLimits reads the limit fields of a form into values and errs.
+func readLimits(c echo.Context, form *teamForm) (*int, *float64) {
+	form.values[fieldMaxInstances] = c.FormValue(fieldMaxInstances)
+	form.values[fieldMaxSpend] = c.FormValue(fieldMaxSpend)
+	maxInst, err := domain.ParseLimit[int](form.values[fieldMaxInstances])
+	if err != nil {
+		form.errs[fieldMaxInstances] = "must be a whole number of 0 or more, or empty for no limit"
+	}
+	maxSpend, err := domain.ParseLimit[float64](form.values[fieldMaxSpend])
+	if err != nil {
+		form.errs[fieldMaxSpend] = "must be an amount of 0 or more, or empty for no limit"
+	}
+	return maxInst, maxSpend
+}
+
+// CreateTeam adds a team (POST /admin/teams: name and limits).
+func (h *Handlers) CreateTeam(c echo.Context) error {
+	form := teamForm{values: map[string]string{fieldTeamName: strings.TrimSpace(c.FormValue(fieldTeamName))}, errs: domain.FieldErrors{}}
+	name := form.values[fieldTeamName]
+	if !domain.ValidTeamName(name) {
+		form.errs[fieldTeamName] = "is not valid: " + domain.TeamNameRule
+	}
+	maxInst, maxSpend := readLimits(c, &form)
+	if len(form.errs) == 0 {
+		me := user(c)
+		_, err := h.Store.CreateTeam(c.Request().Context(), name, maxInst, maxSpend, &me.ID)
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+			form.errs[fieldTeamName] = "is taken: " + name + " already exists"
+		case err != nil:
+			return err
+		}
+	}
+	if len(form.errs) > 0 {
+		return h.renderTeams(c, http.StatusUnprocessableEntity, form)
+	}
+	return h.redirect(c, "/admin/teams", "Team "+name+" added")
+}
+
+// routeTeam is the team of the route's :id.
+func (h *Handlers) routeTeam(c echo.Context) (domain.Team, error) {
+	id, err := parseID(c.Param("id"))
+	if err != nil {
+		return domain.Team{}, err
+	}
+	t, err := h.Store.TeamByID(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return domain.Team{}, errNotFound
+	}
+	return t, err
+}
+
+// SetTeamLimits changes a team's limits (POST /admin/teams/{id}/limits).
+func (h *Handlers) SetTeamLimits(c echo.Context) error {
+	t, err := h.routeTeam(c)
+	if err != nil {
+		return err
+	}
+	form := teamForm{team: t.ID, values: map[string]string{}, errs: domain.FieldErrors{}}
+	maxInst, maxSpend := readLimits(c, &form)
+	if len(form.errs) > 0 {
+		return h.renderTeams(c, http.StatusUnprocessableEntity, form)
+	}
+	me := user(c)
+	t, err = h.Store.SetTeamLimits(c.Request().Context(), t.ID, maxInst, maxSpend, &me.ID)
+	if err != nil {
+		return err
+	}
+	return h.redirect(c, "/admin/teams", "Limits of "+t.Name+": "+domain.LimitText(t.MaxInstances)+" instances, "+
+		domain.LimitText(t.MaxMonthlySpend)+" a month")
+}
+
+// AddTeamMember puts a user in a team (POST /admin/teams/{id}/members,
+// field username); RemoveTeamMember takes one out (…/remove).
+func (h *Handlers) AddTeamMember(c echo.Context) error { return h.teamMembership(c, true) }
+
+// RemoveTeamMember takes a user out of a team (POST /admin/teams/{id}/remove).
+func (h *Handlers) RemoveTeamMember(c echo.Context) error { return h.teamMembership(c, false) }
+
+func (h *Handlers) teamMembership(c echo.Context, add bool) error {
+	ctx := c.Request().Context()
+	t, err := h.routeTeam(c)
+	if err != nil {
+		return err
+	}
+	username := strings.TrimSpace(c.FormValue(fieldMember))
+	form := teamForm{team: t.ID, values: map[string]string{fieldMember: username}, errs: domain.FieldErrors{}}
+	u, err := h.Store.UserByUsername(ctx, username)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && username == ""):
+		form.errs[fieldMember] = "is not a user: type the username of an existing user"
+	case err != nil:
+		return err
+	}
+	if len(form.errs) == 0 {
+		me := user(c)
+		if add {
+			err = h.Store.AddMember(ctx, t.ID, u.ID, &me.ID)
+		} else {
+			err = h.Store.RemoveMember(ctx, t.ID, u.ID, &me.ID)
+		}
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+			form.errs[fieldMember] = "is already in " + t.Name
+		case errors.Is(err, store.ErrNotFound):
+			form.errs[fieldMember] = "is not in " + t.Name
+		case err != nil:
+			return err
+		}
+	}
+	if len(form.errs) > 0 {
+		if !add {
+			return Errorf(EInvalid, "%s %s.", printable(username, 64), form.errs[fieldMember])
+		}
+		return h.renderTeams(c, http.StatusUnprocessableEntity, form)
+	}
+	if add {
+		return h.redirect(c, "/admin/teams", u.Username+" added to "+t.Name)
+	}
+	return h.redirect(c, "/admin/teams", u.Username+" removed from "+t.Name)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,199 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kvportal/kvportal/domain"
+)
+
+// The teams and policies pages are the admins': others get 403, visitors
+// are sent to sign in, and a POST without the CSRF token changes nothing.
+func TestTeamsAndPoliciesAdminOnly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withGate(0.1))
+	appr, _ := e.signedIn("ann", domain.RoleApprover)
+	admin, _ := e.signedIn("adm", domain.RoleAdmin)
+	anon := e.client()
+	for _, path := range []string{"/admin/teams", "/admin/policies"} {
+		if r := appr.get(path); r.status != http.StatusForbidden {
+			t.Errorf("approver GET %s: %d", path, r.status)
+		}
+		if r := anon.get(path); r.status != http.StatusSeeOther {
+			t.Errorf("visitor GET %s: %d", path, r.status)
+		}
+		if r := appr.post(path, url.Values{"name": {"x"}, "document": {`{"rules": []}`}, "action": {"save"}}); r.status != http.StatusForbidden {
+			t.Errorf("approver POST %s: %d", path, r.status)
+		}
+		if r := admin.postRaw(path, url.Values{"name": {"x"}, "document": {`{"rules": []}`}, "action": {"save"}}.Encode()); r.status != http.StatusForbidden {
+			t.Errorf("POST %s without CSRF: %d", path, r.status)
+		}
+	}
+	if teams, _ := e.st.Teams(context.Background()); len(teams) != 0 {
+		t.Errorf("%d teams created by refused posts", len(teams))
+	}
+	if id, _ := e.st.CurrentPoliciesID(context.Background()); id != 0 {
+		t.Errorf("policies saved by refused posts")
+	}
+}
+
+func TestTeamsPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withGate(0.1))
+	admin, _ := e.signedIn("adm", domain.RoleAdmin)
+	dev := e.user("dev", domain.RoleRequester)
+
+	if got := admin.flash(admin.post("/admin/teams", url.Values{"name": {"payments"}, "max_instances": {"1"}, "max_monthly_spend": {""}})); got != "Team payments added" {
+		t.Errorf("add: %q", got)
+	}
+	r := admin.post("/admin/teams", url.Values{"name": {"payments"}, "max_instances": {"x"}})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.doc.Find("#err-name").Text(), "is taken") && !strings.Contains(r.doc.Find("#err-max_instances").Text(), "whole number") {
+		t.Errorf("bad add: %d", r.status)
+	}
+	if got := r.doc.Find("#f-max_instances").AttrOr("aria-invalid", ""); got != "true" {
+		t.Errorf("bad limit not marked invalid: %q", got)
+	}
+	team, err := e.st.TeamByName(context.Background(), "payments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := itoa(team.ID)
+	if got := admin.flash(admin.post("/admin/teams/"+id+"/members", url.Values{"username": {"dev"}})); got != "dev added to payments" {
+		t.Errorf("add member: %q", got)
+	}
+	r = admin.post("/admin/teams/"+id+"/members", url.Values{"username": {"nobody"}})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.doc.Find("#err-member-"+id).Text(), "is not a user") {
+		t.Errorf("unknown member: %d", r.status)
+	}
+	e.request(dev) // no team: counts nowhere
+	c := e.client()
+	c.login("dev")
+	if r := c.post("/requests", validForm()); r.status != http.StatusSeeOther {
+		t.Fatalf("submit: %d", r.status)
+	}
+	page := admin.get("/admin/teams").doc
+	row := page.Find(`[data-team="payments"]`)
+	if got := strings.Join(strings.Fields(row.Find(`[data-testid="instances"]`).Text()), " "); got != "1 of 1" {
+		t.Errorf("usage: %q", got)
+	}
+	if got := strings.Join(strings.Fields(row.Find(`[data-testid="spend"]`).Text()), " "); got != "73.00 of none" {
+		t.Errorf("spend: %q", got)
+	}
+	if got := admin.flash(admin.post("/admin/teams/"+id+"/limits", url.Values{"max_instances": {"5"}, "max_monthly_spend": {"100"}})); !strings.Contains(got, "5 instances, 100.00 a month") {
+		t.Errorf("limits: %q", got)
+	}
+	if r := admin.post("/admin/teams/"+id+"/limits", url.Values{"max_monthly_spend": {"-3"}}); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("negative spend: %d", r.status)
+	}
+	if got := admin.flash(admin.post("/admin/teams/"+id+"/remove", url.Values{"username": {"dev"}})); got != "dev removed from payments" {
+		t.Errorf("remove: %q", got)
+	}
+	if r := admin.post("/admin/teams/9999/limits", url.Values{"max_instances": {"1"}}); r.status != http.StatusNotFound {
+		t.Errorf("unknown team: %d", r.status)
+	}
+	list := admin.get("/admin/requests?team=payments").doc
+	if n := list.Find("tr[data-request-id]").Length(); n != 1 {
+		t.Errorf("team filter: %d rows", n)
+	}
+	if r := admin.get("/admin/requests?team=Bad%20Team"); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("bad team filter: %d", r.status)
+	}
+}
+
+func TestPoliciesPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withGate(0.1))
+	admin, _ := e.signedIn("adm", domain.RoleAdmin)
+	doc := admin.get("/admin/policies").doc
+	if !strings.Contains(doc.Find("#f-document").Text(), "small pay-as-you-go caches in Hangzhou") {
+		t.Errorf("no example in the empty editor")
+	}
+	bad := strings.Replace(testPolicies, `"min_period"`, `"max_pricee"`, 1)
+	r := admin.post("/admin/policies", url.Values{"document": {bad}, "action": {"save"}})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.doc.Find(`[data-testid="document-error"]`).Text(), "rule 2: unknown key max_pricee") {
+		t.Fatalf("bad document: %d %q", r.status, r.doc.Find(`[data-testid="document-error"]`).Text())
+	}
+	if r.doc.Find("#f-document").Text() != bad {
+		t.Errorf("the typed document was not kept")
+	}
+	if got := admin.flash(admin.post("/admin/policies", url.Values{"document": {testPolicies}, "action": {"save"}})); got != "Policies version 1 saved (2 rules)" {
+		t.Errorf("save: %q", got)
+	}
+	r = admin.post("/admin/policies", url.Values{"document": {testPolicies}, "action": {"try"},
+		"sample": {`{"ChargeType": "PrePaid", "Period": 24}`}})
+	if r.status != http.StatusOK || !strings.Contains(r.doc.Find(`[data-testid="try-result"]`).Text(), "Rule 2 (“subscriptions up to a year”) matches") {
+		t.Errorf("try: %d %q", r.status, r.doc.Find(`[data-testid="try-result"]`).Text())
+	}
+	r = admin.post("/admin/policies", url.Values{"document": {testPolicies}, "action": {"try"}, "sample": {`{"Colour": 1}`}})
+	if r.status != http.StatusUnprocessableEntity || r.doc.Find(`[data-testid="sample-error"]`).Length() != 1 {
+		t.Errorf("bad sample: %d", r.status)
+	}
+	if got := admin.flash(admin.post("/admin/policies", url.Values{"document": {`{"rules": []}`}, "action": {"save"}})); got != "Policies version 2 saved (0 rules)" {
+		t.Errorf("second save: %q", got)
+	}
+	page := admin.get("/admin/policies?version=1").doc
+	if !strings.Contains(page.Find("#f-document").Text(), "subscriptions up to a year") || page.Find(`[data-testid="versions"] tbody tr`).Length() != 2 {
+		t.Errorf("version 1 not shown with both versions listed")
+	}
+	if r := admin.get("/admin/policies?version=77"); r.status != http.StatusNotFound {
+		t.Errorf("unknown version: %d", r.status)
+	}
+}
+
+// The policy editor in a browser: a mistake is shown beside the editor,
+// the document fixed and saved, and a sample tried.
+func TestBrowserPolicyEditor(t *testing.T) {
+	e := newEnv(t, withGate(0.1))
+	e.user("adm", domain.RoleAdmin)
+	ctx := browser(t)
+	base := e.srv.URL
+	signIn(t, ctx, base, "adm")
+	bad := strings.Replace(testPolicies, `"min_period"`, `"max_pricee"`, 1)
+	step(t, ctx, "open the editor and save a mistake",
+		chromedp.Click(chromedp.CSS(`nav a[href="/admin/policies"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#f-document`)),
+		setText("document", bad),
+		chromedp.Click(chromedp.CSS(`[data-testid="save"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="document-error"]`)),
+	)
+	if msg := text(t, ctx, `[data-testid="document-error"]`); !strings.Contains(msg, "rule 2: unknown key max_pricee") {
+		t.Errorf("error %q", msg)
+	}
+	if d := attr(t, ctx, `#f-document`, "aria-describedby"); !strings.Contains(d, "err-document") {
+		t.Errorf("editor not described by its error: %q", d)
+	}
+	screenshot(t, ctx, "policies-error")
+	step(t, ctx, "fix and save",
+		setText("document", testPolicies),
+		chromedp.Click(chromedp.CSS(`[data-testid="save"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+	)
+	if f := text(t, ctx, `[data-testid="flash"]`); f != "Policies version 1 saved (2 rules)" {
+		t.Errorf("flash %q", f)
+	}
+	step(t, ctx, "try a sample",
+		setText("sample", `{"InstanceClass": "redis.master.small.default", "ChargeType": "PostPaid", "RegionId": "cn-hangzhou", "Team": "payments", "monthly_price": 20}`),
+		chromedp.Click(chromedp.CSS(`[data-testid="try"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="try-result"]`)),
+	)
+	if res := text(t, ctx, `[data-testid="try-result"]`); !strings.Contains(res, "Rule 1 (“small pay-as-you-go caches in Hangzhou”) matches: the request is approved at once") {
+		t.Errorf("try result %q", res)
+	}
+	screenshot(t, ctx, "policies-try")
+}
+
+// setText puts value, which may span lines, into the control named name.
+func setText(name, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		v, _ := json.Marshal(value)
+		_, err := chromedp.Evaluate[bool](`(function(){var s=document.querySelector('[name="`+name+`"]');s.value=`+string(v)+
+			`;s.dispatchEvent(new Event('input',{bubbles:true}));return true;})()`)(ctx, tg)
+		return err
+	})
+}
