@@ -52,6 +52,10 @@ func TestTeamsAndPolicies(t *testing.T) {
 	if first.status != http.StatusCreated || first.body["Team"] != "payments" || first.body["decided_by_rule"] != "" {
 		t.Fatalf("submit: %d %s", first.status, first.raw)
 	}
+	evs, err := e.st.RequestEvents(ctx, int64(first.body["id"].(float64)))
+	if err != nil || len(evs) != 1 || evs[0].Details["Team"] != "payments" {
+		t.Fatalf("submission event: %+v %v", evs, err)
+	}
 	b["Team"] = "payments"
 	b["InstanceName"] = "second"
 	res := e.as("ruth", http.MethodPost, "/api/v1/requests", b)

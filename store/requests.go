@@ -96,8 +96,10 @@ type NewRequest struct {
 	IdempotencyKey  string
 	IdempotencyHash []byte
 	// TeamID is the team the request belongs to, one its requester is in
-	// (otherwise ErrNotMember); nil for none.
+	// (otherwise ErrNotMember); nil for none. Team is its name, for the
+	// audit event.
 	TeamID *int64
+	Team   string
 	// MonthlyPrice is the monthly price estimate, nil when unknown.
 	MonthlyPrice *float64
 	// Policy is what the approval policies said, nil when no rule matched.
@@ -137,6 +139,9 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 	details := n.Params.Details()
 	if n.Preflight != "" {
 		details["preflight"] = n.Preflight
+	}
+	if n.TeamID != nil {
+		details[domain.TeamField] = n.Team
 	}
 	if n.MonthlyPrice != nil {
 		details["monthly_price"] = domain.Money(*n.MonthlyPrice)

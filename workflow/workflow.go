@@ -283,7 +283,7 @@ func (w *Workflow) submit(ctx context.Context, a Actor, in domain.Input, n store
 	}
 	p.Password = ""
 	n.RequesterID, n.Params, n.PasswordSealed = a.ID, p, sealed
-	n.TeamID, n.MonthlyPrice = sub.TeamID, sub.MonthlyPrice
+	n.TeamID, n.Team, n.MonthlyPrice = sub.TeamID, sub.Team, sub.MonthlyPrice
 	if d.Rule != "" {
 		n.Policy = &store.PolicyDecision{Version: d.Version, Rule: d.Rule, Approve: d.Outcome == Approve}
 	}
