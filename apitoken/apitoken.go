@@ -35,6 +35,13 @@ const (
 // NameMaxLen bounds a token's name, in characters.
 const NameMaxLen = 100
 
+// The lifetimes in whole days, as the settings page asks for them.
+const (
+	day         = 24 * time.Hour
+	DefaultDays = int(DefaultTTL / day)
+	MaxDays     = int(MaxTTL / day)
+)
+
 // encodedLen is the length of a token: the prefix and 32 bytes in
 // unpadded base64url.
 var encodedLen = len(Prefix) + base64.RawURLEncoding.EncodedLen(32)
@@ -91,6 +98,27 @@ func TTLProblem(ttl time.Duration) string {
 	return ""
 }
 
+// ParseDays reads a lifetime given in whole days: "" is DefaultTTL. A text
+// that is not a whole number, or a number of days TTLProblem refuses, is a
+// problem said in days; ttl is then 0.
+func ParseDays(text string) (ttl time.Duration, problem string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return DefaultTTL, ""
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, "must be a whole number of days, from 1 to " + strconv.Itoa(MaxDays)
+	}
+	// Past a year by any amount is as wrong as by a day, and multiplying a
+	// huge number of days would overflow.
+	n = min(max(n, 0), MaxDays+1)
+	if TTLProblem(time.Duration(n)*day) != "" {
+		return 0, "must be from 1 to " + strconv.Itoa(MaxDays) + " days: a token always expires, at most a year after it is made"
+	}
+	return time.Duration(n) * day, ""
+}
+
 func nameProblem(name string) string {
 	switch {
 	case name == "":
@@ -103,6 +131,25 @@ func nameProblem(name string) string {
 		return "must not contain control characters"
 	}
 	return ""
+}
+
+// The states of a token, in one word each.
+const (
+	StateActive  = "active"
+	StateExpired = "expired"
+	StateRevoked = "revoked"
+)
+
+// State says whether t works at now: StateActive, StateExpired or
+// StateRevoked (revoked wins over expired).
+func State(t store.APIToken, now time.Time) string {
+	switch {
+	case t.RevokedAt != nil:
+		return StateRevoked
+	case !now.Before(t.ExpiresAt):
+		return StateExpired
+	}
+	return StateActive
 }
 
 // AuthError says why a token does not work, in words safe to show to its

@@ -107,21 +107,10 @@ func cmdTokensList(ctx context.Context, e env, args []string) error {
 				last = t.LastUsedAt.UTC().Format(time.RFC3339)
 			}
 			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Username, t.Name,
-				t.ExpiresAt.UTC().Format(time.RFC3339), last, tokenState(t, now))
+				t.ExpiresAt.UTC().Format(time.RFC3339), last, apitoken.State(t, now))
 		}
 		return w.Flush()
 	})
-}
-
-// tokenState is whether a token works, in one word.
-func tokenState(t store.APIToken, now time.Time) string {
-	switch {
-	case t.RevokedAt != nil:
-		return "revoked"
-	case !now.Before(t.ExpiresAt):
-		return "expired"
-	}
-	return "active"
 }
 
 // cmdTokensRevoke revokes a token by its id (from tokens list), as done by
