@@ -107,8 +107,8 @@ type Session struct {
 	row     store.ActiveSession
 	csrf    string
 	flash   string
-	reveal  [2]string // a new user's name and one-time password, shown once
-	binding string    // ties a single sign-on in progress to this browser
+	reveal  reveal // a secret shown once on the next page
+	binding string // ties a single sign-on in progress to this browser
 	changed bool
 	// Expired is set when the session was signed in but timed out.
 	Expired bool
@@ -143,8 +143,9 @@ func (m *Sessions) Load(ctx context.Context, r *http.Request) (*Session, error) 
 		s.id, _ = raw.Values["sid"].(string)
 		s.csrf, _ = raw.Values["csrf"].(string)
 		s.flash, _ = raw.Values["flash"].(string)
-		s.reveal[0], _ = raw.Values["reveal_user"].(string)
-		s.reveal[1], _ = raw.Values["reveal_password"].(string)
+		s.reveal.kind, _ = raw.Values["reveal_kind"].(string)
+		s.reveal.name, _ = raw.Values["reveal_name"].(string)
+		s.reveal.secret, _ = raw.Values["reveal_secret"].(string)
 		s.binding, _ = raw.Values["binding"].(string)
 	}
 	if len(s.csrf) < 32 {
@@ -197,7 +198,7 @@ func (s *Session) forget() {
 	s.id = ""
 	s.row = store.ActiveSession{}
 	s.csrf = newToken()
-	s.reveal = [2]string{}
+	s.reveal = reveal{}
 	s.changed = true
 }
 
@@ -209,7 +210,7 @@ func (m *Sessions) Save(r *http.Request, w http.ResponseWriter, s *Session) erro
 	raw := sessions.NewSession(m.codec, s.name)
 	raw.Values = map[any]any{"csrf": s.csrf}
 	for k, v := range map[string]string{"sid": s.id, "flash": s.flash, "binding": s.binding,
-		"reveal_user": s.reveal[0], "reveal_password": s.reveal[1]} {
+		"reveal_kind": s.reveal.kind, "reveal_name": s.reveal.name, "reveal_secret": s.reveal.secret} {
 		if v != "" {
 			raw.Values[k] = v
 		}
@@ -241,7 +242,7 @@ func (m *Sessions) SignIn(ctx context.Context, s *Session, u store.User, address
 	s.row = store.ActiveSession{Session: row, User: u}
 	s.csrf = newToken()
 	s.flash = ""
-	s.reveal = [2]string{}
+	s.reveal = reveal{}
 	s.binding = ""
 	s.Expired, s.Ended = false, false
 	s.changed = true
@@ -373,23 +374,53 @@ func (s *Session) TakeFlash() string {
 	return msg
 }
 
+// reveal is a secret kept for the next page to show once: what it is
+// (revealPassword, revealToken), what it belongs to and the secret. It
+// travels only inside the encrypted session cookie: never in a URL, a log
+// or the audit trail.
+type reveal struct{ kind, name, secret string }
+
+// The kinds of secret a session reveals: each page takes only its own.
+const (
+	revealPassword = "password"
+	revealToken    = "token"
+)
+
+// take returns the name and secret kept for kind and forgets them.
+func (s *Session) take(kind string) (name, secret string) {
+	if s.reveal.kind != kind || s.reveal.secret == "" {
+		return "", ""
+	}
+	name, secret = s.reveal.name, s.reveal.secret
+	s.reveal = reveal{}
+	s.changed = true
+	return name, secret
+}
+
 // SetOneTimePassword keeps a new user's generated password for the next
-// page to show once (TakeOneTimePassword). It travels only inside the
-// encrypted session cookie: never in a URL, a log or the audit trail.
+// page to show once (TakeOneTimePassword).
 func (s *Session) SetOneTimePassword(username, password string) {
-	s.reveal = [2]string{username, password}
+	s.reveal = reveal{revealPassword, username, password}
 	s.changed = true
 }
 
 // TakeOneTimePassword returns the password SetOneTimePassword kept, and
 // forgets it: it is shown once.
 func (s *Session) TakeOneTimePassword() (username, password string) {
-	username, password = s.reveal[0], s.reveal[1]
-	if password != "" {
-		s.reveal = [2]string{}
-		s.changed = true
-	}
-	return username, password
+	return s.take(revealPassword)
+}
+
+// SetNewToken keeps a new personal access token, and its name, for the
+// next page to show once (TakeNewToken).
+func (s *Session) SetNewToken(name, token string) {
+	s.reveal = reveal{revealToken, name, token}
+	s.changed = true
+}
+
+// TakeNewToken returns the token SetNewToken kept, and forgets it: it is
+// shown once.
+func (s *Session) TakeNewToken() (name, token string) {
+	return s.take(revealToken)
 }
 
 func newToken() string { return randomString(32) }
