@@ -41,6 +41,9 @@ func routes(e *echo.Echo, d Deps) {
 	e.GET("/settings/sessions", h.SessionList, requester...)
 	e.POST("/settings/sessions/end-others", h.EndOtherSessions, requester...)
 	e.POST("/settings/sessions/:id/end", h.EndSession, requester...)
+	e.GET("/settings/tokens", h.Tokens, requester...)
+	e.POST("/settings/tokens", h.CreateToken, requester...)
+	e.POST("/settings/tokens/:id/revoke", h.RevokeToken, requester...)
 
 	e.GET("/", h.Home, requester...)
 	e.GET("/requests", h.ListRequests, requester...)
