@@ -90,7 +90,7 @@ func (h *Handlers) RevokeToken(c echo.Context) error {
 	}
 	t, err = h.Store.RevokeToken(ctx, id, &me.ID)
 	if errors.Is(err, store.ErrStateChanged) {
-		return h.redirect(c, "/settings/tokens", "That token had already been revoked.")
+		return h.redirectNote(c, "/settings/tokens", "That token had already been revoked.")
 	}
 	if err != nil {
 		return err
