@@ -57,8 +57,8 @@ func TestOpenAPI(t *testing.T) {
 			}
 		}
 	}
-	if described != 7 {
-		t.Errorf("%d operations described, want 7", described)
+	if described != 9 {
+		t.Errorf("%d operations described, want 9", described)
 	}
 
 	// Every example, on a schema and on its properties, validates.
@@ -90,7 +90,7 @@ func TestOpenAPI(t *testing.T) {
 		check(where+"[]", s.Items, mode, depth+1)
 	}
 	for p, item := range oapi.Paths {
-		for _, op := range []*huma.Operation{item.Get, item.Post} {
+		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put} {
 			if op == nil {
 				continue
 			}

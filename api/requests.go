@@ -60,6 +60,7 @@ func (s *server) routes(a huma.API) {
 		Security: bearer, MaxBodyBytes: maxBody,
 		Errors: errs(http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity),
 	}, s.reject)
+	s.policyRoutes(a, errs)
 	huma.Register(a, huma.Operation{
 		OperationID: "get-catalog", Method: http.MethodGet, Path: "/catalog", Tags: []string{"catalog"},
 		Summary:     "What the form offers",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/policy"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
@@ -82,7 +83,7 @@ func (h *Handlers) SavePolicies(c echo.Context) error {
 		return h.renderPolicies(c, http.StatusOK, v)
 	}
 	me := user(c)
-	saved, err := h.Store.SavePolicies(c.Request().Context(), doc, len(ps.Rules), &me.ID)
+	saved, ps, err := admission.SavePolicies(c.Request().Context(), h.Store, []byte(doc), &me.ID)
 	if err != nil {
 		return err
 	}

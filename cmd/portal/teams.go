@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/policy"
 	"github.com/kvportal/kvportal/store"
@@ -199,12 +200,12 @@ func cmdPolicies(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		ps, err := policy.Parse(doc)
-		if err != nil {
+		// Checked before the database is opened: a mistake is told at once.
+		if _, err := policy.Parse(doc); err != nil {
 			return fmt.Errorf("the policies were not saved: %w", err)
 		}
 		return withStore(ctx, e, func(st *store.Store) error {
-			v, err := st.SavePolicies(ctx, string(doc), len(ps.Rules), nil)
+			v, ps, err := admission.SavePolicies(ctx, st, doc, nil)
 			if err != nil {
 				return err
 			}
