@@ -65,7 +65,7 @@ func (Request) Schema(huma.Registry) *huma.Schema {
 
 // paramSchema is the schema of a parameter's value as the API shows it.
 func paramSchema(m domain.Param) *huma.Schema {
-	s := &huma.Schema{Type: "string", Description: m.Label + ". " + m.Help}
+	s := &huma.Schema{Type: "string", Description: m.Label + ". " + m.FullRule()}
 	if _, ok := m.Value(domain.Params{}).(int); ok {
 		s.Type = "integer"
 	}
@@ -139,7 +139,7 @@ type Submission map[string]json.RawMessage
 func (Submission) Schema(huma.Registry) *huma.Schema {
 	props := map[string]*huma.Schema{}
 	for _, m := range domain.Table {
-		s := &huma.Schema{Type: "string", Description: m.Label + ". " + m.Help}
+		s := &huma.Schema{Type: "string", Description: m.Label + ". " + m.FullRule()}
 		if m.MaxLen > 0 {
 			s.MaxLength = &m.MaxLen
 		}

@@ -61,7 +61,7 @@ the form.
 		if m.Default != "" {
 			def = "`" + m.Default + "`"
 		}
-		b.WriteString("| " + name + " | " + mdText(m.Label) + " | " + mdText(m.Group.Title) + " | " + mdText(m.Help) + " | " + def + " |\n")
+		b.WriteString("| " + name + " | " + mdText(m.Label) + " | " + mdText(m.Group.Title) + " | " + mdText(m.FullRule()) + " | " + def + " |\n")
 	}
 	b.WriteString(`
 Regions, zones, instance classes and engine versions are checked against the

@@ -12,6 +12,9 @@ type Group struct {
 	Title string
 	// Description is said once above the group's fields; "" for none.
 	Description string
+	// Folded groups are optional extras: the form shows them closed
+	// unless one of their fields holds a value or an error.
+	Folded bool
 }
 
 // The groups, in the order of the form.
@@ -19,16 +22,17 @@ var (
 	GroupWhat    = Group{ID: "what", Title: "What"}
 	GroupWhere   = Group{ID: "where", Title: "Where"}
 	GroupBilling = Group{ID: "billing", Title: "Billing"}
-	GroupRestore = Group{ID: "restore", Title: "Restore from backup",
+	GroupRestore = Group{ID: "restore", Title: "Restore from backup", Folded: true,
 		Description: "Optional: start the instance from a backup set of another instance."}
 	GroupAccess = Group{ID: "access", Title: "Access",
 		Description: "The password is stored encrypted until the instance is created, then erased. It is never shown again."}
-	GroupAdvanced = Group{ID: "advanced", Title: "Advanced"}
+	GroupAdvanced = Group{ID: "advanced", Title: "Advanced", Folded: true}
 )
 
-// Groups lists the groups in the order of the form.
+// Groups lists the groups in the order of the form: where first, as the
+// region narrows the zones and classes on offer; the folded extras last.
 func Groups() []Group {
-	return []Group{GroupWhat, GroupWhere, GroupBilling, GroupRestore, GroupAccess, GroupAdvanced}
+	return []Group{GroupWhere, GroupWhat, GroupBilling, GroupAccess, GroupRestore, GroupAdvanced}
 }
 
 // Kind is how a parameter is typed in and shown.
@@ -56,8 +60,12 @@ type Param struct {
 	// differs from Name ("" otherwise): the form keeps the reference's name.
 	Wire  string
 	Label string
-	// Help is the rule in one short sentence, shown beside the field.
-	Help  string
+	// Help is what to type, in a few words, shown beside the field.
+	Help string
+	// Rule is the whole rule when Help says less of it ("" when Help is
+	// all of it): the form shows it behind a disclosure, the rules
+	// reference in full.
+	Rule  string
 	Group Group
 	Kind  Kind
 	// Column is the requests table's column, "" when the value is not kept
@@ -102,6 +110,35 @@ type Choice struct {
 // Table is every CreateInstance parameter KVPortal sends, in the order of
 // the form.
 var Table = []Param{
+	{Name: "RegionId", Label: "Region", Group: GroupWhere, Column: "region_id", Mono: true, Required: true,
+		Help:        "Where the instance runs: it narrows the zones and classes.",
+		Rule:        "Required. The region to create the instance in, e.g. cn-hangzhou.",
+		Placeholder: "e.g. cn-hangzhou",
+		check:       (*validation).checkRegion, field: func(p *Params) any { return &p.RegionId }},
+	{Name: "ZoneId", Label: "Zone", Group: GroupWhere, Column: "zone_id", Mono: true,
+		Help:        "Optional: any zone of the region will do.",
+		Rule:        "Optional. A zone of the region, e.g. cn-hangzhou-b.",
+		Placeholder: "any zone",
+		check:       (*validation).checkZone, field: func(p *Params) any { return &p.ZoneId }},
+	{Name: "NetworkType", Label: "Network type", Group: GroupWhere, Kind: KindChoice, Column: "network_type",
+		Help: "Classic (the default) or VPC.", Default: DefaultNetworkType,
+		Choices: choicesOf(NetworkTypes(), nil),
+		check:   (*validation).checkNetworkType, field: func(p *Params) any { return &p.NetworkType }},
+	{Name: "VpcId", Label: "VPC", Group: GroupWhere, Column: "vpc_id", Mono: true, ShowWhen: "NetworkType=" + NetworkVPC,
+		Help:        "The VPC's ID, vpc-…",
+		Rule:        "Required with VPC, allowed only with VPC. The VPC's ID, starting with vpc-.",
+		Placeholder: "vpc-…",
+		check:       (*validation).checkVpcID, field: func(p *Params) any { return &p.VpcId }},
+	{Name: "VSwitchId", Label: "VSwitch", Group: GroupWhere, Column: "vswitch_id", Mono: true, ShowWhen: "NetworkType=" + NetworkVPC,
+		Help:        "The VSwitch's ID, vsw-…",
+		Rule:        "Required with VPC, allowed only with VPC. The VSwitch's ID, starting with vsw-.",
+		Placeholder: "vsw-…",
+		check:       (*validation).checkVSwitchID, field: func(p *Params) any { return &p.VSwitchId }},
+	{Name: "PrivateIp", Wire: "PrivateIpAddress", Label: "Private IP address", Group: GroupWhere, Column: "private_ip", Mono: true, ShowWhen: "NetworkType=" + NetworkVPC,
+		Help:        "Optional: an address in the VSwitch's range.",
+		Rule:        "Optional, only with VPC. An IPv4 address in the VSwitch's range, e.g. 192.168.0.10.",
+		Placeholder: "192.168.0.10",
+		check:       (*validation).checkPrivateIP, field: func(p *Params) any { return &p.PrivateIp }},
 	{Name: "InstanceType", Label: "Instance type", Group: GroupWhat, Kind: KindChoice, Column: "instance_type",
 		Help: "Redis (the default) or Memcache.", Default: DefaultInstanceType,
 		Choices: choicesOf(InstanceTypeChoices(), nil),
@@ -110,46 +147,30 @@ var Table = []Param{
 		Help: "2.8 (the default) or 4.0; newer versions where the cloud offers them.", Default: DefaultEngineVersion,
 		check: (*validation).checkEngineVersion, field: func(p *Params) any { return &p.EngineVersion }},
 	{Name: "InstanceClass", Label: "Instance class", Group: GroupWhat, Column: "instance_class", Mono: true, Required: true,
-		Help:        "Required. The instance class (size and architecture), e.g. redis.master.small.default.",
+		Help:        "Size and architecture.",
+		Rule:        "Required. The instance class (size and architecture), e.g. redis.master.small.default.",
 		Placeholder: "e.g. redis.master.small.default",
 		check:       (*validation).checkInstanceClass, field: func(p *Params) any { return &p.InstanceClass }},
 	{Name: "InstanceName", Label: "Instance name", Group: GroupWhat, Column: "instance_name",
-		Help:   "Optional. 2–128 characters, starting with a letter or Chinese character; no spaces or @ / : = \" “ ” < > { } [ ].",
+		Help:   "Optional: 2–128 characters, starting with a letter.",
+		Rule:   "Optional. 2–128 characters, starting with a letter or Chinese character; no spaces or @ / : = \" “ ” < > { } [ ].",
 		MaxLen: InstanceNameMaxLen, Placeholder: "e.g. orders-cache",
 		check: (*validation).checkInstanceName, field: func(p *Params) any { return &p.InstanceName }},
-	{Name: "RegionId", Label: "Region", Group: GroupWhere, Column: "region_id", Mono: true, Required: true,
-		Help:        "Required. The region to create the instance in, e.g. cn-hangzhou.",
-		Placeholder: "e.g. cn-hangzhou",
-		check:       (*validation).checkRegion, field: func(p *Params) any { return &p.RegionId }},
-	{Name: "ZoneId", Label: "Zone", Group: GroupWhere, Column: "zone_id", Mono: true,
-		Help:        "Optional. A zone of the region, e.g. cn-hangzhou-b.",
-		Placeholder: "any zone",
-		check:       (*validation).checkZone, field: func(p *Params) any { return &p.ZoneId }},
-	{Name: "NetworkType", Label: "Network type", Group: GroupWhere, Kind: KindChoice, Column: "network_type",
-		Help: "Classic (the default) or VPC.", Default: DefaultNetworkType,
-		Choices: choicesOf(NetworkTypes(), nil),
-		check:   (*validation).checkNetworkType, field: func(p *Params) any { return &p.NetworkType }},
-	{Name: "VpcId", Label: "VPC", Group: GroupWhere, Column: "vpc_id", Mono: true, ShowWhen: "NetworkType=" + NetworkVPC,
-		Help:        "Required with VPC, allowed only with VPC. The VPC's ID, starting with vpc-.",
-		Placeholder: "vpc-…",
-		check:       (*validation).checkVpcID, field: func(p *Params) any { return &p.VpcId }},
-	{Name: "VSwitchId", Label: "VSwitch", Group: GroupWhere, Column: "vswitch_id", Mono: true, ShowWhen: "NetworkType=" + NetworkVPC,
-		Help:        "Required with VPC, allowed only with VPC. The VSwitch's ID, starting with vsw-.",
-		Placeholder: "vsw-…",
-		check:       (*validation).checkVSwitchID, field: func(p *Params) any { return &p.VSwitchId }},
-	{Name: "PrivateIp", Wire: "PrivateIpAddress", Label: "Private IP address", Group: GroupWhere, Column: "private_ip", Mono: true, ShowWhen: "NetworkType=" + NetworkVPC,
-		Help:        "Optional, only with VPC. An IPv4 address in the VSwitch's range, e.g. 192.168.0.10.",
-		Placeholder: "192.168.0.10",
-		check:       (*validation).checkPrivateIP, field: func(p *Params) any { return &p.PrivateIp }},
 	{Name: "ChargeType", Label: "Billing method", Group: GroupBilling, Kind: KindChoice, Column: "charge_type",
 		Help: "PostPaid (pay as you go, the default) or PrePaid (subscription).", Default: DefaultChargeType,
 		Choices: choicesOf(ChargeTypes(), map[string]string{
 			ChargePostPaid: "PostPaid (pay as you go)", ChargePrePaid: "PrePaid (subscription)"}),
 		check: (*validation).checkChargeType, field: func(p *Params) any { return &p.ChargeType }},
 	{Name: "Period", Label: "Period", Group: GroupBilling, Kind: KindChoice, Column: "period", ShowWhen: "ChargeType=" + ChargePrePaid,
-		Help:    "Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid.",
+		Help:    "Months paid in advance.",
+		Rule:    "Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid.",
 		Choices: periodChoices(),
 		check:   (*validation).checkPeriod, field: func(p *Params) any { return &p.Period }},
+	{Name: "Password", Label: "Instance password", Group: GroupAccess, Kind: KindSecret,
+		Help:   "Optional: 8–30 characters, with upper and lower case letters and a digit.",
+		Rule:   "Optional. 8–30 ASCII characters with an uppercase letter, a lowercase letter and a digit; no spaces or ! < > ( ) [ ] { } , ` ~ . - _ @ # $ % ^ & *.",
+		MaxLen: passwordFieldMaxLen,
+		check:  (*validation).checkPassword, field: func(p *Params) any { return &p.Password }},
 	{Name: "SrcDBInstanceId", Label: "Source instance", Group: GroupRestore, Column: "src_db_instance_id", Mono: true,
 		Help:        "Optional. The instance whose backup set the new instance is created from.",
 		Placeholder: "r-…",
@@ -157,16 +178,13 @@ var Table = []Param{
 	{Name: "BackupId", Label: "Backup set", Group: GroupRestore, Column: "backup_id", Mono: true,
 		Help:  "Optional, needs SrcDBInstanceId. The backup set to create the instance from.",
 		check: (*validation).checkBackupID, field: func(p *Params) any { return &p.BackupId }},
-	{Name: "Password", Label: "Instance password", Group: GroupAccess, Kind: KindSecret,
-		Help:   "Optional. 8–30 ASCII characters with an uppercase letter, a lowercase letter and a digit; no spaces or ! < > ( ) [ ] { } , ` ~ . - _ @ # $ % ^ & *.",
-		MaxLen: passwordFieldMaxLen,
-		check:  (*validation).checkPassword, field: func(p *Params) any { return &p.Password }},
 	{Name: "Port", Label: "Port", Group: GroupAdvanced, Column: "port", Mono: true, Default: DefaultPort,
 		Help:   "The port the instance listens on: 1–65535 (6379, the default).",
 		MaxLen: len("65535"),
 		check:  (*validation).checkPort, field: func(p *Params) any { return &p.Port }},
 	{Name: "Token", Label: "Token", Group: GroupAdvanced, Column: "token", Mono: true, Internal: true,
-		Help:   "Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated.",
+		Help:   "Left empty, one is generated.",
+		Rule:   "Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated.",
 		MaxLen: TokenMaxLen, Placeholder: "generated when empty",
 		check: (*validation).checkToken, field: func(p *Params) any { return &p.Token }},
 }
@@ -209,6 +227,15 @@ func ParamByName(name string) (Param, bool) {
 // of Table; Param.Ptr gives the matching scan destinations. The slice is
 // shared: callers must not change it.
 func Columns() []Param { return columns }
+
+// FullRule is the parameter's whole rule: Rule, or Help when that says it
+// all.
+func (m Param) FullRule() string {
+	if m.Rule != "" {
+		return m.Rule
+	}
+	return m.Help
+}
 
 // WireName is the parameter's name on the wire.
 func (m Param) WireName() string {

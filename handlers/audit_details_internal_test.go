@@ -45,7 +45,7 @@ func TestDetailWordsFollowTheTable(t *testing.T) {
 	d := map[string]any{"zeta": "z", "RegionId": "cn-hangzhou", "InstanceType": "Redis", "alpha": 1,
 		"Token": "kvp-1", "InstanceClass": "redis.master.small.default", "password": "hunter2", "empty": ""}
 	got := detailWords(d, nil)
-	want := []string{"InstanceType: Redis", "InstanceClass: redis.master.small.default", "RegionId: cn-hangzhou",
+	want := []string{"RegionId: cn-hangzhou", "InstanceType: Redis", "InstanceClass: redis.master.small.default",
 		"Token: kvp-1", "Alpha: 1", "Password: [redacted]", "Zeta: z"}
 	if !slices.Equal(got, want) {
 		t.Errorf("detailWords:\n got %q\nwant %q", got, want)

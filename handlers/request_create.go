@@ -47,6 +47,9 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 		}
 	}
 	if len(errs) > 0 {
+		if estimate && wantsJSON(c) {
+			return estimateProblems(c, errs)
+		}
 		return h.refuse(c, in, errs, cat)
 	}
 	return h.estimate(c, in, p, cat)
@@ -73,28 +76,75 @@ func (h *Handlers) refuse(c echo.Context, in domain.Input, errs domain.FieldErro
 		return err
 	}
 	v.Problem = errs[""]
+	keepPasswordNote(&v, in)
 	return h.render(c, http.StatusUnprocessableEntity, "new", pages.RequestForm(v))
 }
 
-// estimate shows the form again with the price DescribePrice gives.
+// estimate shows the price DescribePrice gives: to the form's script as
+// JSON (the page stays as it is, password included), or else the form
+// again with the price beside the button and everything kept but the
+// password, which the page asks to type again.
 func (h *Handlers) estimate(c echo.Context, in domain.Input, p domain.Params, cat *domain.Catalog) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 10*time.Second)
 	defer cancel()
+	var est priceEstimate
+	price, err := h.Pricer.DescribePrice(ctx, p)
+	if err != nil {
+		h.logger().Warn("price estimate", "err", err)
+		est.Problem = "No price estimate: the cloud did not answer. You can still submit the request."
+	} else {
+		est.Price = formatPrice(price, p)
+	}
+	if wantsJSON(c) {
+		return c.JSON(http.StatusOK, est)
+	}
 	v, err := h.requestForm(c, in, nil, cat)
 	if err != nil {
 		return err
 	}
-	price, err := h.Pricer.DescribePrice(ctx, p)
-	if err != nil {
-		h.logger().Warn("price estimate", "err", err)
-		v.PriceError = "No price estimate: the cloud did not answer. You can still submit the request."
-	} else {
-		v.Price = formatPrice(price, p)
-	}
-	if in["Password"] != "" {
-		v.PriceError = joinSentences(v.PriceError, "Type the password again: it is never sent back to the browser.")
-	}
+	v.Price, v.PriceError = est.Price, est.Problem
+	keepPasswordNote(&v, in)
 	return h.render(c, http.StatusOK, "new", pages.RequestForm(v))
+}
+
+// priceEstimate is the answer to the form's script: the price, or why
+// there is none, and the fields to correct first.
+type priceEstimate struct {
+	Price   string          `json:"price,omitempty"`
+	Problem string          `json:"problem,omitempty"`
+	Errors  []estimateError `json:"errors,omitempty"`
+}
+
+type estimateError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// estimateProblems answers the script's estimate of a form with errors: a
+// 422 naming each field to correct, in the order of the form.
+func estimateProblems(c echo.Context, errs domain.FieldErrors) error {
+	est := priceEstimate{Problem: "No price yet: correct the form first."}
+	for _, m := range domain.Table {
+		if msg, ok := errs[m.Name]; ok {
+			est.Errors = append(est.Errors, estimateError{Field: m.Name, Message: m.Label + " " + msg})
+		}
+	}
+	return c.JSON(http.StatusUnprocessableEntity, est)
+}
+
+// wantsJSON reports whether the form's script asked (Accept:
+// application/json) rather than the browser itself.
+func wantsJSON(c echo.Context) bool {
+	return strings.Contains(c.Request().Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON)
+}
+
+// keepPasswordNote asks, beside the password field, for the password again
+// when the form is shown back after one was typed: it is never sent back
+// to the browser.
+func keepPasswordNote(v *pages.RequestFormView, in domain.Input) {
+	if f := v.Field("Password"); f != nil && in["Password"] != "" && f.Error == "" {
+		f.Note = "Type the password again: it is never sent back to the browser."
+	}
 }
 
 func formatPrice(pr rkvstore.Price, p domain.Params) string {
@@ -107,11 +157,4 @@ func formatPrice(pr rkvstore.Price, p domain.Params) string {
 		s += fmt.Sprintf(" (list price %.2f)", pr.OriginalPrice)
 	}
 	return s
-}
-
-func joinSentences(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + " " + b
 }

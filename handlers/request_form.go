@@ -50,7 +50,7 @@ func defaultInput(cat *domain.Catalog) domain.Input {
 // formField is the form's field of parameter m: label, rule, the value as
 // typed (never a secret) and its error.
 func formField(m domain.Param, in domain.Input, errs domain.FieldErrors) components.Field {
-	f := components.Field{Name: m.Name, Label: m.Label, Help: m.Help, Error: errs[m.Name], Kind: "text",
+	f := components.Field{Name: m.Name, Label: m.Label, Help: m.Help, Rule: m.Rule, Error: errs[m.Name], Kind: "text",
 		Required: m.Required, MaxLength: m.MaxLen, Placeholder: m.Placeholder, ShowWhen: m.ShowWhen, Mono: m.Mono}
 	switch m.Kind {
 	case domain.KindSecret:
@@ -78,7 +78,7 @@ func (h *Handlers) formView(in domain.Input, errs domain.FieldErrors, cat *domai
 	kind := orDefault(in["InstanceType"], domain.DefaultInstanceType)
 	v := pages.RequestFormView{CanEstimate: h.Pricer != nil, CatalogJSON: catalogJSON(cat)}
 	for _, g := range domain.Groups() {
-		group := pages.FieldGroup{ID: g.ID, Title: g.Title, Description: g.Description}
+		group := pages.FieldGroup{ID: g.ID, Title: g.Title, Description: g.Description, Folded: g.Folded}
 		for _, m := range domain.Table {
 			if m.Group != g {
 				continue
@@ -102,8 +102,10 @@ func (h *Handlers) formView(in domain.Input, errs domain.FieldErrors, cat *domai
 				v.Errors = append(v.Errors, components.FieldError{Name: f.Name, Label: f.Label, Message: f.Error})
 			}
 		}
+		group.Open = group.Folded && foldOpen(group)
 		v.Groups = append(v.Groups, group)
 	}
+	v.Summary = formSummary(&v, in)
 	switch {
 	case cat == nil:
 		v.CatalogNote = "The cloud's list of regions, zones and classes could not be loaded: type them yourself."

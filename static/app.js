@@ -90,6 +90,86 @@
     });
   }
 
+  // Keep the summary beside the form current: each line (data-summary)
+  // says the shown values of the fields it names, as the server does.
+  function bindSummary(form) {
+    var lines = document.querySelectorAll("[data-summary]");
+    if (!lines.length) return;
+    function shown(name) {
+      var ctl = form.elements[name];
+      if (!ctl || !ctl.value) return "";
+      var wrap = ctl.closest("[data-field]");
+      if (wrap && wrap.hidden) return "";
+      if (ctl.tagName === "SELECT") {
+        var o = ctl.options[ctl.selectedIndex];
+        return o ? o.text : "";
+      }
+      return ctl.value.trim();
+    }
+    function update() {
+      lines.forEach(function (dd) {
+        var parts = dd.getAttribute("data-summary").split(" ").map(shown).filter(Boolean);
+        dd.textContent = parts.length ? parts.join(" · ") : "—";
+      });
+    }
+    form.addEventListener("change", update);
+    form.addEventListener("input", update);
+  }
+
+  // "Estimate price" without leaving the page: the form (never the
+  // password) goes to the same address the button posts to, asking for
+  // JSON, and the price shows beside the button, focused. Without a script
+  // the button submits the form, which comes back with the price.
+  function bindEstimate(form) {
+    var button = form.querySelector("[data-estimate]");
+    var out = document.getElementById("price");
+    if (!button || !out || !window.fetch || !window.URLSearchParams) return;
+    function show(est) {
+      out.textContent = "";
+      out.classList.toggle("price-problem", !est.price);
+      if (est.price) {
+        var strong = document.createElement("strong");
+        strong.textContent = est.price;
+        out.appendChild(document.createTextNode("Estimated price: "));
+        out.appendChild(strong);
+      } else {
+        out.appendChild(document.createTextNode(est.problem || "No price estimate. You can still submit the request."));
+      }
+      if (est.errors && est.errors.length) {
+        var list = document.createElement("ul");
+        est.errors.forEach(function (e) {
+          var li = document.createElement("li");
+          var a = document.createElement("a");
+          a.href = "#f-" + e.field;
+          a.textContent = e.message;
+          li.appendChild(a);
+          list.appendChild(li);
+        });
+        out.appendChild(list);
+      }
+      out.focus();
+    }
+    button.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      var data = new URLSearchParams();
+      new FormData(form).forEach(function (v, k) {
+        if (k !== "Password" && typeof v === "string") data.append(k, v);
+      });
+      data.set("estimate", "1");
+      out.classList.remove("price-problem");
+      out.textContent = "Asking the cloud for a price…";
+      fetch(form.getAttribute("action"), {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      })
+        .then(function (r) { return r.json(); })
+        .then(show)
+        .catch(function () {
+          show({ problem: "No price estimate: the portal could not be reached. You can still submit the request." });
+        });
+    });
+  }
+
   // While a request is moving, look at its status every few seconds and
   // reload the page when it changes.
   function bindPoll(el) {
@@ -147,7 +227,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("button[data-copy]").forEach(bindCopy);
     var form = document.querySelector("[data-request-form]");
-    if (form) { bindShowWhen(form); bindCatalog(form); }
+    if (form) { bindShowWhen(form); bindCatalog(form); bindSummary(form); bindEstimate(form); }
     var poll = document.querySelector("[data-poll]");
     if (poll) bindPoll(poll);
     document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,5 +91,42 @@ func TestBrowserPhoneCards(t *testing.T) {
 		return Object.keys(tops).length===1;})()`))
 	if err != nil || !oneLine {
 		t.Errorf("the InstanceId wraps on the request's page (%v)", err)
+	}
+}
+
+// "Estimate price" with the script: the price shows beside the button and
+// takes the focus, the page stays, and the password typed is still there.
+func TestBrowserEstimateKeepsPassword(t *testing.T) {
+	e := newEnv(t, withFormPrices(t))
+	e.user("estimator", domain.RoleRequester)
+	b := browser(t)
+	signIn(t, b, e.srv.URL, "estimator")
+	step(t, b, "fill in the form",
+		chromedp.Navigate(e.srv.URL+"/requests/new"),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-request-form]`)),
+		choose("RegionId", "cn-hangzhou"),
+		choose("InstanceClass", "redis.master.small.default"),
+		chromedp.SendKeys(chromedp.CSS("#f-Password"), "Sup3rSecretPw"),
+		chromedp.SendKeys(chromedp.CSS("#f-InstanceName"), "priced-cache"),
+	)
+	if got := text(t, b, `dd[data-summary="InstanceName"]`); got != "priced-cache" {
+		t.Errorf("the summary says %q for the name as typed", got)
+	}
+	step(t, b, "estimate",
+		chromedp.Click(chromedp.CSS(`button[data-estimate]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#price strong`)),
+	)
+	if got := text(t, b, `#price`); !strings.Contains(got, "per hour") {
+		t.Errorf("price %q", got)
+	}
+	c, cancel := context.WithTimeout(b, 20*time.Second)
+	defer cancel()
+	state, err := chromedp.Run(c, chromedp.Evaluate[[]string](`[location.pathname, document.getElementById('f-Password').value, document.activeElement.id]`))
+	if err != nil || len(state) != 3 || state[0] != "/requests/new" || state[1] != "Sup3rSecretPw" || state[2] != "price" {
+		t.Errorf("after the estimate: page, password kept, focus = %q (%v)", state, err)
+	}
+	checkPage(t, b, "form-estimated")
+	if e.countRequests() != 0 {
+		t.Error("an estimate stored a request")
 	}
 }

@@ -8,6 +8,12 @@ type Field struct {
 	Name  string
 	Label string
 	Help  string
+	// Rule is the field's whole rule when Help is shorter: shown behind a
+	// disclosure, and read to screen readers with the help.
+	Rule string
+	// Note is said beside the control before its help: what to do again
+	// (type the password again after a price estimate).
+	Note  string
 	Error string
 	// Kind is the control: "text", "password", "date", "select" or
 	// "textarea".
@@ -55,18 +61,30 @@ func (f Field) ID() string { return "f-" + f.base() }
 // HelpID is the id of the field's help text.
 func (f Field) HelpID() string { return "help-" + f.base() }
 
+// RuleID is the id of the field's whole rule.
+func (f Field) RuleID() string { return "rule-" + f.base() }
+
+// NoteID is the id of the field's note.
+func (f Field) NoteID() string { return "note-" + f.base() }
+
 // ErrorID is the id of the field's error message.
 func (f Field) ErrorID() string { return "err-" + f.base() }
 
-// DescribedBy lists the ids that describe the control: its error, then its
-// help.
+// DescribedBy lists the ids that describe the control: its error, its
+// note, its help, then its whole rule.
 func (f Field) DescribedBy() string {
 	ids := ""
 	if f.Error != "" {
 		ids = f.ErrorID()
 	}
+	if f.Note != "" {
+		ids = join(" ", ids, f.NoteID())
+	}
 	if f.Help != "" {
 		ids = join(" ", ids, f.HelpID())
+	}
+	if f.Rule != "" {
+		ids = join(" ", ids, f.RuleID())
 	}
 	return ids
 }

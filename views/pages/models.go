@@ -40,6 +40,17 @@ type FieldGroup struct {
 	Title       string
 	Description string
 	Fields      []components.Field
+	// Folded groups are shown closed, and Open when a field holds a value
+	// or an error.
+	Folded, Open bool
+}
+
+// SummaryItem is one line of the form's summary: what the fields Names
+// (space-separated, for the script that keeps the line current) say.
+type SummaryItem struct {
+	Label string
+	Names string
+	Value string
 }
 
 // RequestFormView is the CreateInstance form.
@@ -55,10 +66,24 @@ type RequestFormView struct {
 	CatalogJSON string
 	// CloneOf is the request this form was cloned from (0: none).
 	CloneOf int64
+	// Summary says what is being requested, beside the form.
+	Summary []SummaryItem
 	// CanEstimate offers the price estimate button.
 	CanEstimate bool
 	Price       string
 	PriceError  string
+}
+
+// Field is the form's field name, or nil.
+func (v *RequestFormView) Field(name string) *components.Field {
+	for i := range v.Groups {
+		for j := range v.Groups[i].Fields {
+			if f := &v.Groups[i].Fields[j]; f.Name == name {
+				return f
+			}
+		}
+	}
+	return nil
 }
 
 // RequestListView is a list of requests.

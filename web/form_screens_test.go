@@ -1,0 +1,191 @@
+package web_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/simulator"
+)
+
+// withFormPrices offers "Estimate price" on the form, priced by the real
+// client against the simulator over HTTP.
+func withFormPrices(t *testing.T) envOption {
+	return func(h *handlers.Handlers) {
+		sim, err := simulator.New(simulator.Config{AccessKeyID: "form-key", AccessKeySecret: "form-secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		api, err := rkvstore.NewClient(rkvstore.ClientConfig{Endpoint: srv.URL, AccessKeyID: "form-key", AccessKeySecret: "form-secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Pricer = api
+	}
+}
+
+// The form starts with where (the region narrows the rest), folds the
+// optional groups, keeps its help short with the whole rule behind a
+// disclosure, says what is requested beside the fields, and leaves with
+// "Back".
+func TestFormLayout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withFormPrices(t))
+	c, _ := e.signedIn("layout-dev", domain.RoleRequester)
+	doc := c.get("/requests/new").doc
+
+	if first, _ := doc.Find(`.form-main [data-field]`).First().Attr("data-field"); first != "RegionId" {
+		t.Errorf("the form starts with %q, not RegionId", first)
+	}
+	for _, g := range []string{"restore", "advanced"} {
+		fold := doc.Find(`details#group-` + g)
+		if fold.Length() != 1 {
+			t.Errorf("group %s is not a disclosure", g)
+		} else if _, open := fold.Attr("open"); open {
+			t.Errorf("group %s is open on a new form", g)
+		}
+	}
+	name := doc.Find(`[data-field="InstanceName"]`)
+	if help := name.Find(`.help`).First().Text(); len(help) > 60 {
+		t.Errorf("InstanceName help is long: %q", help)
+	}
+	rule := name.Find(`details.rule .help`)
+	ruleID, _ := rule.Attr("id")
+	if !strings.Contains(rule.Text(), "no spaces") {
+		t.Errorf("InstanceName's whole rule %q", rule.Text())
+	}
+	if by, _ := doc.Find(`#f-InstanceName`).Attr("aria-describedby"); !strings.Contains(by, ruleID) || ruleID == "" {
+		t.Errorf("InstanceName described by %q, not its rule %q", by, ruleID)
+	}
+	summary := doc.Find(`aside[data-testid="summary"]`)
+	if got := summary.Find(`dd[data-summary="InstanceType EngineVersion"]`).Text(); got != "Redis · 2.8" {
+		t.Errorf("summary says %q for the type and version", got)
+	}
+	if summary.Find(`button[name="estimate"]`).Length() != 1 || summary.Find(`#price[role="status"]`).Length() != 1 {
+		t.Error("the estimate button and its price are not in the summary")
+	}
+	back := doc.Find(`.actions a[href="/requests"]`)
+	if strings.TrimSpace(back.Text()) != "Back" || strings.Contains(doc.Find(`.actions`).Text(), "Cancel") {
+		t.Errorf("leaving the form: %q", doc.Find(`.actions`).Text())
+	}
+
+	// A folded group opens with an error or a value in it.
+	form := validForm()
+	form.Set("BackupId", "b-1") // needs SrcDBInstanceId
+	res := c.post("/requests", form)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("backup without source: %d", res.status)
+	}
+	if _, open := res.doc.Find(`details#group-restore`).Attr("open"); !open {
+		t.Error("the restore group stays folded with an error in it")
+	}
+	if _, open := res.doc.Find(`details#group-advanced`).Attr("open"); open {
+		t.Error("the advanced group opens with its defaults only")
+	}
+	form = validForm()
+	form.Set("Token", "my-own-token")
+	form.Set("InstanceClass", "")
+	res = c.post("/requests", form)
+	if _, open := res.doc.Find(`details#group-advanced`).Attr("open"); !open {
+		t.Error("the advanced group stays folded with a token typed in it")
+	}
+	if got := res.doc.Find(`[data-testid="note-Password"]`).Text(); !strings.Contains(got, "Type the password again") {
+		t.Errorf("password note after a 422: %q", got)
+	}
+}
+
+// Without a script, "Estimate price" shows the form again with the price
+// beside the button, focused, every value kept but the password, and a
+// note by the password field; the script's JSON answer gives the price or
+// the fields to correct.
+func TestEstimatePrice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withFormPrices(t))
+	c, _ := e.signedIn("price-dev", domain.RoleRequester)
+	c.get("/requests/new")
+	form := validForm()
+	form.Set("estimate", "1")
+	res := c.post("/requests", form)
+	if res.status != http.StatusOK {
+		t.Fatalf("estimate: %d", res.status)
+	}
+	price := res.doc.Find(`aside #price`)
+	if !strings.Contains(price.Text(), "per hour") {
+		t.Errorf("price %q", price.Text())
+	}
+	if _, focused := price.Attr("autofocus"); !focused {
+		t.Error("the price is not focused")
+	}
+	if v, _ := res.doc.Find(`#f-InstanceName`).Attr("value"); v != "orders-cache" {
+		t.Errorf("InstanceName kept as %q", v)
+	}
+	if v, _ := res.doc.Find(`#f-Password`).Attr("value"); v != "" || strings.Contains(res.body, "Sup3rSecretPw") {
+		t.Error("the password is in the page")
+	}
+	note := res.doc.Find(`[data-testid="note-Password"]`)
+	noteID, _ := note.Attr("id")
+	if by, _ := res.doc.Find(`#f-Password`).Attr("aria-describedby"); !strings.Contains(note.Text(), "Type the password again") || !strings.Contains(by, noteID) {
+		t.Errorf("password note %q, described by %q", note.Text(), by)
+	}
+	if e.countRequests() != 0 {
+		t.Error("an estimate stored a request")
+	}
+
+	asJSON := func(form url.Values) (int, map[string]any) {
+		t.Helper()
+		form.Set("csrf_token", c.csrf)
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/requests", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		r := c.do(req)
+		var out map[string]any
+		if err := json.Unmarshal([]byte(r.body), &out); err != nil {
+			t.Fatalf("%d, not JSON: %s", r.status, r.body)
+		}
+		return r.status, out
+	}
+	form = validForm()
+	form.Del("Password")
+	form.Set("estimate", "1")
+	status, out := asJSON(form)
+	if status != http.StatusOK || !strings.Contains(out["price"].(string), "per hour") {
+		t.Errorf("JSON estimate: %d %v", status, out)
+	}
+	form.Set("RegionId", "")
+	status, out = asJSON(form)
+	errs, _ := out["errors"].([]any)
+	if status != http.StatusUnprocessableEntity || len(errs) == 0 || errs[0].(map[string]any)["field"] != "RegionId" {
+		t.Errorf("JSON estimate of an invalid form: %d %v", status, out)
+	}
+	if e.countRequests() != 0 {
+		t.Error("an estimate stored a request")
+	}
+}
+
+// After a wrong password, the sign-in page puts the cursor in the password
+// field, the username kept.
+func TestLoginFocusesPasswordAfterFailure(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.user("focus-dev", domain.RoleRequester)
+	c := e.client()
+	doc := c.get("/login").doc
+	if _, ok := doc.Find(`#username`).Attr("autofocus"); !ok {
+		t.Error("a fresh sign-in page does not focus the username")
+	}
+	res := c.post("/login", url.Values{"username": {"focus-dev"}, "password": {"wrong"}})
+	if _, ok := res.doc.Find(`#password`).Attr("autofocus"); !ok {
+		t.Error("after a wrong password, the password field is not focused")
+	}
+	if _, ok := res.doc.Find(`#username`).Attr("autofocus"); ok {
+		t.Error("after a wrong password, the username is focused")
+	}
+}
