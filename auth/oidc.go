@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,8 @@ type OIDCConfig struct {
 	GroupsClaim string
 	// Groups per role: the highest role whose groups the user is in wins.
 	AdminGroups, ApproverGroups, RequesterGroups []string
+	// TeamGroups maps a group to the teams its members are in (see Teams).
+	TeamGroups map[string][]string
 	// AuthStyle is how the client authenticates at the token endpoint;
 	// zero: found out from the provider.
 	AuthStyle oauth2.AuthStyle
@@ -202,6 +205,26 @@ func (o *OIDC) Role(groups []string) (role domain.Role, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// Teams says which teams the groups put a user in (want), out of the teams
+// single sign-on manages (managed: every team TeamGroups names, sorted). At
+// each sign-in the user's memberships of the managed teams become want;
+// memberships of other teams are left to admins.
+func (o *OIDC) Teams(groups []string) (want, managed []string) {
+	for g, teams := range o.cfg.TeamGroups {
+		for _, t := range teams {
+			if !contains(managed, t) {
+				managed = append(managed, t)
+			}
+			if contains(groups, g) && !contains(want, t) {
+				want = append(want, t)
+			}
+		}
+	}
+	slices.Sort(want)
+	slices.Sort(managed)
+	return want, managed
 }
 
 // Username makes a portal username (store.ValidUsername) out of the name

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/api"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
@@ -99,6 +100,10 @@ type OIDC struct {
 	// The groups of each role; the highest role whose groups the user is
 	// in wins, and a user in none is refused.
 	AdminGroups, ApproverGroups, RequesterGroups []string
+	// TeamGroups maps a group to teams (PORTAL_OIDC_TEAM_GROUPS,
+	// "group=team,..."): at each sign-in a user is in the teams named here
+	// whose groups they are in, and in none of the others named here.
+	TeamGroups map[string][]string
 }
 
 // BaseURL is the URL people reach the portal at: PORTAL_PUBLIC_URL, or
@@ -148,6 +153,7 @@ func Load(getenv func(string) string) (Config, error) {
 			AdminGroups:     p.list("PORTAL_OIDC_ADMIN_GROUPS"),
 			ApproverGroups:  p.list("PORTAL_OIDC_APPROVER_GROUPS"),
 			RequesterGroups: p.list("PORTAL_OIDC_REQUESTER_GROUPS"),
+			TeamGroups:      p.teamGroups("PORTAL_OIDC_TEAM_GROUPS"),
 		},
 		RequeueWindow: p.duration("PORTAL_REQUEUE_WINDOW", store.DefaultRequeueWindow),
 		APIRate:       p.positiveInt("PORTAL_API_RATE", int(api.DefaultRate)),
@@ -309,6 +315,31 @@ func (p *parser) list(name string) []string {
 	for _, v := range strings.Split(p.getenv(name), ",") {
 		if v = strings.TrimSpace(v); v != "" {
 			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// teamGroups reads "group=team,group=team": a group may map to several
+// teams and several groups to one team.
+func (p *parser) teamGroups(name string) map[string][]string {
+	var out map[string][]string
+	for _, pair := range p.list(name) {
+		group, team, ok := strings.Cut(pair, "=")
+		group, team = strings.TrimSpace(group), strings.TrimSpace(team)
+		switch {
+		case !ok || group == "":
+			p.fail(name, "each entry is group=team", pair)
+			continue
+		case !domain.ValidTeamName(team):
+			p.fail(name, "the team's name: "+domain.TeamNameRule, pair)
+			continue
+		}
+		if out == nil {
+			out = map[string][]string{}
+		}
+		if !slices.Contains(out[group], team) {
+			out[group] = append(out[group], team)
 		}
 	}
 	return out

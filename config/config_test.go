@@ -121,6 +121,25 @@ func TestOIDC(t *testing.T) {
 	}
 }
 
+// PORTAL_OIDC_TEAM_GROUPS maps groups to teams: group=team pairs, a group
+// to several teams, several groups to one; a team's name must be one.
+func TestOIDCTeamGroups(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(oidcEnv("PORTAL_OIDC_TEAM_GROUPS", "kv-pay=payments, kv-pay = billing,pay-oncall=payments,kv-pay=payments")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.OIDC.TeamGroups; len(got) != 2 || strings.Join(got["kv-pay"], "|") != "payments|billing" ||
+		strings.Join(got["pay-oncall"], "|") != "payments" {
+		t.Fatalf("read: %v", got)
+	}
+	for _, bad := range []string{"kv-pay", "=payments", "kv-pay=Payments", "kv-pay=none"} {
+		if _, err := Load(env(oidcEnv("PORTAL_OIDC_TEAM_GROUPS", bad))); err == nil || !strings.Contains(err.Error(), "PORTAL_OIDC_TEAM_GROUPS") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
 // The public URL defaults to the listen address over http; https makes
 // the portal's cookies Secure.
 func TestPublicURL(t *testing.T) {

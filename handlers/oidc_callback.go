@@ -28,7 +28,8 @@ const (
 // redirect URI): the state must be one this browser started and not yet
 // used, the code is exchanged with the PKCE verifier, the ID token
 // verified and its nonce compared; the user (issuer + sub) is created or
-// given the role their groups give now, and signed in with a new session.
+// given the role their groups give now, put in the teams their groups give
+// now (PORTAL_OIDC_TEAM_GROUPS), and signed in with a new session.
 func (h *Handlers) OIDCCallback(c echo.Context) error {
 	if h.OIDC == nil {
 		return errNotFound
@@ -99,6 +100,16 @@ func (h *Handlers) OIDCCallback(c echo.Context) error {
 			return err
 		}
 		return h.loginPage(c, http.StatusForbidden, "", msgSSODisabled)
+	}
+	// The teams the groups say, as of this sign-in.
+	if want, managed := h.OIDC.Teams(id.Groups); len(managed) > 0 {
+		missing, err := h.Store.SyncTeams(ctx, u.ID, managed, want)
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			h.logger().Warn("single sign-on maps groups to teams that don't exist: create them (portal teams add)", "teams", missing)
+		}
 	}
 	if err := h.Sessions.SignIn(ctx, sess, u, addr, c.Request().UserAgent(), store.NewEvent{ActorID: &u.ID,
 		Action: domain.ActionSSOLogin, Details: map[string]any{"username": u.Username, "address": addr,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -171,30 +172,86 @@ func (s *Store) RemoveMember(ctx context.Context, teamID, userID int64, actorID 
 }
 
 func (s *Store) membership(ctx context.Context, teamID, userID int64, actorID *int64, add bool) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		var team, username string
-		err := tx.QueryRow(ctx, `SELECT (SELECT name FROM teams WHERE id = $1), (SELECT username FROM users WHERE id = $2)`,
-			teamID, userID).Scan(&team, &username)
+	return s.inTx(ctx, func(tx pgx.Tx) error { return s.membershipTx(ctx, tx, teamID, userID, actorID, add, nil) })
+}
+
+// membershipTx adds or removes a membership in tx, with its event (extra
+// details added to it).
+func (s *Store) membershipTx(ctx context.Context, tx pgx.Tx, teamID, userID int64, actorID *int64, add bool, extra map[string]any) error {
+	var team, username string
+	err := tx.QueryRow(ctx, `SELECT (SELECT name FROM teams WHERE id = $1), (SELECT username FROM users WHERE id = $2)`,
+		teamID, userID).Scan(&team, &username)
+	if err != nil {
+		return fmt.Errorf("membership: %w", notFound(pgx.ErrNoRows, "team or user"))
+	}
+	sql, action := `INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, domain.ActionTeamMemberAdded
+	if !add {
+		sql, action = `DELETE FROM team_members WHERE team_id = $1 AND user_id = $2`, domain.ActionTeamMemberRemoved
+	}
+	tag, err := tx.Exec(ctx, sql, teamID, userID)
+	if err != nil {
+		return fmt.Errorf("membership: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		if add {
+			return fmt.Errorf("%s in %s: %w", username, team, ErrDuplicate)
+		}
+		return fmt.Errorf("%s in %s: %w", username, team, ErrNotFound)
+	}
+	details := map[string]any{"team_id": teamID, "team": team, "user_id": userID, "username": username}
+	for k, v := range extra {
+		details[k] = v
+	}
+	return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: action, Details: details})
+}
+
+// SyncTeams makes user userID a member of exactly the teams of want among
+// managed (team names), as single sign-on's groups say at a sign-in:
+// memberships of teams outside managed are left as admins made them. Each
+// change is one membership event (no actor: KVPortal, detail "source":
+// "sso"), all in one transaction. The teams of managed that don't exist are
+// skipped and returned.
+func (s *Store) SyncTeams(ctx context.Context, userID int64, managed, want []string) (missing []string, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		missing = nil
+		rows, err := tx.Query(ctx, `SELECT t.id, t.name, EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $2)
+			FROM teams t WHERE t.name = ANY($1) ORDER BY t.name`, managed, userID)
 		if err != nil {
-			return fmt.Errorf("membership: %w", notFound(pgx.ErrNoRows, "team or user"))
+			return fmt.Errorf("sync teams: %w", err)
 		}
-		sql, action := `INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, domain.ActionTeamMemberAdded
-		if !add {
-			sql, action = `DELETE FROM team_members WHERE team_id = $1 AND user_id = $2`, domain.ActionTeamMemberRemoved
+		type row struct {
+			id     int64
+			name   string
+			member bool
 		}
-		tag, err := tx.Exec(ctx, sql, teamID, userID)
+		teams, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			err := r.Scan(&x.id, &x.name, &x.member)
+			return x, err
+		})
 		if err != nil {
-			return fmt.Errorf("membership: %w", err)
+			return fmt.Errorf("sync teams: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
-			if add {
-				return fmt.Errorf("%s in %s: %w", username, team, ErrDuplicate)
+		found := map[string]bool{}
+		for _, t := range teams {
+			found[t.name] = true
+			if in := slices.Contains(want, t.name); in != t.member {
+				// Already done by a sign-in of the same user at the same
+				// moment: nothing left to change.
+				err := s.membershipTx(ctx, tx, t.id, userID, nil, in, map[string]any{"source": "sso"})
+				if err != nil && !errors.Is(err, ErrDuplicate) && !errors.Is(err, ErrNotFound) {
+					return err
+				}
 			}
-			return fmt.Errorf("%s in %s: %w", username, team, ErrNotFound)
 		}
-		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: action,
-			Details: map[string]any{"team_id": teamID, "team": team, "user_id": userID, "username": username}})
+		for _, name := range managed {
+			if !found[name] && !slices.Contains(missing, name) {
+				missing = append(missing, name)
+			}
+		}
+		return nil
 	})
+	return missing, err
 }
 
 // CheckTeamLimits checks, in tx with the team's row locked, that the team's limits

@@ -107,6 +107,8 @@ func withOIDC(t *testing.T, p *provider, clientID string) envOption {
 		o, err := auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.Issuer, ClientID: clientID, ClientSecret: cfg.ClientSecret,
 			Scopes: []string{"openid", "profile", "email", "groups"}, AdminGroups: []string{"admins"},
 			ApproverGroups: []string{"approvers"}, RequesterGroups: []string{"developers", "contractors"},
+			TeamGroups: map[string][]string{"pay-devs": {"payments"}, "pay-oncall": {"payments"}, "search-devs": {"search"},
+				"ghost-devs": {"ghost"}},
 			// mockoidc's discovery offers client_secret_basic but its token
 			// endpoint reads the form.
 			AuthStyle: oauth2.AuthStyleInParams})
@@ -458,5 +460,68 @@ func TestLocalLoginOff(t *testing.T) {
 	}
 	if e.countEvents(domain.ActionLogin, 0) != 0 {
 		t.Error("a password sign-in happened")
+	}
+}
+
+// The groups put a person in teams at each sign-in: joined when in a
+// mapped group, left when no longer in any; teams no group maps are left
+// as admins made them; a mapped team that doesn't exist is skipped.
+func TestOIDCTeams(t *testing.T) {
+	t.Parallel()
+	p := newProvider(t)
+	e := newEnv(t, withOIDC(t, p, ""))
+	ctx := context.Background()
+	e.team("payments", nil, nil)
+	e.team("search", nil, nil)
+	ops := e.team("ops", nil, nil)
+
+	teamsOf := func(name string) string {
+		t.Helper()
+		u, err := e.st.UserByUsername(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := e.st.UserTeams(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, x := range ts {
+			names = append(names, x.Name)
+		}
+		return strings.Join(names, " ")
+	}
+	p.signInAs("s-erin", "erin", "developers", "pay-devs", "pay-oncall", "ghost-devs")
+	if r := e.client().sso(); r.status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d %s", r.status, loginError(r))
+	}
+	if got := teamsOf("erin"); got != "payments" {
+		t.Fatalf("teams after the first sign-in: %q", got)
+	}
+	// An admin puts erin in ops by hand: no group maps ops, so it stays.
+	erin, err := e.st.UserByUsername(ctx, "erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.AddMember(ctx, ops.ID, erin.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.signInAs("s-erin", "erin", "developers", "search-devs")
+	c := e.client()
+	if r := c.sso(); r.status != http.StatusSeeOther {
+		t.Fatalf("sign-in again: %d %s", r.status, loginError(r))
+	}
+	if got := teamsOf("erin"); got != "ops search" {
+		t.Fatalf("teams after the groups changed: %q", got)
+	}
+	// The form offers the teams the groups gave.
+	if got := c.get("/requests/new").doc.Find(`select[name="Team"] option`).Length(); got != 3 {
+		t.Errorf("%d Team options, want a prompt and ops, search", got)
+	}
+	var added, removed int
+	if err := e.st.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE action = $1), count(*) FILTER (WHERE action = $2)
+		FROM audit_events WHERE details->>'source' = 'sso' AND actor_id IS NULL AND details->>'username' = 'erin'`,
+		domain.ActionTeamMemberAdded, domain.ActionTeamMemberRemoved).Scan(&added, &removed); err != nil || added != 2 || removed != 1 {
+		t.Errorf("membership events: %d added, %d removed, %v", added, removed, err)
 	}
 }

@@ -82,7 +82,8 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 	if o := cfg.OIDC; o.Issuer != "" {
 		d.OIDC, err = auth.NewOIDC(auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
 			Scopes: o.Scopes, GroupsClaim: o.GroupsClaim,
-			AdminGroups: o.AdminGroups, ApproverGroups: o.ApproverGroups, RequesterGroups: o.RequesterGroups})
+			AdminGroups: o.AdminGroups, ApproverGroups: o.ApproverGroups, RequesterGroups: o.RequesterGroups,
+			TeamGroups: o.TeamGroups})
 		if err != nil {
 			return nil, err
 		}
