@@ -36,12 +36,7 @@ func (h *Handlers) AdminRequests(c echo.Context) error {
 		}
 		return ""
 	}, requesters[1:]) // not "system": it requests nothing
-	f.Team = fs.Text("team", "Team", func(s string) string {
-		if !domain.ValidTeamName(s) {
-			return "must be a team's name"
-		}
-		return ""
-	}, h.teamSuggestions(ctx))
+	f.Team = fs.Text("team", "Team", teamProblem, h.teamSuggestions(ctx))
 	f.RegionID = fs.Text("region", "Region", nil, h.regionSuggestions(ctx))
 	f.InstanceType = fs.Choice("type", "Instance type", []components.Option{{Value: "", Label: "Any type"},
 		{Value: domain.TypeRedis, Label: domain.TypeRedis}, {Value: domain.TypeMemcache, Label: domain.TypeMemcache}})

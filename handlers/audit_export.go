@@ -21,7 +21,9 @@ const (
 )
 
 // exportHeader is the CSV export's header row.
-var exportHeader = []string{"id", "at", "actor", "action", "request_id", "instance_id", "region_id", "details"}
+// team is last, added after the others: a reader of the older columns by
+// position finds them where they were.
+var exportHeader = []string{"id", "at", "actor", "action", "request_id", "instance_id", "region_id", "details", "team"}
 
 // ExportAudit streams the audit trail as CSV (GET /audit/export.csv), with
 // the filters of GET /audit: one row per event, newest first, written as
@@ -80,7 +82,7 @@ func exportRow(e store.AuditEvent) []string {
 		requestID = strconv.FormatInt(*e.RequestID, 10)
 	}
 	row := []string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339), exportActor(e.Event), e.Action,
-		requestID, e.InstanceID, e.RegionID, exportDetails(e.DetailsJSON)}
+		requestID, e.InstanceID, e.RegionID, exportDetails(e.DetailsJSON), e.Team}
 	for i := range row {
 		row[i] = csvCell(row[i])
 	}

@@ -12,7 +12,7 @@ import (
 
 // auditFilter reads the filters of the audit trail (GET /audit and its CSV
 // export): actor (a username, or "system" for KVPortal itself), action,
-// request, InstanceId, region, and the days from and to. suggest fills the
+// request, InstanceId, region, team, and the days from and to. suggest fills the
 // suggestions of the form's fields (the users, the catalog's regions): the
 // page shows them, the export has no form and skips their queries.
 func (h *Handlers) auditFilter(c echo.Context, suggest bool) (store.EventFilter, *filters, error) {
@@ -41,6 +41,11 @@ func (h *Handlers) auditFilter(c echo.Context, suggest bool) (store.EventFilter,
 	f.RequestID = fs.ID("request", "Request")
 	f.InstanceID = fs.Text("instance", "InstanceId", nil, nil)
 	f.RegionID = fs.Text("region", "Region", nil, regions)
+	var teams []components.Option
+	if suggest {
+		teams = h.teamSuggestions(ctx)
+	}
+	f.Team = fs.Text("team", "Team", teamProblem, teams)
 	f.Since, f.Until = fs.Dates("from", "From", "to", "To")
 	return f, fs, nil
 }

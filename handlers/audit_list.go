@@ -38,7 +38,7 @@ func (h *Handlers) Audit(c echo.Context) error {
 		v.NextURL = fs.URL("/audit", "before", strconv.FormatInt(events[len(events)-1].ID, 10))
 	}
 	for _, e := range events {
-		row := pages.AuditRow{ID: e.ID, Event: eventView(e.Event), InstanceID: e.InstanceID, RegionID: e.RegionID}
+		row := pages.AuditRow{ID: e.ID, Event: eventView(e.Event), InstanceID: e.InstanceID, RegionID: e.RegionID, Team: e.Team}
 		if e.Action == domain.ActionRequestSubmitted {
 			row.Event.Details = detailWords(e.Details, nil) // the parameters, as submitted
 		}

@@ -48,6 +48,14 @@ func (h *Handlers) requestForm(c echo.Context, in domain.Input, errs domain.Fiel
 	return v, nil
 }
 
+// teamProblem is what is wrong with a Team filter's value.
+func teamProblem(s string) string {
+	if !domain.ValidTeamName(s) {
+		return "must be a team's name"
+	}
+	return ""
+}
+
 // teamSuggestions are the teams' names, for the Team filter; none when they
 // can't be read (a filter works without suggestions).
 func (h *Handlers) teamSuggestions(ctx context.Context) []components.Option {

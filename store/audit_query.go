@@ -20,8 +20,11 @@ type EventFilter struct {
 	RequestID  int64
 	InstanceID string
 	RegionID   string
-	Since      time.Time
-	Until      time.Time
+	// Team selects the events of the team's requests and of the team
+	// itself (created, limits changed, members).
+	Team  string
+	Since time.Time
+	Until time.Time
 	// BeforeID continues a list after its last row (keyset pagination:
 	// every page costs the same, however deep).
 	BeforeID int64
@@ -33,6 +36,9 @@ type AuditEvent struct {
 	Event
 	InstanceID string
 	RegionID   string
+	// Team is the team of the event's request, or the team a team event
+	// is about; "" for none.
+	Team string
 	// DetailsJSON is the details as stored (a JSON object). EachEvent fills
 	// only this, not Details: an export writes it as it is.
 	DetailsJSON []byte
@@ -64,6 +70,10 @@ func (f EventFilter) conditions() *conditions {
 	if f.RegionID != "" {
 		c.add("e.request_id IN (SELECT id FROM requests WHERE region_id = $%d)", f.RegionID)
 	}
+	if f.Team != "" {
+		c.add("(e.request_id IN (SELECT tr.id FROM requests tr JOIN teams tt ON tt.id = tr.team_id WHERE tt.name = $%[1]d) OR "+
+			"(e.action LIKE 'team.%%' AND e.details->>'team' = $%[1]d))", f.Team)
+	}
 	if !f.Since.IsZero() {
 		c.add("e.at >= $%d", f.Since)
 	}
@@ -77,15 +87,17 @@ func (f EventFilter) conditions() *conditions {
 }
 
 const auditSelect = `SELECT e.id, e.at, e.actor_id, COALESCE(u.username, ''), e.action, e.request_id, e.details,
-	COALESCE(r.instance_id, ''), COALESCE(r.region_id, '')
+	COALESCE(r.instance_id, ''), COALESCE(r.region_id, ''),
+	COALESCE(t.name, CASE WHEN e.action LIKE 'team.%' THEN e.details->>'team' END, '')
 	FROM audit_events e
 	LEFT JOIN users u ON u.id = e.actor_id
-	LEFT JOIN requests r ON r.id = e.request_id`
+	LEFT JOIN requests r ON r.id = e.request_id
+	LEFT JOIN teams t ON t.id = r.team_id`
 
 // scanAuditEventRaw reads an event, leaving its details undecoded.
 func scanAuditEventRaw(row pgx.CollectableRow) (AuditEvent, error) {
 	var a AuditEvent
-	err := row.Scan(&a.ID, &a.At, &a.ActorID, &a.ActorName, &a.Action, &a.RequestID, &a.DetailsJSON, &a.InstanceID, &a.RegionID)
+	err := row.Scan(&a.ID, &a.At, &a.ActorID, &a.ActorName, &a.Action, &a.RequestID, &a.DetailsJSON, &a.InstanceID, &a.RegionID, &a.Team)
 	return a, err
 }
 

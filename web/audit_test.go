@@ -251,7 +251,7 @@ func TestAuditExportCSV(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parse: %v\n%s", err, raw)
 	}
-	if strings.Join(rows[0], ",") != "id,at,actor,action,request_id,instance_id,region_id,details" {
+	if strings.Join(rows[0], ",") != "id,at,actor,action,request_id,instance_id,region_id,details,team" {
 		t.Errorf("header %q", rows[0])
 	}
 	if len(rows) != 1+e.countAllEvents() {
@@ -259,7 +259,7 @@ func TestAuditExportCSV(t *testing.T) {
 	}
 	byAction := map[string][]string{}
 	for _, r := range rows[1:] {
-		if len(r) != 8 {
+		if len(r) != 9 {
 			t.Fatalf("row of %d cells: %q", len(r), r)
 		}
 		byAction[r[3]] = r
@@ -354,7 +354,7 @@ func TestAuditExportStreams(t *testing.T) {
 	defer resp.Body.Close()
 	br := bufio.NewReader(resp.Body)
 	header, err := br.ReadString('\n')
-	if err != nil || header != "id,at,actor,action,request_id,instance_id,region_id,details\n" {
+	if err != nil || header != "id,at,actor,action,request_id,instance_id,region_id,details,team\n" {
 		t.Fatalf("header %q %v", header, err)
 	}
 	if _, err := br.ReadString('\n'); err != nil {

@@ -342,7 +342,7 @@ func TestBrowserAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first, _, _ := strings.Cut(csvText, "\n"); first != "id,at,actor,action,request_id,instance_id,region_id,details" {
+	if first, _, _ := strings.Cut(csvText, "\n"); first != "id,at,actor,action,request_id,instance_id,region_id,details,team" {
 		t.Errorf("CSV header %q", first)
 	}
 	if !strings.Contains(csvText, done.InstanceID) {

@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/chromedp/chromedp"
 
 	"github.com/kvportal/kvportal/domain"
@@ -196,4 +198,41 @@ func setText(name, value string) chromedp.Action[chromedp.Void] {
 			`;s.dispatchEvent(new Event('input',{bubbles:true}));return true;})()`)(ctx, tg)
 		return err
 	})
+}
+
+// The audit trail's Team filter selects the events of the team's requests
+// and of the team itself; its CSV export says each event's team.
+func TestAuditTeam(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withGate(0.1))
+	dev, devU := e.signedIn("dev", domain.RoleRequester)
+	adm, _ := e.signedIn("root", domain.RoleAdmin)
+	e.team("payments", nil, nil, devU)
+	e.team("search", nil, nil)
+	r := dev.post("/requests", validForm())
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("submit: %d", r.status)
+	}
+	page := adm.get("/audit?team=payments")
+	if page.status != http.StatusOK {
+		t.Fatalf("audit: %d", page.status)
+	}
+	var actions []string
+	page.doc.Find("tr[data-action]").Each(func(_ int, s *goquery.Selection) {
+		actions = append(actions, s.AttrOr("data-action", ""))
+		if team := strings.TrimSpace(s.Find(`[data-testid="team"]`).Text()); team != "payments" {
+			t.Errorf("%s: team %q", s.AttrOr("data-action", ""), team)
+		}
+	})
+	if strings.Join(actions, " ") != "request.submitted team.member_added team.created" {
+		t.Errorf("payments' events: %v", actions)
+	}
+	if bad := adm.get("/audit?team=Not+A+Team"); bad.status != http.StatusUnprocessableEntity {
+		t.Errorf("a bad team: %d", bad.status)
+	}
+	csvText := adm.get("/audit/export.csv?team=search").body
+	rows, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][3] != domain.ActionTeamCreated || rows[1][8] != "search" {
+		t.Fatalf("export: %q %v", rows, err)
+	}
 }

@@ -188,6 +188,7 @@ type AuditRow struct {
 	RequestID  int64 // 0: not about a request
 	InstanceID string
 	RegionID   string
+	Team       string
 }
 
 // AuditView is the audit trail.
