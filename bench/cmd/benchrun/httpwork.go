@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,7 +15,7 @@ import (
 
 const benchPassword = "bench-Passw0rd-not-secret"
 
-// httpWorkloads runs workloads 1, 2, 6 and 7 against the real `portal
+// httpWorkloads runs workloads 1, 2, 6, 7, 8 and 9 against the real `portal
 // serve` process on a database seeded with o.seedRows requests and events.
 func httpWorkloads(ctx context.Context, o options, env *environment, rep *report) error {
 	const db = "portal"
@@ -104,6 +102,32 @@ func httpWorkloads(ctx context.Context, o options, env *environment, rep *report
 	}
 	if o.want("2") || o.want("6") {
 		rep.plans = explainPlans(ctx, pool, devID)
+	}
+	if o.want("8") || o.want("9") {
+		tok, err := apiToken(ctx, o, penv, "bench-dev")
+		if err != nil {
+			return err
+		}
+		if o.want("8") {
+			settle(ctx, pool)
+			logf("workload 8: API submissions")
+			if err := workload8(ctx, o, env, rep, p, pool, tok, devID); err != nil {
+				return fmt.Errorf("workload 8: %w", err)
+			}
+		}
+		if o.want("9") {
+			settle(ctx, pool)
+			logf("workload 9: one request from the API")
+			base, err := startBasepage(ctx, o, env, devID, 50)
+			if err != nil {
+				return err
+			}
+			err = workload9(ctx, o, rep, p, base, tok, pool, devID)
+			base.stop()
+			if err != nil {
+				return fmt.Errorf("workload 9: %w", err)
+			}
+		}
 	}
 	if o.want("6") {
 		logf("workload 6: audit CSV export")
@@ -209,29 +233,12 @@ func workload1(ctx context.Context, o options, env *environment, rep *report, p 
 
 func workload2(ctx context.Context, o options, env *environment, rep *report, p *portalProc, dev, approver *session, devID int64) error {
 	const rows = 50 // the portal's page size (handlers.pageSize)
-	port, err := freePort()
+	bp, err := startBasepage(ctx, o, env, devID, rows)
 	if err != nil {
 		return err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(o.basepage, "-addr", addr, "-user", strconv.FormatInt(devID, 10), "-rows", strconv.Itoa(rows))
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+env.url("portal"))
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	baseURL := "http://" + addr + "/page"
-	if !waitFor(ctx, 20*time.Second, func() bool {
-		resp, err := http.Get(baseURL)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}) {
-		return fmt.Errorf("basepage did not start")
-	}
+	defer bp.stop()
+	baseURL := bp.url + "/page"
 	pages := []struct {
 		n, name, path string
 		s             *session

@@ -31,6 +31,7 @@ func portalEnv(env *environment, db string) []string {
 	return []string{
 		"DATABASE_URL=" + env.url(db),
 		"PORTAL_DATA_DIR=" + filepath.Join(env.dir, "portal-data"),
+		apiRateOff[0], apiRateOff[1],
 	}
 }
 
@@ -92,10 +93,12 @@ func (p *portalProc) stop() {
 	}
 }
 
-// session is a signed-in browser session, as wrk replays it.
+// session is a signed-in browser session, or a personal access token of
+// the JSON API, as wrk replays it.
 type session struct {
 	cookie string // the Cookie header
 	csrf   string
+	token  string // the bearer token (BENCH_TOKEN)
 	client *http.Client
 	base   string
 }
@@ -181,7 +184,7 @@ func (w wrkResult) errors() float64 {
 func runWrk(ctx context.Context, o options, script, target string, s *session) (wrkResult, error) {
 	env := []string{"BENCH_WRK_DIR=" + filepath.Join(o.benchDir, "wrk")}
 	if s != nil {
-		env = append(env, "BENCH_COOKIE="+s.cookie, "BENCH_CSRF="+s.csrf)
+		env = append(env, "BENCH_COOKIE="+s.cookie, "BENCH_CSRF="+s.csrf, "BENCH_TOKEN="+s.token)
 	}
 	out, err := command(ctx, env, "", "wrk", "-t2", "-c"+strconv.Itoa(o.conns), "-d"+o.duration.String(),
 		"--timeout", "10s", "-s", filepath.Join(o.benchDir, "wrk", script), target)

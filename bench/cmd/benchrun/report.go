@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -26,7 +27,12 @@ type row struct {
 	metParts string // for a target of several parts: which are met
 	runs     string // each run's figures, for the details section
 	repro    string
+	// kept holds a row of an earlier report that this run did not
+	// measure, as its three lines (table, runs, how to reproduce).
+	kept *keptRow
 }
+
+type keptRow struct{ table, runs, repro string }
 
 type report struct {
 	opts     options
@@ -119,6 +125,11 @@ func describeMachine(ctx context.Context, env *environment) []string {
 func (r *report) write(path, analysisPath string) error {
 	var b bytes.Buffer
 	o := r.opts
+	var oldPlans string
+	if len(o.only) > 0 {
+		oldPlans = r.keepEarlier(path)
+	}
+	slices.SortStableFunc(r.rows, func(a, b row) int { return strings.Compare(a.n, b.n) })
 	fmt.Fprintf(&b, "# Benchmarks\n\n")
 	fmt.Fprintf(&b, "Written by `make bench` (bench/cmd/benchrun) on %s, in %s. Do not edit by hand: "+
 		"the analysis at the end comes from `bench/analysis.md`.\n\n",
@@ -130,6 +141,10 @@ func (r *report) write(path, analysisPath string) error {
 		o.runs, o.conns, o.duration, o.conns, o.duration)
 	b.WriteString("| # | workload | result | baseline | ratio | target | met |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, x := range r.rows {
+		if x.kept != nil {
+			b.WriteString(x.kept.table + "\n")
+			continue
+		}
 		met := mark(x.met)
 		if x.metParts != "" {
 			met += " (" + x.metParts + ")"
@@ -142,6 +157,9 @@ func (r *report) write(path, analysisPath string) error {
 	}
 	b.WriteString("\n## Runs\n\n")
 	for _, x := range r.rows {
+		if x.kept != nil && x.kept.runs != "" {
+			b.WriteString(x.kept.runs + "\n")
+		}
 		if x.runs != "" {
 			fmt.Fprintf(&b, "- **%s %s**: %s\n", x.n, x.workload, x.runs)
 		}
@@ -151,6 +169,9 @@ func (r *report) write(path, analysisPath string) error {
 		for _, n := range r.notes {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
+	}
+	if len(r.plans) == 0 && oldPlans != "" {
+		b.WriteString(oldPlans)
 	}
 	if len(r.plans) > 0 {
 		b.WriteString("\n## Query plans (EXPLAIN ANALYZE on the seeded database, after the HTTP workloads)\n")
@@ -163,6 +184,9 @@ func (r *report) write(path, analysisPath string) error {
 		"then runs `go run ./bench/cmd/benchrun`). One row: `go run ./bench/cmd/benchrun -only N` after `make bench-build`; " +
 		"`-runs`, `-duration`, `-keep` (keep the database and logs) are the other flags.\n\n")
 	for _, x := range r.rows {
+		if x.kept != nil && x.kept.repro != "" {
+			b.WriteString(x.kept.repro + "\n")
+		}
 		if x.repro != "" {
 			fmt.Fprintf(&b, "- **%s** %s\n", x.n, x.repro)
 		}
@@ -172,4 +196,84 @@ func (r *report) write(path, analysisPath string) error {
 		b.Write(a)
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// workloadOf is the workload number of a row: "2" of "2a".
+func workloadOf(n string) string {
+	return strings.TrimRightFunc(n, func(r rune) bool { return r < '0' || r > '9' })
+}
+
+var writtenOn = regexp.MustCompile(`Written by .* on ([0-9-]+ [0-9:]+ [A-Z]+), in ([^.]+)\.`)
+
+// keepEarlier keeps the rows of the report at path that this run (-only)
+// did not measure, with a note that says when they were measured, and
+// returns its query plans section ("" when none), for a run that has
+// none of its own.
+func (r *report) keepEarlier(path string) (plans string) {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	text := string(old)
+	measured := map[string]bool{}
+	for _, x := range r.rows {
+		measured[workloadOf(x.n)] = true
+	}
+	section := ""
+	kept := map[string]*keptRow{}
+	var order []string
+	get := func(n string) *keptRow {
+		if kept[n] == nil {
+			kept[n] = &keptRow{}
+			order = append(order, n)
+		}
+		return kept[n]
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			section = h
+			continue
+		}
+		switch {
+		case section == "" && strings.HasPrefix(line, "| ") && !strings.HasPrefix(line, "| # ") && !strings.HasPrefix(line, "| ---"):
+			n := strings.TrimSpace(strings.Split(line, "|")[1])
+			if !measured[workloadOf(n)] {
+				get(n).table = line
+			}
+		case section == "Runs" && strings.HasPrefix(line, "- **"):
+			n, _, _ := strings.Cut(strings.TrimPrefix(line, "- **"), " ")
+			if kept[n] != nil {
+				kept[n].runs = line
+			}
+		case section == "How to reproduce" && strings.HasPrefix(line, "- **"):
+			n, _, _ := strings.Cut(strings.TrimPrefix(line, "- **"), "**")
+			if kept[n] != nil {
+				kept[n].repro = line
+			}
+		}
+	}
+	for _, n := range order {
+		r.rows = append(r.rows, row{n: n, kept: kept[n]})
+	}
+	if len(order) > 0 {
+		when := "an earlier run"
+		if m := writtenOn.FindStringSubmatch(text); m != nil {
+			when = "the run of " + m[1] + " (" + m[2] + ")"
+		}
+		var ran []string
+		for n := range measured {
+			ran = append(ran, n)
+		}
+		slices.Sort(ran)
+		r.note("This run measured workloads %s only (`-only`); rows %s are kept from %s, on the same kind of machine, "+
+			"with the settings that run states in its own Runs lines.", strings.Join(ran, ", "), strings.Join(order, ", "), when)
+	}
+	if i := strings.Index(text, "\n## Query plans"); i >= 0 {
+		rest := text[i+1:]
+		if j := strings.Index(rest, "\n## "); j >= 0 {
+			rest = rest[:j+1]
+		}
+		plans = "\n" + rest
+	}
+	return plans
 }

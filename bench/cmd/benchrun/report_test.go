@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A run of some workloads (-only) rewrites their rows and keeps the
+// others' from the report before, saying when those were measured.
+func TestReportKeepsUnmeasuredRows(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	first := &report{started: time.Date(2026, 11, 25, 21, 23, 0, 0, time.UTC), opts: options{runs: 3, duration: 10 * time.Second}}
+	first.finished = first.started.Add(9 * time.Minute)
+	for _, n := range []string{"1", "2a", "2b", "8"} {
+		first.add(row{n: n, workload: "w" + n, result: "old " + n, runs: "runs of " + n, repro: "repro of " + n})
+	}
+	first.plans = []plan{{title: "a plan", text: "Seq Scan"}}
+	if err := first.write(out, filepath.Join(dir, "none.md")); err != nil {
+		t.Fatal(err)
+	}
+
+	second := &report{started: time.Date(2026, 12, 1, 19, 0, 0, 0, time.UTC),
+		opts: options{runs: 1, duration: 5 * time.Second, only: map[string]bool{"8": true, "9": true}}}
+	second.finished = second.started.Add(time.Minute)
+	second.add(row{n: "9", workload: "w9", result: "new 9", runs: "runs of 9", repro: "repro of 9"})
+	second.add(row{n: "8", workload: "w8", result: "new 8", runs: "runs of 8", repro: "repro of 8"})
+	if err := second.write(out, filepath.Join(dir, "none.md")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, want := range []string{"| 1 | w1 | old 1 |", "| 2a | w2a | old 2a |", "| 2b | w2b | old 2b |", "| 8 | w8 | new 8 |", "| 9 | w9 | new 9 |",
+		"- **2a w2a**: runs of 2a", "- **9 w9**: runs of 9", "- **1** repro of 1", "- **9** repro of 9",
+		"rows 1, 2a, 2b are kept from the run of 2026-11-25 21:23 UTC (9m0s)", "Seq Scan"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q in\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "old 8") {
+		t.Error("the measured workload's old row is kept")
+	}
+	if i, j := strings.Index(text, "| 2b |"), strings.Index(text, "| 8 |"); i < 0 || j < i {
+		t.Error("rows out of order")
+	}
+}
