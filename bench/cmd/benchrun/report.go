@@ -203,6 +203,8 @@ func workloadOf(n string) string {
 	return strings.TrimRightFunc(n, func(r rune) bool { return r < '0' || r > '9' })
 }
 
+var earlierSettings = regexp.MustCompile(`median of ([0-9]+) runs;.* HTTP runs: ([^;]+);`)
+
 var writtenOn = regexp.MustCompile(`Written by .* on ([0-9-]+ [0-9:]+ [A-Z]+), in ([^.]+)\.`)
 
 // keepEarlier keeps the rows of the report at path that this run (-only)
@@ -265,8 +267,12 @@ func (r *report) keepEarlier(path string) (plans string) {
 			ran = append(ran, n)
 		}
 		slices.Sort(ran)
-		r.note("This run measured workloads %s only (`-only`); rows %s are kept from %s, on the same kind of machine, "+
-			"with the settings that run states in its own Runs lines.", strings.Join(ran, ", "), strings.Join(order, ", "), when)
+		settings := ""
+		if m := earlierSettings.FindStringSubmatch(text); m != nil {
+			settings = ", measured with its settings (median of " + m[1] + " runs; HTTP runs: " + m[2] + ")"
+		}
+		r.note("This run measured workloads %s only (`-only`); rows %s are kept from %s%s.",
+			strings.Join(ran, ", "), strings.Join(order, ", "), when, settings)
 	}
 	if i := strings.Index(text, "\n## Query plans"); i >= 0 {
 		rest := text[i+1:]

@@ -38,7 +38,7 @@ func TestReportKeepsUnmeasuredRows(t *testing.T) {
 	text := string(b)
 	for _, want := range []string{"| 1 | w1 | old 1 |", "| 2a | w2a | old 2a |", "| 2b | w2b | old 2b |", "| 8 | w8 | new 8 |", "| 9 | w9 | new 9 |",
 		"- **2a w2a**: runs of 2a", "- **9 w9**: runs of 9", "- **1** repro of 1", "- **9** repro of 9",
-		"rows 1, 2a, 2b are kept from the run of 2026-11-25 21:23 UTC (9m0s)", "Seq Scan"} {
+		"rows 1, 2a, 2b are kept from the run of 2026-11-25 21:23 UTC (9m0s), measured with its settings (median of 3 runs; HTTP runs: wrk, 0 connections, 2 threads, 10s each)", "Seq Scan"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("missing %q in\n%s", want, text)
 		}
