@@ -82,12 +82,14 @@ func (g *Gate) CheckSubmission(ctx context.Context, s *workflow.Submission) (dom
 	if problem != "" {
 		return domain.FieldErrors{domain.TeamField: problem}, nil
 	}
+	// Every request gets its estimate, team or not: the policies' rules
+	// about price need it.
+	s.MonthlyPrice = g.estimate(ctx, s.Params)
 	s.Team, s.TeamID = "", nil
 	if t == nil {
 		return nil, nil
 	}
 	s.Team, s.TeamID = t.Name, &t.ID
-	s.MonthlyPrice = g.estimate(ctx, s.Params)
 	if t.MaxInstances == nil && t.MaxMonthlySpend == nil {
 		return nil, nil
 	}

@@ -1,0 +1,90 @@
+package admission_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/kvportal/kvportal/admission"
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testpg"
+	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/workflow"
+)
+
+type hourly float64
+
+func (h hourly) Estimate(context.Context, domain.Params) (rkvstore.Price, bool) {
+	return rkvstore.Price{Currency: "CNY", TradeAmount: float64(h)}, true
+}
+
+// The gate settles a submission's team (the only one when none is named,
+// one of the requester's otherwise) and its estimate, team or not; a rule
+// about price decides on that estimate; a deny is refused as a whole.
+func TestGate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(testpg.Pool(t))
+	g := &admission.Gate{Store: st, Prices: hourly(0.05)} // 36.50 a month
+	solo, err := st.CreateUser(ctx, "solo", domain.RoleRequester, "hash", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	multi, err := st.CreateUser(ctx, "multi", domain.RoleRequester, "hash", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"payments", "search"} {
+		team, err := st.CreateTeam(ctx, name, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddMember(ctx, team.ID, multi.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := domain.Params{InstanceClass: "redis.master.small.default", ChargeType: "PostPaid", RegionId: "cn-hangzhou"}
+
+	s := &workflow.Submission{Actor: workflow.Actor{ID: solo.ID, Role: domain.RoleRequester}, Params: p}
+	if errs, err := g.CheckSubmission(ctx, s); err != nil || len(errs) > 0 || s.TeamID != nil ||
+		s.MonthlyPrice == nil || domain.Money(*s.MonthlyPrice) != "36.50" {
+		t.Fatalf("no team: %v %v %+v", errs, err, s)
+	}
+	s.Team = "payments"
+	if errs, _ := g.CheckSubmission(ctx, s); !strings.Contains(errs["Team"], "you are in none") {
+		t.Errorf("a team of someone in none: %v", errs)
+	}
+	m := &workflow.Submission{Actor: workflow.Actor{ID: multi.ID, Role: domain.RoleRequester}, Params: p}
+	if errs, _ := g.CheckSubmission(ctx, m); !strings.Contains(errs["Team"], "is required: choose one of your teams (payments, search)") {
+		t.Errorf("two teams, none named: %v", errs)
+	}
+	m.Team = "search"
+	if errs, err := g.CheckSubmission(ctx, m); err != nil || len(errs) > 0 || m.Team != "search" || m.TeamID == nil {
+		t.Fatalf("search: %v %v %+v", errs, err, m)
+	}
+
+	if d, err := g.Decide(ctx, *s); err != nil || d.Outcome != workflow.RequireApproval || d.Rule != "" {
+		t.Fatalf("no policies: %+v %v", d, err)
+	}
+	v, _, err := admission.SavePolicies(ctx, st, []byte(`{"rules": [
+  {"name": "cheap", "when": {"max_monthly_price": 40}, "then": "approve"},
+  {"name": "no search", "when": {"Team": ["search"]}, "then": "deny", "message": "Not now."}
+]}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := g.Decide(ctx, *s); err != nil || d.Outcome != workflow.Approve || d.Rule != "cheap" || d.Version != v.ID {
+		t.Fatalf("cheap, no team: %+v %v", d, err)
+	}
+	g.Prices = hourly(1)
+	if errs, _ := g.CheckSubmission(ctx, m); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if d, err := g.Decide(ctx, *m); err != nil || d.Outcome != workflow.Deny || d.Errors[""] != "Refused by the rule “no search”: Not now." {
+		t.Fatalf("search denied: %+v %v", d, err)
+	}
+	if _, _, err := admission.SavePolicies(ctx, st, []byte(`{"rules": [{"name": "x", "then": "maybe"}]}`), nil); err == nil {
+		t.Error("a broken document saved")
+	}
+}
