@@ -120,6 +120,9 @@ func TestApprovalOverTheLimit(t *testing.T) {
 	if _, err := e.st.SetTeamLimits(context.Background(), team.ID, intp(1), nil, nil); err != nil {
 		t.Fatal(err)
 	}
+	if got := approver.get("/approvals").doc.Find(`[data-testid="team"]`); got.Length() != 2 || got.First().Text() != "payments" {
+		t.Errorf("the queue's teams: %d %q", got.Length(), got.First().Text())
+	}
 	if r := approver.post("/requests/"+itoa(ids[0])+"/approve", nil); r.status != http.StatusSeeOther {
 		t.Fatalf("first approval: %d", r.status)
 	}
