@@ -197,6 +197,7 @@ func (s *server) reject(ctx context.Context, in *rejectInput) (*requestOutput, e
 type listInput struct {
 	Status string `query:"status" doc:"Only requests in this state." enum:"pending_approval,approved,provisioning,succeeded,failed,rejected,cancelled"`
 	All    bool   `query:"all" doc:"Admins: everyone's requests, not only the caller's."`
+	Team   string `query:"team" doc:"Only the requests of this team." maxLength:"64"`
 	Cursor string `query:"cursor" doc:"next_cursor of the previous page."`
 }
 
@@ -212,7 +213,10 @@ const pageSize = 50
 
 func (s *server) list(ctx context.Context, in *listInput) (*listOutput, error) {
 	a := actor(ctx)
-	f := store.RequestFilter{RequesterID: a.ID, Status: domain.Status(in.Status), Limit: pageSize}
+	if in.Team != "" && !domain.ValidTeamName(in.Team) {
+		return nil, invalid(domain.FieldErrors{"team": "must be a team's name"})
+	}
+	f := store.RequestFilter{RequesterID: a.ID, Status: domain.Status(in.Status), Team: in.Team, Limit: pageSize}
 	if in.All {
 		if !a.Role.AtLeast(domain.RoleAdmin) {
 			return nil, problem(http.StatusForbidden, workflow.ErrRole.Message)

@@ -94,6 +94,17 @@ func TestTeamsAndPolicies(t *testing.T) {
 	if res.status != http.StatusCreated || res.body["status"] != "approved" || res.body["decided_by_rule"] != "ruth's" || res.body["decided_by"] != nil {
 		t.Fatalf("approved by a rule: %d %s", res.status, res.raw)
 	}
+	list := e.as("root", http.MethodGet, "/api/v1/requests?all=true&team=payments", nil)
+	items, _ := list.body["items"].([]any)
+	if list.status != http.StatusOK || len(items) != 3 {
+		t.Fatalf("payments' requests: %d %d %s", list.status, len(items), list.raw)
+	}
+	if res := e.as("ruth", http.MethodGet, "/api/v1/requests?team=search", nil); res.status != http.StatusOK || len(res.body["items"].([]any)) != 0 {
+		t.Errorf("another team's: %d %s", res.status, res.raw)
+	}
+	if res := e.as("ruth", http.MethodGet, "/api/v1/requests?team=Bad%20Name", nil); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("a bad team: %d %s", res.status, res.raw)
+	}
 	if e.enqueued.Load() != 2 {
 		t.Errorf("%d jobs enqueued, want 2", e.enqueued.Load())
 	}
