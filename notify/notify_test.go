@@ -121,8 +121,8 @@ func newFixture(t *testing.T, status func(n int) int) *fixture {
 		FetchPollInterval: 100 * time.Millisecond, Extra: []provisioner.Extension{deliverer},
 		Inserters: []provisioner.Inserter{outbox},
 		// These tests approve without a provisioning job: the sweep that
-		// fails such requests would add a webhook of its own if a slow
-		// machine let it run.
+		// fails such requests runs once, at start (awaited below), and not
+		// again while they run.
 		SweepInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -134,6 +134,14 @@ func newFixture(t *testing.T, status func(n int) int) *fixture {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = prov.Stop(stopCtx)
+	})
+	// The start's sweep, done before any request exists, so that it fails
+	// none of them (it would add a webhook of its own).
+	waitFor(t, "the first stranded-request sweep", func() bool {
+		var n int
+		err := f.pool.QueryRow(ctx, `SELECT count(*) FROM river_job
+			WHERE kind = $1 AND state = 'completed'`, provisioner.SweepArgs{}.Kind()).Scan(&n)
+		return err == nil && n > 0
 	})
 	if f.requester, err = f.st.CreateUser(ctx, "dev", domain.RoleRequester, "hash", nil); err != nil {
 		t.Fatal(err)
