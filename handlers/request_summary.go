@@ -17,26 +17,34 @@ var summaryLines = []struct{ label, names string }{
 	{"Name", "InstanceName"},
 	{"Network", "NetworkType VpcId VSwitchId"},
 	{"Billing", "ChargeType Period"},
+	{"Team", "Team"},
 }
 
 // formSummary says what the form requests as it stands: for each line, the
 // shown values of its fields (a choice by its label), those that do not
-// apply (a VPC on Classic) or are empty left out.
+// apply (a VPC on Classic) or are empty left out. It is built once the form
+// has all its fields, the team's included.
 func formSummary(v *pages.RequestFormView, in domain.Input) []pages.SummaryItem {
 	out := make([]pages.SummaryItem, 0, len(summaryLines))
 	for _, l := range summaryLines {
 		var parts []string
+		present := false
 		for _, name := range strings.Fields(l.names) {
 			f := v.Field(name)
-			m, ok := domain.ParamByName(name)
-			if f == nil || !ok || !shownWith(m, in) {
+			if f == nil {
+				continue
+			}
+			present = true
+			if m, isParam := domain.ParamByName(name); isParam && !shownWith(m, in) {
 				continue
 			}
 			if s := shownValue(*f); s != "" {
 				parts = append(parts, s)
 			}
 		}
-		out = append(out, pages.SummaryItem{Label: l.label, Names: l.names, Value: strings.Join(parts, " · ")})
+		if present { // a line about fields the form lacks (Team, for someone in no team) is left out
+			out = append(out, pages.SummaryItem{Label: l.label, Names: l.names, Value: strings.Join(parts, " · ")})
+		}
 	}
 	return out
 }

@@ -45,6 +45,7 @@ func (h *Handlers) requestForm(c echo.Context, in domain.Input, errs domain.Fiel
 	if f.Error != "" {
 		v.Errors = append([]components.FieldError{{Name: f.Name, Label: f.Label, Message: f.Error}}, v.Errors...)
 	}
+	v.Summary = formSummary(&v, in) // with the team
 	return v, nil
 }
 

@@ -72,9 +72,19 @@ func TestFormLayout(t *testing.T) {
 	if summary.Find(`button[name="estimate"]`).Length() != 1 || summary.Find(`#price[role="status"]`).Length() != 1 {
 		t.Error("the estimate button and its price are not in the summary")
 	}
+	if summary.Find(`dd[data-summary="Team"]`).Length() != 0 {
+		t.Error("the summary has a Team line for someone in no team")
+	}
 	back := doc.Find(`.actions a[href="/requests"]`)
 	if strings.TrimSpace(back.Text()) != "Back" || strings.Contains(doc.Find(`.actions`).Text(), "Cancel") {
 		t.Errorf("leaving the form: %q", doc.Find(`.actions`).Text())
+	}
+
+	// Someone in a team sees it in the summary.
+	tc, tu := e.signedIn("layout-team-dev", domain.RoleRequester)
+	e.team("payments", nil, nil, tu)
+	if got := tc.get("/requests/new").doc.Find(`aside dd[data-summary="Team"]`).Text(); got != "payments" {
+		t.Errorf("summary says %q for the team", got)
 	}
 
 	// A folded group opens with an error or a value in it.
