@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"slices"
 	"testing"
+
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/store"
 )
 
 // mentionsSecret scans ASCII in place; it must answer as lowering the text
@@ -74,6 +77,17 @@ func TestDetailWordsSayKeysInWords(t *testing.T) {
 	} {
 		if got := detailWords(c.d, nil); !slices.Equal(got, c.want) {
 			t.Errorf("detailWords(%v):\n got %q\nwant %q", c.d, got, c.want)
+		}
+	}
+}
+
+// Every action of the audit trail is said in words: none shows its raw
+// name as the sentence.
+func TestEveryActionInWords(t *testing.T) {
+	for _, a := range domain.Actions() {
+		ev := eventView(store.Event{Action: a, Details: map[string]any{"team": "payments", "username": "dev"}})
+		if ev.Text == "" || ev.Text == a {
+			t.Errorf("%s is said as %q", a, ev.Text)
 		}
 	}
 }

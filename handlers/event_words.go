@@ -72,6 +72,11 @@ var detailLabels = map[string]string{
 	"role":            "Role",
 	"from":            "From",
 	"to":              "To",
+	// A team's limits, and what they were before a change.
+	"max_instances":          "Instances at most",
+	"max_monthly_spend":      "Monthly spend at most",
+	"from_max_instances":     "Instances at most, before",
+	"from_max_monthly_spend": "Monthly spend at most, before",
 }
 
 // detailOrder is the order the known details are said in; the others

@@ -258,6 +258,21 @@ func eventView(e store.Event) pages.EventView {
 	case domain.ActionTokenRevoked:
 		ev.Text = "revoked the API token " + strconv.Quote(str("api_token")) + " of " + str("user")
 		says("api_token", "user")
+	case domain.ActionTeamCreated:
+		ev.Text = "created team " + str("team")
+		says("team", "team_id")
+	case domain.ActionTeamLimitsChanged:
+		ev.Text = "changed the limits of team " + str("team")
+		says("team", "team_id")
+	case domain.ActionTeamMemberAdded:
+		ev.Text = "added " + str("username") + " to team " + str("team")
+		says("team", "team_id", "username", "user_id")
+	case domain.ActionTeamMemberRemoved:
+		ev.Text = "removed " + str("username") + " from team " + str("team")
+		says("team", "team_id", "username", "user_id")
+	case domain.ActionPoliciesSaved:
+		ev.Text = "saved the approval policies, version " + str("policy_version")
+		says("policy_version")
 	default:
 		ev.Text = e.Action
 	}
