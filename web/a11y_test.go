@@ -93,3 +93,24 @@ func TestBrowserErrorPagesAccessible(t *testing.T) {
 		checkPage(t, ctx, "error-"+p.code)
 	}
 }
+
+// The pages the journeys pass by, each as it first shows: an admin's
+// settings, instances, drift, teams and policies pages, with axe-core.
+func TestBrowserOtherPagesAccessible(t *testing.T) {
+	e := newEnv(t)
+	e.user("boss", domain.RoleAdmin)
+	ctx := browser(t)
+	base := e.srv.URL
+
+	signIn(t, ctx, base, "boss")
+	for _, p := range []struct{ path, name string }{
+		{"/settings/sessions", "sessions"}, {"/instances", "instances"}, {"/admin/drift", "drift"},
+		{"/admin/teams", "teams"}, {"/admin/policies", "policies"}, {"/admin/users", "users-admin"},
+	} {
+		step(t, ctx, p.path,
+			chromedp.Navigate(base+p.path),
+			chromedp.WaitVisible(chromedp.CSS("main h1")),
+		)
+		checkPage(t, ctx, p.name)
+	}
+}
