@@ -52,10 +52,28 @@ func TestRetryWithNewPasswordAfterWindow(t *testing.T) {
 	f := newFixture(t, simulator.Config{ThrottleRate: 1})
 	cfg := f.config()
 	cfg.MaxAttempts = 1
+	// The periodic eraser runs once, at start (awaited), and not again: the
+	// test erases by hand, and a run of its own would race it.
+	cfg.EraseInterval = time.Hour
 	p := f.start(cfg)
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		if err := f.st.Pool().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1 AND state = 'completed'`,
+			provisioner.EraseArgs{}.Kind()).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the start's eraser never ran")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	r := f.approved("tok-window")
 	r = f.waitStatus(r.ID, 20*time.Second, domain.StatusFailed)
-	ctx := context.Background()
 	if r.PasswordKeptUntil == nil {
 		t.Fatal("no password kept after failure")
 	}
