@@ -29,7 +29,8 @@ func Steps(r domain.Request) []Step {
 	steps := []Step{{"Submitted", StepDone}, {"Approved", StepTodo}, {"Creating", StepTodo}, {"Ready", StepTodo}}
 	switch r.Status {
 	case domain.StatusPendingApproval:
-		steps[1].State = StepCurrent
+		// Said as what is happening: "Approved" in bold reads as done.
+		steps[1] = Step{"Awaiting approval", StepCurrent}
 	case domain.StatusRejected, domain.StatusCancelled:
 		steps[1].State = StepStopped
 	case domain.StatusApproved, domain.StatusProvisioning:
