@@ -58,9 +58,13 @@ func (j *Job) Periodic() *river.PeriodicJob {
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
+	// Not at start: a check holds every instance record of the portal and
+	// asks the cloud about each, which a process starting (or several
+	// replicas restarting at once) need not add to; Check now on
+	// /admin/drift runs one at once.
 	return river.NewPeriodicJob(river.PeriodicInterval(interval),
 		func() (river.JobArgs, *river.InsertOpts) { return Args{}, nil },
-		&river.PeriodicJobOpts{RunOnStart: true})
+		&river.PeriodicJobOpts{RunOnStart: false})
 }
 
 type worker struct {
