@@ -9,6 +9,7 @@ import (
 	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/policy"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 )
@@ -135,15 +136,8 @@ func TestApprovalOverTheLimit(t *testing.T) {
 	}
 }
 
-const testPolicies = `{"rules": [
-  {"name": "small pay-as-you-go caches in Hangzhou",
-   "when": {"InstanceClass": ["redis.master.small.default"], "ChargeType": ["PostPaid"],
-            "RegionId": ["cn-hangzhou"], "Team": ["payments"], "max_monthly_price": 50},
-   "then": "approve"},
-  {"name": "subscriptions up to a year",
-   "when": {"ChargeType": ["PrePaid"], "min_period": 13},
-   "then": "deny", "message": "Subscriptions are limited to 12 months."}
-]}`
+// testPolicies is the document DESIGN.md shows, as the editor offers it.
+const testPolicies = policy.Example
 
 // A request a rule approves is approved in its submission, by the rule,
 // and provisioned through the simulator; a deny rule refuses with its
