@@ -58,8 +58,9 @@ type DriftCheck struct {
 }
 
 // RecordDrift replaces the last check's findings with found and returns the
-// findings that are new (not found by the last check). Each new finding is
-// an instance.drifted event, in the same transaction, so that it is audited
+// findings that are new (not found by the last check). A finding found
+// again keeps when it was first seen. Each new finding is an
+// instance.drifted event, in the same transaction, so that it is audited
 // and announced once.
 func (s *Store) RecordDrift(ctx context.Context, found []DriftFinding, problems []string) ([]DriftFinding, error) {
 	var fresh []DriftFinding
@@ -80,22 +81,25 @@ func (s *Store) RecordDrift(ctx context.Context, found []DriftFinding, problems 
 		for _, k := range keys {
 			old[k] = true
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM drift_findings`); err != nil {
+		ids, kinds := make([]string, len(found)), make([]string, len(found))
+		for i, f := range found {
+			ids[i], kinds[i] = f.InstanceID, f.Kind
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM drift_findings d WHERE NOT EXISTS (
+			SELECT 1 FROM unnest($1::text[], $2::text[]) AS f(instance_id, kind)
+			WHERE f.instance_id = d.instance_id AND f.kind = d.kind)`, ids, kinds); err != nil {
 			return fmt.Errorf("record drift: %w", err)
 		}
 		for _, f := range found {
 			// An unknown instance's tag may name a request that does not
 			// exist (another portal's, or one deleted): no link then.
 			var reqID *int64
-			if f.RequestID > 0 {
-				err := tx.QueryRow(ctx, `SELECT id FROM requests WHERE id = $1`, f.RequestID).Scan(&reqID)
-				if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-					return fmt.Errorf("record drift: %w", err)
-				}
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO drift_findings (instance_id, kind, request_id, portal, cloud, region_id)
-				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (instance_id, kind) DO NOTHING`,
-				f.InstanceID, f.Kind, reqID, f.Portal, f.Cloud, f.RegionID); err != nil {
+			if err := tx.QueryRow(ctx, `INSERT INTO drift_findings (instance_id, kind, request_id, portal, cloud, region_id)
+				VALUES ($1, $2, (SELECT id FROM requests WHERE id = $3), $4, $5, $6)
+				ON CONFLICT (instance_id, kind) DO UPDATE SET request_id = excluded.request_id,
+					portal = excluded.portal, cloud = excluded.cloud, region_id = excluded.region_id
+				RETURNING request_id`,
+				f.InstanceID, f.Kind, f.RequestID, f.Portal, f.Cloud, f.RegionID).Scan(&reqID); err != nil {
 				return fmt.Errorf("record drift: %w", err)
 			}
 			if old[[2]string{f.InstanceID, f.Kind}] {
