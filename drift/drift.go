@@ -73,9 +73,16 @@ const callTimeout = 20 * time.Second
 // asked, and every region a record is in.
 func Check(ctx context.Context, cloud Cloud, records []store.InstanceRecord) Report {
 	var rep Report
-	regions := map[string]bool{}
+	// The records by region, and which instances the portal knows.
+	byRegion := map[string][]store.InstanceRecord{}
+	known := map[string]bool{}
 	for _, r := range records {
-		regions[r.RegionID] = true
+		byRegion[r.RegionID] = append(byRegion[r.RegionID], r)
+		known[r.InstanceID] = true
+	}
+	regions := map[string]bool{}
+	for region := range byRegion {
+		regions[region] = true
 	}
 	rctx, cancel := context.WithTimeout(ctx, callTimeout)
 	listed, err := cloud.DescribeRegions(rctx)
@@ -86,10 +93,6 @@ func Check(ctx context.Context, cloud Cloud, records []store.InstanceRecord) Rep
 	}
 	for _, r := range listed {
 		regions[r.RegionId] = true
-	}
-	known := map[string]bool{}
-	for _, r := range records {
-		known[r.InstanceID] = true
 	}
 	ours := []domain.Tag{{Key: domain.TagRequest}}
 	for _, region := range slices.Sorted(maps.Keys(regions)) {
@@ -111,12 +114,7 @@ func Check(ctx context.Context, cloud Cloud, records []store.InstanceRecord) Rep
 				rep.Findings = append(rep.Findings, f)
 			}
 		}
-		var inRegion []store.InstanceRecord
-		for _, r := range records {
-			if r.RegionID == region {
-				inRegion = append(inRegion, r)
-			}
-		}
+		inRegion := byRegion[region]
 		// An instance made before the portal tagged its instances is not in
 		// the tagged list: ask for the rest by InstanceId before calling any
 		// of them missing.
