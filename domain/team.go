@@ -24,11 +24,15 @@ type Team struct {
 // is not in Table: it travels in an Input beside the parameters.
 const TeamField = "Team"
 
+// TeamNameMaxLen is the longest team name, in characters.
+const TeamNameMaxLen = 64
+
 // TeamNameRule says in words what ValidTeamName accepts.
-const TeamNameRule = "use 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit, and not " + NoTeam
+var TeamNameRule = "use 1 to " + strconv.Itoa(TeamNameMaxLen) +
+	" lowercase letters, digits, '.', '_' or '-', starting with a letter or digit, and not " + NoTeam
 
 // teamNamePattern is the teams table's teams_name_format check.
-var teamNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+var teamNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,` + strconv.Itoa(TeamNameMaxLen-1) + `}$`)
 
 // ValidTeamName reports whether s may be a team's name (TeamNameRule).
 // NoTeam is left out: it is the team tag of instances of no team.
