@@ -148,9 +148,42 @@ func (c *Catalog) AllowedInstanceTypes() []string {
 // reference (2.8 and 4.0).
 func (c *Catalog) AllowedEngineVersions(instanceType string) []string {
 	if !c.knowsOffers() {
-		return []string{"2.8", "4.0"}
+		return referenceEngineVersions()
 	}
 	return c.EngineVersions(instanceType)
+}
+
+// referenceEngineVersions are the engine versions of the reference, for a
+// catalog that knows no offers.
+func referenceEngineVersions() []string { return []string{"2.8", "4.0"} }
+
+// The checks below answer the question Validate asks of every valid
+// request ("is this one offered?") in one pass over the offers without
+// building, deduplicating and sorting a list; the lists above are built
+// only to name the choices of a value that is refused. The provisioner's
+// cloud (the simulator) and every submission validate against the whole
+// catalog, so this is on the path of each.
+
+// allowsInstanceType reports whether AllowedInstanceTypes holds
+// instanceType (ignoring case).
+func (c *Catalog) allowsInstanceType(instanceType string) bool {
+	if !c.knowsOffers() {
+		return containsFold(InstanceTypeChoices(), instanceType)
+	}
+	return containsFold(InstanceTypeChoices(), instanceType) &&
+		slices.ContainsFunc(c.Offers, func(o Offer) bool { return strings.EqualFold(o.InstanceType, instanceType) })
+}
+
+// allowsEngineVersion reports whether AllowedEngineVersions(instanceType)
+// holds version.
+func (c *Catalog) allowsEngineVersion(instanceType, version string) bool {
+	if version == "" {
+		return false
+	}
+	if !c.knowsOffers() {
+		return slices.Contains(referenceEngineVersions(), version)
+	}
+	return slices.ContainsFunc(c.Offers, func(o Offer) bool { return o.matches("", "", instanceType, version) })
 }
 
 // knowsRegions reports whether the catalog lists any region.

@@ -219,7 +219,8 @@ func (v *validation) checkPort() string {
 // its offers.
 func (v *validation) checkInstanceType() string {
 	kind, problem := enumValue(v.in["InstanceType"], DefaultInstanceType, InstanceTypeChoices())
-	if offered := v.cat.AllowedInstanceTypes(); problem == "" && !slices.Contains(offered, kind) {
+	if problem == "" && !v.cat.allowsInstanceType(kind) {
+		offered := v.cat.AllowedInstanceTypes()
 		kind, problem = "", "is not available: the cloud offers no "+kind+" instances at present"+chooseFrom(offered)
 	}
 	v.p.InstanceType = kind
@@ -234,6 +235,10 @@ func (v *validation) checkEngineVersion() string {
 	if kind == "" {
 		// Without a type the allowed versions are unknown: check the text only.
 		return TextProblem(v.in["EngineVersion"])
+	}
+	if s := cmp.Or(v.in["EngineVersion"], DefaultEngineVersion); v.cat.allowsEngineVersion(kind, s) {
+		v.p.EngineVersion = s
+		return ""
 	}
 	var problem string
 	v.p.EngineVersion, problem = engineVersion(v.in["EngineVersion"], v.cat.AllowedEngineVersions(kind), kind)
@@ -285,6 +290,9 @@ func (v *validation) checkInstanceClass() string {
 	kind, version := v.p.InstanceType, v.p.EngineVersion
 	if kind == "" || version == "" || !v.cat.knowsOffersIn(region) {
 		return requiredProblem(class, idProblem(class, InstanceClassMaxLen), nil)
+	}
+	if _, offered := v.cat.Offer(region, zone, kind, version, class); offered && class != "" && idProblem(class, InstanceClassMaxLen) == "" {
+		return ""
 	}
 	offers := v.cat.OffersFor(region, zone, kind, version)
 	classes := make([]string, 0, len(offers))
