@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -387,5 +388,32 @@ func TestAuditExportStreams(t *testing.T) {
 	}
 	if g.flushes.Load() < total/1000 {
 		t.Errorf("only %d flushes for %d rows", g.flushes.Load(), total)
+	}
+}
+
+// A failed sign-in is a visitor's, not KVPortal's: the audit trail files it
+// under the username tried, never under system.
+func TestFailedSignInInAudit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	adm, _ := e.signedIn("adm", domain.RoleAdmin)
+	e.user("dev", domain.RoleRequester)
+	c := e.client()
+	c.get("/login")
+	c.post("/login", url.Values{"username": {"dev"}, "password": {"not-the-password"}})
+	row := func(query string) (n int, actor string) {
+		t.Helper()
+		r := adm.get("/audit?" + query)
+		rows := r.doc.Find(`tr[data-action="` + domain.ActionLoginFailed + `"]`)
+		return rows.Length(), strings.TrimSpace(rows.First().Find(`[data-testid="actor"]`).Text())
+	}
+	if n, actor := row("actor=dev"); n != 1 || actor != "visitor" {
+		t.Errorf("actor=dev: %d failed sign-ins, actor %q", n, actor)
+	}
+	if n, _ := row("actor=system"); n != 0 {
+		t.Errorf("actor=system lists %d failed sign-ins", n)
+	}
+	if n, _ := row("actor=adm"); n != 0 {
+		t.Errorf("actor=adm lists %d failed sign-ins", n)
 	}
 }

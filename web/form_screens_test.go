@@ -3,34 +3,12 @@ package web_test
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
-	"github.com/kvportal/kvportal/handlers"
-	"github.com/kvportal/kvportal/rkvstore"
-	"github.com/kvportal/kvportal/simulator"
 )
-
-// withFormPrices offers "Estimate price" on the form, priced by the real
-// client against the simulator over HTTP.
-func withFormPrices(t *testing.T) envOption {
-	return func(h *handlers.Handlers) {
-		sim, err := simulator.New(simulator.Config{AccessKeyID: "form-key", AccessKeySecret: "form-secret"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(sim)
-		t.Cleanup(srv.Close)
-		api, err := rkvstore.NewClient(rkvstore.ClientConfig{Endpoint: srv.URL, AccessKeyID: "form-key", AccessKeySecret: "form-secret"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Pricer = api
-	}
-}
 
 // The form starts with where (the region narrows the rest), folds the
 // optional groups, keeps its help short with the whole rule behind a

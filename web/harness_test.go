@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
@@ -16,16 +14,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
 	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
+	"github.com/kvportal/kvportal/provisioner"
+	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/secret"
+	"github.com/kvportal/kvportal/simulator"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/web"
 	"github.com/kvportal/kvportal/workflow"
@@ -193,108 +194,6 @@ func (e *env) countRequests() int {
 	return n
 }
 
-// client is a browser without JavaScript: a cookie jar, no redirects
-// followed, the CSRF token taken from the last page.
-type client struct {
-	t    *testing.T
-	e    *env
-	http *http.Client
-	csrf string
-	addr string // X-Forwarded-For is ignored: the address is the socket's
-}
-
-func (e *env) client() *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{t: e.t, e: e, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   string
-	doc    *goquery.Document
-}
-
-func (r *response) location() string { return r.header.Get("Location") }
-
-func (c *client) do(req *http.Request) *response {
-	c.t.Helper()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	r := &response{status: resp.StatusCode, header: resp.Header, body: string(b)}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-		r.doc, err = goquery.NewDocumentFromReader(strings.NewReader(r.body))
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		if tok, ok := r.doc.Find(`input[name="csrf_token"]`).First().Attr("value"); ok {
-			c.csrf = tok
-		}
-	}
-	return r
-}
-
-func (c *client) get(path string) *response {
-	c.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, c.e.srv.URL+path, nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return c.do(req)
-}
-
-// postRaw posts form exactly as given (no CSRF token added).
-func (c *client) postRaw(path string, body string) *response {
-	c.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, c.e.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
-}
-
-// post posts form with the session's CSRF token, fetching a page first
-// when none is known yet.
-func (c *client) post(path string, form url.Values) *response {
-	c.t.Helper()
-	if c.csrf == "" {
-		c.get("/login")
-	}
-	f := url.Values{}
-	for k, v := range form {
-		f[k] = v
-	}
-	f.Set("csrf_token", c.csrf)
-	return c.postRaw(path, f.Encode())
-}
-
-// login signs in as username with testPassword.
-func (c *client) login(username string) {
-	c.t.Helper()
-	c.get("/login")
-	r := c.post("/login", url.Values{"username": {username}, "password": {testPassword}})
-	if r.status != http.StatusSeeOther {
-		c.t.Fatalf("login %s: %d\n%s", username, r.status, r.body)
-	}
-	c.get("/requests") // a page, for a fresh CSRF token
-}
-
-// signedIn returns a client signed in as a new user of the role.
-func (e *env) signedIn(name string, role domain.Role) (*client, store.User) {
-	e.t.Helper()
-	u := e.user(name, role)
-	c := e.client()
-	c.login(name)
-	return c, u
-}
-
 // validForm is a form that passes every rule with testCatalog.
 func validForm() url.Values {
 	return url.Values{
@@ -305,3 +204,177 @@ func validForm() url.Values {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (e *env) countAllEvents() int {
+	e.t.Helper()
+	var n int
+	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events`).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// eventsOf counts the events of an action by actor (nil: the system).
+func (e *env) eventsOf(action string, actorID *int64) int {
+	e.t.Helper()
+	var n int
+	err := e.st.Pool().QueryRow(context.Background(),
+		`SELECT count(*) FROM audit_events WHERE action = $1 AND actor_id IS NOT DISTINCT FROM $2`, action, actorID).Scan(&n)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// failedRequest is a request of u that went through approval and one
+// permanent failure, by store calls as the provisioner makes them.
+func (e *env) failedRequest(u, approver store.User) domain.Request {
+	e.t.Helper()
+	ctx := context.Background()
+	r := e.request(u)
+	if _, err := e.st.Approve(ctx, r.ID, approver.ID, nil); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.st.StartAttempt(ctx, r.ID, 1, 1); err != nil {
+		e.t.Fatal(err)
+	}
+	r, err := e.st.RecordFailure(ctx, r.ID, 1,
+		store.Failure{Code: "InvalidParameter", Message: "bad class", CloudRequestID: "REQ-1"}, "")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+func mustID(t *testing.T, location string) int64 {
+	t.Helper()
+	var id int64
+	for _, c := range strings.TrimPrefix(location, "/requests/") {
+		if c < '0' || c > '9' {
+			t.Fatalf("location %q", location)
+		}
+		id = id*10 + int64(c-'0')
+	}
+	return id
+}
+
+// withProvisioner wires the real provisioner, on the simulator over HTTP,
+// the way cmd/portal does: approvals and re-queues enqueue its jobs.
+func withProvisioner(t *testing.T) envOption {
+	return func(h *handlers.Handlers) {
+		sim, err := simulator.New(simulator.Config{AccessKeyID: "web-key", AccessKeySecret: "web-secret", Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		api, err := rkvstore.NewClient(rkvstore.ClientConfig{Endpoint: srv.URL, AccessKeyID: "web-key",
+			AccessKeySecret: "web-secret", ReadTimeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := provisioner.New(provisioner.Config{Store: h.Store, API: api, Sealer: h.Workflow.Sealer,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxAttempts: 3, LeaseTimeout: 10 * time.Second,
+			Retry:     provisioner.RetryPolicy{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
+			StopGrace: 2 * time.Second, FollowInterval: 50 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = p.Stop(ctx)
+		})
+		h.Workflow.Enqueue = p.EnqueueTx
+		h.Workflow.Requeuer = p.Requeue
+	}
+}
+
+// waitStatus waits until request id reaches status.
+func (e *env) waitStatus(id int64, status domain.Status) domain.Request {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, err := e.st.Request(context.Background(), id)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if r.Status == status {
+			return r
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("request %d still %s, want %s", id, r.Status, status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// withFormPrices offers "Estimate price" on the form, priced by the real
+// client against the simulator over HTTP.
+func withFormPrices(t *testing.T) envOption {
+	return func(h *handlers.Handlers) {
+		sim, err := simulator.New(simulator.Config{AccessKeyID: "form-key", AccessKeySecret: "form-secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		api, err := rkvstore.NewClient(rkvstore.ClientConfig{Endpoint: srv.URL, AccessKeyID: "form-key", AccessKeySecret: "form-secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Pricer = api
+	}
+}
+
+// fixedPrice estimates every request at the same hourly (PostPaid) or
+// total (PrePaid) amount.
+type fixedPrice float64
+
+func (f fixedPrice) Estimate(context.Context, domain.Params) (rkvstore.Price, bool) {
+	return rkvstore.Price{Currency: "CNY", TradeAmount: float64(f), OriginalPrice: float64(f)}, true
+}
+
+// withGate admits submissions through teams and policies, prices estimated
+// at hourly.
+func withGate(hourly float64) envOption {
+	return func(h *handlers.Handlers) {
+		(&admission.Gate{Store: h.Store, Prices: fixedPrice(hourly), Logger: h.Logger}).Wire(h.Workflow)
+	}
+}
+
+func (e *env) team(name string, maxInstances *int, maxSpend *float64, members ...store.User) domain.Team {
+	e.t.Helper()
+	ctx := context.Background()
+	t, err := e.st.CreateTeam(ctx, name, maxInstances, maxSpend, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, u := range members {
+		if err := e.st.AddMember(ctx, t.ID, u.ID, nil); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return t
+}
+
+func (e *env) policies(doc string) int64 {
+	e.t.Helper()
+	v, err := e.st.SavePolicies(context.Background(), doc, 1, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return v.ID
+}
+
+func (e *env) sessionCount(userID int64) int {
+	e.t.Helper()
+	var n int
+	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE user_id = $1`, userID).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}

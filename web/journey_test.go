@@ -3,74 +3,13 @@ package web_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kvportal/kvportal/domain"
-	"github.com/kvportal/kvportal/handlers"
-	"github.com/kvportal/kvportal/provisioner"
-	"github.com/kvportal/kvportal/rkvstore"
-	"github.com/kvportal/kvportal/simulator"
 )
-
-// withProvisioner wires the real provisioner, on the simulator over HTTP,
-// the way cmd/portal does: approvals and re-queues enqueue its jobs.
-func withProvisioner(t *testing.T) envOption {
-	return func(h *handlers.Handlers) {
-		sim, err := simulator.New(simulator.Config{AccessKeyID: "web-key", AccessKeySecret: "web-secret", Seed: 7})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(sim)
-		t.Cleanup(srv.Close)
-		api, err := rkvstore.NewClient(rkvstore.ClientConfig{Endpoint: srv.URL, AccessKeyID: "web-key",
-			AccessKeySecret: "web-secret", ReadTimeout: 10 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := provisioner.New(provisioner.Config{Store: h.Store, API: api, Sealer: h.Workflow.Sealer,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxAttempts: 3, LeaseTimeout: 10 * time.Second,
-			Retry:     provisioner.RetryPolicy{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
-			StopGrace: 2 * time.Second, FollowInterval: 50 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = p.Stop(ctx)
-		})
-		h.Workflow.Enqueue = p.EnqueueTx
-		h.Workflow.Requeuer = p.Requeue
-	}
-}
-
-// waitStatus waits until request id reaches status.
-func (e *env) waitStatus(id int64, status domain.Status) domain.Request {
-	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r, err := e.st.Request(context.Background(), id)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if r.Status == status {
-			return r
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("request %d still %s, want %s", id, r.Status, status)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // A whole journey through the portal, then no password anywhere in the
 // audit trail, its page or its export; and every action left exactly its
@@ -210,16 +149,4 @@ func TestJourneyLeavesNoSecret(t *testing.T) {
 	if strings.Contains(adm.get("/admin/users").body, oneTime) {
 		t.Error("the one-time password is shown again")
 	}
-}
-
-func mustID(t *testing.T, location string) int64 {
-	t.Helper()
-	var id int64
-	for _, c := range strings.TrimPrefix(location, "/requests/") {
-		if c < '0' || c > '9' {
-			t.Fatalf("location %q", location)
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
 }

@@ -6,53 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/domain"
-	"github.com/kvportal/kvportal/handlers"
 	"github.com/kvportal/kvportal/policy"
-	"github.com/kvportal/kvportal/rkvstore"
-	"github.com/kvportal/kvportal/store"
 )
-
-// fixedPrice estimates every request at the same hourly (PostPaid) or
-// total (PrePaid) amount.
-type fixedPrice float64
-
-func (f fixedPrice) Estimate(context.Context, domain.Params) (rkvstore.Price, bool) {
-	return rkvstore.Price{Currency: "CNY", TradeAmount: float64(f), OriginalPrice: float64(f)}, true
-}
-
-// withGate admits submissions through teams and policies, prices estimated
-// at hourly.
-func withGate(hourly float64) envOption {
-	return func(h *handlers.Handlers) {
-		(&admission.Gate{Store: h.Store, Prices: fixedPrice(hourly), Logger: h.Logger}).Wire(h.Workflow)
-	}
-}
-
-func (e *env) team(name string, maxInstances *int, maxSpend *float64, members ...store.User) domain.Team {
-	e.t.Helper()
-	ctx := context.Background()
-	t, err := e.st.CreateTeam(ctx, name, maxInstances, maxSpend, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, u := range members {
-		if err := e.st.AddMember(ctx, t.ID, u.ID, nil); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	return t
-}
-
-func (e *env) policies(doc string) int64 {
-	e.t.Helper()
-	v, err := e.st.SavePolicies(context.Background(), doc, 1, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return v.ID
-}
 
 func intp(n int) *int { return &n }
 
