@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 // axeSource is axe-core, vendored in testdata for the tests only.
@@ -70,10 +71,10 @@ func checkPage(t *testing.T, ctx context.Context, name string) {
 // The pages no journey reaches: a failed sign-in, a page of another role
 // (403), a request that does not exist (404).
 func TestBrowserErrorPagesAccessible(t *testing.T) {
-	e := newEnv(t)
-	e.user("dev", domain.RoleRequester)
+	e := webtest.New(t)
+	e.User("dev", domain.RoleRequester)
 	ctx := browser(t)
-	base := e.srv.URL
+	base := e.Srv.URL
 
 	step(t, ctx, "a wrong password",
 		chromedp.Navigate(base+"/login"),
@@ -97,10 +98,10 @@ func TestBrowserErrorPagesAccessible(t *testing.T) {
 // The pages the journeys pass by, each as it first shows: an admin's
 // settings, instances, drift, teams and policies pages, with axe-core.
 func TestBrowserOtherPagesAccessible(t *testing.T) {
-	e := newEnv(t)
-	e.user("boss", domain.RoleAdmin)
+	e := webtest.New(t)
+	e.User("boss", domain.RoleAdmin)
 	ctx := browser(t)
-	base := e.srv.URL
+	base := e.Srv.URL
 
 	signIn(t, ctx, base, "boss")
 	for _, p := range []struct{ path, name string }{

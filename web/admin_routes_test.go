@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -15,28 +16,28 @@ import (
 // are sent to sign in, and a POST without the CSRF token changes nothing.
 func TestTeamsAndPoliciesAdminOnly(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withGate(0.1))
-	appr, _ := e.signedIn("ann", domain.RoleApprover)
-	admin, _ := e.signedIn("adm", domain.RoleAdmin)
-	anon := e.client()
+	e := webtest.New(t, webtest.WithGate(0.1))
+	appr, _ := e.SignedIn("ann", domain.RoleApprover)
+	admin, _ := e.SignedIn("adm", domain.RoleAdmin)
+	anon := e.Client()
 	for _, path := range []string{"/admin/teams", "/admin/policies"} {
-		if r := appr.get(path); r.status != http.StatusForbidden {
-			t.Errorf("approver GET %s: %d", path, r.status)
+		if r := appr.Get(path); r.Status != http.StatusForbidden {
+			t.Errorf("approver GET %s: %d", path, r.Status)
 		}
-		if r := anon.get(path); r.status != http.StatusSeeOther {
-			t.Errorf("visitor GET %s: %d", path, r.status)
+		if r := anon.Get(path); r.Status != http.StatusSeeOther {
+			t.Errorf("visitor GET %s: %d", path, r.Status)
 		}
-		if r := appr.post(path, url.Values{"name": {"x"}, "document": {`{"rules": []}`}, "action": {"save"}}); r.status != http.StatusForbidden {
-			t.Errorf("approver POST %s: %d", path, r.status)
+		if r := appr.Post(path, url.Values{"name": {"x"}, "document": {`{"rules": []}`}, "action": {"save"}}); r.Status != http.StatusForbidden {
+			t.Errorf("approver POST %s: %d", path, r.Status)
 		}
-		if r := admin.postRaw(path, url.Values{"name": {"x"}, "document": {`{"rules": []}`}, "action": {"save"}}.Encode()); r.status != http.StatusForbidden {
-			t.Errorf("POST %s without CSRF: %d", path, r.status)
+		if r := admin.PostRaw(path, url.Values{"name": {"x"}, "document": {`{"rules": []}`}, "action": {"save"}}.Encode()); r.Status != http.StatusForbidden {
+			t.Errorf("POST %s without CSRF: %d", path, r.Status)
 		}
 	}
-	if teams, _ := e.st.Teams(context.Background()); len(teams) != 0 {
+	if teams, _ := e.St.Teams(context.Background()); len(teams) != 0 {
 		t.Errorf("%d teams created by refused posts", len(teams))
 	}
-	if id, _ := e.st.CurrentPoliciesID(context.Background()); id != 0 {
+	if id, _ := e.St.CurrentPoliciesID(context.Background()); id != 0 {
 		t.Errorf("policies saved by refused posts")
 	}
 }
@@ -45,16 +46,16 @@ func TestTeamsAndPoliciesAdminOnly(t *testing.T) {
 // visitors to sign in; admins get their pages.
 func TestAdminRouteRoles(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	dev := e.user("owner", domain.RoleRequester)
-	appr := e.user("decider", domain.RoleApprover)
-	clients := map[string]*client{"anonymous": e.client()}
-	clients["requester"], _ = e.signedIn("req", domain.RoleRequester)
-	clients["approver"], _ = e.signedIn("appr", domain.RoleApprover)
+	e := webtest.New(t)
+	dev := e.User("owner", domain.RoleRequester)
+	appr := e.User("decider", domain.RoleApprover)
+	clients := map[string]*webtest.Client{"anonymous": e.Client()}
+	clients["requester"], _ = e.SignedIn("req", domain.RoleRequester)
+	clients["approver"], _ = e.SignedIn("appr", domain.RoleApprover)
 	var adm store.User
-	clients["admin"], adm = e.signedIn("adm", domain.RoleAdmin)
-	e.user("adm2", domain.RoleAdmin) // so that changes to adm are allowed
-	clients["anonymous"].get("/login")
+	clients["admin"], adm = e.SignedIn("adm", domain.RoleAdmin)
+	e.User("adm2", domain.RoleAdmin) // so that changes to adm are allowed
+	clients["anonymous"].Get("/login")
 	routes := []struct {
 		method, path string
 		form         url.Values
@@ -76,50 +77,50 @@ func TestAdminRouteRoles(t *testing.T) {
 	for _, rt := range routes {
 		for _, role := range []string{"anonymous", "requester", "approver", "admin"} {
 			n++
-			target := e.user("target"+itoa(int64(n)), domain.RoleRequester)
-			failed := e.failedRequest(dev, appr)
-			path := strings.NewReplacer("{user}", itoa(target.ID), "{failed}", itoa(failed.ID)).Replace(rt.path)
+			target := e.User("target"+webtest.Itoa(int64(n)), domain.RoleRequester)
+			failed := e.FailedRequest(dev, appr)
+			path := strings.NewReplacer("{user}", webtest.Itoa(target.ID), "{failed}", webtest.Itoa(failed.ID)).Replace(rt.path)
 			form := url.Values{}
 			for k, v := range rt.form {
-				form[k] = []string{strings.ReplaceAll(v[0], "{n}", itoa(int64(n)))}
+				form[k] = []string{strings.ReplaceAll(v[0], "{n}", webtest.Itoa(int64(n)))}
 			}
-			before := e.countAllEvents()
+			before := e.CountAllEvents()
 			c := clients[role]
-			var r *response
+			var r *webtest.Response
 			if rt.method == "GET" {
-				r = c.get(path)
+				r = c.Get(path)
 			} else {
-				r = c.post(path, form)
+				r = c.Post(path, form)
 			}
 			want := map[string]int{"anonymous": 303, "requester": 403, "approver": 403, "admin": rt.admin}[role]
-			if r.status != want {
-				t.Errorf("%s %s as %s: %d, want %d", rt.method, rt.path, role, r.status, want)
+			if r.Status != want {
+				t.Errorf("%s %s as %s: %d, want %d", rt.method, rt.path, role, r.Status, want)
 			}
-			if role == "anonymous" && !strings.HasPrefix(r.location(), "/login") {
-				t.Errorf("%s %s as anonymous: to %q", rt.method, rt.path, r.location())
+			if role == "anonymous" && !strings.HasPrefix(r.Location(), "/login") {
+				t.Errorf("%s %s as anonymous: to %q", rt.method, rt.path, r.Location())
 			}
-			if role != "admin" && e.countAllEvents() != before {
+			if role != "admin" && e.CountAllEvents() != before {
 				t.Errorf("%s %s as %s: refused but an event was written", rt.method, rt.path, role)
 			}
 			if role != "admin" {
-				if cur, _ := e.st.Request(context.Background(), failed.ID); cur.Status != domain.StatusFailed {
+				if cur, _ := e.St.Request(context.Background(), failed.ID); cur.Status != domain.StatusFailed {
 					t.Errorf("%s %s as %s: request moved to %s", rt.method, rt.path, role, cur.Status)
 				}
 			}
 		}
 	}
 	// Without the CSRF token, no admin POST does anything.
-	target := e.user("csrf-target", domain.RoleRequester)
-	failed := e.failedRequest(dev, appr)
-	before := e.countAllEvents()
-	for _, path := range []string{"/admin/users", "/admin/users/" + itoa(target.ID) + "/role",
-		"/admin/users/" + itoa(target.ID) + "/disable", "/admin/users/" + itoa(adm.ID) + "/enable",
-		"/requests/" + itoa(failed.ID) + "/requeue"} {
-		if r := clients["admin"].postRaw(path, "username=x&role=admin"); r.status != http.StatusForbidden {
-			t.Errorf("POST %s without CSRF: %d", path, r.status)
+	target := e.User("csrf-target", domain.RoleRequester)
+	failed := e.FailedRequest(dev, appr)
+	before := e.CountAllEvents()
+	for _, path := range []string{"/admin/users", "/admin/users/" + webtest.Itoa(target.ID) + "/role",
+		"/admin/users/" + webtest.Itoa(target.ID) + "/disable", "/admin/users/" + webtest.Itoa(adm.ID) + "/enable",
+		"/requests/" + webtest.Itoa(failed.ID) + "/requeue"} {
+		if r := clients["admin"].PostRaw(path, "username=x&role=admin"); r.Status != http.StatusForbidden {
+			t.Errorf("POST %s without CSRF: %d", path, r.Status)
 		}
 	}
-	if e.countAllEvents() != before {
+	if e.CountAllEvents() != before {
 		t.Error("a POST without CSRF token wrote an event")
 	}
 }

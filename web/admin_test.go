@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,137 +12,140 @@ import (
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
+
+var oneTimePassword = regexp.MustCompile(`^[A-Za-z0-9_-]{20}$`)
 
 // The users page: add a user with a one-time password shown once, change
 // a role, disable and enable; each exactly its event; the rules about
 // admins as plain messages.
 func TestUserManagement(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	adm, me := e.signedIn("adm", domain.RoleAdmin)
+	e := webtest.New(t)
+	adm, me := e.SignedIn("adm", domain.RoleAdmin)
 
-	page := adm.get("/admin/users")
-	if page.status != 200 || page.doc.Find(`tr[data-username="adm"]`).Length() != 1 {
-		t.Fatalf("users page: %d", page.status)
+	page := adm.Get("/admin/users")
+	if page.Status != 200 || page.Doc.Find(`tr[data-username="adm"]`).Length() != 1 {
+		t.Fatalf("users page: %d", page.Status)
 	}
-	if page.doc.Find(`tr[data-username="adm"] [data-testid="disable"]`).Length() != 0 {
+	if page.Doc.Find(`tr[data-username="adm"] [data-testid="disable"]`).Length() != 0 {
 		t.Error("an admin is offered to disable themselves")
 	}
-	if page.doc.Find(`[data-testid="one-time"]`).Length() != 0 {
+	if page.Doc.Find(`[data-testid="one-time"]`).Length() != 0 {
 		t.Error("a one-time password shown with no user added")
 	}
 	// Every control has a label.
-	page.doc.Find("select, input:not([type=hidden])").Each(func(_ int, s *goquery.Selection) {
+	page.Doc.Find("select, input:not([type=hidden])").Each(func(_ int, s *goquery.Selection) {
 		id, _ := s.Attr("id")
-		if id == "" || page.doc.Find(`label[for="`+id+`"]`).Length() != 1 {
+		if id == "" || page.Doc.Find(`label[for="`+id+`"]`).Length() != 1 {
 			t.Errorf("control %s has no label", id)
 		}
 	})
 
 	// Add a user.
-	r := adm.post("/admin/users", url.Values{"username": {"carol"}, "role": {"approver"}})
-	if r.status != http.StatusSeeOther || r.location() != "/admin/users" {
-		t.Fatalf("add: %d %q", r.status, r.location())
+	r := adm.Post("/admin/users", url.Values{"username": {"carol"}, "role": {"approver"}})
+	if r.Status != http.StatusSeeOther || r.Location() != "/admin/users" {
+		t.Fatalf("add: %d %q", r.Status, r.Location())
 	}
-	shown := adm.get(r.location())
-	password := strings.TrimSpace(shown.doc.Find(`[data-testid="one-time-password"]`).Text())
+	shown := adm.Get(r.Location())
+	password := strings.TrimSpace(shown.Doc.Find(`[data-testid="one-time-password"]`).Text())
 	if !oneTimePassword.MatchString(password) {
 		t.Fatalf("one-time password %q", password)
 	}
-	if got := shown.doc.Find(`[data-testid="flash"]`).Text(); got != "User carol added as approver" {
+	if got := shown.Doc.Find(`[data-testid="flash"]`).Text(); got != "User carol added as approver" {
 		t.Errorf("flash %q", got)
 	}
-	if strings.Contains(r.location(), password) || strings.Contains(r.header.Get("Set-Cookie"), password) {
+	if strings.Contains(r.Location(), password) || strings.Contains(r.Header.Get("Set-Cookie"), password) {
 		t.Error("the password travels in the clear")
 	}
-	if again := adm.get("/admin/users"); strings.Contains(again.body, password) {
+	if again := adm.Get("/admin/users"); strings.Contains(again.Body, password) {
 		t.Error("the one-time password is shown twice")
 	}
-	carol, err := e.st.UserByUsername(context.Background(), "carol")
+	carol, err := e.St.UserByUsername(context.Background(), "carol")
 	if err != nil || carol.Role != domain.RoleApprover || !auth.CheckPassword(carol.PasswordHash, password) {
 		t.Fatalf("carol: %+v %v", carol, err)
 	}
-	if n := e.eventsOf(domain.ActionUserCreated, &me.ID); n != 1 {
+	if n := e.EventsOf(domain.ActionUserCreated, &me.ID); n != 1 {
 		t.Errorf("user.created by adm: %d", n)
 	}
-	cc := e.client()
-	cc.get("/login")
-	if r := cc.post("/login", url.Values{"username": {"carol"}, "password": {password}}); r.status != http.StatusSeeOther {
-		t.Errorf("carol signs in with the one-time password: %d", r.status)
+	cc := e.Client()
+	cc.Get("/login")
+	if r := cc.Post("/login", url.Values{"username": {"carol"}, "password": {password}}); r.Status != http.StatusSeeOther {
+		t.Errorf("carol signs in with the one-time password: %d", r.Status)
 	}
 
 	// Bad and taken usernames: 422, the error beside the field, the form kept.
 	for name, want := range map[string]string{"Carol Smith": "is not valid", "-x": "is not valid", "": "is not valid",
 		strings.Repeat("a", 65): "is not valid", "carol": "is taken", "x\x00y": "is not valid", "<b>": "is not valid"} {
-		r := adm.post("/admin/users", url.Values{"username": {name}, "role": {"requester"}})
-		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.doc.Find("#err-username").Text(), want) {
-			t.Errorf("username %.20q: %d %q", name, r.status, r.doc.Find("#err-username").Text())
+		r := adm.Post("/admin/users", url.Values{"username": {name}, "role": {"requester"}})
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Doc.Find("#err-username").Text(), want) {
+			t.Errorf("username %.20q: %d %q", name, r.Status, r.Doc.Find("#err-username").Text())
 		}
-		if d, _ := r.doc.Find("#f-username").Attr("aria-describedby"); !strings.Contains(d, "err-username") {
+		if d, _ := r.Doc.Find("#f-username").Attr("aria-describedby"); !strings.Contains(d, "err-username") {
 			t.Errorf("username %.20q: error not tied to the field", name)
 		}
 	}
-	if r := adm.post("/admin/users", url.Values{"username": {"dave"}, "role": {"root"}}); r.status != http.StatusUnprocessableEntity {
-		t.Errorf("unknown role: %d", r.status)
+	if r := adm.Post("/admin/users", url.Values{"username": {"dave"}, "role": {"root"}}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("unknown role: %d", r.Status)
 	}
-	if n := e.eventsOf(domain.ActionUserCreated, &me.ID); n != 1 {
+	if n := e.EventsOf(domain.ActionUserCreated, &me.ID); n != 1 {
 		t.Errorf("refused additions wrote events: %d", n)
 	}
 
 	// Change a role; the same role again changes nothing.
-	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/role", url.Values{"role": {"admin"}})); f != "carol is now admin" {
+	if f := adm.Flash(adm.Post("/admin/users/"+webtest.Itoa(carol.ID)+"/role", url.Values{"role": {"admin"}})); f != "carol is now admin" {
 		t.Errorf("flash %q", f)
 	}
-	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/role", url.Values{"role": {"admin"}})); !strings.Contains(f, "nothing was changed") {
+	if f := adm.Flash(adm.Post("/admin/users/"+webtest.Itoa(carol.ID)+"/role", url.Values{"role": {"admin"}})); !strings.Contains(f, "nothing was changed") {
 		t.Errorf("flash %q", f)
 	}
-	if n := e.eventsOf(domain.ActionUserRoleChanged, &me.ID); n != 1 {
+	if n := e.EventsOf(domain.ActionUserRoleChanged, &me.ID); n != 1 {
 		t.Errorf("user.role_changed: %d", n)
 	}
 	for _, bad := range []url.Values{{"role": {"root"}}, {}} {
-		if r := adm.post("/admin/users/"+itoa(carol.ID)+"/role", bad); r.status != http.StatusUnprocessableEntity {
-			t.Errorf("role %v: %d", bad, r.status)
+		if r := adm.Post("/admin/users/"+webtest.Itoa(carol.ID)+"/role", bad); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("role %v: %d", bad, r.Status)
 		}
 	}
 	for _, path := range []string{"/admin/users/999999/role", "/admin/users/abc/disable", "/admin/users/0/enable", "/admin/users/-1/role"} {
-		if r := adm.post(path, url.Values{"role": {"admin"}}); r.status != http.StatusNotFound {
-			t.Errorf("POST %s: %d", path, r.status)
+		if r := adm.Post(path, url.Values{"role": {"admin"}}); r.Status != http.StatusNotFound {
+			t.Errorf("POST %s: %d", path, r.Status)
 		}
 	}
 
 	// Disable, which signs carol out; enable.
-	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/disable", nil)); f != "User carol disabled" {
+	if f := adm.Flash(adm.Post("/admin/users/"+webtest.Itoa(carol.ID)+"/disable", nil)); f != "User carol disabled" {
 		t.Errorf("flash %q", f)
 	}
-	if r := cc.get("/requests"); r.status != http.StatusSeeOther {
-		t.Errorf("disabled carol still signed in: %d", r.status)
+	if r := cc.Get("/requests"); r.Status != http.StatusSeeOther {
+		t.Errorf("disabled carol still signed in: %d", r.Status)
 	}
-	if p := adm.get("/admin/users"); p.doc.Find(`tr[data-username="carol"] [data-state="disabled"]`).Length() != 1 ||
-		p.doc.Find(`tr[data-username="carol"] [data-testid="enable"]`).Length() != 1 {
+	if p := adm.Get("/admin/users"); p.Doc.Find(`tr[data-username="carol"] [data-state="disabled"]`).Length() != 1 ||
+		p.Doc.Find(`tr[data-username="carol"] [data-testid="enable"]`).Length() != 1 {
 		t.Error("carol not shown disabled with an Enable button")
 	}
-	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/enable", nil)); f != "User carol enabled" {
+	if f := adm.Flash(adm.Post("/admin/users/"+webtest.Itoa(carol.ID)+"/enable", nil)); f != "User carol enabled" {
 		t.Errorf("flash %q", f)
 	}
-	if e.eventsOf(domain.ActionUserDisabled, &me.ID) != 1 || e.eventsOf(domain.ActionUserEnabled, &me.ID) != 1 {
+	if e.EventsOf(domain.ActionUserDisabled, &me.ID) != 1 || e.EventsOf(domain.ActionUserEnabled, &me.ID) != 1 {
 		t.Error("disable/enable events")
 	}
 
 	// Oneself: not disabled. The last admin: not demoted.
-	if f := adm.flash(adm.post("/admin/users/"+itoa(me.ID)+"/disable", nil)); f != "Nothing was changed: you cannot disable your own account." {
+	if f := adm.Flash(adm.Post("/admin/users/"+webtest.Itoa(me.ID)+"/disable", nil)); f != "Nothing was changed: you cannot disable your own account." {
 		t.Errorf("flash %q", f)
 	}
-	if f := adm.flash(adm.post("/admin/users/"+itoa(carol.ID)+"/role", url.Values{"role": {"requester"}})); f != "carol is now requester" {
+	if f := adm.Flash(adm.Post("/admin/users/"+webtest.Itoa(carol.ID)+"/role", url.Values{"role": {"requester"}})); f != "carol is now requester" {
 		t.Errorf("flash %q", f)
 	}
-	if f := adm.flash(adm.post("/admin/users/"+itoa(me.ID)+"/role", url.Values{"role": {"approver"}})); f != "Nothing was changed: that would leave no enabled admin." {
+	if f := adm.Flash(adm.Post("/admin/users/"+webtest.Itoa(me.ID)+"/role", url.Values{"role": {"approver"}})); f != "Nothing was changed: that would leave no enabled admin." {
 		t.Errorf("flash %q", f)
 	}
-	if u, _ := e.st.UserByID(context.Background(), me.ID); u.Role != domain.RoleAdmin || u.Disabled {
+	if u, _ := e.St.UserByID(context.Background(), me.ID); u.Role != domain.RoleAdmin || u.Disabled {
 		t.Errorf("adm is now %+v", u)
 	}
-	if e.eventsOf(domain.ActionUserDisabled, &me.ID) != 1 || e.eventsOf(domain.ActionUserRoleChanged, &me.ID) != 2 {
+	if e.EventsOf(domain.ActionUserDisabled, &me.ID) != 1 || e.EventsOf(domain.ActionUserRoleChanged, &me.ID) != 2 {
 		t.Error("refused changes wrote events")
 	}
 }
@@ -149,60 +153,60 @@ func TestUserManagement(t *testing.T) {
 // Re-queue: admins only, failed requests only, its event and its job.
 func TestRequeue(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", domain.RoleRequester)
-	appr, apprUser := e.signedIn("ann", domain.RoleApprover)
-	adm, admUser := e.signedIn("adm", domain.RoleAdmin)
-	r := e.failedRequest(devUser, apprUser)
-	id := itoa(r.ID)
+	e := webtest.New(t)
+	dev, devUser := e.SignedIn("dev", domain.RoleRequester)
+	appr, apprUser := e.SignedIn("ann", domain.RoleApprover)
+	adm, admUser := e.SignedIn("adm", domain.RoleAdmin)
+	r := e.FailedRequest(devUser, apprUser)
+	id := webtest.Itoa(r.ID)
 	path := "/requests/" + id
 
-	if dev.get(path).doc.Find(`[data-testid="requeue"]`).Length() != 0 || appr.get(path).doc.Find(`[data-testid="requeue"]`).Length() != 0 {
+	if dev.Get(path).Doc.Find(`[data-testid="requeue"]`).Length() != 0 || appr.Get(path).Doc.Find(`[data-testid="requeue"]`).Length() != 0 {
 		t.Error("Re-queue offered to a non-admin")
 	}
-	page := adm.get(path)
-	if page.doc.Find(`[data-testid="requeue"]`).Length() != 1 {
+	page := adm.Get(path)
+	if page.Doc.Find(`[data-testid="requeue"]`).Length() != 1 {
 		t.Fatal("no Re-queue for the admin")
 	}
-	if !strings.Contains(page.doc.Find(`[data-testid="cloud-error"]`).Text(), "InvalidParameter") {
+	if !strings.Contains(page.Doc.Find(`[data-testid="cloud-error"]`).Text(), "InvalidParameter") {
 		t.Error("the cloud error is not shown")
 	}
 	// A request given a password had it erased when it failed: the admin is
 	// told before re-queueing that the instance would be created without one.
-	if page.doc.Find(`[data-testid="requeue-password-note"]`).Length() != 0 {
+	if page.Doc.Find(`[data-testid="requeue-password-note"]`).Length() != 0 {
 		t.Error("password note shown for a request without a password")
 	}
-	withPassword := e.failedRequest(devUser, apprUser)
-	if _, err := e.st.Pool().Exec(context.Background(), `UPDATE requests SET password_set = true WHERE id = $1`, withPassword.ID); err != nil {
+	withPassword := e.FailedRequest(devUser, apprUser)
+	if _, err := e.St.Pool().Exec(context.Background(), `UPDATE requests SET password_set = true WHERE id = $1`, withPassword.ID); err != nil {
 		t.Fatal(err)
 	}
-	if adm.get("/requests/"+itoa(withPassword.ID)).doc.Find(`[data-testid="requeue-password-note"]`).Length() != 1 {
+	if adm.Get("/requests/"+webtest.Itoa(withPassword.ID)).Doc.Find(`[data-testid="requeue-password-note"]`).Length() != 1 {
 		t.Error("no password note before re-queueing a request that had a password")
 	}
-	enq := e.enqueued.Load()
-	if f := adm.flash(adm.post(path+"/requeue", nil)); !strings.HasPrefix(f, "Request "+id+" re-queued: ") {
+	enq := e.Enqueued.Load()
+	if f := adm.Flash(adm.Post(path+"/requeue", nil)); !strings.HasPrefix(f, "Request "+id+" re-queued: ") {
 		t.Errorf("flash %q", f)
 	}
-	cur, _ := e.st.Request(context.Background(), r.ID)
-	if cur.Status != domain.StatusApproved || cur.Params.Token != r.Params.Token || e.enqueued.Load() != enq+1 {
-		t.Errorf("after re-queue: %s, token kept %v, enqueued %d", cur.Status, cur.Params.Token == r.Params.Token, e.enqueued.Load()-enq)
+	cur, _ := e.St.Request(context.Background(), r.ID)
+	if cur.Status != domain.StatusApproved || cur.Params.Token != r.Params.Token || e.Enqueued.Load() != enq+1 {
+		t.Errorf("after re-queue: %s, token kept %v, enqueued %d", cur.Status, cur.Params.Token == r.Params.Token, e.Enqueued.Load()-enq)
 	}
-	if e.eventsOf(domain.ActionRequestRequeued, &admUser.ID) != 1 {
+	if e.EventsOf(domain.ActionRequestRequeued, &admUser.ID) != 1 {
 		t.Error("no request.requeued event by adm")
 	}
-	if adm.get(path).doc.Find(`[data-testid="timeline"] li[data-action="request.requeued"]`).Length() != 1 {
+	if adm.Get(path).Doc.Find(`[data-testid="timeline"] li[data-action="request.requeued"]`).Length() != 1 {
 		t.Error("the timeline lacks the re-queue")
 	}
 	// Again: no longer failed, a plain message, nothing changed.
-	if f := adm.flash(adm.post(path+"/requeue", nil)); f != "Request "+id+" is Approved, not failed: nothing was changed." {
+	if f := adm.Flash(adm.Post(path+"/requeue", nil)); f != "Request "+id+" is Approved, not failed: nothing was changed." {
 		t.Errorf("flash %q", f)
 	}
-	if e.countEvents(domain.ActionRequestRequeued, r.ID) != 1 || e.enqueued.Load() != enq+1 {
+	if e.CountEvents(domain.ActionRequestRequeued, r.ID) != 1 || e.Enqueued.Load() != enq+1 {
 		t.Error("a second re-queue changed something")
 	}
 	for _, p := range []string{"/requests/abc/requeue", "/requests/999999/requeue"} {
-		if r := adm.post(p, nil); r.status != http.StatusNotFound {
-			t.Errorf("POST %s: %d", p, r.status)
+		if r := adm.Post(p, nil); r.Status != http.StatusNotFound {
+			t.Errorf("POST %s: %d", p, r.Status)
 		}
 	}
 }

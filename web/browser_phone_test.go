@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -16,28 +17,28 @@ import (
 // scrolls sideways, Status and InstanceId are in view, and an ID keeps to
 // one line.
 func TestBrowserPhoneCards(t *testing.T) {
-	e := newEnv(t)
+	e := webtest.New(t)
 	ctx := context.Background()
-	dev := e.user("phone-dev", domain.RoleRequester)
-	appr := e.user("phone-appr", domain.RoleApprover)
-	r := e.request(dev)
-	if _, err := e.st.Approve(ctx, r.ID, appr.ID, nil); err != nil {
+	dev := e.User("phone-dev", domain.RoleRequester)
+	appr := e.User("phone-appr", domain.RoleApprover)
+	r := e.Request(dev)
+	if _, err := e.St.Approve(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.StartAttempt(ctx, r.ID, 1, 8); err != nil {
+	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.RecordSuccess(ctx, r.ID, 1, store.Created{InstanceID: "r-bp1zxszhcgatnx2lei64c59", InstanceName: "orders-cache-primary",
+	if _, err := e.St.RecordSuccess(ctx, r.ID, 1, store.Created{InstanceID: "r-bp1zxszhcgatnx2lei64c59", InstanceName: "orders-cache-primary",
 		InstanceStatus: "Normal", ConnectionDomain: "r-bp1zxszhcgatnx2lei64c59.redis.rds.aliyuncs.com", Port: 6379}); err != nil {
 		t.Fatal(err)
 	}
-	e.request(dev) // and one still pending
+	e.Request(dev) // and one still pending
 
 	b := browser(t)
-	signIn(t, b, e.srv.URL, "phone-dev")
+	signIn(t, b, e.Srv.URL, "phone-dev")
 	step(t, b, "a phone's screen, the history",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile),
-		chromedp.Navigate(e.srv.URL+"/requests"),
+		chromedp.Navigate(e.Srv.URL+"/requests"),
 		chromedp.WaitVisible(chromedp.CSS(`table.cards`)),
 		chromedp.Sleep(100*time.Millisecond))
 	checkPage(t, b, "phone-requests")
@@ -81,7 +82,7 @@ func TestBrowserPhoneCards(t *testing.T) {
 	}
 
 	step(t, b, "the request's page on the phone",
-		chromedp.Navigate(e.srv.URL+"/requests/"+itoa(r.ID)),
+		chromedp.Navigate(e.Srv.URL+"/requests/"+webtest.Itoa(r.ID)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-param="InstanceId"]`)))
 	checkA11y(t, b, "phone-request")
 	oneLine, err = chromedp.Run(c, chromedp.Evaluate[bool](`(function(){
@@ -97,12 +98,12 @@ func TestBrowserPhoneCards(t *testing.T) {
 // "Estimate price" with the script: the price shows beside the button and
 // takes the focus, the page stays, and the password typed is still there.
 func TestBrowserEstimateKeepsPassword(t *testing.T) {
-	e := newEnv(t, withFormPrices(t))
-	e.user("estimator", domain.RoleRequester)
+	e := webtest.New(t, webtest.WithFormPrices(t))
+	e.User("estimator", domain.RoleRequester)
 	b := browser(t)
-	signIn(t, b, e.srv.URL, "estimator")
+	signIn(t, b, e.Srv.URL, "estimator")
 	step(t, b, "fill in the form",
-		chromedp.Navigate(e.srv.URL+"/requests/new"),
+		chromedp.Navigate(e.Srv.URL+"/requests/new"),
 		chromedp.WaitVisible(chromedp.CSS(`form[data-request-form]`)),
 		choose("RegionId", "cn-hangzhou"),
 		choose("InstanceClass", "redis.master.small.default"),
@@ -126,7 +127,7 @@ func TestBrowserEstimateKeepsPassword(t *testing.T) {
 		t.Errorf("after the estimate: page, password kept, focus = %q (%v)", state, err)
 	}
 	checkPage(t, b, "form-estimated")
-	if e.countRequests() != 0 {
+	if e.CountRequests() != 0 {
 		t.Error("an estimate stored a request")
 	}
 }

@@ -8,16 +8,17 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/policy"
 )
 
 // The policy editor in a browser: a mistake is shown beside the editor,
 // the document fixed and saved, and a sample tried.
 func TestBrowserPolicyEditor(t *testing.T) {
-	e := newEnv(t, withGate(0.1))
-	e.user("adm", domain.RoleAdmin)
+	e := webtest.New(t, webtest.WithGate(0.1))
+	e.User("adm", domain.RoleAdmin)
 	ctx := browser(t)
-	base := e.srv.URL
+	base := e.Srv.URL
 	signIn(t, ctx, base, "adm")
 	bad := strings.Replace(policy.Example, `"min_period"`, `"max_pricee"`, 1)
 	step(t, ctx, "open the editor and save a mistake",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testpg"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -111,7 +112,7 @@ func signIn(t *testing.T, ctx context.Context, base, username string) {
 	checkA11y(t, ctx, "sign-in")
 	step(t, ctx, "sign in as "+username,
 		chromedp.SendKeys(chromedp.CSS("#username"), username),
-		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.SendKeys(chromedp.CSS("#password"), webtest.Password),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="whoami"]`)),
 	)
@@ -128,10 +129,10 @@ func signOut(t *testing.T, ctx context.Context) {
 // The requester's journey: sign in, an invalid form, its errors, the
 // corrections, the request's page, the history.
 func TestBrowserRequester(t *testing.T) {
-	e := newEnv(t)
-	e.user("dev", domain.RoleRequester)
+	e := webtest.New(t)
+	e.User("dev", domain.RoleRequester)
 	ctx := browser(t)
-	base := e.srv.URL
+	base := e.Srv.URL
 
 	signIn(t, ctx, base, "dev")
 	if got := text(t, ctx, `[data-testid="empty"]`); !strings.Contains(got, "No requests yet") {
@@ -220,12 +221,12 @@ func boolAttr(t *testing.T, ctx context.Context, sel, name string) string {
 // The approver's journey: the queue, one approval, one rejection with a
 // reason; then the requester sees both.
 func TestBrowserApprover(t *testing.T) {
-	e := newEnv(t)
-	dev := e.user("dev", domain.RoleRequester)
-	e.user("ann", domain.RoleApprover)
-	first, second := e.request(dev), e.request(dev)
+	e := webtest.New(t)
+	dev := e.User("dev", domain.RoleRequester)
+	e.User("ann", domain.RoleApprover)
+	first, second := e.Request(dev), e.Request(dev)
 	ctx := browser(t)
-	base := e.srv.URL
+	base := e.Srv.URL
 
 	signIn(t, ctx, base, "ann")
 	if got := text(t, ctx, `[data-testid="nav-approvals"]`); !strings.Contains(got, "(2)") {
@@ -236,7 +237,7 @@ func TestBrowserApprover(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="queue"]`)),
 	)
 	checkPage(t, ctx, "approvals")
-	firstItem := `.queue-item[data-request-id="` + itoa(first.ID) + `"]`
+	firstItem := `.queue-item[data-request-id="` + webtest.Itoa(first.ID) + `"]`
 	step(t, ctx, "open the first's approval",
 		chromedp.Click(chromedp.CSS(firstItem+` [data-testid="approve-open"]`)),
 		chromedp.WaitVisible(chromedp.CSS(firstItem+` [data-testid="approve"]`)),
@@ -245,17 +246,17 @@ func TestBrowserApprover(t *testing.T) {
 		chromedp.Click(chromedp.CSS(firstItem+` [data-testid="approve"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
-	if f := text(t, ctx, `[data-testid="flash"]`); !strings.HasPrefix(f, "Request "+itoa(first.ID)+" approved: ") {
+	if f := text(t, ctx, `[data-testid="flash"]`); !strings.HasPrefix(f, "Request "+webtest.Itoa(first.ID)+" approved: ") {
 		t.Errorf("flash %q", f)
 	}
-	item := `.queue-item[data-request-id="` + itoa(second.ID) + `"]`
+	item := `.queue-item[data-request-id="` + webtest.Itoa(second.ID) + `"]`
 	step(t, ctx, "reject the second",
 		chromedp.SendKeys(chromedp.CSS(item+" textarea"), "Use the shared staging cache."),
 		chromedp.Click(chromedp.CSS(item+` [data-testid="reject"]`)),
 		chromedp.WaitNotPresent(chromedp.CSS(item)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
-	if f := text(t, ctx, `[data-testid="flash"]`); !strings.HasPrefix(f, "Request "+itoa(second.ID)+" rejected: ") {
+	if f := text(t, ctx, `[data-testid="flash"]`); !strings.HasPrefix(f, "Request "+webtest.Itoa(second.ID)+" rejected: ") {
 		t.Errorf("flash %q", f)
 	}
 	signOut(t, ctx)
@@ -263,12 +264,12 @@ func TestBrowserApprover(t *testing.T) {
 	signIn(t, ctx, base, "dev")
 	step(t, ctx, "history", chromedp.Navigate(base+"/requests"), chromedp.WaitVisible(chromedp.CSS("table.list")))
 	for id, want := range map[int64]string{first.ID: "approved", second.ID: "rejected"} {
-		if s := attr(t, ctx, `tr[data-request-id="`+itoa(id)+`"] [data-status]`, "data-status"); s != want {
+		if s := attr(t, ctx, `tr[data-request-id="`+webtest.Itoa(id)+`"] [data-status]`, "data-status"); s != want {
 			t.Errorf("request %d shows %q, want %q", id, s, want)
 		}
 	}
 	step(t, ctx, "the rejected request",
-		chromedp.Navigate(base+"/requests/"+itoa(second.ID)),
+		chromedp.Navigate(base+"/requests/"+webtest.Itoa(second.ID)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="reason"]`)),
 	)
 	if r := text(t, ctx, `[data-testid="reason"]`); r != "Use the shared staging cache." {
@@ -279,7 +280,7 @@ func TestBrowserApprover(t *testing.T) {
 	}
 	checkPage(t, ctx, "request-rejected")
 	step(t, ctx, "the approved request",
-		chromedp.Navigate(base+"/requests/"+itoa(first.ID)),
+		chromedp.Navigate(base+"/requests/"+webtest.Itoa(first.ID)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="working"]`)),
 	)
 	checkPage(t, ctx, "request-approved")
@@ -289,20 +290,20 @@ func TestBrowserApprover(t *testing.T) {
 // audit trail, open its request, see who approved it; export the CSV; the
 // users page.
 func TestBrowserAdmin(t *testing.T) {
-	e := newEnv(t, withProvisioner(t))
-	dev := e.user("dev", domain.RoleRequester)
-	ann := e.user("ann", domain.RoleApprover)
-	e.user("adm", domain.RoleAdmin)
+	e := webtest.New(t, webtest.WithProvisioner(t))
+	dev := e.User("dev", domain.RoleRequester)
+	ann := e.User("ann", domain.RoleApprover)
+	e.User("adm", domain.RoleAdmin)
 	ctx0 := context.Background()
-	r := e.request(dev)
-	if _, err := e.st.Approve(ctx0, r.ID, ann.ID, e.h.Workflow.Enqueue); err != nil {
+	r := e.Request(dev)
+	if _, err := e.St.Approve(ctx0, r.ID, ann.ID, e.H.Workflow.Enqueue); err != nil {
 		t.Fatal(err)
 	}
-	done := e.waitStatus(r.ID, domain.StatusSucceeded)
-	e.request(dev)
-	e.failedRequest(dev, ann)
+	done := e.WaitStatus(r.ID, domain.StatusSucceeded)
+	e.Request(dev)
+	e.FailedRequest(dev, ann)
 	ctx := browser(t)
-	base := e.srv.URL
+	base := e.Srv.URL
 
 	signIn(t, ctx, base, "adm")
 	step(t, ctx, "open the audit trail",

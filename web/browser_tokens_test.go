@@ -9,17 +9,18 @@ import (
 
 	"github.com/kvportal/kvportal/apitoken"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 // The tokens page in Chromium, with the keyboard: reached from the top bar,
 // its errors, a token made and shown once, revoked; then an admin's view
 // of everyone's. axe-core checks every state of the page.
 func TestBrowserTokens(t *testing.T) {
-	e := newEnv(t)
-	e.user("dev", domain.RoleRequester)
-	e.user("boss", domain.RoleAdmin)
+	e := webtest.New(t)
+	e.User("dev", domain.RoleRequester)
+	e.User("boss", domain.RoleAdmin)
 	ctx := browser(t)
-	base := e.srv.URL
+	base := e.Srv.URL
 
 	signIn(t, ctx, base, "dev")
 	step(t, ctx, "open the tokens page",

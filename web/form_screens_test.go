@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 // The form starts with where (the region narrows the rest), folds the
@@ -16,9 +17,9 @@ import (
 // "Back".
 func TestFormLayout(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withFormPrices(t))
-	c, _ := e.signedIn("layout-dev", domain.RoleRequester)
-	doc := c.get("/requests/new").doc
+	e := webtest.New(t, webtest.WithFormPrices(t))
+	c, _ := e.SignedIn("layout-dev", domain.RoleRequester)
+	doc := c.Get("/requests/new").Doc
 
 	if first, _ := doc.Find(`.form-main [data-field]`).First().Attr("data-field"); first != "RegionId" {
 		t.Errorf("the form starts with %q, not RegionId", first)
@@ -59,33 +60,33 @@ func TestFormLayout(t *testing.T) {
 	}
 
 	// Someone in a team sees it in the summary.
-	tc, tu := e.signedIn("layout-team-dev", domain.RoleRequester)
-	e.team("payments", nil, nil, tu)
-	if got := tc.get("/requests/new").doc.Find(`aside dd[data-summary="Team"]`).Text(); got != "payments" {
+	tc, tu := e.SignedIn("layout-team-dev", domain.RoleRequester)
+	e.Team("payments", nil, nil, tu)
+	if got := tc.Get("/requests/new").Doc.Find(`aside dd[data-summary="Team"]`).Text(); got != "payments" {
 		t.Errorf("summary says %q for the team", got)
 	}
 
 	// A folded group opens with an error or a value in it.
-	form := validForm()
+	form := webtest.ValidForm()
 	form.Set("BackupId", "b-1") // needs SrcDBInstanceId
-	res := c.post("/requests", form)
-	if res.status != http.StatusUnprocessableEntity {
-		t.Fatalf("backup without source: %d", res.status)
+	res := c.Post("/requests", form)
+	if res.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("backup without source: %d", res.Status)
 	}
-	if _, open := res.doc.Find(`details#group-restore`).Attr("open"); !open {
+	if _, open := res.Doc.Find(`details#group-restore`).Attr("open"); !open {
 		t.Error("the restore group stays folded with an error in it")
 	}
-	if _, open := res.doc.Find(`details#group-advanced`).Attr("open"); open {
+	if _, open := res.Doc.Find(`details#group-advanced`).Attr("open"); open {
 		t.Error("the advanced group opens with its defaults only")
 	}
-	form = validForm()
+	form = webtest.ValidForm()
 	form.Set("Token", "my-own-token")
 	form.Set("InstanceClass", "")
-	res = c.post("/requests", form)
-	if _, open := res.doc.Find(`details#group-advanced`).Attr("open"); !open {
+	res = c.Post("/requests", form)
+	if _, open := res.Doc.Find(`details#group-advanced`).Attr("open"); !open {
 		t.Error("the advanced group stays folded with a token typed in it")
 	}
-	if got := res.doc.Find(`[data-testid="note-Password"]`).Text(); !strings.Contains(got, "Type the password again") {
+	if got := res.Doc.Find(`[data-testid="note-Password"]`).Text(); !strings.Contains(got, "Type the password again") {
 		t.Errorf("password note after a 422: %q", got)
 	}
 }
@@ -96,51 +97,51 @@ func TestFormLayout(t *testing.T) {
 // the fields to correct.
 func TestEstimatePrice(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withFormPrices(t))
-	c, _ := e.signedIn("price-dev", domain.RoleRequester)
-	c.get("/requests/new")
-	form := validForm()
+	e := webtest.New(t, webtest.WithFormPrices(t))
+	c, _ := e.SignedIn("price-dev", domain.RoleRequester)
+	c.Get("/requests/new")
+	form := webtest.ValidForm()
 	form.Set("estimate", "1")
-	res := c.post("/requests", form)
-	if res.status != http.StatusOK {
-		t.Fatalf("estimate: %d", res.status)
+	res := c.Post("/requests", form)
+	if res.Status != http.StatusOK {
+		t.Fatalf("estimate: %d", res.Status)
 	}
-	price := res.doc.Find(`aside #price`)
+	price := res.Doc.Find(`aside #price`)
 	if !strings.Contains(price.Text(), "per hour") {
 		t.Errorf("price %q", price.Text())
 	}
 	if _, focused := price.Attr("autofocus"); !focused {
 		t.Error("the price is not focused")
 	}
-	if v, _ := res.doc.Find(`#f-InstanceName`).Attr("value"); v != "orders-cache" {
+	if v, _ := res.Doc.Find(`#f-InstanceName`).Attr("value"); v != "orders-cache" {
 		t.Errorf("InstanceName kept as %q", v)
 	}
-	if v, _ := res.doc.Find(`#f-Password`).Attr("value"); v != "" || strings.Contains(res.body, "Sup3rSecretPw") {
+	if v, _ := res.Doc.Find(`#f-Password`).Attr("value"); v != "" || strings.Contains(res.Body, "Sup3rSecretPw") {
 		t.Error("the password is in the page")
 	}
-	note := res.doc.Find(`[data-testid="note-Password"]`)
+	note := res.Doc.Find(`[data-testid="note-Password"]`)
 	noteID, _ := note.Attr("id")
-	if by, _ := res.doc.Find(`#f-Password`).Attr("aria-describedby"); !strings.Contains(note.Text(), "Type the password again") || !strings.Contains(by, noteID) {
+	if by, _ := res.Doc.Find(`#f-Password`).Attr("aria-describedby"); !strings.Contains(note.Text(), "Type the password again") || !strings.Contains(by, noteID) {
 		t.Errorf("password note %q, described by %q", note.Text(), by)
 	}
-	if e.countRequests() != 0 {
+	if e.CountRequests() != 0 {
 		t.Error("an estimate stored a request")
 	}
 
 	asJSON := func(form url.Values) (int, map[string]any) {
 		t.Helper()
-		form.Set("csrf_token", c.csrf)
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/requests", strings.NewReader(form.Encode()))
+		form.Set("csrf_token", c.CSRF)
+		req, _ := http.NewRequest(http.MethodPost, e.Srv.URL+"/requests", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Accept", "application/json")
-		r := c.do(req)
+		r := c.Do(req)
 		var out map[string]any
-		if err := json.Unmarshal([]byte(r.body), &out); err != nil {
-			t.Fatalf("%d, not JSON: %s", r.status, r.body)
+		if err := json.Unmarshal([]byte(r.Body), &out); err != nil {
+			t.Fatalf("%d, not JSON: %s", r.Status, r.Body)
 		}
-		return r.status, out
+		return r.Status, out
 	}
-	form = validForm()
+	form = webtest.ValidForm()
 	form.Del("Password")
 	form.Set("estimate", "1")
 	status, out := asJSON(form)
@@ -153,7 +154,7 @@ func TestEstimatePrice(t *testing.T) {
 	if status != http.StatusUnprocessableEntity || len(errs) == 0 || errs[0].(map[string]any)["field"] != "RegionId" {
 		t.Errorf("JSON estimate of an invalid form: %d %v", status, out)
 	}
-	if e.countRequests() != 0 {
+	if e.CountRequests() != 0 {
 		t.Error("an estimate stored a request")
 	}
 }
@@ -162,18 +163,18 @@ func TestEstimatePrice(t *testing.T) {
 // field, the username kept.
 func TestLoginFocusesPasswordAfterFailure(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.user("focus-dev", domain.RoleRequester)
-	c := e.client()
-	doc := c.get("/login").doc
+	e := webtest.New(t)
+	e.User("focus-dev", domain.RoleRequester)
+	c := e.Client()
+	doc := c.Get("/login").Doc
 	if _, ok := doc.Find(`#username`).Attr("autofocus"); !ok {
 		t.Error("a fresh sign-in page does not focus the username")
 	}
-	res := c.post("/login", url.Values{"username": {"focus-dev"}, "password": {"wrong"}})
-	if _, ok := res.doc.Find(`#password`).Attr("autofocus"); !ok {
+	res := c.Post("/login", url.Values{"username": {"focus-dev"}, "password": {"wrong"}})
+	if _, ok := res.Doc.Find(`#password`).Attr("autofocus"); !ok {
 		t.Error("after a wrong password, the password field is not focused")
 	}
-	if _, ok := res.doc.Find(`#username`).Attr("autofocus"); ok {
+	if _, ok := res.Doc.Find(`#username`).Attr("autofocus"); ok {
 		t.Error("after a wrong password, the username is focused")
 	}
 }

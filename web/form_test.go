@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testfix"
+	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -19,8 +20,8 @@ import (
 // password, which appears nowhere in the page.
 func TestFormRulesRoundTrip(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	c, _ := e.signedIn("dev", domain.RoleRequester)
+	e := webtest.New(t)
+	c, _ := e.SignedIn("dev", domain.RoleRequester)
 	cases := []struct {
 		name   string
 		set    map[string]string
@@ -58,49 +59,49 @@ func TestFormRulesRoundTrip(t *testing.T) {
 		{"several at once", map[string]string{"InstanceName": "1x", "RegionId": "", "Password": "bad"}, []string{"InstanceName", "RegionId", "Password"}},
 	}
 	for _, tc := range cases {
-		form := validForm()
+		form := webtest.ValidForm()
 		for k, v := range tc.set {
 			form.Set(k, v)
 		}
-		before := e.countRequests()
-		r := c.post("/requests", form)
-		if r.status != http.StatusUnprocessableEntity {
-			t.Errorf("%s: status %d, want 422", tc.name, r.status)
+		before := e.CountRequests()
+		r := c.Post("/requests", form)
+		if r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d, want 422", tc.name, r.Status)
 			continue
 		}
-		if e.countRequests() != before {
+		if e.CountRequests() != before {
 			t.Errorf("%s: a request was stored", tc.name)
 		}
-		if pw := form.Get("Password"); pw != "" && strings.Contains(r.body, pw) {
+		if pw := form.Get("Password"); pw != "" && strings.Contains(r.Body, pw) {
 			t.Errorf("%s: the password appears in the page", tc.name)
 		}
-		if v, _ := r.doc.Find(`[name="Password"]`).Attr("value"); v != "" {
+		if v, _ := r.Doc.Find(`[name="Password"]`).Attr("value"); v != "" {
 			t.Errorf("%s: password field not empty", tc.name)
 		}
 		for _, f := range tc.fields {
-			errEl := r.doc.Find("#err-" + f)
+			errEl := r.Doc.Find("#err-" + f)
 			if strings.TrimSpace(errEl.Text()) == "" {
 				t.Errorf("%s: no error shown for %s", tc.name, f)
 			}
-			ctl := r.doc.Find("#f-" + f)
+			ctl := r.Doc.Find("#f-" + f)
 			if inv, _ := ctl.Attr("aria-invalid"); inv != "true" {
 				t.Errorf("%s: %s has aria-invalid=%q", tc.name, f, inv)
 			}
 			if desc, _ := ctl.Attr("aria-describedby"); !strings.Contains(desc, "err-"+f) {
 				t.Errorf("%s: %s aria-describedby=%q", tc.name, f, desc)
 			}
-			if r.doc.Find(`#error-summary a[href="#f-`+f+`"]`).Length() != 1 {
+			if r.Doc.Find(`#error-summary a[href="#f-`+f+`"]`).Length() != 1 {
 				t.Errorf("%s: summary does not link to %s", tc.name, f)
 			}
 		}
-		if n := r.doc.Find(".field-error").Length(); n != len(tc.fields) {
-			t.Errorf("%s: %d errors shown, want %d: %s", tc.name, n, len(tc.fields), r.doc.Find(".field-error").Text())
+		if n := r.Doc.Find(".field-error").Length(); n != len(tc.fields) {
+			t.Errorf("%s: %d errors shown, want %d: %s", tc.name, n, len(tc.fields), r.Doc.Find(".field-error").Text())
 		}
 		for k, vs := range form {
 			if k == "Password" {
 				continue
 			}
-			if got := fieldValue(r.doc, k); got != vs[0] {
+			if got := fieldValue(r.Doc, k); got != vs[0] {
 				t.Errorf("%s: %s kept as %q, want %q", tc.name, k, got, vs[0])
 			}
 		}
@@ -124,37 +125,37 @@ func fieldValue(doc *goquery.Document, name string) string {
 
 func TestFormDefaultsAndLabels(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	c, _ := e.signedIn("dev", domain.RoleRequester)
-	r := c.get("/requests/new")
-	if r.status != http.StatusOK {
-		t.Fatalf("status %d", r.status)
+	e := webtest.New(t)
+	c, _ := e.SignedIn("dev", domain.RoleRequester)
+	r := c.Get("/requests/new")
+	if r.Status != http.StatusOK {
+		t.Fatalf("status %d", r.Status)
 	}
 	want := map[string]string{"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceType": "Redis", "EngineVersion": "2.8", "Port": "6379"}
 	for k, v := range want {
-		if got := fieldValue(r.doc, k); got != v {
+		if got := fieldValue(r.Doc, k); got != v {
 			t.Errorf("default %s = %q, want %q", k, got, v)
 		}
 	}
 	for _, name := range []string{"InstanceName", "Password", "InstanceClass", "RegionId", "ZoneId", "ChargeType", "Period",
 		"Token", "NetworkType", "VpcId", "VSwitchId", "PrivateIp", "SrcDBInstanceId", "BackupId", "InstanceType", "EngineVersion", "Port"} {
-		ctl := r.doc.Find(`[name="` + name + `"]`)
+		ctl := r.Doc.Find(`[name="` + name + `"]`)
 		if ctl.Length() != 1 {
 			t.Errorf("%s: %d controls", name, ctl.Length())
 			continue
 		}
 		id, _ := ctl.Attr("id")
-		if r.doc.Find(`label[for="`+id+`"]`).Length() != 1 {
+		if r.Doc.Find(`label[for="`+id+`"]`).Length() != 1 {
 			t.Errorf("%s: no label", name)
 		}
-		if strings.TrimSpace(r.doc.Find("#help-"+name).Text()) == "" {
+		if strings.TrimSpace(r.Doc.Find("#help-"+name).Text()) == "" {
 			t.Errorf("%s: no help text", name)
 		}
 	}
-	if goquery.NodeName(r.doc.Find(`[name="RegionId"]`)) != "select" {
+	if goquery.NodeName(r.Doc.Find(`[name="RegionId"]`)) != "select" {
 		t.Error("RegionId is not a select with a catalog")
 	}
-	if r.doc.Find(`[data-testid="sim-banner"]`).Length() != 1 {
+	if r.Doc.Find(`[data-testid="sim-banner"]`).Length() != 1 {
 		t.Error("no simulator banner")
 	}
 }
@@ -162,23 +163,23 @@ func TestFormDefaultsAndLabels(t *testing.T) {
 // Without a catalog the form takes typed values.
 func TestFormWithoutCatalog(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withCatalog(nil))
-	c, _ := e.signedIn("dev", domain.RoleRequester)
-	r := c.get("/requests/new")
+	e := webtest.New(t, webtest.WithCatalog(nil))
+	c, _ := e.SignedIn("dev", domain.RoleRequester)
+	r := c.Get("/requests/new")
 	for _, f := range []string{"RegionId", "ZoneId", "InstanceClass"} {
-		if n := goquery.NodeName(r.doc.Find(`[name="` + f + `"]`)); n != "input" {
+		if n := goquery.NodeName(r.Doc.Find(`[name="` + f + `"]`)); n != "input" {
 			t.Errorf("%s is a %s without a catalog", f, n)
 		}
 	}
-	if r.doc.Find(`[data-testid="catalog-note"]`).Length() != 1 {
+	if r.Doc.Find(`[data-testid="catalog-note"]`).Length() != 1 {
 		t.Error("no note that the catalog is unknown")
 	}
-	form := validForm()
+	form := webtest.ValidForm()
 	form.Set("RegionId", "eu-central-1")
 	form.Set("ZoneId", "eu-central-1a")
 	form.Set("InstanceClass", "redis.master.micro.default")
-	if r := c.post("/requests", form); r.status != http.StatusSeeOther {
-		t.Fatalf("status %d: %s", r.status, r.doc.Find(".field-error").Text())
+	if r := c.Post("/requests", form); r.Status != http.StatusSeeOther {
+		t.Fatalf("status %d: %s", r.Status, r.Doc.Find(".field-error").Text())
 	}
 }
 
@@ -186,25 +187,25 @@ func TestFormStaleCatalog(t *testing.T) {
 	t.Parallel()
 	cat := testfix.Catalog()
 	cat.Stale = true
-	e := newEnv(t, withCatalog(cat))
-	c, _ := e.signedIn("dev", domain.RoleRequester)
-	r := c.get("/requests/new")
-	if !strings.Contains(r.doc.Find(`[data-testid="catalog-note"]`).Text(), "out of date") {
+	e := webtest.New(t, webtest.WithCatalog(cat))
+	c, _ := e.SignedIn("dev", domain.RoleRequester)
+	r := c.Get("/requests/new")
+	if !strings.Contains(r.Doc.Find(`[data-testid="catalog-note"]`).Text(), "out of date") {
 		t.Error("a stale catalog is not mentioned")
 	}
 }
 
 func TestCreateRequest(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	c, u := e.signedIn("dev", domain.RoleRequester)
-	form := validForm()
+	e := webtest.New(t)
+	c, u := e.SignedIn("dev", domain.RoleRequester)
+	form := webtest.ValidForm()
 	form.Set("Port", "6380")
-	r := c.post("/requests", form)
-	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/requests/") {
-		t.Fatalf("status %d location %q: %s", r.status, r.location(), r.doc.Find(".field-error").Text())
+	r := c.Post("/requests", form)
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/requests/") {
+		t.Fatalf("status %d location %q: %s", r.Status, r.Location(), r.Doc.Find(".field-error").Text())
 	}
-	rs, err := e.st.ListRequests(context.Background(), store.RequestFilter{RequesterID: u.ID})
+	rs, err := e.St.ListRequests(context.Background(), store.RequestFilter{RequesterID: u.ID})
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("requests %v %v", rs, err)
 	}
@@ -214,88 +215,88 @@ func TestCreateRequest(t *testing.T) {
 	}
 	// The password is sealed with the token as associated data.
 	var sealed []byte
-	if err := e.st.Pool().QueryRow(context.Background(), `SELECT password_sealed FROM requests WHERE id = $1`, req.ID).Scan(&sealed); err != nil {
+	if err := e.St.Pool().QueryRow(context.Background(), `SELECT password_sealed FROM requests WHERE id = $1`, req.ID).Scan(&sealed); err != nil {
 		t.Fatal(err)
 	}
-	plain, err := e.sealer.Open(sealed, []byte(req.Params.Token))
+	plain, err := e.Sealer.Open(sealed, []byte(req.Params.Token))
 	if err != nil || string(plain) != form.Get("Password") {
 		t.Fatalf("sealed password opens to %q, %v", plain, err)
 	}
-	if e.countEvents(domain.ActionRequestSubmitted, req.ID) != 1 {
+	if e.CountEvents(domain.ActionRequestSubmitted, req.ID) != 1 {
 		t.Error("no submitted event")
 	}
 	var port string
-	if err := e.st.Pool().QueryRow(context.Background(), `SELECT details->>'Port' FROM audit_events
+	if err := e.St.Pool().QueryRow(context.Background(), `SELECT details->>'Port' FROM audit_events
 		WHERE request_id = $1 AND action = $2`, req.ID, domain.ActionRequestSubmitted).Scan(&port); err != nil || port != "6380" {
 		t.Errorf("the submitted event's Port: %q, %v", port, err)
 	}
-	page := c.get(r.location())
-	if got := strings.TrimSpace(page.doc.Find(`[data-testid="flash"]`).Text()); got != "Request "+itoa(req.ID)+" submitted: it waits in the approvers' queue, and this page shows their decision." {
+	page := c.Get(r.Location())
+	if got := strings.TrimSpace(page.Doc.Find(`[data-testid="flash"]`).Text()); got != "Request "+webtest.Itoa(req.ID)+" submitted: it waits in the approvers' queue, and this page shows their decision." {
 		t.Errorf("flash %q", got)
 	}
-	if strings.Contains(page.body, form.Get("Password")) {
+	if strings.Contains(page.Body, form.Get("Password")) {
 		t.Error("password on the request page")
 	}
-	if got := page.doc.Find(`[data-param="Password"]`).Text(); got != "set" {
+	if got := page.Doc.Find(`[data-param="Password"]`).Text(); got != "set" {
 		t.Errorf("Password shown as %q", got)
 	}
-	if got := page.doc.Find(`[data-param="Token"]`).Text(); got != req.Params.Token {
+	if got := page.Doc.Find(`[data-param="Token"]`).Text(); got != req.Params.Token {
 		t.Errorf("Token shown as %q", got)
 	}
-	if got := page.doc.Find(`[data-param="Port"]`).Text(); got != "6380" {
+	if got := page.Doc.Find(`[data-param="Port"]`).Text(); got != "6380" {
 		t.Errorf("Port shown as %q", got)
 	}
-	if s, _ := page.doc.Find(`h1 [data-status]`).Attr("data-status"); s != "pending_approval" {
+	if s, _ := page.Doc.Find(`h1 [data-status]`).Attr("data-status"); s != "pending_approval" {
 		t.Errorf("badge data-status %q", s)
 	}
 	// The flash is shown once.
-	if again := c.get(r.location()); again.doc.Find(`[data-testid="flash"]`).Length() != 0 {
+	if again := c.Get(r.Location()); again.Doc.Find(`[data-testid="flash"]`).Length() != 0 {
 		t.Error("flash shown twice")
 	}
 	// The typed token is kept; used again it is an error on Token.
 	form.Set("Token", "my-own-token-1")
-	if r := c.post("/requests", form); r.status != http.StatusSeeOther {
-		t.Fatalf("own token: %d", r.status)
+	if r := c.Post("/requests", form); r.Status != http.StatusSeeOther {
+		t.Fatalf("own token: %d", r.Status)
 	}
-	r = c.post("/requests", form)
-	if r.status != http.StatusUnprocessableEntity || r.doc.Find("#err-Token").Length() != 1 {
-		t.Fatalf("reused token: %d %s", r.status, r.doc.Find(".field-error").Text())
+	r = c.Post("/requests", form)
+	if r.Status != http.StatusUnprocessableEntity || r.Doc.Find("#err-Token").Length() != 1 {
+		t.Fatalf("reused token: %d %s", r.Status, r.Doc.Find(".field-error").Text())
 	}
-	if strings.Contains(r.body, form.Get("Password")) {
+	if strings.Contains(r.Body, form.Get("Password")) {
 		t.Error("password echoed after a duplicate token")
 	}
 }
 
 func TestCloneRequest(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	c, _ := e.signedIn("dev", domain.RoleRequester)
-	form := validForm()
+	e := webtest.New(t)
+	c, _ := e.SignedIn("dev", domain.RoleRequester)
+	form := webtest.ValidForm()
 	form.Set("Token", "clone-me-token")
-	r := c.post("/requests", form)
-	if r.status != http.StatusSeeOther {
-		t.Fatalf("create: %d", r.status)
+	r := c.Post("/requests", form)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d", r.Status)
 	}
-	id := strings.TrimPrefix(r.location(), "/requests/")
-	page := c.get("/requests/new?clone=" + id)
-	if page.status != http.StatusOK {
-		t.Fatalf("clone: %d", page.status)
+	id := strings.TrimPrefix(r.Location(), "/requests/")
+	page := c.Get("/requests/new?clone=" + id)
+	if page.Status != http.StatusOK {
+		t.Fatalf("clone: %d", page.Status)
 	}
 	for _, k := range []string{"InstanceName", "InstanceClass", "RegionId", "ZoneId", "EngineVersion"} {
-		if got := fieldValue(page.doc, k); got != form.Get(k) {
+		if got := fieldValue(page.Doc, k); got != form.Get(k) {
 			t.Errorf("clone %s = %q, want %q", k, got, form.Get(k))
 		}
 	}
-	if fieldValue(page.doc, "Token") != "" || fieldValue(page.doc, "Password") != "" {
+	if fieldValue(page.Doc, "Token") != "" || fieldValue(page.Doc, "Password") != "" {
 		t.Error("clone copies the token or the password")
 	}
-	other, _ := e.signedIn("eve", domain.RoleRequester)
-	if r := other.get("/requests/new?clone=" + id); r.status != http.StatusNotFound {
-		t.Errorf("cloning another's request: %d", r.status)
+	other, _ := e.SignedIn("eve", domain.RoleRequester)
+	if r := other.Get("/requests/new?clone=" + id); r.Status != http.StatusNotFound {
+		t.Errorf("cloning another's request: %d", r.Status)
 	}
 	for _, bad := range []string{"abc", "-1", "99999999999999999999"} {
-		if r := c.get("/requests/new?clone=" + url.QueryEscape(bad)); r.status != http.StatusNotFound {
-			t.Errorf("clone=%s: %d", bad, r.status)
+		if r := c.Get("/requests/new?clone=" + url.QueryEscape(bad)); r.Status != http.StatusNotFound {
+			t.Errorf("clone=%s: %d", bad, r.Status)
 		}
 	}
 }

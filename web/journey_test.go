@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 // A whole journey through the portal, then no password anywhere in the
@@ -16,53 +17,53 @@ import (
 // event.
 func TestJourneyLeavesNoSecret(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withProvisioner(t))
-	adm, admUser := e.signedIn("adm", domain.RoleAdmin)
-	ann, annUser := e.signedIn("ann", domain.RoleApprover)
+	e := webtest.New(t, webtest.WithProvisioner(t))
+	adm, admUser := e.SignedIn("adm", domain.RoleAdmin)
+	ann, annUser := e.SignedIn("ann", domain.RoleApprover)
 
 	// The admin adds a requester, who signs in with the one-time password
 	// after one wrong try.
-	r := adm.post("/admin/users", url.Values{"username": {"dev"}, "role": {"requester"}})
-	oneTime := strings.TrimSpace(adm.get(r.location()).doc.Find(`[data-testid="one-time-password"]`).Text())
+	r := adm.Post("/admin/users", url.Values{"username": {"dev"}, "role": {"requester"}})
+	oneTime := strings.TrimSpace(adm.Get(r.Location()).Doc.Find(`[data-testid="one-time-password"]`).Text())
 	if oneTime == "" {
 		t.Fatal("no one-time password")
 	}
-	dev := e.client()
-	dev.get("/login")
+	dev := e.Client()
+	dev.Get("/login")
 	const wrong = "Wr0ng-Guess-Passw0rd"
-	if r := dev.post("/login", url.Values{"username": {"dev"}, "password": {wrong}}); r.status != http.StatusUnauthorized {
-		t.Fatalf("wrong password: %d", r.status)
+	if r := dev.Post("/login", url.Values{"username": {"dev"}, "password": {wrong}}); r.Status != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", r.Status)
 	}
-	if r := dev.post("/login", url.Values{"username": {"dev"}, "password": {oneTime}}); r.status != http.StatusSeeOther {
-		t.Fatalf("sign in: %d", r.status)
+	if r := dev.Post("/login", url.Values{"username": {"dev"}, "password": {oneTime}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", r.Status)
 	}
-	dev.get("/requests")
-	devUser, _ := e.st.UserByUsername(context.Background(), "dev")
+	dev.Get("/requests")
+	devUser, _ := e.St.UserByUsername(context.Background(), "dev")
 
 	// Three requests: one created, one rejected, one cancelled; all with
 	// an instance password.
 	const instancePassword = "Sup3rSecretPw"
 	submit := func(name string) int64 {
-		f := validForm()
+		f := webtest.ValidForm()
 		f.Set("InstanceName", name)
 		f.Set("Password", instancePassword)
-		r := dev.post("/requests", f)
-		if r.status != http.StatusSeeOther {
-			t.Fatalf("submit: %d\n%s", r.status, r.body)
+		r := dev.Post("/requests", f)
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("submit: %d\n%s", r.Status, r.Body)
 		}
-		return mustID(t, r.location())
+		return webtest.MustID(t, r.Location())
 	}
 	made, rejected, cancelled := submit("orders-cache"), submit("spare-cache"), submit("tmp-cache")
-	if r := ann.post("/requests/"+itoa(made)+"/approve", nil); r.status != http.StatusSeeOther {
-		t.Fatalf("approve: %d", r.status)
+	if r := ann.Post("/requests/"+webtest.Itoa(made)+"/approve", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("approve: %d", r.Status)
 	}
-	ann.post("/requests/"+itoa(rejected)+"/reject", url.Values{"reason": {"Use orders-cache, \"please\"."}})
-	dev.post("/requests/"+itoa(cancelled)+"/cancel", nil)
-	done := e.waitStatus(made, domain.StatusSucceeded)
+	ann.Post("/requests/"+webtest.Itoa(rejected)+"/reject", url.Values{"reason": {"Use orders-cache, \"please\"."}})
+	dev.Post("/requests/"+webtest.Itoa(cancelled)+"/cancel", nil)
+	done := e.WaitStatus(made, domain.StatusSucceeded)
 	if done.InstanceID == "" {
 		t.Fatal("no InstanceId")
 	}
-	dev.post("/logout", nil)
+	dev.Post("/logout", nil)
 
 	// Exactly its event, by its actor.
 	exact := []struct {
@@ -82,26 +83,26 @@ func TestJourneyLeavesNoSecret(t *testing.T) {
 		{domain.ActionSucceeded, nil, 1},
 	}
 	for _, x := range exact {
-		if got := e.eventsOf(x.action, x.actor); got != x.want {
+		if got := e.EventsOf(x.action, x.actor); got != x.want {
 			t.Errorf("%s: %d events, want %d", x.action, got, x.want)
 		}
 	}
 	var withRequestID int
-	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events
+	if err := e.St.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events
 		WHERE action = $1 AND request_id = $2 AND details->>'InstanceId' = $3 AND details->>'RequestId' <> ''`,
 		domain.ActionSucceeded, made, done.InstanceID).Scan(&withRequestID); err != nil || withRequestID != 1 {
 		t.Errorf("the success event lacks its InstanceId or the cloud's RequestId: %d %v", withRequestID, err)
 	}
 
 	// The admin finds the instance by its InstanceId and who approved it.
-	page := adm.get("/audit?instance=" + url.QueryEscape(done.InstanceID))
-	if page.doc.Find(`tr[data-action="request.approved"] [data-testid="actor"]`).Text() != "ann" {
-		t.Errorf("approval by %q", page.doc.Find(`tr[data-action="request.approved"] [data-testid="actor"]`).Text())
+	page := adm.Get("/audit?instance=" + url.QueryEscape(done.InstanceID))
+	if page.Doc.Find(`tr[data-action="request.approved"] [data-testid="actor"]`).Text() != "ann" {
+		t.Errorf("approval by %q", page.Doc.Find(`tr[data-action="request.approved"] [data-testid="actor"]`).Text())
 	}
 
 	// No password anywhere.
-	secrets := []string{instancePassword, oneTime, wrong, testPassword}
-	rows, err := e.st.Pool().Query(context.Background(), `SELECT id, action, details::text FROM audit_events`)
+	secrets := []string{instancePassword, oneTime, wrong, webtest.Password}
+	rows, err := e.St.Pool().Query(context.Background(), `SELECT id, action, details::text FROM audit_events`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestJourneyLeavesNoSecret(t *testing.T) {
 	if n < 15 {
 		t.Errorf("only %d events", n)
 	}
-	resp, err := adm.http.Get(e.srv.URL + "/audit/export.csv")
+	resp, err := adm.HTTP.Get(e.Srv.URL + "/audit/export.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,9 +135,9 @@ func TestJourneyLeavesNoSecret(t *testing.T) {
 	}
 	var pages strings.Builder
 	for path := "/audit"; path != ""; {
-		p := adm.get(path)
-		pages.WriteString(p.body)
-		path, _ = p.doc.Find(`.pagination a[rel="next"]`).Attr("href")
+		p := adm.Get(path)
+		pages.WriteString(p.Body)
+		path, _ = p.Doc.Find(`.pagination a[rel="next"]`).Attr("href")
 	}
 	for _, s := range secrets {
 		if strings.Contains(string(csvBody), s) {
@@ -146,7 +147,7 @@ func TestJourneyLeavesNoSecret(t *testing.T) {
 			t.Errorf("the audit pages hold %q", s)
 		}
 	}
-	if strings.Contains(adm.get("/admin/users").body, oneTime) {
+	if strings.Contains(adm.Get("/admin/users").Body, oneTime) {
 		t.Error("the one-time password is shown again")
 	}
 }

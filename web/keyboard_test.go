@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 // press sends keys to whatever has the focus, as a keyboard does.
@@ -60,11 +61,11 @@ func focusedSoon(t *testing.T, ctx context.Context, sel string) bool {
 // A request made with the keyboard alone: sign in, skip to the content,
 // open the form, fill it in (the selects by typing), submit with Space.
 func TestBrowserKeyboardOnly(t *testing.T) {
-	e := newEnv(t)
-	e.user("dev", domain.RoleRequester)
+	e := webtest.New(t)
+	e.User("dev", domain.RoleRequester)
 	ctx := browser(t)
 
-	step(t, ctx, "the sign-in page", chromedp.Navigate(e.srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#username")))
+	step(t, ctx, "the sign-in page", chromedp.Navigate(e.Srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#username")))
 	if !focusedSoon(t, ctx, "#username") {
 		t.Fatal("the sign-in page should start in the username field")
 	}
@@ -73,7 +74,7 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	if !hasFocus(t, ctx, "#password") {
 		t.Fatal("Tab from the username should reach the password")
 	}
-	press(t, ctx, "type the password", testPassword)
+	press(t, ctx, "type the password", webtest.Password)
 	press(t, ctx, "sign in with Enter", kb.Enter)
 	step(t, ctx, "signed in", chromedp.WaitVisible(chromedp.CSS(`[data-testid="whoami"]`)))
 

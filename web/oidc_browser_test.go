@@ -6,18 +6,19 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 // Chromium signs in through the identity provider: "Sign in with SSO" on
 // the sign-in page, the provider, back to the page first wanted; then the
 // sessions page lists this browser.
 func TestBrowserSSO(t *testing.T) {
-	p := newProvider(t)
-	e := newEnv(t, withOIDC(t, p, ""))
+	p := webtest.NewProvider(t)
+	e := webtest.New(t, webtest.WithOIDC(t, p, ""))
 	ctx := browser(t)
-	base := e.srv.URL
+	base := e.Srv.URL
 
-	p.signInAs("s-ann", "ann", "approvers")
+	p.SignInAs("s-ann", "ann", "approvers")
 	step(t, ctx, "open a page that needs signing in",
 		chromedp.Navigate(base+"/approvals"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="sso"]`)),

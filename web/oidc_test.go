@@ -11,13 +11,14 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
-func loginError(r *response) string {
-	if r.doc == nil {
+func loginError(r *webtest.Response) string {
+	if r.Doc == nil {
 		return ""
 	}
-	return strings.TrimSpace(r.doc.Find(`[data-testid="login-error"]`).Text())
+	return strings.TrimSpace(r.Doc.Find(`[data-testid="login-error"]`).Text())
 }
 
 // The whole flow, and each group mapping: the highest role wins; a person
@@ -25,12 +26,12 @@ func loginError(r *response) string {
 // the groups' again at each sign-in, demotion included.
 func TestOIDCSignIn(t *testing.T) {
 	t.Parallel()
-	p := newProvider(t)
-	e := newEnv(t, withOIDC(t, p, ""))
+	p := webtest.NewProvider(t)
+	e := webtest.New(t, webtest.WithOIDC(t, p, ""))
 	ctx := context.Background()
 
-	c := e.client()
-	if r := c.get("/login"); r.doc.Find(`a[data-testid="sso"][href="/auth/oidc/login"]`).Length() != 1 {
+	c := e.Client()
+	if r := c.Get("/login"); r.Doc.Find(`a[data-testid="sso"][href="/auth/oidc/login"]`).Length() != 1 {
 		t.Fatal("no Sign in with SSO on the sign-in page")
 	}
 	for _, tc := range []struct {
@@ -42,66 +43,66 @@ func TestOIDCSignIn(t *testing.T) {
 		{"s-appr", "bob", []string{"approvers", "staff"}, domain.RoleApprover},
 		{"s-dev", "carol", []string{"contractors"}, domain.RoleRequester},
 	} {
-		c := e.client()
-		p.signInAs(tc.sub, tc.name, tc.groups...)
-		r := c.sso()
-		if r.status != http.StatusSeeOther || r.location() != "/requests" {
-			t.Fatalf("%s: %d %q %s", tc.name, r.status, r.location(), loginError(r))
+		c := e.Client()
+		p.SignInAs(tc.sub, tc.name, tc.groups...)
+		r := c.SSO()
+		if r.Status != http.StatusSeeOther || r.Location() != "/requests" {
+			t.Fatalf("%s: %d %q %s", tc.name, r.Status, r.Location(), loginError(r))
 		}
-		if got := c.whoami(); got != tc.name+" "+string(tc.role) {
+		if got := c.Whoami(); got != tc.name+" "+string(tc.role) {
 			t.Errorf("%s signed in as %q, want role %s", tc.name, got, tc.role)
 		}
 	}
 	var issuer, subject string
-	if err := e.st.Pool().QueryRow(ctx, `SELECT oidc_issuer, oidc_subject FROM users WHERE username = 'alice'`).Scan(&issuer, &subject); err != nil ||
+	if err := e.St.Pool().QueryRow(ctx, `SELECT oidc_issuer, oidc_subject FROM users WHERE username = 'alice'`).Scan(&issuer, &subject); err != nil ||
 		issuer != p.Issuer() || subject != "s-admin" {
 		t.Errorf("alice is %q %q %v", issuer, subject, err)
 	}
-	if n := e.countEvents(domain.ActionSSOLogin, 0); n != 3 {
+	if n := e.CountEvents(domain.ActionSSOLogin, 0); n != 3 {
 		t.Errorf("%d SSO sign-in events", n)
 	}
 
 	// No mapped group: a page that says so, an event, no user, no session.
-	nobody := e.client()
-	p.signInAs("s-none", "dave", "marketing")
-	r := nobody.sso()
-	if r.status != http.StatusForbidden || r.doc.Find(`[data-testid="no-access"]`).Length() != 1 ||
-		!strings.Contains(r.doc.Text(), "none of your groups") || !strings.Contains(r.doc.Text(), "marketing") {
-		t.Fatalf("no mapped group: %d\n%s", r.status, r.body)
+	nobody := e.Client()
+	p.SignInAs("s-none", "dave", "marketing")
+	r := nobody.SSO()
+	if r.Status != http.StatusForbidden || r.Doc.Find(`[data-testid="no-access"]`).Length() != 1 ||
+		!strings.Contains(r.Doc.Text(), "none of your groups") || !strings.Contains(r.Doc.Text(), "marketing") {
+		t.Fatalf("no mapped group: %d\n%s", r.Status, r.Body)
 	}
-	if nobody.whoami() != "" {
+	if nobody.Whoami() != "" {
 		t.Error("signed in without a mapped group")
 	}
 	var reason, who string
-	if err := e.st.Pool().QueryRow(ctx, `SELECT details->>'reason', details->>'username' FROM audit_events WHERE action = $1`,
+	if err := e.St.Pool().QueryRow(ctx, `SELECT details->>'reason', details->>'username' FROM audit_events WHERE action = $1`,
 		domain.ActionSSORefused).Scan(&reason, &who); err != nil || reason != "no_mapped_group" || who != "dave" {
 		t.Errorf("refusal event: %q %q %v", reason, who, err)
 	}
 
 	// Demotion at the next sign-in: bob loses approvers; his open session
 	// ends at once, the new one is a requester's.
-	bob := e.client()
-	p.signInAs("s-appr", "bob", "approvers")
-	bob.sso()
-	if r := bob.get("/approvals"); r.status != http.StatusOK {
-		t.Fatalf("bob approves: %d", r.status)
+	bob := e.Client()
+	p.SignInAs("s-appr", "bob", "approvers")
+	bob.SSO()
+	if r := bob.Get("/approvals"); r.Status != http.StatusOK {
+		t.Fatalf("bob approves: %d", r.Status)
 	}
-	again := e.client()
-	p.signInAs("s-appr", "bob", "developers")
-	again.sso()
-	if got := again.whoami(); got != "bob requester" {
+	again := e.Client()
+	p.SignInAs("s-appr", "bob", "developers")
+	again.SSO()
+	if got := again.Whoami(); got != "bob requester" {
 		t.Errorf("after demotion: %q", got)
 	}
-	if r := bob.get("/approvals"); !signedOut(r) {
-		t.Errorf("the session from before the demotion still works: %d", r.status)
+	if r := bob.Get("/approvals"); !webtest.SignedOut(r) {
+		t.Errorf("the session from before the demotion still works: %d", r.Status)
 	}
 	// Out of every group: refused, and signed out everywhere.
-	p.signInAs("s-appr", "bob")
-	if r := e.client().sso(); r.status != http.StatusForbidden {
-		t.Errorf("bob without groups: %d", r.status)
+	p.SignInAs("s-appr", "bob")
+	if r := e.Client().SSO(); r.Status != http.StatusForbidden {
+		t.Errorf("bob without groups: %d", r.Status)
 	}
-	if r := again.get("/requests"); !signedOut(r) {
-		t.Errorf("bob without groups is still signed in: %d", r.status)
+	if r := again.Get("/requests"); !webtest.SignedOut(r) {
+		t.Errorf("bob without groups is still signed in: %d", r.Status)
 	}
 }
 
@@ -109,34 +110,34 @@ func TestOIDCSignIn(t *testing.T) {
 // sign-on never takes over a local account; a disabled user is refused.
 func TestOIDCNames(t *testing.T) {
 	t.Parallel()
-	p := newProvider(t)
-	e := newEnv(t, withOIDC(t, p, ""))
-	e.user("root", domain.RoleAdmin)
-	c := e.client()
-	p.signInAs("s-root", "root", "developers")
-	c.sso()
-	if got := c.whoami(); got != "root-2 requester" {
+	p := webtest.NewProvider(t)
+	e := webtest.New(t, webtest.WithOIDC(t, p, ""))
+	e.User("root", domain.RoleAdmin)
+	c := e.Client()
+	p.SignInAs("s-root", "root", "developers")
+	c.SSO()
+	if got := c.Whoami(); got != "root-2 requester" {
 		t.Errorf("signed in as %q", got)
 	}
 	// No preferred_username: the verified email.
 	p.QueueUser(&mockoidc.MockUser{Subject: "s-mail", Email: "Erin.Smith@example.com", EmailVerified: true, Groups: []string{"developers"}})
-	m := e.client()
-	m.sso()
-	if got := m.whoami(); got != "erin.smith-example.com requester" {
+	m := e.Client()
+	m.SSO()
+	if got := m.Whoami(); got != "erin.smith-example.com requester" {
 		t.Errorf("signed in as %q", got)
 	}
 	// Disabled by an admin: refused with words, whatever the groups say.
-	u, err := e.st.UserByUsername(context.Background(), "root-2")
+	u, err := e.St.UserByUsername(context.Background(), "root-2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.SetDisabled(context.Background(), u.ID, true, nil); err != nil {
+	if _, err := e.St.SetDisabled(context.Background(), u.ID, true, nil); err != nil {
 		t.Fatal(err)
 	}
-	p.signInAs("s-root", "root", "admins")
-	r := e.client().sso()
-	if r.status != http.StatusForbidden || !strings.Contains(loginError(r), "disabled") {
-		t.Errorf("disabled user: %d %q", r.status, loginError(r))
+	p.SignInAs("s-root", "root", "admins")
+	r := e.Client().SSO()
+	if r.Status != http.StatusForbidden || !strings.Contains(loginError(r), "disabled") {
+		t.Errorf("disabled user: %d %q", r.Status, loginError(r))
 	}
 }
 
@@ -144,107 +145,107 @@ func TestOIDCNames(t *testing.T) {
 // 500, nobody signed in.
 func TestOIDCFailures(t *testing.T) {
 	t.Parallel()
-	p := newProvider(t)
-	e := newEnv(t, withOIDC(t, p, ""))
+	p := webtest.NewProvider(t)
+	e := webtest.New(t, webtest.WithOIDC(t, p, ""))
 	stale := "expired, was already used, or was not started in this browser"
 
 	{ // forged state
-		c := e.client()
-		cb := c.ssoStart()
+		c := e.Client()
+		cb := c.SSOStart()
 		u, _ := url.Parse(cb)
 		q := u.Query()
 		q.Set("state", "forged-"+q.Get("state"))
-		r := c.get("/auth/oidc/callback?" + q.Encode())
-		if r.status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
-			t.Errorf("%d %q", r.status, loginError(r))
+		r := c.Get("/auth/oidc/callback?" + q.Encode())
+		if r.Status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
+			t.Errorf("%d %q", r.Status, loginError(r))
 		}
 	}
 	{ // no state
-		if r := e.client().get("/auth/oidc/callback?code=x"); r.status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
-			t.Errorf("%d %q", r.status, loginError(r))
+		if r := e.Client().Get("/auth/oidc/callback?code=x"); r.Status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
+			t.Errorf("%d %q", r.Status, loginError(r))
 		}
 	}
 	{ // no code
-		c := e.client()
-		u, _ := url.Parse(c.ssoStart())
+		c := e.Client()
+		u, _ := url.Parse(c.SSOStart())
 		q := u.Query()
 		q.Del("code")
-		if r := c.get("/auth/oidc/callback?" + q.Encode()); r.status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
-			t.Errorf("%d %q", r.status, loginError(r))
+		if r := c.Get("/auth/oidc/callback?" + q.Encode()); r.Status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
+			t.Errorf("%d %q", r.Status, loginError(r))
 		}
 	}
 	{ // state of another browser
-		victim, attacker := e.client(), e.client()
-		attacker.get("/login")
-		p.signInAs("s-att", "mallory", "admins")
-		cb := victim.ssoStart() // the victim's state, in the attacker's hands
-		if r := attacker.get(cb); r.status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
-			t.Errorf("%d %q", r.status, loginError(r))
+		victim, attacker := e.Client(), e.Client()
+		attacker.Get("/login")
+		p.SignInAs("s-att", "mallory", "admins")
+		cb := victim.SSOStart() // the victim's state, in the attacker's hands
+		if r := attacker.Get(cb); r.Status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
+			t.Errorf("%d %q", r.Status, loginError(r))
 		}
 		// and it is spent: not even its own browser can use it now.
-		if r := victim.get(cb); r.status != http.StatusBadRequest {
-			t.Errorf("the state worked after a refused use: %d", r.status)
+		if r := victim.Get(cb); r.Status != http.StatusBadRequest {
+			t.Errorf("the state worked after a refused use: %d", r.Status)
 		}
 	}
 	{ // state used twice
-		c := e.client()
-		p.signInAs("s-twice", "tess", "developers")
-		cb := c.ssoStart()
-		if r := c.get(cb); r.status != http.StatusSeeOther {
-			t.Fatalf("first use: %d %q", r.status, loginError(r))
+		c := e.Client()
+		p.SignInAs("s-twice", "tess", "developers")
+		cb := c.SSOStart()
+		if r := c.Get(cb); r.Status != http.StatusSeeOther {
+			t.Fatalf("first use: %d %q", r.Status, loginError(r))
 		}
-		c.logout()
-		if r := c.get(cb); r.status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
-			t.Errorf("second use: %d %q", r.status, loginError(r))
+		c.Logout()
+		if r := c.Get(cb); r.Status != http.StatusBadRequest || !strings.Contains(loginError(r), stale) {
+			t.Errorf("second use: %d %q", r.Status, loginError(r))
 		}
 	}
 	{ // code used twice
-		c := e.client()
-		p.signInAs("s-code", "cody", "developers")
-		first, _ := url.Parse(c.ssoStart())
-		if r := c.get(first.RequestURI()); r.status != http.StatusSeeOther {
-			t.Fatalf("first use: %d %q", r.status, loginError(r))
+		c := e.Client()
+		p.SignInAs("s-code", "cody", "developers")
+		first, _ := url.Parse(c.SSOStart())
+		if r := c.Get(first.RequestURI()); r.Status != http.StatusSeeOther {
+			t.Fatalf("first use: %d %q", r.Status, loginError(r))
 		}
-		c.logout()
+		c.Logout()
 		// A new sign-on of this browser, answered with the code already used.
-		second, _ := url.Parse(c.ssoStart())
+		second, _ := url.Parse(c.SSOStart())
 		q := second.Query()
 		q.Set("code", first.Query().Get("code"))
-		r := c.get("/auth/oidc/callback?" + q.Encode())
-		if r.status != http.StatusBadRequest || !strings.Contains(loginError(r), "expired or was already used") {
-			t.Errorf("%d %q", r.status, loginError(r))
+		r := c.Get("/auth/oidc/callback?" + q.Encode())
+		if r.Status != http.StatusBadRequest || !strings.Contains(loginError(r), "expired or was already used") {
+			t.Errorf("%d %q", r.Status, loginError(r))
 		}
-		if c.whoami() != "" {
+		if c.Whoami() != "" {
 			t.Error("signed in with a used code")
 		}
 	}
 	{ // provider error
-		c := e.client()
-		u, _ := url.Parse(c.ssoStart())
+		c := e.Client()
+		u, _ := url.Parse(c.SSOStart())
 		q := u.Query()
 		for code, want := range map[string]string{"access_denied": "you declined", "temporarily_unavailable": "“temporarily_unavailable”"} {
 			q.Set("error", code)
 			q.Del("code")
-			r := c.get("/auth/oidc/callback?" + q.Encode())
-			if r.status != http.StatusUnauthorized || !strings.Contains(loginError(r), want) {
-				t.Errorf("%s: %d %q", code, r.status, loginError(r))
+			r := c.Get("/auth/oidc/callback?" + q.Encode())
+			if r.Status != http.StatusUnauthorized || !strings.Contains(loginError(r), want) {
+				t.Errorf("%s: %d %q", code, r.Status, loginError(r))
 			}
 		}
 	}
 	{ // nonce mismatch
-		p.set(func(p *provider) { p.nonce = "another-sign-ins-nonce" })
-		defer p.set(func(p *provider) { p.nonce = "" })
-		c := e.client()
-		p.signInAs("s-nonce", "nina", "admins")
-		r := c.sso()
-		if r.status != http.StatusUnauthorized || !strings.Contains(loginError(r), "could not be verified") {
-			t.Errorf("%d %q", r.status, loginError(r))
+		p.Set(func(p *webtest.Provider) { p.Nonce = "another-sign-ins-nonce" })
+		defer p.Set(func(p *webtest.Provider) { p.Nonce = "" })
+		c := e.Client()
+		p.SignInAs("s-nonce", "nina", "admins")
+		r := c.SSO()
+		if r.Status != http.StatusUnauthorized || !strings.Contains(loginError(r), "could not be verified") {
+			t.Errorf("%d %q", r.Status, loginError(r))
 		}
-		if c.whoami() != "" {
+		if c.Whoami() != "" {
 			t.Error("signed in with another sign-in's nonce")
 		}
 	}
-	if n := e.countEvents(domain.ActionSSOLogin, 0); n != 2 {
+	if n := e.CountEvents(domain.ActionSSOLogin, 0); n != 2 {
 		t.Errorf("%d sign-ins, want the two first uses only", n)
 	}
 }
@@ -252,16 +253,16 @@ func TestOIDCFailures(t *testing.T) {
 // An ID token issued for another client is refused.
 func TestOIDCTokenForAnotherClient(t *testing.T) {
 	t.Parallel()
-	p := newProvider(t)
-	e := newEnv(t, withOIDC(t, p, "kvportal"))
-	p.set(func(p *provider) { p.clientID = p.ClientID })
-	c := e.client()
-	p.signInAs("s-aud", "otto", "admins")
-	r := c.sso()
-	if r.status != http.StatusUnauthorized || !strings.Contains(loginError(r), "could not be verified") {
-		t.Errorf("%d %q", r.status, loginError(r))
+	p := webtest.NewProvider(t)
+	e := webtest.New(t, webtest.WithOIDC(t, p, "kvportal"))
+	p.Set(func(p *webtest.Provider) { p.ServedClientID = p.ClientID })
+	c := e.Client()
+	p.SignInAs("s-aud", "otto", "admins")
+	r := c.SSO()
+	if r.Status != http.StatusUnauthorized || !strings.Contains(loginError(r), "could not be verified") {
+		t.Errorf("%d %q", r.Status, loginError(r))
 	}
-	if c.whoami() != "" {
+	if c.Whoami() != "" {
 		t.Error("signed in with another client's token")
 	}
 }
@@ -270,26 +271,26 @@ func TestOIDCTokenForAnotherClient(t *testing.T) {
 // password is refused; single sign-on still works.
 func TestLocalLoginOff(t *testing.T) {
 	t.Parallel()
-	p := newProvider(t)
-	e := newEnv(t, withOIDC(t, p, ""), func(h *handlers.Handlers) { h.LocalLoginOff = true })
-	e.user("root", domain.RoleAdmin)
-	c := e.client()
-	r := c.get("/login")
-	if r.doc.Find(`form[action="/login"]`).Length() != 0 || r.doc.Find(`[data-testid="sso"]`).Length() != 1 {
+	p := webtest.NewProvider(t)
+	e := webtest.New(t, webtest.WithOIDC(t, p, ""), func(h *handlers.Handlers) { h.LocalLoginOff = true })
+	e.User("root", domain.RoleAdmin)
+	c := e.Client()
+	r := c.Get("/login")
+	if r.Doc.Find(`form[action="/login"]`).Length() != 0 || r.Doc.Find(`[data-testid="sso"]`).Length() != 1 {
 		t.Error("the sign-in page still offers a password form, or no SSO")
 	}
-	p.signInAs("s-x", "xavier", "developers")
-	if r := c.sso(); r.status != http.StatusSeeOther {
-		t.Errorf("SSO: %d", r.status)
+	p.SignInAs("s-x", "xavier", "developers")
+	if r := c.SSO(); r.Status != http.StatusSeeOther {
+		t.Errorf("SSO: %d", r.Status)
 	}
 	// The page has no form, so no CSRF token: post with the one of a
 	// signed-in page, which the refusal does not depend on.
-	c.get("/requests")
-	r = c.post("/login", url.Values{"username": {"root"}, "password": {testPassword}})
-	if r.status != http.StatusForbidden || !strings.Contains(loginError(r), "switched off") {
-		t.Errorf("password sign-in: %d %q", r.status, loginError(r))
+	c.Get("/requests")
+	r = c.Post("/login", url.Values{"username": {"root"}, "password": {webtest.Password}})
+	if r.Status != http.StatusForbidden || !strings.Contains(loginError(r), "switched off") {
+		t.Errorf("password sign-in: %d %q", r.Status, loginError(r))
 	}
-	if e.countEvents(domain.ActionLogin, 0) != 0 {
+	if e.CountEvents(domain.ActionLogin, 0) != 0 {
 		t.Error("a password sign-in happened")
 	}
 }
@@ -299,20 +300,20 @@ func TestLocalLoginOff(t *testing.T) {
 // as admins made them; a mapped team that doesn't exist is skipped.
 func TestOIDCTeams(t *testing.T) {
 	t.Parallel()
-	p := newProvider(t)
-	e := newEnv(t, withOIDC(t, p, ""))
+	p := webtest.NewProvider(t)
+	e := webtest.New(t, webtest.WithOIDC(t, p, ""))
 	ctx := context.Background()
-	e.team("payments", nil, nil)
-	e.team("search", nil, nil)
-	ops := e.team("ops", nil, nil)
+	e.Team("payments", nil, nil)
+	e.Team("search", nil, nil)
+	ops := e.Team("ops", nil, nil)
 
 	teamsOf := func(name string) string {
 		t.Helper()
-		u, err := e.st.UserByUsername(ctx, name)
+		u, err := e.St.UserByUsername(ctx, name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ts, err := e.st.UserTeams(ctx, u.ID)
+		ts, err := e.St.UserTeams(ctx, u.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,35 +323,35 @@ func TestOIDCTeams(t *testing.T) {
 		}
 		return strings.Join(names, " ")
 	}
-	p.signInAs("s-erin", "erin", "developers", "pay-devs", "pay-oncall", "ghost-devs")
-	if r := e.client().sso(); r.status != http.StatusSeeOther {
-		t.Fatalf("sign-in: %d %s", r.status, loginError(r))
+	p.SignInAs("s-erin", "erin", "developers", "pay-devs", "pay-oncall", "ghost-devs")
+	if r := e.Client().SSO(); r.Status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d %s", r.Status, loginError(r))
 	}
 	if got := teamsOf("erin"); got != "payments" {
 		t.Fatalf("teams after the first sign-in: %q", got)
 	}
 	// An admin puts erin in ops by hand: no group maps ops, so it stays.
-	erin, err := e.st.UserByUsername(ctx, "erin")
+	erin, err := e.St.UserByUsername(ctx, "erin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.st.AddMember(ctx, ops.ID, erin.ID, nil); err != nil {
+	if err := e.St.AddMember(ctx, ops.ID, erin.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	p.signInAs("s-erin", "erin", "developers", "search-devs")
-	c := e.client()
-	if r := c.sso(); r.status != http.StatusSeeOther {
-		t.Fatalf("sign-in again: %d %s", r.status, loginError(r))
+	p.SignInAs("s-erin", "erin", "developers", "search-devs")
+	c := e.Client()
+	if r := c.SSO(); r.Status != http.StatusSeeOther {
+		t.Fatalf("sign-in again: %d %s", r.Status, loginError(r))
 	}
 	if got := teamsOf("erin"); got != "ops search" {
 		t.Fatalf("teams after the groups changed: %q", got)
 	}
 	// The form offers the teams the groups gave.
-	if got := c.get("/requests/new").doc.Find(`select[name="Team"] option`).Length(); got != 3 {
+	if got := c.Get("/requests/new").Doc.Find(`select[name="Team"] option`).Length(); got != 3 {
 		t.Errorf("%d Team options, want a prompt and ops, search", got)
 	}
 	var added, removed int
-	if err := e.st.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE action = $1), count(*) FILTER (WHERE action = $2)
+	if err := e.St.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE action = $1), count(*) FILTER (WHERE action = $2)
 		FROM audit_events WHERE details->>'source' = 'sso' AND actor_id IS NULL AND details->>'username' = 'erin'`,
 		domain.ActionTeamMemberAdded, domain.ActionTeamMemberRemoved).Scan(&added, &removed); err != nil || added != 2 || removed != 1 {
 		t.Errorf("membership events: %d added, %d removed, %v", added, removed, err)

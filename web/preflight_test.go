@@ -12,6 +12,7 @@ import (
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
 	"github.com/kvportal/kvportal/internal/testfix"
+	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/preflight"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
@@ -19,7 +20,7 @@ import (
 
 // withPreflightSim makes the form's pre-flight ask a simulator over HTTP,
 // through the SDK, and offers the simulator's catalog.
-func withPreflightSim(t *testing.T, sim **simulator.Simulator, api **rkvstore.Client) envOption {
+func withPreflightSim(t *testing.T, sim **simulator.Simulator, api **rkvstore.Client) webtest.Option {
 	return func(h *handlers.Handlers) {
 		s, err := simulator.New(simulator.Config{AccessKeyID: "pf-key", AccessKeySecret: "pf-secret", Seed: 3})
 		if err != nil {
@@ -51,42 +52,42 @@ func TestPreflight(t *testing.T) {
 	t.Parallel()
 	var sim *simulator.Simulator
 	var api *rkvstore.Client
-	e := newEnv(t, withPreflightSim(t, &sim, &api))
-	dev, _ := e.signedIn("dev", domain.RoleRequester)
+	e := webtest.New(t, withPreflightSim(t, &sim, &api))
+	dev, _ := e.SignedIn("dev", domain.RoleRequester)
 
 	// Accepted: the request is stored, says it passed, and nothing was made.
-	resp := dev.post("/requests", simForm())
-	if resp.status != http.StatusSeeOther {
-		t.Fatalf("submit: %d\n%s", resp.status, resp.body)
+	resp := dev.Post("/requests", simForm())
+	if resp.Status != http.StatusSeeOther {
+		t.Fatalf("submit: %d\n%s", resp.Status, resp.Body)
 	}
-	r, _ := e.st.Request(context.Background(), mustID(t, resp.location()))
+	r, _ := e.St.Request(context.Background(), webtest.MustID(t, resp.Location()))
 	if r.Preflight != domain.PreflightPassed || sim.Calls("CreateInstance") != 1 || len(sim.Instances()) != 0 {
 		t.Fatalf("pre-flight %q, %d calls, %d instances", r.Preflight, sim.Calls("CreateInstance"), len(sim.Instances()))
 	}
 
 	refused := func(name string, form url.Values, field, code string) {
 		t.Helper()
-		before := e.countRequests()
-		resp := dev.post("/requests", form)
-		if resp.status != http.StatusUnprocessableEntity {
-			t.Fatalf("%s: %d", name, resp.status)
+		before := e.CountRequests()
+		resp := dev.Post("/requests", form)
+		if resp.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: %d", name, resp.Status)
 		}
 		var msg string
 		if field == "" {
-			msg = resp.doc.Find(`[data-testid="form-problem"]`).Text()
+			msg = resp.Doc.Find(`[data-testid="form-problem"]`).Text()
 		} else {
-			msg = resp.doc.Find("#err-" + field).Text()
-			if d, _ := resp.doc.Find("#f-" + field).Attr("aria-describedby"); !strings.Contains(d, "err-"+field) {
+			msg = resp.Doc.Find("#err-" + field).Text()
+			if d, _ := resp.Doc.Find("#f-" + field).Attr("aria-describedby"); !strings.Contains(d, "err-"+field) {
 				t.Errorf("%s: the field is not described by its error (%q)", name, d)
 			}
 		}
 		if !strings.Contains(msg, code) || !strings.Contains(msg, "refused") {
 			t.Errorf("%s: error %q, want the cloud's %s", name, msg, code)
 		}
-		if strings.Contains(resp.body, "Sup3rSecretPw") {
+		if strings.Contains(resp.Body, "Sup3rSecretPw") {
 			t.Errorf("%s: the password came back", name)
 		}
-		if e.countRequests() != before {
+		if e.CountRequests() != before {
 			t.Errorf("%s: a refused request was stored", name)
 		}
 	}
@@ -111,26 +112,26 @@ func TestPreflight(t *testing.T) {
 
 	// Throttled: queued anyway, and its page says the pre-flight was skipped.
 	_ = sim.SetFaults(simulator.Faults{ThrottleRate: 1})
-	resp = dev.post("/requests", simForm())
-	if resp.status != http.StatusSeeOther {
-		t.Fatalf("throttled: %d", resp.status)
+	resp = dev.Post("/requests", simForm())
+	if resp.Status != http.StatusSeeOther {
+		t.Fatalf("throttled: %d", resp.Status)
 	}
-	id := mustID(t, resp.location())
-	if r, _ := e.st.Request(context.Background(), id); r.Preflight != domain.PreflightSkipped {
+	id := webtest.MustID(t, resp.Location())
+	if r, _ := e.St.Request(context.Background(), id); r.Preflight != domain.PreflightSkipped {
 		t.Errorf("throttled: pre-flight %q", r.Preflight)
 	}
-	if dev.get("/requests/"+itoa(id)).doc.Find(`[data-testid="preflight-skipped"]`).Length() != 1 {
+	if dev.Get("/requests/"+webtest.Itoa(id)).Doc.Find(`[data-testid="preflight-skipped"]`).Length() != 1 {
 		t.Error("the page does not say the pre-flight was skipped")
 	}
 
 	// Slow: the form waits at most the pre-flight's bound.
 	_ = sim.SetFaults(simulator.Faults{Latency: 8 * time.Second})
 	start := time.Now()
-	resp = dev.post("/requests", simForm())
-	if took := time.Since(start); resp.status != http.StatusSeeOther || took > 7*time.Second {
-		t.Errorf("slow cloud: %d after %s", resp.status, took)
+	resp = dev.Post("/requests", simForm())
+	if took := time.Since(start); resp.Status != http.StatusSeeOther || took > 7*time.Second {
+		t.Errorf("slow cloud: %d after %s", resp.Status, took)
 	}
-	if r, _ := e.st.Request(context.Background(), mustID(t, resp.location())); r.Preflight != domain.PreflightSkipped {
+	if r, _ := e.St.Request(context.Background(), webtest.MustID(t, resp.Location())); r.Preflight != domain.PreflightSkipped {
 		t.Errorf("slow cloud: pre-flight %q", r.Preflight)
 	}
 }
@@ -141,15 +142,15 @@ func TestPreflightUnknownClass(t *testing.T) {
 	t.Parallel()
 	var sim *simulator.Simulator
 	var api *rkvstore.Client
-	e := newEnv(t, withPreflightSim(t, &sim, &api), withCatalog(nil))
-	dev, _ := e.signedIn("dev", domain.RoleRequester)
+	e := webtest.New(t, withPreflightSim(t, &sim, &api), webtest.WithCatalog(nil))
+	dev, _ := e.SignedIn("dev", domain.RoleRequester)
 	form := simForm()
 	form.Set("InstanceClass", "redis.master.huge.nonexistent")
-	resp := dev.post("/requests", form)
-	if resp.status != http.StatusUnprocessableEntity {
-		t.Fatalf("unknown class: %d\n%s", resp.status, resp.body)
+	resp := dev.Post("/requests", form)
+	if resp.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown class: %d\n%s", resp.Status, resp.Body)
 	}
-	if msg := resp.doc.Find("#err-InstanceClass").Text(); !strings.Contains(msg, "InvalidInstanceClass") {
+	if msg := resp.Doc.Find("#err-InstanceClass").Text(); !strings.Contains(msg, "InvalidInstanceClass") {
 		t.Errorf("unknown class: %q", msg)
 	}
 }

@@ -7,53 +7,54 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 // An approver lands on the queue only when a request waits that they may
 // decide: their own requests neither count nor send them there.
 func TestApproverLandsOnApprovals(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	appr := e.user("lander", domain.RoleApprover)
-	e.request(appr) // their own: not theirs to decide
+	e := webtest.New(t)
+	appr := e.User("lander", domain.RoleApprover)
+	e.Request(appr) // their own: not theirs to decide
 
-	signIn := func() (*client, *response) {
-		c := e.client()
-		c.get("/login")
-		return c, c.post("/login", url.Values{"username": {"lander"}, "password": {testPassword}})
+	signIn := func() (*webtest.Client, *webtest.Response) {
+		c := e.Client()
+		c.Get("/login")
+		return c, c.Post("/login", url.Values{"username": {"lander"}, "password": {webtest.Password}})
 	}
 	c, r := signIn()
-	if r.location() != "/requests" {
-		t.Fatalf("own request only: landed on %q", r.location())
+	if r.Location() != "/requests" {
+		t.Fatalf("own request only: landed on %q", r.Location())
 	}
-	if got := c.get("/").location(); got != "/requests" {
+	if got := c.Get("/").Location(); got != "/requests" {
 		t.Errorf("/ with own request only: %q", got)
 	}
-	if n := strings.TrimSpace(c.get("/requests").doc.Find(`nav .count`).Text()); n != "(0)" {
+	if n := strings.TrimSpace(c.Get("/requests").Doc.Find(`nav .count`).Text()); n != "(0)" {
 		t.Errorf("count with own request only: %q", n)
 	}
 
-	dev := e.user("lander-dev", domain.RoleRequester)
-	e.request(dev)
+	dev := e.User("lander-dev", domain.RoleRequester)
+	e.Request(dev)
 	c, r = signIn()
-	if r.location() != "/approvals" {
-		t.Errorf("with a request to decide: landed on %q", r.location())
+	if r.Location() != "/approvals" {
+		t.Errorf("with a request to decide: landed on %q", r.Location())
 	}
-	if got := c.get("/").location(); got != "/approvals" {
+	if got := c.Get("/").Location(); got != "/approvals" {
 		t.Errorf("/ with a request to decide: %q", got)
 	}
-	if got := c.get("/login").location(); got != "/approvals" {
+	if got := c.Get("/login").Location(); got != "/approvals" {
 		t.Errorf("/login signed in: %q", got)
 	}
-	if n := strings.TrimSpace(c.get("/requests").doc.Find(`nav .count`).Text()); n != "(1)" {
+	if n := strings.TrimSpace(c.Get("/requests").Doc.Find(`nav .count`).Text()); n != "(1)" {
 		t.Errorf("count: %q", n)
 	}
 
 	// A requester always starts on their requests.
-	rc := e.client()
-	rc.get("/login")
-	if r := rc.post("/login", url.Values{"username": {"lander-dev"}, "password": {testPassword}}); r.status != http.StatusSeeOther || r.location() != "/requests" {
-		t.Errorf("requester landed on %q", r.location())
+	rc := e.Client()
+	rc.Get("/login")
+	if r := rc.Post("/login", url.Values{"username": {"lander-dev"}, "password": {webtest.Password}}); r.Status != http.StatusSeeOther || r.Location() != "/requests" {
+		t.Errorf("requester landed on %q", r.Location())
 	}
 }
 
@@ -61,17 +62,17 @@ func TestApproverLandsOnApprovals(t *testing.T) {
 // disclosure, in a form of its own, apart from the reject box.
 func TestApproveNeedsConfirming(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	c, _ := e.signedIn("confirmer", domain.RoleApprover)
-	dev := e.user("confirmer-dev", domain.RoleRequester)
-	req := e.request(dev)
-	id := itoa(req.ID)
+	e := webtest.New(t)
+	c, _ := e.SignedIn("confirmer", domain.RoleApprover)
+	dev := e.User("confirmer-dev", domain.RoleRequester)
+	req := e.Request(dev)
+	id := webtest.Itoa(req.ID)
 	pages := map[string]string{
 		"request page": "/requests/" + id,
 		"queue":        "/approvals",
 	}
 	for name, path := range pages {
-		doc := c.get(path).doc
+		doc := c.Get(path).Doc
 		approve := doc.Find(`details[data-testid="approve-confirm"]:not([open]) > .confirm-body [data-testid="approve"]`)
 		if approve.Length() != 1 {
 			t.Errorf("%s: approve is not behind a closed disclosure", name)
@@ -92,7 +93,7 @@ func TestApproveNeedsConfirming(t *testing.T) {
 		}
 	}
 	// The second step's POST is the decision, as before.
-	if r := c.post("/requests/"+id+"/approve", url.Values{"back": {"approvals"}}); r.status != http.StatusSeeOther || r.location() != "/approvals" {
-		t.Fatalf("approve: %d %q", r.status, r.location())
+	if r := c.Post("/requests/"+id+"/approve", url.Values{"back": {"approvals"}}); r.Status != http.StatusSeeOther || r.Location() != "/approvals" {
+		t.Fatalf("approve: %d %q", r.Status, r.Location())
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -20,30 +21,30 @@ import (
 // was recorded with, KVPortal by name, exact times as yyyy-mm-dd.
 func TestTimelineAndAuditInWords(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := webtest.New(t)
 	ctx := context.Background()
-	adm, _ := e.signedIn("words-admin", domain.RoleAdmin)
-	dev := e.user("words-dev", domain.RoleRequester)
-	appr := e.user("words-appr", domain.RoleApprover)
-	r := e.request(dev)
-	if _, err := e.st.Approve(ctx, r.ID, appr.ID, nil); err != nil {
+	adm, _ := e.SignedIn("words-admin", domain.RoleAdmin)
+	dev := e.User("words-dev", domain.RoleRequester)
+	appr := e.User("words-appr", domain.RoleApprover)
+	r := e.Request(dev)
+	if _, err := e.St.Approve(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.StartAttempt(ctx, r.ID, 1, 8); err != nil {
+	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8); err != nil {
 		t.Fatal(err)
 	}
 	next := time.Date(2026, 12, 1, 18, 20, 5, 0, time.UTC)
-	if _, err := e.st.ScheduleRetry(ctx, r.ID, 1, store.Failure{Code: "Throttling", Message: "slow down",
+	if _, err := e.St.ScheduleRetry(ctx, r.ID, 1, store.Failure{Code: "Throttling", Message: "slow down",
 		CloudRequestID: "NEW-KEY-1", Class: "retryable"}, next); err != nil {
 		t.Fatal(err)
 	}
 	// Older events spelt the cloud's request id request_id.
-	if err := e.st.RecordEvent(ctx, store.NewEvent{Action: domain.ActionAttemptFailed, RequestID: &r.ID,
+	if err := e.St.RecordEvent(ctx, store.NewEvent{Action: domain.ActionAttemptFailed, RequestID: &r.ID,
 		Details: map[string]any{"attempt": 2, "code": "Timeout", "request_id": "OLD-KEY-2"}}); err != nil {
 		t.Fatal(err)
 	}
 
-	tl := adm.get("/requests/" + itoa(r.ID)).doc.Find(`[data-testid="timeline"]`)
+	tl := adm.Get("/requests/" + webtest.Itoa(r.ID)).Doc.Find(`[data-testid="timeline"]`)
 	text := strings.Join(strings.Fields(tl.Text()), " ")
 	for _, want := range []string{"KVPortal started a CreateInstance attempt", "Attempt 1 of 8",
 		"Cloud request id: NEW-KEY-1", "Cloud request id: OLD-KEY-2", "Next attempt: 2026-12-01 18:20:05 UTC",
@@ -58,8 +59,8 @@ func TestTimelineAndAuditInWords(t *testing.T) {
 		}
 	}
 
-	page := adm.get("/audit?request=" + itoa(r.ID))
-	rows := page.doc.Find(`tr[data-action="provision.attempt_started"]`)
+	page := adm.Get("/audit?request=" + webtest.Itoa(r.ID))
+	rows := page.Doc.Find(`tr[data-action="provision.attempt_started"]`)
 	if got := strings.TrimSpace(rows.Find(`[data-testid="actor"]`).Text()); got != "KVPortal" {
 		t.Errorf("audit actor %q, want KVPortal", got)
 	}
@@ -70,7 +71,7 @@ func TestTimelineAndAuditInWords(t *testing.T) {
 	if got := rows.Find(`time .exact`).Text(); !exact.MatchString(got) {
 		t.Errorf("audit: exact time %q beside the relative one", got)
 	}
-	if got := page.doc.Find(`[data-testid="actor"]`).FilterFunction(func(_ int, s *goquery.Selection) bool {
+	if got := page.Doc.Find(`[data-testid="actor"]`).FilterFunction(func(_ int, s *goquery.Selection) bool {
 		return strings.TrimSpace(s.Text()) == "system"
 	}).Length(); got != 0 {
 		t.Errorf("the audit page names %d actors system", got)
@@ -78,7 +79,7 @@ func TestTimelineAndAuditInWords(t *testing.T) {
 	// The date filters take yyyy-mm-dd as typed, whatever the browser's
 	// locale.
 	for _, name := range []string{"from", "to"} {
-		in := page.doc.Find(`input[name="` + name + `"]`)
+		in := page.Doc.Find(`input[name="` + name + `"]`)
 		if typ, _ := in.Attr("type"); typ != "text" {
 			t.Errorf("%s filter: type %q", name, typ)
 		}
@@ -87,7 +88,7 @@ func TestTimelineAndAuditInWords(t *testing.T) {
 		}
 	}
 	// The filter and the export keep the machine value system.
-	if n := adm.get("/audit?actor=system&request=" + itoa(r.ID)).doc.Find(`tr[data-event-id]`).Length(); n != 3 {
+	if n := adm.Get("/audit?actor=system&request=" + webtest.Itoa(r.ID)).Doc.Find(`tr[data-event-id]`).Length(); n != 3 {
 		t.Errorf("actor=system: %d events, want 3", n)
 	}
 }
@@ -96,15 +97,15 @@ func TestTimelineAndAuditInWords(t *testing.T) {
 // with the next step when the action was done, red (an alert) when not.
 func TestFlashKinds(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	appr, _ := e.signedIn("flash-appr", domain.RoleApprover)
-	dev := e.user("flash-dev", domain.RoleRequester)
-	r := e.request(dev)
-	path := "/requests/" + itoa(r.ID)
+	e := webtest.New(t)
+	appr, _ := e.SignedIn("flash-appr", domain.RoleApprover)
+	dev := e.User("flash-dev", domain.RoleRequester)
+	r := e.Request(dev)
+	path := "/requests/" + webtest.Itoa(r.ID)
 
-	flash := func(res *response) (kind, role, msg string) {
+	flash := func(res *webtest.Response) (kind, role, msg string) {
 		t.Helper()
-		doc := appr.get(res.location()).doc
+		doc := appr.Get(res.Location()).Doc
 		box := doc.Find(`.flash`)
 		if box.Length() != 1 || box.Find(`[data-testid="flash"]`).Length() != 1 {
 			t.Fatalf("%d flash boxes", box.Length())
@@ -113,25 +114,25 @@ func TestFlashKinds(t *testing.T) {
 		role, _ = box.Attr("role")
 		return kind, role, box.Find(`[data-testid="flash"]`).Text()
 	}
-	kind, role, msg := flash(appr.post(path+"/approve", nil))
-	if kind != "success" || role != "status" || !strings.HasPrefix(msg, "Request "+itoa(r.ID)+" approved: the instance is being created") {
+	kind, role, msg := flash(appr.Post(path+"/approve", nil))
+	if kind != "success" || role != "status" || !strings.HasPrefix(msg, "Request "+webtest.Itoa(r.ID)+" approved: the instance is being created") {
 		t.Errorf("approved: %s %s %q", kind, role, msg)
 	}
-	kind, role, msg = flash(appr.post(path+"/approve", nil))
+	kind, role, msg = flash(appr.Post(path+"/approve", nil))
 	if kind != "error" || role != "alert" || !strings.Contains(msg, "nothing was changed") {
 		t.Errorf("approved twice: %s %s %q", kind, role, msg)
 	}
 
-	devc := e.client()
-	devc.login("flash-dev")
-	res := devc.post("/requests", validForm())
-	page := devc.get(res.location()).doc
+	devc := e.Client()
+	devc.Login("flash-dev")
+	res := devc.Post("/requests", webtest.ValidForm())
+	page := devc.Get(res.Location()).Doc
 	if k, _ := page.Find(`.flash`).Attr("data-kind"); k != "success" ||
 		!strings.Contains(page.Find(`[data-testid="flash"]`).Text(), "submitted: it waits in the approvers' queue") {
 		t.Errorf("submitted: %s %q", k, page.Find(`[data-testid="flash"]`).Text())
 	}
-	res = devc.post("/logout", url.Values{})
-	if k, _ := devc.get(res.location()).doc.Find(`.flash`).Attr("data-kind"); k != "note" {
+	res = devc.Post("/logout", url.Values{})
+	if k, _ := devc.Get(res.Location()).Doc.Find(`.flash`).Attr("data-kind"); k != "note" {
 		t.Errorf("signed out: kind %q", k)
 	}
 }
@@ -140,16 +141,16 @@ func TestFlashKinds(t *testing.T) {
 // password is said to be erased after creation.
 func TestRequestPageSaysOnlyWhatApplies(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := webtest.New(t)
 	ctx := context.Background()
-	dev, _ := e.signedIn("rows-dev", domain.RoleRequester)
-	appr := e.user("rows-appr", domain.RoleApprover)
-	res := dev.post("/requests", validForm()) // Classic, with a password
-	id, err := strconv.ParseInt(strings.TrimPrefix(res.location(), "/requests/"), 10, 64)
+	dev, _ := e.SignedIn("rows-dev", domain.RoleRequester)
+	appr := e.User("rows-appr", domain.RoleApprover)
+	res := dev.Post("/requests", webtest.ValidForm()) // Classic, with a password
+	id, err := strconv.ParseInt(strings.TrimPrefix(res.Location(), "/requests/"), 10, 64)
 	if err != nil {
-		t.Fatalf("submit: %d %q", res.status, res.location())
+		t.Fatalf("submit: %d %q", res.Status, res.Location())
 	}
-	page := dev.get(res.location()).doc
+	page := dev.Get(res.Location()).Doc
 	for _, p := range []string{"VpcId", "VSwitchId", "PrivateIp"} {
 		if page.Find(`[data-param="`+p+`"]`).Length() != 0 {
 			t.Errorf("a Classic request shows %s", p)
@@ -158,16 +159,16 @@ func TestRequestPageSaysOnlyWhatApplies(t *testing.T) {
 	if got := page.Find(`[data-param="Password"]`).Text(); got != "set" {
 		t.Errorf("pending password %q", got)
 	}
-	if _, err := e.st.Approve(ctx, id, appr.ID, nil); err != nil {
+	if _, err := e.St.Approve(ctx, id, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.StartAttempt(ctx, id, 1, 8); err != nil {
+	if _, err := e.St.StartAttempt(ctx, id, 1, 8); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.RecordSuccess(ctx, id, 1, store.Created{InstanceID: "r-rows1", InstanceStatus: "Normal"}); err != nil {
+	if _, err := e.St.RecordSuccess(ctx, id, 1, store.Created{InstanceID: "r-rows1", InstanceStatus: "Normal"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := dev.get(res.location()).doc.Find(`[data-param="Password"]`).Text(); got != "set, erased after creation" {
+	if got := dev.Get(res.Location()).Doc.Find(`[data-param="Password"]`).Text(); got != "set, erased after creation" {
 		t.Errorf("created instance's password %q", got)
 	}
 }

@@ -9,15 +9,16 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	c := e.client()
+	e := webtest.New(t)
+	c := e.Client()
 	for _, path := range []string{"/login", "/static/app.css", "/no-such-page", "/requests"} {
-		r := c.get(path)
-		csp := r.header.Get("Content-Security-Policy")
+		r := c.Get(path)
+		csp := r.Header.Get("Content-Security-Policy")
 		for _, want := range []string{"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"} {
 			if !strings.Contains(csp, want) {
 				t.Errorf("%s: CSP %q lacks %q", path, csp, want)
@@ -26,16 +27,16 @@ func TestSecurityHeaders(t *testing.T) {
 		if strings.Contains(csp, "unsafe-inline") {
 			t.Errorf("%s: CSP allows inline", path)
 		}
-		if r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("X-Frame-Options") != "DENY" ||
-			r.header.Get("Referrer-Policy") != "same-origin" {
-			t.Errorf("%s: headers %v", path, r.header)
+		if r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("X-Frame-Options") != "DENY" ||
+			r.Header.Get("Referrer-Policy") != "same-origin" {
+			t.Errorf("%s: headers %v", path, r.Header)
 		}
 	}
-	if r := c.get("/static/app.js"); r.status != http.StatusOK || !strings.Contains(r.header.Get("Cache-Control"), "max-age") {
-		t.Errorf("static: %d %q", r.status, r.header.Get("Cache-Control"))
+	if r := c.Get("/static/app.js"); r.Status != http.StatusOK || !strings.Contains(r.Header.Get("Cache-Control"), "max-age") {
+		t.Errorf("static: %d %q", r.Status, r.Header.Get("Cache-Control"))
 	}
 	// The session cookie is HttpOnly and SameSite=Lax.
-	resp, err := http.Get(e.srv.URL + "/login")
+	resp, err := http.Get(e.Srv.URL + "/login")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,14 +50,14 @@ func TestSecurityHeaders(t *testing.T) {
 // A missing or wrong CSRF token: 403, nothing changed.
 func TestCSRF(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	dev, devUser := e.signedIn("dev", domain.RoleRequester)
-	appr, _ := e.signedIn("ann", domain.RoleApprover)
-	req := e.request(devUser)
-	id := itoa(req.ID)
-	body := validForm()
+	e := webtest.New(t)
+	dev, devUser := e.SignedIn("dev", domain.RoleRequester)
+	appr, _ := e.SignedIn("ann", domain.RoleApprover)
+	req := e.Request(devUser)
+	id := webtest.Itoa(req.ID)
+	body := webtest.ValidForm()
 	cases := []struct {
-		c    *client
+		c    *webtest.Client
 		path string
 		form url.Values
 	}{
@@ -65,7 +66,7 @@ func TestCSRF(t *testing.T) {
 		{appr, "/requests/" + id + "/approve", nil},
 		{appr, "/requests/" + id + "/reject", url.Values{"reason": {"no"}}},
 		{dev, "/logout", nil},
-		{e.client(), "/login", url.Values{"username": {"dev"}, "password": {testPassword}}},
+		{e.Client(), "/login", url.Values{"username": {"dev"}, "password": {webtest.Password}}},
 	}
 	for _, tc := range cases {
 		for _, token := range []string{"", "wrong-token", strings.Repeat("A", 43)} {
@@ -76,21 +77,21 @@ func TestCSRF(t *testing.T) {
 			if token != "" {
 				f.Set("csrf_token", token)
 			}
-			if r := tc.c.postRaw(tc.path, f.Encode()); r.status != http.StatusForbidden {
-				t.Errorf("POST %s with token %q: %d, want 403", tc.path, token, r.status)
+			if r := tc.c.PostRaw(tc.path, f.Encode()); r.Status != http.StatusForbidden {
+				t.Errorf("POST %s with token %q: %d, want 403", tc.path, token, r.Status)
 			}
 		}
 	}
-	if e.countRequests() != 1 {
+	if e.CountRequests() != 1 {
 		t.Error("a request was created")
 	}
-	if cur, _ := e.st.Request(context.Background(), req.ID); cur.Status != domain.StatusPendingApproval {
+	if cur, _ := e.St.Request(context.Background(), req.ID); cur.Status != domain.StatusPendingApproval {
 		t.Errorf("request moved to %s", cur.Status)
 	}
-	if r := dev.get("/requests"); r.status != http.StatusOK {
-		t.Errorf("signed out by a refused logout: %d", r.status)
+	if r := dev.Get("/requests"); r.Status != http.StatusOK {
+		t.Errorf("signed out by a refused logout: %d", r.Status)
 	}
-	if e.countEvents(domain.ActionLogin, 0) != 2 {
+	if e.CountEvents(domain.ActionLogin, 0) != 2 {
 		t.Error("a sign-in happened without a token")
 	}
 }
@@ -98,15 +99,15 @@ func TestCSRF(t *testing.T) {
 // Every route for every role.
 func TestRoleChecks(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	owner, ownerUser := e.signedIn("owner", domain.RoleRequester)
+	e := webtest.New(t)
+	owner, ownerUser := e.SignedIn("owner", domain.RoleRequester)
 	_ = owner
-	clients := map[string]*client{"anonymous": e.client()}
-	clients["requester"], _ = e.signedIn("req", domain.RoleRequester)
-	clients["approver"], _ = e.signedIn("appr", domain.RoleApprover)
-	clients["admin"], _ = e.signedIn("adm", domain.RoleAdmin)
+	clients := map[string]*webtest.Client{"anonymous": e.Client()}
+	clients["requester"], _ = e.SignedIn("req", domain.RoleRequester)
+	clients["approver"], _ = e.SignedIn("appr", domain.RoleApprover)
+	clients["admin"], _ = e.SignedIn("adm", domain.RoleAdmin)
 	for _, c := range clients {
-		c.get("/login") // a CSRF token for the anonymous client
+		c.Get("/login") // a CSRF token for the anonymous client
 	}
 	type want map[string]int
 	routes := []struct {
@@ -126,37 +127,37 @@ func TestRoleChecks(t *testing.T) {
 	}
 	for _, rt := range routes {
 		for role, status := range rt.want {
-			req := e.request(ownerUser) // a fresh pending request of someone else
-			path := strings.ReplaceAll(rt.path, "{id}", itoa(req.ID))
+			req := e.Request(ownerUser) // a fresh pending request of someone else
+			path := strings.ReplaceAll(rt.path, "{id}", webtest.Itoa(req.ID))
 			c := clients[role]
-			var r *response
+			var r *webtest.Response
 			if rt.method == "GET" {
-				r = c.get(path)
+				r = c.Get(path)
 			} else {
-				r = c.post(path, url.Values{"reason": {"not needed"}})
+				r = c.Post(path, url.Values{"reason": {"not needed"}})
 			}
-			if r.status != status {
-				t.Errorf("%s %s as %s: %d, want %d", rt.method, rt.path, role, r.status, status)
+			if r.Status != status {
+				t.Errorf("%s %s as %s: %d, want %d", rt.method, rt.path, role, r.Status, status)
 			}
-			if role == "anonymous" && !strings.HasPrefix(r.location(), "/login") {
-				t.Errorf("%s %s as anonymous: to %q, want /login", rt.method, rt.path, r.location())
+			if role == "anonymous" && !strings.HasPrefix(r.Location(), "/login") {
+				t.Errorf("%s %s as anonymous: to %q, want /login", rt.method, rt.path, r.Location())
 			}
 			if rt.method == "POST" && status >= 400 {
-				if cur, _ := e.st.Request(context.Background(), req.ID); cur.Status != domain.StatusPendingApproval {
+				if cur, _ := e.St.Request(context.Background(), req.ID); cur.Status != domain.StatusPendingApproval {
 					t.Errorf("%s %s as %s: refused but moved to %s", rt.method, rt.path, role, cur.Status)
 				}
 			}
 		}
 	}
 	// The pending count and the admin links in the top bar.
-	r := clients["approver"].get("/requests")
-	if !strings.Contains(r.doc.Find(`[data-testid="nav-approvals"]`).Text(), "Approvals") {
+	r := clients["approver"].Get("/requests")
+	if !strings.Contains(r.Doc.Find(`[data-testid="nav-approvals"]`).Text(), "Approvals") {
 		t.Error("approver has no Approvals link")
 	}
-	if clients["requester"].get("/requests").doc.Find(`[data-testid="nav-approvals"]`).Length() != 0 {
+	if clients["requester"].Get("/requests").Doc.Find(`[data-testid="nav-approvals"]`).Length() != 0 {
 		t.Error("requester sees Approvals")
 	}
-	if clients["admin"].get("/requests").doc.Find(`a[href="/audit"]`).Length() != 1 {
+	if clients["admin"].Get("/requests").Doc.Find(`a[href="/audit"]`).Length() != 1 {
 		t.Error("admin has no Audit link")
 	}
 }
@@ -164,87 +165,87 @@ func TestRoleChecks(t *testing.T) {
 // The four states of a session: none, valid, expired, user disabled.
 func TestSessionStates(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := webtest.New(t)
 	ctx := context.Background()
 
-	none := e.client()
-	if r := none.get("/requests/new"); r.status != http.StatusSeeOther || r.location() != "/login?next=%2Frequests%2Fnew" {
-		t.Fatalf("no session: %d %q", r.status, r.location())
+	none := e.Client()
+	if r := none.Get("/requests/new"); r.Status != http.StatusSeeOther || r.Location() != "/login?next=%2Frequests%2Fnew" {
+		t.Fatalf("no session: %d %q", r.Status, r.Location())
 	}
 	// Signing in returns to the page wanted; only local paths.
-	e.user("nina", domain.RoleRequester)
-	r := none.post("/login", url.Values{"username": {"nina"}, "password": {testPassword}, "next": {"/requests/new"}})
-	if r.status != http.StatusSeeOther || r.location() != "/requests/new" {
-		t.Fatalf("login with next: %d %q", r.status, r.location())
+	e.User("nina", domain.RoleRequester)
+	r := none.Post("/login", url.Values{"username": {"nina"}, "password": {webtest.Password}, "next": {"/requests/new"}})
+	if r.Status != http.StatusSeeOther || r.Location() != "/requests/new" {
+		t.Fatalf("login with next: %d %q", r.Status, r.Location())
 	}
 	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example"} {
-		c := e.client()
-		c.get("/login")
-		if r := c.post("/login", url.Values{"username": {"nina"}, "password": {testPassword}, "next": {next}}); r.location() != "/requests" {
-			t.Errorf("next=%q redirected to %q", next, r.location())
+		c := e.Client()
+		c.Get("/login")
+		if r := c.Post("/login", url.Values{"username": {"nina"}, "password": {webtest.Password}, "next": {next}}); r.Location() != "/requests" {
+			t.Errorf("next=%q redirected to %q", next, r.Location())
 		}
 	}
 
-	valid, _ := e.signedIn("val", domain.RoleRequester)
-	if r := valid.get("/requests"); r.status != http.StatusOK {
-		t.Fatalf("valid session: %d", r.status)
+	valid, _ := e.SignedIn("val", domain.RoleRequester)
+	if r := valid.Get("/requests"); r.Status != http.StatusOK {
+		t.Fatalf("valid session: %d", r.Status)
 	}
 
 	// Idle timeout.
-	e.clock.Advance(31 * time.Minute)
-	if r := valid.get("/requests"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/login") {
-		t.Fatalf("idle session: %d %q", r.status, r.location())
+	e.Clock.Advance(31 * time.Minute)
+	if r := valid.Get("/requests"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/login") {
+		t.Fatalf("idle session: %d %q", r.Status, r.Location())
 	}
-	if r := valid.get("/login"); !strings.Contains(r.doc.Find(`[data-testid="flash"]`).Text(), "expired") {
+	if r := valid.Get("/login"); !strings.Contains(r.Doc.Find(`[data-testid="flash"]`).Text(), "expired") {
 		t.Error("no word that the session expired")
 	}
 
 	// Absolute timeout, even when active.
-	active, _ := e.signedIn("act", domain.RoleRequester)
+	active, _ := e.SignedIn("act", domain.RoleRequester)
 	for i := 0; i < 12*60/20; i++ {
-		e.clock.Advance(20 * time.Minute)
-		if r := active.get("/requests"); r.status != http.StatusOK {
+		e.Clock.Advance(20 * time.Minute)
+		if r := active.Get("/requests"); r.Status != http.StatusOK {
 			t.Fatalf("active session ended after %d min", (i+1)*20)
 		}
 	}
-	e.clock.Advance(20 * time.Minute)
-	if r := active.get("/requests"); r.status != http.StatusSeeOther {
-		t.Fatalf("session past 12 h: %d", r.status)
+	e.Clock.Advance(20 * time.Minute)
+	if r := active.Get("/requests"); r.Status != http.StatusSeeOther {
+		t.Fatalf("session past 12 h: %d", r.Status)
 	}
 
 	// A disabled user is signed out on the next request; a changed role
 	// applies at once.
-	dis, disUser := e.signedIn("dis", domain.RoleApprover)
-	if r := dis.get("/approvals"); r.status != http.StatusOK {
-		t.Fatalf("approver: %d", r.status)
+	dis, disUser := e.SignedIn("dis", domain.RoleApprover)
+	if r := dis.Get("/approvals"); r.Status != http.StatusOK {
+		t.Fatalf("approver: %d", r.Status)
 	}
-	if _, err := e.st.Pool().Exec(ctx, `UPDATE users SET role = 'requester' WHERE id = $1`, disUser.ID); err != nil {
+	if _, err := e.St.Pool().Exec(ctx, `UPDATE users SET role = 'requester' WHERE id = $1`, disUser.ID); err != nil {
 		t.Fatal(err)
 	}
-	if r := dis.get("/approvals"); r.status != http.StatusForbidden {
-		t.Fatalf("demoted approver: %d", r.status)
+	if r := dis.Get("/approvals"); r.Status != http.StatusForbidden {
+		t.Fatalf("demoted approver: %d", r.Status)
 	}
-	if _, err := e.st.Pool().Exec(ctx, `UPDATE users SET disabled = true WHERE id = $1`, disUser.ID); err != nil {
+	if _, err := e.St.Pool().Exec(ctx, `UPDATE users SET disabled = true WHERE id = $1`, disUser.ID); err != nil {
 		t.Fatal(err)
 	}
-	if r := dis.get("/requests"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/login") {
-		t.Fatalf("disabled user: %d %q", r.status, r.location())
+	if r := dis.Get("/requests"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/login") {
+		t.Fatalf("disabled user: %d %q", r.Status, r.Location())
 	}
 	// ... and can't sign in again, with the usual message.
-	dis.get("/login")
-	if r := dis.post("/login", url.Values{"username": {"dis"}, "password": {testPassword}}); r.status != http.StatusUnauthorized {
-		t.Fatalf("disabled user signs in: %d", r.status)
+	dis.Get("/login")
+	if r := dis.Post("/login", url.Values{"username": {"dis"}, "password": {webtest.Password}}); r.Status != http.StatusUnauthorized {
+		t.Fatalf("disabled user signs in: %d", r.Status)
 	}
 
 	// Sign out: the session ends and is recorded.
-	out, outUser := e.signedIn("out", domain.RoleRequester)
-	if r := out.post("/logout", nil); r.status != http.StatusSeeOther {
-		t.Fatalf("logout: %d", r.status)
+	out, outUser := e.SignedIn("out", domain.RoleRequester)
+	if r := out.Post("/logout", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", r.Status)
 	}
-	if r := out.get("/requests"); r.status != http.StatusSeeOther {
-		t.Fatalf("after logout: %d", r.status)
+	if r := out.Get("/requests"); r.Status != http.StatusSeeOther {
+		t.Fatalf("after logout: %d", r.Status)
 	}
-	evs, err := e.st.Pool().Query(ctx, `SELECT 1 FROM audit_events WHERE action = $1 AND actor_id = $2`, domain.ActionLogout, outUser.ID)
+	evs, err := e.St.Pool().Query(ctx, `SELECT 1 FROM audit_events WHERE action = $1 AND actor_id = $2`, domain.ActionLogout, outUser.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,34 +264,34 @@ func TestSessionStates(t *testing.T) {
 // user exists.
 func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := webtest.New(t)
 	ctx := context.Background()
-	e.user("dev", domain.RoleRequester)
-	c := e.client()
-	c.get("/login")
+	e.User("dev", domain.RoleRequester)
+	c := e.Client()
+	c.Get("/login")
 	var messages []string
 	for i := 0; i < 5; i++ {
-		r := c.post("/login", url.Values{"username": {"dev"}, "password": {"wrong-password-" + itoa(int64(i))}})
-		if r.status != http.StatusUnauthorized {
-			t.Fatalf("failure %d: %d", i, r.status)
+		r := c.Post("/login", url.Values{"username": {"dev"}, "password": {"wrong-password-" + webtest.Itoa(int64(i))}})
+		if r.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i, r.Status)
 		}
-		messages = append(messages, r.doc.Find(`[data-testid="login-error"]`).Text())
+		messages = append(messages, r.Doc.Find(`[data-testid="login-error"]`).Text())
 	}
-	unknown := c.post("/login", url.Values{"username": {"nobody"}, "password": {"wrong-password"}})
-	if unknown.status != http.StatusUnauthorized || unknown.doc.Find(`[data-testid="login-error"]`).Text() != messages[0] {
-		t.Errorf("unknown user: %d %q vs %q", unknown.status, unknown.doc.Find(`[data-testid="login-error"]`).Text(), messages[0])
+	unknown := c.Post("/login", url.Values{"username": {"nobody"}, "password": {"wrong-password"}})
+	if unknown.Status != http.StatusUnauthorized || unknown.Doc.Find(`[data-testid="login-error"]`).Text() != messages[0] {
+		t.Errorf("unknown user: %d %q vs %q", unknown.Status, unknown.Doc.Find(`[data-testid="login-error"]`).Text(), messages[0])
 	}
 	// The sixth attempt is refused even with the right password.
-	r := c.post("/login", url.Values{"username": {"dev"}, "password": {testPassword}})
-	if r.status != http.StatusTooManyRequests {
-		t.Fatalf("after 5 failures: %d", r.status)
+	r := c.Post("/login", url.Values{"username": {"dev"}, "password": {webtest.Password}})
+	if r.Status != http.StatusTooManyRequests {
+		t.Fatalf("after 5 failures: %d", r.Status)
 	}
-	if e.countEvents(domain.ActionLogin, 0) != 0 {
+	if e.CountEvents(domain.ActionLogin, 0) != 0 {
 		t.Error("signed in while limited")
 	}
 	var n int
 	var leaked bool
-	err := e.st.Pool().QueryRow(ctx, `SELECT count(*), bool_or(details::text LIKE '%wrong-password%' OR details::text LIKE '%horse%')
+	err := e.St.Pool().QueryRow(ctx, `SELECT count(*), bool_or(details::text LIKE '%wrong-password%' OR details::text LIKE '%horse%')
 		FROM audit_events WHERE action = $1 AND details->>'username' = 'dev' AND details->>'address' = '127.0.0.1'`,
 		domain.ActionLoginFailed).Scan(&n, &leaked)
 	if err != nil {
@@ -300,36 +301,36 @@ func TestLoginRateLimit(t *testing.T) {
 		t.Errorf("%d failure events for dev (want 6), password leaked: %v", n, leaked)
 	}
 	// Another user from the same address is still let in ...
-	e.user("ok", domain.RoleRequester)
-	other := e.client()
-	other.get("/login")
-	if r := other.post("/login", url.Values{"username": {"ok"}, "password": {testPassword}}); r.status != http.StatusSeeOther {
-		t.Fatalf("other user: %d", r.status)
+	e.User("ok", domain.RoleRequester)
+	other := e.Client()
+	other.Get("/login")
+	if r := other.Post("/login", url.Values{"username": {"ok"}, "password": {webtest.Password}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("other user: %d", r.Status)
 	}
 	// ... until the address has failed 20 times.
 	for i := 0; i < 20; i++ {
-		c.post("/login", url.Values{"username": {"guess" + itoa(int64(i))}, "password": {"x"}})
+		c.Post("/login", url.Values{"username": {"guess" + webtest.Itoa(int64(i))}, "password": {"x"}})
 	}
-	third := e.client()
-	third.get("/login")
-	if r := third.post("/login", url.Values{"username": {"ok"}, "password": {testPassword}}); r.status != http.StatusTooManyRequests {
-		t.Fatalf("address limit: %d", r.status)
+	third := e.Client()
+	third.Get("/login")
+	if r := third.Post("/login", url.Values{"username": {"ok"}, "password": {webtest.Password}}); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("address limit: %d", r.Status)
 	}
 }
 
 // Odd input is a clean 4xx, never a 500.
 func TestNastyInput(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	c, u := e.signedIn("dev", domain.RoleRequester)
-	appr, _ := e.signedIn("ann", domain.RoleApprover)
-	req := e.request(u)
-	id := itoa(req.ID)
+	e := webtest.New(t)
+	c, u := e.SignedIn("dev", domain.RoleRequester)
+	appr, _ := e.SignedIn("ann", domain.RoleApprover)
+	req := e.Request(u)
+	id := webtest.Itoa(req.ID)
 	huge := strings.Repeat("x", 200<<10)
 	with := func(k, v string) string {
-		f := validForm()
+		f := webtest.ValidForm()
 		f.Set(k, v)
-		f.Set("csrf_token", c.csrf)
+		f.Set("csrf_token", c.CSRF)
 		return f.Encode()
 	}
 	posts := []struct {
@@ -346,16 +347,16 @@ func TestNastyInput(t *testing.T) {
 		{"duplicate field", with("InstanceName", "one") + "&InstanceName=two", 422},
 		{"huge period", with("ChargeType", "PrePaid") + "&Period=99999999999999999999999", 422},
 		{"arabic digits", with("ChargeType", "PrePaid") + "&Period=%D9%A3", 422},
-		{"bad percent encoding", "csrf_token=" + c.csrf + "&InstanceName=%zz", 403},
+		{"bad percent encoding", "csrf_token=" + c.CSRF + "&InstanceName=%zz", 403},
 		{"body too large", with("InstanceName", huge+huge), 413},
 	}
 	for _, p := range posts {
-		r := c.postRaw("/requests", p.body)
-		if r.status != p.want {
-			t.Errorf("%s: %d, want %d", p.name, r.status, p.want)
+		r := c.PostRaw("/requests", p.body)
+		if r.Status != p.want {
+			t.Errorf("%s: %d, want %d", p.name, r.Status, p.want)
 		}
 	}
-	if e.countRequests() != 1 {
+	if e.CountRequests() != 1 {
 		t.Error("odd input stored a request")
 	}
 	gets := map[string]int{
@@ -364,35 +365,35 @@ func TestNastyInput(t *testing.T) {
 		"/requests?before=-3&status=": 200, "/requests?status=%00": 200,
 	}
 	for path, want := range gets {
-		if r := c.get(path); r.status != want {
-			t.Errorf("GET %s: %d, want %d", path, r.status, want)
+		if r := c.Get(path); r.Status != want {
+			t.Errorf("GET %s: %d, want %d", path, r.Status, want)
 		}
 	}
-	if r := appr.get("/approvals?after=x"); r.status != 200 {
-		t.Errorf("approvals?after=x: %d", r.status)
+	if r := appr.Get("/approvals?after=x"); r.Status != 200 {
+		t.Errorf("approvals?after=x: %d", r.Status)
 	}
 	for _, reason := range []string{"", "   ", "bad\x00reason", strings.Repeat("r", 1001), "\xff"} {
-		r := appr.post("/requests/"+id+"/reject", url.Values{"reason": {reason}})
-		if r.status != http.StatusUnprocessableEntity || r.doc.Find("#err-reason").Length() != 1 {
-			t.Errorf("reason %.20q: %d", reason, r.status)
+		r := appr.Post("/requests/"+id+"/reject", url.Values{"reason": {reason}})
+		if r.Status != http.StatusUnprocessableEntity || r.Doc.Find("#err-reason").Length() != 1 {
+			t.Errorf("reason %.20q: %d", reason, r.Status)
 		}
 	}
-	if cur, _ := e.st.Request(context.Background(), req.ID); cur.Status != domain.StatusPendingApproval {
+	if cur, _ := e.St.Request(context.Background(), req.ID); cur.Status != domain.StatusPendingApproval {
 		t.Errorf("moved to %s", cur.Status)
 	}
-	anon := e.client()
-	if r := anon.get("/login?next=%00"); r.status != http.StatusOK {
-		t.Errorf("login?next=%%00: %d", r.status)
+	anon := e.Client()
+	if r := anon.Get("/login?next=%00"); r.Status != http.StatusOK {
+		t.Errorf("login?next=%%00: %d", r.Status)
 	}
 	for _, name := range []string{"a\x00b", "\xff\xfe", strings.Repeat("u", 10000), "DEV ", "<script>"} {
-		if r := anon.post("/login", url.Values{"username": {name}, "password": {"x"}}); r.status != http.StatusUnauthorized {
-			t.Errorf("login as %.20q: %d", name, r.status)
+		if r := anon.Post("/login", url.Values{"username": {name}, "password": {"x"}}); r.Status != http.StatusUnauthorized {
+			t.Errorf("login as %.20q: %d", name, r.Status)
 		}
 	}
 	// Errors answer with the error page; internal errors would show a
 	// request id.
-	r := c.get("/requests/abc")
-	if r.doc.Find(`[data-testid="error-page"]`).Length() != 1 {
+	r := c.Get("/requests/abc")
+	if r.Doc.Find(`[data-testid="error-page"]`).Length() != 1 {
 		t.Error("404 is not the error page")
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/web"
 )
 
@@ -19,37 +20,37 @@ import (
 // the database keeps only the id's hash.
 func TestSessionCookieReplay(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	dev := e.user("dev", domain.RoleRequester)
-	c := e.client()
-	c.get("/login")
-	before := c.cookies()
-	c.login("dev")
-	if r := e.withCookies(before).get("/requests"); !signedOut(r) {
-		t.Errorf("the cookie from before sign-in is signed in: %d", r.status)
+	e := webtest.New(t)
+	dev := e.User("dev", domain.RoleRequester)
+	c := e.Client()
+	c.Get("/login")
+	before := c.Cookies()
+	c.Login("dev")
+	if r := e.WithCookies(before).Get("/requests"); !webtest.SignedOut(r) {
+		t.Errorf("the cookie from before sign-in is signed in: %d", r.Status)
 	}
-	copied := c.cookies()
-	if r := e.withCookies(copied).get("/requests"); r.status != http.StatusOK {
-		t.Fatalf("a copy of a live session: %d", r.status)
+	copied := c.Cookies()
+	if r := e.WithCookies(copied).Get("/requests"); r.Status != http.StatusOK {
+		t.Fatalf("a copy of a live session: %d", r.Status)
 	}
 	var hash []byte
-	if err := e.st.Pool().QueryRow(context.Background(), `SELECT id_hash FROM sessions WHERE user_id = $1`, dev.ID).Scan(&hash); err != nil {
+	if err := e.St.Pool().QueryRow(context.Background(), `SELECT id_hash FROM sessions WHERE user_id = $1`, dev.ID).Scan(&hash); err != nil {
 		t.Fatal(err)
 	}
 	if len(hash) != 32 {
 		t.Errorf("stored id is %d bytes, want a SHA-256", len(hash))
 	}
-	if r := c.post("/logout", nil); r.status != http.StatusSeeOther {
-		t.Fatalf("logout: %d", r.status)
+	if r := c.Post("/logout", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", r.Status)
 	}
-	if n := e.sessionCount(dev.ID); n != 0 {
+	if n := e.SessionCount(dev.ID); n != 0 {
 		t.Errorf("%d sessions after signing out", n)
 	}
-	replay := e.withCookies(copied)
-	if r := replay.get("/requests"); !signedOut(r) {
-		t.Fatalf("a cookie replayed after sign-out: %d %q", r.status, r.location())
+	replay := e.WithCookies(copied)
+	if r := replay.Get("/requests"); !webtest.SignedOut(r) {
+		t.Fatalf("a cookie replayed after sign-out: %d %q", r.Status, r.Location())
 	}
-	if r := replay.get("/login"); !strings.Contains(r.doc.Find(`[data-testid="flash"]`).Text(), "signed out") {
+	if r := replay.Get("/login"); !strings.Contains(r.Doc.Find(`[data-testid="flash"]`).Text(), "signed out") {
 		t.Error("the replayed cookie's page does not say it was signed out")
 	}
 }
@@ -58,47 +59,47 @@ func TestSessionCookieReplay(t *testing.T) {
 // ended by a change made on the other, at the next request.
 func TestSessionsAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	other := e.replica()
-	adm, _ := e.signedIn("adm", domain.RoleAdmin)
-	carol := e.user("carol", domain.RoleApprover)
-	dan := e.user("dan", domain.RoleApprover)
+	e := webtest.New(t)
+	other := e.Replica()
+	adm, _ := e.SignedIn("adm", domain.RoleAdmin)
+	carol := e.User("carol", domain.RoleApprover)
+	dan := e.User("dan", domain.RoleApprover)
 
 	// carol and dan work on the other process.
-	onOther := func(name string) *client {
-		c := other.client()
-		c.login(name)
-		if r := c.get("/approvals"); r.status != http.StatusOK {
-			t.Fatalf("%s on the other process: %d", name, r.status)
+	onOther := func(name string) *webtest.Client {
+		c := other.Client()
+		c.Login(name)
+		if r := c.Get("/approvals"); r.Status != http.StatusOK {
+			t.Fatalf("%s on the other process: %d", name, r.Status)
 		}
 		return c
 	}
 	cc, dc := onOther("carol"), onOther("dan")
 
 	// Disabled on the first process: signed out on the second at once.
-	if r := adm.post("/admin/users/"+itoa(carol.ID)+"/disable", nil); r.status != http.StatusSeeOther {
-		t.Fatalf("disable: %d", r.status)
+	if r := adm.Post("/admin/users/"+webtest.Itoa(carol.ID)+"/disable", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("disable: %d", r.Status)
 	}
-	if r := cc.get("/requests"); !signedOut(r) {
-		t.Errorf("disabled user still signed in on the other process: %d", r.status)
+	if r := cc.Get("/requests"); !webtest.SignedOut(r) {
+		t.Errorf("disabled user still signed in on the other process: %d", r.Status)
 	}
 	// A role change applies at once: the session it was started with ends,
 	// and the next sign-in has the new role.
-	if r := adm.post("/admin/users/"+itoa(dan.ID)+"/role", url.Values{"role": {"requester"}}); r.status != http.StatusSeeOther {
-		t.Fatalf("role: %d", r.status)
+	if r := adm.Post("/admin/users/"+webtest.Itoa(dan.ID)+"/role", url.Values{"role": {"requester"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("role: %d", r.Status)
 	}
-	if r := dc.get("/approvals"); !signedOut(r) {
-		t.Errorf("demoted user's session still open on the other process: %d", r.status)
+	if r := dc.Get("/approvals"); !webtest.SignedOut(r) {
+		t.Errorf("demoted user's session still open on the other process: %d", r.Status)
 	}
-	dc.login("dan")
-	if r := dc.get("/approvals"); r.status != http.StatusForbidden {
-		t.Errorf("demoted user reaches approvals: %d", r.status)
+	dc.Login("dan")
+	if r := dc.Get("/approvals"); r.Status != http.StatusForbidden {
+		t.Errorf("demoted user reaches approvals: %d", r.Status)
 	}
 	// Sign-out on one process ends the session on both.
-	copied := dc.cookies()
-	dc.post("/logout", nil)
-	if r := other.withCookies(copied).get("/requests"); !signedOut(r) {
-		t.Errorf("signed out, still in on the other process: %d", r.status)
+	copied := dc.Cookies()
+	dc.Post("/logout", nil)
+	if r := other.WithCookies(copied).Get("/requests"); !webtest.SignedOut(r) {
+		t.Errorf("signed out, still in on the other process: %d", r.Status)
 	}
 }
 
@@ -106,42 +107,42 @@ func TestSessionsAcrossReplicas(t *testing.T) {
 // old cookie is dead.
 func TestOwnRoleChangeRotates(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	adm, me := e.signedIn("adm", domain.RoleAdmin)
-	e.user("adm2", domain.RoleAdmin)
-	old := adm.cookies()
-	r := adm.post("/admin/users/"+itoa(me.ID)+"/role", url.Values{"role": {"approver"}})
-	if r.status != http.StatusSeeOther || r.location() != "/requests" {
-		t.Fatalf("own role change: %d %q", r.status, r.location())
+	e := webtest.New(t)
+	adm, me := e.SignedIn("adm", domain.RoleAdmin)
+	e.User("adm2", domain.RoleAdmin)
+	old := adm.Cookies()
+	r := adm.Post("/admin/users/"+webtest.Itoa(me.ID)+"/role", url.Values{"role": {"approver"}})
+	if r.Status != http.StatusSeeOther || r.Location() != "/requests" {
+		t.Fatalf("own role change: %d %q", r.Status, r.Location())
 	}
-	if r := adm.get("/approvals"); r.status != http.StatusOK {
-		t.Errorf("the new session: %d", r.status)
+	if r := adm.Get("/approvals"); r.Status != http.StatusOK {
+		t.Errorf("the new session: %d", r.Status)
 	}
-	if r := adm.get("/admin/users"); r.status != http.StatusForbidden {
-		t.Errorf("still admin: %d", r.status)
+	if r := adm.Get("/admin/users"); r.Status != http.StatusForbidden {
+		t.Errorf("still admin: %d", r.Status)
 	}
-	if r := e.withCookies(old).get("/requests"); !signedOut(r) {
-		t.Errorf("the cookie from before the role change still works: %d", r.status)
+	if r := e.WithCookies(old).Get("/requests"); !webtest.SignedOut(r) {
+		t.Errorf("the cookie from before the role change still works: %d", r.Status)
 	}
 }
 
 // Expired sessions are deleted by the sweep, live ones kept.
 func TestSessionSweep(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	_, idle := e.signedIn("idle", domain.RoleRequester)
-	e.clock.Advance(20 * time.Minute)
-	live, liveUser := e.signedIn("live", domain.RoleRequester)
-	e.clock.Advance(15 * time.Minute)
-	n, err := e.h.Sessions.Sweep(context.Background())
+	e := webtest.New(t)
+	_, idle := e.SignedIn("idle", domain.RoleRequester)
+	e.Clock.Advance(20 * time.Minute)
+	live, liveUser := e.SignedIn("live", domain.RoleRequester)
+	e.Clock.Advance(15 * time.Minute)
+	n, err := e.H.Sessions.Sweep(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("sweep: %d, %v", n, err)
 	}
-	if e.sessionCount(idle.ID) != 0 || e.sessionCount(liveUser.ID) != 1 {
+	if e.SessionCount(idle.ID) != 0 || e.SessionCount(liveUser.ID) != 1 {
 		t.Error("the sweep took the wrong session")
 	}
-	if r := live.get("/requests"); r.status != http.StatusOK {
-		t.Errorf("live session after the sweep: %d", r.status)
+	if r := live.Get("/requests"); r.Status != http.StatusOK {
+		t.Errorf("live session after the sweep: %d", r.Status)
 	}
 }
 
@@ -149,17 +150,17 @@ func TestSessionSweep(t *testing.T) {
 // is https, or a trusted proxy says so.
 func TestSecureCookie(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := webtest.New(t)
 	cookieOf := func(cfg auth.SessionConfig, header string) *http.Cookie {
 		t.Helper()
-		cfg.Keys, cfg.Store = e.keys, e.st
+		cfg.Keys, cfg.Store = e.Keys, e.St
 		sm, err := auth.NewSessions(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := *e.h
+		h := *e.H
 		h.Sessions = sm
-		srv := httptest.NewServer(web.New(web.Deps{Logger: h.Logger, Registry: web.NewRegistry(), Ping: e.st.Ping,
+		srv := httptest.NewServer(web.New(web.Deps{Logger: h.Logger, Registry: web.NewRegistry(), Ping: e.St.Ping,
 			Handlers: &h, TrustProxy: cfg.TrustProxy}))
 		defer srv.Close()
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/login", nil)

@@ -11,43 +11,44 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 func TestTeamsPage(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withGate(0.1))
-	admin, _ := e.signedIn("adm", domain.RoleAdmin)
-	dev := e.user("dev", domain.RoleRequester)
+	e := webtest.New(t, webtest.WithGate(0.1))
+	admin, _ := e.SignedIn("adm", domain.RoleAdmin)
+	dev := e.User("dev", domain.RoleRequester)
 
-	if got := admin.flash(admin.post("/admin/teams", url.Values{"name": {"payments"}, "max_instances": {"1"}, "max_monthly_spend": {""}})); got != "Team payments added" {
+	if got := admin.Flash(admin.Post("/admin/teams", url.Values{"name": {"payments"}, "max_instances": {"1"}, "max_monthly_spend": {""}})); got != "Team payments added" {
 		t.Errorf("add: %q", got)
 	}
-	r := admin.post("/admin/teams", url.Values{"name": {"payments"}, "max_instances": {"x"}})
-	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.doc.Find("#err-name").Text(), "is taken") && !strings.Contains(r.doc.Find("#err-max_instances").Text(), "whole number") {
-		t.Errorf("bad add: %d", r.status)
+	r := admin.Post("/admin/teams", url.Values{"name": {"payments"}, "max_instances": {"x"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Doc.Find("#err-name").Text(), "is taken") && !strings.Contains(r.Doc.Find("#err-max_instances").Text(), "whole number") {
+		t.Errorf("bad add: %d", r.Status)
 	}
-	if got := r.doc.Find("#f-max_instances").AttrOr("aria-invalid", ""); got != "true" {
+	if got := r.Doc.Find("#f-max_instances").AttrOr("aria-invalid", ""); got != "true" {
 		t.Errorf("bad limit not marked invalid: %q", got)
 	}
-	team, err := e.st.TeamByName(context.Background(), "payments")
+	team, err := e.St.TeamByName(context.Background(), "payments")
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := itoa(team.ID)
-	if got := admin.flash(admin.post("/admin/teams/"+id+"/members", url.Values{"username": {"dev"}})); got != "dev added to payments" {
+	id := webtest.Itoa(team.ID)
+	if got := admin.Flash(admin.Post("/admin/teams/"+id+"/members", url.Values{"username": {"dev"}})); got != "dev added to payments" {
 		t.Errorf("add member: %q", got)
 	}
-	r = admin.post("/admin/teams/"+id+"/members", url.Values{"username": {"nobody"}})
-	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.doc.Find("#err-member-"+id).Text(), "is not a user") {
-		t.Errorf("unknown member: %d", r.status)
+	r = admin.Post("/admin/teams/"+id+"/members", url.Values{"username": {"nobody"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Doc.Find("#err-member-"+id).Text(), "is not a user") {
+		t.Errorf("unknown member: %d", r.Status)
 	}
-	e.request(dev) // no team: counts nowhere
-	c := e.client()
-	c.login("dev")
-	if r := c.post("/requests", validForm()); r.status != http.StatusSeeOther {
-		t.Fatalf("submit: %d", r.status)
+	e.Request(dev) // no team: counts nowhere
+	c := e.Client()
+	c.Login("dev")
+	if r := c.Post("/requests", webtest.ValidForm()); r.Status != http.StatusSeeOther {
+		t.Fatalf("submit: %d", r.Status)
 	}
-	page := admin.get("/admin/teams").doc
+	page := admin.Get("/admin/teams").Doc
 	row := page.Find(`[data-team="payments"]`)
 	if got := strings.Join(strings.Fields(row.Find(`[data-testid="instances"]`).Text()), " "); got != "1 of 1" {
 		t.Errorf("usage: %q", got)
@@ -55,64 +56,64 @@ func TestTeamsPage(t *testing.T) {
 	if got := strings.Join(strings.Fields(row.Find(`[data-testid="spend"]`).Text()), " "); got != "73.00 of none" {
 		t.Errorf("spend: %q", got)
 	}
-	if got := admin.flash(admin.post("/admin/teams/"+id+"/limits", url.Values{"max_instances": {"5"}, "max_monthly_spend": {"100"}})); !strings.Contains(got, "5 instances, 100.00 a month") {
+	if got := admin.Flash(admin.Post("/admin/teams/"+id+"/limits", url.Values{"max_instances": {"5"}, "max_monthly_spend": {"100"}})); !strings.Contains(got, "5 instances, 100.00 a month") {
 		t.Errorf("limits: %q", got)
 	}
-	if r := admin.post("/admin/teams/"+id+"/limits", url.Values{"max_monthly_spend": {"-3"}}); r.status != http.StatusUnprocessableEntity {
-		t.Errorf("negative spend: %d", r.status)
+	if r := admin.Post("/admin/teams/"+id+"/limits", url.Values{"max_monthly_spend": {"-3"}}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("negative spend: %d", r.Status)
 	}
-	if got := admin.flash(admin.post("/admin/teams/"+id+"/remove", url.Values{"username": {"dev"}})); got != "dev removed from payments" {
+	if got := admin.Flash(admin.Post("/admin/teams/"+id+"/remove", url.Values{"username": {"dev"}})); got != "dev removed from payments" {
 		t.Errorf("remove: %q", got)
 	}
-	if r := admin.post("/admin/teams/9999/limits", url.Values{"max_instances": {"1"}}); r.status != http.StatusNotFound {
-		t.Errorf("unknown team: %d", r.status)
+	if r := admin.Post("/admin/teams/9999/limits", url.Values{"max_instances": {"1"}}); r.Status != http.StatusNotFound {
+		t.Errorf("unknown team: %d", r.Status)
 	}
-	list := admin.get("/admin/requests?team=payments").doc
+	list := admin.Get("/admin/requests?team=payments").Doc
 	if n := list.Find("tr[data-request-id]").Length(); n != 1 {
 		t.Errorf("team filter: %d rows", n)
 	}
-	if r := admin.get("/admin/requests?team=Bad%20Team"); r.status != http.StatusUnprocessableEntity {
-		t.Errorf("bad team filter: %d", r.status)
+	if r := admin.Get("/admin/requests?team=Bad%20Team"); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("bad team filter: %d", r.Status)
 	}
 }
 
 func TestPoliciesPage(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withGate(0.1))
-	admin, _ := e.signedIn("adm", domain.RoleAdmin)
-	doc := admin.get("/admin/policies").doc
+	e := webtest.New(t, webtest.WithGate(0.1))
+	admin, _ := e.SignedIn("adm", domain.RoleAdmin)
+	doc := admin.Get("/admin/policies").Doc
 	if !strings.Contains(doc.Find("#f-document").Text(), "small pay-as-you-go caches in Hangzhou") {
 		t.Errorf("no example in the empty editor")
 	}
 	bad := strings.Replace(testPolicies, `"min_period"`, `"max_pricee"`, 1)
-	r := admin.post("/admin/policies", url.Values{"document": {bad}, "action": {"save"}})
-	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.doc.Find(`[data-testid="document-error"]`).Text(), "rule 2: unknown key max_pricee") {
-		t.Fatalf("bad document: %d %q", r.status, r.doc.Find(`[data-testid="document-error"]`).Text())
+	r := admin.Post("/admin/policies", url.Values{"document": {bad}, "action": {"save"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Doc.Find(`[data-testid="document-error"]`).Text(), "rule 2: unknown key max_pricee") {
+		t.Fatalf("bad document: %d %q", r.Status, r.Doc.Find(`[data-testid="document-error"]`).Text())
 	}
-	if r.doc.Find("#f-document").Text() != bad {
+	if r.Doc.Find("#f-document").Text() != bad {
 		t.Errorf("the typed document was not kept")
 	}
-	if got := admin.flash(admin.post("/admin/policies", url.Values{"document": {testPolicies}, "action": {"save"}})); got != "Policies version 1 saved (2 rules)" {
+	if got := admin.Flash(admin.Post("/admin/policies", url.Values{"document": {testPolicies}, "action": {"save"}})); got != "Policies version 1 saved (2 rules)" {
 		t.Errorf("save: %q", got)
 	}
-	r = admin.post("/admin/policies", url.Values{"document": {testPolicies}, "action": {"try"},
+	r = admin.Post("/admin/policies", url.Values{"document": {testPolicies}, "action": {"try"},
 		"sample": {`{"ChargeType": "PrePaid", "Period": 24}`}})
-	if r.status != http.StatusOK || !strings.Contains(r.doc.Find(`[data-testid="try-result"]`).Text(), "Rule 2 (“subscriptions up to a year”) matches") {
-		t.Errorf("try: %d %q", r.status, r.doc.Find(`[data-testid="try-result"]`).Text())
+	if r.Status != http.StatusOK || !strings.Contains(r.Doc.Find(`[data-testid="try-result"]`).Text(), "Rule 2 (“subscriptions up to a year”) matches") {
+		t.Errorf("try: %d %q", r.Status, r.Doc.Find(`[data-testid="try-result"]`).Text())
 	}
-	r = admin.post("/admin/policies", url.Values{"document": {testPolicies}, "action": {"try"}, "sample": {`{"Colour": 1}`}})
-	if r.status != http.StatusUnprocessableEntity || r.doc.Find(`[data-testid="sample-error"]`).Length() != 1 {
-		t.Errorf("bad sample: %d", r.status)
+	r = admin.Post("/admin/policies", url.Values{"document": {testPolicies}, "action": {"try"}, "sample": {`{"Colour": 1}`}})
+	if r.Status != http.StatusUnprocessableEntity || r.Doc.Find(`[data-testid="sample-error"]`).Length() != 1 {
+		t.Errorf("bad sample: %d", r.Status)
 	}
-	if got := admin.flash(admin.post("/admin/policies", url.Values{"document": {`{"rules": []}`}, "action": {"save"}})); got != "Policies version 2 saved (0 rules)" {
+	if got := admin.Flash(admin.Post("/admin/policies", url.Values{"document": {`{"rules": []}`}, "action": {"save"}})); got != "Policies version 2 saved (0 rules)" {
 		t.Errorf("second save: %q", got)
 	}
-	page := admin.get("/admin/policies?version=1").doc
+	page := admin.Get("/admin/policies?version=1").Doc
 	if !strings.Contains(page.Find("#f-document").Text(), "subscriptions up to a year") || page.Find(`[data-testid="versions"] tbody tr`).Length() != 2 {
 		t.Errorf("version 1 not shown with both versions listed")
 	}
-	if r := admin.get("/admin/policies?version=77"); r.status != http.StatusNotFound {
-		t.Errorf("unknown version: %d", r.status)
+	if r := admin.Get("/admin/policies?version=77"); r.Status != http.StatusNotFound {
+		t.Errorf("unknown version: %d", r.Status)
 	}
 }
 
@@ -120,21 +121,21 @@ func TestPoliciesPage(t *testing.T) {
 // and of the team itself; its CSV export says each event's team.
 func TestAuditTeam(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withGate(0.1))
-	dev, devU := e.signedIn("dev", domain.RoleRequester)
-	adm, _ := e.signedIn("root", domain.RoleAdmin)
-	e.team("payments", nil, nil, devU)
-	e.team("search", nil, nil)
-	r := dev.post("/requests", validForm())
-	if r.status != http.StatusSeeOther {
-		t.Fatalf("submit: %d", r.status)
+	e := webtest.New(t, webtest.WithGate(0.1))
+	dev, devU := e.SignedIn("dev", domain.RoleRequester)
+	adm, _ := e.SignedIn("root", domain.RoleAdmin)
+	e.Team("payments", nil, nil, devU)
+	e.Team("search", nil, nil)
+	r := dev.Post("/requests", webtest.ValidForm())
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("submit: %d", r.Status)
 	}
-	page := adm.get("/audit?team=payments")
-	if page.status != http.StatusOK {
-		t.Fatalf("audit: %d", page.status)
+	page := adm.Get("/audit?team=payments")
+	if page.Status != http.StatusOK {
+		t.Fatalf("audit: %d", page.Status)
 	}
 	var actions []string
-	page.doc.Find("tr[data-action]").Each(func(_ int, s *goquery.Selection) {
+	page.Doc.Find("tr[data-action]").Each(func(_ int, s *goquery.Selection) {
 		actions = append(actions, s.AttrOr("data-action", ""))
 		if team := strings.TrimSpace(s.Find(`[data-testid="team"]`).Text()); team != "payments" {
 			t.Errorf("%s: team %q", s.AttrOr("data-action", ""), team)
@@ -143,10 +144,10 @@ func TestAuditTeam(t *testing.T) {
 	if strings.Join(actions, " ") != "request.submitted team.member_added team.created" {
 		t.Errorf("payments' events: %v", actions)
 	}
-	if bad := adm.get("/audit?team=Not+A+Team"); bad.status != http.StatusUnprocessableEntity {
-		t.Errorf("a bad team: %d", bad.status)
+	if bad := adm.Get("/audit?team=Not+A+Team"); bad.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a bad team: %d", bad.Status)
 	}
-	csvText := adm.get("/audit/export.csv?team=search").body
+	csvText := adm.Get("/audit/export.csv?team=search").Body
 	rows, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
 	if err != nil || len(rows) != 2 || rows[1][3] != domain.ActionTeamCreated || rows[1][8] != "search" {
 		t.Fatalf("export: %q %v", rows, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
 )
 
 // screenSizes are the README's pictures: a laptop and a phone.
@@ -36,11 +37,11 @@ func picturesDir(t *testing.T) string {
 
 // picture checks the page and saves what is in view at every screen size,
 // as name-desktop.png and name-phone.png, then goes back to the desktop.
-func picture(t *testing.T, e *env, ctx context.Context, dir, name string) {
+func picture(t *testing.T, e *webtest.Env, ctx context.Context, dir, name string) {
 	t.Helper()
 	// The test clock stands still; the pictures show times as a running
 	// portal would.
-	e.clock.Advance(time.Since(e.clock.Now()))
+	e.Clock.Advance(time.Since(e.Clock.Now()))
 	checkA11y(t, ctx, name)
 	for _, s := range screenSizes {
 		opts := []chromedp.EmulateViewportOption{chromedp.EmulatePortrait}
@@ -66,12 +67,12 @@ func picture(t *testing.T, e *env, ctx context.Context, dir, name string) {
 // requester asks for an instance in one window, an approver approves it in
 // a private one, the requester sees it created.
 func TestBrowserWalkthrough(t *testing.T) {
-	e := newEnv(t, withProvisioner(t))
-	e.user("dev", domain.RoleRequester)
-	e.user("approver", domain.RoleApprover)
+	e := webtest.New(t, webtest.WithProvisioner(t))
+	e.User("dev", domain.RoleRequester)
+	e.User("approver", domain.RoleApprover)
 	dir := picturesDir(t)
 	dev := browser(t)
-	base := e.srv.URL
+	base := e.Srv.URL
 	step(t, dev, "desktop size", chromedp.EmulateViewport(screenSizes[0].width, screenSizes[0].height))
 
 	step(t, dev, "the sign-in page", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS("#username")))
@@ -122,7 +123,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatalf("request page %s: %v", requestPage, err)
 	}
-	e.waitStatus(id, domain.StatusSucceeded)
+	e.WaitStatus(id, domain.StatusSucceeded)
 	step(t, dev, "the created instance",
 		chromedp.Navigate(requestPage),
 		chromedp.WaitVisible(chromedp.CSS(`h1 [data-status="succeeded"]`)),

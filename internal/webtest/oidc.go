@@ -1,4 +1,4 @@
-package web_test
+package webtest
 
 import (
 	"net"
@@ -15,25 +15,25 @@ import (
 
 // provider is an OIDC identity provider in process, over HTTP (mockoidc),
 // that a test can make misbehave.
-type provider struct {
+type Provider struct {
 	*mockoidc.MockOIDC
 	mu sync.Mutex
 	// nonce, when set, replaces the nonce the portal sends: the ID token
 	// then carries another sign-in's nonce.
-	nonce string
+	Nonce string
 	// clientID, when set, is the client the provider really serves: the
 	// portal's requests are answered as if they came from it, so the ID
 	// token is for another client.
-	clientID string
+	ServedClientID string
 }
 
-func newProvider(t *testing.T) *provider {
+func NewProvider(t *testing.T) *Provider {
 	t.Helper()
 	m, err := mockoidc.NewServer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &provider{MockOIDC: m}
+	p := &Provider{MockOIDC: m}
 	if err := m.AddMiddleware(p.tamper); err != nil {
 		t.Fatal(err)
 	}
@@ -48,16 +48,16 @@ func newProvider(t *testing.T) *provider {
 	return p
 }
 
-func (p *provider) set(fn func(p *provider)) {
+func (p *Provider) Set(fn func(p *Provider)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fn(p)
 }
 
-func (p *provider) tamper(next http.Handler) http.Handler {
+func (p *Provider) tamper(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
-		nonce, clientID := p.nonce, p.clientID
+		nonce, clientID := p.Nonce, p.ServedClientID
 		p.mu.Unlock()
 		switch r.URL.Path {
 		case mockoidc.AuthorizationEndpoint:
@@ -86,7 +86,7 @@ func (p *provider) tamper(next http.Handler) http.Handler {
 }
 
 // signInAs queues the person the provider signs in next.
-func (p *provider) signInAs(sub, name string, groups ...string) {
+func (p *Provider) SignInAs(sub, name string, groups ...string) {
 	p.QueueUser(&mockoidc.MockUser{Subject: sub, PreferredUsername: name, Email: name + "@example.com",
 		EmailVerified: true, Groups: groups})
 }
@@ -94,7 +94,7 @@ func (p *provider) signInAs(sub, name string, groups ...string) {
 // withOIDC configures single sign-on through p: groups admins, approvers
 // and developers map to the three roles. clientID overrides the client id
 // the portal uses ("" for p's own).
-func withOIDC(t *testing.T, p *provider, clientID string) envOption {
+func WithOIDC(t *testing.T, p *Provider, clientID string) Option {
 	return func(h *handlers.Handlers) {
 		cfg := p.Config()
 		if clientID == "" {
@@ -116,38 +116,38 @@ func withOIDC(t *testing.T, p *provider, clientID string) envOption {
 }
 
 // getURL gets an absolute URL (the provider's) with the client's cookies.
-func (c *client) getURL(u string) *response {
+func (c *Client) GetURL(u string) *Response {
 	c.t.Helper()
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return c.do(req)
+	return c.Do(req)
 }
 
 // ssoStart starts a single sign-on and follows it to the provider, which
 // signs the queued person in: it returns the callback path the provider
 // sends the browser back to, not yet visited.
-func (c *client) ssoStart() string {
+func (c *Client) SSOStart() string {
 	c.t.Helper()
-	r := c.get("/auth/oidc/login")
-	if r.status != http.StatusSeeOther {
-		c.t.Fatalf("start: %d %s", r.status, r.body)
+	r := c.Get("/auth/oidc/login")
+	if r.Status != http.StatusSeeOther {
+		c.t.Fatalf("start: %d %s", r.Status, r.Body)
 	}
-	auth, err := url.Parse(r.location())
+	auth, err := url.Parse(r.Location())
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	q := auth.Query()
 	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("nonce") == "" ||
-		q.Get("state") == "" || q.Get("redirect_uri") != c.e.srv.URL+"/auth/oidc/callback" {
-		c.t.Fatalf("authorization request %s", r.location())
+		q.Get("state") == "" || q.Get("redirect_uri") != c.e.Srv.URL+"/auth/oidc/callback" {
+		c.t.Fatalf("authorization request %s", r.Location())
 	}
-	back := c.getURL(r.location())
-	if back.status != http.StatusFound {
-		c.t.Fatalf("provider: %d %s", back.status, back.body)
+	back := c.GetURL(r.Location())
+	if back.Status != http.StatusFound {
+		c.t.Fatalf("provider: %d %s", back.Status, back.Body)
 	}
-	cb, err := url.Parse(back.location())
+	cb, err := url.Parse(back.Location())
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func (c *client) ssoStart() string {
 }
 
 // sso signs in through the provider, wanting a redirect to the portal.
-func (c *client) sso() *response {
+func (c *Client) SSO() *Response {
 	c.t.Helper()
-	return c.get(c.ssoStart())
+	return c.Get(c.SSOStart())
 }

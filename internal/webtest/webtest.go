@@ -1,4 +1,4 @@
-package web_test
+package webtest
 
 import (
 	"context"
@@ -32,21 +32,19 @@ import (
 	"github.com/kvportal/kvportal/workflow"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
-
 // clock is a settable clock for session timeouts.
-type clock struct {
+type Clock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func (c *clock) Now() time.Time {
+func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
-func (c *clock) Advance(d time.Duration) {
+func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
@@ -55,43 +53,43 @@ func (c *clock) Advance(d time.Duration) {
 // staticCatalog is a fixed catalog.
 
 // env is a portal on its own database, served by httptest.
-type env struct {
-	t        *testing.T
-	srv      *httptest.Server
-	st       *store.Store
-	clock    *clock
-	sealer   *secret.Sealer
-	h        *handlers.Handlers
-	keys     []byte // the session keys, shared with replicas
-	enqueued atomic.Int64
+type Env struct {
+	T        *testing.T
+	Srv      *httptest.Server
+	St       *store.Store
+	Clock    *Clock
+	Sealer   *secret.Sealer
+	H        *handlers.Handlers
+	Keys     []byte // the session keys, shared with replicas
+	Enqueued atomic.Int64
 }
 
 // replica is a second portal process on e's database: its own pool and
 // server, the same session keys (as replicas behind a load balancer have).
-func (e *env) replica() *env {
-	e.t.Helper()
-	pool, err := pgxpool.New(context.Background(), e.st.Pool().Config().ConnString())
+func (e *Env) Replica() *Env {
+	e.T.Helper()
+	pool, err := pgxpool.New(context.Background(), e.St.Pool().Config().ConnString())
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
-	e.t.Cleanup(pool.Close)
+	e.T.Cleanup(pool.Close)
 	st := store.New(pool)
-	sm, err := auth.NewSessions(auth.SessionConfig{Keys: e.keys, Store: st, Now: e.clock.Now})
+	sm, err := auth.NewSessions(auth.SessionConfig{Keys: e.Keys, Store: st, Now: e.Clock.Now})
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
-	r := &env{t: e.t, st: st, clock: e.clock, sealer: e.sealer, keys: e.keys}
-	h := *e.h
+	r := &Env{T: e.T, St: st, Clock: e.Clock, Sealer: e.Sealer, Keys: e.Keys}
+	h := *e.H
 	h.Store, h.Sessions = st, sm
-	r.h = &h
-	r.srv = httptest.NewServer(web.New(web.Deps{Logger: h.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: r.h}))
-	e.t.Cleanup(r.srv.Close)
+	r.H = &h
+	r.Srv = httptest.NewServer(web.New(web.Deps{Logger: h.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: r.H}))
+	e.T.Cleanup(r.Srv.Close)
 	return r
 }
 
-type envOption func(*handlers.Handlers)
+type Option func(*handlers.Handlers)
 
-func withCatalog(cat *domain.Catalog) envOption {
+func WithCatalog(cat *domain.Catalog) Option {
 	return func(h *handlers.Handlers) {
 		if cat == nil {
 			h.Workflow.Catalog = nil
@@ -101,11 +99,11 @@ func withCatalog(cat *domain.Catalog) envOption {
 	}
 }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func New(t *testing.T, opts ...Option) *Env {
 	t.Helper()
 	pool := testpg.Pool(t)
 	st := store.New(pool)
-	clk := &clock{now: time.Now()}
+	clk := &Clock{now: time.Now()}
 	keys := randomBytes(64)
 	sm, err := auth.NewSessions(auth.SessionConfig{Keys: keys, Store: st, Now: clk.Now})
 	if err != nil {
@@ -115,13 +113,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, clock: clk, sealer: sealer, keys: keys}
-	e.h, err = handlers.New(handlers.Deps{
+	e := &Env{T: t, St: st, Clock: clk, Sealer: sealer, Keys: keys}
+	e.H, err = handlers.New(handlers.Deps{
 		Store: st, Sessions: sm, Simulated: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,
 		Workflow: &workflow.Workflow{Store: st, Sealer: sealer, Catalog: testfix.StaticCatalog{Cat: testfix.Catalog()},
 			Enqueue: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
-				e.enqueued.Add(1)
+				e.Enqueued.Add(1)
 				return nil
 			}},
 	})
@@ -130,14 +128,14 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	// The address is known before the server starts: it is the portal's
 	// public URL, which options (single sign-on) may need.
-	e.srv = httptest.NewUnstartedServer(nil)
-	e.h.BaseURL = "http://" + e.srv.Listener.Addr().String()
+	e.Srv = httptest.NewUnstartedServer(nil)
+	e.H.BaseURL = "http://" + e.Srv.Listener.Addr().String()
 	for _, o := range opts {
-		o(e.h)
+		o(e.H)
 	}
-	e.srv.Config.Handler = web.New(web.Deps{Logger: e.h.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: e.h})
-	e.srv.Start()
-	t.Cleanup(e.srv.Close)
+	e.Srv.Config.Handler = web.New(web.Deps{Logger: e.H.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: e.H})
+	e.Srv.Start()
+	t.Cleanup(e.Srv.Close)
 	return e
 }
 
@@ -147,10 +145,10 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-const testPassword = "correct horse battery"
+const Password = "correct horse battery"
 
 var testHash = func() string {
-	h, err := auth.HashPassword(testPassword)
+	h, err := auth.HashPassword(Password)
 	if err != nil {
 		panic(err)
 	}
@@ -158,44 +156,44 @@ var testHash = func() string {
 }()
 
 // user creates a user whose password is testPassword.
-func (e *env) user(name string, role domain.Role) store.User {
-	e.t.Helper()
-	u, err := e.st.CreateUser(context.Background(), name, role, testHash, nil)
+func (e *Env) User(name string, role domain.Role) store.User {
+	e.T.Helper()
+	u, err := e.St.CreateUser(context.Background(), name, role, testHash, nil)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return u
 }
 
 // request stores a valid pending request of u directly.
-func (e *env) request(u store.User) domain.Request {
-	e.t.Helper()
-	return testfix.Submit(e.t, e.st, e.sealer, u.ID, testfix.Params(domain.NewToken()))
+func (e *Env) Request(u store.User) domain.Request {
+	e.T.Helper()
+	return testfix.Submit(e.T, e.St, e.Sealer, u.ID, testfix.Params(domain.NewToken()))
 }
 
 // countEvents counts the audit events of an action (of a request when id > 0).
-func (e *env) countEvents(action string, requestID int64) int {
-	e.t.Helper()
+func (e *Env) CountEvents(action string, requestID int64) int {
+	e.T.Helper()
 	var n int
-	err := e.st.Pool().QueryRow(context.Background(),
+	err := e.St.Pool().QueryRow(context.Background(),
 		`SELECT count(*) FROM audit_events WHERE action = $1 AND ($2 = 0 OR request_id = $2)`, action, requestID).Scan(&n)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return n
 }
 
-func (e *env) countRequests() int {
-	e.t.Helper()
+func (e *Env) CountRequests() int {
+	e.T.Helper()
 	var n int
-	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM requests`).Scan(&n); err != nil {
-		e.t.Fatal(err)
+	if err := e.St.Pool().QueryRow(context.Background(), `SELECT count(*) FROM requests`).Scan(&n); err != nil {
+		e.T.Fatal(err)
 	}
 	return n
 }
 
 // validForm is a form that passes every rule with testCatalog.
-func validForm() url.Values {
+func ValidForm() url.Values {
 	return url.Values{
 		"InstanceType": {"Redis"}, "EngineVersion": {"4.0"}, "InstanceClass": {"redis.master.small.default"},
 		"InstanceName": {"orders-cache"}, "RegionId": {"cn-hangzhou"}, "ZoneId": {"cn-hangzhou-b"},
@@ -203,50 +201,50 @@ func validForm() url.Values {
 	}
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+func Itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-func (e *env) countAllEvents() int {
-	e.t.Helper()
+func (e *Env) CountAllEvents() int {
+	e.T.Helper()
 	var n int
-	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events`).Scan(&n); err != nil {
-		e.t.Fatal(err)
+	if err := e.St.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events`).Scan(&n); err != nil {
+		e.T.Fatal(err)
 	}
 	return n
 }
 
 // eventsOf counts the events of an action by actor (nil: the system).
-func (e *env) eventsOf(action string, actorID *int64) int {
-	e.t.Helper()
+func (e *Env) EventsOf(action string, actorID *int64) int {
+	e.T.Helper()
 	var n int
-	err := e.st.Pool().QueryRow(context.Background(),
+	err := e.St.Pool().QueryRow(context.Background(),
 		`SELECT count(*) FROM audit_events WHERE action = $1 AND actor_id IS NOT DISTINCT FROM $2`, action, actorID).Scan(&n)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return n
 }
 
 // failedRequest is a request of u that went through approval and one
 // permanent failure, by store calls as the provisioner makes them.
-func (e *env) failedRequest(u, approver store.User) domain.Request {
-	e.t.Helper()
+func (e *Env) FailedRequest(u, approver store.User) domain.Request {
+	e.T.Helper()
 	ctx := context.Background()
-	r := e.request(u)
-	if _, err := e.st.Approve(ctx, r.ID, approver.ID, nil); err != nil {
-		e.t.Fatal(err)
+	r := e.Request(u)
+	if _, err := e.St.Approve(ctx, r.ID, approver.ID, nil); err != nil {
+		e.T.Fatal(err)
 	}
-	if _, err := e.st.StartAttempt(ctx, r.ID, 1, 1); err != nil {
-		e.t.Fatal(err)
+	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 1); err != nil {
+		e.T.Fatal(err)
 	}
-	r, err := e.st.RecordFailure(ctx, r.ID, 1,
+	r, err := e.St.RecordFailure(ctx, r.ID, 1,
 		store.Failure{Code: "InvalidParameter", Message: "bad class", CloudRequestID: "REQ-1"}, "")
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return r
 }
 
-func mustID(t *testing.T, location string) int64 {
+func MustID(t *testing.T, location string) int64 {
 	t.Helper()
 	var id int64
 	for _, c := range strings.TrimPrefix(location, "/requests/") {
@@ -260,7 +258,7 @@ func mustID(t *testing.T, location string) int64 {
 
 // withProvisioner wires the real provisioner, on the simulator over HTTP,
 // the way cmd/portal does: approvals and re-queues enqueue its jobs.
-func withProvisioner(t *testing.T) envOption {
+func WithProvisioner(t *testing.T) Option {
 	return func(h *handlers.Handlers) {
 		sim, err := simulator.New(simulator.Config{AccessKeyID: "web-key", AccessKeySecret: "web-secret", Seed: 7})
 		if err != nil {
@@ -294,19 +292,19 @@ func withProvisioner(t *testing.T) envOption {
 }
 
 // waitStatus waits until request id reaches status.
-func (e *env) waitStatus(id int64, status domain.Status) domain.Request {
-	e.t.Helper()
+func (e *Env) WaitStatus(id int64, status domain.Status) domain.Request {
+	e.T.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		r, err := e.st.Request(context.Background(), id)
+		r, err := e.St.Request(context.Background(), id)
 		if err != nil {
-			e.t.Fatal(err)
+			e.T.Fatal(err)
 		}
 		if r.Status == status {
 			return r
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("request %d still %s, want %s", id, r.Status, status)
+			e.T.Fatalf("request %d still %s, want %s", id, r.Status, status)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -314,7 +312,7 @@ func (e *env) waitStatus(id int64, status domain.Status) domain.Request {
 
 // withFormPrices offers "Estimate price" on the form, priced by the real
 // client against the simulator over HTTP.
-func withFormPrices(t *testing.T) envOption {
+func WithFormPrices(t *testing.T) Option {
 	return func(h *handlers.Handlers) {
 		sim, err := simulator.New(simulator.Config{AccessKeyID: "form-key", AccessKeySecret: "form-secret"})
 		if err != nil {
@@ -340,41 +338,41 @@ func (f fixedPrice) Estimate(context.Context, domain.Params) (rkvstore.Price, bo
 
 // withGate admits submissions through teams and policies, prices estimated
 // at hourly.
-func withGate(hourly float64) envOption {
+func WithGate(hourly float64) Option {
 	return func(h *handlers.Handlers) {
 		(&admission.Gate{Store: h.Store, Prices: fixedPrice(hourly), Logger: h.Logger}).Wire(h.Workflow)
 	}
 }
 
-func (e *env) team(name string, maxInstances *int, maxSpend *float64, members ...store.User) domain.Team {
-	e.t.Helper()
+func (e *Env) Team(name string, maxInstances *int, maxSpend *float64, members ...store.User) domain.Team {
+	e.T.Helper()
 	ctx := context.Background()
-	t, err := e.st.CreateTeam(ctx, name, maxInstances, maxSpend, nil)
+	t, err := e.St.CreateTeam(ctx, name, maxInstances, maxSpend, nil)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	for _, u := range members {
-		if err := e.st.AddMember(ctx, t.ID, u.ID, nil); err != nil {
-			e.t.Fatal(err)
+		if err := e.St.AddMember(ctx, t.ID, u.ID, nil); err != nil {
+			e.T.Fatal(err)
 		}
 	}
 	return t
 }
 
-func (e *env) policies(doc string) int64 {
-	e.t.Helper()
-	v, err := e.st.SavePolicies(context.Background(), doc, 1, nil)
+func (e *Env) Policies(doc string) int64 {
+	e.T.Helper()
+	v, err := e.St.SavePolicies(context.Background(), doc, 1, nil)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return v.ID
 }
 
-func (e *env) sessionCount(userID int64) int {
-	e.t.Helper()
+func (e *Env) SessionCount(userID int64) int {
+	e.T.Helper()
 	var n int
-	if err := e.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE user_id = $1`, userID).Scan(&n); err != nil {
-		e.t.Fatal(err)
+	if err := e.St.Pool().QueryRow(context.Background(), `SELECT count(*) FROM sessions WHERE user_id = $1`, userID).Scan(&n); err != nil {
+		e.T.Fatal(err)
 	}
 	return n
 }
