@@ -13,7 +13,7 @@ import (
 	"github.com/kvportal/kvportal/store"
 )
 
-// client is a browser without JavaScript: a cookie jar, no redirects
+// Client is a browser without JavaScript: a cookie jar, no redirects
 // followed, the CSRF token taken from the last page.
 type Client struct {
 	t    *testing.T
@@ -23,6 +23,7 @@ type Client struct {
 	addr string // X-Forwarded-For is ignored: the address is the socket's
 }
 
+// Client is a new browser on the portal, signed in as nobody.
 func (e *Env) Client() *Client {
 	jar, _ := cookiejar.New(nil)
 	return &Client{t: e.T, e: e, HTTP: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -30,6 +31,7 @@ func (e *Env) Client() *Client {
 	}}}
 }
 
+// Response is a page as the client got it; Doc is parsed when it is HTML.
 type Response struct {
 	Status int
 	Header http.Header
@@ -37,8 +39,10 @@ type Response struct {
 	Doc    *goquery.Document
 }
 
+// Location is where a redirect sends the client.
 func (r *Response) Location() string { return r.Header.Get("Location") }
 
+// Do sends req with the client's cookies and keeps the page's CSRF token.
 func (c *Client) Do(req *http.Request) *Response {
 	c.t.Helper()
 	resp, err := c.HTTP.Do(req)
@@ -60,6 +64,7 @@ func (c *Client) Do(req *http.Request) *Response {
 	return r
 }
 
+// Get gets a path of the portal.
 func (c *Client) Get(path string) *Response {
 	c.t.Helper()
 	req, err := http.NewRequest(http.MethodGet, c.e.Srv.URL+path, nil)
@@ -69,7 +74,7 @@ func (c *Client) Get(path string) *Response {
 	return c.Do(req)
 }
 
-// postRaw posts form exactly as given (no CSRF token added).
+// PostRaw posts form exactly as given (no CSRF token added).
 func (c *Client) PostRaw(path string, body string) *Response {
 	c.t.Helper()
 	req, err := http.NewRequest(http.MethodPost, c.e.Srv.URL+path, strings.NewReader(body))
@@ -80,7 +85,7 @@ func (c *Client) PostRaw(path string, body string) *Response {
 	return c.Do(req)
 }
 
-// post posts form with the session's CSRF token, fetching a page first
+// Post posts form with the session's CSRF token, fetching a page first
 // when none is known yet.
 func (c *Client) Post(path string, form url.Values) *Response {
 	c.t.Helper()
@@ -95,7 +100,7 @@ func (c *Client) Post(path string, form url.Values) *Response {
 	return c.PostRaw(path, f.Encode())
 }
 
-// login signs in as username with testPassword.
+// Login signs in as username with Password.
 func (c *Client) Login(username string) {
 	c.t.Helper()
 	c.Get("/login")
@@ -106,7 +111,7 @@ func (c *Client) Login(username string) {
 	c.Get("/requests") // a page, for a fresh CSRF token
 }
 
-// signedIn returns a client signed in as a new user of the role.
+// SignedIn returns a client signed in as a new user of the role.
 func (e *Env) SignedIn(name string, role domain.Role) (*Client, store.User) {
 	e.T.Helper()
 	u := e.User(name, role)
@@ -115,6 +120,7 @@ func (e *Env) SignedIn(name string, role domain.Role) (*Client, store.User) {
 	return c, u
 }
 
+// Whoami is who the pages say is signed in ("" for nobody).
 func (c *Client) Whoami() string {
 	c.t.Helper()
 	r := c.Get("/requests")
@@ -124,7 +130,7 @@ func (c *Client) Whoami() string {
 	return strings.Join(strings.Fields(r.Doc.Find(`[data-testid="whoami"]`).Text()), " ")
 }
 
-// logout signs out, with the CSRF token of a fresh page.
+// Logout signs out, with the CSRF token of a fresh page.
 func (c *Client) Logout() {
 	c.t.Helper()
 	c.Get("/requests")
@@ -133,7 +139,7 @@ func (c *Client) Logout() {
 	}
 }
 
-// flash follows a 303 and returns the flash message it lands on.
+// Flash follows a 303 and returns the flash message it lands on.
 func (c *Client) Flash(r *Response) string {
 	c.t.Helper()
 	if r.Status != http.StatusSeeOther {
@@ -142,13 +148,13 @@ func (c *Client) Flash(r *Response) string {
 	return c.Get(r.Location()).Doc.Find(`[data-testid="flash"]`).Text()
 }
 
-// cookies are the cookies the client holds for the portal.
+// Cookies are the cookies the client holds for the portal.
 func (c *Client) Cookies() []*http.Cookie {
 	u, _ := url.Parse(c.e.Srv.URL)
 	return c.HTTP.Jar.Cookies(u)
 }
 
-// withCookies is a new client on e holding a copy of cookies: someone who
+// WithCookies is a new client on e holding a copy of cookies: someone who
 // copied them from another browser.
 func (e *Env) WithCookies(cookies []*http.Cookie) *Client {
 	c := e.Client()
@@ -157,6 +163,7 @@ func (e *Env) WithCookies(cookies []*http.Cookie) *Client {
 	return c
 }
 
+// SignedOut tells whether r sends the client to sign in.
 func SignedOut(r *Response) bool {
 	return r.Status == http.StatusSeeOther && strings.HasPrefix(r.Location(), "/login")
 }

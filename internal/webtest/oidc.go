@@ -13,20 +13,21 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// provider is an OIDC identity provider in process, over HTTP (mockoidc),
+// Provider is an OIDC identity provider in process, over HTTP (mockoidc),
 // that a test can make misbehave.
 type Provider struct {
 	*mockoidc.MockOIDC
 	mu sync.Mutex
-	// nonce, when set, replaces the nonce the portal sends: the ID token
+	// Nonce, when set, replaces the nonce the portal sends: the ID token
 	// then carries another sign-in's nonce.
 	Nonce string
-	// clientID, when set, is the client the provider really serves: the
+	// ServedClientID, when set, is the client the provider really serves: the
 	// portal's requests are answered as if they came from it, so the ID
 	// token is for another client.
 	ServedClientID string
 }
 
+// NewProvider starts a provider for t, stopped when t ends.
 func NewProvider(t *testing.T) *Provider {
 	t.Helper()
 	m, err := mockoidc.NewServer(nil)
@@ -48,6 +49,7 @@ func NewProvider(t *testing.T) *Provider {
 	return p
 }
 
+// Set changes how the provider misbehaves, safely while it serves.
 func (p *Provider) Set(fn func(p *Provider)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -85,13 +87,13 @@ func (p *Provider) tamper(next http.Handler) http.Handler {
 	})
 }
 
-// signInAs queues the person the provider signs in next.
+// SignInAs queues the person the provider signs in next.
 func (p *Provider) SignInAs(sub, name string, groups ...string) {
 	p.QueueUser(&mockoidc.MockUser{Subject: sub, PreferredUsername: name, Email: name + "@example.com",
 		EmailVerified: true, Groups: groups})
 }
 
-// withOIDC configures single sign-on through p: groups admins, approvers
+// WithOIDC configures single sign-on through p: groups admins, approvers
 // and developers map to the three roles. clientID overrides the client id
 // the portal uses ("" for p's own).
 func WithOIDC(t *testing.T, p *Provider, clientID string) Option {
@@ -115,7 +117,7 @@ func WithOIDC(t *testing.T, p *Provider, clientID string) Option {
 	}
 }
 
-// getURL gets an absolute URL (the provider's) with the client's cookies.
+// GetURL gets an absolute URL (the provider's) with the client's cookies.
 func (c *Client) GetURL(u string) *Response {
 	c.t.Helper()
 	req, err := http.NewRequest(http.MethodGet, u, nil)
@@ -125,7 +127,7 @@ func (c *Client) GetURL(u string) *Response {
 	return c.Do(req)
 }
 
-// ssoStart starts a single sign-on and follows it to the provider, which
+// SSOStart starts a single sign-on and follows it to the provider, which
 // signs the queued person in: it returns the callback path the provider
 // sends the browser back to, not yet visited.
 func (c *Client) SSOStart() string {
@@ -154,7 +156,7 @@ func (c *Client) SSOStart() string {
 	return cb.RequestURI()
 }
 
-// sso signs in through the provider, wanting a redirect to the portal.
+// SSO signs in through the provider, wanting a redirect to the portal.
 func (c *Client) SSO() *Response {
 	c.t.Helper()
 	return c.Get(c.SSOStart())

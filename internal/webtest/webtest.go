@@ -1,3 +1,13 @@
+// Package webtest serves a whole portal over HTTP for tests: the handlers
+// behind the web server's routes and middleware, on a database of the
+// test's own, with a settable clock and clients that sign in and post forms
+// as a browser without JavaScript does.
+//
+// It is a package of its own because two sets of tests need the same
+// portal: the handlers' tests (what each page shows and does) and web's
+// tests (routes, middleware, security headers, and the browser tests in
+// Chromium). Each test package still needs
+// func TestMain(m *testing.M) { testpg.Main(m) } for its databases.
 package webtest
 
 import (
@@ -32,27 +42,30 @@ import (
 	"github.com/kvportal/kvportal/workflow"
 )
 
-// clock is a settable clock for session timeouts.
+// Clock is a settable clock for session timeouts.
 type Clock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
+// Now is the clock's time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
+// Advance moves the clock on by d.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
 
-// staticCatalog is a fixed catalog.
-
-// env is a portal on its own database, served by httptest.
+// Env is a portal on its own database, served by httptest. Its fields are
+// the parts a test reaches behind the pages: the store to set up or check
+// rows, the handlers to change a dependency, the number of provisioning
+// jobs enqueued (none run unless WithProvisioner).
 type Env struct {
 	T        *testing.T
 	Srv      *httptest.Server
@@ -64,7 +77,7 @@ type Env struct {
 	Enqueued atomic.Int64
 }
 
-// replica is a second portal process on e's database: its own pool and
+// Replica is a second portal process on e's database: its own pool and
 // server, the same session keys (as replicas behind a load balancer have).
 func (e *Env) Replica() *Env {
 	e.T.Helper()
@@ -87,8 +100,10 @@ func (e *Env) Replica() *Env {
 	return r
 }
 
+// Option changes the handlers before the portal starts serving.
 type Option func(*handlers.Handlers)
 
+// WithCatalog gives the portal cat as its catalog (nil: none).
 func WithCatalog(cat *domain.Catalog) Option {
 	return func(h *handlers.Handlers) {
 		if cat == nil {
@@ -99,6 +114,9 @@ func WithCatalog(cat *domain.Catalog) Option {
 	}
 }
 
+// New starts a portal for t, stopped when t ends: simulated cloud, the
+// small test catalog, provisioning jobs counted but not run; opts change
+// that.
 func New(t *testing.T, opts ...Option) *Env {
 	t.Helper()
 	pool := testpg.Pool(t)
@@ -145,6 +163,7 @@ func randomBytes(n int) []byte {
 	return b
 }
 
+// Password is the password of every user the harness creates.
 const Password = "correct horse battery"
 
 var testHash = func() string {
@@ -155,7 +174,7 @@ var testHash = func() string {
 	return h
 }()
 
-// user creates a user whose password is testPassword.
+// User creates a user whose password is Password.
 func (e *Env) User(name string, role domain.Role) store.User {
 	e.T.Helper()
 	u, err := e.St.CreateUser(context.Background(), name, role, testHash, nil)
@@ -165,13 +184,13 @@ func (e *Env) User(name string, role domain.Role) store.User {
 	return u
 }
 
-// request stores a valid pending request of u directly.
+// Request stores a valid pending request of u directly.
 func (e *Env) Request(u store.User) domain.Request {
 	e.T.Helper()
 	return testfix.Submit(e.T, e.St, e.Sealer, u.ID, testfix.Params(domain.NewToken()))
 }
 
-// countEvents counts the audit events of an action (of a request when id > 0).
+// CountEvents counts the audit events of an action (of a request when id > 0).
 func (e *Env) CountEvents(action string, requestID int64) int {
 	e.T.Helper()
 	var n int
@@ -183,6 +202,7 @@ func (e *Env) CountEvents(action string, requestID int64) int {
 	return n
 }
 
+// CountRequests counts every request.
 func (e *Env) CountRequests() int {
 	e.T.Helper()
 	var n int
@@ -192,7 +212,7 @@ func (e *Env) CountRequests() int {
 	return n
 }
 
-// validForm is a form that passes every rule with testCatalog.
+// ValidForm is a form that passes every rule with the test catalog.
 func ValidForm() url.Values {
 	return url.Values{
 		"InstanceType": {"Redis"}, "EngineVersion": {"4.0"}, "InstanceClass": {"redis.master.small.default"},
@@ -201,8 +221,10 @@ func ValidForm() url.Values {
 	}
 }
 
+// Itoa is an id as it appears in paths and forms.
 func Itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// CountAllEvents counts every audit event.
 func (e *Env) CountAllEvents() int {
 	e.T.Helper()
 	var n int
@@ -212,7 +234,7 @@ func (e *Env) CountAllEvents() int {
 	return n
 }
 
-// eventsOf counts the events of an action by actor (nil: the system).
+// EventsOf counts the events of an action by actor (nil: the system).
 func (e *Env) EventsOf(action string, actorID *int64) int {
 	e.T.Helper()
 	var n int
@@ -224,7 +246,7 @@ func (e *Env) EventsOf(action string, actorID *int64) int {
 	return n
 }
 
-// failedRequest is a request of u that went through approval and one
+// FailedRequest is a request of u that went through approval and one
 // permanent failure, by store calls as the provisioner makes them.
 func (e *Env) FailedRequest(u, approver store.User) domain.Request {
 	e.T.Helper()
@@ -244,6 +266,7 @@ func (e *Env) FailedRequest(u, approver store.User) domain.Request {
 	return r
 }
 
+// MustID is the id of the request a redirect to /requests/{id} names.
 func MustID(t *testing.T, location string) int64 {
 	t.Helper()
 	var id int64
@@ -256,7 +279,7 @@ func MustID(t *testing.T, location string) int64 {
 	return id
 }
 
-// withProvisioner wires the real provisioner, on the simulator over HTTP,
+// WithProvisioner wires the real provisioner, on the simulator over HTTP,
 // the way cmd/portal does: approvals and re-queues enqueue its jobs.
 func WithProvisioner(t *testing.T) Option {
 	return func(h *handlers.Handlers) {
@@ -291,7 +314,7 @@ func WithProvisioner(t *testing.T) Option {
 	}
 }
 
-// waitStatus waits until request id reaches status.
+// WaitStatus waits until request id reaches status.
 func (e *Env) WaitStatus(id int64, status domain.Status) domain.Request {
 	e.T.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -310,7 +333,7 @@ func (e *Env) WaitStatus(id int64, status domain.Status) domain.Request {
 	}
 }
 
-// withFormPrices offers "Estimate price" on the form, priced by the real
+// WithFormPrices offers "Estimate price" on the form, priced by the real
 // client against the simulator over HTTP.
 func WithFormPrices(t *testing.T) Option {
 	return func(h *handlers.Handlers) {
@@ -336,7 +359,7 @@ func (f fixedPrice) Estimate(context.Context, domain.Params) (rkvstore.Price, bo
 	return rkvstore.Price{Currency: "CNY", TradeAmount: float64(f), OriginalPrice: float64(f)}, true
 }
 
-// withGate admits submissions through teams and policies, prices estimated
+// WithGate admits submissions through teams and policies, prices estimated
 // at hourly.
 func WithGate(hourly float64) Option {
 	return func(h *handlers.Handlers) {
@@ -344,6 +367,7 @@ func WithGate(hourly float64) Option {
 	}
 }
 
+// Team creates a team with its limits (nil: none) and members.
 func (e *Env) Team(name string, maxInstances *int, maxSpend *float64, members ...store.User) domain.Team {
 	e.T.Helper()
 	ctx := context.Background()
@@ -359,6 +383,7 @@ func (e *Env) Team(name string, maxInstances *int, maxSpend *float64, members ..
 	return t
 }
 
+// Policies saves doc as the current policies and returns its version's id.
 func (e *Env) Policies(doc string) int64 {
 	e.T.Helper()
 	v, err := e.St.SavePolicies(context.Background(), doc, 1, nil)
@@ -368,6 +393,7 @@ func (e *Env) Policies(doc string) int64 {
 	return v.ID
 }
 
+// SessionCount counts the sessions of a user.
 func (e *Env) SessionCount(userID int64) int {
 	e.T.Helper()
 	var n int

@@ -1,4 +1,4 @@
-package web_test
+package handlers_test
 
 import (
 	"context"
