@@ -7,6 +7,7 @@ import (
 
 	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
@@ -44,7 +45,7 @@ func TestGate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p := domain.Params{InstanceClass: "redis.master.small.default", ChargeType: "PostPaid", RegionId: "cn-hangzhou"}
+	p := domain.Params{InstanceClass: testfix.InstanceClass, ChargeType: "PostPaid", RegionId: "cn-hangzhou"}
 
 	s := &workflow.Submission{Actor: workflow.Actor{ID: solo.ID, Role: domain.RoleRequester}, Params: p}
 	if errs, err := g.CheckSubmission(ctx, s); err != nil || len(errs) > 0 || s.TeamID != nil ||

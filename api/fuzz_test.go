@@ -14,15 +14,15 @@ import (
 // with every go test; go test -fuzz=FuzzSubmit ./api explores further.
 func FuzzSubmit(f *testing.F) {
 	for _, seed := range []string{
-		`{"InstanceName":"orders-cache","InstanceClass":"redis.master.small.default","RegionId":"cn-hangzhou","ZoneId":"cn-hangzhou-b","ChargeType":"PostPaid","NetworkType":"Classic","InstanceType":"Redis","EngineVersion":"4.0"}`,
-		`{"InstanceClass":"redis.master.small.default","RegionId":"cn-hangzhou","ChargeType":"PrePaid","Period":3}`,
-		`{"InstanceClass":"redis.master.small.default","RegionId":"cn-hangzhou","ChargeType":"PrePaid","Period":"1e3"}`,
-		`{"InstanceClass":"redis.master.small.default","RegionId":"cn-hangzhou","Period":-1.5}`,
-		`{"InstanceClass":"redis.master.small.default","RegionId":"cn-hangzhou","NetworkType":"VPC","VpcId":"vpc-1","VSwitchId":"vsw-1","PrivateIp":"10.0.0.1"}`,
+		`{"InstanceName":"orders-cache","InstanceClass":"` + testfix.InstanceClass + `","RegionId":"cn-hangzhou","ZoneId":"cn-hangzhou-b","ChargeType":"PostPaid","NetworkType":"Classic","InstanceType":"Redis","EngineVersion":"4.0"}`,
+		`{"InstanceClass":"` + testfix.InstanceClass + `","RegionId":"cn-hangzhou","ChargeType":"PrePaid","Period":3}`,
+		`{"InstanceClass":"` + testfix.InstanceClass + `","RegionId":"cn-hangzhou","ChargeType":"PrePaid","Period":"1e3"}`,
+		`{"InstanceClass":"` + testfix.InstanceClass + `","RegionId":"cn-hangzhou","Period":-1.5}`,
+		`{"InstanceClass":"` + testfix.InstanceClass + `","RegionId":"cn-hangzhou","NetworkType":"VPC","VpcId":"vpc-1","VSwitchId":"vsw-1","PrivateIp":"10.0.0.1"}`,
 		`{"InstanceClass":"x","RegionId":"cn-hangzhou","Password":"Sh0rt"}`,
 		`{"InstanceName":null,"InstanceClass":{"a":1},"RegionId":["cn-hangzhou"]}`,
-		`{"Token":"` + "\u0000" + `","InstanceClass":"redis.master.small.default","RegionId":"cn-hangzhou"}`,
-		`{"InstanceClass":"redis.master.small.default","RegionId":"cn-hangzhou","InstanceClass":"dup"}`,
+		`{"Token":"` + "\u0000" + `","InstanceClass":"` + testfix.InstanceClass + `","RegionId":"cn-hangzhou"}`,
+		`{"InstanceClass":"` + testfix.InstanceClass + `","RegionId":"cn-hangzhou","InstanceClass":"dup"}`,
 		`{"unknown":1}`, `{}`, `[]`, `null`, `"text"`, `{"a":`, "\xff\xfe", ``,
 	} {
 		f.Add([]byte(seed))

@@ -167,7 +167,7 @@ func (e *env) as(user, method, path string, body any, headers ...string) respons
 }
 
 func validBody() map[string]any {
-	return map[string]any{"InstanceName": "orders-cache", "Password": "Ch4ngeMe2026", "InstanceClass": "redis.master.small.default",
+	return map[string]any{"InstanceName": "orders-cache", "Password": "Ch4ngeMe2026", "InstanceClass": testfix.InstanceClass,
 		"RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-b", "ChargeType": "PostPaid", "NetworkType": "Classic",
 		"InstanceType": "Redis", "EngineVersion": "4.0"}
 }

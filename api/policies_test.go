@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -22,7 +23,7 @@ func TestPutPolicies(t *testing.T) {
 	}
 	doc := `{"rules": [
   {"name": "small ones",
-   "when": {"InstanceClass": ["redis.master.small.default"], "max_monthly_pricee": 50},
+   "when": {"InstanceClass": ["` + testfix.InstanceClass + `"], "max_monthly_pricee": 50},
    "then": "approve"}
 ]}`
 	res := e.as("root", http.MethodPut, "/api/v1/policies", []byte(doc))

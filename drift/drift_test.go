@@ -10,6 +10,7 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/drift"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
@@ -52,7 +53,7 @@ func newWorld(t *testing.T) *world {
 func (w *world) made(name string, tagged bool) domain.Request {
 	w.t.Helper()
 	ctx := context.Background()
-	p := domain.Params{InstanceName: name, InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou",
+	p := domain.Params{InstanceName: name, InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou",
 		ZoneId: "cn-hangzhou-g", ChargeType: "PostPaid", NetworkType: "Classic", InstanceType: "Redis",
 		EngineVersion: "4.0", Token: "tok-" + name}
 	r, err := w.st.CreateRequest(ctx, store.NewRequest{RequesterID: w.dev.ID, Params: p})
@@ -104,7 +105,7 @@ func TestDriftOfEachKind(t *testing.T) {
 	if _, err := w.st.Pool().Exec(ctx, `UPDATE requests SET instance_status = 'Changing' WHERE id = $1`, restatused.ID); err != nil {
 		t.Fatal(err)
 	}
-	stranger, err := w.api.CreateInstance(ctx, domain.Params{InstanceName: "stray", InstanceClass: "redis.master.small.default",
+	stranger, err := w.api.CreateInstance(ctx, domain.Params{InstanceName: "stray", InstanceClass: testfix.InstanceClass,
 		RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-g", ChargeType: "PostPaid", NetworkType: "Classic",
 		InstanceType: "Redis", EngineVersion: "4.0", Token: "tok-stray"},
 		domain.Tag{Key: domain.TagRequest, Value: "999"}, domain.Tag{Key: domain.TagTeam, Value: domain.NoTeam})
@@ -112,7 +113,7 @@ func TestDriftOfEachKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Not the portal's: no tags, so not listed, not reported.
-	if _, err := w.api.CreateInstance(ctx, domain.Params{InstanceName: "other", InstanceClass: "redis.master.small.default",
+	if _, err := w.api.CreateInstance(ctx, domain.Params{InstanceName: "other", InstanceClass: testfix.InstanceClass,
 		RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-g", ChargeType: "PostPaid", NetworkType: "Classic",
 		InstanceType: "Redis", EngineVersion: "4.0", Token: "tok-other"}); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/handlers"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
@@ -40,7 +41,7 @@ func TestApproveAndReject(t *testing.T) {
 	// table, but never its token.
 	row := q.Doc.Find(".queue-item").First()
 	for name, want := range map[string]string{"InstanceType": "Redis", "EngineVersion": "2.8", "RegionId": "cn-hangzhou",
-		"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceClass": "redis.master.small.default (1 GB)"} {
+		"ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceClass": testfix.InstanceClass + " (1 GB)"} {
 		if got := row.Find(`[data-param="` + name + `"] dd`).Text(); got != want {
 			t.Errorf("queue row's %s: %q, want %q", name, got, want)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -17,7 +18,7 @@ func TestMentionsSecretAsLoweredSearch(t *testing.T) {
 		return slices.ContainsFunc(secretWords, func(w string) bool { return bytes.Contains(lower, []byte(w)) })
 	}
 	for _, s := range []string{
-		"", "{}", `{"InstanceClass": "redis.master.small.default", "Token": "kvp-1"}`,
+		"", "{}", `{"InstanceClass": "` + testfix.InstanceClass + `", "Token": "kvp-1"}`,
 		`{"password": "x"}`, `{"PassWord": 1}`, `{"x": "my SECRET"}`, `{"Access_Key": 1}`, `{"accessKEY": 1}`,
 		`{"PRIVATEKEY": 1}`, `{"private_key": 1}`, `{"credentials": []}`, `{"passwd": 1}`,
 		"passwor", "secre", "xpassword", "password", "p", "P", "pa", "aaaccesskey",
@@ -46,9 +47,9 @@ func FuzzMentionsSecret(f *testing.F) {
 // never shown.
 func TestDetailWordsFollowTheTable(t *testing.T) {
 	d := map[string]any{"zeta": "z", "RegionId": "cn-hangzhou", "InstanceType": "Redis", "alpha": 1,
-		"Token": "kvp-1", "InstanceClass": "redis.master.small.default", "password": "hunter2", "empty": ""}
+		"Token": "kvp-1", "InstanceClass": testfix.InstanceClass, "password": "hunter2", "empty": ""}
 	got := detailWords(d, nil)
-	want := []string{"RegionId: cn-hangzhou", "InstanceType: Redis", "InstanceClass: redis.master.small.default",
+	want := []string{"RegionId: cn-hangzhou", "InstanceType: Redis", "InstanceClass: " + testfix.InstanceClass,
 		"Token: kvp-1", "Alpha: 1", "Password: [redacted]", "Zeta: z"}
 	if !slices.Equal(got, want) {
 		t.Errorf("detailWords:\n got %q\nwant %q", got, want)

@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/store"
 )
@@ -32,13 +33,13 @@ func seedEvents(e *webtest.Env, u, appr store.User, requests, n int) {
 		WITH r AS (
 			INSERT INTO requests (requester_id, token, instance_class, region_id, charge_type, network_type,
 				instance_type, engine_version, instance_id)
-			SELECT $1, 'seed-' || g, 'redis.master.small.default',
+			SELECT $1, 'seed-' || g, $3::text,
 				CASE WHEN g % 10 = 0 THEN 'cn-shanghai' ELSE 'cn-hangzhou' END, 'PostPaid', 'Classic', 'Redis', '2.8',
 				CASE WHEN g = 7 THEN 'r-needle' ELSE '' END
 			FROM generate_series(1, $2::int) g RETURNING id)
 		INSERT INTO audit_events (actor_id, action, request_id, at, details)
-		SELECT $1, 'request.submitted', id, now() - interval '3 days', '{"InstanceClass": "redis.master.small.default"}' FROM r`,
-		u.ID, requests); err != nil {
+		SELECT $1, 'request.submitted', id, now() - interval '3 days', jsonb_build_object('InstanceClass', $3::text) FROM r`,
+		u.ID, requests, testfix.InstanceClass); err != nil {
 		e.T.Fatal(err)
 	}
 	if _, err := e.St.Pool().Exec(ctx, `

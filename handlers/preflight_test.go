@@ -42,7 +42,7 @@ func withPreflightSim(t *testing.T, sim **simulator.Simulator, api **rkvstore.Cl
 // simForm is a form the simulator accepts.
 func simForm() url.Values {
 	return url.Values{
-		"InstanceType": {"Redis"}, "EngineVersion": {"4.0"}, "InstanceClass": {"redis.master.small.default"},
+		"InstanceType": {"Redis"}, "EngineVersion": {"4.0"}, "InstanceClass": {testfix.InstanceClass},
 		"InstanceName": {"orders-cache"}, "RegionId": {"cn-hangzhou"}, "ZoneId": {"cn-hangzhou-g"},
 		"NetworkType": {"Classic"}, "ChargeType": {"PostPaid"}, "Password": {"Sup3rSecretPw"},
 	}
@@ -96,7 +96,7 @@ func TestPreflight(t *testing.T) {
 	refused("zone without stock", simForm(), "ZoneId", "ResourceNotAvailable")
 	sim.SetSoldOut()
 
-	if _, err := api.CreateInstance(context.Background(), domain.Params{InstanceClass: "redis.master.small.default",
+	if _, err := api.CreateInstance(context.Background(), domain.Params{InstanceClass: testfix.InstanceClass,
 		RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-g", ChargeType: "PostPaid", NetworkType: "Classic",
 		InstanceType: "Redis", EngineVersion: "4.0", Token: "someone-else"}); err != nil {
 		t.Fatal(err)

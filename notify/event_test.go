@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/notify"
 )
 
@@ -32,7 +33,7 @@ func keys(t *testing.T, body []byte) []string {
 // token are never among them.
 func TestEventBody(t *testing.T) {
 	ev := everyField()
-	ev.Params = domain.Params{InstanceType: "Redis", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou",
+	ev.Params = domain.Params{InstanceType: "Redis", InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou",
 		ZoneId: "cn-hangzhou-h", InstanceName: "orders-cache", ChargeType: domain.ChargePrePaid, Period: 12,
 		Password: "Sup3rSecret", Token: "tok-1"}
 	body, err := json.Marshal(ev)
@@ -57,7 +58,7 @@ func TestEventBody(t *testing.T) {
 	// the required parameters always there.
 	pending := notify.Event{EventID: 1, Topic: notify.TopicNeedsApproval, Action: domain.ActionRequestSubmitted,
 		RequestID: 1, Status: "pending_approval", Requester: "dev", Link: "/requests/1",
-		Params: domain.Params{InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou"}}
+		Params: domain.Params{InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou"}}
 	body, err = json.Marshal(pending)
 	if err != nil {
 		t.Fatal(err)

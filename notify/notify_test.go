@@ -191,7 +191,7 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	d := f.rc.deliveries()[0]
 	want := notify.Event{EventID: d.event.EventID, Topic: notify.TopicNeedsApproval, Action: domain.ActionRequestSubmitted,
 		At: d.event.At, Actor: "dev", RequestID: ok.ID, Status: "pending_approval", Requester: "dev",
-		Params: domain.Params{InstanceType: "Redis", InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou",
+		Params: domain.Params{InstanceType: "Redis", InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou",
 			ZoneId: "cn-hangzhou-h", InstanceName: "orders-cache", ChargeType: "PostPaid", NetworkType: "CLASSIC", EngineVersion: "5.0"},
 		Link: "https://portal.example.com/requests/" + itoa(ok.ID)}
 	if d.event != want || d.event.EventID == 0 || d.event.At.IsZero() {

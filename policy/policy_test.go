@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/policy"
 )
 
@@ -13,7 +14,7 @@ func price(v float64) *float64 { return &v }
 // small is a request the example's first rule approves.
 func small() policy.Request {
 	return policy.Request{
-		Params: domain.Params{InstanceClass: "redis.master.small.default", ChargeType: domain.ChargePostPaid,
+		Params: domain.Params{InstanceClass: testfix.InstanceClass, ChargeType: domain.ChargePostPaid,
 			RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-b", InstanceType: domain.TypeRedis, EngineVersion: "5.0",
 			NetworkType: domain.NetworkClassic, InstanceName: "orders-cache"},
 		Team: "payments", Requester: "alice", MonthlyPrice: price(30),
@@ -72,7 +73,7 @@ func TestKeys(t *testing.T) {
 		holds  func(r *policy.Request)
 		misses func(r *policy.Request)
 	}{
-		{`"InstanceClass": "redis.master.small.default"`, nil, func(r *policy.Request) { r.Params.InstanceClass = "x" }},
+		{`"InstanceClass": "` + testfix.InstanceClass + `"`, nil, func(r *policy.Request) { r.Params.InstanceClass = "x" }},
 		{`"RegionId": ["cn-beijing", "cn-hangzhou"]`, nil, func(r *policy.Request) { r.Params.RegionId = "cn-shanghai" }},
 		{`"ZoneId": ["cn-hangzhou-b"]`, nil, func(r *policy.Request) { r.Params.ZoneId = "" }},
 		{`"NetworkType": ["VPC"]`, func(r *policy.Request) { r.Params.NetworkType = domain.NetworkVPC }, nil},

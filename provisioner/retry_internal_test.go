@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/store"
 )
@@ -26,7 +27,7 @@ func TestWorkerNextRetryIsNeverInThePast(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := st.CreateRequest(ctx, store.NewRequest{RequesterID: dev.ID, Params: domain.Params{
-		InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: "PostPaid",
+		InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou", ChargeType: "PostPaid",
 		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: "tok-retry",
 	}})
 	if err != nil {

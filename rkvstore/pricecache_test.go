@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 )
 
 type countingPricer struct {
@@ -33,7 +34,7 @@ func TestPriceCache(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c.now = func() time.Time { return now }
 	ctx := context.Background()
-	p := domain.Params{InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: domain.ChargePostPaid,
+	p := domain.Params{InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou", ChargeType: domain.ChargePostPaid,
 		InstanceType: domain.TypeRedis, EngineVersion: "2.8", Password: "Secret123", Token: "t1"}
 
 	pr, ok := c.Estimate(ctx, p)

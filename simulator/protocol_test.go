@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvportal/kvportal/internal/testfix"
 )
 
 func TestStringToSign(t *testing.T) {
@@ -196,12 +198,12 @@ func TestCallsAndHook(t *testing.T) {
 func TestDescribePriceErrors(t *testing.T) {
 	t.Parallel()
 	_, srv := newTestServer(t)
-	status, body := post(t, srv, signed("POST", "DescribePrice", map[string]string{"InstanceClass": "redis.master.small.default"}))
+	status, body := post(t, srv, signed("POST", "DescribePrice", map[string]string{"InstanceClass": testfix.InstanceClass}))
 	wantError(t, status, body, 400, "MissingParameter")
 	status, body = post(t, srv, signed("POST", "DescribePrice", map[string]string{"OrderType": "BUY", "InstanceClass": "redis.master.huge"}))
 	wantError(t, status, body, 400, "InvalidParameter")
 	status, body = post(t, srv, signed("POST", "DescribePrice", map[string]string{
-		"OrderType": "BUY", "InstanceClass": "redis.master.small.default", "ChargeType": "PrePaid", "Period": "10",
+		"OrderType": "BUY", "InstanceClass": testfix.InstanceClass, "ChargeType": "PrePaid", "Period": "10",
 	}))
 	wantError(t, status, body, 400, "InvalidParameter")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
 	r_kvstore "github.com/aliyun/alibaba-cloud-sdk-go/services/r-kvstore"
 
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/simulator"
 )
 
@@ -177,7 +178,7 @@ func TestDryRunOfAReplay(t *testing.T) {
 	again.DryRun = requests.NewBoolean(true)
 	wantCode(t, api.do(again, r_kvstore.CreateCreateInstanceResponse()), "DryRunOperation")
 	other := createRequest("tok-replay")
-	other.InstanceClass = "redis.master.small.default"
+	other.InstanceClass = testfix.InstanceClass
 	other.DryRun = requests.NewBoolean(true)
 	wantCode(t, api.do(other, r_kvstore.CreateCreateInstanceResponse()), "IdempotentParameterMismatch")
 }
@@ -271,7 +272,7 @@ func TestDescribeInstances(t *testing.T) {
 		made = append(made, resp.InstanceId)
 	}
 	other := createRequest("tok-elsewhere")
-	other.RegionId, other.InstanceClass = "cn-beijing", "redis.master.small.default"
+	other.RegionId, other.InstanceClass = "cn-beijing", testfix.InstanceClass
 	if err := api.do(other, r_kvstore.CreateCreateInstanceResponse()); err != nil {
 		t.Fatal(err)
 	}
@@ -428,11 +429,11 @@ func TestChangesInProcess(t *testing.T) {
 	if err := sim.RenameInstance(made.InstanceId, "other-name"); err != nil {
 		t.Fatal(err)
 	}
-	if err := sim.ResizeInstance(made.InstanceId, "redis.master.small.default"); err != nil {
+	if err := sim.ResizeInstance(made.InstanceId, testfix.InstanceClass); err != nil {
 		t.Fatal(err)
 	}
 	got := sim.Instances()[0]
-	if got.InstanceName != "other-name" || got.InstanceClass != "redis.master.small.default" || got.CapacityMB != 1024 {
+	if got.InstanceName != "other-name" || got.InstanceClass != testfix.InstanceClass || got.CapacityMB != 1024 {
 		t.Errorf("after rename and resize: %+v", got)
 	}
 	if err := sim.RenameInstance(made.InstanceId, "x"); err == nil || !strings.Contains(err.Error(), "InvalidParameter") {

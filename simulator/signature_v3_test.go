@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/simulator"
 )
 
@@ -159,7 +160,7 @@ func TestV3SignatureAccepted(t *testing.T) {
 	// Parameters in the query string, as the Node SDK sends them; a value
 	// with characters that need encoding.
 	create := newV3Call(t, "CreateInstance", url.Values{
-		"RegionId": {"cn-hangzhou"}, "InstanceClass": {"redis.master.small.default"},
+		"RegionId": {"cn-hangzhou"}, "InstanceClass": {testfix.InstanceClass},
 		"Password": {"Qa123456"}, "Token": {"v3:token*~(1)"}, "InstanceName": {"v3-cache"},
 	})
 	status, body = send(t, create.request(t, srv.URL))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -19,11 +20,11 @@ func TestEventFiltersAndKeysetPages(t *testing.T) {
 	if _, err := s.Pool().Exec(ctx, `
 		WITH r AS (
 			INSERT INTO requests (requester_id, token, instance_class, region_id, charge_type, network_type, instance_type, engine_version, instance_id)
-			SELECT $1, 'seed-' || g, 'redis.master.small.default', CASE WHEN g % 3 = 0 THEN 'cn-shanghai' ELSE 'cn-hangzhou' END,
+			SELECT $1, 'seed-' || g, $2::text, CASE WHEN g % 3 = 0 THEN 'cn-shanghai' ELSE 'cn-hangzhou' END,
 			       'PostPaid', 'Classic', 'Redis', '2.8', CASE WHEN g = 777 THEN 'r-needle' ELSE '' END
 			FROM generate_series(1, 1500) g RETURNING id)
 		INSERT INTO audit_events (actor_id, action, request_id, at)
-		SELECT $1, 'request.submitted', id, now() - interval '1 day' FROM r`, dev.ID); err != nil {
+		SELECT $1, 'request.submitted', id, now() - interval '1 day' FROM r`, dev.ID, testfix.InstanceClass); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Pool().Exec(ctx, `INSERT INTO audit_events (actor_id, action, request_id)

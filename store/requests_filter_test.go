@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -21,12 +22,12 @@ func TestRequestFiltersForAdmins(t *testing.T) {
 	if _, err := s.Pool().Exec(ctx, `
 		INSERT INTO requests (requester_id, token, instance_class, region_id, charge_type, network_type,
 			instance_type, engine_version, status, instance_id, created_at)
-		SELECT CASE WHEN g <= 300 THEN $1::bigint ELSE $2::bigint END, 'seed-' || g, 'redis.master.small.default',
+		SELECT CASE WHEN g <= 300 THEN $1::bigint ELSE $2::bigint END, 'seed-' || g, $3::text,
 			CASE WHEN g % 2 = 0 THEN 'cn-shanghai' ELSE 'cn-hangzhou' END, 'PostPaid', 'Classic',
 			CASE WHEN g % 5 = 0 THEN 'Memcache' ELSE 'Redis' END, '2.8',
 			CASE WHEN g % 10 = 0 THEN 'failed' ELSE 'succeeded' END,
 			'r-' || g, CASE WHEN g <= 300 THEN now() - interval '10 days' ELSE now() END
-		FROM generate_series(1, 500) g`, dev.ID, ops.ID); err != nil {
+		FROM generate_series(1, 500) g`, dev.ID, ops.ID, testfix.InstanceClass); err != nil {
 		t.Fatal(err)
 	}
 	all := func(f store.RequestFilter) []domain.Request {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -32,7 +33,7 @@ func mkTeam(t *testing.T, s *store.Store, name string, maxInstances *int, maxSpe
 
 func teamRequest(s *store.Store, requester store.User, team domain.Team, token string, price float64) (domain.Request, error) {
 	return s.CreateRequest(context.Background(), store.NewRequest{RequesterID: requester.ID, Params: domain.Params{
-		InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: "PostPaid",
+		InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou", ChargeType: "PostPaid",
 		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: token,
 	}, TeamID: &team.ID, MonthlyPrice: &price})
 }
@@ -211,7 +212,7 @@ func TestPolicyApprovalAtSubmission(t *testing.T) {
 	if cur, err := s.CurrentPoliciesID(ctx); err != nil || cur != v.ID {
 		t.Fatalf("current: %d %v", cur, err)
 	}
-	params := domain.Params{InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: "PostPaid",
+	params := domain.Params{InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou", ChargeType: "PostPaid",
 		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: "auto"}
 	var enqueued domain.Request
 	r, err := s.CreateRequest(ctx, store.NewRequest{RequesterID: dev.ID, Params: params,

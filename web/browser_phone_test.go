@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/store"
 )
@@ -106,7 +107,7 @@ func TestBrowserEstimateKeepsPassword(t *testing.T) {
 		chromedp.Navigate(e.Srv.URL+"/requests/new"),
 		chromedp.WaitVisible(chromedp.CSS(`form[data-request-form]`)),
 		choose("RegionId", "cn-hangzhou"),
-		choose("InstanceClass", "redis.master.small.default"),
+		choose("InstanceClass", testfix.InstanceClass),
 		chromedp.SendKeys(chromedp.CSS("#f-Password"), "Sup3rSecretPw"),
 		chromedp.SendKeys(chromedp.CSS("#f-InstanceName"), "priced-cache"),
 	)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/webtest"
 	"github.com/kvportal/kvportal/policy"
 )
@@ -44,7 +45,7 @@ func TestBrowserPolicyEditor(t *testing.T) {
 		t.Errorf("flash %q", f)
 	}
 	step(t, ctx, "try a sample",
-		setText("sample", `{"InstanceClass": "redis.master.small.default", "ChargeType": "PostPaid", "RegionId": "cn-hangzhou", "Team": "payments", "monthly_price": 20}`),
+		setText("sample", `{"InstanceClass": "`+testfix.InstanceClass+`", "ChargeType": "PostPaid", "RegionId": "cn-hangzhou", "Team": "payments", "monthly_price": 20}`),
 		chromedp.Click(chromedp.CSS(`[data-testid="try"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="try-result"]`)),
 	)

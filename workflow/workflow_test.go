@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/secret"
 	"github.com/kvportal/kvportal/store"
@@ -56,7 +57,7 @@ func setup(t *testing.T) *bundle {
 }
 
 func validInput() domain.Input {
-	return domain.Input{"InstanceName": "cache-1", "Password": "Sup3rSecret", "InstanceClass": "redis.master.small.default",
+	return domain.Input{"InstanceName": "cache-1", "Password": "Sup3rSecret", "InstanceClass": testfix.InstanceClass,
 		"RegionId": "cn-hangzhou", "ChargeType": "PostPaid", "NetworkType": "Classic", "InstanceType": "Redis",
 		"EngineVersion": "4.0"}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/store"
 )
@@ -36,7 +37,7 @@ func TestDriftCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := st.CreateRequest(ctx, store.NewRequest{RequesterID: u.ID, Params: domain.Params{
-		InstanceClass: "redis.master.small.default", RegionId: "cn-hangzhou", ChargeType: "PostPaid",
+		InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou", ChargeType: "PostPaid",
 		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "4.0", Token: "tok-gone"}})
 	if err != nil {
 		t.Fatal(err)

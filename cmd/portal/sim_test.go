@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
 )
@@ -28,7 +29,7 @@ func TestSimChangesAnInstanceBehindThePortalsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, problems := domain.Validate(domain.Input{
-		"InstanceClass": "redis.master.small.default", "RegionId": "cn-hangzhou", "Password": "Qa123456", "Token": domain.NewToken(),
+		"InstanceClass": testfix.InstanceClass, "RegionId": "cn-hangzhou", "Password": "Qa123456", "Token": domain.NewToken(),
 	}, sim.Catalog())
 	if len(problems) > 0 {
 		t.Fatal(problems)

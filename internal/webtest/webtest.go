@@ -215,7 +215,7 @@ func (e *Env) CountRequests() int {
 // ValidForm is a form that passes every rule with the test catalog.
 func ValidForm() url.Values {
 	return url.Values{
-		"InstanceType": {"Redis"}, "EngineVersion": {"4.0"}, "InstanceClass": {"redis.master.small.default"},
+		"InstanceType": {"Redis"}, "EngineVersion": {"4.0"}, "InstanceClass": {testfix.InstanceClass},
 		"InstanceName": {"orders-cache"}, "RegionId": {"cn-hangzhou"}, "ZoneId": {"cn-hangzhou-b"},
 		"NetworkType": {"Classic"}, "ChargeType": {"PostPaid"}, "Password": {"Sup3rSecretPw"},
 	}

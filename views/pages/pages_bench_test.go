@@ -9,6 +9,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/views/layout"
 	"github.com/kvportal/kvportal/views/pages"
 )
@@ -18,7 +19,7 @@ import (
 
 func benchRequest(i int, now time.Time) domain.Request {
 	return domain.Request{ID: int64(1000 + i), RequesterID: 2, RequesterName: "dev", Status: domain.StatusPendingApproval,
-		Params: domain.Params{InstanceName: "cache-orders", InstanceClass: "redis.master.small.default",
+		Params: domain.Params{InstanceName: "cache-orders", InstanceClass: testfix.InstanceClass,
 			RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-b", ChargeType: "PostPaid", NetworkType: "VPC",
 			VpcId: "vpc-bp1", VSwitchId: "vsw-bp1", InstanceType: "Redis", EngineVersion: "7.0"},
 		CreatedAt: now.Add(-time.Duration(i) * time.Hour), UpdatedAt: now}
@@ -28,7 +29,7 @@ func benchRequest(i int, now time.Time) domain.Request {
 var benchParams = []pages.Param{
 	{Name: "InstanceType", Label: "Instance type", Value: "Redis"},
 	{Name: "EngineVersion", Label: "Engine version", Value: "7.0"},
-	{Name: "InstanceClass", Label: "Instance class", Value: "redis.master.small.default (1 GB)", Mono: true},
+	{Name: "InstanceClass", Label: "Instance class", Value: testfix.InstanceClass + " (1 GB)", Mono: true},
 	{Name: "InstanceName", Label: "Instance name", Value: "cache-orders"},
 	{Name: "RegionId", Label: "Region", Value: "cn-hangzhou", Mono: true},
 	{Name: "ZoneId", Label: "Zone", Value: "cn-hangzhou-b", Mono: true},
