@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/workflow"
 )
 
-// Struct tags cannot name constants: the list's filters are checked against
-// the rules they repeat, so that a new state or a longer team name shows up
-// here rather than as a refused query.
+// Struct tags cannot name constants: the list's filters and the reject
+// reason's description are checked against the rules they repeat, so that a
+// new state, a longer team name or a longer reason shows up here rather than
+// as a refused query or a wrong document.
 func TestListFiltersFollowTheDomain(t *testing.T) {
 	t.Parallel()
 	typ := reflect.TypeFor[listInput]()
@@ -26,5 +28,10 @@ func TestListFiltersFollowTheDomain(t *testing.T) {
 	team, _ := typ.FieldByName("Team")
 	if got := team.Tag.Get("maxLength"); got != strconv.Itoa(domain.TeamNameMaxLen) {
 		t.Errorf("team maxLength %s, a team name is at most %d", got, domain.TeamNameMaxLen)
+	}
+	reason, _ := reflect.TypeFor[rejectInput]().FieldByName("Body")
+	text, _ := reason.Type.FieldByName("Reason")
+	if doc, limit := text.Tag.Get("doc"), "at most "+strconv.Itoa(workflow.ReasonMaxLen)+" characters"; !strings.Contains(doc, limit) {
+		t.Errorf("reject reason doc %q does not say %q", doc, limit)
 	}
 }

@@ -427,12 +427,29 @@ func TextProblem(s string) string {
 	return ""
 }
 
+// MultilineTextProblem is TextProblem for free text written in a text
+// area (a rejection reason): line breaks and tabs are allowed there, every
+// other control or invisible formatting character is not.
+func MultilineTextProblem(s string) string {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8 text"
+	}
+	if strings.IndexFunc(s, func(r rune) bool { return isControl(r) && !isLayout(r) }) >= 0 {
+		return "must not contain control characters"
+	}
+	return ""
+}
+
 // isControl reports whether r is a control character or an invisible
 // formatting character (zero-width space, byte order mark, bidirectional
 // overrides).
 func isControl(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
+
+// isLayout reports whether r is one of the control characters that lay out
+// multi-line text: line feed, carriage return and tab.
+func isLayout(r rune) bool { return r == '\n' || r == '\r' || r == '\t' }
 
 // idProblem says what is wrong with an identifier or token: printable ASCII
 // without spaces, at most maxLen characters. "" if nothing.

@@ -257,6 +257,12 @@ func TestDecisions(t *testing.T) {
 	if len(workflow.ReasonProblem(strings.Repeat("é", workflow.ReasonMaxLen))) != 0 {
 		t.Error("a reason of exactly the limit refused")
 	}
+	if p := workflow.ReasonProblem("Too big.\r\nUse\tthe shared one."); p != "" {
+		t.Errorf("a reason of several lines refused: %s", p)
+	}
+	if p := workflow.ReasonProblem("hidden\u200bspace"); !strings.Contains(p, "control characters") {
+		t.Errorf("a zero-width space in a reason: %q", p)
+	}
 
 	// Two approvers at once: one wins, the other is told.
 	var wg sync.WaitGroup
