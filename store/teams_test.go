@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -238,5 +239,23 @@ func TestPolicyApprovalAtSubmission(t *testing.T) {
 	}
 	if list, _ := s.ListRequests(ctx, store.RequestFilter{}); len(list) != 1 {
 		t.Errorf("%d requests stored, want only the first", len(list))
+	}
+}
+
+// The teams table's own check is a last line of defence written in SQL; it
+// must accept exactly the names domain.ValidTeamName accepts, or a name the
+// forms allow would fail on insert (or one they refuse could be stored by
+// hand).
+func TestTeamNameConstraintIsTheDomainRule(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	names := []string{"a", "payments", "a.b_c-d", "0team", strings.Repeat("a", domain.TeamNameMaxLen),
+		strings.Repeat("a", domain.TeamNameMaxLen+1), "", "-a", ".a", "Payments", domain.NoTeam, "a b", "é", "a\n"}
+	for _, name := range names {
+		_, err := s.Pool().Exec(ctx, `INSERT INTO teams (name) VALUES ($1)`, name)
+		if stored, valid := err == nil, domain.ValidTeamName(name); stored != valid {
+			t.Errorf("team name %q: stored %v (%v), the domain rule says valid %v", name, stored, err, valid)
+		}
 	}
 }
