@@ -42,14 +42,35 @@ type Cloud interface {
 	ListInstances(ctx context.Context, regionID string, f rkvstore.InstanceFilter) ([]rkvstore.Instance, error)
 }
 
+// Records is the portal's side of a check, read a region and a page at a
+// time (*store.Store is one).
+type Records interface {
+	InstanceRegions(ctx context.Context) ([]string, error)
+	InstanceRecordsIn(ctx context.Context, region string, after int64, limit int) ([]store.InstanceRecord, error)
+	KnownInstances(ctx context.Context, ids []string) (map[string]bool, error)
+}
+
 // Report is what one check found.
 type Report struct {
 	Findings []store.DriftFinding
 	// Problems are what kept the check from comparing everything: a region
 	// it could not list, whose instances were left out rather than reported
-	// missing.
+	// missing; findings beyond MaxFindings.
 	Problems []string
+	// Compared counts the portal's instances compared with the cloud.
+	Compared int
+	// Omitted counts the findings beyond MaxFindings, left out.
+	Omitted int
 }
+
+// MaxFindings bounds the findings one check keeps. A cloud emptied by
+// mistake would otherwise make a finding, an audit event and a webhook call
+// of every instance at once; the first ones (by region, then by request)
+// say enough, and they are the same ones at each check until mended.
+const MaxFindings = 1000
+
+// recordsPage is how many of the portal's records a check holds at a time.
+const recordsPage = 500
 
 // Describe says what a finding is, in one line: the InstanceId first.
 func Describe(f store.DriftFinding) string {
@@ -69,19 +90,20 @@ func Describe(f store.DriftFinding) string {
 // callTimeout bounds each call of a check.
 const callTimeout = 20 * time.Second
 
-// Check compares records with the cloud. Every region the cloud lists is
-// asked, and every region a record is in.
-func Check(ctx context.Context, cloud Cloud, records []store.InstanceRecord) Report {
+// Check compares the portal's records with the cloud, region by region:
+// every region the cloud lists, and every region a record is in. It holds a
+// region's tagged instances as the cloud lists them and a page of the
+// portal's records at a time. An error is the portal's own records not
+// being readable; what the cloud did not answer is in the report's
+// Problems.
+func Check(ctx context.Context, cloud Cloud, records Records) (Report, error) {
 	var rep Report
-	// The records by region, and which instances the portal knows.
-	byRegion := map[string][]store.InstanceRecord{}
-	known := map[string]bool{}
-	for _, r := range records {
-		byRegion[r.RegionID] = append(byRegion[r.RegionID], r)
-		known[r.InstanceID] = true
-	}
 	regions := map[string]bool{}
-	for region := range byRegion {
+	mine, err := records.InstanceRegions(ctx)
+	if err != nil {
+		return rep, err
+	}
+	for _, region := range mine {
 		regions[region] = true
 	}
 	rctx, cancel := context.WithTimeout(ctx, callTimeout)
@@ -94,49 +116,116 @@ func Check(ctx context.Context, cloud Cloud, records []store.InstanceRecord) Rep
 	for _, r := range listed {
 		regions[r.RegionId] = true
 	}
-	ours := []domain.Tag{{Key: domain.TagRequest}}
+	c := &check{rep: &rep}
 	for _, region := range slices.Sorted(maps.Keys(regions)) {
-		rctx, cancel := context.WithTimeout(ctx, callTimeout)
-		cloudList, err := cloud.ListInstances(rctx, region, rkvstore.InstanceFilter{Tags: ours})
-		cancel()
-		if err != nil {
-			rep.Problems = append(rep.Problems, region+": the instances could not be listed ("+rkvstore.Classify(err).Code+")")
+		if err := c.region(ctx, cloud, records, region); err != nil {
+			return rep, err
+		}
+	}
+	if rep.Omitted > 0 {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%d more findings were left out: a check keeps the first %d", rep.Omitted, MaxFindings))
+	}
+	return rep, nil
+}
+
+// check is one check under way.
+type check struct{ rep *Report }
+
+func (c *check) add(fs ...store.DriftFinding) {
+	for _, f := range fs {
+		if len(c.rep.Findings) >= MaxFindings {
+			c.rep.Omitted++
 			continue
 		}
-		byID := map[string]rkvstore.Instance{}
-		for _, in := range cloudList {
-			byID[in.InstanceId] = in
-			if !known[in.InstanceId] {
-				f := store.DriftFinding{InstanceID: in.InstanceId, Kind: KindUnknown, Cloud: in.InstanceName, RegionID: region}
-				if v, ok := in.Tag(domain.TagRequest); ok {
-					f.RequestID, _ = strconv.ParseInt(v, 10, 64)
-				}
-				rep.Findings = append(rep.Findings, f)
-			}
+		c.rep.Findings = append(c.rep.Findings, f)
+	}
+}
+
+// region compares one region: the cloud's instances carrying the portal's
+// tags against the portal's records there, a page at a time. A region the
+// cloud does not answer for adds a problem and no finding.
+func (c *check) region(ctx context.Context, cloud Cloud, records Records, region string) error {
+	rctx, cancel := context.WithTimeout(ctx, callTimeout)
+	cloudList, err := cloud.ListInstances(rctx, region, rkvstore.InstanceFilter{Tags: []domain.Tag{{Key: domain.TagRequest}}})
+	cancel()
+	if err != nil {
+		c.rep.Problems = append(c.rep.Problems, region+": the instances could not be listed ("+rkvstore.Classify(err).Code+")")
+		return nil
+	}
+	tagged := make(map[string]rkvstore.Instance, len(cloudList))
+	for _, in := range cloudList {
+		tagged[in.InstanceId] = in
+	}
+	matched := map[string]bool{}
+	var found []store.DriftFinding // this region's, kept only if the region was read whole
+	compared, dropped := 0, 0
+	for after := int64(0); ; {
+		page, err := records.InstanceRecordsIn(ctx, region, after, recordsPage)
+		if err != nil {
+			return err
 		}
-		inRegion := byRegion[region]
+		if len(page) == 0 {
+			break
+		}
+		after = page[len(page)-1].RequestID
 		// An instance made before the portal tagged its instances is not in
 		// the tagged list: ask for the rest by InstanceId before calling any
 		// of them missing.
-		untagged, problem := untaggedOnes(ctx, cloud, region, inRegion, byID)
+		untagged, problem := untaggedOnes(ctx, cloud, region, page, tagged)
 		if problem != "" {
-			rep.Problems = append(rep.Problems, problem)
-			continue
+			c.rep.Problems = append(c.rep.Problems, problem)
+			return nil
 		}
-		for _, r := range inRegion {
-			in, ok := byID[r.InstanceID]
+		for _, r := range page {
+			compared++
+			in, ok := tagged[r.InstanceID]
 			if !ok {
 				in, ok = untagged[r.InstanceID]
 			}
 			if !ok {
-				rep.Findings = append(rep.Findings, store.DriftFinding{InstanceID: r.InstanceID, Kind: KindMissing,
+				found = append(found, store.DriftFinding{InstanceID: r.InstanceID, Kind: KindMissing,
 					RequestID: r.RequestID, Portal: r.InstanceName, RegionID: region})
 				continue
 			}
-			rep.Findings = append(rep.Findings, differences(r, in)...)
+			matched[r.InstanceID] = true
+			found = append(found, differences(r, in)...)
+		}
+		if len(found) > MaxFindings {
+			// More would be left out anyway: counted, not held.
+			dropped += len(found) - MaxFindings
+			found = found[:MaxFindings]
 		}
 	}
-	return rep
+	// Tagged instances no record of this region matched: unknown, unless
+	// the portal recorded them elsewhere.
+	var others []string
+	for _, in := range cloudList {
+		if !matched[in.InstanceId] {
+			others = append(others, in.InstanceId)
+		}
+	}
+	var unknown []store.DriftFinding
+	if len(others) > 0 {
+		known, err := records.KnownInstances(ctx, others)
+		if err != nil {
+			return err
+		}
+		for _, in := range cloudList {
+			if matched[in.InstanceId] || known[in.InstanceId] {
+				continue
+			}
+			f := store.DriftFinding{InstanceID: in.InstanceId, Kind: KindUnknown, Cloud: in.InstanceName, RegionID: region}
+			if v, ok := in.Tag(domain.TagRequest); ok {
+				f.RequestID, _ = strconv.ParseInt(v, 10, 64)
+			}
+			unknown = append(unknown, f)
+		}
+	}
+	c.rep.Compared += compared
+	c.rep.Omitted += dropped
+	c.add(unknown...)
+	c.add(found...)
+	return nil
 }
 
 // untaggedOnes lists, by InstanceId, the instances of records that the
@@ -187,11 +276,10 @@ func differences(r store.InstanceRecord, in rkvstore.Instance) []store.DriftFind
 // Run checks the records in st against the cloud and records the findings;
 // it returns the report and the findings that are new since the last check.
 func Run(ctx context.Context, st *store.Store, cloud Cloud) (Report, []store.DriftFinding, error) {
-	records, err := st.InstanceRecords(ctx)
+	rep, err := Check(ctx, cloud, st)
 	if err != nil {
-		return Report{}, nil, err
+		return rep, nil, err
 	}
-	rep := Check(ctx, cloud, records)
 	fresh, err := st.RecordDrift(ctx, rep.Findings, rep.Problems)
 	return rep, fresh, err
 }

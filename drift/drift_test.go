@@ -3,7 +3,9 @@ package drift_test
 import (
 	"context"
 	"net/http/httptest"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,8 +91,8 @@ func TestDriftOfEachKind(t *testing.T) {
 	resized := w.made("resized", true)
 	restatused := w.made("restatused", true)
 
-	if rep := drift.Check(ctx, w.api, mustRecords(t, w.st)); len(rep.Findings) != 0 || len(rep.Problems) != 0 {
-		t.Fatalf("before any change: %v %v", rep.Findings, rep.Problems)
+	if rep, err := drift.Check(ctx, w.api, w.st); err != nil || len(rep.Findings) != 0 || len(rep.Problems) != 0 || rep.Compared != 6 {
+		t.Fatalf("before any change: %v %v, %d compared, %v", rep.Findings, rep.Problems, rep.Compared, err)
 	}
 
 	if err := w.sim.DeleteInstance(gone.InstanceID); err != nil {
@@ -174,17 +176,61 @@ func TestDriftUnreachableRegion(t *testing.T) {
 	w := newWorld(t)
 	w.made("kept", true)
 	_ = w.sim.SetFaults(simulator.Faults{ThrottleRate: 1})
-	rep := drift.Check(context.Background(), w.api, mustRecords(t, w.st))
-	if len(rep.Findings) != 0 || len(rep.Problems) == 0 {
+	rep, err := drift.Check(context.Background(), w.api, w.st)
+	if err != nil || len(rep.Findings) != 0 || len(rep.Problems) == 0 {
 		t.Errorf("throttled cloud: findings %v, problems %v", rep.Findings, rep.Problems)
 	}
 }
 
-func mustRecords(t *testing.T, st *store.Store) []store.InstanceRecord {
-	t.Helper()
-	recs, err := st.InstanceRecords(context.Background())
+// A cloud that lost many instances at once (or a portal pointed at the
+// wrong account) makes one finding per instance: the check reads the
+// records a page at a time, keeps the first MaxFindings and counts the
+// rest, and the record of the check announces the kept ones only.
+func TestDriftFloodIsBounded(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	w.made("real", true)
+	n := drift.MaxFindings + 7
+	if _, err := w.st.Pool().Exec(ctx, `INSERT INTO requests (requester_id, status, instance_class, region_id, zone_id,
+		charge_type, network_type, instance_type, engine_version, token, instance_id, result_name, instance_status, finished_at)
+		SELECT $1, 'succeeded', $2, 'cn-hangzhou', '', 'PostPaid', 'Classic', 'Redis', '4.0', 'flood-' || g,
+			'r-gone' || g, 'gone-' || g, 'Normal', now()
+		FROM generate_series(1, $3) AS g`, w.dev.ID, testfix.InstanceClass, n); err != nil {
+		t.Fatal(err)
+	}
+	rep, fresh, err := drift.Run(ctx, w.st, w.api)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return recs
+	if len(rep.Findings) != drift.MaxFindings || rep.Omitted != n-drift.MaxFindings || rep.Compared != n+1 {
+		t.Errorf("%d findings, %d omitted, %d compared; want %d, %d, %d", len(rep.Findings), rep.Omitted, rep.Compared,
+			drift.MaxFindings, n-drift.MaxFindings, n+1)
+	}
+	if !slices.ContainsFunc(rep.Problems, func(p string) bool { return strings.Contains(p, "left out") }) {
+		t.Errorf("no word of the findings left out: %v", rep.Problems)
+	}
+	if len(fresh) != drift.MaxFindings {
+		t.Errorf("%d new findings announced, want %d", len(fresh), drift.MaxFindings)
+	}
+	last, err := w.st.LastDrift(ctx)
+	if err != nil || len(last.Findings) != drift.MaxFindings {
+		t.Errorf("%d findings recorded (%v), want %d", len(last.Findings), err, drift.MaxFindings)
+	}
+	// The same check again keeps the same findings and announces nothing.
+	if _, fresh, err := drift.Run(ctx, w.st, w.api); err != nil || len(fresh) != 0 {
+		t.Errorf("second check: %d new findings, %v", len(fresh), err)
+	}
+}
+
+// The README tells operators the bound; it follows the constant.
+func TestReadmeStatesTheBound(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "keeps at most " + strconv.Itoa(drift.MaxFindings) + " findings"; !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), want) {
+		t.Errorf("README.md does not say %q", want)
+	}
 }

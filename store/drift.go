@@ -22,11 +22,52 @@ type InstanceRecord struct {
 	InstanceStatus string // as last seen ("" before the first look)
 }
 
-// InstanceRecords lists every instance the portal made (succeeded
-// requests), by request.
-func (s *Store) InstanceRecords(ctx context.Context) ([]InstanceRecord, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, instance_id, region_id, instance_class, result_name, instance_status
-		FROM requests WHERE status = 'succeeded' AND instance_id <> '' ORDER BY id`)
+// InstanceRegions lists the regions the portal has made instances in.
+func (s *Store) InstanceRegions(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT region_id FROM requests WHERE `+madeInstance+` ORDER BY region_id`)
+	if err != nil {
+		return nil, fmt.Errorf("instance regions: %w", err)
+	}
+	regions, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("instance regions: %w", err)
+	}
+	return regions, nil
+}
+
+// InstanceRecordsIn lists at most limit instance records of region whose
+// request id is above after, by request: one page of a region's records,
+// so that a check of many instances holds a page, not all of them.
+func (s *Store) InstanceRecordsIn(ctx context.Context, region string, after int64, limit int) ([]InstanceRecord, error) {
+	return s.instanceRecords(ctx, `SELECT `+instanceRecordColumns+` FROM requests
+		WHERE `+madeInstance+` AND region_id = $1 AND id > $2 ORDER BY id LIMIT $3`, region, after, limit)
+}
+
+// KnownInstances reports which of ids are instances the portal made.
+func (s *Store) KnownInstances(ctx context.Context, ids []string) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT instance_id FROM requests WHERE instance_id = ANY($1) AND `+madeInstance, ids)
+	if err != nil {
+		return nil, fmt.Errorf("known instances: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("known instances: %w", err)
+	}
+	known := make(map[string]bool, len(found))
+	for _, id := range found {
+		known[id] = true
+	}
+	return known, nil
+}
+
+// An instance the portal made: its request succeeded with an InstanceId.
+const (
+	madeInstance          = `status = 'succeeded' AND instance_id <> ''`
+	instanceRecordColumns = `id, instance_id, region_id, instance_class, result_name, instance_status`
+)
+
+func (s *Store) instanceRecords(ctx context.Context, query string, args ...any) ([]InstanceRecord, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("instance records: %w", err)
 	}
@@ -81,32 +122,56 @@ func (s *Store) RecordDrift(ctx context.Context, found []DriftFinding, problems 
 		for _, k := range keys {
 			old[k] = true
 		}
-		ids, kinds := make([]string, len(found)), make([]string, len(found))
+		n := len(found)
+		ids, kinds, portals, clouds, regions := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		reqIDs := make([]int64, n)
 		for i, f := range found {
-			ids[i], kinds[i] = f.InstanceID, f.Kind
+			ids[i], kinds[i], portals[i], clouds[i], regions[i], reqIDs[i] = f.InstanceID, f.Kind, f.Portal, f.Cloud, f.RegionID, f.RequestID
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM drift_findings d WHERE NOT EXISTS (
 			SELECT 1 FROM unnest($1::text[], $2::text[]) AS f(instance_id, kind)
 			WHERE f.instance_id = d.instance_id AND f.kind = d.kind)`, ids, kinds); err != nil {
 			return fmt.Errorf("record drift: %w", err)
 		}
+		// One statement for every finding. An unknown instance's tag may
+		// name a request that does not exist (another portal's, or one
+		// deleted): no link then. A finding listed twice is kept once.
+		rows, err = tx.Query(ctx, `INSERT INTO drift_findings (instance_id, kind, request_id, portal, cloud, region_id)
+			SELECT DISTINCT ON (f.instance_id, f.kind) f.instance_id, f.kind, r.id, f.portal, f.cloud, f.region_id
+			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[])
+				WITH ORDINALITY AS f(instance_id, kind, request_id, portal, cloud, region_id, n)
+			LEFT JOIN requests r ON r.id = f.request_id
+			ORDER BY f.instance_id, f.kind, f.n
+			ON CONFLICT (instance_id, kind) DO UPDATE SET request_id = excluded.request_id,
+				portal = excluded.portal, cloud = excluded.cloud, region_id = excluded.region_id
+			RETURNING instance_id, kind, request_id`, ids, kinds, reqIDs, portals, clouds, regions)
+		if err != nil {
+			return fmt.Errorf("record drift: %w", err)
+		}
+		type stored struct {
+			instanceID, kind string
+			requestID        *int64
+		}
+		linked, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (stored, error) {
+			var st stored
+			err := row.Scan(&st.instanceID, &st.kind, &st.requestID)
+			return st, err
+		})
+		if err != nil {
+			return fmt.Errorf("record drift: %w", err)
+		}
+		requestOf := make(map[[2]string]*int64, len(linked))
+		for _, l := range linked {
+			requestOf[[2]string{l.instanceID, l.kind}] = l.requestID
+		}
 		for _, f := range found {
-			// An unknown instance's tag may name a request that does not
-			// exist (another portal's, or one deleted): no link then.
-			var reqID *int64
-			if err := tx.QueryRow(ctx, `INSERT INTO drift_findings (instance_id, kind, request_id, portal, cloud, region_id)
-				VALUES ($1, $2, (SELECT id FROM requests WHERE id = $3), $4, $5, $6)
-				ON CONFLICT (instance_id, kind) DO UPDATE SET request_id = excluded.request_id,
-					portal = excluded.portal, cloud = excluded.cloud, region_id = excluded.region_id
-				RETURNING request_id`,
-				f.InstanceID, f.Kind, f.RequestID, f.Portal, f.Cloud, f.RegionID).Scan(&reqID); err != nil {
-				return fmt.Errorf("record drift: %w", err)
-			}
-			if old[[2]string{f.InstanceID, f.Kind}] {
+			key := [2]string{f.InstanceID, f.Kind}
+			if old[key] {
 				continue
 			}
+			old[key] = true // a finding listed twice is announced once
 			fresh = append(fresh, f)
-			if err := s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionInstanceDrifted, RequestID: reqID,
+			if err := s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionInstanceDrifted, RequestID: requestOf[key],
 				Details: map[string]any{"InstanceId": f.InstanceID, "kind": f.Kind, "portal": f.Portal,
 					"cloud": f.Cloud, "RegionId": f.RegionID}}); err != nil {
 				return err

@@ -38,11 +38,10 @@ func cmdDrift(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer cl.close()
-	records, err := store.New(db.pool).InstanceRecords(ctx)
+	rep, err := drift.Check(ctx, cl.api, store.New(db.pool))
 	if err != nil {
 		return err
 	}
-	rep := drift.Check(ctx, cl.api, records)
 	for _, f := range rep.Findings {
 		fmt.Fprintln(e.stdout, drift.Describe(f))
 	}
@@ -51,7 +50,7 @@ func cmdDrift(ctx context.Context, e env, args []string) error {
 	}
 	switch {
 	case len(rep.Findings) > 0:
-		return fmt.Errorf("%w: %d finding(s) among %d instances", errDrift, len(rep.Findings), len(records))
+		return fmt.Errorf("%w: %d finding(s) among %d instances", errDrift, len(rep.Findings)+rep.Omitted, rep.Compared)
 	case len(rep.Problems) > 0:
 		return fmt.Errorf("%w: the check is incomplete: %s", errDrift, strings.Join(rep.Problems, "; "))
 	}
