@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -10,8 +11,8 @@ import (
 	"github.com/kvportal/kvportal/views/pages"
 )
 
-// requestForm is formView for the signed-in user: with a Team field first
-// when they are in a team (preselected when in one only).
+// requestForm is formView for the signed-in user: with a Team field when
+// they are in a team (preselected when in one only).
 func (h *Handlers) requestForm(c echo.Context, in domain.Input, errs domain.FieldErrors, cat *domain.Catalog) (pages.RequestFormView, error) {
 	v := h.formView(in, errs, cat)
 	u := user(c)
@@ -40,10 +41,25 @@ func (h *Handlers) requestForm(c echo.Context, in domain.Input, errs domain.Fiel
 	if !found { // kept as typed, so that nothing is lost; the error says why
 		f.Options = append(f.Options, components.Option{Value: f.Value, Label: f.Value + " (not your team)", Selected: true})
 	}
-	group := pages.FieldGroup{ID: "team", Title: "Team", Fields: []components.Field{f}}
-	v.Groups = append([]pages.FieldGroup{group}, v.Groups...)
+	// The team is who pays: its group goes just before Billing, so that the
+	// form still starts with where the instance lives and what it is.
+	at := slices.IndexFunc(v.Groups, func(g pages.FieldGroup) bool { return g.ID == domain.GroupBilling.ID })
+	if at < 0 {
+		at = len(v.Groups)
+	}
+	v.Groups = slices.Insert(v.Groups, at, pages.FieldGroup{ID: "team", Title: "Team", Fields: []components.Field{f}})
 	if f.Error != "" {
-		v.Errors = append([]components.FieldError{{Name: f.Name, Label: f.Label, Message: f.Error}}, v.Errors...)
+		// The error summary lists the fields in the form's order.
+		before := 0
+		for _, g := range v.Groups[:at] {
+			for _, gf := range g.Fields {
+				if gf.Error != "" {
+					before++
+				}
+			}
+		}
+		before = min(before, len(v.Errors))
+		v.Errors = slices.Insert(v.Errors, before, components.FieldError{Name: f.Name, Label: f.Label, Message: f.Error})
 	}
 	v.Summary = formSummary(&v, in) // with the team
 	return v, nil
