@@ -57,7 +57,7 @@ func TestOpenAPI(t *testing.T) {
 			}
 		}
 	}
-	if described != 9 {
+	if described != 10 {
 		t.Errorf("%d operations described, want 9", described)
 	}
 

@@ -62,6 +62,16 @@ func (s *server) routes(a huma.API) {
 	}, s.reject)
 	s.policyRoutes(a, errs)
 	huma.Register(a, huma.Operation{
+		OperationID: "retry-request", Method: http.MethodPost, Path: "/requests/{id}/retry", Tags: []string{"requests"},
+		Summary: "Retry a failed request with a new password",
+		Description: "Only its requester (403), for a failed request whose instance password was erased: the " +
+			"same token goes to the cloud again, so never a second instance. 409 for a request in another " +
+			"state, or a failed one that still keeps its password (an admin re-queues those); 422 for a " +
+			"password that breaks the rule.",
+		Security: bearer, MaxBodyBytes: maxBody,
+		Errors: errs(http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity),
+	}, s.retry)
+	huma.Register(a, huma.Operation{
 		OperationID: "get-catalog", Method: http.MethodGet, Path: "/catalog", Tags: []string{"catalog"},
 		Summary:     "What the form offers",
 		Description: "Regions, zones, instance types, classes and engine versions, as the cloud last said. known is false when the cloud's list could not be loaded: then the values are not restricted.",
@@ -186,6 +196,28 @@ type rejectInput struct {
 func (s *server) reject(ctx context.Context, in *rejectInput) (*requestOutput, error) {
 	r, errs, err := s.Workflow.Reject(ctx, actor(ctx), in.ID, in.Body.Reason)
 	switch {
+	case err != nil:
+		return nil, s.fail(err)
+	case len(errs) > 0:
+		return nil, invalid(errs)
+	}
+	return &requestOutput{Request{r}}, nil
+}
+
+type retryInput struct {
+	ID   int64 `path:"id" minimum:"1" doc:"The request's id."`
+	Body struct {
+		Password string `json:"Password" doc:"The new instance password, under the same rule as a submission's; never shown again."`
+	}
+}
+
+func (s *server) retry(ctx context.Context, in *retryInput) (*requestOutput, error) {
+	r, errs, err := s.Workflow.Retry(ctx, actor(ctx), in.ID, in.Body.Password)
+	var stateErr *store.StateError
+	switch {
+	case errors.As(err, &stateErr) && stateErr.Current.Status == domain.StatusFailed:
+		return nil, problem(http.StatusConflict, "Request "+strconv.FormatInt(in.ID, 10)+
+			" still keeps its password, or never had one: an admin re-queues it. Nothing was changed.")
 	case err != nil:
 		return nil, s.fail(err)
 	case len(errs) > 0:

@@ -10,6 +10,7 @@ import (
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
+	"github.com/kvportal/kvportal/workflow"
 )
 
 // RetryRequest retries a failed request whose password was erased (POST
@@ -22,24 +23,14 @@ func (h *Handlers) RetryRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u := user(c)
-	if r.RequesterID != u.ID {
-		return Errorf(EForbidden, "Only its requester can retry a request with a new password.")
+	if r.RequesterID != user(c).ID {
+		return Errorf(EForbidden, "%s", workflow.ErrNotRetrier.Message)
 	}
 	id := strconv.FormatInt(r.ID, 10)
 	if r.Status != domain.StatusFailed || !passwordErased(r, h.now()) {
 		return h.redirectProblem(c, "/requests/"+id, "Request "+id+" cannot be retried with a new password now: nothing was changed.")
 	}
-	password := c.FormValue("Password")
-	if problem := domain.NewPasswordProblem(password); problem != "" {
-		v, err := h.showView(c, r)
-		if err != nil {
-			return err
-		}
-		v.Retry = &pages.RetryView{Password: retryPasswordField(problem)}
-		return h.render(c, http.StatusUnprocessableEntity, "", pages.RequestShow(v))
-	}
-	_, err = h.Workflow.Retry(c.Request().Context(), actor(c), r, password)
+	_, errs, err := h.Workflow.Retry(c.Request().Context(), actor(c), r.ID, c.FormValue("Password"))
 	var stateErr *store.StateError
 	switch {
 	case errors.As(err, &stateErr):
@@ -47,6 +38,13 @@ func (h *Handlers) RetryRequest(c echo.Context) error {
 			" and cannot be retried with a new password now: nothing was changed.")
 	case err != nil:
 		return err
+	case len(errs) > 0:
+		v, err := h.showView(c, r)
+		if err != nil {
+			return err
+		}
+		v.Retry = &pages.RetryView{Password: retryPasswordField(errs["Password"])}
+		return h.render(c, http.StatusUnprocessableEntity, "", pages.RequestShow(v))
 	}
 	return h.redirect(c, "/requests/"+id, "Request "+id+" retried with a new password: the provisioner tries again, with the same token.")
 }

@@ -191,6 +191,7 @@ var (
 	ErrRole         = &Error{Forbidden, "Your role does not allow this."}
 	ErrOwnRequest   = &Error{Forbidden, "Nobody may decide their own request: another approver has to (four-eyes rule). Nothing was changed."}
 	ErrNotRequester = &Error{Forbidden, "Only its requester can cancel a request."}
+	ErrNotRetrier   = &Error{Forbidden, "Only its requester can retry a request with a new password."}
 )
 
 // CurrentCatalog returns the catalog, nil when unknown.
@@ -410,17 +411,34 @@ func (w *Workflow) Requeue(ctx context.Context, a Actor, id int64) (domain.Reque
 	return w.Store.Requeue(ctx, id, a.ID, w.Enqueue)
 }
 
-// Retry sends a failed request whose password was erased back to approved
-// with a new password, as its requester a asks: the same Token, so never a
-// second instance. The store refuses (a *store.StateError) a request that
-// still keeps its password, had none, or is another user's.
-func (w *Workflow) Retry(ctx context.Context, a Actor, r domain.Request, password string) (domain.Request, error) {
+// Retry sends failed request id, whose password was erased, back to
+// approved with a new password, as its requester a asks: the same Token,
+// so never a second instance. A password that breaks the rule is a field
+// error under "Password", returned with the request as it is. A request in
+// another state is a *store.StateError first, whatever the password; so is
+// a failed one that still keeps its password (an admin re-queues those) or
+// never had one, and nothing changes.
+func (w *Workflow) Retry(ctx context.Context, a Actor, id int64, password string) (domain.Request, domain.FieldErrors, error) {
+	r, err := w.Request(ctx, a, id)
+	if err != nil {
+		return domain.Request{}, nil, err
+	}
+	if r.RequesterID != a.ID {
+		return domain.Request{}, nil, ErrNotRetrier
+	}
+	if r.Status != domain.StatusFailed {
+		return domain.Request{}, nil, &store.StateError{Current: r}
+	}
+	if problem := domain.NewPasswordProblem(password); problem != "" {
+		return r, domain.FieldErrors{"Password": problem}, nil
+	}
 	if w.Sealer == nil {
-		return domain.Request{}, errors.New("retry: no sealer for the password")
+		return domain.Request{}, nil, errors.New("retry: no sealer for the password")
 	}
 	sealed, err := w.Sealer.Seal([]byte(password), []byte(r.Params.Token))
 	if err != nil {
-		return domain.Request{}, fmt.Errorf("seal password: %w", err)
+		return domain.Request{}, nil, fmt.Errorf("seal password: %w", err)
 	}
-	return w.Store.Retry(ctx, r.ID, a.ID, sealed, w.Enqueue)
+	r, err = w.Store.Retry(ctx, r.ID, a.ID, sealed, w.Enqueue)
+	return r, nil, err
 }
