@@ -44,9 +44,9 @@ type Gate struct {
 	Prices PriceEstimator
 	Logger *slog.Logger
 
-	mu       sync.Mutex
-	version  int64
-	policies *policy.Policies
+	mu      sync.Mutex
+	version int64
+	parsed  *policy.Policies
 }
 
 var (
@@ -74,11 +74,14 @@ const priceTimeout = 5 * time.Second
 // requester's, or a limit the request would break, is refused beside the
 // Team field.
 func (g *Gate) CheckSubmission(ctx context.Context, s *workflow.Submission) (domain.FieldErrors, error) {
-	teams, err := g.Store.UserTeams(ctx, s.Actor.ID)
+	// The requester's name and the policies' version too, for Decide: one
+	// round trip for the three.
+	sub, err := g.Store.SubmitterByID(ctx, s.Actor.ID)
 	if err != nil {
 		return nil, err
 	}
-	t, problem := pickTeam(teams, s.Team)
+	s.Requester, s.PoliciesVersion = sub.Username, sub.PoliciesVersion
+	t, problem := pickTeam(sub.Teams, s.Team)
 	if problem != "" {
 		return domain.FieldErrors{domain.TeamField: problem}, nil
 	}
@@ -108,15 +111,23 @@ func (g *Gate) CheckSubmission(ctx context.Context, s *workflow.Submission) (dom
 // check: the first rule that matches decides. A deny is refused under the
 // key "" (it is about the request as a whole).
 func (g *Gate) Decide(ctx context.Context, s workflow.Submission) (workflow.Decision, error) {
-	version, ps, err := g.current(ctx)
-	if err != nil || version == 0 {
-		return workflow.Decision{}, err
+	requester, version := s.Requester, s.PoliciesVersion
+	if requester == "" {
+		// Not read by CheckSubmission (a gate used as the policy alone).
+		sub, err := g.Store.SubmitterByID(ctx, s.Actor.ID)
+		if err != nil {
+			return workflow.Decision{}, err
+		}
+		requester, version = sub.Username, sub.PoliciesVersion
 	}
-	u, err := g.Store.UserByID(ctx, s.Actor.ID)
+	if version == 0 {
+		return workflow.Decision{}, nil
+	}
+	ps, err := g.policies(ctx, version)
 	if err != nil {
 		return workflow.Decision{}, err
 	}
-	d := ps.Decide(policy.Request{Params: s.Params, Team: s.Team, Requester: u.Username, MonthlyPrice: s.MonthlyPrice})
+	d := ps.Decide(policy.Request{Params: s.Params, Team: s.Team, Requester: requester, MonthlyPrice: s.MonthlyPrice})
 	if d.Err != nil {
 		// Neither an approval nor a refusal can rest on a condition that
 		// failed: a person decides.
@@ -183,23 +194,18 @@ func (g *Gate) estimate(ctx context.Context, p domain.Params) *float64 {
 	return &m
 }
 
-// current is the policies in force and their version (0: none saved),
-// parsed once per version.
-func (g *Gate) current(ctx context.Context) (int64, *policy.Policies, error) {
-	id, err := g.Store.CurrentPoliciesID(ctx)
-	if err != nil || id == 0 {
-		return 0, nil, err
-	}
+// policies is version id of the policies, parsed once per version.
+func (g *Gate) policies(ctx context.Context, id int64) (*policy.Policies, error) {
 	g.mu.Lock()
 	if g.version == id {
-		ps := g.policies
+		ps := g.parsed
 		g.mu.Unlock()
-		return id, ps, nil
+		return ps, nil
 	}
 	g.mu.Unlock()
 	v, err := g.Store.PolicyVersionByID(ctx, id)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	ps, err := policy.Parse([]byte(v.Document))
 	if err != nil {
@@ -209,9 +215,9 @@ func (g *Gate) current(ctx context.Context) (int64, *policy.Policies, error) {
 		ps = &policy.Policies{}
 	}
 	g.mu.Lock()
-	g.version, g.policies = id, ps
+	g.version, g.parsed = id, ps
 	g.mu.Unlock()
-	return id, ps, nil
+	return ps, nil
 }
 
 func (g *Gate) logger() *slog.Logger {

@@ -75,8 +75,22 @@ func TestGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The check read the version in force with the requester's teams:
+	// what was saved after it is for the next submission.
+	if d, err := g.Decide(ctx, *s); err != nil || d.Rule != "" {
+		t.Fatalf("policies saved after the check: %+v %v", d, err)
+	}
+	s.Team = ""
+	if errs, err := g.CheckSubmission(ctx, s); err != nil || len(errs) > 0 || s.PoliciesVersion != v.ID || s.Requester != "solo" {
+		t.Fatalf("checked again: %v %v %+v", errs, err, s)
+	}
 	if d, err := g.Decide(ctx, *s); err != nil || d.Outcome != workflow.Approve || d.Rule != "cheap" || d.Version != v.ID {
 		t.Fatalf("cheap, no team: %+v %v", d, err)
+	}
+	// A gate that is the policy alone reads the version itself.
+	unchecked := workflow.Submission{Actor: s.Actor, Params: p, MonthlyPrice: s.MonthlyPrice}
+	if d, err := g.Decide(ctx, unchecked); err != nil || d.Rule != "cheap" || d.Version != v.ID {
+		t.Fatalf("not checked first: %+v %v", d, err)
 	}
 	g.Prices = hourly(1)
 	if errs, _ := g.CheckSubmission(ctx, m); len(errs) > 0 {

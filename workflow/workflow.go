@@ -105,6 +105,12 @@ type Submission struct {
 	// MonthlyPrice is the request's price estimate per month, set by a
 	// Check that asked the cloud; nil when unknown.
 	MonthlyPrice *float64
+	// Requester is the requester's user name and PoliciesVersion the
+	// version of the approval policies in force (0: none saved), as a
+	// Check read them with the requester's teams, in the same round trip,
+	// for the Policy; Requester is "" when no Check read them.
+	Requester       string
+	PoliciesVersion int64
 }
 
 // Check is one step a submission passes after the rules and before it is

@@ -119,7 +119,12 @@ func WithCatalog(cat *domain.Catalog) Option {
 // that.
 func New(t *testing.T, opts ...Option) *Env {
 	t.Helper()
-	pool := testpg.Pool(t)
+	return NewOn(t, testpg.Pool(t), opts...)
+}
+
+// NewOn is New on pool (one that counts statements, say).
+func NewOn(t *testing.T, pool *pgxpool.Pool, opts ...Option) *Env {
+	t.Helper()
 	st := store.New(pool)
 	clk := &Clock{now: time.Now()}
 	keys := randomBytes(64)
