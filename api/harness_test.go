@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/admission"
@@ -59,11 +60,19 @@ type env struct {
 type envConfig struct {
 	rate  float64
 	burst int
+	// statements, when set, counts every statement the API sends.
+	statements *testpg.Statements
 }
 
 func newEnv(t testing.TB, cfgs ...envConfig) *env {
 	t.Helper()
-	st := store.New(testpg.Pool(t))
+	pool := testpg.Pool
+	for _, c := range cfgs {
+		if c.statements != nil {
+			pool = func(t testing.TB) *pgxpool.Pool { return testpg.CountingPool(t, c.statements) }
+		}
+	}
+	st := store.New(pool(t))
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	sealer, err := secret.NewSealer(key)
@@ -77,7 +86,9 @@ func newEnv(t testing.TB, cfgs ...envConfig) *env {
 	d := api.Deps{Store: st, Workflow: flow, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: e.clock.Now,
 		Rate: 1000, Burst: 1000}
 	for _, c := range cfgs {
-		d.Rate, d.Burst = c.rate, c.burst
+		if c.rate > 0 {
+			d.Rate, d.Burst = c.rate, c.burst
+		}
 	}
 	ech := echo.New()
 	api.Register(ech, d)

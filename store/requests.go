@@ -154,10 +154,7 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 	var then func(ctx context.Context, tx pgx.Tx, r domain.Request) error
 	if n.TeamID != nil || approve {
 		then = func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
-			if err := checkMemberTx(ctx, tx, r); err != nil {
-				return err
-			}
-			if err := CheckTeamLimits(ctx, tx, r); err != nil {
+			if err := checkTeam(ctx, tx, r, true); err != nil {
 				return err
 			}
 			if !approve {

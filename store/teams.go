@@ -261,12 +261,27 @@ func (s *Store) SyncTeams(ctx context.Context, userID int64, managed, want []str
 // approvals race for the last slot, one wins and the other is refused
 // (*domain.BudgetError), whatever waits in the queue.
 func CheckTeamLimits(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+	return checkTeam(ctx, tx, r, false)
+}
+
+// checkTeam is CheckTeamLimits; with member, it first refuses a request
+// whose requester is not in the team (ErrNotMember), read with the lock in
+// the same round trip.
+func checkTeam(ctx context.Context, tx pgx.Tx, r domain.Request, member bool) error {
 	if r.TeamID == nil {
 		return nil
 	}
-	t, err := lockTeam(ctx, tx, *r.TeamID)
-	if err != nil {
-		return err
+	var t domain.Team
+	var isMember bool
+	err := tx.QueryRow(ctx, `SELECT `+teamColumns+`,
+			EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $2)
+		FROM teams t WHERE t.id = $1 FOR UPDATE OF t`, *r.TeamID, r.RequesterID).
+		Scan(&t.ID, &t.Name, &t.MaxInstances, &t.MaxMonthlySpend, &t.CreatedAt, &isMember)
+	switch {
+	case member && (errors.Is(err, pgx.ErrNoRows) || err == nil && !isMember):
+		return ErrNotMember
+	case err != nil:
+		return notFound(err, "team")
 	}
 	if t.MaxInstances == nil && t.MaxMonthlySpend == nil {
 		return nil
@@ -284,21 +299,4 @@ func CheckTeamLimits(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 		return fmt.Errorf("team usage: %w", err)
 	}
 	return t.Admit(u)
-}
-
-// checkMemberTx refuses a request for a team its requester is not in.
-func checkMemberTx(ctx context.Context, tx pgx.Tx, r domain.Request) error {
-	if r.TeamID == nil {
-		return nil
-	}
-	var ok bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM team_members WHERE team_id = $1 AND user_id = $2)`,
-		*r.TeamID, r.RequesterID).Scan(&ok)
-	if err != nil {
-		return fmt.Errorf("team membership: %w", err)
-	}
-	if !ok {
-		return ErrNotMember
-	}
-	return nil
 }
