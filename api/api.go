@@ -22,6 +22,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humaecho"
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/ratelimit"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/workflow"
 )
@@ -54,7 +55,7 @@ type Deps struct {
 // server holds the API's dependencies for its operations.
 type server struct {
 	Deps
-	limits *limiter
+	limits *ratelimit.Keyed[int64] // per token
 }
 
 func (s *server) now() time.Time {
@@ -96,7 +97,7 @@ func Register(e *echo.Echo, d Deps) huma.API {
 	if d.Burst <= 0 {
 		d.Burst = DefaultBurst
 	}
-	s := &server{Deps: d, limits: newLimiter(d.Rate, d.Burst)}
+	s := &server{Deps: d, limits: ratelimit.New[int64](d.Rate, d.Burst)}
 	a := humaecho.NewWithGroup(e, e.Group(Prefix), Config())
 	a.UseMiddleware(s.authenticate(a))
 	s.routes(a)

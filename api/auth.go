@@ -7,10 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -72,7 +68,7 @@ func (s *server) authenticate(a huma.API) func(huma.Context, func(huma.Context))
 			_ = huma.WriteErr(a, ctx, http.StatusInternalServerError, "")
 			return
 		}
-		if wait := s.limits.wait(o.ID, s.now()); wait > 0 {
+		if wait := s.limits.Wait(o.ID, s.now()); wait > 0 {
 			ctx.SetHeader("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			_ = huma.WriteErr(a, ctx, http.StatusTooManyRequests,
 				"too many requests with this token: wait for the time Retry-After says")
@@ -81,53 +77,4 @@ func (s *server) authenticate(a huma.API) func(huma.Context, func(huma.Context))
 		c := context.WithValue(store.ViaToken(ctx.Context(), o.Name), ownerKey{}, o)
 		next(huma.WithContext(ctx, c))
 	}
-}
-
-// limiter keeps one token bucket per API token.
-type limiter struct {
-	rate  rate.Limit
-	burst int
-	mu    sync.Mutex
-	byID  map[int64]*bucket
-	swept time.Time
-}
-
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-// idleBucket is how long an unused bucket is kept: by then it is full
-// again, as a new one would be.
-const idleBucket = 10 * time.Minute
-
-func newLimiter(r float64, burst int) *limiter {
-	return &limiter{rate: rate.Limit(r), burst: burst, byID: map[int64]*bucket{}}
-}
-
-// wait takes one request from token id's bucket at now: 0 when allowed,
-// otherwise how long until one would be.
-func (l *limiter) wait(id int64, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.swept) > idleBucket {
-		for k, b := range l.byID {
-			if now.Sub(b.seen) > idleBucket {
-				delete(l.byID, k)
-			}
-		}
-		l.swept = now
-	}
-	b := l.byID[id]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(l.rate, l.burst)}
-		l.byID[id] = b
-	}
-	b.seen = now
-	r := b.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return d
-	}
-	return 0
 }

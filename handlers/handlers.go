@@ -16,6 +16,7 @@ import (
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/drift"
+	"github.com/kvportal/kvportal/ratelimit"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/workflow"
@@ -81,7 +82,18 @@ type Deps struct {
 // Handlers are the web UI's handlers; their dependencies are Deps.
 type Handlers struct {
 	Deps
+	// ssoStarts bounds how often one address may start a single sign-on:
+	// each start stores a row (its state and PKCE verifier) until it is
+	// finished or expires, so an anonymous loop must not fill the table.
+	ssoStarts *ratelimit.Keyed[string]
 }
+
+// A person starts a single sign-on now and then, an office behind one
+// address a few at once; a loop starts thousands.
+const (
+	ssoStartBurst     = 60
+	ssoStartPerSecond = 1
+)
 
 // New returns the handlers on d, or an error naming each required
 // dependency that is missing.
@@ -107,7 +119,7 @@ func New(d Deps) (*Handlers, error) {
 	if d.LoginLimits == (LoginLimits{}) {
 		d.LoginLimits = DefaultLoginLimits
 	}
-	return &Handlers{Deps: d}, nil
+	return &Handlers{Deps: d, ssoStarts: ratelimit.New[string](ssoStartPerSecond, ssoStartBurst)}, nil
 }
 
 func (h *Handlers) now() time.Time { return h.Now() }

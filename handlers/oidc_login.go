@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -11,7 +12,8 @@ import (
 
 // OIDCLogin starts a single sign-on (GET /auth/oidc/login): a new state,
 // nonce and PKCE verifier, stored with the hash of a random value only this
-// browser's cookie holds, then off to the identity provider.
+// browser's cookie holds, then off to the identity provider. An address
+// that starts too many at once is asked to wait (429).
 func (h *Handlers) OIDCLogin(c echo.Context) error {
 	if h.OIDC == nil {
 		return errNotFound
@@ -19,6 +21,10 @@ func (h *Handlers) OIDCLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	if _, ok := auth.UserFrom(ctx); ok {
 		return c.Redirect(http.StatusSeeOther, "/requests")
+	}
+	if wait := h.ssoStarts.Wait(c.RealIP(), h.now()); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return h.loginPage(c, http.StatusTooManyRequests, LocalPath(c.QueryParam("next")), msgSSOStartsLimited)
 	}
 	sess := auth.SessionFrom(ctx)
 	f := auth.NewFlow()
@@ -34,3 +40,5 @@ func (h *Handlers) OIDCLogin(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, target)
 }
+
+const msgSSOStartsLimited = "Too many single sign-ons were started from your address just now. Wait a moment and try again."

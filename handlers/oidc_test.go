@@ -357,3 +357,33 @@ func TestOIDCTeams(t *testing.T) {
 		t.Errorf("membership events: %d added, %d removed, %v", added, removed, err)
 	}
 }
+
+// Each single sign-on started stores a row until it is finished or expires:
+// one address may start a burst of them, then is asked to wait, and the
+// refused starts store nothing.
+func TestOIDCStartsBoundedPerAddress(t *testing.T) {
+	t.Parallel()
+	p := webtest.NewProvider(t)
+	e := webtest.New(t, webtest.WithOIDC(t, p, ""))
+	c := e.Client()
+	started := 0
+	var last *webtest.Response
+	for range 200 {
+		last = c.Get("/auth/oidc/login")
+		if last.Status != http.StatusSeeOther {
+			break
+		}
+		started++
+	}
+	if started == 0 || started >= 200 {
+		t.Fatalf("%d starts before a refusal", started)
+	}
+	if last.Status != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" ||
+		!strings.Contains(loginError(last), "Wait a moment") {
+		t.Errorf("past the burst: %d, Retry-After %q, %q", last.Status, last.Header.Get("Retry-After"), loginError(last))
+	}
+	var rows int
+	if err := e.St.Pool().QueryRow(context.Background(), `SELECT count(*) FROM oidc_flows`).Scan(&rows); err != nil || rows != started {
+		t.Errorf("%d sign-ons stored for %d started (%v)", rows, started, err)
+	}
+}

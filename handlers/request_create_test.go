@@ -42,7 +42,7 @@ func TestEstimateShowsPriceAndPasswordNote(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			h := &Handlers{Deps{Pricer: tc.pricer, Logger: slog.New(slog.DiscardHandler)}}
+			h := &Handlers{Deps: Deps{Pricer: tc.pricer, Logger: slog.New(slog.DiscardHandler)}}
 			rec := httptest.NewRecorder()
 			c := echo.New().NewContext(httptest.NewRequest(http.MethodPost, "/requests", nil), rec)
 			if err := h.estimate(c, in, p, nil); err != nil {
