@@ -2,9 +2,14 @@ package admission_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testfix"
@@ -101,5 +106,86 @@ func TestGate(t *testing.T) {
 	}
 	if _, _, err := admission.SavePolicies(ctx, st, []byte(`{"rules": [{"name": "x", "then": "maybe"}]}`), nil); err == nil {
 		t.Error("a broken document saved")
+	}
+}
+
+// Two approvers approving two of a team's requests at once, with one slot
+// left in its limit: through the workflow (with the gate as its approval
+// check) exactly one approval wins, the other is refused as over the limit
+// and its request still waits; only the winner is provisioned.
+func TestApprovalsRaceForTheLastSlot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(testpg.Pool(t))
+	var enqueued atomic.Int64
+	flow := &workflow.Workflow{Store: st, Enqueue: func(context.Context, pgx.Tx, domain.Request) error {
+		enqueued.Add(1)
+		return nil
+	}}
+	(&admission.Gate{Store: st}).Wire(flow)
+	dev, err := st.CreateUser(ctx, "dev", domain.RoleRequester, "hash", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var approvers []workflow.Actor
+	for _, name := range []string{"anna", "bert"} {
+		u, err := st.CreateUser(ctx, name, domain.RoleApprover, "hash", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		approvers = append(approvers, workflow.Actor{ID: u.ID, Role: u.Role})
+	}
+	two, one := 2, 1
+	team, err := st.CreateTeam(ctx, "payments", &two, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddMember(ctx, team.ID, dev.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i := range 2 {
+		p := testfix.Params(domain.NewToken())
+		p.InstanceName = fmt.Sprintf("cache-%d", i)
+		r, err := st.CreateRequest(ctx, store.NewRequest{RequesterID: dev.ID, Params: p, TeamID: &team.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	// The limit lowered while both wait: one slot for two approvals.
+	if _, err := st.SetTeamLimits(ctx, team.ID, &one, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 2 {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = flow.Approve(ctx, approvers[i], ids[i])
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	won, refused := 0, 0
+	for i, err := range errs {
+		var fe *workflow.Error
+		switch {
+		case err == nil:
+			won++
+		case errors.As(err, &fe) && fe.Kind == workflow.OverLimit:
+			refused++
+			if r, _ := st.Request(ctx, ids[i]); r.Status != domain.StatusPendingApproval {
+				t.Errorf("the refused request is %s, want still pending", r.Status)
+			}
+		default:
+			t.Errorf("approval %d: %v", i, err)
+		}
+	}
+	if won != 1 || refused != 1 || enqueued.Load() != 1 {
+		t.Errorf("%d approved, %d refused, %d provisioning jobs; want 1, 1, 1", won, refused, enqueued.Load())
 	}
 }
