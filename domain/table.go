@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Group is the part of the form, and of a request's page, that a parameter
@@ -262,17 +263,39 @@ func (m Param) Value(p Params) any {
 
 // Text is the parameter's value in p as one types it into the form: a zero
 // number is an empty field.
-func (m Param) Text(p Params) string {
-	switch v := m.Value(p).(type) {
-	case int:
-		if v == 0 {
+func (m Param) Text(p Params) string { return m.TextOf(&p) }
+
+// TextOf is Text read through a pointer. Pages that go through the whole
+// table for every row of a list use it: Text copies p for each parameter
+// (the field accessor keeps it on the heap), and Value boxes the value too.
+func (m Param) TextOf(p *Params) string {
+	switch v := m.field(p).(type) {
+	case *string:
+		return *v
+	case *int:
+		if *v == 0 {
 			return ""
 		}
-		return strconv.Itoa(v)
-	case string:
-		return v
+		return strconv.Itoa(*v)
 	}
-	return ""
+	panic(fmt.Sprintf("parameter %s: unknown field type", m.Name))
+}
+
+// ShownWith reports whether the parameter goes with the form values in: its
+// ShowWhen ("NetworkType=VPC") holds, or it has none.
+func (m Param) ShownWith(in Input) bool {
+	other, want, ok := strings.Cut(m.ShowWhen, "=")
+	return !ok || in[other] == want
+}
+
+// ShownIn is ShownWith for the values of p.
+func (m Param) ShownIn(p *Params) bool {
+	other, want, ok := strings.Cut(m.ShowWhen, "=")
+	if !ok {
+		return true
+	}
+	o, found := ParamByName(other)
+	return found && o.TextOf(p) == want
 }
 
 // Set returns p with the parameter's field set: s when a string, s read as
@@ -292,7 +315,7 @@ func (p Params) Input() Input {
 	in := make(Input, len(Table))
 	for _, m := range Table {
 		if m.Kind != KindSecret {
-			in[m.Name] = m.Text(p)
+			in[m.Name] = m.TextOf(&p)
 		}
 	}
 	return in

@@ -34,8 +34,10 @@ func (h *Handlers) Approvals(c echo.Context) error {
 	// catalog once per page.
 	type offerKey struct{ region, zone, typ, version, class string }
 	capacity := map[offerKey]string{}
-	for _, r := range rs {
-		p := r.Params
+	v.Rows = make([]pages.ApprovalRow, 0, len(rs))
+	for i := range rs {
+		r := &rs[i]
+		p := &r.Params
 		k := offerKey{p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.InstanceClass}
 		label, seen := capacity[k]
 		if !seen {
@@ -44,7 +46,7 @@ func (h *Handlers) Approvals(c echo.Context) error {
 			}
 			capacity[k] = label
 		}
-		v.Rows = append(v.Rows, pages.ApprovalRow{R: r, Own: r.RequesterID == u.ID, Params: approvalParams(r, label, v.Now)})
+		v.Rows = append(v.Rows, pages.ApprovalRow{R: *r, Own: r.RequesterID == u.ID, Params: approvalParams(r, label, v.Now)})
 	}
 	h.estimatePrices(ctx, v.Rows)
 	return h.render(c, http.StatusOK, "approvals", pages.Approvals(v))
@@ -53,11 +55,12 @@ func (h *Handlers) Approvals(c echo.Context) error {
 // approvalParams are what a queue's row says of request r: each parameter
 // of the table that is set and goes with the others, but the secret and
 // the Internal ones, the class with its capacity when known.
-func approvalParams(r domain.Request, capacity string, now time.Time) []pages.Param {
-	in := r.Params.Input()
-	var out []pages.Param
+func approvalParams(r *domain.Request, capacity string, now time.Time) []pages.Param {
+	// Read through pointers, without the form values of r (Params.Input):
+	// the queue does this for every parameter of every row.
+	out := make([]pages.Param, 0, len(domain.Table))
 	for _, m := range domain.Table {
-		if m.Kind == domain.KindSecret || m.Internal || in[m.Name] == "" || !shownWith(m, in) {
+		if m.Kind == domain.KindSecret || m.Internal || m.TextOf(&r.Params) == "" || !m.ShownIn(&r.Params) {
 			continue
 		}
 		p := pages.Param{Name: m.Name, Label: m.Label, Value: paramText(r, m, now), Mono: m.Mono}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -71,15 +70,14 @@ func (h *Handlers) showView(c echo.Context, r domain.Request) (pages.RequestShow
 // table's groups: a parameter that goes with another's value it does not
 // have (a VPC on a Classic request) is left out.
 func paramGroups(r domain.Request, now time.Time) []pages.ParamGroup {
-	in := r.Params.Input()
 	var out []pages.ParamGroup
 	for _, g := range domain.Groups() {
 		group := pages.ParamGroup{Title: g.Title}
 		for _, m := range domain.Table {
-			if m.Group != g || !shownWith(m, in) {
+			if m.Group != g || !m.ShownIn(&r.Params) {
 				continue
 			}
-			group.Params = append(group.Params, pages.Param{Name: m.Name, Label: m.Label, Value: paramText(r, m, now), Mono: m.Mono})
+			group.Params = append(group.Params, pages.Param{Name: m.Name, Label: m.Label, Value: paramText(&r, m, now), Mono: m.Mono})
 		}
 		if len(group.Params) > 0 {
 			out = append(out, group)
@@ -88,31 +86,24 @@ func paramGroups(r domain.Request, now time.Time) []pages.ParamGroup {
 	return out
 }
 
-// shownWith reports whether a parameter goes with the values in: its
-// ShowWhen ("NetworkType=VPC") holds, or it has none.
-func shownWith(m domain.Param, in domain.Input) bool {
-	other, want, ok := strings.Cut(m.ShowWhen, "=")
-	return !ok || in[other] == want
-}
-
 // paramText is the value of parameter m of r in words: the password only
 // as whether one was given, and whether it is still kept.
-func paramText(r domain.Request, m domain.Param, now time.Time) string {
+func paramText(r *domain.Request, m domain.Param, now time.Time) string {
 	switch {
 	case m.Kind == domain.KindSecret && !r.PasswordSet:
 		return "not set"
 	case m.Kind == domain.KindSecret && r.Status == domain.StatusSucceeded:
 		return "set, erased after creation"
-	case m.Kind == domain.KindSecret && r.Status == domain.StatusFailed && !passwordErased(r, now):
+	case m.Kind == domain.KindSecret && r.Status == domain.StatusFailed && !passwordErased(*r, now):
 		return "set, kept for a re-queue"
 	case m.Kind == domain.KindSecret && r.Status.Terminal():
 		return "set, erased"
 	case m.Kind == domain.KindSecret:
 		return "set"
 	case m.Name == "Period" && r.Params.Period > 0:
-		return m.Text(r.Params) + " months"
+		return m.TextOf(&r.Params) + " months"
 	}
-	return m.Text(r.Params)
+	return m.TextOf(&r.Params)
 }
 
 // passwordErased reports whether a failed request had a password that is

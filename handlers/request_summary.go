@@ -35,7 +35,7 @@ func formSummary(v *pages.RequestFormView, in domain.Input) []pages.SummaryItem 
 				continue
 			}
 			present = true
-			if m, isParam := domain.ParamByName(name); isParam && !shownWith(m, in) {
+			if m, isParam := domain.ParamByName(name); isParam && !m.ShownWith(in) {
 				continue
 			}
 			if s := shownValue(*f); s != "" {
