@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -19,12 +20,30 @@ import (
 // so that a failure becomes a clean error page rather than half a page.
 func (h *Handlers) render(c echo.Context, status int, section string, page templ.Component) error {
 	ctx := layout.WithChrome(c.Request().Context(), h.chrome(c, section))
-	var buf bytes.Buffer
-	if err := page.Render(ctx, &buf); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := page.Render(ctx, buf); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// pageBuffers keeps the buffers pages are rendered into: a list page is
+// 40-120 KB, and a new buffer grows to that size by copying itself a
+// dozen times, on every view.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledPage is the largest buffer kept for the next page: a rare huge
+// page is not held on to.
+const maxPooledPage = 1 << 20
+
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledPage {
+		return
+	}
+	b.Reset()
+	pageBuffers.Put(b)
 }
 
 // chrome is what the base page shows around the page: the user, the CSRF
