@@ -40,15 +40,17 @@ func paramColumns(prefix string) string {
 	return strings.Join(names, ", ")
 }
 
-// paramDests are the scan destinations of paramColumns in p.
-func paramDests(p *domain.Params) []any {
-	cols := domain.Columns()
-	dests := make([]any, len(cols))
-	for i, m := range cols {
-		dests[i] = m.Ptr(p)
+// appendParamDests appends the scan destinations of paramColumns in p.
+func appendParamDests(dests []any, p *domain.Params) []any {
+	for _, m := range domain.Columns() {
+		dests = append(dests, m.Ptr(p))
 	}
 	return dests
 }
+
+// scanDests is room for the scan destinations of a request's row: made
+// once at its full size, not grown while the list is read.
+func scanDests() []any { return make([]any, 0, len(domain.Columns())+40) }
 
 // paramArgs are the values of paramColumns in p.
 func paramArgs(p domain.Params) []any {
@@ -64,7 +66,7 @@ func paramArgs(p domain.Params) []any {
 func scanRequest(row pgx.Row) (domain.Request, error) {
 	var r domain.Request
 	var result []byte
-	dests := append([]any{&r.ID, &r.RequesterID, &r.RequesterName, &r.Status}, paramDests(&r.Params)...)
+	dests := appendParamDests(append(scanDests(), &r.ID, &r.RequesterID, &r.RequesterName, &r.Status), &r.Params)
 	dests = append(dests, &r.PasswordSet,
 		&r.DecidedBy, &r.DeciderName, &r.DecidedAt, &r.DecisionReason,
 		&r.Attempts, &r.NextAttemptAt, &r.InstanceID, &r.ResultName, &r.InstanceStatus, &result,
@@ -317,7 +319,7 @@ func (s *Store) PendingRequests(ctx context.Context, afterID int64, n int) ([]do
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Request, error) {
 		var r domain.Request
-		dests := append([]any{&r.ID, &r.RequesterID, &r.RequesterName, &r.Status}, paramDests(&r.Params)...)
+		dests := appendParamDests(append(scanDests(), &r.ID, &r.RequesterID, &r.RequesterName, &r.Status), &r.Params)
 		err := row.Scan(append(dests, &r.PasswordSet, &r.CreatedAt, &r.UpdatedAt, &r.Team, &r.MonthlyPrice)...)
 		return r, err
 	})
