@@ -49,7 +49,7 @@ func (h *Handlers) AdminRequests(c echo.Context) error {
 		return h.render(c, http.StatusUnprocessableEntity, "all-requests", pages.AdminRequests(v))
 	}
 	f.BeforeID = cursor(c, "before")
-	f.Limit = pageSize + 1
+	f.Limit, f.ForTable = pageSize+1, true
 	rs, err := h.Store.ListRequests(ctx, f)
 	if err != nil {
 		return err

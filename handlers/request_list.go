@@ -26,7 +26,7 @@ func (h *Handlers) ListRequests(c echo.Context) error {
 		status = ""
 	}
 	rs, err := h.Store.ListRequests(c.Request().Context(), store.RequestFilter{
-		RequesterID: user(c).ID, Status: status, BeforeID: cursor(c, "before"), Limit: pageSize + 1})
+		RequesterID: user(c).ID, Status: status, BeforeID: cursor(c, "before"), Limit: pageSize + 1, ForTable: true})
 	if err != nil {
 		return err
 	}

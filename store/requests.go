@@ -257,6 +257,29 @@ type RequestFilter struct {
 	BeforeID int64
 	// Limit is the page size (default 50, at most 500).
 	Limit int
+	// ForTable reads only what a table of requests shows (tableColumns):
+	// the other fields of the requests are left zero.
+	ForTable bool
+}
+
+// tableColumns are what a table of requests shows (the history and the
+// admin's list of requests): a request's row without its decision,
+// attempts, errors and other details, which are on its own page. A list
+// page reads 51 rows; reading all of requestColumns for them was a sixth
+// of the history page's work.
+var tableColumns = `r.id, r.requester_id, ru.username, r.status, ` + paramColumns("r.") + `,
+	r.instance_id, r.result_name, r.instance_status, r.created_at, r.connection_domain, r.connection_port,
+	COALESCE(t.name, '')`
+
+// tableJoins are the tables tableColumns reads beside requests r.
+const tableJoins = ` JOIN users ru ON ru.id = r.requester_id LEFT JOIN teams t ON t.id = r.team_id`
+
+func scanTableRow(row pgx.CollectableRow) (domain.Request, error) {
+	var r domain.Request
+	dests := appendParamDests(append(scanDests(), &r.ID, &r.RequesterID, &r.RequesterName, &r.Status), &r.Params)
+	err := row.Scan(append(dests, &r.InstanceID, &r.ResultName, &r.InstanceStatus, &r.CreatedAt,
+		&r.ConnectionDomain, &r.ConnectionPort, &r.Team)...)
+	return r, err
 }
 
 // ListRequests lists requests newest first.
@@ -294,6 +317,14 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]domain.Req
 	}
 	if f.BeforeID > 0 {
 		c.add("r.id < $%d", f.BeforeID)
+	}
+	if f.ForTable {
+		q := `SELECT ` + tableColumns + ` FROM requests r` + tableJoins + c.where() + " ORDER BY r.id DESC" + c.limit(limit(f.Limit))
+		rows, err := s.pool.Query(ctx, q, c.args...)
+		if err != nil {
+			return nil, fmt.Errorf("list requests: %w", err)
+		}
+		return pgx.CollectRows(rows, scanTableRow)
 	}
 	q := `SELECT ` + requestColumns + requestFrom + c.where() + " ORDER BY r.id DESC" + c.limit(limit(f.Limit))
 	rows, err := s.pool.Query(ctx, q, c.args...)
