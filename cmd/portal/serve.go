@@ -37,6 +37,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	defer db.close()
 	startPprof(ctx, e, cfg.PprofAddr)
+	go releaseWhenIdle(ctx, e)
 	var created []demoUser
 	if *demo {
 		if created, err = createDemoUsers(ctx, st); err != nil {

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// After a burst of work (many submissions, a large export) the Go heap keeps
+// the memory the burst needed: the collector's next goal was set while the
+// burst was live, and with GOGC at 200 that is three times what the burst
+// held. Nothing collects again until the runtime's forced collection two
+// minutes later, and the scavenger returns pages slowly after that, so an
+// idle portal can sit at several times its idle size for minutes. Once the
+// portal is idle again it gives that memory back at once: a full collection
+// and a release (debug.FreeOSMemory), which on an idle heap costs a few
+// milliseconds.
+const (
+	// memoryCheckEvery is how often the heap is looked at.
+	memoryCheckEvery = time.Second
+	// idleAllocation is the most an idle portal allocates between two
+	// looks (River's polling, the metrics endpoint, a page now and then).
+	idleAllocation = 4 << 20
+	// releaseAbove is how far the heap may grow above what it held after
+	// the last release before an idle portal gives it back.
+	releaseAbove = 16 << 20
+)
+
+// heapSample is what the decision needs of the runtime's metrics.
+type heapSample struct {
+	allocated uint64 // bytes allocated since the start, cumulative
+	held      uint64 // heap memory held from the system and not released
+}
+
+// heapMetrics are read for a heapSample: the heap's objects (live or not
+// yet collected), its unused and its free-but-kept pages.
+var heapMetrics = []string{
+	"/gc/heap/allocs:bytes",
+	"/memory/classes/heap/objects:bytes",
+	"/memory/classes/heap/unused:bytes",
+	"/memory/classes/heap/free:bytes",
+}
+
+func readHeap(s []metrics.Sample) heapSample {
+	metrics.Read(s)
+	var h heapSample
+	for _, m := range s {
+		if m.Value.Kind() != metrics.KindUint64 {
+			continue // a metric this runtime does not have
+		}
+		if m.Name == heapMetrics[0] {
+			h.allocated = m.Value.Uint64()
+		} else {
+			h.held += m.Value.Uint64()
+		}
+	}
+	return h
+}
+
+// releaser decides, from one heapSample to the next, when an idle portal
+// gives memory back.
+type releaser struct {
+	last    heapSample
+	started bool
+	floor   uint64 // held right after the last release (0: none yet)
+}
+
+// due reports whether memory should be released now: little was allocated
+// since the last look, and the heap holds releaseAbove more than after the
+// last release.
+func (r *releaser) due(s heapSample) bool {
+	idle := r.started && s.allocated-r.last.allocated < idleAllocation
+	r.last, r.started = s, true
+	return idle && s.held > r.floor+releaseAbove
+}
+
+// released records the heap as it is right after a release.
+func (r *releaser) released(s heapSample) {
+	r.floor = s.held
+	r.last = s
+}
+
+// releaseWhenIdle gives memory back after bursts of work, until ctx ends.
+func releaseWhenIdle(ctx context.Context, e env) {
+	samples := make([]metrics.Sample, len(heapMetrics))
+	for i, name := range heapMetrics {
+		samples[i].Name = name
+	}
+	var r releaser
+	t := time.NewTicker(memoryCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if before := readHeap(samples); r.due(before) {
+			debug.FreeOSMemory()
+			after := readHeap(samples)
+			r.released(after)
+			e.logger.Debug("gave memory back after a burst of work", "held_before_mb", before.held>>20, "held_after_mb", after.held>>20)
+		}
+	}
+}
