@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 )
 
 // queueRequests are 50 pending requests as the approvals queue gets them:
@@ -12,7 +13,7 @@ import (
 func queueRequests(now time.Time) []domain.Request {
 	rs := make([]domain.Request, 50)
 	for i := range rs {
-		p := domain.Params{InstanceName: "cache-orders", InstanceClass: "redis.master.small.default",
+		p := domain.Params{InstanceName: "cache-orders", InstanceClass: testfix.InstanceClass,
 			RegionId: "cn-hangzhou", ZoneId: "cn-hangzhou-b", ChargeType: domain.ChargePostPaid, NetworkType: domain.NetworkVPC,
 			VpcId: "vpc-bp1", VSwitchId: "vsw-bp1", InstanceType: "Redis", EngineVersion: "7.0"}
 		if i%2 == 1 {

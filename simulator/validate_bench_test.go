@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 )
 
 // The simulator validates every CreateInstance it is sent against its whole
@@ -12,7 +13,7 @@ import (
 // name choices.
 func BenchmarkValidateAccepted(b *testing.B) {
 	cat := buildCatalog()
-	in := domain.Input{"RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-h", "InstanceClass": "redis.master.small.default",
+	in := domain.Input{"RegionId": "cn-hangzhou", "ZoneId": "cn-hangzhou-h", "InstanceClass": testfix.InstanceClass,
 		"InstanceType": "Redis", "EngineVersion": "5.0", "Password": "Passw0rd1x", "InstanceName": "orders-cache"}
 	if _, errs := domain.Validate(in, cat); len(errs) > 0 {
 		b.Fatalf("the benchmark's input is refused: %v", errs)
