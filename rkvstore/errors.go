@@ -143,17 +143,23 @@ func Classify(err error) *APIError {
 
 // classifyServerError classifies an error answer from the cloud.
 func classifyServerError(e *sdkerrors.ServerError) *APIError {
+	return classifyAnswer(e.HttpStatus(), e.ErrorCode(), e.Message(), e.RequestId())
+}
+
+// classifyAnswer classifies an answer of the cloud that is not a success:
+// its HTTP status and, when its body is the API's JSON error, the code,
+// message and request id in it ("" when not).
+func classifyAnswer(status int, code, message, requestID string) *APIError {
 	out := &APIError{
-		Code:       e.ErrorCode(),
-		Message:    Redact(e.Message()),
-		RequestId:  e.RequestId(),
-		HTTPStatus: e.HttpStatus(),
+		Code:       code,
+		Message:    Redact(message),
+		RequestId:  requestID,
+		HTTPStatus: status,
 	}
 	if class, ok := classifyCode(out.Code); ok {
 		out.Class = class
 		return out
 	}
-	status := out.HTTPStatus
 	switch {
 	case status == http.StatusGatewayTimeout && out.Code == "":
 		out.Class = OutcomeUnknown
