@@ -181,7 +181,7 @@ func (c *Client) do(ctx context.Context, regionID string, req requests.AcsReques
 	req.SetConnectTimeout(c.connectTimeout)
 	req.SetReadTimeout(c.readTimeout)
 
-	if err := sc.DoAction(req, resp); err != nil {
+	if err := doAction(sc, req, resp); err != nil {
 		apiErr := classifyCallError(err)
 		apiErr.Action = action
 		if apiErr.Class == OutcomeUnknown && callCtx.Err() != nil {
@@ -199,6 +199,33 @@ func (c *Client) do(ctx context.Context, regionID string, req requests.AcsReques
 		return apiErr
 	}
 	return nil
+}
+
+// doAction is sc.DoAction(req, resp) on a goroutine of its own. The SDK
+// signs every request with a nonce made, among others, from the calling
+// goroutine's id, which it reads from a stack trace of that goroutine: the
+// deeper the caller's stack (a web request's middleware and handlers), the
+// longer the trace, a sizeable share of a submission's CPU. A goroutine of
+// its own has a short one. A panic in the SDK is the caller's again.
+func doAction(sc *r_kvstore.Client, req requests.AcsRequest, resp responses.AcsResponse) error {
+	type result struct {
+		err      error
+		panicked any
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{panicked: p}
+			}
+		}()
+		done <- result{err: sc.DoAction(req, resp)}
+	}()
+	r := <-done
+	if r.panicked != nil {
+		panic(r.panicked)
+	}
+	return r.err
 }
 
 // classifyCallError classifies an error from the SDK's DoAction. Errors that
