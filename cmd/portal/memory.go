@@ -15,7 +15,10 @@ import (
 // idle portal can sit at several times its idle size for minutes. Once the
 // portal is idle again it gives that memory back at once: a full collection
 // and a release (debug.FreeOSMemory), which on an idle heap costs a few
-// milliseconds.
+// milliseconds. The first idle moment after the start does the same once:
+// the start's own garbage (migrations, the catalog, the API's description)
+// would otherwise be held as long, about as much again as an idle portal's
+// live heap.
 const (
 	// memoryCheckEvery is how often the heap is looked at.
 	memoryCheckEvery = time.Second
@@ -61,24 +64,24 @@ func readHeap(s []metrics.Sample) heapSample {
 // releaser decides, from one heapSample to the next, when an idle portal
 // gives memory back.
 type releaser struct {
-	last    heapSample
-	started bool
-	floor   uint64 // held right after the last release (0: none yet)
+	last     heapSample
+	started  bool
+	released bool   // at least once
+	floor    uint64 // held right after the last release
 }
 
 // due reports whether memory should be released now: little was allocated
-// since the last look, and the heap holds releaseAbove more than after the
-// last release.
+// since the last look, and either nothing was released yet (the start's
+// garbage) or the heap holds releaseAbove more than after the last release.
 func (r *releaser) due(s heapSample) bool {
 	idle := r.started && s.allocated-r.last.allocated < idleAllocation
 	r.last, r.started = s, true
-	return idle && s.held > r.floor+releaseAbove
+	return idle && (!r.released || s.held > r.floor+releaseAbove)
 }
 
-// released records the heap as it is right after a release.
-func (r *releaser) released(s heapSample) {
-	r.floor = s.held
-	r.last = s
+// done records the heap as it is right after a release.
+func (r *releaser) done(s heapSample) {
+	r.released, r.floor, r.last = true, s.held, s
 }
 
 // releaseWhenIdle gives memory back after bursts of work, until ctx ends.
@@ -99,7 +102,7 @@ func releaseWhenIdle(ctx context.Context, e env) {
 		if before := readHeap(samples); r.due(before) {
 			debug.FreeOSMemory()
 			after := readHeap(samples)
-			r.released(after)
+			r.done(after)
 			e.logger.Debug("gave memory back after a burst of work", "held_before_mb", before.held>>20, "held_after_mb", after.held>>20)
 		}
 	}

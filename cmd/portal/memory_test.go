@@ -8,14 +8,23 @@ import (
 func TestReleaserGivesBackAfterABurstOnceIdle(t *testing.T) {
 	const mb = 1 << 20
 	var r releaser
+	if r.due(heapSample{allocated: 10 * mb, held: 12 * mb}) {
+		t.Fatal("the first look has nothing to compare with")
+	}
+	if r.due(heapSample{allocated: 30 * mb, held: 14 * mb}) {
+		t.Fatal("released while still starting: 20 MB allocated in one look")
+	}
+	if !r.due(heapSample{allocated: 31 * mb, held: 14 * mb}) {
+		t.Fatal("the start's garbage not given back at the first idle look")
+	}
+	r.done(heapSample{allocated: 31 * mb, held: 5 * mb})
 	steps := []struct {
 		s    heapSample
 		want bool
 		why  string
 	}{
-		{heapSample{allocated: 10 * mb, held: 9 * mb}, false, "the first look has nothing to compare with"},
-		{heapSample{allocated: 11 * mb, held: 9 * mb}, false, "idle, but holding little"},
-		{heapSample{allocated: 400 * mb, held: 150 * mb}, false, "busy: 389 MB allocated in one look"},
+		{heapSample{allocated: 32 * mb, held: 9 * mb}, false, "idle, but holding little more than after the release"},
+		{heapSample{allocated: 400 * mb, held: 150 * mb}, false, "busy: 368 MB allocated in one look"},
 		{heapSample{allocated: 900 * mb, held: 160 * mb}, false, "still busy"},
 		{heapSample{allocated: 901 * mb, held: 160 * mb}, true, "idle again, holding 160 MB"},
 	}
@@ -24,7 +33,7 @@ func TestReleaserGivesBackAfterABurstOnceIdle(t *testing.T) {
 			t.Fatalf("%s: due = %v, want %v", st.why, got, st.want)
 		}
 	}
-	r.released(heapSample{allocated: 901 * mb, held: 30 * mb})
+	r.done(heapSample{allocated: 901 * mb, held: 30 * mb})
 	if r.due(heapSample{allocated: 902 * mb, held: 40 * mb}) {
 		t.Error("released again although the heap grew less than releaseAbove since the last release")
 	}
