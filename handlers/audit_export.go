@@ -18,6 +18,12 @@ import (
 const (
 	exportFlushEvery = 500
 	exportBuffer     = 64 << 10
+	// exportWriteWindow is how long a flush may wait for the client. The
+	// server's write timeout bounds a whole response, which a large audit
+	// trail outlasts: the export moves its deadline on at each flush
+	// instead, so that it ends when the client stops reading, not when a
+	// clock set for ordinary pages runs out.
+	exportWriteWindow = time.Minute
 )
 
 // exportHeader is the CSV export's header row.
@@ -43,6 +49,12 @@ func (h *Handlers) ExportAudit(c echo.Context) error {
 	res.Header().Set(echo.HeaderContentDisposition,
 		`attachment; filename="kvportal-audit-`+h.now().UTC().Format("2006-01-02")+`.csv"`)
 	res.Header().Set("Cache-Control", "no-store")
+	rc := http.NewResponseController(res)
+	extend := func() {
+		// A writer without deadlines (a test recorder) has nothing to move.
+		_ = rc.SetWriteDeadline(time.Now().Add(exportWriteWindow))
+	}
+	extend()
 	res.WriteHeader(http.StatusOK)
 
 	// 64 KiB writes rather than csv's own 4 KiB: a tenth of the write
@@ -59,6 +71,7 @@ func (h *Handlers) ExportAudit(c echo.Context) error {
 		if n++; n%exportFlushEvery == 0 {
 			w.Flush()
 			res.Flush()
+			extend()
 			return w.Error()
 		}
 		return nil

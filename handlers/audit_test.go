@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -417,5 +418,42 @@ func TestFailedSignInInAudit(t *testing.T) {
 	}
 	if n, _ := row("actor=adm"); n != 0 {
 		t.Errorf("actor=adm lists %d failed sign-ins", n)
+	}
+}
+
+// The server's write timeout is meant for pages; an export of a large audit
+// trail to a slow reader outlasts it, and must still arrive whole: the
+// export moves its write deadline on as it flushes.
+func TestAuditExportOutlastsTheWriteTimeout(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	adm, _ := e.SignedIn("adm", domain.RoleAdmin)
+	dev := e.User("dev", domain.RoleRequester)
+	appr := e.User("appr", domain.RoleApprover)
+	seedEvents(e, dev, appr, 2000, 60000)
+	want := e.CountAllEvents()
+
+	short := httptest.NewUnstartedServer(e.Srv.Config.Handler)
+	short.Config.WriteTimeout = 200 * time.Millisecond
+	short.Start()
+	defer short.Close()
+	resp, err := adm.HTTP.Get(short.URL + "/audit/export.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// A slow reader: it looks away for longer than the write timeout while
+	// the export fills the connection's buffers, then reads.
+	time.Sleep(4 * short.Config.WriteTimeout)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("after %d bytes: %v", len(body), err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("%d bytes: %v", len(body), err)
+	}
+	if len(rows)-1 != want {
+		t.Errorf("%d rows in %d bytes, want %d", len(rows)-1, len(body), want)
 	}
 }
