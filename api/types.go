@@ -85,7 +85,7 @@ func (x Request) fields() map[string]any {
 	}
 	for _, m := range domain.Table {
 		if m.Kind != domain.KindSecret {
-			out[m.Name] = m.Value(r.Params)
+			out[m.Name] = m.ValueAt(&r.Params)
 		}
 	}
 	if r.ResultName != "" {

@@ -251,8 +251,13 @@ func (m Param) WireName() string {
 func (m Param) Ptr(p *Params) any { return m.field(p) }
 
 // Value is the parameter's value in p, as stored: a string or an int.
-func (m Param) Value(p Params) any {
-	switch v := m.field(&p).(type) {
+func (m Param) Value(p Params) any { return m.ValueAt(&p) }
+
+// ValueAt is Value of *p. Value copies the whole of p to the heap on every
+// call (the field is read through a function, which the compiler can't see
+// into): reading several parameters of one Params, pass its address.
+func (m Param) ValueAt(p *Params) any {
+	switch v := m.field(p).(type) {
 	case *string:
 		return *v
 	case *int:

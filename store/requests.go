@@ -57,7 +57,7 @@ func paramArgs(p domain.Params) []any {
 	cols := domain.Columns()
 	args := make([]any, len(cols))
 	for i, m := range cols {
-		args[i] = m.Value(p)
+		args[i] = m.ValueAt(&p)
 	}
 	return args
 }
