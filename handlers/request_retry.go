@@ -10,34 +10,32 @@ import (
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
-	"github.com/kvportal/kvportal/workflow"
 )
 
 // RetryRequest retries a failed request whose password was erased (POST
-// /requests/{id}/retry, field Password): only its requester may, with a new
-// password, sealed like a submission's; the same token, so never a second
-// instance. A bad password: 422 and the page again with the error beside
-// the field.
+// /requests/{id}/retry, field Password): workflow.Retry decides who may and
+// when (only its requester, with a new password, sealed like a
+// submission's; the same token, so never a second instance). A bad
+// password: 422 and the page again with the error beside the field.
 func (h *Handlers) RetryRequest(c echo.Context) error {
 	r, err := h.routeRequest(c)
 	if err != nil {
 		return err
 	}
-	if r.RequesterID != user(c).ID {
-		return Errorf(EForbidden, "%s", workflow.ErrNotRetrier.Message)
+	ids := strconv.FormatInt(r.ID, 10)
+	// As the page offers it: a request still keeping its password is the
+	// admin's to re-queue, whatever password is sent.
+	if r.Status == domain.StatusFailed && r.PasswordSet && !passwordErased(r, h.now()) {
+		return h.redirectProblem(c, "/requests/"+ids, "Request "+ids+" still keeps its password: an admin re-queues it. Nothing was changed.")
 	}
-	id := strconv.FormatInt(r.ID, 10)
-	if r.Status != domain.StatusFailed || !passwordErased(r, h.now()) {
-		return h.redirectProblem(c, "/requests/"+id, "Request "+id+" cannot be retried with a new password now: nothing was changed.")
-	}
-	_, errs, err := h.Workflow.Retry(c.Request().Context(), actor(c), r.ID, c.FormValue("Password"))
+	r, errs, err := h.Workflow.Retry(c.Request().Context(), actor(c), r.ID, c.FormValue("Password"))
 	var stateErr *store.StateError
 	switch {
 	case errors.As(err, &stateErr):
-		return h.redirectProblem(c, "/requests/"+id, "Request "+id+" is "+stateErr.Current.Status.Label()+
+		return h.redirectProblem(c, "/requests/"+ids, "Request "+ids+" is "+stateErr.Current.Status.Label()+
 			" and cannot be retried with a new password now: nothing was changed.")
 	case err != nil:
-		return err
+		return flowError(err)
 	case len(errs) > 0:
 		v, err := h.showView(c, r)
 		if err != nil {
@@ -46,5 +44,5 @@ func (h *Handlers) RetryRequest(c echo.Context) error {
 		v.Retry = &pages.RetryView{Password: retryPasswordField(errs["Password"])}
 		return h.render(c, http.StatusUnprocessableEntity, "", pages.RequestShow(v))
 	}
-	return h.redirect(c, "/requests/"+id, "Request "+id+" retried with a new password: the provisioner tries again, with the same token.")
+	return h.redirect(c, "/requests/"+ids, "Request "+ids+" retried with a new password: the provisioner tries again, with the same token.")
 }

@@ -130,6 +130,13 @@ func TestRequeueWindowCases(t *testing.T) {
 	if page := dev.Get("/requests/" + webtest.Itoa(kept.ID)); page.Doc.Find(`[data-testid="retry"]`).Length() != 0 {
 		t.Error("within the window the requester is offered a retry")
 	}
+	// Sent anyway, even with a bad password: refused, the request as it was.
+	if r := dev.Post("/requests/"+webtest.Itoa(kept.ID)+"/retry", url.Values{"Password": {"short"}}); r.Status != http.StatusSeeOther {
+		t.Errorf("retry within the window: %d", r.Status)
+	}
+	if r, _ := e.St.Request(context.Background(), kept.ID); r.Status != domain.StatusFailed {
+		t.Errorf("a retry within the window moved the request to %s", r.Status)
+	}
 
 	erased := e.Request(devUser)
 	failWith(e, erased.ID, nil)
