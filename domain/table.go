@@ -289,18 +289,24 @@ func (m Param) TextOf(p *Params) string {
 // ShownWith reports whether the parameter goes with the form values in: its
 // ShowWhen ("NetworkType=VPC") holds, or it has none.
 func (m Param) ShownWith(in Input) bool {
-	other, want, ok := strings.Cut(m.ShowWhen, "=")
-	return !ok || in[other] == want
+	other, want, conditional := m.showWhen()
+	return !conditional || in[other] == want
 }
 
 // ShownIn is ShownWith for the values of p.
 func (m Param) ShownIn(p *Params) bool {
-	other, want, ok := strings.Cut(m.ShowWhen, "=")
-	if !ok {
+	other, want, conditional := m.showWhen()
+	if !conditional {
 		return true
 	}
 	o, found := ParamByName(other)
 	return found && o.TextOf(p) == want
+}
+
+// showWhen is ShowWhen read: the other parameter's name and the value it
+// must have; conditional is false when the parameter is always shown.
+func (m Param) showWhen() (other, want string, conditional bool) {
+	return strings.Cut(m.ShowWhen, "=")
 }
 
 // Set returns p with the parameter's field set: s when a string, s read as
