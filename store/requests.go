@@ -40,17 +40,16 @@ func paramColumns(prefix string) string {
 	return strings.Join(names, ", ")
 }
 
-// appendParamDests appends the scan destinations of paramColumns in p.
-func appendParamDests(dests []any, p *domain.Params) []any {
-	for _, m := range domain.Columns() {
-		dests = append(dests, m.Ptr(p))
+// headDests are the scan destinations every shape of request row starts
+// with (id, requester, status, the parameters), in a slice made once with
+// room for the columns that follow, rather than grown while rows are read.
+func headDests(r *domain.Request) []any {
+	dests := append(make([]any, 0, len(domain.Columns())+40), &r.ID, &r.RequesterID, &r.RequesterName, &r.Status)
+	for _, m := range domain.Columns() { // paramColumns, in its order
+		dests = append(dests, m.Ptr(&r.Params))
 	}
 	return dests
 }
-
-// scanDests is room for the scan destinations of a request's row: made
-// once at its full size, not grown while the list is read.
-func scanDests() []any { return make([]any, 0, len(domain.Columns())+40) }
 
 // paramArgs are the values of paramColumns in p.
 func paramArgs(p domain.Params) []any {
@@ -66,7 +65,7 @@ func paramArgs(p domain.Params) []any {
 func scanRequest(row pgx.Row) (domain.Request, error) {
 	var r domain.Request
 	var result []byte
-	dests := appendParamDests(append(scanDests(), &r.ID, &r.RequesterID, &r.RequesterName, &r.Status), &r.Params)
+	dests := headDests(&r)
 	dests = append(dests, &r.PasswordSet,
 		&r.DecidedBy, &r.DeciderName, &r.DecidedAt, &r.DecisionReason,
 		&r.Attempts, &r.NextAttemptAt, &r.InstanceID, &r.ResultName, &r.InstanceStatus, &result,
@@ -276,7 +275,7 @@ const tableJoins = ` JOIN users ru ON ru.id = r.requester_id LEFT JOIN teams t O
 
 func scanTableRow(row pgx.CollectableRow) (domain.Request, error) {
 	var r domain.Request
-	dests := appendParamDests(append(scanDests(), &r.ID, &r.RequesterID, &r.RequesterName, &r.Status), &r.Params)
+	dests := headDests(&r)
 	err := row.Scan(append(dests, &r.InstanceID, &r.ResultName, &r.InstanceStatus, &r.CreatedAt,
 		&r.ConnectionDomain, &r.ConnectionPort, &r.Team)...)
 	return r, err
@@ -350,7 +349,7 @@ func (s *Store) PendingRequests(ctx context.Context, afterID int64, n int) ([]do
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Request, error) {
 		var r domain.Request
-		dests := appendParamDests(append(scanDests(), &r.ID, &r.RequesterID, &r.RequesterName, &r.Status), &r.Params)
+		dests := headDests(&r)
 		err := row.Scan(append(dests, &r.PasswordSet, &r.CreatedAt, &r.UpdatedAt, &r.Team, &r.MonthlyPrice)...)
 		return r, err
 	})
