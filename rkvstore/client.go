@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
@@ -70,6 +71,9 @@ type Client struct {
 	// changes it: it only adjusts transports of type *http.Transport, and each
 	// call hands it a callTransport instead.
 	transport *http.Transport
+
+	poolMu sync.Mutex
+	pools  map[string]*sync.Pool // region -> idle SDK clients (*r_kvstore.Client)
 }
 
 // NewClient checks cfg and returns a Client. It makes no network call.
@@ -102,6 +106,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 			MaxIdleConnsPerHost: 16,
 			IdleConnTimeout:     90 * time.Second,
 		},
+		pools: map[string]*sync.Pool{},
 	}, nil
 }
 
@@ -148,13 +153,15 @@ func IsLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// do sends one request through a fresh SDK client and fills resp. Every error
-// is an *APIError.
+// do sends one request through an SDK client of its own and fills resp.
+// Every error is an *APIError.
 //
-// A fresh SDK client per call is deliberate: the SDK's client writes its own
-// fields (its http.Client's timeout) on every call, so one shared instance is
-// not safe for concurrent use; it also lets each call carry its region and
-// its context. Connections are still reused, through c.transport.
+// The SDK's client is not shared between calls: it writes its own fields
+// (its http.Client's timeout and transport) on every call, so one instance
+// is not safe for concurrent use. Making one per call costs a regular
+// expression compiled for its region and a few maps, so clients are kept
+// for reuse by region (sdkClient), each used by one call at a time.
+// Connections are reused through c.transport.
 func (c *Client) do(ctx context.Context, regionID string, req requests.AcsRequest, resp responses.AcsResponse) error {
 	action := req.GetActionName()
 	if err := ctx.Err(); err != nil {
@@ -163,25 +170,21 @@ func (c *Client) do(ctx context.Context, regionID string, req requests.AcsReques
 	callCtx, cancel := context.WithTimeout(ctx, c.readTimeout)
 	defer cancel()
 
-	config := sdk.NewConfig().WithAutoRetry(false).WithMaxRetryTime(0)
-	config.Transport = callTransport{ctx: callCtx, base: c.transport}
-	config.Scheme = strings.ToUpper(c.scheme)
-	credential := &credentials.AccessKeyCredential{AccessKeyId: c.accessKeyID, AccessKeySecret: c.accessKeySecret}
-	// Not r_kvstore.NewClientWithOptions: it fills the package's endpoint map
-	// lazily, a data race between concurrent calls, and the endpoint is set
-	// on every request anyway.
-	sc := &r_kvstore.Client{}
-	if err := sc.InitWithOptions(regionID, config, credential); err != nil {
+	sc, err := c.sdkClient(regionID)
+	if err != nil {
 		return &APIError{Class: Permanent, Action: action, Code: CodeNotSent, Message: fmt.Sprintf("not sent: region %q: %s", regionID, Redact(err.Error()))}
 	}
-	sc.AppendUserAgent("KVPortal", "1")
+	// The call's context goes with the transport, set for this call only.
+	sc.SetTransport(callTransport{ctx: callCtx, base: c.transport})
 
 	req.SetScheme(c.scheme)
 	req.SetDomain(c.host)
 	req.SetConnectTimeout(c.connectTimeout)
 	req.SetReadTimeout(c.readTimeout)
 
-	if err := doAction(sc, req, resp); err != nil {
+	err = doAction(sc, req, resp)
+	c.putSDKClient(regionID, sc)
+	if err != nil {
 		apiErr := classifyCallError(err)
 		apiErr.Action = action
 		if apiErr.Class == OutcomeUnknown && callCtx.Err() != nil {
@@ -199,6 +202,57 @@ func (c *Client) do(ctx context.Context, regionID string, req requests.AcsReques
 		return apiErr
 	}
 	return nil
+}
+
+// maxPooledRegions bounds the regions whose SDK clients are kept: a
+// portal calls a handful, and a region named by mistake must not grow the
+// map without end.
+const maxPooledRegions = 64
+
+// sdkClient returns an SDK client for regionID that no other call is
+// using: one kept from an earlier call, or a new one. Between calls a kept
+// client holds nothing of the call before: the SDK writes only its
+// http.Client's timeout (the same for every call, from the request) and
+// transport (set anew by each call and cleared by putSDKClient); requests
+// carry everything else.
+func (c *Client) sdkClient(regionID string) (*r_kvstore.Client, error) {
+	c.poolMu.Lock()
+	p := c.pools[regionID]
+	c.poolMu.Unlock()
+	if p != nil {
+		if sc, ok := p.Get().(*r_kvstore.Client); ok {
+			return sc, nil
+		}
+	}
+	config := sdk.NewConfig().WithAutoRetry(false).WithMaxRetryTime(0)
+	config.Scheme = strings.ToUpper(c.scheme)
+	credential := &credentials.AccessKeyCredential{AccessKeyId: c.accessKeyID, AccessKeySecret: c.accessKeySecret}
+	// Not r_kvstore.NewClientWithOptions: it fills the package's endpoint map
+	// lazily, a data race between concurrent calls, and the endpoint is set
+	// on every request anyway.
+	sc := &r_kvstore.Client{}
+	if err := sc.InitWithOptions(regionID, config, credential); err != nil {
+		return nil, err
+	}
+	sc.AppendUserAgent("KVPortal", "1")
+	return sc, nil
+}
+
+// putSDKClient keeps sc, whose call has returned, for the next call to
+// regionID.
+func (c *Client) putSDKClient(regionID string, sc *r_kvstore.Client) {
+	// The transport holds the finished call's context: not kept.
+	sc.SetTransport(nil)
+	c.poolMu.Lock()
+	p := c.pools[regionID]
+	if p == nil && len(c.pools) < maxPooledRegions {
+		p = &sync.Pool{}
+		c.pools[regionID] = p
+	}
+	c.poolMu.Unlock()
+	if p != nil {
+		p.Put(sc)
+	}
 }
 
 // doAction is sc.DoAction(req, resp) on a goroutine of its own. The SDK

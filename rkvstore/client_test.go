@@ -687,3 +687,43 @@ func TestCreateInstanceUnicodeName(t *testing.T) {
 		t.Errorf("InstanceName = %q", res.InstanceName)
 	}
 }
+
+// TestSDKClientsReused: the SDK clients kept between calls carry nothing of
+// the call before. A call cut off by its caller's deadline is followed, on
+// the same region, by calls without one that succeed; calls from many
+// goroutines at once each get a client no other call is using (-race).
+func TestSDKClientsReused(t *testing.T) {
+	t.Parallel()
+	sim, client := setup(t, simulator.Config{})
+
+	if err := sim.SetFaults(simulator.Faults{Latency: 2 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	err := client.CheckCreate(ctx, validParams(t, sim, nil))
+	wantAPIError(t, err, rkvstore.OutcomeUnknown, rkvstore.CodeTimeout)
+	if err := sim.SetFaults(simulator.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 4 {
+				if err := client.CheckCreate(t.Context(), validParams(t, sim, nil)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	// A region the SDK refuses is refused on every call, never kept.
+	for range 2 {
+		p := validParams(t, sim, nil)
+		p.RegionId = "cn hangzhou"
+		wantAPIError(t, client.CheckCreate(t.Context(), p), rkvstore.Permanent, rkvstore.CodeNotSent)
+	}
+}
