@@ -171,11 +171,12 @@ func (s *Simulator) answerCreate(w http.ResponseWriter, c *call, inst Instance) 
 // zone asked for, or, without one, in the first zone of the region that sells
 // the class and has stock. A zone out of stock refuses with
 // ResourceNotAvailable.
+//
+// The catalog's one offer of the class is the one OffersFor lists for it,
+// found without building and sorting the whole list.
 func (s *Simulator) place(p domain.Params) (domain.Offer, *apiError) {
-	for _, o := range s.catalog.OffersFor(p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion) {
-		if o.InstanceClass == p.InstanceClass && !s.soldOut(o.ZoneId) {
-			return o, nil
-		}
+	if o, ok := s.catalog.Offer(p.RegionId, p.ZoneId, p.InstanceType, p.EngineVersion, p.InstanceClass); ok && !s.soldOut(o.ZoneId) {
+		return o, nil
 	}
 	return domain.Offer{}, errResourceNotAvailable
 }

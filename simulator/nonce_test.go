@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,5 +29,38 @@ func TestNonceCacheKeepsOnlyTheNonce(t *testing.T) {
 		if p := uintptr(unsafe.Pointer(unsafe.StringData(k))); p >= start && p < end {
 			t.Fatal("the cache keeps the nonce inside the caller's request line")
 		}
+	}
+}
+
+// Nonces are forgotten once their timestamp is older than twice the window,
+// oldest first, and not before: a nonce within the window is refused again
+// however many others arrived after it.
+func TestNonceCacheForgetsOldNonces(t *testing.T) {
+	n := newNonceCache()
+	now := time.Now()
+	old := now.Add(-2*timestampWindow - time.Minute)
+	for i := range 3 {
+		if !n.add("old-"+string(rune('a'+i)), old) {
+			t.Fatal("a new nonce was refused")
+		}
+	}
+	if !n.add("recent", now.Add(-timestampWindow)) {
+		t.Fatal("a new nonce was refused")
+	}
+	for i := range 3000 {
+		if !n.add("new-"+strconv.Itoa(i), now) {
+			t.Fatal("a new nonce was refused")
+		}
+	}
+	if n.add("recent", now) {
+		t.Error("a nonce within the window was accepted again")
+	}
+	for i := range 3 {
+		if _, kept := n.seen["old-"+string(rune('a'+i))]; kept {
+			t.Errorf("old nonce %d still kept", i)
+		}
+	}
+	if got, want := len(n.seen), 3001; got != want || len(n.order)-n.head != want {
+		t.Errorf("kept %d nonces (%d in order), want %d", got, len(n.order)-n.head, want)
 	}
 }

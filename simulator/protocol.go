@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -124,20 +125,72 @@ func readRequest(r *http.Request) (params map[string]string, body []byte, err er
 	if err != nil {
 		return nil, nil, err
 	}
-	params = map[string]string{}
-	for k, vs := range r.URL.Query() {
-		params[k] = vs[0]
-	}
+	params = make(map[string]string, 48)
+	// As r.URL.Query(), whose malformed pairs are left out, but straight
+	// into params, without a list of values for each.
+	_ = parseQuery(r.URL.RawQuery, func(k, v string) {
+		if _, seen := params[k]; !seen {
+			params[k] = v
+		}
+	})
 	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mediaType == "application/x-www-form-urlencoded" {
-		form, err := url.ParseQuery(string(body))
+		form := map[string]string{}
+		err := parseQuery(string(body), func(k, v string) {
+			if _, seen := form[k]; !seen {
+				form[k] = v
+			}
+		})
 		if err != nil {
 			return nil, nil, err
 		}
-		for k, vs := range form {
-			params[k] = vs[0]
+		for k, v := range form {
+			params[k] = v
 		}
 	}
 	return params, body, nil
+}
+
+// maxQueryParams is net/url's default limit on the pairs of a query.
+const maxQueryParams = 10000
+
+// parseQuery reads a query string as url.ParseQuery does, handing each
+// name and value to add in order: a pair that does not decode is left out
+// and the first such error returned; a query of more than maxQueryParams
+// pairs is refused whole.
+func parseQuery(query string, add func(k, v string)) (err error) {
+	if strings.Count(query, "&") >= maxQueryParams {
+		return errors.New("number of URL query parameters exceeded limit")
+	}
+	for query != "" {
+		var pair string
+		pair, query, _ = strings.Cut(query, "&")
+		if strings.Contains(pair, ";") {
+			if err == nil {
+				err = errors.New("invalid semicolon separator in query")
+			}
+			continue
+		}
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err1 := url.QueryUnescape(k)
+		if err1 != nil {
+			if err == nil {
+				err = err1
+			}
+			continue
+		}
+		v, err1 = url.QueryUnescape(v)
+		if err1 != nil {
+			if err == nil {
+				err = err1
+			}
+			continue
+		}
+		add(k, v)
+	}
+	return err
 }
 
 // stringToSign returns the string a version 1.0 RPC signature signs: the
@@ -146,17 +199,31 @@ func readRequest(r *http.Request) (params map[string]string, body []byte, err er
 // percent-encoded).
 func stringToSign(method string, params map[string]string) string {
 	keys := make([]string, 0, len(params))
-	for k := range params {
+	size := len(method) + 6
+	for k, v := range params {
 		if k != "Signature" {
 			keys = append(keys, k)
+			size += 3*(len(k)+len(v)) + 6
 		}
 	}
 	slices.Sort(keys)
-	pairs := make([]string, len(keys))
+	// The canonical query is encoded twice: once as pairs, then as a whole.
+	// Both are written in one pass: a byte the first encoding keeps is kept
+	// again, one it turns into %XX becomes %25XX, and the = and & between
+	// names and values become %3D and %26.
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString(method)
+	b.WriteString("&%2F&")
 	for i, k := range keys {
-		pairs[i] = percentEncode(k) + "=" + percentEncode(params[k])
+		if i > 0 {
+			b.WriteString("%26")
+		}
+		percentEncodeTwice(&b, k)
+		b.WriteString("%3D")
+		percentEncodeTwice(&b, params[k])
 	}
-	return method + "&" + percentEncode("/") + "&" + percentEncode(strings.Join(pairs, "&"))
+	return b.String()
 }
 
 // sign returns the base64 HMAC-SHA1 of s keyed with secret + "&".
@@ -166,20 +233,41 @@ func sign(s, secret string) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// unreserved reports whether c is one of the characters RFC 3986 leaves as
+// they are: A-Z a-z 0-9 - _ . ~
+func unreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+}
+
+const upperHex = "0123456789ABCDEF"
+
 // percentEncode encodes s as RFC 3986 requires: every byte but the unreserved
 // characters A-Z a-z 0-9 - _ . ~ becomes %XX (upper-case hex).
 func percentEncode(s string) string {
-	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+		if unreserved(c) {
 			b.WriteByte(c)
 			continue
 		}
 		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
+		b.WriteByte(upperHex[c>>4])
+		b.WriteByte(upperHex[c&15])
 	}
 	return b.String()
+}
+
+// percentEncodeTwice writes percentEncode(percentEncode(s)) to b.
+func percentEncodeTwice(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString("%25")
+		b.WriteByte(upperHex[c>>4])
+		b.WriteByte(upperHex[c&15])
+	}
 }

@@ -229,3 +229,45 @@ func TestCatalogIsNotUniform(t *testing.T) {
 		t.Error("cn-hangzhou-i sells Memcache, want it not to")
 	}
 }
+
+// parseQuery reads what url.ParseQuery reads, first values first.
+func TestParseQueryAsNetURL(t *testing.T) {
+	for _, q := range []string{
+		"", "a=1", "a=1&b=2&a=3", "a=%41%42+c&&=x&b", "a=1;b=2&c=3", "a=%zz&b=2", "%zz=1&b=%41",
+		"Action=CreateInstance&Tag.1.Key=k%20v&Tag.1.Value=%E8%AE%A2", strings.Repeat("a=1&", 10000) + "b=2",
+	} {
+		want, wantErr := url.ParseQuery(q)
+		got := map[string]string{}
+		gotErr := parseQuery(q, func(k, v string) {
+			if _, seen := got[k]; !seen {
+				got[k] = v
+			}
+		})
+		if (gotErr != nil) != (wantErr != nil) {
+			t.Errorf("%.40q: error %v, want %v", q, gotErr, wantErr)
+		}
+		if len(got) != len(want) {
+			t.Errorf("%.40q: %d names, want %d", q, len(got), len(want))
+		}
+		for k, vs := range want {
+			if got[k] != vs[0] {
+				t.Errorf("%.40q: %s = %q, want %q", q, k, got[k], vs[0])
+			}
+		}
+	}
+}
+
+// stringToSign's one pass gives what encoding the canonical query twice
+// gives.
+func TestStringToSignEncodesTwice(t *testing.T) {
+	params := map[string]string{"Action": "CreateInstance", "InstanceName": "订单 cache*~", "Signature": "x", "Tag.1.Key": "a=b&c", "Empty": ""}
+	keys := []string{"Action", "Empty", "InstanceName", "Tag.1.Key"}
+	pairs := make([]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = percentEncode(k) + "=" + percentEncode(params[k])
+	}
+	want := "POST&" + percentEncode("/") + "&" + percentEncode(strings.Join(pairs, "&"))
+	if got := stringToSign("POST", params); got != want {
+		t.Errorf("stringToSign = %q, want %q", got, want)
+	}
+}
