@@ -64,36 +64,29 @@ func later(a, b time.Time) time.Time {
 func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs]) error {
 	p := w.p
 	id := job.Args.RequestID
-	r, err := p.st.RequestForProvisioning(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return river.JobCancel(err)
-	}
-	if err != nil {
-		return err
-	}
-	sealed := r.PasswordSealed // a transition's answer never carries it
-	if r.Status == domain.StatusProvisioning {
+	// The attempt starts from the transition itself, whose answer carries
+	// the sealed password: no read before it. Where the request is when it
+	// is not approved decides what else happens (StateError.Current).
+	r, err := p.st.StartAttempt(ctx, id, job.Attempt, p.cfg.MaxAttempts)
+	if se := (*store.StateError)(nil); errors.As(err, &se) && se.Current.Status == domain.StatusProvisioning {
 		// An earlier run set provisioning and never recorded an outcome: its
 		// worker died and River's rescuer gave the job back. The call may
 		// have made the instance, so this run calls again with the same
 		// Token, which finds it if it exists.
-		r, err = p.recordLostAttempt(ctx, r)
-		if err != nil {
+		if _, err := p.recordLostAttempt(ctx, se.Current); err != nil {
 			return p.skipOrRetry(ctx, id, err)
 		}
+		r, err = p.st.StartAttempt(ctx, id, job.Attempt, p.cfg.MaxAttempts)
 	}
-	switch r.Status {
-	case domain.StatusApproved:
-	case domain.StatusSucceeded:
-		return nil // a run that raced a rescue already made it
-	default:
-		return river.JobCancel(fmt.Errorf("request %d is %s: nothing to provision", id, r.Status))
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(err)
 	}
-
-	r, err = p.st.StartAttempt(ctx, id, job.Attempt, p.cfg.MaxAttempts)
 	if err != nil {
+		// Succeeded (a run that raced a rescue already made it): the job
+		// ends; decided or ended otherwise: nothing to provision.
 		return p.skipOrRetry(ctx, id, err)
 	}
+	sealed := r.PasswordSealed
 
 	// A call slot: Concurrency bounds the calls in flight. River runs
 	// twice as many jobs as there are slots, so that recording one call's

@@ -11,11 +11,10 @@ import (
 	"github.com/kvportal/kvportal/domain"
 )
 
-// RequestForProvisioning loads one request with its sealed password, for
-// the provisioner only: nothing else ever needs PasswordSealed.
+// RequestForProvisioning loads one request with its sealed password, to
+// check what is kept of it; nothing that shows a request reads it. (An
+// attempt gets the password from StartAttempt's answer.)
 func (s *Store) RequestForProvisioning(ctx context.Context, id int64) (domain.Request, error) {
-	// One statement rather than a transaction of two: every provisioning
-	// attempt starts here.
 	var sealed []byte
 	r, err := scanRequest(rowWith{s.pool.QueryRow(ctx, `SELECT `+requestColumns+`, r.password_sealed`+requestFrom+` WHERE r.id = $1`, id), []any{&sealed}})
 	if err != nil {

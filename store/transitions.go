@@ -47,6 +47,11 @@ type move struct {
 	// then runs inside the transaction after the update, with the request
 	// as updated (to enqueue a job, say). An error rolls everything back.
 	then func(ctx context.Context, tx pgx.Tx, r domain.Request) error
+	// extra are more columns of the updated row ("r.column, …") read by
+	// the same statement into into, for a verb whose caller needs what a
+	// request's answer leaves out.
+	extra string
+	into  []any
 }
 
 // apply runs m. When the request is no longer in m.From, nothing changes and
@@ -78,6 +83,7 @@ func (s *Store) applyIn(ctx context.Context, tx pgx.Tx, m move) (domain.Request,
 		sql:   `UPDATE requests SET ` + set + ` WHERE ` + where + ` RETURNING *`,
 		args:  append([]any{m.RequestID, m.To, m.From}, m.args...),
 		event: NewEvent{ActorID: m.ActorID, Action: m.Action, Details: m.Details}, then: m.then, tx: tx,
+		extra: m.extra, into: m.into,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		var q rowQuerier = s.pool
@@ -104,6 +110,9 @@ type change struct {
 	// tx, when set, is the transaction to write in, as part of a larger
 	// change.
 	tx pgx.Tx
+	// extra and into: see move.
+	extra string
+	into  []any
 }
 
 // changeWithEvent runs c: the write, its event and the re-read of the
@@ -125,12 +134,12 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, 
 	query := fmt.Sprintf(`WITH r AS (%[1]s),
 		e AS (INSERT INTO audit_events (actor_id, action, request_id, details)
 			SELECT $%[2]d::bigint, $%[3]d::text, r.id, $%[4]d::jsonb FROM r RETURNING id, at)
-		SELECT %[5]s, e.id, e.at, COALESCE((SELECT username FROM users WHERE id = $%[2]d::bigint), '')
+		SELECT %[5]s, e.id, e.at, COALESCE((SELECT username FROM users WHERE id = $%[2]d::bigint), '')%[6]s
 		FROM r CROSS JOIN e`+requestJoins,
-		c.sql, n+1, n+2, n+3, requestColumns)
+		c.sql, n+1, n+2, n+3, requestColumns, extraColumns(c.extra))
 	ev := Event{ActorID: c.event.ActorID, Action: c.event.Action, Details: details}
 	write := func(q rowQuerier) (domain.Request, error) {
-		r, err := scanRequest(rowWith{q.QueryRow(ctx, query, args...), []any{&ev.ID, &ev.At, &ev.ActorName}})
+		r, err := scanRequest(rowWith{q.QueryRow(ctx, query, args...), append([]any{&ev.ID, &ev.At, &ev.ActorName}, c.into...)})
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			err = fmt.Errorf("%s: %w", c.event.Action, err)
 		}
@@ -162,6 +171,14 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, 
 		err = s.inTx(ctx, run)
 	}
 	return out, err
+}
+
+// extraColumns is the tail of a select list for extra columns ("" for none).
+func extraColumns(extra string) string {
+	if extra == "" {
+		return ""
+	}
+	return ", " + extra
 }
 
 // Approve moves a pending request to approved, recorded as decided by

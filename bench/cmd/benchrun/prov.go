@@ -350,7 +350,7 @@ func workload3(ctx context.Context, o options, env *environment, rep *report) er
 		result: fmt.Sprintf("%.0f requests/s", median(rates)), baseline: fmt.Sprintf("River, no-op jobs: %.0f jobs/s", median(bases)),
 		ratio: fmt.Sprintf("%.0f%%", ratio*100), target: "≥ 50%", met: ratio >= 0.5, runs: strings.Join(runs, "; "),
 		repro: "`-only 3`: in-process, fresh database per run: requests inserted approved with their provisioning jobs (River InsertMany), then the clock runs from provisioner.Start until every request is succeeded " +
-			"(each job: load, approved→provisioning in one statement, a call slot, CreateInstance over loopback HTTP with the SDK client, succeeded in one statement; River completes the job; the follow-up sweep runs beside). " +
+			"(each job: approved→provisioning in one statement that also reads the request for the call, a call slot, CreateInstance over loopback HTTP with the SDK client, succeeded in one statement; River completes the job; the follow-up sweep runs beside). " +
 			"Baseline: a River client with the provisioner's configuration (same queues, workers, fetch timings; bench/cmd/benchrun riverConfig) working as many no-op jobs, until all are completed."})
 	return nil
 }
