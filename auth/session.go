@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
 	"github.com/kvportal/kvportal/store"
@@ -91,6 +92,11 @@ func NewSessions(cfg SessionConfig) (*Sessions, error) {
 		cfg.Logger = slog.Default()
 	}
 	cs := sessions.NewCookieStore(cfg.Keys[:32], cfg.Keys[32:])
+	for _, c := range cs.Codecs {
+		if sc, ok := c.(*securecookie.SecureCookie); ok {
+			sc.SetSerializer(cookieValues{})
+		}
+	}
 	cs.MaxAge(int(cfg.Absolute / time.Second))
 	cs.Options.Path = "/"
 	cs.Options.HttpOnly = true
