@@ -32,7 +32,7 @@ func TestWhereToConnect(t *testing.T) {
 	if _, err := e.st.StartAttempt(ctx, id, 1, 8); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.RecordSuccess(ctx, id, 1, store.Created{InstanceID: "r-bp1connect", InstanceName: "orders-cache",
+	if err := e.st.RecordSuccess(ctx, id, 1, store.Created{InstanceID: "r-bp1connect", InstanceName: "orders-cache",
 		InstanceStatus: "Creating", ConnectionDomain: "r-bp1connect.redis.rds.aliyuncs.com", Port: 6380,
 		PrivateAddress: "172.16.0.10"}); err != nil {
 		t.Fatal(err)

@@ -165,7 +165,7 @@ func TestRequestPageSaysOnlyWhatApplies(t *testing.T) {
 	if _, err := e.St.StartAttempt(ctx, id, 1, 8); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.St.RecordSuccess(ctx, id, 1, store.Created{InstanceID: "r-rows1", InstanceStatus: "Normal"}); err != nil {
+	if err := e.St.RecordSuccess(ctx, id, 1, store.Created{InstanceID: "r-rows1", InstanceStatus: "Normal"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := dev.Get(res.Location()).Doc.Find(`[data-param="Password"]`).Text(); got != "set, erased after creation" {

@@ -213,7 +213,7 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	}
 
 	f.start(t, ok.ID)
-	_, err := f.st.RecordSuccess(ctx, ok.ID, 1, store.Created{InstanceID: "r-bp1abc", InstanceName: "orders-cache"})
+	err := f.st.RecordSuccess(ctx, ok.ID, 1, store.Created{InstanceID: "r-bp1abc", InstanceName: "orders-cache"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,7 +172,7 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 		"ChargeType": res.ChargeType, "RegionId": res.RegionId, "ZoneId": res.ZoneId,
 	}
 	attempt := job.Attempt
-	r, err := p.st.RecordSuccess(ctx, job.Args.RequestID, attempt, store.Created{
+	err := p.st.RecordSuccess(ctx, job.Args.RequestID, attempt, store.Created{
 		InstanceID: res.InstanceId, InstanceName: res.InstanceName, InstanceStatus: res.InstanceStatus,
 		CloudRequestID: res.RequestId, Result: result,
 		ConnectionDomain: res.ConnectionDomain, Port: int(res.Port), PrivateAddress: res.PrivateIpAddr,
@@ -185,7 +185,7 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 		return p.skipOrRetry(ctx, job.Args.RequestID, err)
 	}
 	p.metrics.attempts.WithLabelValues("succeeded", "OK").Inc()
-	p.log.Info("instance created", "request_id", r.ID, "attempt", attempt, "instance_id", res.InstanceId)
+	p.log.Info("instance created", "request_id", job.Args.RequestID, "attempt", attempt, "instance_id", res.InstanceId)
 	return nil
 }
 

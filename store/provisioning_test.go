@@ -46,6 +46,39 @@ func TestMoveWhereGuardsTheAttempt(t *testing.T) {
 	}
 }
 
+// A success, which reads nothing back, is still guarded by the attempt and
+// recorded with its event.
+func TestRecordSuccessGuardsTheAttempt(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev, appr := mkUser(t, s, "dev", domain.RoleRequester), mkUser(t, s, "appr", domain.RoleApprover)
+	r := mkRequest(t, s, dev, "t-success")
+	if _, err := s.Approve(ctx, r.ID, appr.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartAttempt(ctx, r.ID, 1, 3); err != nil {
+		t.Fatal(err)
+	}
+	created := store.Created{InstanceID: "r-ok", InstanceName: "cache", InstanceStatus: "Creating",
+		Result: map[string]any{"InstanceId": "r-ok"}, ConnectionDomain: "r-ok.example", Port: 6379}
+	var se *store.StateError
+	if err := s.RecordSuccess(ctx, r.ID, 2, created); !errors.As(err, &se) || se.Current.Status != domain.StatusProvisioning {
+		t.Fatalf("another attempt's success: %v", err)
+	}
+	if err := s.RecordSuccess(ctx, r.ID, 1, created); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Request(ctx, r.ID)
+	if err != nil || got.Status != domain.StatusSucceeded || got.InstanceID != "r-ok" || got.ConnectionPort != 6379 ||
+		got.Result["InstanceId"] != "r-ok" || countEvents(t, s, r.ID, domain.ActionSucceeded) != 1 {
+		t.Fatalf("success: %+v %v", got, err)
+	}
+	if err := s.RecordSuccess(ctx, r.ID, 1, created); !errors.Is(err, store.ErrStateChanged) {
+		t.Fatalf("a second success: %v", err)
+	}
+}
+
 func TestInstancesToFollow(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)

@@ -52,6 +52,10 @@ type move struct {
 	// request's answer leaves out.
 	extra string
 	into  []any
+	// bare: the verb's caller needs nothing of the request, so the
+	// statement reads none back (no columns, no joins): the answer is a
+	// Request with only its ID. A bare move has no then.
+	bare bool
 }
 
 // apply runs m. When the request is no longer in m.From, nothing changes and
@@ -79,11 +83,15 @@ func (s *Store) applyIn(ctx context.Context, tx pgx.Tx, m move) (domain.Request,
 	if m.where != "" {
 		where += " AND " + m.where
 	}
+	returning := "*"
+	if m.bare {
+		returning = "id"
+	}
 	r, err := s.changeWithEvent(ctx, change{
-		sql:   `UPDATE requests SET ` + set + ` WHERE ` + where + ` RETURNING *`,
+		sql:   `UPDATE requests SET ` + set + ` WHERE ` + where + ` RETURNING ` + returning,
 		args:  append([]any{m.RequestID, m.To, m.From}, m.args...),
 		event: NewEvent{ActorID: m.ActorID, Action: m.Action, Details: m.Details}, then: m.then, tx: tx,
-		extra: m.extra, into: m.into,
+		extra: m.extra, into: m.into, bare: m.bare,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		var q rowQuerier = s.pool
@@ -110,13 +118,14 @@ type change struct {
 	// tx, when set, is the transaction to write in, as part of a larger
 	// change.
 	tx pgx.Tx
-	// extra and into: see move.
+	// extra, into and bare: see move (a bare change's sql returns id).
 	extra string
 	into  []any
+	bare  bool
 }
 
 // changeWithEvent runs c: the write, its event and the re-read of the
-// request with its users' names are one statement. Without then and without
+// request with its users' names (none when c is bare) are one statement. Without then and without
 // an event hook that statement is the whole transaction, one round trip
 // (every submission and every provisioning attempt); otherwise it runs in a transaction with the hook and then after
 // it. A write that matched no row is pgx.ErrNoRows, and nothing changed.
@@ -131,15 +140,26 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, 
 	}
 	n := len(c.args)
 	args := append(c.args[:n:n], c.event.ActorID, c.event.Action, b)
+	columns, joins := requestColumns, requestJoins
+	if c.bare {
+		columns, joins = "r.id", ""
+	}
 	query := fmt.Sprintf(`WITH r AS (%[1]s),
 		e AS (INSERT INTO audit_events (actor_id, action, request_id, details)
 			SELECT $%[2]d::bigint, $%[3]d::text, r.id, $%[4]d::jsonb FROM r RETURNING id, at)
 		SELECT %[5]s, e.id, e.at, COALESCE((SELECT username FROM users WHERE id = $%[2]d::bigint), '')%[6]s
-		FROM r CROSS JOIN e`+requestJoins,
-		c.sql, n+1, n+2, n+3, requestColumns, extraColumns(c.extra))
+		FROM r CROSS JOIN e%[7]s`,
+		c.sql, n+1, n+2, n+3, columns, extraColumns(c.extra), joins)
 	ev := Event{ActorID: c.event.ActorID, Action: c.event.Action, Details: details}
 	write := func(q rowQuerier) (domain.Request, error) {
-		r, err := scanRequest(rowWith{q.QueryRow(ctx, query, args...), append([]any{&ev.ID, &ev.At, &ev.ActorName}, c.into...)})
+		var r domain.Request
+		var err error
+		row := rowWith{q.QueryRow(ctx, query, args...), append([]any{&ev.ID, &ev.At, &ev.ActorName}, c.into...)}
+		if c.bare {
+			err = row.Scan(&r.ID)
+		} else {
+			r, err = scanRequest(row)
+		}
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			err = fmt.Errorf("%s: %w", c.event.Action, err)
 		}

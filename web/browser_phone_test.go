@@ -29,7 +29,7 @@ func TestBrowserPhoneCards(t *testing.T) {
 	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.St.RecordSuccess(ctx, r.ID, 1, store.Created{InstanceID: "r-bp1zxszhcgatnx2lei64c59", InstanceName: "orders-cache-primary",
+	if err := e.St.RecordSuccess(ctx, r.ID, 1, store.Created{InstanceID: "r-bp1zxszhcgatnx2lei64c59", InstanceName: "orders-cache-primary",
 		InstanceStatus: "Normal", ConnectionDomain: "r-bp1zxszhcgatnx2lei64c59.redis.rds.aliyuncs.com", Port: 6379}); err != nil {
 		t.Fatal(err)
 	}
