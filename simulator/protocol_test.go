@@ -271,3 +271,14 @@ func TestStringToSignEncodesTwice(t *testing.T) {
 		t.Errorf("stringToSign = %q, want %q", got, want)
 	}
 }
+
+// requestID writes what its fmt format would.
+func TestRequestIDAsFormat(t *testing.T) {
+	for _, v := range [][2]uint64{{0, 0}, {^uint64(0), ^uint64(0)}, {0x0123456789abcdef, 0xfedcba9876543210}, {1, 1 << 63}} {
+		a, b := v[0], v[1]
+		want := fmt.Sprintf("%08X-%04X-%04X-%04X-%012X", a>>32, a>>16&0xffff, a&0xffff, b>>48, b&0xffffffffffff)
+		if got := requestID(a, b); got != want {
+			t.Errorf("requestID(%x, %x) = %s, want %s", a, b, got, want)
+		}
+	}
+}

@@ -282,5 +282,25 @@ func (s *Simulator) newRequestID() string {
 	s.mu.Lock()
 	a, b := s.rng.Uint64(), s.rng.Uint64()
 	s.mu.Unlock()
-	return fmt.Sprintf("%08X-%04X-%04X-%04X-%012X", a>>32, a>>16&0xffff, a&0xffff, b>>48, b&0xffffffffffff)
+	return requestID(a, b)
+}
+
+// requestID formats a and b as a request id: %08X-%04X-%04X-%04X-%012X of
+// a>>32, a>>16&0xffff, a&0xffff, b>>48 and b&0xffffffffffff, written
+// directly rather than through fmt, once per call.
+func requestID(a, b uint64) string {
+	var buf [36]byte
+	put := func(dst []byte, v uint64) {
+		for i := len(dst) - 1; i >= 0; i-- {
+			dst[i] = upperHex[v&15]
+			v >>= 4
+		}
+	}
+	put(buf[0:8], a>>32)
+	put(buf[9:13], a>>16&0xffff)
+	put(buf[14:18], a&0xffff)
+	put(buf[19:23], b>>48)
+	put(buf[24:36], b&0xffffffffffff)
+	buf[8], buf[13], buf[18], buf[23] = '-', '-', '-', '-'
+	return string(buf[:])
 }
