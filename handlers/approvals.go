@@ -35,6 +35,8 @@ func (h *Handlers) Approvals(c echo.Context) error {
 	type offerKey struct{ region, zone, typ, version, class string }
 	capacity := map[offerKey]string{}
 	v.Rows = make([]pages.ApprovalRow, 0, len(rs))
+	// Every row's parameters in one array, not one per row.
+	params := make([]pages.Param, 0, len(rs)*len(domain.Table))
 	for i := range rs {
 		r := &rs[i]
 		p := &r.Params
@@ -46,19 +48,20 @@ func (h *Handlers) Approvals(c echo.Context) error {
 			}
 			capacity[k] = label
 		}
-		v.Rows = append(v.Rows, pages.ApprovalRow{R: *r, Own: r.RequesterID == u.ID, Params: approvalParams(r, label, v.Now)})
+		start := len(params)
+		params = approvalParams(params, r, label, v.Now)
+		v.Rows = append(v.Rows, pages.ApprovalRow{R: *r, Own: r.RequesterID == u.ID, Params: params[start:len(params):len(params)]})
 	}
 	h.estimatePrices(ctx, v.Rows)
 	return h.render(c, http.StatusOK, "approvals", pages.Approvals(v))
 }
 
-// approvalParams are what a queue's row says of request r: each parameter
-// of the table that is set and goes with the others, but the secret and
-// the Internal ones, the class with its capacity when known.
-func approvalParams(r *domain.Request, capacity string, now time.Time) []pages.Param {
+// approvalParams appends to out what a queue's row says of request r: each
+// parameter of the table that is set and goes with the others, but the
+// secret and the Internal ones, the class with its capacity when known.
+func approvalParams(out []pages.Param, r *domain.Request, capacity string, now time.Time) []pages.Param {
 	// Read through pointers, without the form values of r (Params.Input):
 	// the queue does this for every parameter of every row.
-	out := make([]pages.Param, 0, len(domain.Table))
 	for _, m := range domain.Table {
 		if m.Kind == domain.KindSecret || m.Internal || m.TextOf(&r.Params) == "" || !m.ShownIn(&r.Params) {
 			continue

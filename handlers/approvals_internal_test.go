@@ -6,6 +6,7 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testfix"
+	"github.com/kvportal/kvportal/views/pages"
 )
 
 // queueRequests are 50 pending requests as the approvals queue gets them:
@@ -45,7 +46,7 @@ func TestApprovalParamsAsRequestPage(t *testing.T) {
 			}
 		}
 		var got []string
-		for _, p := range approvalParams(&r, "", now) {
+		for _, p := range approvalParams(nil, &r, "", now) {
 			got = append(got, p.Name+"="+p.Value)
 		}
 		if len(got) != len(want) {
@@ -67,8 +68,9 @@ func BenchmarkApprovalParams50(b *testing.B) {
 	rs := queueRequests(now)
 	b.ReportAllocs()
 	for b.Loop() {
+		params := make([]pages.Param, 0, len(rs)*len(domain.Table))
 		for i := range rs {
-			approvalParams(&rs[i], "1 GB", now)
+			params = approvalParams(params, &rs[i], "1 GB", now)
 		}
 	}
 }
