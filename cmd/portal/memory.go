@@ -26,8 +26,14 @@ const (
 	// looks (River's polling, the metrics endpoint, a page now and then).
 	idleAllocation = 4 << 20
 	// releaseAbove is how far the heap may grow above what it held after
-	// the last release before an idle portal gives it back.
-	releaseAbove = 16 << 20
+	// the last release before an idle portal gives it back. A few MiB: a
+	// burst of light work (a few hundred page views) leaves about this much
+	// garbage and more, and what it leaves is kept until the collector's
+	// next goal, three times the live heap, which an idle portal reaches
+	// only minutes later. An idle portal's own allocations (River's
+	// polling, the metrics endpoint) reach it every minute or so, and a
+	// release of an idle heap costs a few milliseconds.
+	releaseAbove = 4 << 20
 )
 
 // heapSample is what the decision needs of the runtime's metrics.

@@ -23,7 +23,7 @@ func TestReleaserGivesBackAfterABurstOnceIdle(t *testing.T) {
 		want bool
 		why  string
 	}{
-		{heapSample{allocated: 32 * mb, held: 9 * mb}, false, "idle, but holding little more than after the release"},
+		{heapSample{allocated: 32 * mb, held: 5*mb + releaseAbove/2}, false, "idle, but holding little more than after the release"},
 		{heapSample{allocated: 400 * mb, held: 150 * mb}, false, "busy: 368 MB allocated in one look"},
 		{heapSample{allocated: 900 * mb, held: 160 * mb}, false, "still busy"},
 		{heapSample{allocated: 901 * mb, held: 160 * mb}, true, "idle again, holding 160 MB"},
@@ -34,10 +34,10 @@ func TestReleaserGivesBackAfterABurstOnceIdle(t *testing.T) {
 		}
 	}
 	r.done(heapSample{allocated: 901 * mb, held: 30 * mb})
-	if r.due(heapSample{allocated: 902 * mb, held: 40 * mb}) {
+	if r.due(heapSample{allocated: 902 * mb, held: 30*mb + releaseAbove/2}) {
 		t.Error("released again although the heap grew less than releaseAbove since the last release")
 	}
-	if !r.due(heapSample{allocated: 903 * mb, held: 47 * mb}) {
+	if !r.due(heapSample{allocated: 903 * mb, held: 30*mb + releaseAbove + 1}) {
 		t.Error("not released although the heap grew by more than releaseAbove while idle")
 	}
 }
