@@ -23,19 +23,25 @@ const (
 // itself, or a visitor (a sign-in attempt without a user, whose details
 // name the username tried).
 func actorName(e store.Event) string {
-	switch {
-	case e.ActorID != nil:
+	if e.ActorID != nil {
 		return e.ActorName
-	case strings.HasPrefix(e.Action, "auth."):
+	}
+	return noActorName(e.Action)
+}
+
+// noActorName is who did an event of action that has no actor: a visitor
+// (a sign-in attempt) or KVPortal itself.
+func noActorName(action string) string {
+	if strings.HasPrefix(action, "auth.") {
 		return "visitor"
 	}
 	return portalName
 }
 
-// exportActor is actorName as the CSV export writes it: "system" for
+// exportNoActor is noActorName as the CSV export writes it: "system" for
 // KVPortal itself, the value the actor filter takes.
-func exportActor(e store.Event) string {
-	if n := actorName(e); n != portalName || e.ActorID != nil {
+func exportNoActor(action string) string {
+	if n := noActorName(action); n != portalName {
 		return n
 	}
 	return systemActor

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/kvportal/kvportal/domain"
 )
@@ -39,8 +40,29 @@ type AuditEvent struct {
 	// Team is the team of the event's request, or the team a team event
 	// is about; "" for none.
 	Team string
-	// DetailsJSON is the details as stored (a JSON object). EachEvent fills
-	// only this, not Details: an export writes it as it is.
+	// DetailsJSON is the details as stored (a JSON object).
+	DetailsJSON []byte
+}
+
+// EventRow is one event as EachEvent hands it over. Its text columns are
+// the database's own bytes, valid only until the callback returns (the next
+// row reuses them): an export of a whole trail then allocates nothing per
+// row, so its memory does not grow with the trail, not even up to the
+// garbage collector's next goal.
+type EventRow struct {
+	ID int64
+	At time.Time
+	// HasActor is false for the system and for sign-in attempts.
+	HasActor bool
+	// RequestID is the event's request when HasRequest.
+	RequestID  int64
+	HasRequest bool
+	ActorName  []byte // empty without an actor
+	Action     []byte
+	InstanceID []byte
+	RegionID   []byte
+	Team       []byte
+	// DetailsJSON is the details as stored (a JSON object's text).
 	DetailsJSON []byte
 }
 
@@ -86,13 +108,26 @@ func (f EventFilter) conditions() *conditions {
 	return c
 }
 
-const auditSelect = `SELECT e.id, e.at, e.actor_id, COALESCE(u.username, ''), e.action, e.request_id, e.details,
+// auditSelect reads an event and what it shows of its request. The details
+// are read as text (the export hands them over as sent, see EachEvent); the
+// columns' positions are the auditCol constants.
+const auditSelect = `SELECT e.id, e.at, e.actor_id, COALESCE(u.username, ''), e.action, e.request_id, e.details::text,
 	COALESCE(r.instance_id, ''), COALESCE(r.region_id, ''),
 	COALESCE(t.name, CASE WHEN e.action LIKE 'team.%' THEN e.details->>'team' END, '')
 	FROM audit_events e
 	LEFT JOIN users u ON u.id = e.actor_id
 	LEFT JOIN requests r ON r.id = e.request_id
 	LEFT JOIN teams t ON t.id = r.team_id`
+
+// The positions of auditSelect's text columns.
+const (
+	auditColActorName = 3
+	auditColAction    = 4
+	auditColDetails   = 6
+	auditColInstance  = 7
+	auditColRegion    = 8
+	auditColTeam      = 9
+)
 
 // scanAuditEventRaw reads an event, leaving its details undecoded.
 func scanAuditEventRaw(row pgx.CollectableRow) (AuditEvent, error) {
@@ -121,10 +156,9 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]AuditEvent, er
 
 // EachEvent calls fn for every event the filter selects (its Limit and
 // BeforeID apply too when set), newest first, one row at a time: memory stays
-// constant whatever the number of events. The events carry DetailsJSON
-// only (Details is nil): decoding a million maps would cost an export most
-// of its time.
-func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(AuditEvent) error) error {
+// constant whatever the number of events. fn gets the row in place (see
+// EventRow) and must not keep it or its bytes.
+func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(*EventRow) error) error {
 	c := f.conditions()
 	q := auditSelect + c.where() + " ORDER BY e.id DESC"
 	if f.Limit > 0 {
@@ -135,12 +169,22 @@ func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(AuditEvent
 		return fmt.Errorf("export events: %w", err)
 	}
 	defer rows.Close()
+	var (
+		r          EventRow
+		actor, req pgtype.Int8
+	)
 	for rows.Next() {
-		a, err := scanAuditEventRaw(rows)
-		if err != nil {
-			return err
+		// The text columns are taken as sent (nil skips them in Scan): every
+		// one of them is of type text, whose bytes are the same in either
+		// of the protocol's formats.
+		if err := rows.Scan(&r.ID, &r.At, &actor, nil, nil, &req, nil, nil, nil, nil); err != nil {
+			return fmt.Errorf("export events: %w", err)
 		}
-		if err := fn(a); err != nil {
+		raw := rows.RawValues()
+		r.HasActor, r.HasRequest, r.RequestID = actor.Valid, req.Valid, req.Int64
+		r.ActorName, r.Action, r.DetailsJSON = raw[auditColActorName], raw[auditColAction], raw[auditColDetails]
+		r.InstanceID, r.RegionID, r.Team = raw[auditColInstance], raw[auditColRegion], raw[auditColTeam]
+		if err := fn(&r); err != nil {
 			return err
 		}
 	}

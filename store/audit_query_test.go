@@ -35,7 +35,7 @@ func TestEventFiltersAndKeysetPages(t *testing.T) {
 	count := func(f store.EventFilter) int {
 		t.Helper()
 		n := 0
-		if err := s.EachEvent(ctx, f, func(store.AuditEvent) error { n++; return nil }); err != nil {
+		if err := s.EachEvent(ctx, f, func(*store.EventRow) error { n++; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -56,23 +55,19 @@ func runExportChild(args []string) error {
 	_ = w.Write([]string{"id", "at", "actor", "action", "request_id", "instance_id", "region_id", "details"})
 	n := 0
 	rec := make([]string, 8)
-	err = store.New(pool).EachEvent(ctx, store.EventFilter{}, func(e store.AuditEvent) error {
-		details, err := json.Marshal(e.Details)
-		if err != nil {
-			return err
-		}
+	err = store.New(pool).EachEvent(ctx, store.EventFilter{}, func(e *store.EventRow) error {
 		rec[0] = strconv.FormatInt(e.ID, 10)
 		rec[1] = e.At.UTC().Format(time.RFC3339Nano)
-		rec[2] = e.ActorName
-		if e.ActorID == nil {
+		rec[2] = string(e.ActorName)
+		if !e.HasActor {
 			rec[2] = "system"
 		}
-		rec[3] = e.Action
+		rec[3] = string(e.Action)
 		rec[4] = ""
-		if e.RequestID != nil {
-			rec[4] = strconv.FormatInt(*e.RequestID, 10)
+		if e.HasRequest {
+			rec[4] = strconv.FormatInt(e.RequestID, 10)
 		}
-		rec[5], rec[6], rec[7] = e.InstanceID, e.RegionID, string(details)
+		rec[5], rec[6], rec[7] = string(e.InstanceID), string(e.RegionID), string(e.DetailsJSON)
 		n++
 		return w.Write(rec)
 	})
