@@ -173,11 +173,13 @@ func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(*EventRow)
 		r          EventRow
 		actor, req pgtype.Int8
 	)
+	// The text columns are taken as sent (nil skips them in Scan): every
+	// one of them is of type text, whose bytes are the same in either of
+	// the protocol's formats. The destinations are made once: a list
+	// written out in each call would be allocated for every row.
+	dest := []any{&r.ID, &r.At, &actor, nil, nil, &req, nil, nil, nil, nil}
 	for rows.Next() {
-		// The text columns are taken as sent (nil skips them in Scan): every
-		// one of them is of type text, whose bytes are the same in either
-		// of the protocol's formats.
-		if err := rows.Scan(&r.ID, &r.At, &actor, nil, nil, &req, nil, nil, nil, nil); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("export events: %w", err)
 		}
 		raw := rows.RawValues()

@@ -83,3 +83,34 @@ func TestEventFiltersAndKeysetPages(t *testing.T) {
 		t.Fatalf("pages held %d events, want 1500", len(seen))
 	}
 }
+
+// An export of the whole trail allocates nothing per event, so its memory
+// stays flat however many there are. (Not parallel: the count is the
+// process's.)
+func TestEachEventAllocatesNothingPerRow(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	const events = 20000
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO audit_events (actor_id, action, details)
+		SELECT $1, 'request.submitted', '{"attempt": 1}' FROM generate_series(1, $2::int)`, dev.ID, events); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	allocs := testing.AllocsPerRun(2, func() {
+		if err := s.EachEvent(ctx, store.EventFilter{}, func(r *store.EventRow) error {
+			if n++; string(r.Action) == "" {
+				t.Error("an event without its action")
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n < 3*events { // AllocsPerRun runs it once more to warm up
+		t.Fatalf("%d rows read", n)
+	}
+	if allocs > events/100 {
+		t.Errorf("%v allocations for %d events: some per row", allocs, events)
+	}
+}
