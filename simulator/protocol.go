@@ -245,28 +245,27 @@ const upperHex = "0123456789ABCDEF"
 // characters A-Z a-z 0-9 - _ . ~ becomes %XX (upper-case hex).
 func percentEncode(s string) string {
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(upperHex[c>>4])
-		b.WriteByte(upperHex[c&15])
-	}
+	writePercentEncoded(&b, s, "%")
 	return b.String()
 }
 
-// percentEncodeTwice writes percentEncode(percentEncode(s)) to b.
+// percentEncodeTwice writes percentEncode(percentEncode(s)) to b: the second
+// pass only turns each escape's % into %25, as the hex digits after it are
+// unreserved.
 func percentEncodeTwice(b *strings.Builder, s string) {
+	writePercentEncoded(b, s, "%25")
+}
+
+// writePercentEncoded writes s to b with every byte but the unreserved ones
+// as escape followed by its upper-case hex.
+func writePercentEncoded(b *strings.Builder, s, escape string) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if unreserved(c) {
 			b.WriteByte(c)
 			continue
 		}
-		b.WriteString("%25")
+		b.WriteString(escape)
 		b.WriteByte(upperHex[c>>4])
 		b.WriteByte(upperHex[c&15])
 	}
