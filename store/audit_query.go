@@ -40,8 +40,6 @@ type AuditEvent struct {
 	// Team is the team of the event's request, or the team a team event
 	// is about; "" for none.
 	Team string
-	// DetailsJSON is the details as stored (a JSON object).
-	DetailsJSON []byte
 }
 
 // EventRow is one event as EachEvent hands it over. Its text columns are
@@ -129,17 +127,13 @@ const (
 	auditColTeam      = 9
 )
 
-// scanAuditEventRaw reads an event, leaving its details undecoded.
-func scanAuditEventRaw(row pgx.CollectableRow) (AuditEvent, error) {
-	var a AuditEvent
-	err := row.Scan(&a.ID, &a.At, &a.ActorID, &a.ActorName, &a.Action, &a.RequestID, &a.DetailsJSON, &a.InstanceID, &a.RegionID, &a.Team)
-	return a, err
-}
-
+// scanAuditEvent reads an event with its details decoded.
 func scanAuditEvent(row pgx.CollectableRow) (AuditEvent, error) {
-	a, err := scanAuditEventRaw(row)
-	if err == nil && len(a.DetailsJSON) > 0 {
-		err = json.Unmarshal(a.DetailsJSON, &a.Details)
+	var a AuditEvent
+	var details []byte
+	err := row.Scan(&a.ID, &a.At, &a.ActorID, &a.ActorName, &a.Action, &a.RequestID, &details, &a.InstanceID, &a.RegionID, &a.Team)
+	if err == nil && len(details) > 0 {
+		err = json.Unmarshal(details, &a.Details)
 	}
 	return a, err
 }
