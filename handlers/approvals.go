@@ -19,7 +19,8 @@ import (
 // oldest first, ?after= continues after the last row of the previous page.
 func (h *Handlers) Approvals(c echo.Context) error {
 	ctx := c.Request().Context()
-	rs, err := h.Store.PendingRequests(ctx, cursor(c, "after"), pageSize+1)
+	u := user(c)
+	rs, waiting, err := h.Store.PendingRequests(ctx, u.ID, cursor(c, "after"), pageSize+1)
 	if err != nil {
 		return err
 	}
@@ -29,7 +30,6 @@ func (h *Handlers) Approvals(c echo.Context) error {
 		v.NextURL = "/approvals?after=" + strconv.FormatInt(rs[len(rs)-1].ID, 10)
 	}
 	cat := h.catalog(ctx)
-	u := user(c)
 	// Rows mostly ask for the same few classes: each is looked up in the
 	// catalog once per page.
 	type offerKey struct{ region, zone, typ, version, class string }
@@ -53,7 +53,7 @@ func (h *Handlers) Approvals(c echo.Context) error {
 		v.Rows = append(v.Rows, pages.ApprovalRow{R: *r, Own: r.RequesterID == u.ID, Params: params[start:len(params):len(params)]})
 	}
 	h.estimatePrices(ctx, v.Rows)
-	return h.render(c, http.StatusOK, "approvals", pages.Approvals(v))
+	return h.renderIn(c, http.StatusOK, h.chrome(c, "approvals", &waiting), pages.Approvals(v))
 }
 
 // approvalParams appends to out what a queue's row says of request r: each

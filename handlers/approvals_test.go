@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -264,5 +265,31 @@ func TestApprovalsShowPriceEstimates(t *testing.T) {
 	}
 	if got := prices.First().Text(); !strings.Contains(got, "per hour") {
 		t.Errorf("estimate %q does not say what it is per", got)
+	}
+}
+
+// The top bar counts what the viewer may decide, so not their own request,
+// on the queue (whose query reads the count with its rows), on a page past
+// its end and on any other page alike.
+func TestApprovalsCountLeavesOutOwnRequests(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	_, devUser := e.SignedIn("dev", domain.RoleRequester)
+	ann, annUser := e.SignedIn("ann", domain.RoleApprover)
+	e.Request(devUser)
+	own := e.Request(annUser)
+
+	q := ann.Get("/approvals")
+	if n := q.Doc.Find(`.queue-item`).Length(); q.Status != http.StatusOK || n != 2 {
+		t.Fatalf("queue: %d, %d items", q.Status, n)
+	}
+	// A rendered page is sent whole, with its length.
+	if got := q.Header.Get("Content-Length"); got != strconv.Itoa(len(q.Body)) {
+		t.Errorf("Content-Length %q for a page of %d bytes", got, len(q.Body))
+	}
+	for _, path := range []string{"/approvals", "/approvals?after=" + webtest.Itoa(own.ID), "/requests"} {
+		if got := ann.Get(path).Doc.Find(`[data-testid="nav-approvals"]`).Text(); !strings.Contains(got, "(1)") {
+			t.Errorf("%s: nav count %q, want (1)", path, got)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -87,6 +88,39 @@ func TestUsernameRule(t *testing.T) {
 	} {
 		if store.ValidUsername(name) != ok {
 			t.Errorf("ValidUsername(%q) = %v", name, !ok)
+		}
+	}
+}
+
+// The approvals queue reads its rows and the top bar's count in one
+// statement: the count is CountPending's on every page, past the last
+// pending request too, and leaves out the viewer's own requests.
+func TestPendingRequestsCarriesTheViewersCount(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	lead := mkUser(t, s, "lead", domain.RoleApprover)
+	var last int64
+	for i, who := range []store.User{dev, dev, lead, dev} {
+		last = mkRequest(t, s, who, fmt.Sprintf("kvp-pending-%d", i)).ID
+	}
+	for _, tc := range []struct {
+		viewer        store.User
+		after         int64
+		rows, waiting int
+	}{
+		{lead, 0, 4, 3},
+		{dev, 0, 4, 1},
+		{lead, last, 0, 3},
+		{dev, last, 0, 1},
+	} {
+		rs, waiting, err := s.PendingRequests(ctx, tc.viewer.ID, tc.after, 50)
+		if err != nil || len(rs) != tc.rows || waiting != tc.waiting {
+			t.Fatalf("%s after %d: %d rows, %d waiting, %v; want %d, %d", tc.viewer.Username, tc.after, len(rs), waiting, err, tc.rows, tc.waiting)
+		}
+		if n, err := s.CountPending(ctx, tc.viewer.ID); err != nil || n != waiting {
+			t.Fatalf("CountPending for %s: %d, %v; the queue said %d", tc.viewer.Username, n, err, waiting)
 		}
 	}
 }
