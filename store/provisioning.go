@@ -101,15 +101,30 @@ type FollowedInstance struct {
 // InstancesToFollow lists up to limit instances of requests that succeeded
 // within the last within and are not yet out of Creating, those asked about
 // longest ago (or never) first: one probe of requests_following_idx.
+//
+// The probe runs without parallel workers. The planner can't tell from the
+// table's statistics how few rows the partial index holds: it multiplies
+// the share of succeeded requests by the share of requests without an
+// instance status (those never provisioned), expects a fifth of a large
+// table, and plans two parallel workers. Starting them took tens to
+// hundreds of milliseconds of the database on every sweep, on every
+// process, for a probe that takes well under one.
 func (s *Store) InstancesToFollow(ctx context.Context, within time.Duration, limit int) ([]FollowedInstance, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, instance_id, region_id FROM requests
-		WHERE status = 'succeeded' AND instance_status IN ('', 'Creating') AND instance_id <> ''
-			AND finished_at > $1 AND (instance_checked_at IS NULL OR instance_checked_at < 'infinity')
-		ORDER BY instance_checked_at NULLS FIRST, id LIMIT $2`, time.Now().Add(-within), limit)
-	if err != nil {
-		return nil, fmt.Errorf("instances to follow: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[FollowedInstance])
+	var list []FollowedInstance
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT id, instance_id, region_id FROM requests
+			WHERE status = 'succeeded' AND instance_status IN ('', 'Creating') AND instance_id <> ''
+				AND finished_at > $1 AND (instance_checked_at IS NULL OR instance_checked_at < 'infinity')
+			ORDER BY instance_checked_at NULLS FIRST, id LIMIT $2`, time.Now().Add(-within), limit)
+		if err != nil {
+			return err
+		}
+		list, err = pgx.CollectRows(rows, pgx.RowToStructByPos[FollowedInstance])
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("instances to follow: %w", err)
 	}

@@ -110,6 +110,7 @@ func run(ctx context.Context, o options) error {
 		if err := httpWorkloads(ctx, o, env, rep); err != nil {
 			return err
 		}
+		env.statementStats(ctx, "the HTTP workloads (portal and baselines)")
 	}
 	if o.cpuprof != "" {
 		f, err := os.Create(o.cpuprof)

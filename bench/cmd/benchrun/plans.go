@@ -10,7 +10,8 @@ import (
 
 // plan is an EXPLAIN ANALYZE kept for the report. Each runs in a
 // transaction that is rolled back: some are writes.
-type plan struct{ title, sql, text string }
+// set, when not empty, runs in that transaction first, as the store does.
+type plan struct{ title, set, sql, text string }
 
 // requestCols is store.requestColumns/requestFrom as of this benchmark: the
 // lists of the history page and the approvals queue select them.
@@ -35,7 +36,8 @@ func explainPlans(ctx context.Context, pool *pgxpool.Pool, devID int64) []plan {
 			sql: "SELECT count(*) FROM requests WHERE status = 'pending_approval'"},
 		{title: "pending count in the top bar, now (store.CountPending, capped at 1000)",
 			sql: fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM requests WHERE status = 'pending_approval' AND requester_id <> %d LIMIT 1000) pending", devID)},
-		{title: "follow-up sweep of new instances (store.InstancesToFollow, every 5 s)",
+		{title: "follow-up sweep of new instances (store.InstancesToFollow, every 5 s, without parallel workers)",
+			set: "SET LOCAL max_parallel_workers_per_gather = 0",
 			sql: `SELECT id, instance_id, region_id FROM requests
 		WHERE status = 'succeeded' AND instance_status IN ('', 'Creating') AND instance_id <> ''
 			AND finished_at > now() - interval '30 minutes' AND (instance_checked_at IS NULL OR instance_checked_at < 'infinity')
@@ -63,6 +65,11 @@ func explain(ctx context.Context, pool *pgxpool.Pool, p plan) string {
 		return "error: " + err.Error()
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // a write is never kept
+	if p.set != "" {
+		if _, err := tx.Exec(ctx, p.set); err != nil {
+			return "error: " + err.Error()
+		}
+	}
 	rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+p.sql)
 	if err != nil {
 		return "error: " + err.Error()
