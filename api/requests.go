@@ -97,6 +97,8 @@ func (s *server) fail(err error) error {
 		return problem(http.StatusNotFound, fe.Message)
 	case errors.As(err, &fe) && fe.Kind == workflow.OverLimit:
 		return problem(http.StatusUnprocessableEntity, fe.Message)
+	case errors.As(err, &fe) && fe.Kind == workflow.Conflict:
+		return problem(http.StatusConflict, fe.Message)
 	case errors.As(err, &fe):
 		return problem(http.StatusForbidden, fe.Message)
 	case errors.As(err, &stateErr):
@@ -213,11 +215,7 @@ type retryInput struct {
 
 func (s *server) retry(ctx context.Context, in *retryInput) (*requestOutput, error) {
 	r, errs, err := s.Workflow.Retry(ctx, actor(ctx), in.ID, in.Body.Password)
-	var stateErr *store.StateError
 	switch {
-	case errors.As(err, &stateErr) && stateErr.Current.Status == domain.StatusFailed:
-		return nil, problem(http.StatusConflict, "Request "+strconv.FormatInt(in.ID, 10)+
-			" still keeps its password, or never had one: an admin re-queues it. Nothing was changed.")
 	case err != nil:
 		return nil, s.fail(err)
 	case len(errs) > 0:

@@ -51,3 +51,12 @@ type Request struct {
 	// erased; nil when none is kept.
 	PasswordKeptUntil *time.Time
 }
+
+// PasswordErased reports whether a failed request had a password that is
+// no longer kept at now: its re-queue window ended (or it failed before
+// windows existed), so only its requester can retry it, with a new one.
+// A failed request with a kept password, or with none ever, is an admin's
+// to re-queue.
+func (r *Request) PasswordErased(now time.Time) bool {
+	return r.PasswordSet && (r.PasswordKeptUntil == nil || !r.PasswordKeptUntil.After(now))
+}

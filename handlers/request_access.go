@@ -45,6 +45,8 @@ func flowError(err error) error {
 		return Errorf(EForbidden, "%s", fe.Message)
 	case workflow.OverLimit:
 		return Errorf(EInvalid, "%s", fe.Message)
+	case workflow.Conflict:
+		return Errorf(EConflict, "%s", fe.Message)
 	}
 	return err
 }

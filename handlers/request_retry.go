@@ -7,9 +7,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
+	"github.com/kvportal/kvportal/workflow"
 )
 
 // RetryRequest retries a failed request whose password was erased (POST
@@ -23,14 +23,13 @@ func (h *Handlers) RetryRequest(c echo.Context) error {
 		return err
 	}
 	ids := strconv.FormatInt(r.ID, 10)
-	// As the page offers it: a request still keeping its password is the
-	// admin's to re-queue, whatever password is sent.
-	if r.Status == domain.StatusFailed && r.PasswordSet && !passwordErased(r, h.now()) {
-		return h.redirectProblem(c, "/requests/"+ids, "Request "+ids+" still keeps its password: an admin re-queues it. Nothing was changed.")
-	}
 	r, errs, err := h.Workflow.Retry(c.Request().Context(), actor(c), r.ID, c.FormValue("Password"))
 	var stateErr *store.StateError
+	var flowErr *workflow.Error
 	switch {
+	case errors.As(err, &flowErr) && flowErr.Kind == workflow.Conflict:
+		// An admin's re-queue, whatever password was sent.
+		return h.redirectProblem(c, "/requests/"+ids, flowErr.Message)
 	case errors.As(err, &stateErr):
 		return h.redirectProblem(c, "/requests/"+ids, "Request "+ids+" is "+stateErr.Current.Status.Label()+
 			" and cannot be retried with a new password now: nothing was changed.")

@@ -42,12 +42,12 @@ func (h *Handlers) showView(c echo.Context, r domain.Request) (pages.RequestShow
 		Params:     paramGroups(r, h.now()),
 		CanCancel:  pending && r.RequesterID == u.ID,
 		CanDecide:  pending && r.RequesterID != u.ID && u.Role.AtLeast(domain.RoleApprover),
-		CanRequeue: r.Status == domain.StatusFailed && u.Role.AtLeast(domain.RoleAdmin) && !passwordErased(r, h.now()),
+		CanRequeue: r.Status == domain.StatusFailed && u.Role.AtLeast(domain.RoleAdmin) && !r.PasswordErased(h.now()),
 		OwnRequest: pending && r.RequesterID == u.ID && u.Role.AtLeast(domain.RoleApprover),
 		Reason:     reasonField("", ""),
 	}
 	v.PasswordCase, v.PasswordNote = passwordNote(r, h.now())
-	if r.Status == domain.StatusFailed && r.RequesterID == u.ID && passwordErased(r, h.now()) {
+	if r.Status == domain.StatusFailed && r.RequesterID == u.ID && r.PasswordErased(h.now()) {
 		v.Retry = &pages.RetryView{Password: retryPasswordField("")}
 	}
 	p := r.Params
@@ -94,7 +94,7 @@ func paramText(r *domain.Request, m domain.Param, now time.Time) string {
 		return "not set"
 	case m.Kind == domain.KindSecret && r.Status == domain.StatusSucceeded:
 		return "set, erased after creation"
-	case m.Kind == domain.KindSecret && r.Status == domain.StatusFailed && !passwordErased(*r, now):
+	case m.Kind == domain.KindSecret && r.Status == domain.StatusFailed && !r.PasswordErased(now):
 		return "set, kept for a re-queue"
 	case m.Kind == domain.KindSecret && r.Status.Terminal():
 		return "set, erased"
@@ -106,20 +106,13 @@ func paramText(r *domain.Request, m domain.Param, now time.Time) string {
 	return m.TextOf(&r.Params)
 }
 
-// passwordErased reports whether a failed request had a password that is
-// no longer kept: its re-queue window ended (or it failed before windows
-// existed), so only its requester can retry it, with a new one.
-func passwordErased(r domain.Request, now time.Time) bool {
-	return r.PasswordSet && (r.PasswordKeptUntil == nil || !r.PasswordKeptUntil.After(now))
-}
-
 // passwordNote says, for a failed request with a password, which case
 // applies: kept for a re-queue until a time, or erased.
 func passwordNote(r domain.Request, now time.Time) (string, string) {
 	if r.Status != domain.StatusFailed || !r.PasswordSet {
 		return "", ""
 	}
-	if passwordErased(r, now) {
+	if r.PasswordErased(now) {
 		return "erased", "The instance password was erased, so an admin can no longer re-queue this request: " +
 			"its requester can retry it with a new password (the same token, so never a second instance)."
 	}

@@ -133,6 +133,8 @@ func TestRequeueWindowCases(t *testing.T) {
 	// Sent anyway, even with a bad password: refused, the request as it was.
 	if r := dev.Post("/requests/"+webtest.Itoa(kept.ID)+"/retry", url.Values{"Password": {"short"}}); r.Status != http.StatusSeeOther {
 		t.Errorf("retry within the window: %d", r.Status)
+	} else if got := dev.Get(r.Location()).Doc.Find(`[data-testid="flash"]`).Text(); !strings.Contains(got, "an admin re-queues it") {
+		t.Errorf("retry within the window says %q", got)
 	}
 	if r, _ := e.St.Request(context.Background(), kept.ID); r.Status != domain.StatusFailed {
 		t.Errorf("a retry within the window moved the request to %s", r.Status)

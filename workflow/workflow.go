@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -180,6 +181,9 @@ const (
 	// OverLimit: approving the request would take its team over one of
 	// its limits; it still waits for a decision.
 	OverLimit
+	// Conflict: the request is where the step does not apply to it (an
+	// admin's step instead, say); nothing was changed.
+	Conflict
 )
 
 // Error is a step the actor may not take. Message says why in words safe
@@ -421,9 +425,9 @@ func (w *Workflow) Requeue(ctx context.Context, a Actor, id int64) (domain.Reque
 // approved with a new password, as its requester a asks: the same Token,
 // so never a second instance. A password that breaks the rule is a field
 // error under "Password", returned with the request as it is. A request in
-// another state is a *store.StateError first, whatever the password; so is
-// a failed one that still keeps its password (an admin re-queues those) or
-// never had one, and nothing changes.
+// another state is a *store.StateError first, whatever the password; a
+// failed one that still keeps its password, or never had one, is an *Error
+// of Kind Conflict (an admin re-queues those), and nothing changes.
 func (w *Workflow) Retry(ctx context.Context, a Actor, id int64, password string) (domain.Request, domain.FieldErrors, error) {
 	r, err := w.Request(ctx, a, id)
 	if err != nil {
@@ -435,6 +439,9 @@ func (w *Workflow) Retry(ctx context.Context, a Actor, id int64, password string
 	if r.Status != domain.StatusFailed {
 		return domain.Request{}, nil, &store.StateError{Current: r}
 	}
+	if !r.PasswordErased(time.Now()) {
+		return domain.Request{}, nil, adminRequeues(id)
+	}
 	if problem := domain.NewPasswordProblem(password); problem != "" {
 		return r, domain.FieldErrors{"Password": problem}, nil
 	}
@@ -445,6 +452,15 @@ func (w *Workflow) Retry(ctx context.Context, a Actor, id int64, password string
 	if err != nil {
 		return domain.Request{}, nil, fmt.Errorf("seal password: %w", err)
 	}
-	r, err = w.Store.Retry(ctx, r.ID, a.ID, sealed, w.Enqueue)
+	r, err = w.Store.Retry(ctx, id, a.ID, sealed, w.Enqueue)
+	if se := (*store.StateError)(nil); errors.As(err, &se) && se.Current.Status == domain.StatusFailed {
+		// Still failed, so the database's clock found the password kept.
+		return domain.Request{}, nil, adminRequeues(id)
+	}
 	return r, nil, err
+}
+
+// adminRequeues is the refusal of a retry that is an admin's re-queue.
+func adminRequeues(id int64) *Error {
+	return &Error{Conflict, fmt.Sprintf("Request %d still keeps its password, or never had one: an admin re-queues it. Nothing was changed.", id)}
 }

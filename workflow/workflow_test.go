@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -328,5 +329,44 @@ func TestCancelAndRequeue(t *testing.T) {
 	}
 	if _, err := b.w.Requeue(ctx, b.admin, other.ID); err != nil || requeued != other.ID {
 		t.Errorf("re-queue through the provisioner: %v, %d", err, requeued)
+	}
+}
+
+// A retry is its requester's step for a failed request whose password was
+// erased; one whose password is still kept, or that never had one, is an
+// admin's re-queue, refused whatever password is sent, and nothing moves.
+func TestRetryRefusesAnAdminsRequeue(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	failed := func(passwordSet bool, keptFor time.Duration) int64 {
+		t.Helper()
+		r := b.submit(t, b.req)
+		var until any
+		if keptFor > 0 {
+			until = time.Now().Add(keptFor)
+		}
+		if _, err := b.st.Pool().Exec(ctx, `UPDATE requests SET status = 'failed', password_set = $2,
+			password_kept_until = $3, password_sealed = CASE WHEN $3::timestamptz IS NOT NULL THEN password_sealed END
+			WHERE id = $1`, r.ID, passwordSet, until); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
+	for name, id := range map[string]int64{"kept": failed(true, 48*time.Hour), "never had one": failed(false, 0)} {
+		for _, pw := range []string{"N3wSecretPw", "short"} {
+			_, _, err := b.w.Retry(ctx, b.req, id, pw)
+			var fe *workflow.Error
+			if !errors.As(err, &fe) || fe.Kind != workflow.Conflict || !strings.Contains(fe.Message, "an admin re-queues it") {
+				t.Errorf("%s, password %q: %v", name, pw, err)
+			}
+			if cur, _ := b.st.Request(ctx, id); cur.Status != domain.StatusFailed {
+				t.Errorf("%s: a refused retry moved the request to %s", name, cur.Status)
+			}
+		}
+	}
+	erased := failed(true, 0)
+	if r, errs, err := b.w.Retry(ctx, b.req, erased, "N3wSecretPw"); err != nil || len(errs) > 0 || r.Status != domain.StatusApproved {
+		t.Fatalf("retry of an erased password: %+v %v %v", r.Status, errs, err)
 	}
 }
