@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/kvportal/kvportal/domain"
 )
 
@@ -192,7 +190,7 @@ func (s *Store) RequestsWithoutJob(ctx context.Context, kind string, limit int) 
 	if err != nil {
 		return nil, fmt.Errorf("requests without a job: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Request, error) { return scanRequest(row) })
+	list, err := collectRequests(rows)
 	if err != nil {
 		return nil, fmt.Errorf("requests without a job: %w", err)
 	}

@@ -40,14 +40,8 @@ func paramColumns(prefix string) string {
 	return strings.Join(names, ", ")
 }
 
-// headDests are the scan destinations every shape of request row starts
-// with (id, requester, status, the parameters), in a slice made once with
-// room for the columns that follow, rather than grown while rows are read.
-func headDests(r *domain.Request) []any {
-	return appendHeadDests(make([]any, 0, len(domain.Columns())+40), r)
-}
-
-// appendHeadDests appends headDests to dests.
+// appendHeadDests appends to dests the scan destinations every shape of
+// request row starts with: id, requester, status, the parameters.
 func appendHeadDests(dests []any, r *domain.Request) []any {
 	dests = append(dests, &r.ID, &r.RequesterID, &r.RequesterName, &r.Status)
 	for _, m := range domain.Columns() { // paramColumns, in its order
@@ -89,7 +83,9 @@ func paramArgs(p domain.Params) []any {
 func scanRequest(row pgx.Row) (domain.Request, error) {
 	var r domain.Request
 	var result []byte
-	dests := headDests(&r)
+	// One slice with room for every column, rather than grown while the
+	// row's destinations are listed.
+	dests := appendHeadDests(make([]any, 0, len(domain.Columns())+40), &r)
 	dests = append(dests, &r.PasswordSet,
 		&r.DecidedBy, &r.DeciderName, &r.DecidedAt, &r.DecisionReason,
 		&r.Attempts, &r.NextAttemptAt, &r.InstanceID, &r.ResultName, &r.InstanceStatus, &result,

@@ -365,6 +365,19 @@ func TestRetryRefusesAnAdminsRequeue(t *testing.T) {
 			}
 		}
 	}
+	// A clock past the window while the database's says it is still open:
+	// the store refuses, and the refusal is the same.
+	late := *b.w
+	late.Now = func() time.Time { return time.Now().Add(72 * time.Hour) }
+	kept := failed(true, 48*time.Hour)
+	_, _, err := late.Retry(ctx, b.req, kept, "N3wSecretPw")
+	if fe := (*workflow.Error)(nil); !errors.As(err, &fe) || fe.Kind != workflow.Conflict {
+		t.Errorf("the database's window: %v", err)
+	}
+	if cur, _ := b.st.Request(ctx, kept); cur.Status != domain.StatusFailed || b.enqueued.Load() != 0 {
+		t.Errorf("a refused retry moved the request to %s (%d jobs)", cur.Status, b.enqueued.Load())
+	}
+
 	erased := failed(true, 0)
 	if r, errs, err := b.w.Retry(ctx, b.req, erased, "N3wSecretPw"); err != nil || len(errs) > 0 || r.Status != domain.StatusApproved {
 		t.Fatalf("retry of an erased password: %+v %v %v", r.Status, errs, err)
