@@ -53,14 +53,3 @@ const (
 	ActionTeamMemberRemoved = "team.member_removed"
 	ActionPoliciesSaved     = "policies.saved"
 )
-
-// Actions lists the actions that appear in the audit trail, for filters.
-func Actions() []string {
-	return []string{ActionRequestSubmitted, ActionRequestApproved, ActionRequestRejected, ActionRequestCancelled,
-		ActionRequestRequeued, ActionRequestRetried, ActionPasswordErased, ActionAttemptStarted, ActionAttemptFailed, ActionAttemptInterrupted, ActionSucceeded, ActionFailed,
-		ActionInstanceStatus, ActionInstanceDrifted, ActionUserCreated, ActionUserRoleChanged, ActionUserDisabled, ActionUserEnabled,
-		ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionEnded, ActionSessionsEnded, ActionPasswordChanged,
-		ActionSSOLogin, ActionSSORefused, ActionTokenCreated, ActionTokenRevoked,
-		ActionTeamCreated, ActionTeamLimitsChanged, ActionTeamMemberAdded,
-		ActionTeamMemberRemoved, ActionPoliciesSaved}
-}

@@ -334,14 +334,23 @@ func (p Params) Input() Input {
 
 // Details is what an audit event or a notification keeps of p: every
 // parameter that is set, under its API name, never the password.
-func (p Params) Details() map[string]any { return p.details(true) }
+func (p Params) Details() Details {
+	d := make(Details, len(Table))
+	p.each(true, func(name string, v any) { d[DetailKey(name)] = v })
+	return d
+}
 
 // Public is Details without the Internal parameters: what the request's
 // webhooks tell a receiver.
-func (p Params) Public() map[string]any { return p.details(false) }
-
-func (p Params) details(internal bool) map[string]any {
+func (p Params) Public() map[string]any {
 	d := make(map[string]any, len(Table))
+	p.each(false, func(name string, v any) { d[name] = v })
+	return d
+}
+
+// each calls fn with every parameter of p that is set, never the password,
+// and the Internal ones only when internal.
+func (p Params) each(internal bool, fn func(name string, v any)) {
 	for _, m := range Table {
 		if m.Kind == KindSecret || m.Internal && !internal {
 			continue
@@ -349,15 +358,14 @@ func (p Params) details(internal bool) map[string]any {
 		switch v := m.Value(p).(type) {
 		case string:
 			if v != "" {
-				d[m.Name] = v
+				fn(m.Name, v)
 			}
 		case int:
 			if v != 0 {
-				d[m.Name] = v
+				fn(m.Name, v)
 			}
 		}
 	}
-	return d
 }
 
 // choicesOf makes choices of values, labelled by labels where they have one.

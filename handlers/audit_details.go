@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"slices"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -19,13 +18,13 @@ const redacted = "[redacted]"
 
 // safeDetails is the details of an event as they may be shown: any key
 // that names a secret has its value replaced by "[redacted]".
-func safeDetails(d map[string]any) map[string]any {
+func safeDetails(d domain.Details) domain.Details {
 	if len(d) == 0 {
-		return map[string]any{}
+		return domain.Details{}
 	}
-	out := make(map[string]any, len(d))
+	out := make(domain.Details, len(d))
 	for k, v := range d {
-		if secretKey(k) {
+		if secretKey(string(k)) {
 			v = redacted
 		}
 		out[k] = v
@@ -85,19 +84,20 @@ func asciiEqualFold(b []byte, w string) bool {
 // detailKeys are the keys of d worth showing (those not in shown): the
 // request's parameters first, in the order of the form (domain.Table), then
 // the others by name.
-func detailKeys(d map[string]any, shown map[string]bool) []string {
-	keys := make([]string, 0, len(d))
+func detailKeys(d domain.Details, shown map[domain.DetailKey]bool) []domain.DetailKey {
+	keys := make([]domain.DetailKey, 0, len(d))
 	for _, m := range domain.Table {
-		if _, ok := d[m.Name]; ok && !shown[m.Name] {
-			keys = append(keys, m.Name)
+		k := domain.DetailKey(m.Name)
+		if _, ok := d[k]; ok && !shown[k] {
+			keys = append(keys, k)
 		}
 	}
 	params := len(keys)
 	for k := range d {
-		if _, isParam := domain.ParamByName(k); !isParam && !shown[k] {
+		if _, isParam := domain.ParamByName(string(k)); !isParam && !shown[k] {
 			keys = append(keys, k)
 		}
 	}
-	sort.Strings(keys[params:])
+	slices.Sort(keys[params:])
 	return keys
 }

@@ -46,7 +46,7 @@ func FuzzMentionsSecret(f *testing.F) {
 // form, under their API names, then the rest by name in words; a secret is
 // never shown.
 func TestDetailWordsFollowTheTable(t *testing.T) {
-	d := map[string]any{"zeta": "z", "RegionId": "cn-hangzhou", "InstanceType": "Redis", "alpha": 1,
+	d := domain.Details{"zeta": "z", "RegionId": "cn-hangzhou", "InstanceType": "Redis", "alpha": 1,
 		"Token": "kvp-1", "InstanceClass": testfix.InstanceClass, "password": "hunter2", "empty": ""}
 	got := detailWords(d, nil)
 	want := []string{"RegionId: cn-hangzhou", "InstanceType: Redis", "InstanceClass: " + testfix.InstanceClass,
@@ -54,7 +54,7 @@ func TestDetailWordsFollowTheTable(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("detailWords:\n got %q\nwant %q", got, want)
 	}
-	if got := detailKeys(d, map[string]bool{"RegionId": true, "zeta": true}); slices.Contains(got, "RegionId") || slices.Contains(got, "zeta") {
+	if got := detailKeys(d, map[domain.DetailKey]bool{"RegionId": true, "zeta": true}); slices.Contains(got, "RegionId") || slices.Contains(got, "zeta") {
 		t.Errorf("detailKeys lists a key already shown: %q", got)
 	}
 }
@@ -63,17 +63,17 @@ func TestDetailWordsFollowTheTable(t *testing.T) {
 // max_attempts, and the cloud's request id under either spelling.
 func TestDetailWordsSayKeysInWords(t *testing.T) {
 	for _, c := range []struct {
-		d    map[string]any
+		d    domain.Details
 		want []string
 	}{
-		{map[string]any{"attempt": 2, "max_attempts": 8}, []string{"Attempt 2 of 8"}},
-		{map[string]any{"attempt": 1, "InstanceId": "r-1", "InstanceName": "n", "RequestId": "A-1"},
+		{domain.Details{"attempt": 2, "max_attempts": 8}, []string{"Attempt 2 of 8"}},
+		{domain.Details{"attempt": 1, "InstanceId": "r-1", "InstanceName": "n", "RequestId": "A-1"},
 			[]string{"Attempt 1", "InstanceId: r-1", "InstanceName: n", "Cloud request id: A-1"}},
-		{map[string]any{"code": "Throttling", "message": "slow down", "class": "retryable", "request_id": "B-2",
+		{domain.Details{"code": "Throttling", "message": "slow down", "class": "retryable", "request_id": "B-2",
 			"next_attempt_at": "2026-12-01T18:20:05.123456Z"},
 			[]string{"Error code: Throttling", "Message: slow down", "Kind of error: retryable",
 				"Next attempt: 2026-12-01 18:20:05 UTC", "Cloud request id: B-2"}},
-		{map[string]any{"max_attempts": 3, "someNewKey": "x", "team_name": "y"},
+		{domain.Details{"max_attempts": 3, "someNewKey": "x", "team_name": "y"},
 			[]string{"Max attempts: 3", "Some new key: x", "Team name: y"}},
 	} {
 		if got := detailWords(c.d, nil); !slices.Equal(got, c.want) {
@@ -86,7 +86,7 @@ func TestDetailWordsSayKeysInWords(t *testing.T) {
 // name as the sentence.
 func TestEveryActionInWords(t *testing.T) {
 	for _, a := range domain.Actions() {
-		ev := eventView(store.Event{Action: a, Details: map[string]any{"team": "payments", "username": "dev"}})
+		ev := eventView(store.Event{Action: a, Details: domain.Details{"team": "payments", "username": "dev"}})
 		if ev.Text == "" || ev.Text == a {
 			t.Errorf("%s is said as %q", a, ev.Text)
 		}

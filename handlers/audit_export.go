@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/kvportal/kvportal/domain"
+
 	"bufio"
 	"encoding/json"
 	"net/http"
@@ -130,7 +132,7 @@ func exportDetails(raw []byte) []byte {
 	if !mentionsSecret(raw) {
 		return raw
 	}
-	var d map[string]any
+	var d domain.Details
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return emptyDetails
 	}

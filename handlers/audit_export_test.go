@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/kvportal/kvportal/domain"
+
 	"bytes"
 	"encoding/csv"
 	"strings"
@@ -94,9 +96,9 @@ func TestExportRowAllocatesNothing(t *testing.T) {
 
 func TestSafeDetailsRedactsSecrets(t *testing.T) {
 	t.Parallel()
-	d := safeDetails(map[string]any{"Password": "x", "new_password": "y", "AccessKeySecret": "z", "client_secret": "w",
+	d := safeDetails(domain.Details{"Password": "x", "new_password": "y", "AccessKeySecret": "z", "client_secret": "w",
 		"username": "dev", "Token": "kvp-1"})
-	for k, want := range map[string]any{"Password": redacted, "new_password": redacted, "AccessKeySecret": redacted,
+	for k, want := range map[domain.DetailKey]any{"Password": redacted, "new_password": redacted, "AccessKeySecret": redacted,
 		"client_secret": redacted, "username": "dev", "Token": "kvp-1"} {
 		if d[k] != want {
 			t.Errorf("%s: %v, want %v", k, d[k], want)

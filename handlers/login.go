@@ -115,7 +115,7 @@ func (h *Handlers) Login(c echo.Context) error {
 	}
 
 	if err := h.Sessions.SignIn(ctx, auth.SessionFrom(ctx), u, addr, c.Request().UserAgent(), store.NewEvent{
-		ActorID: &u.ID, Action: domain.ActionLogin, Details: map[string]any{"username": u.Username, "address": addr}}); err != nil {
+		ActorID: &u.ID, Action: domain.ActionLogin, Details: domain.Details{domain.KeyUsername: u.Username, domain.KeyAddress: addr}}); err != nil {
 		return err
 	}
 	if next == "" {
@@ -140,7 +140,7 @@ func (h *Handlers) lookupUser(c echo.Context, username string) (store.User, bool
 // password) and the address.
 func (h *Handlers) loginFailed(c echo.Context, username, addr, reason string) error {
 	return h.Store.RecordEvent(c.Request().Context(), store.NewEvent{Action: domain.ActionLoginFailed,
-		Details: map[string]any{"username": username, "address": addr, "reason": reason}})
+		Details: domain.Details{domain.KeyUsername: username, domain.KeyAddress: addr, domain.KeyReason: reason}})
 }
 
 // Logout signs the user out (POST /logout): the session's row is deleted,
@@ -150,7 +150,7 @@ func (h *Handlers) Logout(c echo.Context) error {
 	var ev store.NewEvent
 	if u, ok := auth.UserFrom(ctx); ok {
 		ev = store.NewEvent{ActorID: &u.ID, Action: domain.ActionLogout,
-			Details: map[string]any{"username": u.Username, "address": c.RealIP()}}
+			Details: domain.Details{domain.KeyUsername: u.Username, domain.KeyAddress: c.RealIP()}}
 	}
 	if err := h.Sessions.SignOut(ctx, auth.SessionFrom(ctx), ev); err != nil {
 		return err

@@ -83,8 +83,8 @@ func (h *Handlers) OIDCCallback(c echo.Context) error {
 		if len(groups) > 20 {
 			groups = groups[:20]
 		}
-		if err := h.Store.RefuseSSO(ctx, id.Issuer, id.Subject, map[string]any{"username": shown, "issuer": id.Issuer,
-			"subject": printable(id.Subject, 255), "address": addr, "reason": "no_mapped_group", "groups": printableAll(groups, 128)}); err != nil {
+		if err := h.Store.RefuseSSO(ctx, id.Issuer, id.Subject, domain.Details{domain.KeyUsername: shown, domain.KeyIssuer: id.Issuer,
+			domain.KeySubject: printable(id.Subject, 255), domain.KeyAddress: addr, domain.KeyReason: "no_mapped_group", domain.KeyGroups: printableAll(groups, 128)}); err != nil {
 			return err
 		}
 		return h.render(c, http.StatusForbidden, "", pages.NoAccess(pages.NoAccessView{Name: shown, Groups: printableAll(groups, 128)}))
@@ -95,8 +95,8 @@ func (h *Handlers) OIDCCallback(c echo.Context) error {
 		return err
 	}
 	if u.Disabled {
-		if err := h.Store.RecordEvent(ctx, store.NewEvent{Action: domain.ActionSSORefused, Details: map[string]any{
-			"username": u.Username, "user_id": u.ID, "issuer": id.Issuer, "address": addr, "reason": "disabled"}}); err != nil {
+		if err := h.Store.RecordEvent(ctx, store.NewEvent{Action: domain.ActionSSORefused, Details: domain.Details{
+			"username": u.Username, domain.KeyUserID: u.ID, domain.KeyIssuer: id.Issuer, domain.KeyAddress: addr, domain.KeyReason: "disabled"}}); err != nil {
 			return err
 		}
 		return h.loginPage(c, http.StatusForbidden, "", msgSSODisabled)
@@ -112,8 +112,8 @@ func (h *Handlers) OIDCCallback(c echo.Context) error {
 		}
 	}
 	if err := h.Sessions.SignIn(ctx, sess, u, addr, c.Request().UserAgent(), store.NewEvent{ActorID: &u.ID,
-		Action: domain.ActionSSOLogin, Details: map[string]any{"username": u.Username, "address": addr,
-			"issuer": id.Issuer, "role": string(u.Role)}}); err != nil {
+		Action: domain.ActionSSOLogin, Details: domain.Details{domain.KeyUsername: u.Username, domain.KeyAddress: addr,
+			"issuer": id.Issuer, domain.KeyRole: string(u.Role)}}); err != nil {
 		return err
 	}
 	next := flow.Next

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -147,119 +146,17 @@ func reasonField(value, problem string) components.Field {
 		Help: "Required. The requester sees it. At most " + strconv.Itoa(workflow.ReasonMaxLen) + " characters."}
 }
 
-// eventView says what an audit event means, in words.
+// eventView says what an audit event means, in words: its action's
+// sentence and badge from domain's table of actions, and the details the
+// sentence does not say.
 func eventView(e store.Event) pages.EventView {
-	ev := pages.EventView{At: e.At, Actor: actorName(e), Action: e.Action}
+	a := domain.ActionOf(e.Action)
 	d := safeDetails(e.Details)
-	str := func(k string) string {
-		if v, ok := d[k]; ok && v != nil {
-			return fmt.Sprint(v)
-		}
-		return ""
+	ev := pages.EventView{At: e.At, Actor: actorName(e), Action: e.Action, Status: a.Status}
+	var said map[domain.DetailKey]bool
+	ev.Text, said = a.Sentence(d)
+	if !a.Parameters {
+		ev.Details = detailWords(d, said)
 	}
-	shown := map[string]bool{}
-	says := func(keys ...string) {
-		for _, k := range keys {
-			shown[k] = true
-		}
-	}
-	switch e.Action {
-	case domain.ActionRequestSubmitted:
-		ev.Text, ev.Status = "submitted the request", domain.StatusPendingApproval
-		return ev // the details are the parameters, shown above
-	case domain.ActionRequestApproved:
-		ev.Text, ev.Status = "approved", domain.StatusApproved
-	case domain.ActionRequestRejected:
-		ev.Text, ev.Status = "rejected", domain.StatusRejected
-	case domain.ActionRequestCancelled:
-		ev.Text, ev.Status = "cancelled the request", domain.StatusCancelled
-	case domain.ActionRequestRequeued:
-		ev.Text, ev.Status = "re-queued the request", domain.StatusApproved
-	case domain.ActionRequestRetried:
-		ev.Text, ev.Status = "retried the request with a new password", domain.StatusApproved
-	case domain.ActionPasswordErased:
-		ev.Text = "erased the kept instance password"
-	case domain.ActionAttemptStarted:
-		ev.Text, ev.Status = "started a CreateInstance attempt", domain.StatusProvisioning
-	case domain.ActionAttemptFailed:
-		ev.Text = "saw an attempt fail; it will retry with the same token"
-	case domain.ActionAttemptInterrupted:
-		ev.Text, ev.Status = "had an attempt cut short by a shutdown; it runs again, not counted", domain.StatusApproved
-	case domain.ActionSucceeded:
-		ev.Text, ev.Status = "created the instance", domain.StatusSucceeded
-	case domain.ActionFailed:
-		ev.Text, ev.Status = "gave up: the request failed", domain.StatusFailed
-	case domain.ActionInstanceStatus:
-		ev.Text = "saw the instance status change"
-		if from, to := str("from"), str("to"); to != "" {
-			ev.Text += " to " + to
-			if from != "" {
-				ev.Text += " (it was " + from + ")"
-			}
-			says("from", "to")
-		}
-	case domain.ActionInstanceDrifted:
-		ev.Text = "found the instance no longer as the portal made it"
-	case domain.ActionLogin:
-		ev.Text = "signed in"
-		says("username")
-	case domain.ActionLoginFailed:
-		ev.Text = "failed sign-in as " + strconv.Quote(str("username"))
-		says("username")
-	case domain.ActionLogout:
-		ev.Text = "signed out"
-		says("username")
-	case domain.ActionSSOLogin:
-		ev.Text = "signed in through the identity provider"
-		says("username")
-	case domain.ActionSSORefused:
-		ev.Text = "was refused after signing in through the identity provider as " + strconv.Quote(str("username"))
-		says("username")
-	case domain.ActionSessionEnded:
-		ev.Text = "ended a session of " + str("username")
-		says("username", "user_id", "session_id")
-	case domain.ActionSessionsEnded:
-		ev.Text = "ended " + str("sessions") + " session(s) of " + str("username")
-		says("username", "user_id", "sessions")
-	case domain.ActionPasswordChanged:
-		ev.Text = "set a new password for " + str("username")
-		says("username", "user_id")
-	case domain.ActionUserCreated:
-		ev.Text = "created user " + str("username") + " (" + str("role") + ")"
-		says("username", "role", "user_id")
-	case domain.ActionUserRoleChanged:
-		ev.Text = "changed the role of " + str("username") + " from " + str("from") + " to " + str("to")
-		says("username", "from", "to", "user_id")
-	case domain.ActionUserDisabled:
-		ev.Text = "disabled user " + str("username")
-		says("username", "user_id")
-	case domain.ActionUserEnabled:
-		ev.Text = "enabled user " + str("username")
-		says("username", "user_id")
-	case domain.ActionTokenCreated:
-		ev.Text = "created the API token " + strconv.Quote(str("api_token")) + " of " + str("user")
-		says("api_token", "user")
-	case domain.ActionTokenRevoked:
-		ev.Text = "revoked the API token " + strconv.Quote(str("api_token")) + " of " + str("user")
-		says("api_token", "user")
-	case domain.ActionTeamCreated:
-		ev.Text = "created team " + str("team")
-		says("team", "team_id")
-	case domain.ActionTeamLimitsChanged:
-		ev.Text = "changed the limits of team " + str("team")
-		says("team", "team_id")
-	case domain.ActionTeamMemberAdded:
-		ev.Text = "added " + str("username") + " to team " + str("team")
-		says("team", "team_id", "username", "user_id")
-	case domain.ActionTeamMemberRemoved:
-		ev.Text = "removed " + str("username") + " from team " + str("team")
-		says("team", "team_id", "username", "user_id")
-	case domain.ActionPoliciesSaved:
-		ev.Text = "saved the approval policies, version " + str("policy_version")
-		says("policy_version")
-	default:
-		ev.Text = e.Action
-	}
-	ev.Details = detailWords(d, shown)
 	return ev
 }

@@ -40,7 +40,7 @@ func TestTimelineAndAuditInWords(t *testing.T) {
 	}
 	// Older events spelt the cloud's request id request_id.
 	if err := e.St.RecordEvent(ctx, store.NewEvent{Action: domain.ActionAttemptFailed, RequestID: &r.ID,
-		Details: map[string]any{"attempt": 2, "code": "Timeout", "request_id": "OLD-KEY-2"}}); err != nil {
+		Details: domain.Details{"attempt": 2, "code": "Timeout", "request_id": "OLD-KEY-2"}}); err != nil {
 		t.Fatal(err)
 	}
 

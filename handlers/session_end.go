@@ -25,7 +25,7 @@ func (h *Handlers) EndSession(c echo.Context) error {
 	}
 	me := user(c)
 	err = h.Store.EndSession(ctx, me.ID, id, store.NewEvent{ActorID: &me.ID, Action: domain.ActionSessionEnded,
-		Details: map[string]any{"user_id": me.ID, "username": me.Username, "session_id": id}})
+		Details: domain.Details{domain.KeyUserID: me.ID, domain.KeyUsername: me.Username, domain.KeySessionID: id}})
 	if errors.Is(err, store.ErrNotFound) {
 		return h.redirectNote(c, "/settings/sessions", "That session had already ended.")
 	}
@@ -41,7 +41,7 @@ func (h *Handlers) EndOtherSessions(c echo.Context) error {
 	ctx := c.Request().Context()
 	me := user(c)
 	n, err := h.Store.EndOtherSessions(ctx, me.ID, auth.SessionFrom(ctx).IDHash(), store.NewEvent{ActorID: &me.ID,
-		Action: domain.ActionSessionsEnded, Details: map[string]any{"user_id": me.ID, "username": me.Username}})
+		Action: domain.ActionSessionsEnded, Details: domain.Details{domain.KeyUserID: me.ID, domain.KeyUsername: me.Username}})
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (h *Handlers) EndUserSessions(c echo.Context) error {
 		keep = auth.SessionFrom(ctx).IDHash()
 	}
 	n, err := h.Store.EndOtherSessions(ctx, u.ID, keep, store.NewEvent{ActorID: &me.ID,
-		Action: domain.ActionSessionsEnded, Details: map[string]any{"user_id": u.ID, "username": u.Username}})
+		Action: domain.ActionSessionsEnded, Details: domain.Details{domain.KeyUserID: u.ID, domain.KeyUsername: u.Username}})
 	if err != nil {
 		return err
 	}

@@ -102,13 +102,13 @@ func NewEvent(topic string, e store.Event, r domain.Request, baseURL string) Eve
 // driftEvent adds what a drift event found to ev: the kind, the two values
 // and the instance (an unknown one has no request to take it from).
 func driftEvent(ev Event, e store.Event) Event {
-	str := func(k string) string { s, _ := e.Details[k].(string); return s }
-	ev.Drift, ev.DriftPortal, ev.DriftCloud = str("kind"), str("portal"), str("cloud")
+	d := e.Details
+	ev.Drift, ev.DriftPortal, ev.DriftCloud = d.String(domain.KeyDriftKind), d.String(domain.KeyDriftPortal), d.String(domain.KeyDriftCloud)
 	if ev.InstanceId == "" {
-		ev.InstanceId = str("InstanceId")
+		ev.InstanceId = d.String(domain.KeyInstanceID)
 	}
 	if ev.Params.RegionId == "" {
-		ev.Params.RegionId = str("RegionId")
+		ev.Params.RegionId = d.String(domain.KeyRegionID)
 	}
 	return ev
 }

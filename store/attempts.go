@@ -23,13 +23,13 @@ type Failure struct {
 }
 
 // details are the audit details of attempt's failure f.
-func (f Failure) details(attempt int) map[string]any {
-	d := map[string]any{"attempt": attempt, "code": f.Code, "message": f.Message}
+func (f Failure) details(attempt int) domain.Details {
+	d := domain.Details{domain.KeyAttempt: attempt, domain.KeyCode: f.Code, domain.KeyMessage: f.Message}
 	if f.Class != "" {
-		d["class"] = f.Class
+		d[domain.KeyClass] = f.Class
 	}
 	if f.CloudRequestID != "" {
-		d["RequestId"] = f.CloudRequestID
+		d[domain.KeyCloudRequestID] = f.CloudRequestID
 	}
 	return d
 }
@@ -58,7 +58,7 @@ func (s *Store) StartAttempt(ctx context.Context, id int64, attempt, maxAttempts
 	r, err := s.apply(ctx, move{
 		RequestID: id, From: domain.StatusApproved, To: domain.StatusProvisioning,
 		Action:  domain.ActionAttemptStarted,
-		Details: map[string]any{"attempt": attempt, "max_attempts": maxAttempts},
+		Details: domain.Details{domain.KeyAttempt: attempt, domain.KeyMaxAttempts: maxAttempts},
 		set:     "attempts = $4, next_attempt_at = NULL",
 		args:    []any{attempt},
 		extra:   "r.password_sealed",
@@ -79,7 +79,7 @@ func (s *Store) RecordSuccess(ctx context.Context, id int64, attempt int, c Crea
 	_, err := s.apply(ctx, move{
 		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
 		Action: domain.ActionSucceeded,
-		Details: map[string]any{"attempt": attempt, "InstanceId": c.InstanceID, "InstanceName": c.InstanceName,
+		Details: domain.Details{domain.KeyAttempt: attempt, domain.KeyInstanceID: c.InstanceID, domain.KeyInstanceName: c.InstanceName,
 			"RequestId": c.CloudRequestID},
 		set: `instance_id = $4, result_name = $5, instance_status = $6, result = $7, next_attempt_at = NULL,
 			error_code = '', error_message = '', error_request_id = '',
@@ -97,7 +97,7 @@ func (s *Store) RecordSuccess(ctx context.Context, id int64, attempt int, c Crea
 // retry is scheduled by).
 func (s *Store) ScheduleRetry(ctx context.Context, id int64, attempt int, f Failure, next time.Time) (domain.Request, error) {
 	details := f.details(attempt)
-	details["next_attempt_at"] = next.UTC().Format(time.RFC3339Nano)
+	details[domain.KeyNextAttempt] = next.UTC().Format(time.RFC3339Nano)
 	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusApproved,
 		Action: domain.ActionAttemptFailed, Details: details,
@@ -112,7 +112,7 @@ func (s *Store) ScheduleRetry(ctx context.Context, id int64, attempt int, f Fail
 func (s *Store) RecordFailure(ctx context.Context, id int64, attempt int, f Failure, reason string) (domain.Request, error) {
 	details := f.details(attempt)
 	if reason != "" {
-		details["reason"] = reason
+		details[domain.KeyReason] = reason
 	}
 	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusFailed,
@@ -130,7 +130,7 @@ func (s *Store) RecordLostAttempt(ctx context.Context, r domain.Request, f Failu
 	return s.apply(ctx, move{
 		RequestID: r.ID, From: domain.StatusProvisioning, To: domain.StatusApproved,
 		Action:  domain.ActionAttemptFailed,
-		Details: map[string]any{"attempt": r.Attempts, "code": f.Code, "message": note},
+		Details: domain.Details{domain.KeyAttempt: r.Attempts, domain.KeyCode: f.Code, domain.KeyMessage: note},
 		set:     "error_code = $4, error_message = $5, error_request_id = ''",
 		args:    []any{f.Code, f.Message},
 	})
@@ -143,7 +143,7 @@ func (s *Store) RecordInterruption(ctx context.Context, id int64, attempt int, r
 	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusApproved,
 		Action:  domain.ActionAttemptInterrupted,
-		Details: map[string]any{"attempt": attempt, "reason": reason},
+		Details: domain.Details{domain.KeyAttempt: attempt, domain.KeyReason: reason},
 		set:     "attempts = attempts - 1",
 		where:   "attempts = $4",
 		args:    []any{attempt},
@@ -202,7 +202,7 @@ func (s *Store) RequestsWithoutJob(ctx context.Context, kind string, limit int) 
 // an unfinished job of kind; otherwise nothing changes (a *StateError).
 func (s *Store) FailWithoutJob(ctx context.Context, r domain.Request, kind string, f Failure, reason string) (domain.Request, error) {
 	details := f.details(r.Attempts)
-	details["reason"] = reason
+	details[domain.KeyReason] = reason
 	return s.apply(ctx, move{
 		RequestID: r.ID, From: r.Status, To: domain.StatusFailed,
 		Action: domain.ActionFailed, Details: details,

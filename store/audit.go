@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/kvportal/kvportal/domain"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,7 +19,7 @@ type Event struct {
 	ActorName string // "" for the system
 	Action    string
 	RequestID *int64
-	Details   map[string]any
+	Details   domain.Details
 }
 
 // NewEvent is an event to record. Details must never hold a secret.
@@ -25,7 +27,7 @@ type NewEvent struct {
 	ActorID   *int64
 	Action    string
 	RequestID *int64
-	Details   map[string]any
+	Details   domain.Details
 }
 
 // RecordEvent writes an event outside any other change (sign-in, sign-out).
@@ -38,7 +40,7 @@ func (s *Store) RecordEvent(ctx context.Context, e NewEvent) error {
 func (s *Store) insertEvent(ctx context.Context, q execer, e NewEvent) error {
 	details := withTokenDetail(ctx, e.Details)
 	if details == nil {
-		details = map[string]any{}
+		details = domain.Details{}
 	}
 	b, err := json.Marshal(details)
 	if err != nil {

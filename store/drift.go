@@ -172,8 +172,8 @@ func (s *Store) RecordDrift(ctx context.Context, found []DriftFinding, problems 
 			old[key] = true // a finding listed twice is announced once
 			fresh = append(fresh, f)
 			if err := s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionInstanceDrifted, RequestID: requestOf[key],
-				Details: map[string]any{"InstanceId": f.InstanceID, "kind": f.Kind, "portal": f.Portal,
-					"cloud": f.Cloud, "RegionId": f.RegionID}}); err != nil {
+				Details: domain.Details{domain.KeyInstanceID: f.InstanceID, domain.KeyDriftKind: f.Kind, domain.KeyDriftPortal: f.Portal,
+					"cloud": f.Cloud, domain.KeyRegionID: f.RegionID}}); err != nil {
 				return err
 			}
 		}

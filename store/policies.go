@@ -44,7 +44,7 @@ func (s *Store) SavePolicies(ctx context.Context, document string, rules int, ac
 			return fmt.Errorf("save policies: %w", err)
 		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionPoliciesSaved,
-			Details: map[string]any{"policy_version": p.ID, "rules": rules}})
+			Details: domain.Details{domain.KeyPolicyVer: p.ID, domain.KeyRules: rules}})
 	})
 	return p, err
 }

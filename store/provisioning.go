@@ -64,7 +64,7 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID stri
 		}
 		changed = true
 		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionInstanceStatus, RequestID: &id,
-			Details: map[string]any{"InstanceId": instanceID, "from": old, "to": rep.Status}})
+			Details: domain.Details{domain.KeyInstanceID: instanceID, domain.KeyFrom: old, domain.KeyTo: rep.Status}})
 	})
 	return changed && err == nil, err
 }

@@ -159,16 +159,16 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 		n.IdempotencyKey, n.IdempotencyHash)
 	details := n.Params.Details()
 	if n.Preflight != "" {
-		details["preflight"] = n.Preflight
+		details[domain.KeyPreflight] = n.Preflight
 	}
 	if n.TeamID != nil {
-		details[domain.TeamField] = n.Team
+		details[domain.DetailKey(domain.TeamField)] = n.Team
 	}
 	if n.MonthlyPrice != nil {
-		details["monthly_price"] = domain.Money(*n.MonthlyPrice)
+		details[domain.KeyMonthly] = domain.Money(*n.MonthlyPrice)
 	}
 	if n.Policy != nil {
-		details["policy_version"], details["policy_rule"] = n.Policy.Version, n.Policy.Rule
+		details[domain.KeyPolicyVer], details[domain.KeyPolicyRule] = n.Policy.Version, n.Policy.Rule
 	}
 	approve := n.Policy != nil && n.Policy.Approve
 	var approved domain.Request
@@ -185,7 +185,7 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 			approved, err = s.applyIn(ctx, tx, move{
 				RequestID: r.ID, From: domain.StatusPendingApproval, To: domain.StatusApproved,
 				Action:  domain.ActionRequestApproved,
-				Details: map[string]any{"policy": n.Policy.Rule, "policy_version": n.Policy.Version},
+				Details: domain.Details{domain.KeyPolicy: n.Policy.Rule, domain.KeyPolicyVer: n.Policy.Version},
 				set:     "decided_at = now(), decided_by_rule = $4, policy_version = NULLIF($5, 0)",
 				args:    []any{n.Policy.Rule, n.Policy.Version},
 				then:    n.Approved,

@@ -54,7 +54,7 @@ func (s *Store) ErasePasswords(ctx context.Context) (int, error) {
 		}
 		for _, id := range ids {
 			if err := s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionPasswordErased, RequestID: &id,
-				Details: map[string]any{"reason": "the re-queue window ended"}}); err != nil {
+				Details: domain.Details{domain.KeyReason: "the re-queue window ended"}}); err != nil {
 				return err
 			}
 		}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/kvportal/kvportal/domain"
+
 	"context"
 	"fmt"
 	"time"
@@ -164,9 +166,9 @@ func (s *Store) EndOtherSessions(ctx context.Context, userID int64, keepHash []b
 			return err
 		}
 		if ev.Details == nil {
-			ev.Details = map[string]any{}
+			ev.Details = domain.Details{}
 		}
-		ev.Details["sessions"] = n
+		ev.Details[domain.KeySessions] = n
 		return s.insertEvent(ctx, tx, ev)
 	})
 	return n, err

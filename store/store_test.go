@@ -190,7 +190,7 @@ func TestLoginFailures(t *testing.T) {
 	record := func(action, username, address string) {
 		t.Helper()
 		if err := s.RecordEvent(ctx, store.NewEvent{Action: action,
-			Details: map[string]any{"username": username, "address": address}}); err != nil {
+			Details: domain.Details{"username": username, "address": address}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -44,9 +44,9 @@ func (s *Store) CreateTeam(ctx context.Context, name string, maxInstances *int, 
 	return t, err
 }
 
-func teamDetails(t domain.Team) map[string]any {
-	return map[string]any{"team_id": t.ID, "team": t.Name,
-		"max_instances": domain.LimitText(t.MaxInstances), "max_monthly_spend": domain.LimitText(t.MaxMonthlySpend)}
+func teamDetails(t domain.Team) domain.Details {
+	return domain.Details{domain.KeyTeamID: t.ID, domain.KeyTeam: t.Name,
+		"max_instances": domain.LimitText(t.MaxInstances), domain.KeyMaxSpend: domain.LimitText(t.MaxMonthlySpend)}
 }
 
 // SetTeamLimits changes a team's limits, with the event team.limits_changed.
@@ -65,7 +65,7 @@ func (s *Store) SetTeamLimits(ctx context.Context, teamID int64, maxInstances *i
 			return fmt.Errorf("set team limits: %w", err)
 		}
 		d := teamDetails(t)
-		d["from_max_instances"], d["from_max_monthly_spend"] = domain.LimitText(old.MaxInstances), domain.LimitText(old.MaxMonthlySpend)
+		d[domain.KeyFromMaxInst], d[domain.KeyFromSpend] = domain.LimitText(old.MaxInstances), domain.LimitText(old.MaxMonthlySpend)
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamLimitsChanged, Details: d})
 	})
 	return t, err
@@ -177,7 +177,7 @@ func (s *Store) membership(ctx context.Context, teamID, userID int64, actorID *i
 
 // membershipTx adds or removes a membership in tx, with its event (extra
 // details added to it).
-func (s *Store) membershipTx(ctx context.Context, tx pgx.Tx, teamID, userID int64, actorID *int64, add bool, extra map[string]any) error {
+func (s *Store) membershipTx(ctx context.Context, tx pgx.Tx, teamID, userID int64, actorID *int64, add bool, extra domain.Details) error {
 	var team, username string
 	err := tx.QueryRow(ctx, `SELECT (SELECT name FROM teams WHERE id = $1), (SELECT username FROM users WHERE id = $2)`,
 		teamID, userID).Scan(&team, &username)
@@ -198,7 +198,7 @@ func (s *Store) membershipTx(ctx context.Context, tx pgx.Tx, teamID, userID int6
 		}
 		return fmt.Errorf("%s in %s: %w", username, team, ErrNotFound)
 	}
-	details := map[string]any{"team_id": teamID, "team": team, "user_id": userID, "username": username}
+	details := domain.Details{domain.KeyTeamID: teamID, domain.KeyTeam: team, domain.KeyUserID: userID, domain.KeyUsername: username}
 	for k, v := range extra {
 		details[k] = v
 	}
@@ -238,7 +238,7 @@ func (s *Store) SyncTeams(ctx context.Context, userID int64, managed, want []str
 			if in := slices.Contains(want, t.name); in != t.member {
 				// Already done by a sign-in of the same user at the same
 				// moment: nothing left to change.
-				err := s.membershipTx(ctx, tx, t.id, userID, nil, in, map[string]any{"source": "sso"})
+				err := s.membershipTx(ctx, tx, t.id, userID, nil, in, domain.Details{domain.KeySource: "sso"})
 				if err != nil && !errors.Is(err, ErrDuplicate) && !errors.Is(err, ErrNotFound) {
 					return err
 				}

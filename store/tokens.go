@@ -53,7 +53,7 @@ func (s *Store) CreateToken(ctx context.Context, userID int64, name string, hash
 			return notFound(err, "create token")
 		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTokenCreated,
-			Details: map[string]any{"api_token": t.Name, "user": t.Username, "expires_at": t.ExpiresAt}})
+			Details: domain.Details{domain.KeyAPIToken: t.Name, domain.KeyUser: t.Username, domain.KeyExpiresAt: t.ExpiresAt}})
 	})
 	return t, err
 }
@@ -129,7 +129,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64, actorID *int64) (APIT
 			return fmt.Errorf("revoke token: %w", err)
 		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTokenRevoked,
-			Details: map[string]any{"api_token": t.Name, "user": t.Username}})
+			Details: domain.Details{domain.KeyAPIToken: t.Name, domain.KeyUser: t.Username}})
 	})
 	return t, err
 }
@@ -145,15 +145,15 @@ func ViaToken(ctx context.Context, name string) context.Context {
 
 // withTokenDetail adds the name of the token ctx acts with to details, in a
 // copy; details unchanged when there is none.
-func withTokenDetail(ctx context.Context, details map[string]any) map[string]any {
+func withTokenDetail(ctx context.Context, details domain.Details) domain.Details {
 	name, _ := ctx.Value(viaTokenKey{}).(string)
 	if name == "" {
 		return details
 	}
-	out := make(map[string]any, len(details)+1)
+	out := make(domain.Details, len(details)+1)
 	for k, v := range details {
 		out[k] = v
 	}
-	out["api_token"] = name
+	out[domain.KeyAPIToken] = name
 	return out
 }

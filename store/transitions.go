@@ -37,7 +37,7 @@ type move struct {
 	To        domain.Status
 	ActorID   *int64
 	Action    string
-	Details   map[string]any
+	Details   domain.Details
 	// set holds extra "column = $n" assignments and where extra conditions
 	// ("attempts = $n"), both numbered from $4, with their args. A row that
 	// fails where is left alone, as one no longer in From is.
@@ -132,7 +132,7 @@ type change struct {
 func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, error) {
 	details := withTokenDetail(ctx, c.event.Details)
 	if details == nil {
-		details = map[string]any{}
+		details = domain.Details{}
 	}
 	b, err := json.Marshal(details)
 	if err != nil {
@@ -227,7 +227,7 @@ func (s *Store) Reject(ctx context.Context, id, approverID int64, reason string)
 	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusPendingApproval, To: domain.StatusRejected,
 		ActorID: &approverID, Action: domain.ActionRequestRejected,
-		Details: map[string]any{"reason": reason},
+		Details: domain.Details{domain.KeyReason: reason},
 		set:     "decided_by = $4, decided_at = now(), decision_reason = $5",
 		args:    []any{approverID, reason},
 		then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {

@@ -54,7 +54,7 @@ func (s *Store) CreateUser(ctx context.Context, username string, role domain.Rol
 			return fmt.Errorf("create user: %w", err)
 		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionUserCreated,
-			Details: map[string]any{"user_id": u.ID, "username": u.Username, "role": string(u.Role)}})
+			Details: domain.Details{domain.KeyUserID: u.ID, domain.KeyUsername: u.Username, domain.KeyRole: string(u.Role)}})
 	})
 	return u, err
 }

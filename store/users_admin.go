@@ -59,7 +59,7 @@ func (s *Store) SetRole(ctx context.Context, userID int64, role domain.Role, act
 			return err
 		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionUserRoleChanged,
-			Details: map[string]any{"user_id": u.ID, "username": u.Username, "from": string(old.Role), "to": string(role)}})
+			Details: domain.Details{domain.KeyUserID: u.ID, domain.KeyUsername: u.Username, domain.KeyFrom: string(old.Role), domain.KeyTo: string(role)}})
 	})
 	return u, err
 }
@@ -100,7 +100,7 @@ func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, ac
 			action = domain.ActionUserDisabled
 		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: action,
-			Details: map[string]any{"user_id": u.ID, "username": u.Username}})
+			Details: domain.Details{domain.KeyUserID: u.ID, domain.KeyUsername: u.Username}})
 	})
 	return u, err
 }
@@ -149,7 +149,7 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, passwordHash stri
 			return err
 		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionPasswordChanged,
-			Details: map[string]any{"user_id": u.ID, "username": u.Username, "sessions": n}})
+			Details: domain.Details{domain.KeyUserID: u.ID, domain.KeyUsername: u.Username, domain.KeySessions: n}})
 	})
 	return u, err
 }

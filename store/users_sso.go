@@ -54,8 +54,8 @@ func (s *Store) UpsertSSOUser(ctx context.Context, in SSOUser) (User, error) {
 		if _, err := endSessions(ctx, tx, u.ID, nil); err != nil {
 			return err
 		}
-		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionUserRoleChanged, Details: map[string]any{
-			"user_id": u.ID, "username": u.Username, "from": string(from), "to": string(in.Role), "source": "identity provider"}})
+		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionUserRoleChanged, Details: domain.Details{
+			"user_id": u.ID, domain.KeyUsername: u.Username, domain.KeyFrom: string(from), domain.KeyTo: string(in.Role), domain.KeySource: "identity provider"}})
 	})
 	return u, err
 }
@@ -91,8 +91,8 @@ func (s *Store) createSSOUser(ctx context.Context, tx pgx.Tx, in SSOUser, u *Use
 			return fmt.Errorf("create sso user: %w", err)
 		}
 		*u = row
-		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionUserCreated, Details: map[string]any{
-			"user_id": u.ID, "username": u.Username, "role": string(u.Role), "source": "identity provider"}})
+		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionUserCreated, Details: domain.Details{
+			"user_id": u.ID, domain.KeyUsername: u.Username, domain.KeyRole: string(u.Role), domain.KeySource: "identity provider"}})
 	}
 	return fmt.Errorf("create sso user %q: %w", in.Username, ErrDuplicate)
 }
@@ -100,7 +100,7 @@ func (s *Store) createSSOUser(ctx context.Context, tx pgx.Tx, in SSOUser, u *Use
 // RefuseSSO records a refused single sign-on (event auth.sso_refused, no
 // actor: nobody signed in) and ends the sessions of that person if they are
 // already a user: their groups no longer give them a role.
-func (s *Store) RefuseSSO(ctx context.Context, issuer, subject string, details map[string]any) error {
+func (s *Store) RefuseSSO(ctx context.Context, issuer, subject string, details domain.Details) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var id int64
 		err := tx.QueryRow(ctx, `SELECT id FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2`, issuer, subject).Scan(&id)
@@ -109,7 +109,7 @@ func (s *Store) RefuseSSO(ctx context.Context, issuer, subject string, details m
 			if _, err := endSessions(ctx, tx, id, nil); err != nil {
 				return err
 			}
-			details["user_id"] = id
+			details[domain.KeyUserID] = id
 		case !errors.Is(err, pgx.ErrNoRows):
 			return fmt.Errorf("find sso user: %w", err)
 		}

@@ -42,7 +42,7 @@ func TestUpsertSSOUser(t *testing.T) {
 	}
 	// Refused later (no mapped group): their sessions end, the event says why.
 	session = startSession(t, s, u, "sso-2", time.Now())
-	if err := s.RefuseSSO(ctx, in.Issuer, in.Subject, map[string]any{"username": "ann", "reason": "no_mapped_group"}); err != nil {
+	if err := s.RefuseSSO(ctx, in.Issuer, in.Subject, domain.Details{"username": "ann", "reason": "no_mapped_group"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SessionByHash(ctx, session); !errors.Is(err, store.ErrNotFound) {
