@@ -226,18 +226,3 @@ func (g *Gate) logger() *slog.Logger {
 	}
 	return slog.Default()
 }
-
-// SavePolicies checks document (package policy) and keeps it as the new
-// version in force, saved by actorID (nil: the command line), with its
-// audit event. A document that doesn't parse or type-check is refused
-// whole, a *policy.Error naming the line, the rule and the problem, and
-// nothing is saved. The editor, the JSON API and the command line all save
-// through here.
-func SavePolicies(ctx context.Context, st *store.Store, document []byte, actorID *int64) (store.PolicyVersion, *policy.Policies, error) {
-	ps, err := policy.Parse(document)
-	if err != nil {
-		return store.PolicyVersion{}, nil, err
-	}
-	v, err := st.SavePolicies(ctx, string(document), len(ps.Rules), actorID)
-	return v, ps, err
-}

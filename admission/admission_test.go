@@ -1,6 +1,8 @@
 package admission_test
 
 import (
+	"github.com/kvportal/kvportal/admin"
+
 	"context"
 	"errors"
 	"fmt"
@@ -73,10 +75,10 @@ func TestGate(t *testing.T) {
 	if d, err := g.Decide(ctx, *s); err != nil || d.Outcome != workflow.RequireApproval || d.Rule != "" {
 		t.Fatalf("no policies: %+v %v", d, err)
 	}
-	v, _, err := admission.SavePolicies(ctx, st, []byte(`{"rules": [
+	v, _, err := (&admin.Admin{Store: st}).SavePolicies(ctx, nil, []byte(`{"rules": [
   {"name": "cheap", "when": {"max_monthly_price": 40}, "then": "approve"},
   {"name": "no search", "when": {"Team": ["search"]}, "then": "deny", "message": "Not now."}
-]}`), nil)
+]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func TestGate(t *testing.T) {
 	if d, err := g.Decide(ctx, *m); err != nil || d.Outcome != workflow.Deny || d.Errors[""] != "Refused by the rule “no search”: Not now." {
 		t.Fatalf("search denied: %+v %v", d, err)
 	}
-	if _, _, err := admission.SavePolicies(ctx, st, []byte(`{"rules": [{"name": "x", "then": "maybe"}]}`), nil); err == nil {
+	if _, _, err := (&admin.Admin{Store: st}).SavePolicies(ctx, nil, []byte(`{"rules": [{"name": "x", "then": "maybe"}]}`)); err == nil {
 		t.Error("a broken document saved")
 	}
 }

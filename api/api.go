@@ -18,6 +18,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kvportal/kvportal/admin"
+	"github.com/kvportal/kvportal/domain"
+
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humaecho"
 	"github.com/labstack/echo/v4"
@@ -44,12 +47,14 @@ type Deps struct {
 	Store    *store.Store
 	Workflow *workflow.Workflow
 	Logger   *slog.Logger
+	// Admin takes the policy steps; nil: steps on Store.
+	Admin *admin.Admin
 	// Rate (requests per second) and Burst limit each token; zero values
 	// take DefaultRate and DefaultBurst.
 	Rate  float64
 	Burst int
-	// Now is the clock (time.Now when nil).
-	Now func() time.Time
+	// Clock is the clock; nil: the system's.
+	Clock domain.Clock
 }
 
 // server holds the API's dependencies for its operations.
@@ -59,10 +64,7 @@ type server struct {
 }
 
 func (s *server) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
+	return domain.Now(s.Clock)
 }
 
 // Config is the OpenAPI description's frame: title, version, server, the
@@ -96,6 +98,9 @@ func Register(e *echo.Echo, d Deps) huma.API {
 	}
 	if d.Burst <= 0 {
 		d.Burst = DefaultBurst
+	}
+	if d.Admin == nil {
+		d.Admin = &admin.Admin{Store: d.Store, Clock: d.Clock}
 	}
 	s := &server{Deps: d, limits: ratelimit.New[int64](d.Rate, d.Burst)}
 	a := humaecho.NewWithGroup(e, e.Group(Prefix), Config())

@@ -46,7 +46,7 @@ func TestTokens(t *testing.T) {
 			t.Error("last use not recorded")
 		}
 	}
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	unauthorized("expired", get(short), "expired")
 
 	revoked := e.issue("rita", "to revoke", 0)
@@ -125,7 +125,7 @@ func TestRateLimit(t *testing.T) {
 	if r := e.as("anna", http.MethodGet, "/api/v1/catalog", nil); r.status != 200 {
 		t.Fatalf("another token: %d", r.status)
 	}
-	e.clock.Add(2 * time.Second)
+	e.clock.Advance(2 * time.Second)
 	if r := e.as("rita", http.MethodGet, "/api/v1/catalog", nil); r.status != 200 {
 		t.Fatalf("after waiting: %d", r.status)
 	}

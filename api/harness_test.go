@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,25 +31,12 @@ import (
 
 func TestMain(m *testing.M) { testpg.Main(m) }
 
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is the API on its own database, with a user of each role (two
 // approvers) and a token each.
 type env struct {
 	t        testing.TB
 	st       *store.Store
-	clock    *clock
+	clock    *testfix.Clock
 	srv      *httptest.Server
 	enqueued atomic.Int64
 	users    map[string]store.User
@@ -79,11 +65,11 @@ func newEnv(t testing.TB, cfgs ...envConfig) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, clock: &clock{now: time.Now()}, users: map[string]store.User{}, tokens: map[string]string{}}
+	e := &env{t: t, st: st, clock: testfix.NewClock(time.Now()), users: map[string]store.User{}, tokens: map[string]string{}}
 	flow := &workflow.Workflow{Store: st, Sealer: sealer, Catalog: testfix.StaticCatalog{Cat: testfix.Catalog()},
 		Enqueue: func(context.Context, pgx.Tx, domain.Request) error { e.enqueued.Add(1); return nil }}
 	(&admission.Gate{Store: st}).Wire(flow)
-	d := api.Deps{Store: st, Workflow: flow, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: e.clock.Now,
+	d := api.Deps{Store: st, Workflow: flow, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.clock,
 		Rate: 1000, Burst: 1000}
 	for _, c := range cfgs {
 		if c.rate > 0 {

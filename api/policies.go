@@ -10,7 +10,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/policy"
 	"github.com/kvportal/kvportal/store"
@@ -94,8 +93,8 @@ type putPoliciesInput struct {
 	RawBody []byte
 }
 
-// admin refuses whoever is not an admin.
-func admin(ctx context.Context) error {
+// adminOnly refuses whoever is not an admin.
+func adminOnly(ctx context.Context) error {
 	if !actor(ctx).Role.AtLeast(domain.RoleAdmin) {
 		return problem(http.StatusForbidden, workflow.ErrRole.Message)
 	}
@@ -103,7 +102,7 @@ func admin(ctx context.Context) error {
 }
 
 func (s *server) getPolicies(ctx context.Context, _ *struct{}) (*policiesOutput, error) {
-	if err := admin(ctx); err != nil {
+	if err := adminOnly(ctx); err != nil {
 		return nil, err
 	}
 	v, err := s.Store.CurrentPolicies(ctx)
@@ -121,11 +120,11 @@ func (s *server) getPolicies(ctx context.Context, _ *struct{}) (*policiesOutput,
 }
 
 func (s *server) putPolicies(ctx context.Context, in *putPoliciesInput) (*policiesOutput, error) {
-	if err := admin(ctx); err != nil {
+	if err := adminOnly(ctx); err != nil {
 		return nil, err
 	}
 	id := actor(ctx).ID
-	v, ps, err := admission.SavePolicies(ctx, s.Store, in.RawBody, &id)
+	v, ps, err := s.Admin.SavePolicies(ctx, &id, in.RawBody)
 	var perr *policy.Error
 	if errors.As(err, &perr) {
 		return nil, problem(http.StatusUnprocessableEntity, "The policies were not saved: "+perr.Error()+".")

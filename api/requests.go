@@ -91,7 +91,7 @@ func (s *server) logger() *slog.Logger {
 // now, anything else logged and a plain 500.
 func (s *server) fail(err error) error {
 	var fe *workflow.Error
-	var stateErr *store.StateError
+	var stateErr *domain.StateError
 	switch {
 	case errors.As(err, &fe) && fe.Kind == workflow.NotFound:
 		return problem(http.StatusNotFound, fe.Message)

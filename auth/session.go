@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
+
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
@@ -50,8 +52,8 @@ type SessionConfig struct {
 	Store *store.Store
 	// Idle and Absolute are the timeouts; zero takes the defaults.
 	Idle, Absolute time.Duration
-	// Now is the clock (time.Now when nil).
-	Now func() time.Time
+	// Clock is the clock; nil: the system's.
+	Clock domain.Clock
 	// Secure makes every cookie Secure (the portal's public URL is https).
 	Secure bool
 	// TrustProxy believes X-Forwarded-Proto: https from a proxy in front.
@@ -85,8 +87,8 @@ func NewSessions(cfg SessionConfig) (*Sessions, error) {
 	if cfg.Absolute <= 0 {
 		cfg.Absolute = DefaultAbsoluteTimeout
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = domain.SystemClock{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -273,7 +275,7 @@ func (m *Sessions) Sweep(ctx context.Context) (int, error) {
 	const batch, maxPasses, timeout = 1000, 20, 10 * time.Second
 	total := 0
 	for range maxPasses {
-		now := m.cfg.Now()
+		now := m.cfg.Clock.Now()
 		pass, cancel := context.WithTimeout(ctx, timeout)
 		n, err := m.cfg.Store.DeleteExpiredSessions(pass, now.Add(-m.cfg.Idle), now.Add(-m.cfg.Absolute),
 			now.Add(-FlowTimeout), batch)
@@ -306,7 +308,7 @@ func (m *Sessions) RunSweeper(ctx context.Context, interval time.Duration) {
 
 // now is the clock to the microsecond, as the database keeps times: a
 // time read back compares equal to the one written.
-func (m *Sessions) now() time.Time { return m.cfg.Now().Truncate(time.Microsecond) }
+func (m *Sessions) now() time.Time { return m.cfg.Clock.Now().Truncate(time.Microsecond) }
 
 // hashID is what the database keeps of a session id.
 func hashID(id string) []byte {

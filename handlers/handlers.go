@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvportal/kvportal/admin"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/auth"
@@ -55,6 +57,9 @@ type Deps struct {
 	Workflow *workflow.Workflow
 	Logger   *slog.Logger
 
+	// Admin takes the team, user, token and policy steps; nil: steps on
+	// Store with the handlers' clock.
+	Admin *admin.Admin
 	// Pricer estimates a request's price on the form; nil: not offered.
 	Pricer Pricer
 	// DriftCloud lets an admin run a drift check from /admin/drift; nil:
@@ -65,8 +70,8 @@ type Deps struct {
 	Prices PriceEstimator
 	// Simulated shows the simulator banner on every page.
 	Simulated bool
-	// Now is the clock; nil: time.Now.
-	Now func() time.Time
+	// Clock is the clock; nil: the system's.
+	Clock domain.Clock
 	// LoginLimits bound failed sign-ins; zero: DefaultLoginLimits.
 	LoginLimits LoginLimits
 	// BaseURL is the URL people reach the portal at (PORTAL_PUBLIC_URL):
@@ -113,8 +118,11 @@ func New(d Deps) (*Handlers, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("handlers: missing %s", strings.Join(missing, ", "))
 	}
-	if d.Now == nil {
-		d.Now = time.Now
+	if d.Clock == nil {
+		d.Clock = domain.SystemClock{}
+	}
+	if d.Admin == nil {
+		d.Admin = &admin.Admin{Store: d.Store, Clock: d.Clock}
 	}
 	if d.LoginLimits == (LoginLimits{}) {
 		d.LoginLimits = DefaultLoginLimits
@@ -122,7 +130,7 @@ func New(d Deps) (*Handlers, error) {
 	return &Handlers{Deps: d, ssoStarts: ratelimit.New[string](ssoStartPerSecond, ssoStartBurst)}, nil
 }
 
-func (h *Handlers) now() time.Time { return h.Now() }
+func (h *Handlers) now() time.Time { return h.Clock.Now() }
 
 func (h *Handlers) logger() *slog.Logger { return h.Logger }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/policy"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
@@ -83,7 +82,7 @@ func (h *Handlers) SavePolicies(c echo.Context) error {
 		return h.renderPolicies(c, http.StatusOK, v)
 	}
 	me := user(c)
-	saved, ps, err := admission.SavePolicies(c.Request().Context(), h.Store, []byte(doc), &me.ID)
+	saved, ps, err := h.Admin.SavePolicies(c.Request().Context(), &me.ID, []byte(doc))
 	if err != nil {
 		return err
 	}

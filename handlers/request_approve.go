@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 )
 
 // ApproveRequest approves a pending request (POST /requests/{id}/approve):
@@ -20,7 +20,7 @@ func (h *Handlers) ApproveRequest(c echo.Context) error {
 	}
 	_, err = h.Workflow.Approve(c.Request().Context(), actor(c), id)
 	ids := strconv.FormatInt(id, 10)
-	var stateErr *store.StateError
+	var stateErr *domain.StateError
 	switch {
 	case errors.As(err, &stateErr):
 		return h.redirectProblem(c, backTo(c, ids), alreadyDecided(stateErr.Current))

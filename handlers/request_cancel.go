@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 )
 
 // CancelRequest cancels a pending request (POST /requests/{id}/cancel):
@@ -18,7 +18,7 @@ func (h *Handlers) CancelRequest(c echo.Context) error {
 	}
 	_, err = h.Workflow.Cancel(c.Request().Context(), actor(c), id)
 	ids := strconv.FormatInt(id, 10)
-	var stateErr *store.StateError
+	var stateErr *domain.StateError
 	switch {
 	case errors.As(err, &stateErr):
 		return h.redirectProblem(c, "/requests/"+ids, alreadyDecided(stateErr.Current))

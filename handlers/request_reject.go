@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/pages"
 )
 
@@ -24,7 +24,7 @@ func (h *Handlers) RejectRequest(c echo.Context) error {
 	raw := c.FormValue("reason")
 	r, errs, err := h.Workflow.Reject(c.Request().Context(), actor(c), id, raw)
 	ids := strconv.FormatInt(id, 10)
-	var stateErr *store.StateError
+	var stateErr *domain.StateError
 	switch {
 	case errors.As(err, &stateErr):
 		return h.redirectProblem(c, backTo(c, ids), alreadyDecided(stateErr.Current))

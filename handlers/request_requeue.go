@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 )
 
 // RequeueRequest re-queues a failed request (POST /requests/{id}/requeue,
@@ -20,7 +20,7 @@ func (h *Handlers) RequeueRequest(c echo.Context) error {
 	}
 	_, err = h.Workflow.Requeue(c.Request().Context(), actor(c), id)
 	ids := strconv.FormatInt(id, 10)
-	var stateErr *store.StateError
+	var stateErr *domain.StateError
 	switch {
 	case errors.As(err, &stateErr):
 		return h.redirectProblem(c, "/requests/"+ids, "Request "+ids+" is "+stateErr.Current.Status.Label()+

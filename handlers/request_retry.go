@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/pages"
 	"github.com/kvportal/kvportal/workflow"
 )
@@ -24,7 +24,7 @@ func (h *Handlers) RetryRequest(c echo.Context) error {
 	}
 	ids := strconv.FormatInt(r.ID, 10)
 	r, errs, err := h.Workflow.Retry(c.Request().Context(), actor(c), r.ID, c.FormValue("Password"))
-	var stateErr *store.StateError
+	var stateErr *domain.StateError
 	var flowErr *workflow.Error
 	switch {
 	case errors.As(err, &flowErr) && flowErr.Kind == workflow.Conflict:

@@ -27,7 +27,7 @@ func TestTimelineAndAuditInWords(t *testing.T) {
 	dev := e.User("words-dev", domain.RoleRequester)
 	appr := e.User("words-appr", domain.RoleApprover)
 	r := e.Request(dev)
-	if _, err := e.St.Approve(ctx, r.ID, appr.ID, nil); err != nil {
+	if _, err := e.St.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8); err != nil {
@@ -159,7 +159,7 @@ func TestRequestPageSaysOnlyWhatApplies(t *testing.T) {
 	if got := page.Find(`[data-param="Password"]`).Text(); got != "set" {
 		t.Errorf("pending password %q", got)
 	}
-	if _, err := e.St.Approve(ctx, id, appr.ID, nil); err != nil {
+	if _, err := e.St.MoveApproved(ctx, id, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.St.StartAttempt(ctx, id, 1, 8); err != nil {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"github.com/kvportal/kvportal/admin"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,17 +10,16 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kvportal/kvportal/domain"
-	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
 )
 
-// Form fields of the teams page.
+// Form fields of the teams page: the team steps' own.
 const (
-	fieldTeamName     = "name"
-	fieldMaxInstances = "max_instances"
-	fieldMaxSpend     = "max_monthly_spend"
-	fieldMember       = "username"
+	fieldTeamName     = admin.FieldTeamName
+	fieldMaxInstances = admin.FieldMaxInstances
+	fieldMaxSpend     = admin.FieldMaxSpend
+	fieldMember       = admin.FieldMember
 )
 
 // teamForm is what was typed into one of the teams page's forms, with its
@@ -115,43 +115,29 @@ func limitValue[T int | float64](v *T) string {
 	return domain.LimitText(v)
 }
 
-// readLimits reads the limit fields of a form into values and errs.
-func readLimits(c echo.Context, form *teamForm) (*int, *float64) {
-	form.values[fieldMaxInstances] = c.FormValue(fieldMaxInstances)
-	form.values[fieldMaxSpend] = c.FormValue(fieldMaxSpend)
-	maxInst, err := domain.ParseLimit[int](form.values[fieldMaxInstances])
-	if err != nil {
-		form.errs[fieldMaxInstances] = "must be a whole number of 0 or more, or empty for no limit"
-	}
-	maxSpend, err := domain.ParseLimit[float64](form.values[fieldMaxSpend])
-	if err != nil {
-		form.errs[fieldMaxSpend] = "must be an amount of 0 or more, or empty for no limit"
-	}
-	return maxInst, maxSpend
+// readLimits reads the limit fields of a form into values: both are given
+// (an empty one is no limit).
+func readLimits(c echo.Context, form *teamForm) admin.Limits {
+	inst, spend := c.FormValue(fieldMaxInstances), c.FormValue(fieldMaxSpend)
+	form.values[fieldMaxInstances], form.values[fieldMaxSpend] = inst, spend
+	return admin.Limits{MaxInstances: &inst, MaxSpend: &spend}
 }
 
-// CreateTeam adds a team (POST /admin/teams: name and limits).
+// CreateTeam adds a team (POST /admin/teams: name and limits) through the
+// team step the command line takes too.
 func (h *Handlers) CreateTeam(c echo.Context) error {
-	form := teamForm{values: map[string]string{fieldTeamName: strings.TrimSpace(c.FormValue(fieldTeamName))}, errs: domain.FieldErrors{}}
-	name := form.values[fieldTeamName]
-	if !domain.ValidTeamName(name) {
-		form.errs[fieldTeamName] = "is not valid: " + domain.TeamNameRule
+	form := teamForm{values: map[string]string{fieldTeamName: strings.TrimSpace(c.FormValue(fieldTeamName))}}
+	limits := readLimits(c, &form)
+	me := user(c)
+	t, errs, err := h.Admin.CreateTeam(c.Request().Context(), &me.ID, form.values[fieldTeamName], limits)
+	if err != nil {
+		return err
 	}
-	maxInst, maxSpend := readLimits(c, &form)
-	if len(form.errs) == 0 {
-		me := user(c)
-		_, err := h.Store.CreateTeam(c.Request().Context(), name, maxInst, maxSpend, &me.ID)
-		switch {
-		case errors.Is(err, store.ErrDuplicate):
-			form.errs[fieldTeamName] = "is taken: " + name + " already exists"
-		case err != nil:
-			return err
-		}
-	}
-	if len(form.errs) > 0 {
+	if len(errs) > 0 {
+		form.errs = errs
 		return h.renderTeams(c, http.StatusUnprocessableEntity, form)
 	}
-	return h.redirect(c, "/admin/teams", "Team "+name+" added")
+	return h.redirect(c, "/admin/teams", "Team "+t.Name+" added")
 }
 
 // routeTeam is the team of the route's :id.
@@ -160,8 +146,8 @@ func (h *Handlers) routeTeam(c echo.Context) (domain.Team, error) {
 	if err != nil {
 		return domain.Team{}, err
 	}
-	t, err := h.Store.TeamByID(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	t, err := h.Admin.TeamByID(c.Request().Context(), id)
+	if errors.Is(err, admin.ErrNoTeam) {
 		return domain.Team{}, errNotFound
 	}
 	return t, err
@@ -173,18 +159,27 @@ func (h *Handlers) SetTeamLimits(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := teamForm{team: t.ID, values: map[string]string{}, errs: domain.FieldErrors{}}
-	maxInst, maxSpend := readLimits(c, &form)
-	if len(form.errs) > 0 {
-		return h.renderTeams(c, http.StatusUnprocessableEntity, form)
-	}
+	form := teamForm{team: t.ID, values: map[string]string{}}
+	limits := readLimits(c, &form)
 	me := user(c)
-	t, err = h.Store.SetTeamLimits(c.Request().Context(), t.ID, maxInst, maxSpend, &me.ID)
+	t, errs, err := h.Admin.SetTeamLimits(c.Request().Context(), &me.ID, t, limits)
 	if err != nil {
-		return err
+		return teamRefused(err)
+	}
+	if len(errs) > 0 {
+		form.errs = errs
+		return h.renderTeams(c, http.StatusUnprocessableEntity, form)
 	}
 	return h.redirect(c, "/admin/teams", "Limits of "+t.Name+": "+domain.LimitText(t.MaxInstances)+" instances, "+
 		domain.LimitText(t.MaxMonthlySpend)+" a month")
+}
+
+// teamRefused answers a team that went away as not found.
+func teamRefused(err error) error {
+	if errors.Is(err, admin.ErrNoTeam) {
+		return errNotFound
+	}
+	return err
 }
 
 // AddTeamMember puts a user in a team (POST /admin/teams/{id}/members,
@@ -200,35 +195,22 @@ func (h *Handlers) teamMembership(c echo.Context, add bool) error {
 	if err != nil {
 		return err
 	}
-	username := strings.TrimSpace(c.FormValue(fieldMember))
-	form := teamForm{team: t.ID, values: map[string]string{fieldMember: username}, errs: domain.FieldErrors{}}
-	u, err := h.Store.UserByUsername(ctx, username)
-	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && username == ""):
-		form.errs[fieldMember] = "is not a user: type the username of an existing user"
-	case err != nil:
+	username := c.FormValue(fieldMember)
+	form := teamForm{team: t.ID, values: map[string]string{fieldMember: username}}
+	me := user(c)
+	step := h.Admin.RemoveMember
+	if add {
+		step = h.Admin.AddMember
+	}
+	u, errs, err := step(ctx, &me.ID, t, username)
+	if err != nil {
 		return err
 	}
-	if len(form.errs) == 0 {
-		me := user(c)
-		if add {
-			err = h.Store.AddMember(ctx, t.ID, u.ID, &me.ID)
-		} else {
-			err = h.Store.RemoveMember(ctx, t.ID, u.ID, &me.ID)
-		}
-		switch {
-		case errors.Is(err, store.ErrDuplicate):
-			form.errs[fieldMember] = "is already in " + t.Name
-		case errors.Is(err, store.ErrNotFound):
-			form.errs[fieldMember] = "is not in " + t.Name
-		case err != nil:
-			return err
-		}
-	}
-	if len(form.errs) > 0 {
+	if len(errs) > 0 {
 		if !add {
-			return Errorf(EInvalid, "%s %s.", printable(username, 64), form.errs[fieldMember])
+			return Errorf(EInvalid, "%s %s.", printable(username, 64), errs[fieldMember])
 		}
+		form.errs = errs
 		return h.renderTeams(c, http.StatusUnprocessableEntity, form)
 	}
 	if add {

@@ -65,6 +65,18 @@ func TestTeamsPage(t *testing.T) {
 	if got := admin.Flash(admin.Post("/admin/teams/"+id+"/remove", url.Values{"username": {"dev"}})); got != "dev removed from payments" {
 		t.Errorf("remove: %q", got)
 	}
+	// A name no user could have, control characters above all, is refused
+	// with words before the database sees it.
+	for _, name := range []string{"de\x00v", "dev\x01", "\u200bdev", strings.Repeat("a", 300)} {
+		for _, path := range []string{"/members", "/remove"} {
+			if r := admin.Post("/admin/teams/"+id+path, url.Values{"username": {name}}); r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("%s %.20q: %d", path, name, r.Status)
+			}
+		}
+		if r := admin.Post("/admin/teams", url.Values{"name": {name}}); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("team named %.20q: %d", name, r.Status)
+		}
+	}
 	if r := admin.Post("/admin/teams/9999/limits", url.Values{"max_instances": {"1"}}); r.Status != http.StatusNotFound {
 		t.Errorf("unknown team: %d", r.Status)
 	}

@@ -8,10 +8,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/admin"
 	"github.com/kvportal/kvportal/apitoken"
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
-	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
 )
@@ -36,7 +36,7 @@ func (h *Handlers) Tokens(c echo.Context) error {
 }
 
 // CreateToken makes a token of the signed-in user (POST /settings/tokens,
-// fields name and expires_days) through apitoken.Issue, as the command line
+// fields name and expires_days) through the token step, as the command line
 // does, with its token.created event in the same transaction. The token is
 // shown once, on the page the redirect lands on: it travels in the
 // encrypted session, never in a URL, a log or the audit trail. A field
@@ -51,7 +51,7 @@ func (h *Handlers) CreateToken(c echo.Context) error {
 		// nothing is made; the problem is then said in days.
 		ttl = -1
 	}
-	token, t, errs, err := apitoken.Issue(ctx, h.Store, me, name, ttl, &me.ID, h.now())
+	token, t, errs, err := h.Admin.CreateToken(ctx, &me.ID, me, name, ttl)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (h *Handlers) CreateToken(c echo.Context) error {
 }
 
 // RevokeToken revokes a token (POST /settings/tokens/{id}/revoke) through
-// the store's RevokeToken, as the command line does, with its
+// the token step, as the command line does, with its
 // token.revoked event in the same transaction. A user revokes their own;
 // an admin anyone's. Another user's token is not found for a non-admin, as
 // if it did not exist.
@@ -79,20 +79,14 @@ func (h *Handlers) RevokeToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	me := user(c)
-	t, err := h.Store.Token(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && t.UserID != me.ID && !me.Role.AtLeast(domain.RoleAdmin)) {
+	t, err := h.Admin.RevokeToken(c.Request().Context(), &me, id)
+	switch {
+	case errors.Is(err, admin.ErrNoToken):
 		return errNotFound
-	}
-	if err != nil {
-		return err
-	}
-	t, err = h.Store.RevokeToken(ctx, id, &me.ID)
-	if errors.Is(err, store.ErrStateChanged) {
-		return h.redirectNote(c, "/settings/tokens", "That token had already been revoked.")
-	}
-	if err != nil {
+	case errors.Is(err, admin.ErrRevoked):
+		return h.redirectNote(c, "/settings/tokens", admin.ErrRevoked.Message)
+	case err != nil:
 		return err
 	}
 	whose := ""

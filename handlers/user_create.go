@@ -1,15 +1,13 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/admin"
 	"github.com/kvportal/kvportal/auth"
-	"github.com/kvportal/kvportal/domain"
-	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/pages"
 )
 
@@ -20,33 +18,21 @@ import (
 // taken username: 422, the page again with the error beside the field.
 func (h *Handlers) CreateUser(c echo.Context) error {
 	ctx := c.Request().Context()
-	username := strings.TrimSpace(c.FormValue("username"))
-	role, err := domain.ParseRole(c.FormValue("role"))
-	if err != nil {
-		return Errorf(EInvalid, "Choose a role: requester, approver or admin.")
-	}
-	problem := ""
-	if !store.ValidUsername(username) {
-		problem = "is not valid: " + store.UsernameRule
-	}
-	var u store.User
+	username, role := strings.TrimSpace(c.FormValue("username")), c.FormValue("role")
+	me := user(c)
 	password := auth.GeneratePassword()
-	if problem == "" {
-		hash, err := auth.HashPassword(password)
-		if err != nil {
-			return err
-		}
-		me := user(c)
-		u, err = h.Store.CreateUser(ctx, username, role, hash, &me.ID)
-		switch {
-		case errors.Is(err, store.ErrDuplicate):
-			problem = "is taken: " + username + " already exists"
-		case err != nil:
-			return err
-		}
-	}
-	if problem != "" {
-		v, err := h.usersView(c, username, string(role), problem)
+	u, errs, err := h.Admin.CreateUser(ctx, &me.ID, username, role, password)
+	switch {
+	case err != nil:
+		return err
+	case errs[admin.FieldRole] != "":
+		// The role is a choice of the page's own menu: only a forged form
+		// gets this far.
+		return Errorf(EInvalid, "Choose a role: requester, approver or admin.")
+	case len(errs) > 0:
+		// A generated password always passes the rules: the one field
+		// left is the username.
+		v, err := h.usersView(c, username, role, errs[admin.FieldUsername])
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/admin"
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
@@ -23,11 +24,7 @@ func (h *Handlers) SetUserRole(c echo.Context) error {
 		return Errorf(EInvalid, "Choose a role: requester, approver or admin.")
 	}
 	me := user(c)
-	before, err := h.Store.UserByID(c.Request().Context(), id)
-	if err != nil {
-		return userNotFound(err)
-	}
-	u, err := h.Store.SetRole(c.Request().Context(), id, role, &me.ID)
+	before, u, err := h.Admin.SetRole(c.Request().Context(), &me.ID, id, role)
 	if err != nil {
 		return h.userRefused(c, err)
 	}
@@ -63,11 +60,7 @@ func (h *Handlers) setDisabled(c echo.Context, disabled bool) error {
 		return err
 	}
 	me := user(c)
-	before, err := h.Store.UserByID(c.Request().Context(), id)
-	if err != nil {
-		return userNotFound(err)
-	}
-	u, err := h.Store.SetDisabled(c.Request().Context(), id, disabled, &me.ID)
+	before, u, err := h.Admin.SetDisabled(c.Request().Context(), &me.ID, id, disabled)
 	if err != nil {
 		return h.userRefused(c, err)
 	}
@@ -87,13 +80,14 @@ func (h *Handlers) setDisabled(c echo.Context, disabled bool) error {
 // userRefused answers a refused change: the rules about admins as a plain
 // message on the users page, an unknown user as not found.
 func (h *Handlers) userRefused(c echo.Context, err error) error {
+	var refused *admin.Error
 	switch {
-	case errors.Is(err, store.ErrLastAdmin):
-		return h.redirectProblem(c, "/admin/users", "Nothing was changed: that would leave no enabled admin.")
-	case errors.Is(err, store.ErrSelf):
-		return h.redirectProblem(c, "/admin/users", "Nothing was changed: you cannot disable your own account.")
+	case errors.Is(err, admin.ErrNoUser):
+		return errNotFound
+	case errors.As(err, &refused):
+		return h.redirectProblem(c, "/admin/users", refused.Message)
 	}
-	return userNotFound(err)
+	return err
 }
 
 func userNotFound(err error) error {

@@ -202,7 +202,7 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 		t.Errorf("headers: %v", d.header)
 	}
 
-	if _, err := f.st.Approve(ctx, ok.ID, f.approver.ID, nil); err != nil {
+	if _, err := f.st.MoveApproved(ctx, ok.ID, f.approver.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the decided delivery", func() bool { return len(f.rc.deliveries()) == 2 })
@@ -225,7 +225,7 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	}
 
 	bad := f.submit(t, "tok-bad-1")
-	if _, err := f.st.Approve(ctx, bad.ID, f.approver.ID, nil); err != nil {
+	if _, err := f.st.MoveApproved(ctx, bad.ID, f.approver.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	f.start(t, bad.ID)
@@ -235,7 +235,7 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 		t.Fatal(err)
 	}
 	no := f.submit(t, "tok-no-1")
-	if _, err := f.st.Reject(ctx, no.ID, f.approver.ID, "too big for a test"); err != nil {
+	if _, err := f.st.MoveRejected(ctx, no.ID, f.approver.ID, "too big for a test"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "every delivery", func() bool { return len(f.rc.deliveries()) == 8 })
@@ -282,11 +282,11 @@ func TestRolledBackChangeAnnouncesNothing(t *testing.T) {
 	waitFor(t, "the submission's delivery", func() bool { return f.jobs(t, "completed") == 1 })
 
 	boom := errors.New("boom")
-	_, err := f.st.Approve(ctx, r.ID, f.approver.ID, func(context.Context, pgx.Tx, domain.Request) error { return boom })
+	_, err := f.st.MoveApproved(ctx, r.ID, f.approver.ID, func(context.Context, pgx.Tx, domain.Request) error { return boom })
 	if !errors.Is(err, boom) {
 		t.Fatalf("Approve: %v", err)
 	}
-	if _, err := f.st.Approve(ctx, r.ID, f.requester.ID, nil); !errors.Is(err, store.ErrOwnRequest) {
+	if _, err := f.st.MoveApproved(ctx, r.ID, f.requester.ID, nil); !errors.Is(err, store.ErrOwnRequest) {
 		t.Fatalf("own approval: %v", err)
 	}
 	if n := f.jobs(t, ""); n != 1 {
@@ -329,7 +329,7 @@ func TestUndeliverableIsDiscarded(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, func(int) int { return http.StatusServiceUnavailable })
 	r := f.submit(t, "tok-down-1")
-	if _, err := f.st.Approve(ctx, r.ID, f.approver.ID, nil); err != nil {
+	if _, err := f.st.MoveApproved(ctx, r.ID, f.approver.ID, nil); err != nil {
 		t.Fatalf("an undeliverable webhook must not block a decision: %v", err)
 	}
 	waitFor(t, "both jobs discarded", func() bool { return f.jobs(t, "discarded") == 2 })

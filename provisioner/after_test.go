@@ -10,7 +10,6 @@ import (
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/simulator"
-	"github.com/kvportal/kvportal/store"
 )
 
 // Every CreateInstance attempt of a request carries the same tags, as it
@@ -91,7 +90,7 @@ func TestRetryWithNewPasswordAfterWindow(t *testing.T) {
 	if full.PasswordSealed != nil || full.PasswordKeptUntil != nil {
 		t.Fatal("password still kept after the erasure")
 	}
-	if _, err := p.Requeue(ctx, r.ID, f.admin.ID); !errors.Is(err, store.ErrStateChanged) {
+	if _, err := p.Requeue(ctx, r.ID, f.admin.ID); !errors.Is(err, domain.ErrStateChanged) {
 		t.Fatalf("admin re-queue after the window: %v", err)
 	}
 	_ = f.sim.SetFaults(simulator.Faults{})
@@ -100,7 +99,7 @@ func TestRetryWithNewPasswordAfterWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Retry(ctx, r.ID, f.admin.ID, sealed); !errors.Is(err, store.ErrStateChanged) {
+	if _, err := p.Retry(ctx, r.ID, f.admin.ID, sealed); !errors.Is(err, domain.ErrStateChanged) {
 		t.Fatalf("retry by someone else: %v", err)
 	}
 	for range 100 { // the failed attempt's job may still be finishing

@@ -188,7 +188,7 @@ func (f *fixture) submit(p domain.Params) domain.Request {
 // approve approves r, its job enqueued in the approval's transaction.
 func (f *fixture) approve(r domain.Request) {
 	f.t.Helper()
-	if _, err := f.st.Approve(context.Background(), r.ID, f.approver.ID, f.enqueuer.EnqueueTx); err != nil {
+	if _, err := f.st.MoveApproved(context.Background(), r.ID, f.approver.ID, f.enqueuer.EnqueueTx); err != nil {
 		f.t.Fatal(err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/internal/testfix"
+
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/riverqueue/river/rivertype"
@@ -27,7 +29,7 @@ func TestRetryPolicyDelays(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	random := 0.5 // the middle of the jitter: no change
 	p := provisioner.RetryPolicy{Base: time.Second, Max: 30 * time.Second, Jitter: 0.2,
-		Now: func() time.Time { return now }, Rand: func() float64 { return random }}
+		Clock: testfix.NewClock(now), Rand: func() float64 { return random }}
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
 	for i, w := range want {
 		if got := p.Delay(i + 1); got != w {
@@ -410,7 +412,7 @@ func TestRequeueReusesTheToken(t *testing.T) {
 		}
 	}
 	// Only a failed request can be re-queued.
-	if _, err := p.Requeue(ctx, r.ID, f.admin.ID); !errors.Is(err, store.ErrStateChanged) {
+	if _, err := p.Requeue(ctx, r.ID, f.admin.ID); !errors.Is(err, domain.ErrStateChanged) {
 		t.Errorf("requeue of a succeeded request: %v", err)
 	}
 }

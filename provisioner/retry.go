@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
+
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -24,10 +26,11 @@ type RetryPolicy struct {
 	Base   time.Duration // default DefaultRetryBaseDelay
 	Max    time.Duration // default DefaultRetryMaxDelay
 	Jitter float64       // fraction of the delay, 0 to 1; default DefaultRetryJitter; negative for none
-	// Now and Rand are the clock and the source of jitter (a number in
-	// [0, 1)); nil means time.Now and math/rand/v2's Float64. Tests set them.
-	Now  func() time.Time
-	Rand func() float64
+	// Clock and Rand are the clock and the source of jitter (a number in
+	// [0, 1)); nil means the system's clock and math/rand/v2's Float64.
+	// Tests set them.
+	Clock domain.Clock
+	Rand  func() float64
 }
 
 // Delay is the wait after failed attempt number attempt (1 for the first).
@@ -67,8 +70,5 @@ func (p *RetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 }
 
 func (p *RetryPolicy) now() time.Time {
-	if p.Now != nil {
-		return p.Now()
-	}
-	return time.Now()
+	return domain.Now(p.Clock)
 }

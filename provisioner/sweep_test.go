@@ -50,7 +50,7 @@ func TestSweepFailsStrandedRequests(t *testing.T) {
 		list[1].ID != strandedApproved.ID || list[1].Status != domain.StatusApproved {
 		t.Fatalf("requests without a job: %+v", list)
 	}
-	if _, err := f.st.FailWithoutJob(ctx, alive, kind, store.Failure{Code: "X"}, "test"); !errors.Is(err, store.ErrStateChanged) {
+	if _, err := f.st.FailWithoutJob(ctx, alive, kind, store.Failure{Code: "X"}, "test"); !errors.Is(err, domain.ErrStateChanged) {
 		t.Fatalf("a request with its job was failed: %v", err)
 	}
 

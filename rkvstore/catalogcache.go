@@ -34,11 +34,12 @@ const (
 type CatalogCache struct {
 	source  CatalogSource
 	refresh time.Duration
-	now     func() time.Time
+	// Clock is the cache's clock; nil: the system's.
+	Clock domain.Clock
 
 	mu          sync.Mutex
 	catalog     *domain.Catalog // last known, Stale set after a failed refresh
-	fetchedAt   time.Time       // when catalog was fetched, by c.now
+	fetchedAt   time.Time       // when catalog was fetched, by c.Clock
 	lastErr     error           // outcome of the last fetch
 	nextAttempt time.Time       // Get fetches by itself only from then on
 	inflight    *fetch          // the fetch under way, if any
@@ -56,7 +57,7 @@ func NewCatalogCache(source CatalogSource, refresh time.Duration) *CatalogCache 
 	if refresh <= 0 {
 		refresh = DefaultCatalogRefresh
 	}
-	return &CatalogCache{source: source, refresh: refresh, now: time.Now}
+	return &CatalogCache{source: source, refresh: refresh}
 }
 
 // Get returns the catalog: the cached one while it is fresh; otherwise it
@@ -67,7 +68,7 @@ func NewCatalogCache(source CatalogSource, refresh time.Duration) *CatalogCache 
 // trying on its own schedule. The catalog returned must not be modified.
 func (c *CatalogCache) Get(ctx context.Context) *domain.Catalog {
 	c.mu.Lock()
-	now := c.now()
+	now := domain.Now(c.Clock)
 	fresh := c.catalog != nil && c.lastErr == nil && now.Sub(c.fetchedAt) < c.refresh
 	mayFetch := !now.Before(c.nextAttempt)
 	c.mu.Unlock()
@@ -127,7 +128,7 @@ func (c *CatalogCache) refreshWithin(ctx context.Context, timeout time.Duration)
 func (c *CatalogCache) record(f *fetch, cat *domain.Catalog, err error, callerGaveUp bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now()
+	now := domain.Now(c.Clock)
 	switch {
 	case err == nil:
 		fetched := *cat

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/internal/testfix"
+
 	"github.com/kvportal/kvportal/domain"
 )
 
@@ -41,28 +43,10 @@ func (f *fakeSource) set(cat *domain.Catalog, err error) {
 	f.catalog, f.err = cat, err
 }
 
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newTestCache(src CatalogSource, refresh time.Duration) (*CatalogCache, *fakeClock) {
-	clock := &fakeClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+func newTestCache(src CatalogSource, refresh time.Duration) (*CatalogCache, *testfix.Clock) {
+	clock := testfix.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 	c := NewCatalogCache(src, refresh)
-	c.now = clock.Now
+	c.Clock = clock
 	return c, clock
 }
 

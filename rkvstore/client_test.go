@@ -24,24 +24,6 @@ const (
 	testPassword = "Qa123456"
 )
 
-// clock is a clock the test moves.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // startSim serves a simulator configured by cfg (its key pair set here) on
 // 127.0.0.1 and returns it with its endpoint.
 func startSim(t *testing.T, cfg simulator.Config) (*simulator.Simulator, string) {
@@ -470,8 +452,8 @@ func TestCatalog(t *testing.T) {
 
 func TestDescribeInstanceAttribute(t *testing.T) {
 	t.Parallel()
-	clk := &clock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-	sim, client := setup(t, simulator.Config{CreatingDelay: time.Minute, Now: clk.Now})
+	clk := testfix.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	sim, client := setup(t, simulator.Config{CreatingDelay: time.Minute, Clock: clk})
 	res, err := client.CreateInstance(t.Context(), validParams(t, sim, nil))
 	if err != nil {
 		t.Fatal(err)

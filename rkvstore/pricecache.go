@@ -22,7 +22,8 @@ type PriceCache struct {
 	source  PriceSource
 	ttl     time.Duration
 	failTTL time.Duration
-	now     func() time.Time
+	// Clock is the cache's clock; nil: the system's.
+	Clock domain.Clock
 
 	mu      sync.Mutex
 	entries map[PriceKey]priceEntry
@@ -43,7 +44,7 @@ const (
 
 // NewPriceCache returns a cache in front of source.
 func NewPriceCache(source PriceSource) *PriceCache {
-	return &PriceCache{source: source, ttl: DefaultPriceTTL, failTTL: DefaultPriceFailureTTL, now: time.Now,
+	return &PriceCache{source: source, ttl: DefaultPriceTTL, failTTL: DefaultPriceFailureTTL,
 		entries: map[PriceKey]priceEntry{}}
 }
 
@@ -54,7 +55,7 @@ func (c *PriceCache) Estimate(ctx context.Context, p domain.Params) (Price, bool
 	c.mu.Lock()
 	e, found := c.entries[key]
 	c.mu.Unlock()
-	if found && c.now().Before(e.expires) {
+	if found && domain.Now(c.Clock).Before(e.expires) {
 		return e.price, e.ok
 	}
 	p.Password, p.Token = "", ""
@@ -62,9 +63,9 @@ func (c *PriceCache) Estimate(ctx context.Context, p domain.Params) (Price, bool
 	if err != nil && ctx.Err() != nil {
 		return Price{}, false // the caller gave up: remember nothing
 	}
-	e = priceEntry{price: price, ok: err == nil, expires: c.now().Add(c.ttl)}
+	e = priceEntry{price: price, ok: err == nil, expires: domain.Now(c.Clock).Add(c.ttl)}
 	if err != nil {
-		e.expires = c.now().Add(c.failTTL)
+		e.expires = domain.Now(c.Clock).Add(c.failTTL)
 	}
 	c.mu.Lock()
 	if len(c.entries) >= maxPriceEntries {

@@ -31,8 +31,8 @@ func TestPriceCache(t *testing.T) {
 	t.Parallel()
 	src := &countingPricer{}
 	c := NewPriceCache(src)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c.now = func() time.Time { return now }
+	clock := testfix.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	c.Clock = clock
 	ctx := context.Background()
 	p := domain.Params{InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou", ChargeType: domain.ChargePostPaid,
 		InstanceType: domain.TypeRedis, EngineVersion: "2.8", Password: "Secret123", Token: "t1"}
@@ -52,7 +52,7 @@ func TestPriceCache(t *testing.T) {
 	}
 
 	// After the lifetime, ask again; a failure is remembered for a minute.
-	now = now.Add(DefaultPriceTTL + time.Second)
+	clock.Advance(DefaultPriceTTL + time.Second)
 	src.fail.Store(true)
 	if _, ok := c.Estimate(ctx, p); ok {
 		t.Fatal("a failed DescribePrice gave a price")
@@ -61,7 +61,7 @@ func TestPriceCache(t *testing.T) {
 	if src.calls.Load() != 3 {
 		t.Fatalf("a failure must be remembered: %d calls", src.calls.Load())
 	}
-	now = now.Add(DefaultPriceFailureTTL + time.Second)
+	clock.Advance(DefaultPriceFailureTTL + time.Second)
 	src.fail.Store(false)
 	if _, ok := c.Estimate(ctx, p); !ok || src.calls.Load() != 4 {
 		t.Fatalf("after the failure lifetime: ok %v, %d calls", ok, src.calls.Load())

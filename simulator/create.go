@@ -111,7 +111,7 @@ func (s *Simulator) createInstance(w http.ResponseWriter, c *call) *apiError {
 		PrivateIp:     p.PrivateIp,
 		CapacityMB:    offer.CapacityMB,
 		Tags:          tags,
-		CreatedAt:     s.now().UTC(),
+		CreatedAt:     s.clock.Now().UTC(),
 		ParamsDigest:  s.digest(p, tags),
 	}
 	if candidate.InstanceName == "" {
@@ -145,7 +145,7 @@ func (s *Simulator) answerCreate(w http.ResponseWriter, c *call, inst Instance) 
 		RequestId:        c.requestID,
 		InstanceId:       inst.InstanceId,
 		InstanceName:     inst.InstanceName,
-		InstanceStatus:   inst.Status(s.now(), s.creatingDelay),
+		InstanceStatus:   inst.Status(s.clock.Now(), s.creatingDelay),
 		RegionId:         inst.RegionId,
 		ZoneId:           inst.ZoneId,
 		ChargeType:       inst.ChargeType,

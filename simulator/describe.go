@@ -234,7 +234,7 @@ func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *a
 	resp.Instances.DBInstanceAttribute = []dbInstanceAttribute{{
 		InstanceId:       inst.InstanceId,
 		InstanceName:     inst.InstanceName,
-		InstanceStatus:   inst.Status(s.now(), s.creatingDelay),
+		InstanceStatus:   inst.Status(s.clock.Now(), s.creatingDelay),
 		RegionId:         inst.RegionId,
 		ZoneId:           inst.ZoneId,
 		InstanceClass:    inst.InstanceClass,

@@ -89,7 +89,7 @@ func (s *Simulator) describeInstances(w http.ResponseWriter, c *call) *apiError 
 		return e
 	}
 
-	now := s.now()
+	now := s.clock.Now()
 	var matched []Instance
 	for _, inst := range s.state.all() {
 		if !inst.DeletedAt.IsZero() || inst.RegionId != r.id ||

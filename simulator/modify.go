@@ -72,7 +72,7 @@ func (s *Simulator) removeInstance(id string) *apiError {
 		return errMissing("InstanceId")
 	}
 	return s.changeInstance(id, func(in *Instance) *apiError {
-		in.DeletedAt = s.now().UTC()
+		in.DeletedAt = s.clock.Now().UTC()
 		return nil
 	})
 }
@@ -107,7 +107,7 @@ func (s *Simulator) resizeInstance(id, className string) *apiError {
 		return e
 	}
 	return s.changeInstance(id, func(in *Instance) *apiError {
-		if in.Status(s.now(), s.creatingDelay) != "Normal" {
+		if in.Status(s.clock.Now(), s.creatingDelay) != "Normal" {
 			return errIncorrectState
 		}
 		offer, ok := s.catalog.Offer(in.RegionId, in.ZoneId, in.InstanceType, in.EngineVersion, className)
@@ -118,7 +118,7 @@ func (s *Simulator) resizeInstance(id, className string) *apiError {
 			return errResourceNotAvailable
 		}
 		in.InstanceClass, in.CapacityMB = className, offer.CapacityMB
-		in.ChangingUntil = s.now().UTC().Add(s.creatingDelay)
+		in.ChangingUntil = s.clock.Now().UTC().Add(s.creatingDelay)
 		return nil
 	})
 }

@@ -342,9 +342,8 @@ func TestDescribeInstances(t *testing.T) {
 
 func TestChangesBehindThePortalsBack(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	sim := newSim(t, func(c *simulator.Config) { c.CreatingDelay = time.Minute; c.Now = clock })
+	clock := testfix.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	sim := newSim(t, func(c *simulator.Config) { c.CreatingDelay = time.Minute; c.Clock = clock })
 	api := newSDKCaller(t, sim)
 	made := r_kvstore.CreateCreateInstanceResponse()
 	if err := api.do(createRequest("tok-drift"), made); err != nil {
@@ -365,7 +364,7 @@ func TestChangesBehindThePortalsBack(t *testing.T) {
 	resize.InstanceId, resize.InstanceClass = made.InstanceId, "redis.master.large.default"
 	wantCode(t, api.do(resize, r_kvstore.CreateModifyInstanceSpecResponse()), "IncorrectDBInstanceState")
 
-	now = now.Add(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	resized := r_kvstore.CreateModifyInstanceSpecResponse()
 	if err := api.do(resize, resized); err != nil || resized.OrderId == "" {
 		t.Fatalf("ModifyInstanceSpec: %v %+v", err, resized)
@@ -373,7 +372,7 @@ func TestChangesBehindThePortalsBack(t *testing.T) {
 	if a, err := attribute(); err != nil || a.InstanceClass != "redis.master.large.default" || a.InstanceStatus != "Changing" || a.Capacity != 8192 {
 		t.Errorf("after resize: %+v %v", a, err)
 	}
-	now = now.Add(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	if a, _ := attribute(); a.InstanceStatus != "Normal" {
 		t.Errorf("status after the change = %s", a.InstanceStatus)
 	}

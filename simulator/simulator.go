@@ -62,10 +62,10 @@ type Config struct {
 	// Seed seeds the random choices (faults, instance IDs); 0 picks a
 	// random seed. Tests set it for repeatable runs.
 	Seed uint64
-	// Now is the clock of instance lifecycles (Creating, then Normal); nil
-	// means time.Now. Request timestamps are always checked against the
-	// real time, as signing clients use it.
-	Now func() time.Time
+	// Clock is the clock of instance lifecycles (Creating, then Normal);
+	// nil means the system's. Request timestamps are always checked
+	// against the real time, as signing clients use it.
+	Clock domain.Clock
 	// Logger receives one line per call (action, code, duration; never a
 	// parameter value); nil discards.
 	Logger *slog.Logger
@@ -106,7 +106,7 @@ type Simulator struct {
 	accessKeyID     string
 	accessKeySecret string
 	creatingDelay   time.Duration
-	now             func() time.Time
+	clock           domain.Clock
 	logger          *slog.Logger
 	catalog         *domain.Catalog
 	state           *state
@@ -149,7 +149,7 @@ func New(cfg Config) (*Simulator, error) {
 		accessKeyID:     cfg.AccessKeyID,
 		accessKeySecret: cfg.AccessKeySecret,
 		creatingDelay:   cfg.CreatingDelay,
-		now:             cfg.Now,
+		clock:           cfg.Clock,
 		logger:          cfg.Logger,
 		catalog:         buildCatalog(),
 		state:           st,
@@ -160,8 +160,8 @@ func New(cfg Config) (*Simulator, error) {
 		quota:           cfg.InstanceQuota,
 		calls:           map[string]int{},
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if s.clock == nil {
+		s.clock = domain.SystemClock{}
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

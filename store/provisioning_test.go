@@ -17,7 +17,7 @@ func TestMoveWhereGuardsTheAttempt(t *testing.T) {
 	ctx := context.Background()
 	dev, appr := mkUser(t, s, "dev", domain.RoleRequester), mkUser(t, s, "appr", domain.RoleApprover)
 	r := mkRequest(t, s, dev, "t-where")
-	if _, err := s.Approve(ctx, r.ID, appr.ID, nil); err != nil {
+	if _, err := s.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	started, err := s.StartAttempt(ctx, r.ID, 1, 3)
@@ -30,7 +30,7 @@ func TestMoveWhereGuardsTheAttempt(t *testing.T) {
 		_, err := s.ScheduleRetry(ctx, r.ID, attempt, store.Failure{Code: "X"}, time.Now())
 		return err
 	}
-	var se *store.StateError
+	var se *domain.StateError
 	if err := back(2); !errors.As(err, &se) || se.Current.Status != domain.StatusProvisioning || se.Current.Attempts != 1 {
 		t.Fatalf("stale attempt: %v", err)
 	}
@@ -54,7 +54,7 @@ func TestRecordSuccessGuardsTheAttempt(t *testing.T) {
 	ctx := context.Background()
 	dev, appr := mkUser(t, s, "dev", domain.RoleRequester), mkUser(t, s, "appr", domain.RoleApprover)
 	r := mkRequest(t, s, dev, "t-success")
-	if _, err := s.Approve(ctx, r.ID, appr.ID, nil); err != nil {
+	if _, err := s.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.StartAttempt(ctx, r.ID, 1, 3); err != nil {
@@ -62,7 +62,7 @@ func TestRecordSuccessGuardsTheAttempt(t *testing.T) {
 	}
 	created := store.Created{InstanceID: "r-ok", InstanceName: "cache", InstanceStatus: "Creating",
 		Result: map[string]any{"InstanceId": "r-ok"}, ConnectionDomain: "r-ok.example", Port: 6379}
-	var se *store.StateError
+	var se *domain.StateError
 	if err := s.RecordSuccess(ctx, r.ID, 2, created); !errors.As(err, &se) || se.Current.Status != domain.StatusProvisioning {
 		t.Fatalf("another attempt's success: %v", err)
 	}
@@ -74,7 +74,7 @@ func TestRecordSuccessGuardsTheAttempt(t *testing.T) {
 		got.Result["InstanceId"] != "r-ok" || countEvents(t, s, r.ID, domain.ActionSucceeded) != 1 {
 		t.Fatalf("success: %+v %v", got, err)
 	}
-	if err := s.RecordSuccess(ctx, r.ID, 1, created); !errors.Is(err, store.ErrStateChanged) {
+	if err := s.RecordSuccess(ctx, r.ID, 1, created); !errors.Is(err, domain.ErrStateChanged) {
 		t.Fatalf("a second success: %v", err)
 	}
 }

@@ -73,9 +73,9 @@ const keptPassword = "(NOT password_set OR (password_sealed IS NOT NULL AND pass
 // attempts with the same token and its kept password, recorded as done by
 // adminID, and runs enqueue in the same transaction. Attempts, the next
 // attempt's time and the last error are reset; the events keep the history.
-// A request whose password was erased is left alone (a *StateError): only
+// A request whose password was erased is left alone (a *domain.StateError): only
 // its requester can retry it, with a new password (Retry).
-func (s *Store) Requeue(ctx context.Context, id, adminID int64, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
+func (s *Store) MoveRequeued(ctx context.Context, id, adminID int64, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
 	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusFailed, To: domain.StatusApproved,
 		ActorID: &adminID, Action: domain.ActionRequestRequeued,
@@ -89,9 +89,9 @@ func (s *Store) Requeue(ctx context.Context, id, adminID int64, enqueue func(ctx
 // with a new sealed password, as done by its requester (requesterID), and
 // runs enqueue in the same transaction: the same token, so never a second
 // instance. A request that still keeps its password, or had none, is left
-// alone (a *StateError): an admin re-queues those. So is another user's
+// alone (a *domain.StateError): an admin re-queues those. So is another user's
 // request.
-func (s *Store) Retry(ctx context.Context, id, requesterID int64, sealed []byte, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
+func (s *Store) MoveRetried(ctx context.Context, id, requesterID int64, sealed []byte, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
 	if len(sealed) == 0 {
 		return domain.Request{}, fmt.Errorf("retry: a new password is required")
 	}

@@ -21,9 +21,6 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrDuplicate: a unique value (username, token) is already taken.
 	ErrDuplicate = errors.New("already exists")
-	// ErrStateChanged: a transition found the row in another state than the
-	// one it starts from; nothing was changed.
-	ErrStateChanged = errors.New("state changed")
 )
 
 // Store holds the database pool.

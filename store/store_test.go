@@ -100,34 +100,34 @@ func TestDecisionsFollowTheStateMachine(t *testing.T) {
 	appr := mkUser(t, s, "appr", domain.RoleApprover)
 
 	r := mkRequest(t, s, dev, "t1")
-	if _, err := s.Approve(ctx, r.ID, dev.ID, nil); !errors.Is(err, store.ErrOwnRequest) {
+	if _, err := s.MoveApproved(ctx, r.ID, dev.ID, nil); !errors.Is(err, store.ErrOwnRequest) {
 		t.Fatalf("own approval: %v", err)
 	}
-	if _, err := s.Reject(ctx, r.ID, dev.ID, "mine"); !errors.Is(err, store.ErrOwnRequest) {
+	if _, err := s.MoveRejected(ctx, r.ID, dev.ID, "mine"); !errors.Is(err, store.ErrOwnRequest) {
 		t.Fatalf("own rejection: %v", err)
 	}
 	if n := countEvents(t, s, r.ID, domain.ActionRequestApproved) + countEvents(t, s, r.ID, domain.ActionRequestRejected); n != 0 {
 		t.Fatalf("refused decisions left %d events", n)
 	}
-	got, err := s.Approve(ctx, r.ID, appr.ID, nil)
+	got, err := s.MoveApproved(ctx, r.ID, appr.ID, nil)
 	if err != nil || got.Status != domain.StatusApproved || got.DeciderName != "appr" {
 		t.Fatalf("approve: %+v %v", got, err)
 	}
-	_, err = s.Reject(ctx, r.ID, appr.ID, "late")
-	var se *store.StateError
+	_, err = s.MoveRejected(ctx, r.ID, appr.ID, "late")
+	var se *domain.StateError
 	if !errors.As(err, &se) || se.Current.Status != domain.StatusApproved || se.Current.DeciderName != "appr" {
 		t.Fatalf("reject after approve: %v", err)
 	}
 
 	r2 := mkRequest(t, s, dev, "t2")
-	if _, err := s.Cancel(ctx, r2.ID, appr.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.MoveCancelled(ctx, r2.ID, appr.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("cancel by another: %v", err)
 	}
-	c, err := s.Cancel(ctx, r2.ID, dev.ID)
+	c, err := s.MoveCancelled(ctx, r2.ID, dev.ID)
 	if err != nil || c.Status != domain.StatusCancelled || c.PasswordSet != true || c.FinishedAt == nil {
 		t.Fatalf("cancel: %+v %v", c, err)
 	}
-	if _, err := s.Approve(ctx, r2.ID, appr.ID, nil); !errors.Is(err, store.ErrStateChanged) {
+	if _, err := s.MoveApproved(ctx, r2.ID, appr.ID, nil); !errors.Is(err, domain.ErrStateChanged) {
 		t.Fatalf("approve a cancelled request: %v", err)
 	}
 	var sealed []byte
@@ -148,15 +148,15 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 3)
 		wg.Add(3)
-		go func() { defer wg.Done(); _, errs[0] = s.Approve(ctx, r.ID, a1.ID, nil) }()
-		go func() { defer wg.Done(); _, errs[1] = s.Reject(ctx, r.ID, a2.ID, "no") }()
-		go func() { defer wg.Done(); _, errs[2] = s.Cancel(ctx, r.ID, dev.ID) }()
+		go func() { defer wg.Done(); _, errs[0] = s.MoveApproved(ctx, r.ID, a1.ID, nil) }()
+		go func() { defer wg.Done(); _, errs[1] = s.MoveRejected(ctx, r.ID, a2.ID, "no") }()
+		go func() { defer wg.Done(); _, errs[2] = s.MoveCancelled(ctx, r.ID, dev.ID) }()
 		wg.Wait()
 		wins := 0
 		for _, err := range errs {
 			if err == nil {
 				wins++
-			} else if !errors.Is(err, store.ErrStateChanged) {
+			} else if !errors.Is(err, domain.ErrStateChanged) {
 				t.Fatalf("unexpected error: %v", err)
 			}
 		}

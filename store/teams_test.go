@@ -116,7 +116,7 @@ func TestBudgetAtSubmission(t *testing.T) {
 	if _, err := teamRequest(s, dev, pay, "d", 0); !errors.As(err, &budget) || budget.Message != "payments would have 3 of its 2 instances" {
 		t.Fatalf("over count: %v", err)
 	}
-	if _, err := s.Cancel(ctx, first.ID, dev.ID); err != nil {
+	if _, err := s.MoveCancelled(ctx, first.ID, dev.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := teamRequest(s, dev, pay, "e", 0); err != nil {
@@ -145,7 +145,7 @@ func TestBudgetApprovalRace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Approve(ctx, done.ID, approvers[0].ID, nil); err != nil {
+		if _, err := s.MoveApproved(ctx, done.ID, approvers[0].ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		var pending []domain.Request
@@ -170,7 +170,7 @@ func TestBudgetApprovalRace(t *testing.T) {
 				<-start
 				// The approval checks the team's limits in its transaction,
 				// as the workflow's approval check does.
-				_, errs[i] = s.Approve(ctx, pending[i].ID, approvers[i].ID, store.CheckTeamLimits)
+				_, errs[i] = s.MoveApproved(ctx, pending[i].ID, approvers[i].ID, store.CheckTeamLimits)
 			}()
 		}
 		close(start)

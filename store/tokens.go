@@ -112,7 +112,7 @@ func (s *Store) ListTokens(ctx context.Context, userID int64) ([]APIToken, error
 
 // RevokeToken revokes token id, as done by actorID (nil: the system, from
 // the command line), with its token.revoked event. A token already revoked
-// is ErrStateChanged, and nothing changes.
+// is domain.ErrStateChanged, and nothing changes.
 func (s *Store) RevokeToken(ctx context.Context, id int64, actorID *int64) (APIToken, error) {
 	var t APIToken
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -123,7 +123,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64, actorID *int64) (APIT
 			if _, err := s.Token(ctx, id); err != nil {
 				return err
 			}
-			return fmt.Errorf("revoke token: %w", ErrStateChanged)
+			return fmt.Errorf("revoke token: %w", domain.ErrStateChanged)
 		}
 		if err != nil {
 			return fmt.Errorf("revoke token: %w", err)

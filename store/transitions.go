@@ -11,19 +11,6 @@ import (
 	"github.com/kvportal/kvportal/domain"
 )
 
-// StateError is the ErrStateChanged of a transition, with the request as it
-// was found, so that the user can be told who decided it first.
-type StateError struct {
-	Current domain.Request
-}
-
-func (e *StateError) Error() string {
-	return fmt.Sprintf("request %d is %s", e.Current.ID, e.Current.Status)
-}
-
-// Is makes errors.Is(err, ErrStateChanged) true.
-func (e *StateError) Is(target error) bool { return target == ErrStateChanged }
-
 // ErrOwnRequest: the four-eyes rule refused a decision on one's own request.
 var ErrOwnRequest = fmt.Errorf("four-eyes rule: nobody decides their own request")
 
@@ -59,7 +46,7 @@ type move struct {
 }
 
 // apply runs m. When the request is no longer in m.From, nothing changes and
-// the error is a *StateError (errors.Is ErrStateChanged).
+// the error is a *domain.StateError (errors.Is domain.ErrStateChanged).
 func (s *Store) apply(ctx context.Context, m move) (domain.Request, error) {
 	return s.applyIn(ctx, nil, m)
 }
@@ -102,7 +89,7 @@ func (s *Store) applyIn(ctx context.Context, tx pgx.Tx, m move) (domain.Request,
 		if err != nil {
 			return domain.Request{}, err
 		}
-		return domain.Request{}, &StateError{Current: cur}
+		return domain.Request{}, &domain.StateError{Current: cur}
 	}
 	return r, err
 }
@@ -204,7 +191,7 @@ func extraColumns(extra string) string {
 // Approve moves a pending request to approved, recorded as decided by
 // approverID, and runs enqueue in the same transaction. The four-eyes rule
 // is enforced here too: ErrOwnRequest for one's own request.
-func (s *Store) Approve(ctx context.Context, id, approverID int64, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
+func (s *Store) MoveApproved(ctx context.Context, id, approverID int64, enqueue func(ctx context.Context, tx pgx.Tx, r domain.Request) error) (domain.Request, error) {
 	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusPendingApproval, To: domain.StatusApproved,
 		ActorID: &approverID, Action: domain.ActionRequestApproved,
@@ -223,7 +210,7 @@ func (s *Store) Approve(ctx context.Context, id, approverID int64, enqueue func(
 }
 
 // Reject moves a pending request to rejected with the approver's reason.
-func (s *Store) Reject(ctx context.Context, id, approverID int64, reason string) (domain.Request, error) {
+func (s *Store) MoveRejected(ctx context.Context, id, approverID int64, reason string) (domain.Request, error) {
 	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusPendingApproval, To: domain.StatusRejected,
 		ActorID: &approverID, Action: domain.ActionRequestRejected,
@@ -240,7 +227,7 @@ func (s *Store) Reject(ctx context.Context, id, approverID int64, reason string)
 }
 
 // Cancel moves a pending request to cancelled; only its requester may.
-func (s *Store) Cancel(ctx context.Context, id, requesterID int64) (domain.Request, error) {
+func (s *Store) MoveCancelled(ctx context.Context, id, requesterID int64) (domain.Request, error) {
 	return s.apply(ctx, move{
 		RequestID: id, From: domain.StatusPendingApproval, To: domain.StatusCancelled,
 		ActorID: &requesterID, Action: domain.ActionRequestCancelled,

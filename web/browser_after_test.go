@@ -18,7 +18,7 @@ func TestBrowserConnectionAddress(t *testing.T) {
 	dev := e.User("dev", domain.RoleRequester)
 	ann := e.User("ann", domain.RoleApprover)
 	r := e.Request(dev)
-	if _, err := e.St.Approve(context.Background(), r.ID, ann.ID, e.H.Workflow.Enqueue); err != nil {
+	if _, err := e.St.MoveApproved(context.Background(), r.ID, ann.ID, e.H.Workflow.Enqueue); err != nil {
 		t.Fatal(err)
 	}
 	done := e.WaitStatus(r.ID, domain.StatusSucceeded)

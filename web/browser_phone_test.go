@@ -23,7 +23,7 @@ func TestBrowserPhoneCards(t *testing.T) {
 	dev := e.User("phone-dev", domain.RoleRequester)
 	appr := e.User("phone-appr", domain.RoleApprover)
 	r := e.Request(dev)
-	if _, err := e.St.Approve(ctx, r.ID, appr.ID, nil); err != nil {
+	if _, err := e.St.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8); err != nil {

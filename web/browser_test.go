@@ -296,7 +296,7 @@ func TestBrowserAdmin(t *testing.T) {
 	e.User("adm", domain.RoleAdmin)
 	ctx0 := context.Background()
 	r := e.Request(dev)
-	if _, err := e.St.Approve(ctx0, r.ID, ann.ID, e.H.Workflow.Enqueue); err != nil {
+	if _, err := e.St.MoveApproved(ctx0, r.ID, ann.ID, e.H.Workflow.Enqueue); err != nil {
 		t.Fatal(err)
 	}
 	done := e.WaitStatus(r.ID, domain.StatusSucceeded)

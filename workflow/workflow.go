@@ -12,7 +12,7 @@
 //   - domain.FieldErrors when the input breaks a rule (422 on the form and in
 //     the API), one message per field;
 //   - an *Error when the actor may not take the step (not found, forbidden);
-//   - a *store.StateError when the request is no longer in a state that
+//   - a *domain.StateError when the request is no longer in a state that
 //     allows the step (someone else decided first): nothing was changed;
 //   - any other error: the database or the queue failed.
 //
@@ -29,7 +29,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -82,9 +81,9 @@ type Workflow struct {
 	// Preflight asks the cloud whether it would accept a submission that
 	// passed the checks (a dry run); nil asks nothing.
 	Preflight Preflighter
-	// Now is the clock a retry reads the password window by; nil:
-	// time.Now. The database's own clock has the last word.
-	Now func() time.Time
+	// Clock is the clock a retry reads the password window by; nil: the
+	// system's. The database's own clock has the last word.
+	Clock domain.Clock
 }
 
 // Actor is who takes a step: a signed-in user, or the user a personal
@@ -352,13 +351,13 @@ func (w *Workflow) decidable(ctx context.Context, a Actor, id int64) (domain.Req
 
 // Approve approves pending request id: in one transaction the state, the
 // audit event, the approval checks and the provisioning job. When two
-// decide at once, one wins; the other gets a *store.StateError. An
+// decide at once, one wins; the other gets a *domain.StateError. An
 // approval the team's limits refuse is an *Error of Kind OverLimit.
 func (w *Workflow) Approve(ctx context.Context, a Actor, id int64) (domain.Request, error) {
 	if _, err := w.decidable(ctx, a, id); err != nil {
 		return domain.Request{}, err
 	}
-	r, err := w.Store.Approve(ctx, id, a.ID, w.approved)
+	r, err := w.Store.MoveApproved(ctx, id, a.ID, w.approved)
 	var budget *domain.BudgetError
 	switch {
 	case errors.Is(err, store.ErrOwnRequest):
@@ -375,7 +374,7 @@ const ReasonMaxLen = 1000
 // Reject rejects pending request id with reason (surrounding white space
 // trimmed; required, at most ReasonMaxLen characters). A reason that breaks
 // a rule is a field error under "reason", returned with the request as it
-// is; a request no longer pending is a *store.StateError first, whatever
+// is; a request no longer pending is a *domain.StateError first, whatever
 // the reason.
 func (w *Workflow) Reject(ctx context.Context, a Actor, id int64, reason string) (domain.Request, domain.FieldErrors, error) {
 	r, err := w.decidable(ctx, a, id)
@@ -385,11 +384,11 @@ func (w *Workflow) Reject(ctx context.Context, a Actor, id int64, reason string)
 	reason = strings.TrimSpace(reason)
 	if problem := ReasonProblem(reason); problem != "" {
 		if r.Status != domain.StatusPendingApproval {
-			return domain.Request{}, nil, &store.StateError{Current: r}
+			return domain.Request{}, nil, &domain.StateError{Current: r}
 		}
 		return r, domain.FieldErrors{"reason": problem}, nil
 	}
-	r, err = w.Store.Reject(ctx, id, a.ID, reason)
+	r, err = w.Store.MoveRejected(ctx, id, a.ID, reason)
 	if errors.Is(err, store.ErrOwnRequest) {
 		return domain.Request{}, nil, ErrOwnRequest
 	}
@@ -405,12 +404,12 @@ func (w *Workflow) Cancel(ctx context.Context, a Actor, id int64) (domain.Reques
 	if r.RequesterID != a.ID {
 		return domain.Request{}, ErrNotRequester
 	}
-	return w.Store.Cancel(ctx, id, a.ID)
+	return w.Store.MoveCancelled(ctx, id, a.ID)
 }
 
 // Requeue sends failed request id back to approved (admins): another round
 // of attempts with the same token, so never a second instance. A request
-// that is no longer failed is a *store.StateError, and nothing changes.
+// that is no longer failed is a *domain.StateError, and nothing changes.
 func (w *Workflow) Requeue(ctx context.Context, a Actor, id int64) (domain.Request, error) {
 	if !a.Role.AtLeast(domain.RoleAdmin) {
 		return domain.Request{}, ErrRole
@@ -421,14 +420,14 @@ func (w *Workflow) Requeue(ctx context.Context, a Actor, id int64) (domain.Reque
 	if w.Requeuer != nil {
 		return w.Requeuer(ctx, id, a.ID)
 	}
-	return w.Store.Requeue(ctx, id, a.ID, w.Enqueue)
+	return w.Store.MoveRequeued(ctx, id, a.ID, w.Enqueue)
 }
 
 // Retry sends failed request id, whose password was erased, back to
 // approved with a new password, as its requester a asks: the same Token,
 // so never a second instance. A password that breaks the rule is a field
 // error under "Password", returned with the request as it is. A request in
-// another state is a *store.StateError first, whatever the password; a
+// another state is a *domain.StateError first, whatever the password; a
 // failed one that still keeps its password, or never had one, is an *Error
 // of Kind Conflict (an admin re-queues those), and nothing changes.
 func (w *Workflow) Retry(ctx context.Context, a Actor, id int64, password string) (domain.Request, domain.FieldErrors, error) {
@@ -440,13 +439,9 @@ func (w *Workflow) Retry(ctx context.Context, a Actor, id int64, password string
 		return domain.Request{}, nil, ErrNotRetrier
 	}
 	if r.Status != domain.StatusFailed {
-		return domain.Request{}, nil, &store.StateError{Current: r}
+		return domain.Request{}, nil, &domain.StateError{Current: r}
 	}
-	now := time.Now
-	if w.Now != nil {
-		now = w.Now
-	}
-	if !r.PasswordErased(now()) {
+	if !r.PasswordErased(domain.Now(w.Clock)) {
 		return domain.Request{}, nil, adminRequeues(id)
 	}
 	if problem := domain.NewPasswordProblem(password); problem != "" {
@@ -459,8 +454,8 @@ func (w *Workflow) Retry(ctx context.Context, a Actor, id int64, password string
 	if err != nil {
 		return domain.Request{}, nil, fmt.Errorf("seal password: %w", err)
 	}
-	r, err = w.Store.Retry(ctx, id, a.ID, sealed, w.Enqueue)
-	if se := (*store.StateError)(nil); errors.As(err, &se) && se.Current.Status == domain.StatusFailed {
+	r, err = w.Store.MoveRetried(ctx, id, a.ID, sealed, w.Enqueue)
+	if se := (*domain.StateError)(nil); errors.As(err, &se) && se.Current.Status == domain.StatusFailed {
 		// Still failed, so the database's clock found the password kept.
 		return domain.Request{}, nil, adminRequeues(id)
 	}

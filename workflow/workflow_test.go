@@ -276,7 +276,7 @@ func TestDecisions(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	var stateErr *store.StateError
+	var stateErr *domain.StateError
 	if (errs[0] == nil) == (errs[1] == nil) || !(errors.As(errs[0], &stateErr) || errors.As(errs[1], &stateErr)) {
 		t.Fatalf("race: %v, %v", errs[0], errs[1])
 	}
@@ -311,7 +311,7 @@ func TestCancelAndRequeue(t *testing.T) {
 	if got, err := b.w.Cancel(ctx, b.req, r.ID); err != nil || got.Status != domain.StatusCancelled {
 		t.Fatalf("cancel: %+v %v", got, err)
 	}
-	var stateErr *store.StateError
+	var stateErr *domain.StateError
 	if _, err := b.w.Cancel(ctx, b.req, r.ID); !errors.As(err, &stateErr) {
 		t.Errorf("cancel twice: %v", err)
 	}
@@ -368,7 +368,7 @@ func TestRetryRefusesAnAdminsRequeue(t *testing.T) {
 	// A clock past the window while the database's says it is still open:
 	// the store refuses, and the refusal is the same.
 	late := *b.w
-	late.Now = func() time.Time { return time.Now().Add(72 * time.Hour) }
+	late.Clock = testfix.NewClock(time.Now().Add(72 * time.Hour))
 	kept := failed(true, 48*time.Hour)
 	_, _, err := late.Retry(ctx, b.req, kept, "N3wSecretPw")
 	if fe := (*workflow.Error)(nil); !errors.As(err, &fe) || fe.Kind != workflow.Conflict {

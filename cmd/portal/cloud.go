@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
@@ -57,8 +58,9 @@ func setupCloud(e env, cfg config.Config) (*cloud, error) {
 
 // startCatalog starts the catalog cache and its background refresh, until
 // close. Only the web server needs it: the provisioner alone never reads it.
-func (c *cloud) startCatalog(ctx context.Context) {
+func (c *cloud) startCatalog(ctx context.Context, clock domain.Clock) {
 	c.catalog = rkvstore.NewCatalogCache(c.api, rkvstore.DefaultCatalogRefresh)
+	c.catalog.Clock = clock
 	var runCtx context.Context
 	runCtx, c.stop = context.WithCancel(context.WithoutCancel(ctx))
 	go c.catalog.Run(runCtx)

@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/kvportal/kvportal/domain"
 )
 
 const usage = `usage: portal [command] [flags]
@@ -78,10 +80,13 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	logger *slog.Logger
+	// clock is the one clock every part of the portal reads (sessions,
+	// pages, the API, the steps, the provisioner, the caches).
+	clock domain.Clock
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr,
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, clock: domain.SystemClock{},
 		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {

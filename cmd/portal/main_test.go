@@ -37,7 +37,7 @@ func TestUsersAdd(t *testing.T) {
 		stdin string
 		want  string
 	}{
-		{[]string{"--username", "alice", "--role", "admin", "--password-stdin"}, "another-long-password\n", `user "alice" already exists`},
+		{[]string{"--username", "alice", "--role", "admin", "--password-stdin"}, "another-long-password\n", "--username is taken: alice already exists"},
 		{[]string{"--username", "bob", "--role", "superuser", "--password-stdin"}, "another-long-password\n", `unknown role "superuser"`},
 		{[]string{"--username", "bob", "--role", "admin"}, "", "--password-stdin is required"},
 		{[]string{"--username", "bob", "--role", "admin", "--password-stdin"}, "short\n", "at least 12 characters"},

@@ -46,7 +46,7 @@ func provisionerConfig(e env, cfg config.Config, st *store.Store, cl *cloud, sea
 		Concurrency:  cfg.ProvisionerConcurrency,
 		MaxAttempts:  cfg.MaxAttempts,
 		LeaseTimeout: cfg.LeaseTimeout,
-		Retry:        provisioner.RetryPolicy{Base: cfg.RetryBaseDelay},
+		Retry:        provisioner.RetryPolicy{Base: cfg.RetryBaseDelay, Clock: e.clock},
 	}
 }
 

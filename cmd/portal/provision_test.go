@@ -66,7 +66,7 @@ func TestProvisionCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Approve(ctx, r.ID, boss.ID, prov.EnqueueTx); err != nil {
+	if _, err := st.MoveApproved(ctx, r.ID, boss.ID, prov.EnqueueTx); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)

@@ -59,7 +59,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer cl.close()
-	cl.startCatalog(ctx) // for the form and its validation: serve only
+	cl.startCatalog(ctx, e.clock) // for the form and its validation: serve only
 	sealer, err := openSealer(cfg)
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/kvportal/kvportal/admission"
+	"github.com/kvportal/kvportal/admin"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/policy"
 	"github.com/kvportal/kvportal/store"
@@ -30,7 +30,8 @@ func cmdTeams(ctx context.Context, e env, args []string) error {
 }
 
 // cmdTeamsSave creates a team (add) or changes its limits (set; a limit not
-// given is kept, "none" removes it).
+// given is kept, "none" removes it), through the team steps the admin page
+// takes too.
 func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 	fs := flag.NewFlagSet("teams", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -40,53 +41,42 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if !domain.ValidTeamName(*name) {
-		return errors.New("--name: " + domain.TeamNameRule)
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	instances, err := domain.ParseLimit[int](*maxInstances)
-	if err != nil {
-		return fmt.Errorf("--max-instances: %w", err)
-	}
-	spend, err := domain.ParseLimit[float64](*maxSpend)
-	if err != nil {
-		return fmt.Errorf("--max-monthly-spend: %w", err)
-	}
-	return withStore(ctx, e, func(st *store.Store) error {
+	var limits admin.Limits
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "max-instances":
+			limits.MaxInstances = maxInstances
+		case "max-monthly-spend":
+			limits.MaxSpend = maxSpend
+		}
+	})
+	return withAdmin(ctx, e, func(a *admin.Admin) error {
 		var t domain.Team
+		var errs domain.FieldErrors
+		var err error
 		if add {
-			t, err = st.CreateTeam(ctx, *name, instances, spend, nil)
-			if errors.Is(err, store.ErrDuplicate) {
-				return fmt.Errorf("team %q already exists", *name)
-			}
-		} else {
-			old, err := st.TeamByName(ctx, *name)
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no team %q", *name)
-			}
-			if err != nil {
-				return err
-			}
-			if !given["max-instances"] {
-				instances = old.MaxInstances
-			}
-			if !given["max-monthly-spend"] {
-				spend = old.MaxMonthlySpend
-			}
-			t, err = st.SetTeamLimits(ctx, old.ID, instances, spend, nil)
-			if err != nil {
-				return err
-			}
+			t, errs, err = a.CreateTeam(ctx, nil, *name, limits)
+		} else if t, err = a.Team(ctx, *name); err == nil {
+			t, errs, err = a.SetTeamLimits(ctx, nil, t, limits)
+		}
+		if errors.Is(err, admin.ErrNoTeam) {
+			return fmt.Errorf("no team %q", *name)
 		}
 		if err != nil {
 			return err
+		}
+		if len(errs) > 0 {
+			return fieldErrors(errs, teamFlags)
 		}
 		fmt.Fprintf(e.stdout, "team %s: max instances %s, max monthly spend %s\n", t.Name,
 			domain.LimitText(t.MaxInstances), domain.LimitText(t.MaxMonthlySpend))
 		return nil
 	})
 }
+
+// teamFlags name the team steps' fields as the commands' flags.
+var teamFlags = map[string]string{admin.FieldTeamName: "--name", admin.FieldMaxInstances: "--max-instances",
+	admin.FieldMaxSpend: "--max-monthly-spend", admin.FieldMember: "--username"}
 
 func cmdTeamsList(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 {
@@ -116,30 +106,27 @@ func cmdUsersMembership(ctx context.Context, e env, join bool, args []string) er
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return withUser(ctx, e, *username, func(st *store.Store, u store.User) error {
-		t, err := st.TeamByName(ctx, *team)
-		if errors.Is(err, store.ErrNotFound) {
+	if *username == "" {
+		return fmt.Errorf("%w: --username is required", errUsage)
+	}
+	return withAdmin(ctx, e, func(a *admin.Admin) error {
+		t, err := a.Team(ctx, *team)
+		if errors.Is(err, admin.ErrNoTeam) {
 			return fmt.Errorf("no team %q", *team)
 		}
 		if err != nil {
 			return err
 		}
-		if join {
-			err = st.AddMember(ctx, t.ID, u.ID, nil)
-		} else {
-			err = st.RemoveMember(ctx, t.ID, u.ID, nil)
+		step, verb := a.AddMember, "joined"
+		if !join {
+			step, verb = a.RemoveMember, "left"
 		}
-		switch {
-		case errors.Is(err, store.ErrDuplicate):
-			return fmt.Errorf("%s is already in %s", u.Username, t.Name)
-		case errors.Is(err, store.ErrNotFound):
-			return fmt.Errorf("%s is not in %s", u.Username, t.Name)
-		case err != nil:
+		u, errs, err := step(ctx, nil, t, *username)
+		if err != nil {
 			return err
 		}
-		verb := "joined"
-		if !join {
-			verb = "left"
+		if len(errs) > 0 {
+			return fieldErrors(errs, teamFlags)
 		}
 		fmt.Fprintf(e.stdout, "%s %s %s\n", u.Username, verb, t.Name)
 		return nil
@@ -160,11 +147,11 @@ func (l *teamList) Set(s string) error {
 
 // teamsByName finds every team of names, refusing an unknown one before
 // anything is changed.
-func teamsByName(ctx context.Context, st *store.Store, names []string) ([]domain.Team, error) {
+func teamsByName(ctx context.Context, a *admin.Admin, names []string) ([]domain.Team, error) {
 	teams := make([]domain.Team, 0, len(names))
 	for _, n := range names {
-		t, err := st.TeamByName(ctx, n)
-		if errors.Is(err, store.ErrNotFound) {
+		t, err := a.Team(ctx, n)
+		if errors.Is(err, admin.ErrNoTeam) {
 			return nil, fmt.Errorf("no team %q: create it first with portal teams add --name %s", n, n)
 		}
 		if err != nil {
@@ -204,8 +191,8 @@ func cmdPolicies(ctx context.Context, e env, args []string) error {
 		if _, err := policy.Parse(doc); err != nil {
 			return fmt.Errorf("the policies were not saved: %w", err)
 		}
-		return withStore(ctx, e, func(st *store.Store) error {
-			v, ps, err := admission.SavePolicies(ctx, st, doc, nil)
+		return withAdmin(ctx, e, func(a *admin.Admin) error {
+			v, ps, err := a.SavePolicies(ctx, nil, doc)
 			if err != nil {
 				return err
 			}

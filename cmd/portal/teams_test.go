@@ -20,7 +20,7 @@ func TestTeamsAndMembership(t *testing.T) {
 	}{
 		{[]string{"teams", "add", "--name", "payments", "--max-instances", "10", "--max-monthly-spend", "500"}, "team payments: max instances 10, max monthly spend 500.00", false},
 		{[]string{"teams", "add", "--name", "search"}, "team search: max instances none, max monthly spend none", false},
-		{[]string{"teams", "add", "--name", "payments"}, `team "payments" already exists`, true},
+		{[]string{"teams", "add", "--name", "payments"}, "--name is taken: payments already exists", true},
 		{[]string{"teams", "add", "--name", "Pay Ments"}, "--name", true},
 		{[]string{"teams", "add", "--name", "x", "--max-instances", "-1"}, "--max-instances", true},
 		{[]string{"teams", "set", "--name", "payments", "--max-monthly-spend", "none"}, "team payments: max instances 10, max monthly spend none", false},
@@ -28,8 +28,8 @@ func TestTeamsAndMembership(t *testing.T) {
 		{[]string{"users", "add", "--username", "dev", "--role", "requester", "--password-stdin", "--team", "payments", "--team", "search"}, "dev joined search", false},
 		{[]string{"users", "add", "--username", "dev2", "--role", "requester", "--password-stdin", "--team", "ghosts"}, `no team "ghosts"`, true},
 		{[]string{"users", "leave", "--username", "dev", "--team", "search"}, "dev left search", false},
-		{[]string{"users", "leave", "--username", "dev", "--team", "search"}, "dev is not in search", true},
-		{[]string{"users", "join", "--username", "dev", "--team", "payments"}, "dev is already in payments", true},
+		{[]string{"users", "leave", "--username", "dev", "--team", "search"}, "--username is not in search", true},
+		{[]string{"users", "join", "--username", "dev", "--team", "payments"}, "--username is already in payments", true},
 	}
 	for _, s := range steps {
 		out, err := runCLI(t, url, "a-long-enough-password\n", s.args...)

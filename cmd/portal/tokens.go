@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/kvportal/kvportal/admin"
 	"github.com/kvportal/kvportal/apitoken"
 	"github.com/kvportal/kvportal/store"
 )
@@ -42,15 +43,15 @@ func cmdTokensCreate(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return withStore(ctx, e, func(st *store.Store) error {
-		u, err := st.UserByUsername(ctx, *username)
-		if errors.Is(err, store.ErrNotFound) {
+	return withAdmin(ctx, e, func(a *admin.Admin) error {
+		u, err := a.User(ctx, *username)
+		if errors.Is(err, admin.ErrNoUser) {
 			return fmt.Errorf("--username: no user %q", *username)
 		}
 		if err != nil {
 			return err
 		}
-		token, _, errs, err := apitoken.Issue(ctx, st, u, *name, *expires, nil, time.Now())
+		token, _, errs, err := a.CreateToken(ctx, nil, u, *name, *expires)
 		if err != nil {
 			return err
 		}
@@ -126,12 +127,12 @@ func cmdTokensRevoke(ctx context.Context, e env, args []string) error {
 	if err != nil || id <= 0 {
 		return errors.New("--id: a token's id is required (see tokens list)")
 	}
-	return withStore(ctx, e, func(st *store.Store) error {
-		t, err := st.RevokeToken(ctx, id, nil)
+	return withAdmin(ctx, e, func(a *admin.Admin) error {
+		t, err := a.RevokeToken(ctx, nil, id)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, admin.ErrNoToken):
 			return fmt.Errorf("--id: no token %d", id)
-		case errors.Is(err, store.ErrStateChanged):
+		case errors.Is(err, admin.ErrRevoked):
 			return fmt.Errorf("token %d is already revoked", id)
 		case err != nil:
 			return err

@@ -9,7 +9,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kvportal/kvportal/auth"
+	"github.com/kvportal/kvportal/admin"
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
@@ -45,13 +45,6 @@ func cmdUsersAdd(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if !store.ValidUsername(*username) {
-		return errors.New("--username: " + store.UsernameRule)
-	}
-	role, err := domain.ParseRole(*roleName)
-	if err != nil {
-		return fmt.Errorf("--role: %w", err)
-	}
 	if !*fromStdin {
 		return errors.New("--password-stdin is required: the password is read from standard input, never from the command line")
 	}
@@ -59,28 +52,21 @@ func cmdUsersAdd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := auth.CheckNewPassword(password); err != nil {
-		return err
-	}
-	return withStore(ctx, e, func(st *store.Store) error {
-		inTeams, err := teamsByName(ctx, st, teams)
+	return withAdmin(ctx, e, func(a *admin.Admin) error {
+		inTeams, err := teamsByName(ctx, a, teams)
 		if err != nil {
 			return err
 		}
-		hash, err := auth.HashPassword(password)
+		u, errs, err := a.CreateUser(ctx, nil, *username, *roleName, password)
 		if err != nil {
 			return err
 		}
-		u, err := st.CreateUser(ctx, *username, role, hash, nil)
-		if errors.Is(err, store.ErrDuplicate) {
-			return fmt.Errorf("user %q already exists", *username)
-		}
-		if err != nil {
-			return err
+		if len(errs) > 0 {
+			return fieldErrors(errs, userFlags)
 		}
 		fmt.Fprintf(e.stdout, "created user %s (%s)\n", u.Username, u.Role)
 		for _, t := range inTeams {
-			if err := st.AddMember(ctx, t.ID, u.ID, nil); err != nil && !errors.Is(err, store.ErrDuplicate) {
+			if _, _, err := a.AddMember(ctx, nil, t, u.Username); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "%s joined %s\n", u.Username, t.Name)
@@ -88,6 +74,10 @@ func cmdUsersAdd(ctx context.Context, e env, args []string) error {
 		return nil
 	})
 }
+
+// userFlags name the user steps' fields as the commands' flags.
+var userFlags = map[string]string{admin.FieldUsername: "--username", admin.FieldRole: "--role",
+	admin.FieldPassword: "the password on standard input"}
 
 // readPassword reads the first line of r.
 func readPassword(r io.Reader) (string, error) {
@@ -114,8 +104,8 @@ func cmdUsersSetRole(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--role: %w", err)
 	}
-	return withUser(ctx, e, *username, func(st *store.Store, u store.User) error {
-		u, err := st.SetRole(ctx, u.ID, role, nil)
+	return withUser(ctx, e, *username, func(a *admin.Admin, u store.User) error {
+		_, u, err := a.SetRole(ctx, nil, u.ID, role)
 		if err != nil {
 			return err
 		}
@@ -131,8 +121,8 @@ func cmdUsersSetDisabled(ctx context.Context, e env, disable bool, args []string
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return withUser(ctx, e, *username, func(st *store.Store, u store.User) error {
-		u, err := st.SetDisabled(ctx, u.ID, disable, nil)
+	return withUser(ctx, e, *username, func(a *admin.Admin, u store.User) error {
+		_, u, err := a.SetDisabled(ctx, nil, u.ID, disable)
 		if err != nil {
 			return err
 		}
@@ -155,13 +145,9 @@ func cmdUsersResetPassword(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return withUser(ctx, e, *username, func(st *store.Store, u store.User) error {
-		password := auth.GeneratePassword()
-		hash, err := auth.HashPassword(password)
+	return withUser(ctx, e, *username, func(a *admin.Admin, u store.User) error {
+		u, password, err := a.ResetPassword(ctx, nil, u.ID)
 		if err != nil {
-			return err
-		}
-		if u, err = st.SetPassword(ctx, u.ID, hash, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "new password for %s (%s), shown only now: %s\n", u.Username, u.Role, password)
@@ -174,20 +160,26 @@ func cmdUsersResetPassword(ctx context.Context, e env, args []string) error {
 }
 
 // withUser opens the database and finds username for fn.
-func withUser(ctx context.Context, e env, username string, fn func(*store.Store, store.User) error) error {
+func withUser(ctx context.Context, e env, username string, fn func(*admin.Admin, store.User) error) error {
 	if username == "" {
 		return fmt.Errorf("%w: --username is required", errUsage)
 	}
-	return withStore(ctx, e, func(st *store.Store) error {
-		u, err := st.UserByUsername(ctx, username)
-		if errors.Is(err, store.ErrNotFound) {
+	return withAdmin(ctx, e, func(a *admin.Admin) error {
+		u, err := a.User(ctx, username)
+		if errors.Is(err, admin.ErrNoUser) {
 			return fmt.Errorf("no user %q", username)
 		}
 		if err != nil {
 			return err
 		}
-		return fn(st, u)
+		return fn(a, u)
 	})
+}
+
+// withAdmin opens the configured database, migrated, for fn's admin
+// steps, taken as an operator at the console (by nil).
+func withAdmin(ctx context.Context, e env, fn func(*admin.Admin) error) error {
+	return withStore(ctx, e, func(st *store.Store) error { return fn(&admin.Admin{Store: st}) })
 }
 
 // withStore opens the configured database, migrated, for fn. User changes

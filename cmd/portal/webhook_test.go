@@ -80,7 +80,7 @@ func TestProvisionCommandDeliversWebhooks(t *testing.T) {
 	r := testfix.Submit(t, st, sealer, dev.ID, testfix.Valid(t, testfix.Input(func(in domain.Input) {
 		in["InstanceName"], in["Token"] = "hook-test", "hook-token"
 	}), nil))
-	if _, err := st.Approve(ctx, r.ID, boss.ID, prov.EnqueueTx); err != nil {
+	if _, err := st.MoveApproved(ctx, r.ID, boss.ID, prov.EnqueueTx); err != nil {
 		t.Fatal(err)
 	}
 

@@ -52,14 +52,14 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 	if err != nil {
 		return nil, fmt.Errorf("session keys: %w", err)
 	}
-	sm, err := auth.NewSessions(auth.SessionConfig{Keys: keys, Store: st, Secure: cfg.HTTPS(),
+	sm, err := auth.NewSessions(auth.SessionConfig{Keys: keys, Store: st, Clock: e.clock, Secure: cfg.HTTPS(),
 		TrustProxy: cfg.TrustProxy, Logger: e.logger})
 	if err != nil {
 		return nil, err
 	}
 	go sm.RunSweeper(ctx, sessionSweepInterval)
-	flow := &workflow.Workflow{Store: st, Sealer: sealer, Enqueue: q.EnqueueTx, Requeuer: q.Requeue}
-	d := handlers.Deps{Store: st, Sessions: sm, Workflow: flow, Logger: e.logger,
+	flow := &workflow.Workflow{Store: st, Sealer: sealer, Enqueue: q.EnqueueTx, Requeuer: q.Requeue, Clock: e.clock}
+	d := handlers.Deps{Store: st, Sessions: sm, Workflow: flow, Logger: e.logger, Clock: e.clock,
 		Simulated: cfg.Simulated(), BaseURL: cfg.BaseURL(), LocalLoginOff: !cfg.LocalLogin}
 	if cl != nil {
 		if cl.catalog != nil {
@@ -69,7 +69,9 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 			d.Pricer = cl.api
 			flow.Preflight = preflight.Gate{Checker: cl.api, Logger: e.logger}
 			d.DriftCloud = cl.api
-			d.Prices = rkvstore.NewPriceCache(cl.api)
+			prices := rkvstore.NewPriceCache(cl.api)
+			prices.Clock = e.clock
+			d.Prices = prices
 		}
 	}
 	// Teams, their limits and the approval policies decide submissions
@@ -94,6 +96,6 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 	}
 	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping,
 		Handlers: h, TrustProxy: cfg.TrustProxy,
-		API: &api.Deps{Store: st, Workflow: flow, Logger: e.logger,
+		API: &api.Deps{Store: st, Workflow: flow, Logger: e.logger, Clock: e.clock,
 			Rate: float64(cfg.APIRate), Burst: cfg.APIBurst}}), nil
 }

@@ -126,3 +126,35 @@ type StaticCatalog struct{ Cat *domain.Catalog }
 
 // Get returns the catalog.
 func (s StaticCatalog) Get(context.Context) *domain.Catalog { return s.Cat }
+
+// Clock is the one settable clock of tests: a domain.Clock that moves only
+// when the test moves it, given to every part of a portal under test (its
+// sessions, pages, API, workflow, provisioner) so that they agree.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock is a clock set at now.
+func NewClock(now time.Time) *Clock { return &Clock{now: now} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Set puts the clock at t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}

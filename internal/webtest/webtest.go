@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kvportal/kvportal/admin"
 	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
@@ -42,26 +42,6 @@ import (
 	"github.com/kvportal/kvportal/workflow"
 )
 
-// Clock is a settable clock for session timeouts.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // Env is a portal on its own database, served by httptest. Its fields are
 // the parts a test reaches behind the pages: the store to set up or check
 // rows, the handlers to change a dependency, the number of provisioning
@@ -70,7 +50,7 @@ type Env struct {
 	T        *testing.T
 	Srv      *httptest.Server
 	St       *store.Store
-	Clock    *Clock
+	Clock    *testfix.Clock
 	Sealer   *secret.Sealer
 	H        *handlers.Handlers
 	Keys     []byte // the session keys, shared with replicas
@@ -87,13 +67,13 @@ func (e *Env) Replica() *Env {
 	}
 	e.T.Cleanup(pool.Close)
 	st := store.New(pool)
-	sm, err := auth.NewSessions(auth.SessionConfig{Keys: e.Keys, Store: st, Now: e.Clock.Now})
+	sm, err := auth.NewSessions(auth.SessionConfig{Keys: e.Keys, Store: st, Clock: e.Clock})
 	if err != nil {
 		e.T.Fatal(err)
 	}
 	r := &Env{T: e.T, St: st, Clock: e.Clock, Sealer: e.Sealer, Keys: e.Keys}
 	h := *e.H
-	h.Store, h.Sessions = st, sm
+	h.Store, h.Sessions, h.Admin = st, sm, &admin.Admin{Store: st, Clock: e.Clock}
 	r.H = &h
 	r.Srv = httptest.NewServer(web.New(web.Deps{Logger: h.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: r.H}))
 	e.T.Cleanup(r.Srv.Close)
@@ -126,9 +106,9 @@ func New(t *testing.T, opts ...Option) *Env {
 func NewOn(t *testing.T, pool *pgxpool.Pool, opts ...Option) *Env {
 	t.Helper()
 	st := store.New(pool)
-	clk := &Clock{now: time.Now()}
+	clk := testfix.NewClock(time.Now())
 	keys := randomBytes(64)
-	sm, err := auth.NewSessions(auth.SessionConfig{Keys: keys, Store: st, Now: clk.Now})
+	sm, err := auth.NewSessions(auth.SessionConfig{Keys: keys, Store: st, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,8 +119,8 @@ func NewOn(t *testing.T, pool *pgxpool.Pool, opts ...Option) *Env {
 	e := &Env{T: t, St: st, Clock: clk, Sealer: sealer, Keys: keys}
 	e.H, err = handlers.New(handlers.Deps{
 		Store: st, Sessions: sm, Simulated: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,
-		Workflow: &workflow.Workflow{Store: st, Sealer: sealer, Catalog: testfix.StaticCatalog{Cat: testfix.Catalog()},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clk,
+		Workflow: &workflow.Workflow{Store: st, Sealer: sealer, Catalog: testfix.StaticCatalog{Cat: testfix.Catalog()}, Clock: clk,
 			Enqueue: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 				e.Enqueued.Add(1)
 				return nil
@@ -257,7 +237,7 @@ func (e *Env) FailedRequest(u, approver store.User) domain.Request {
 	e.T.Helper()
 	ctx := context.Background()
 	r := e.Request(u)
-	if _, err := e.St.Approve(ctx, r.ID, approver.ID, nil); err != nil {
+	if _, err := e.St.MoveApproved(ctx, r.ID, approver.ID, nil); err != nil {
 		e.T.Fatal(err)
 	}
 	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 1); err != nil {

@@ -412,7 +412,7 @@ func workload5(ctx context.Context, o options, env *environment, rep *report) er
 	time.Sleep(time.Second) // let the client settle: leadership, listeners
 	var lat []float64
 	for i, id := range ids {
-		if _, err := w.st.Approve(ctx, id, w.approverID, prov.EnqueueTx); err != nil {
+		if _, err := w.st.MoveApproved(ctx, id, w.approverID, prov.EnqueueTx); err != nil {
 			return err
 		}
 		committed := time.Now()
@@ -439,7 +439,7 @@ func workload5(ctx context.Context, o options, env *environment, rep *report) er
 		result: fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", p50, p99), baseline: "—", ratio: "—",
 		target: "p50 ≤ 20 ms, p99 ≤ 100 ms", met: p50 <= 20 && p99 <= 100,
 		runs:  fmt.Sprintf("%d approvals one at a time: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms", len(lat), p50, pct(0.9), p99, lat[len(lat)-1]),
-		repro: "`-only 5`: in-process, store.Approve with the provisioner's EnqueueTx hook (the approval's transaction), the clock from its return (commit) to the simulator's CallHook seeing CreateInstance; each approval waits for the previous request to succeed."})
+		repro: "`-only 5`: in-process, store.MoveApproved with the provisioner's EnqueueTx hook (the approval's transaction), the clock from its return (commit) to the simulator's CallHook seeing CreateInstance; each approval waits for the previous request to succeed."})
 	return nil
 }
 

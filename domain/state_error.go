@@ -1,0 +1,25 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrStateChanged: a step found its row (a request, a token) in another
+// state than the one it moves from; nothing was changed.
+var ErrStateChanged = errors.New("state changed")
+
+// StateError is the ErrStateChanged of a request's step, with the request
+// as it was found, so that the person can be told who decided it first. It
+// is domain's so that every caller of a step (a page, the API, the
+// provisioner) reads it without the store.
+type StateError struct {
+	Current Request
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("request %d is %s", e.Current.ID, e.Current.Status)
+}
+
+// Is makes errors.Is(err, ErrStateChanged) true.
+func (e *StateError) Is(target error) bool { return target == ErrStateChanged }
