@@ -66,9 +66,12 @@ var transitions = map[Status][]Status{
 	StatusPendingApproval: {StatusApproved, StatusRejected, StatusCancelled},
 	// approved → failed: no provisioning job is left to work on it (the
 	// provisioner's sweep for stranded requests).
-	StatusApproved:     {StatusProvisioning, StatusFailed},
+	// approved → succeeded and failed → succeeded: the instance was found
+	// in the cloud by its kvportal:request tag after an answer was lost
+	// (store.AdoptInstance), the only way to succeed without provisioning.
+	StatusApproved:     {StatusProvisioning, StatusFailed, StatusSucceeded},
 	StatusProvisioning: {StatusSucceeded, StatusFailed, StatusApproved},
-	StatusFailed:       {StatusApproved},
+	StatusFailed:       {StatusApproved, StatusSucceeded},
 }
 
 // CanMove reports whether the state machine allows from → to.

@@ -68,7 +68,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	// the sealed password: no read before it. Where the request is when it
 	// is not approved decides what else happens (StateError.Current).
 	r, err := p.st.StartAttempt(ctx, id, job.Attempt, p.cfg.MaxAttempts)
-	if se := (*store.StateError)(nil); errors.As(err, &se) && se.Current.Status == domain.StatusProvisioning {
+	if se := (*domain.StateError)(nil); errors.As(err, &se) && se.Current.Status == domain.StatusProvisioning {
 		// An earlier run set provisioning and never recorded an outcome: its
 		// worker died and River's rescuer gave the job back. The call may
 		// have made the instance, so this run calls again with the same
@@ -140,7 +140,7 @@ func (p *Provisioner) recordLostAttempt(ctx context.Context, r domain.Request) (
 // moved on by someone else, the job ends according to where it is now;
 // anything else is returned for River to retry.
 func (p *Provisioner) skipOrRetry(ctx context.Context, id int64, err error) error {
-	var se *store.StateError
+	var se *domain.StateError
 	if !errors.As(err, &se) {
 		return err
 	}
@@ -222,6 +222,18 @@ func (p *Provisioner) outcome(ctx context.Context, job *river.Job[ProvisionArgs]
 	f := store.Failure{Code: apiErr.Code, Message: apiErr.Message, CloudRequestID: apiErr.RequestId,
 		Class: apiErr.Class.String()}
 	retry := apiErr.Class != rkvstore.Permanent && attempt < p.cfg.MaxAttempts
+	if !retry {
+		// The end, unless the instance exists: see reconcile.go.
+		exists, err := p.mayExist(ctx, job.Args.RequestID, apiErr)
+		if err != nil {
+			return err
+		}
+		if exists {
+			if done, err := p.reconcile(ctx, job, apiErr); done {
+				return err
+			}
+		}
+	}
 	var next time.Time
 	var err error
 	if retry {

@@ -75,6 +75,9 @@ const (
 type API interface {
 	CreateInstance(ctx context.Context, p domain.Params, tags ...domain.Tag) (rkvstore.CreateResult, error)
 	DescribeInstanceAttribute(ctx context.Context, regionID, instanceID string) (rkvstore.InstanceAttribute, error)
+	// ListInstances finds an instance by its tags when a call's answer
+	// was lost (see Effect).
+	Lister
 }
 
 // Opener opens a sealed password (*secret.Sealer); aad is the request's Token.
@@ -172,10 +175,12 @@ func CallTimeout(lease time.Duration) time.Duration {
 
 // Provisioner runs the provisioning jobs and follow-up sweeps of this process.
 type Provisioner struct {
-	cfg     Config
-	st      *store.Store
-	api     API
-	sealer  Opener
+	cfg    Config
+	st     *store.Store
+	api    API
+	sealer Opener
+	// effect reads a creation back from the cloud by its tag.
+	effect  Effect
 	log     *slog.Logger
 	client  *river.Client[pgx.Tx]
 	metrics *metrics
@@ -209,7 +214,7 @@ func New(cfg Config) (*Provisioner, error) {
 		cfg.RiverLogger = slog.New(warnOnly{cfg.Logger.Handler()})
 	}
 
-	p := &Provisioner{cfg: cfg, st: cfg.Store, api: cfg.API, sealer: cfg.Sealer, log: cfg.Logger,
+	p := &Provisioner{cfg: cfg, st: cfg.Store, api: cfg.API, sealer: cfg.Sealer, log: cfg.Logger, effect: TaggedInstance(cfg.API),
 		calls: make(chan struct{}, cfg.Concurrency)}
 	p.metrics = newMetrics(cfg.Store)
 	if cfg.Registerer != nil {
@@ -320,7 +325,7 @@ func (p *Provisioner) Client() *river.Client[pgx.Tx] { return p.client }
 var ErrJobBusy = errors.New("the request's previous provisioning job is still finishing; try again in a moment")
 
 // EnqueueTx enqueues the provisioning job of r in tx, the transaction that
-// makes r approved (store.Approve's enqueue hook). There is at most one
+// makes r approved (store.MoveApproved's enqueue hook). There is at most one
 // unfinished job per request: when one exists, it returns ErrJobBusy, which
 // rolls the approval back.
 func (p *Provisioner) EnqueueTx(ctx context.Context, tx pgx.Tx, r domain.Request) error {
@@ -339,13 +344,13 @@ func (p *Provisioner) EnqueueTx(ctx context.Context, tx pgx.Tx, r domain.Request
 // Requeue sends a failed request back to approved with the same Token, as
 // done by adminID (event request.requeued), its job enqueued in the same
 // transaction. A request that is not failed, or whose password was erased
-// when its re-queue window ended, is a *store.StateError.
+// when its re-queue window ended, is a *domain.StateError.
 //
 // The new attempts send the password the failed request kept. Should the
 // first attempts have made an instance after all, the same Token returns it
 // rather than make a second.
 func (p *Provisioner) Requeue(ctx context.Context, requestID, adminID int64) (domain.Request, error) {
-	return p.st.Requeue(ctx, requestID, adminID, p.EnqueueTx)
+	return p.st.MoveRequeued(ctx, requestID, adminID, p.EnqueueTx)
 }
 
 // Retry sends a failed request whose password was erased back to approved
@@ -353,7 +358,7 @@ func (p *Provisioner) Requeue(ctx context.Context, requestID, adminID int64) (do
 // request.retried), its job enqueued in the same transaction (see
 // store.Retry).
 func (p *Provisioner) Retry(ctx context.Context, requestID, requesterID int64, sealed []byte) (domain.Request, error) {
-	return p.st.Retry(ctx, requestID, requesterID, sealed, p.EnqueueTx)
+	return p.st.MoveRetried(ctx, requestID, requesterID, sealed, p.EnqueueTx)
 }
 
 // ProvisionArgs is the provisioning job of one request: unique per request

@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -55,10 +56,22 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 		return err
 	}
 	for _, r := range list {
-		_, err := p.st.FailWithoutJob(ctx, r, kind, store.Failure{Code: CodeNoLiveJob,
+		// Its last worker may have died during the call: an instance found
+		// by its tag makes it succeed; a cloud that can't be asked leaves
+		// it for the next sweep, never failed blind.
+		adopted, err := p.adoptStranded(ctx, r)
+		if err != nil {
+			p.log.Warn("stranded request: the cloud could not be asked for its instance; the next sweep asks again",
+				"request_id", r.ID, "err", err)
+			continue
+		}
+		if adopted {
+			continue
+		}
+		_, err = p.st.FailWithoutJob(ctx, r, kind, store.Failure{Code: CodeNoLiveJob,
 			Message: "No provisioner is working on this request any more: the attempts of its provisioning job were used up by provisioners that stopped. An admin can re-queue it."},
 			"stranded in "+string(r.Status)+" without a provisioning job")
-		if errors.Is(err, store.ErrStateChanged) {
+		if errors.Is(err, domain.ErrStateChanged) {
 			continue
 		}
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 // The provisioner's steps. Each is one transition with its audit event, one
 // statement (see changeWithEvent). An outcome is recorded only by the
 // attempt that is current ("attempts = $n"): after a rescued run took over,
-// the row has moved on and the verb changes nothing (a *StateError).
+// the row has moved on and the verb changes nothing (a *domain.StateError).
 
 // Failure is the error an attempt ended with, as the request shows it.
 type Failure struct {
@@ -45,6 +45,32 @@ type Created struct {
 	ConnectionDomain string
 	Port             int
 	PrivateAddress   string
+	// FoundByTag says how the instance was found when the call's answer
+	// was lost: by its kvportal:request tag (recorded in the event); ""
+	// for an instance the call's own answer named.
+	FoundByTag string
+}
+
+// successSet records the instance made for a request: the columns of a
+// success, $4 to $10 being Created's.
+const successSet = `instance_id = $4, result_name = $5, instance_status = $6, result = $7, next_attempt_at = NULL,
+			error_code = '', error_message = '', error_request_id = '',
+			connection_domain = $8, connection_port = $9, private_address = $10`
+
+func (c Created) args() []any {
+	return []any{c.InstanceID, c.InstanceName, c.InstanceStatus, c.Result, c.ConnectionDomain, c.Port, c.PrivateAddress}
+}
+
+// details are what a success's event records.
+func (c Created) details(attempt int) domain.Details {
+	d := domain.Details{domain.KeyAttempt: attempt, domain.KeyInstanceID: c.InstanceID, domain.KeyInstanceName: c.InstanceName}
+	if c.CloudRequestID != "" {
+		d[domain.KeyCloudRequestID] = c.CloudRequestID
+	}
+	if c.FoundByTag != "" {
+		d[domain.KeyFoundByTag] = c.FoundByTag
+	}
+	return d
 }
 
 // StartAttempt moves an approved request to provisioning for attempt
@@ -78,19 +104,51 @@ func (s *Store) StartAttempt(ctx context.Context, id int64, attempt, maxAttempts
 func (s *Store) RecordSuccess(ctx context.Context, id int64, attempt int, c Created) error {
 	_, err := s.apply(ctx, move{
 		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
-		Action: domain.ActionSucceeded,
-		Details: domain.Details{domain.KeyAttempt: attempt, domain.KeyInstanceID: c.InstanceID, domain.KeyInstanceName: c.InstanceName,
-			"RequestId": c.CloudRequestID},
-		set: `instance_id = $4, result_name = $5, instance_status = $6, result = $7, next_attempt_at = NULL,
-			error_code = '', error_message = '', error_request_id = '',
-			connection_domain = $9, connection_port = $10, private_address = $11`,
-		where: "attempts = $8",
-		args: []any{c.InstanceID, c.InstanceName, c.InstanceStatus, c.Result, attempt,
-			c.ConnectionDomain, c.Port, c.PrivateAddress},
-		bare: true,
+		Action: domain.ActionSucceeded, Details: c.details(attempt),
+		set:   successSet,
+		where: "attempts = $11",
+		args:  append(c.args(), attempt),
+		bare:  true,
 	})
 	return err
 }
+
+// AdoptInstance records that request r's instance exists although no
+// answer said so: found in the cloud by its kvportal:request tag after an
+// answer was lost (c.FoundByTag says how). The request succeeds with it
+// from where it is (provisioning at the attempt that looked, approved or
+// provisioning with no job left, or failed: a failure recorded before the
+// portal asked), with one event. A request that moved on meanwhile is a
+// *domain.StateError, nothing changed.
+func (s *Store) AdoptInstance(ctx context.Context, r domain.Request, c Created) error {
+	_, err := s.apply(ctx, move{
+		RequestID: r.ID, From: r.Status, To: domain.StatusSucceeded,
+		Action: domain.ActionSucceeded, Details: c.details(r.Attempts),
+		set:   successSet,
+		args:  c.args(),
+		bare:  true,
+	})
+	return err
+}
+
+// HadUnknownOutcome reports whether an attempt of request id may have
+// reached the cloud without an answer: its call timed out or lost its
+// connection, or its provisioner stopped during the call. Only then can an
+// instance exist that the portal was never told of.
+func (s *Store) HadUnknownOutcome(ctx context.Context, id int64, lostCode string) (bool, error) {
+	var unknown bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_events WHERE request_id = $1
+		AND action = $2 AND (details->>'class' = $3 OR details->>'code' = $4))`,
+		id, domain.ActionAttemptFailed, outcomeUnknownClass, lostCode).Scan(&unknown)
+	if err != nil {
+		return false, fmt.Errorf("unknown outcomes of request %d: %w", id, err)
+	}
+	return unknown, nil
+}
+
+// outcomeUnknownClass is the class an attempt's failure records when its
+// call may have been acted on (rkvstore.OutcomeUnknown's name).
+const outcomeUnknownClass = "outcome unknown"
 
 // ScheduleRetry records attempt's failure f and sends the request back to
 // approved, to be tried again at next (next_attempt_at, which the job's
@@ -199,7 +257,7 @@ func (s *Store) RequestsWithoutJob(ctx context.Context, kind string, limit int) 
 
 // FailWithoutJob fails r, found by RequestsWithoutJob, with f and reason
 // for the audit event, provided it is still where it was and still without
-// an unfinished job of kind; otherwise nothing changes (a *StateError).
+// an unfinished job of kind; otherwise nothing changes (a *domain.StateError).
 func (s *Store) FailWithoutJob(ctx context.Context, r domain.Request, kind string, f Failure, reason string) (domain.Request, error) {
 	details := f.details(r.Attempts)
 	details[domain.KeyReason] = reason
