@@ -13,6 +13,7 @@ package drift
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -31,10 +32,16 @@ const (
 	KindClass   = "class"
 	KindName    = "name"
 	KindStatus  = "status"
+	// KindFailed: an instance tagged with a request's number exists, and
+	// that request is failed (its answer was lost on its last attempt).
+	// Run and Adopt make the request succeed with it.
+	KindFailed = "failed_request"
 )
 
 // Kinds lists the kinds of finding, in the order they are shown.
-func Kinds() []string { return []string{KindMissing, KindUnknown, KindClass, KindName, KindStatus} }
+func Kinds() []string {
+	return []string{KindMissing, KindUnknown, KindFailed, KindClass, KindName, KindStatus}
+}
 
 // Cloud is the part of the R-KVStore API a check calls (*rkvstore.Client).
 type Cloud interface {
@@ -48,6 +55,7 @@ type Records interface {
 	InstanceRegions(ctx context.Context) ([]string, error)
 	InstanceRecordsIn(ctx context.Context, region string, after int64, limit int) ([]store.InstanceRecord, error)
 	KnownInstances(ctx context.Context, ids []string) (map[string]bool, error)
+	FailedAmong(ctx context.Context, ids []int64) (map[int64]bool, error)
 }
 
 // Report is what one check found.
@@ -83,6 +91,8 @@ func Describe(f store.DriftFinding) string {
 		return f.InstanceID + " missing in the cloud" + req
 	case KindUnknown:
 		return f.InstanceID + " unknown to the portal: carries its tags in " + f.RegionID + req
+	case KindFailed:
+		return f.InstanceID + " exists although its request failed" + req
 	}
 	return fmt.Sprintf("%s %s differs: portal %q, cloud %q%s", f.InstanceID, f.Kind, f.Portal, f.Cloud, req)
 }
@@ -220,12 +230,70 @@ func (c *check) region(ctx context.Context, cloud Cloud, records Records, region
 			}
 			unknown = append(unknown, f)
 		}
+		if unknown, err = failedOnes(ctx, records, unknown); err != nil {
+			return err
+		}
 	}
 	c.rep.Compared += compared
 	c.rep.Omitted += dropped
 	c.add(unknown...)
 	c.add(found...)
 	return nil
+}
+
+// failedOnes marks the unknown instances whose tag names a failed request:
+// the request failed although its instance exists.
+func failedOnes(ctx context.Context, records Records, unknown []store.DriftFinding) ([]store.DriftFinding, error) {
+	var ids []int64
+	for _, f := range unknown {
+		if f.RequestID > 0 {
+			ids = append(ids, f.RequestID)
+		}
+	}
+	if len(ids) == 0 {
+		return unknown, nil
+	}
+	failed, err := records.FailedAmong(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range unknown {
+		if failed[f.RequestID] {
+			unknown[i].Kind, unknown[i].Portal = KindFailed, string(domain.StatusFailed)
+		}
+	}
+	return unknown, nil
+}
+
+// Adopt makes each failed request of the findings whose instance exists
+// succeed with it (store.AdoptInstance, audited: found by its tag), and
+// returns the requests it adopted. A request that moved on meanwhile (an
+// admin re-queued it) is left alone.
+func Adopt(ctx context.Context, st *store.Store, findings []store.DriftFinding) (map[int64]bool, error) {
+	adopted := map[int64]bool{}
+	for _, f := range findings {
+		if f.Kind != KindFailed {
+			continue
+		}
+		r, err := st.Request(ctx, f.RequestID)
+		if err != nil {
+			return adopted, err
+		}
+		if r.Status != domain.StatusFailed {
+			continue
+		}
+		err = st.AdoptInstance(ctx, r, store.Created{InstanceID: f.InstanceID, InstanceName: f.Cloud,
+			Result:     map[string]any{"InstanceId": f.InstanceID, "InstanceName": f.Cloud, "RegionId": f.RegionID, "FoundByTag": true},
+			FoundByTag: "by a drift check, by its tag " + domain.TagRequest + "=" + strconv.FormatInt(r.ID, 10) + ", after the request had failed"})
+		if errors.Is(err, domain.ErrStateChanged) {
+			continue
+		}
+		if err != nil {
+			return adopted, err
+		}
+		adopted[r.ID] = true
+	}
+	return adopted, nil
 }
 
 // untaggedOnes lists, by InstanceId, the instances of records that the
@@ -278,6 +346,9 @@ func differences(r store.InstanceRecord, in rkvstore.Instance) []store.DriftFind
 func Run(ctx context.Context, st *store.Store, cloud Cloud) (Report, []store.DriftFinding, error) {
 	rep, err := Check(ctx, cloud, st)
 	if err != nil {
+		return rep, nil, err
+	}
+	if _, err := Adopt(ctx, st, rep.Findings); err != nil {
 		return rep, nil, err
 	}
 	fresh, err := st.RecordDrift(ctx, rep.Findings, rep.Problems)

@@ -234,3 +234,48 @@ func TestReadmeStatesTheBound(t *testing.T) {
 		t.Errorf("README.md does not say %q", want)
 	}
 }
+
+// A request failed although its tagged instance exists (its last answer was
+// lost before the portal looked for instances by their tags): the check
+// reports it, and Run makes it succeed with that instance, audited, so that
+// a database that already holds such a request is mended.
+func TestDriftAdoptsAFailedRequestsInstance(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	r := w.made("lost-answer", true)
+	if _, err := w.st.Pool().Exec(ctx, `UPDATE requests SET status = 'failed', instance_id = '', result_name = '',
+		instance_status = '' WHERE id = $1`, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := drift.Check(ctx, w.api, w.st)
+	if err != nil || len(rep.Findings) != 1 || rep.Findings[0].Kind != drift.KindFailed || rep.Findings[0].RequestID != r.ID {
+		t.Fatalf("check: %+v %v", rep.Findings, err)
+	}
+	if got := drift.Describe(rep.Findings[0]); !strings.Contains(got, "exists although its request failed") {
+		t.Errorf("described as %q", got)
+	}
+	if _, _, err := drift.Run(ctx, w.st, w.api); err != nil {
+		t.Fatal(err)
+	}
+	after, err := w.st.Request(ctx, r.ID)
+	if err != nil || after.Status != domain.StatusSucceeded || after.InstanceID != rep.Findings[0].InstanceID {
+		t.Fatalf("after the run: %s %q %v", after.Status, after.InstanceID, err)
+	}
+	evs, err := w.st.RequestEvents(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adopted := 0
+	for _, e := range evs {
+		if e.Action == domain.ActionSucceeded && e.Details.String(domain.KeyFoundByTag) != "" {
+			adopted++
+		}
+	}
+	if adopted != 1 {
+		t.Errorf("%d adoption events: %v", adopted, evs)
+	}
+	if rep, err := drift.Check(ctx, w.api, w.st); err != nil || len(rep.Findings) != 0 {
+		t.Errorf("mended, yet: %+v %v", rep.Findings, err)
+	}
+}

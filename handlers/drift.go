@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/drift"
 	"github.com/kvportal/kvportal/views/pages"
 )
@@ -50,7 +51,7 @@ func (h *Handlers) CheckDrift(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	flash := "Drift checked: " + strconv.Itoa(len(rep.Findings)) + " finding(s), " + strconv.Itoa(len(fresh)) + " new"
+	flash := "Drift checked: " + domain.Count(strconv.Itoa(len(rep.Findings)), "finding") + ", " + strconv.Itoa(len(fresh)) + " new"
 	if len(rep.Problems) > 0 {
 		flash += "; some regions could not be checked"
 	}

@@ -50,7 +50,10 @@ func TestChaosNeverFailedWhileItsInstanceExists(t *testing.T) {
 			}
 		case domain.StatusFailed:
 			if f.sim.CountByToken(r.Params.Token) != 0 {
-				t.Errorf("request %d is failed (%s: %s) although its instance exists", r.ID, r.ErrorCode, r.ErrorMessage)
+				t.Errorf("request %d is failed (%s: %s) although its instance exists; its events:", r.ID, r.ErrorCode, r.ErrorMessage)
+				for _, e := range f.events(r.ID) {
+					t.Logf("  %s %v", e.Action, e.Details)
+				}
 			}
 		default:
 			t.Errorf("request %d ended %s", r.ID, r.Status)

@@ -17,9 +17,9 @@ import (
 // that died during the call) may have made the instance; the Token makes a
 // later attempt return it, but when no later attempt succeeds (the cloud
 // throttles the last one, say) the portal would call failed an instance
-// that exists and bills. So before failing a request for any reason other
-// than the cloud's own refusal of the call, and whenever one of its
-// attempts had an unknown outcome, the provisioner reads the effect back:
+// that exists and bills. So before failing a request one of whose attempts
+// had an unknown outcome (the last one's included), and before the
+// stranded-request sweep fails one, the provisioner reads the effect back:
 // for a creation, an instance tagged kvportal:request with its number.
 // Found: the request succeeds with it. Not found: it fails. The cloud could
 // not be asked: the request stays approved and is asked again later,
@@ -66,10 +66,12 @@ type Lister interface {
 }
 
 // mayExist reports whether request id's instance may exist although the
-// attempt at hand failed with apiErr: the cloud's own refusal of the call
-// says it does not, unless an earlier attempt's answer was lost.
+// attempt at hand failed with apiErr: only when this attempt's outcome is
+// unknown, or an earlier one's was. An answer that says the cloud did not
+// act (a refusal, throttling, a 5xx) says of this attempt that it made
+// nothing; an earlier attempt whose answer was lost may have.
 func (p *Provisioner) mayExist(ctx context.Context, id int64, apiErr *rkvstore.APIError) (bool, error) {
-	if apiErr.Class != rkvstore.Permanent {
+	if apiErr.Class == rkvstore.OutcomeUnknown {
 		return true, nil
 	}
 	return p.st.HadUnknownOutcome(ctx, id, CodeAttemptLost)
@@ -96,9 +98,12 @@ func (p *Provisioner) reconcile(ctx context.Context, job *river.Job[ProvisionArg
 	if err != nil {
 		lookErr := rkvstore.Classify(err)
 		delay := p.cfg.Retry.Delay(attempt)
-		f := store.Failure{Code: lookErr.Code, CloudRequestID: lookErr.RequestId, Class: lookErr.Class.String(),
-			Message: fmt.Sprintf("The last attempt failed (%s: %s), and the cloud could not be asked whether an earlier "+
-				"attempt, whose answer was lost, made the instance: it is asked again later.", apiErr.Code, apiErr.Message)}
+		// Recorded as the attempt's own failure (its class says whether its
+		// outcome was unknown, which the next look reads), the look-up's
+		// in words.
+		f := store.Failure{Code: apiErr.Code, CloudRequestID: apiErr.RequestId, Class: apiErr.Class.String(),
+			Message: fmt.Sprintf("%s The cloud could not be asked (%s) whether an attempt whose answer was lost "+
+				"made the instance: it is asked again later.", apiErr.Message, lookErr.Code)}
 		if _, err := p.st.ScheduleRetry(ctx, id, attempt, f, domain.Now(p.cfg.Retry.Clock).Add(delay)); err != nil {
 			return true, p.skipOrRetry(ctx, id, err)
 		}

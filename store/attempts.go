@@ -124,9 +124,9 @@ func (s *Store) AdoptInstance(ctx context.Context, r domain.Request, c Created) 
 	_, err := s.apply(ctx, move{
 		RequestID: r.ID, From: r.Status, To: domain.StatusSucceeded,
 		Action: domain.ActionSucceeded, Details: c.details(r.Attempts),
-		set:   successSet,
-		args:  c.args(),
-		bare:  true,
+		set:  successSet,
+		args: c.args(),
+		bare: true,
 	})
 	return err
 }

@@ -60,6 +60,26 @@ func (s *Store) KnownInstances(ctx context.Context, ids []string) (map[string]bo
 	return known, nil
 }
 
+// FailedAmong reports which of the requests ids are failed: an instance
+// tagged with such a request's number exists although the portal told its
+// requester it failed (an answer lost on its last attempt, before the
+// portal looked for instances by their tags).
+func (s *Store) FailedAmong(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM requests WHERE id = ANY($1) AND status = 'failed'`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("failed requests: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("failed requests: %w", err)
+	}
+	failed := make(map[int64]bool, len(found))
+	for _, id := range found {
+		failed[id] = true
+	}
+	return failed, nil
+}
+
 // An instance the portal made: its request succeeded with an InstanceId.
 const (
 	madeInstance          = `status = 'succeeded' AND instance_id <> ''`

@@ -89,7 +89,9 @@ func TestAdminStepsGiveTheSameEventEverywhere(t *testing.T) {
 		func() { cli("", "teams", "set", "--name", "payments", "--max-instances", "4") },
 		func() { posted(teamPath+"/limits", url.Values{"max_instances": {"4"}}) })
 	same(domain.ActionUserCreated,
-		func() { cli("a-long-enough-Passw0rd\n", "users", "add", "--username", "alice", "--role", "requester", "--password-stdin") },
+		func() {
+			cli("a-long-enough-Passw0rd\n", "users", "add", "--username", "alice", "--role", "requester", "--password-stdin")
+		},
 		func() { posted("/admin/users", url.Values{"username": {"bob"}, "role": {"requester"}}) })
 	bob, err := env.St.UserByUsername(context.Background(), "bob")
 	if err != nil {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/drift"
 	"github.com/kvportal/kvportal/store"
 )
@@ -38,19 +40,30 @@ func cmdDrift(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer cl.close()
-	rep, err := drift.Check(ctx, cl.api, store.New(db.pool))
+	st := store.New(db.pool)
+	rep, err := drift.Check(ctx, cl.api, st)
+	if err != nil {
+		return err
+	}
+	// A failed request whose instance exists is mended at once, as the
+	// periodic check mends it: the finding is still printed, and says so.
+	adopted, err := drift.Adopt(ctx, st, rep.Findings)
 	if err != nil {
 		return err
 	}
 	for _, f := range rep.Findings {
-		fmt.Fprintln(e.stdout, drift.Describe(f))
+		line := drift.Describe(f)
+		if adopted[f.RequestID] {
+			line += ": the request now succeeded with it"
+		}
+		fmt.Fprintln(e.stdout, line)
 	}
 	for _, p := range rep.Problems {
 		fmt.Fprintln(e.stderr, "portal drift: not checked:", p)
 	}
 	switch {
 	case len(rep.Findings) > 0:
-		return fmt.Errorf("%w: %d finding(s) among %d instances", errDrift, len(rep.Findings)+rep.Omitted, rep.Compared)
+		return fmt.Errorf("%w: %s among %d instances", errDrift, domain.Count(strconv.Itoa(len(rep.Findings)+rep.Omitted), "finding"), rep.Compared)
 	case len(rep.Problems) > 0:
 		return fmt.Errorf("%w: the check is incomplete: %s", errDrift, strings.Join(rep.Problems, "; "))
 	}
