@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
 )
@@ -61,8 +62,8 @@ func instance(t *testing.T, sim *simulator.Simulator, id string) simulator.Insta
 
 func TestSecurityIps(t *testing.T) {
 	t.Parallel()
-	clk := &clock{now: start}
-	sim, client := setup(t, simulator.Config{CreatingDelay: time.Minute, Now: clk.Now})
+	clk := testfix.NewClock(start)
+	sim, client := setup(t, simulator.Config{CreatingDelay: time.Minute, Clock: clk})
 	id := made(t, sim, client, nil)
 	ctx := t.Context()
 
@@ -150,8 +151,8 @@ func TestSecurityIpsLostResponse(t *testing.T) {
 
 func TestModifyInstanceSpec(t *testing.T) {
 	t.Parallel()
-	clk := &clock{now: start}
-	sim, client := setup(t, simulator.Config{CreatingDelay: time.Minute, Now: clk.Now})
+	clk := testfix.NewClock(start)
+	sim, client := setup(t, simulator.Config{CreatingDelay: time.Minute, Clock: clk})
 	id := made(t, sim, client, nil)
 	ctx := t.Context()
 	const mid = "redis.master.mid.default"
@@ -230,8 +231,8 @@ func TestModifyInstanceSpec(t *testing.T) {
 
 func TestModifyInstanceSpecLostResponse(t *testing.T) {
 	t.Parallel()
-	clk := &clock{now: start}
-	sim, client := setup(t, simulator.Config{CreatingDelay: time.Minute, Now: clk.Now})
+	clk := testfix.NewClock(start)
+	sim, client := setup(t, simulator.Config{CreatingDelay: time.Minute, Clock: clk})
 	id := made(t, sim, client, nil)
 	clk.Advance(time.Minute)
 	change := rkvstore.SpecChange{InstanceClass: "redis.master.large.default", ClientToken: domain.NewToken()}
@@ -322,8 +323,8 @@ func TestReleaseProtectionAndDelete(t *testing.T) {
 
 func TestResetPassword(t *testing.T) {
 	t.Parallel()
-	clk := &clock{now: start}
-	sim, client := setup(t, simulator.Config{Now: clk.Now})
+	clk := testfix.NewClock(start)
+	sim, client := setup(t, simulator.Config{Clock: clk})
 	id := made(t, sim, client, nil)
 	ctx := t.Context()
 
@@ -348,8 +349,8 @@ func TestResetPassword(t *testing.T) {
 
 func TestRenewInstance(t *testing.T) {
 	t.Parallel()
-	clk := &clock{now: start}
-	sim, client := setup(t, simulator.Config{Now: clk.Now})
+	clk := testfix.NewClock(start)
+	sim, client := setup(t, simulator.Config{Clock: clk})
 	id := made(t, sim, client, prePaid(1))
 	ctx := t.Context()
 
