@@ -46,7 +46,7 @@ func BindFlags(fs *flag.FlagSet, o *Options) {
 	fs.DurationVar(&c.Latency, "latency", c.Latency, "latency added to every call, e.g. 200ms (env PORTAL_SIM_LATENCY)")
 	fs.Float64Var(&c.ThrottleRate, "throttle-rate", c.ThrottleRate, "share of calls, 0 to 1, refused with Throttling.User (env PORTAL_SIM_THROTTLE_RATE)")
 	fs.Float64Var(&c.ErrorRate, "error-rate", c.ErrorRate, "share of calls, 0 to 1, failing with 503 ServiceUnavailable or 500 InternalError (env PORTAL_SIM_ERROR_RATE)")
-	fs.Float64Var(&c.LostRate, "lost-rate", c.LostRate, "share of CreateInstance calls, 0 to 1, whose instance is made but whose response is lost (env PORTAL_SIM_LOST_RATE)")
+	fs.Float64Var(&c.LostRate, "lost-rate", c.LostRate, "share of calls that change something (CreateInstance, DeleteInstance, ModifyInstanceSpec, ...), 0 to 1, whose change is made but whose response is lost (env PORTAL_SIM_LOST_RATE)")
 	fs.DurationVar(&c.CreatingDelay, "creating-delay", c.CreatingDelay, "how long a new instance stays Creating before it is Normal (env PORTAL_SIM_CREATING_DELAY)")
 	fs.StringVar(&c.StatePath, "state", c.StatePath, "JSON file keeping the instances across restarts; empty keeps them in memory (env PORTAL_SIM_STATE)")
 	fs.Var((*commaList)(&c.SoldOutZones), "sold-out-zones", "comma-separated zones without stock, where CreateInstance is refused with ResourceNotAvailable (env PORTAL_SIM_SOLD_OUT_ZONES)")

@@ -11,11 +11,39 @@
 // It implements CreateInstance (with the rules of package rkvstore, Token
 // idempotency, tags, DryRun, stock per zone and an instance quota),
 // DescribeRegions, DescribeAvailableResource, DescribeInstanceAttribute,
-// DescribeInstances, DescribePrice, and the changes an operator could make
-// behind the portal's back: DeleteInstance, ModifyInstanceAttribute and
-// ModifyInstanceSpec. It can be told to misbehave: added latency,
-// throttling, 5xx errors, and CreateInstance responses lost after the
-// instance was made.
+// DescribeInstances (tag, status, charge type and Expired filters, pages of
+// at most 50, 10 by default), DescribePrice, and the operations after
+// creation: ModifyInstanceSpec, ModifySecurityIps, DescribeSecurityIps,
+// DeleteInstance, RenewInstance, ModifyInstanceAttribute and
+// ModifyInstanceAutoRenewalAttribute. It can be told to misbehave: added
+// latency, throttling, 5xx errors, and responses lost after the change was
+// made, for every operation or for chosen ones (Faults.Actions).
+//
+// Where the API reference is silent, the simulator decides, as follows.
+//
+//   - A change of class is Changing for Config.CreatingDelay, as a creation
+//     is Creating; meanwhile InstanceClass is the target, RealInstanceClass
+//     the previous class and IsOrderCompleted false. MaintainTime starts it
+//     at once (there is no maintenance window). UPGRADE must not shrink the
+//     instance, DOWNGRADE must not grow it. A ClientToken belongs to one
+//     instance and one operation; its replay answers the first OrderId (and,
+//     for RenewInstance, EndTime) and changes nothing.
+//   - DeleteInstance and RenewInstance of the wrong charge type, and
+//     ModifyInstanceAutoRenewalAttribute of a pay-as-you-go instance, are
+//     refused with 403 IncorrectChargeType. DeleteInstance, ModifySecurityIps
+//     and a NewPassword need a Normal instance (IncorrectDBInstanceState
+//     otherwise); a ModifyInstanceSpec while one runs answers Task.Conflict.
+//   - A released instance is gone for every call (InvalidInstanceId.NotFound),
+//     but its creation Token still stands for it: CreateInstance replayed
+//     with it answers that instance, InstanceStatus Released, and never makes
+//     a second one for the same request.
+//   - The whitelist: a group holds at most 1,000 entries, each kept once;
+//     ali_dms_group, hdm_security_ips and dts_ip_list are the system's groups
+//     (403 InvalidSecurityIpGroupName.System); Delete of every entry removes
+//     a group, but the default group keeps at least one.
+//   - A renewal runs from the subscription's end, or from now once it has
+//     passed. Auto-renewal is recorded for up to 30 instances at once (all
+//     or none), never acted on.
 package simulator
 
 import (
