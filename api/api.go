@@ -15,6 +15,8 @@ package api
 
 import (
 	"log/slog"
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -104,7 +106,30 @@ func Register(e *echo.Echo, d Deps) huma.API {
 	}
 	s := &server{Deps: d, limits: ratelimit.New[int64](d.Rate, d.Burst)}
 	a := humaecho.NewWithGroup(e, e.Group(Prefix), Config())
-	a.UseMiddleware(s.authenticate(a))
+	a.UseMiddleware(refuseLargeBody(a), s.authenticate(a))
 	s.routes(a)
 	return a
+}
+
+// refuseLargeBody answers 413 to a body its Content-Length already says is
+// over the operation's MaxBodyBytes, before anything else runs. huma finds
+// out only by reading the body, and reading it is what makes Go's server
+// send "100 Continue": a client that waits for it (curl does, for a second)
+// then sends the whole body for nothing. Worse, under load the answer came
+// after the token's database check, past that second: the client was
+// already sending when the server closed the connection, and it saw a reset
+// instead of the 413. A body without a length is still bounded by huma as
+// it reads.
+func refuseLargeBody(a huma.API) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		limit := ctx.Operation().MaxBodyBytes
+		if n, err := strconv.ParseInt(ctx.Header("Content-Length"), 10, 64); err == nil && limit > 0 && n > limit {
+			// The body is left unread: the server closes the connection
+			// after the answer rather than read it to reuse the connection.
+			_ = huma.WriteErr(a, ctx, http.StatusRequestEntityTooLarge,
+				"request body is too large limit="+strconv.FormatInt(limit, 10)+" bytes")
+			return
+		}
+		next(ctx)
+	}
 }
