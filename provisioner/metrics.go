@@ -32,7 +32,7 @@ func newMetrics(st *store.Store) *metrics {
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 20, 30, 60},
 		}),
 		byStatus: prometheus.NewDesc("kvportal_requests",
-			"Requests by status, counted at scrape.", []string{"status"}, nil),
+			"Requests by status (kept up to date by each move, read at scrape).", []string{"status"}, nil),
 		oldestAge: prometheus.NewDesc("kvportal_oldest_approved_request_age_seconds",
 			"How long the request waiting longest in approved has been there (0 when none).", nil, nil),
 	}
@@ -48,7 +48,9 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.oldestAge
 }
 
-// Collect implements prometheus.Collector: one GROUP BY query per scrape.
+// Collect implements prometheus.Collector: one query of a few rows per
+// scrape (store.ProvisioningStats). When it fails, these gauges are left
+// out of the scrape and the rest is still served (web.MetricsHandler).
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"log/slog"
+	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // NewRegistry is the portal's Prometheus registry: Go runtime and process
@@ -15,6 +18,21 @@ func NewRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
+}
+
+// MetricsHandler serves reg at /metrics. A collector that fails (the
+// database slow or away) loses its own metrics and is logged; the others are
+// still served. promhttp's default answers 500 for the whole page instead,
+// so one slow gauge would blind every dashboard and alert at once, including
+// the ones that would tell why.
+func MetricsHandler(reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError,
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	})
 }
 
 // httpMetrics counts and times every request by route pattern (never by raw

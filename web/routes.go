@@ -2,7 +2,6 @@ package web
 
 import (
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/domain"
@@ -13,7 +12,7 @@ import (
 func routes(e *echo.Echo, d Deps) {
 	e.GET("/healthz", healthz)
 	e.GET("/readyz", readyz(d.Ping))
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+	e.GET("/metrics", echo.WrapHandler(MetricsHandler(d.Registry, d.Logger)))
 	e.GET("/static/*", echo.WrapHandler(static.Handler()))
 	if d.API != nil {
 		api.Register(e, *d.API)
