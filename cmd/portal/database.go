@@ -21,9 +21,15 @@ type database struct {
 	embedded *pgembed.Server
 }
 
+// servingConns is how many connections a serving process (serve,
+// provision) keeps open and readies at its start (store.WarmConns): about
+// what a burst of page views uses at once on this machine's size. A command
+// that runs once and exits keeps none.
+const servingConns = 8
+
 // openDatabase connects to DATABASE_URL, or starts (or joins) the embedded
-// Postgres in the data directory.
-func openDatabase(ctx context.Context, e env, cfg config.Config) (*database, error) {
+// Postgres in the data directory. The pool keeps at least minConns open.
+func openDatabase(ctx context.Context, e env, cfg config.Config, minConns int32) (*database, error) {
 	db := &database{}
 	url := cfg.DatabaseURL
 	if url == "" {
@@ -42,6 +48,10 @@ func openDatabase(ctx context.Context, e env, cfg config.Config) (*database, err
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	pcfg.MaxConns = 20
+	if pcfg.MinConns == 0 && minConns > 0 {
+		// Kept open while idle (pool_min_conns in DATABASE_URL overrides).
+		pcfg.MinConns = minConns
+	}
 	db.pool, err = pgxpool.NewWithConfig(ctx, pcfg)
 	if err == nil {
 		err = db.pool.Ping(ctx)
@@ -55,8 +65,8 @@ func openDatabase(ctx context.Context, e env, cfg config.Config) (*database, err
 
 // openMigrated is openDatabase followed by migrating up: what every command
 // that uses the database (other than migrate itself) starts with.
-func openMigrated(ctx context.Context, e env, cfg config.Config) (*database, error) {
-	db, err := openDatabase(ctx, e, cfg)
+func openMigrated(ctx context.Context, e env, cfg config.Config, minConns int32) (*database, error) {
+	db, err := openDatabase(ctx, e, cfg, minConns)
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +77,18 @@ func openMigrated(ctx context.Context, e env, cfg config.Config) (*database, err
 	return db, nil
 }
 
-// openMigratedStore is openMigrated followed by openStore: what serve and
-// provision start with.
+// openMigratedStore is openMigrated followed by openStore, with
+// servingConns connections opened and readied: what serve and provision
+// start with.
 func openMigratedStore(ctx context.Context, e env, cfg config.Config) (*database, *store.Store, *webhooks, error) {
-	db, err := openMigrated(ctx, e, cfg)
+	db, err := openMigrated(ctx, e, cfg, servingConns)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	st, wh, err := openStore(e, db, cfg)
+	if err == nil {
+		err = st.WarmConns(ctx, servingConns)
+	}
 	if err != nil {
 		db.close()
 		return nil, nil, nil, err

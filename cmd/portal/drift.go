@@ -30,7 +30,7 @@ func cmdDrift(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, e, cfg)
+	db, err := openMigrated(ctx, e, cfg, 0)
 	if err != nil {
 		return err
 	}

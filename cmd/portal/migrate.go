@@ -24,7 +24,7 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, e, cfg)
+	db, err := openDatabase(ctx, e, cfg, 0)
 	if err != nil {
 		return err
 	}

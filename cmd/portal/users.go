@@ -189,7 +189,7 @@ func withStore(ctx context.Context, e env, fn func(*store.Store) error) error {
 	if err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, e, cfg)
+	db, err := openMigrated(ctx, e, cfg, 0)
 	if err != nil {
 		return err
 	}

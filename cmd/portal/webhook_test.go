@@ -53,7 +53,7 @@ func TestProvisionCommandDeliversWebhooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := openDatabase(ctx, env{getenv: getenv, logger: slog.New(slog.DiscardHandler)}, cfg)
+	db, err := openDatabase(ctx, env{getenv: getenv, logger: slog.New(slog.DiscardHandler)}, cfg, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
