@@ -37,7 +37,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	defer db.close()
 	startPprof(ctx, e, cfg.PprofAddr)
-	go releaseWhenIdle(ctx, e)
+	act := &activity{}
+	go releaseWhenIdle(ctx, e, act)
 	var created []demoUser
 	if *demo {
 		if created, err = createDemoUsers(ctx, st); err != nil {
@@ -80,7 +81,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		prov.stop()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	httpSrv := &http.Server{Handler: act.wrap(srv), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
