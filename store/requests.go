@@ -361,10 +361,12 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]domain.Req
 // what such a request has is read: the approvals queue asks for 51 rows on
 // every view, and pgx decodes every column.
 func (s *Store) PendingRequests(ctx context.Context, viewer, afterID int64, n int) ([]domain.Request, int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+pendingCount("$3", "$4")+`, r.id, r.requester_id, ru.username, r.status, `+paramColumns("r.")+`,
+	// The page size and the count's cap are written into the text, as in
+	// conditions.limit: so that the statement's generic plan is kept.
+	rows, err := s.pool.Query(ctx, `SELECT `+pendingCount("$2")+`, r.id, r.requester_id, ru.username, r.status, `+paramColumns("r.")+`,
 			r.password_set, r.created_at, r.updated_at, COALESCE(t.name, ''), r.monthly_price
 		FROM requests r JOIN users ru ON ru.id = r.requester_id LEFT JOIN teams t ON t.id = r.team_id
-		WHERE r.status = 'pending_approval' AND r.id > $1 ORDER BY r.id LIMIT $2`, afterID, limit(n), viewer, PendingCountCap)
+		WHERE r.status = 'pending_approval' AND r.id > $1 ORDER BY r.id LIMIT `+strconv.Itoa(limit(n)), afterID, viewer)
 	if err != nil {
 		return nil, 0, fmt.Errorf("pending requests: %w", err)
 	}
@@ -389,11 +391,11 @@ func (s *Store) PendingRequests(ctx context.Context, viewer, afterID int64, n in
 // view. Past the cap the top bar says "999+".
 const PendingCountCap = 1000
 
-// pendingCount is the expression of CountPending's count, the viewer and
-// the cap given as the statement's placeholders.
-func pendingCount(viewer, limit string) string {
+// pendingCount is the expression of CountPending's count, the viewer given
+// as the statement's placeholder, the cap written in (see conditions.limit).
+func pendingCount(viewer string) string {
 	return `(SELECT count(*) FROM (SELECT 1 FROM requests
-		WHERE status = 'pending_approval' AND requester_id <> ` + viewer + ` LIMIT ` + limit + `) pending)`
+		WHERE status = 'pending_approval' AND requester_id <> ` + viewer + ` LIMIT ` + strconv.Itoa(PendingCountCap) + `) pending)`
 }
 
 // CountPending is the number of requests waiting for a decision that viewer
@@ -401,7 +403,7 @@ func pendingCount(viewer, limit string) string {
 // to PendingCountCap: a result of PendingCountCap means at least that many.
 func (s *Store) CountPending(ctx context.Context, viewer int64) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT `+pendingCount("$1", "$2"), viewer, PendingCountCap).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT `+pendingCount("$1"), viewer).Scan(&n)
 	return n, err
 }
 
