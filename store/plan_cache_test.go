@@ -71,4 +71,3 @@ func TestPageStatementsKeepTheirPlan(t *testing.T) {
 		}
 	}
 }
-
