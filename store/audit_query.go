@@ -64,6 +64,24 @@ type EventRow struct {
 	DetailsJSON []byte
 }
 
+// actorEvents is what an actor's filter reads instead of the whole trail:
+// what the user did, and the failed sign-ins tried under their name, in two
+// halves each served by its own index (audit_events_actor_idx and
+// audit_events_login_failed_user_idx). One condition with an OR between
+// the halves could use neither, and walked the trail from its newest event
+// until a page was found: the whole trail for a name with few events.
+const actorEvents = `(SELECT * FROM audit_events WHERE actor_id = (SELECT id FROM users WHERE username = $1)
+	UNION ALL SELECT * FROM audit_events WHERE action = '` + domain.ActionLoginFailed + `' AND actor_id IS NULL
+		AND details->>'username' = $1) e`
+
+// from is the FROM clause of the filter's events.
+func (f EventFilter) from() string {
+	if f.Actor != "" && f.Actor != "system" {
+		return actorEvents
+	}
+	return "audit_events e"
+}
+
 func (f EventFilter) conditions() *conditions {
 	c := &conditions{}
 	switch {
@@ -72,11 +90,9 @@ func (f EventFilter) conditions() *conditions {
 		// not KVPortal's.
 		c.addFixed("e.actor_id IS NULL AND e.action NOT LIKE 'auth.%'")
 	case f.Actor != "":
-		// The failed sign-ins tried under the name count too: the action
-		// is a literal so that the partial index audit_events_login_idx
-		// can serve that half.
-		c.add("(e.actor_id = (SELECT id FROM users WHERE username = $%[1]d) OR "+
-			"(e.action = '"+domain.ActionLoginFailed+"' AND e.actor_id IS NULL AND e.details->>'username' = $%[1]d))", f.Actor)
+		// The events are read from actorEvents (see there); the
+		// placeholder is its first argument.
+		c.args = append(c.args, f.Actor)
 	}
 	if f.Action != "" {
 		c.add("e.action = $%d", f.Action)
@@ -106,13 +122,17 @@ func (f EventFilter) conditions() *conditions {
 	return c
 }
 
-// auditSelect reads an event and what it shows of its request. The details
-// are read as text (the export hands them over as sent, see EachEvent); the
-// columns' positions are the auditCol constants.
-const auditSelect = `SELECT e.id, e.at, e.actor_id, COALESCE(u.username, ''), e.action, e.request_id, e.details::text,
+// auditSelect reads the filter's events and what each shows of its request.
+// The details are read as text (the export hands them over as sent, see
+// EachEvent); the columns' positions are the auditCol constants.
+func auditSelect(f EventFilter) string {
+	return `SELECT e.id, e.at, e.actor_id, COALESCE(u.username, ''), e.action, e.request_id, e.details::text,
 	COALESCE(r.instance_id, ''), COALESCE(r.region_id, ''),
 	COALESCE(t.name, CASE WHEN e.action LIKE 'team.%' THEN e.details->>'team' END, '')
-	FROM audit_events e
+	FROM ` + f.from() + auditJoins
+}
+
+const auditJoins = `
 	LEFT JOIN users u ON u.id = e.actor_id
 	LEFT JOIN requests r ON r.id = e.request_id
 	LEFT JOIN teams t ON t.id = r.team_id`
@@ -141,7 +161,7 @@ func scanAuditEvent(row pgx.CollectableRow) (AuditEvent, error) {
 // ListEvents lists audit events newest first.
 func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]AuditEvent, error) {
 	c := f.conditions()
-	rows, err := s.pool.Query(ctx, auditSelect+c.where()+" ORDER BY e.id DESC"+c.limit(limit(f.Limit)), c.args...)
+	rows, err := s.pool.Query(ctx, auditSelect(f)+c.where()+" ORDER BY e.id DESC"+c.limit(limit(f.Limit)), c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
@@ -154,7 +174,7 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]AuditEvent, er
 // EventRow) and must not keep it or its bytes.
 func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(*EventRow) error) error {
 	c := f.conditions()
-	q := auditSelect + c.where() + " ORDER BY e.id DESC"
+	q := auditSelect(f) + c.where() + " ORDER BY e.id DESC"
 	if f.Limit > 0 {
 		q += c.limit(f.Limit)
 	}
