@@ -87,7 +87,7 @@ func openMigratedStore(ctx context.Context, e env, cfg config.Config) (*database
 	}
 	st, wh, err := openStore(e, db, cfg)
 	if err == nil {
-		err = st.WarmConns(ctx, servingConns)
+		err = st.WarmConns(ctx, int(db.pool.Config().MinConns))
 	}
 	if err != nil {
 		db.close()
