@@ -74,7 +74,27 @@ var transitions = map[Status][]Status{
 	StatusFailed:       {StatusApproved, StatusSucceeded},
 }
 
-// CanMove reports whether the state machine allows from → to.
+// byTagOnly are the moves made for one cause only: the request's instance
+// was found in the cloud by its kvportal:request tag (the event's
+// KeyFoundByTag says how). Nothing else may make an approved or a failed
+// request succeed: a success otherwise comes from a call's own answer.
+var byTagOnly = map[[2]Status]bool{
+	{StatusApproved, StatusSucceeded}: true,
+	{StatusFailed, StatusSucceeded}:   true,
+}
+
+// CanMoveWith reports whether the state machine allows from → to with the
+// move's audit details d: CanMove, and for a move made for one cause only
+// (an instance found by its tag), d saying that cause.
+func CanMoveWith(from, to Status, d Details) bool {
+	if !CanMove(from, to) {
+		return false
+	}
+	return !byTagOnly[[2]Status{from, to}] || d.String(KeyFoundByTag) != ""
+}
+
+// CanMove reports whether the state machine allows from → to, whatever the
+// cause (CanMoveWith checks the cause of the moves that need one).
 func CanMove(from, to Status) bool {
 	for _, t := range transitions[from] {
 		if t == to {

@@ -17,6 +17,7 @@ import (
 var driftWords = map[string]string{
 	drift.KindMissing: "Missing in the cloud",
 	drift.KindUnknown: "Unknown to the portal (carries its tags)",
+	drift.KindFailed:  "A request that failed although an instance tagged with its number exists (the request now succeeded with it)",
 	drift.KindClass:   "Another class",
 	drift.KindName:    "Another name",
 	drift.KindStatus:  "Another status",

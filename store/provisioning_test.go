@@ -156,3 +156,40 @@ func TestInstancesToFollow(t *testing.T) {
 		t.Fatalf("after StopFollowing: %v", got)
 	}
 }
+
+// A failed request succeeds only by adoption of an instance found by its
+// tag: without that cause the move is refused and nothing is written; with
+// it, the request succeeds with one event that says how it was found.
+func TestAdoptInstanceNeedsItsTag(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev, appr := mkUser(t, s, "dev", domain.RoleRequester), mkUser(t, s, "appr", domain.RoleApprover)
+	r := mkRequest(t, s, dev, "t-adopt")
+	if _, err := s.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartAttempt(ctx, r.ID, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := s.RecordFailure(ctx, r.ID, 1, store.Failure{Code: "Throttling.User"}, "no success after 1 attempts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := store.Created{InstanceID: "r-found", InstanceName: "cache", Result: map[string]any{"InstanceId": "r-found"}}
+	if err := s.AdoptInstance(ctx, failed, created); err == nil {
+		t.Fatal("a failed request succeeded without its instance found by its tag")
+	}
+	if got, _ := s.Request(ctx, r.ID); got.Status != domain.StatusFailed || countEvents(t, s, r.ID, domain.ActionSucceeded) != 0 {
+		t.Fatalf("a refused adoption changed the request: %+v", got)
+	}
+	created.FoundByTag = "by its tag kvportal:request"
+	if err := s.AdoptInstance(ctx, failed, created); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Request(ctx, r.ID)
+	if err != nil || got.Status != domain.StatusSucceeded || got.InstanceID != "r-found" || got.ErrorCode != "" ||
+		countEvents(t, s, r.ID, domain.ActionSucceeded) != 1 {
+		t.Fatalf("adopted: %+v %v", got, err)
+	}
+}

@@ -54,8 +54,8 @@ func (s *Store) apply(ctx context.Context, m move) (domain.Request, error) {
 // applyIn runs m in tx, as part of a larger change, or in a transaction of
 // its own when tx is nil.
 func (s *Store) applyIn(ctx context.Context, tx pgx.Tx, m move) (domain.Request, error) {
-	if !domain.CanMove(m.From, m.To) {
-		return domain.Request{}, fmt.Errorf("no transition %s → %s", m.From, m.To)
+	if !domain.CanMoveWith(m.From, m.To, m.Details) {
+		return domain.Request{}, fmt.Errorf("no transition %s → %s for %s", m.From, m.To, m.Action)
 	}
 	set := "status = $2, updated_at = now(), " + s.passwordOnMove(m.To)
 	if m.To.Terminal() {
