@@ -111,7 +111,9 @@ func (p *Provisioner) reconcile(ctx context.Context, job *river.Job[ProvisionArg
 		p.log.Warn("the cloud could not be asked for the request's instance by its tag; asking again later",
 			"request_id", id, "code", lookErr.Code, "next_in", delay)
 		// A snooze does not spend an attempt: the job comes back after
-		// delay, at its last attempt, and asks again.
+		// delay at its last attempt, calls CreateInstance again with the
+		// same Token (which returns the instance if one was made, and can
+		// make no second one), and looks again if that call fails too.
 		return true, river.JobSnooze(delay)
 	}
 	if !found {

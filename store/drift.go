@@ -22,9 +22,10 @@ type InstanceRecord struct {
 	InstanceStatus string // as last seen ("" before the first look)
 }
 
-// InstanceRegions lists the regions the portal has made instances in.
+// InstanceRegions lists the regions the portal has made instances in, and
+// those of failed requests, whose instance may exist all the same.
 func (s *Store) InstanceRegions(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT region_id FROM requests WHERE `+madeInstance+` ORDER BY region_id`)
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT region_id FROM requests WHERE (`+madeInstance+`) OR status = 'failed' ORDER BY region_id`)
 	if err != nil {
 		return nil, fmt.Errorf("instance regions: %w", err)
 	}
