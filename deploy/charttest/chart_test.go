@@ -43,6 +43,7 @@ func TestLintEachSetup(t *testing.T) {
 			l := action.NewLint()
 			l.Strict = true
 			l.Namespace = "portal"
+			l.KubeVersion = kubeVersion
 			res := l.Run([]string{chartDir}, valuesOf(t, file, nil))
 			if res.TotalChartsLinted != 1 {
 				t.Fatalf("linted %d charts, want 1", res.TotalChartsLinted)

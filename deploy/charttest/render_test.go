@@ -23,6 +23,17 @@ import (
 
 const chartDir = "../helm/kvportal"
 
+// kubeVersion is the cluster the chart is rendered for: Helm's client-only
+// default is older than the chart's kubeVersion floor (policy/v1 and
+// autoscaling/v2 need newer).
+var kubeVersion = func() *common.KubeVersion {
+	v, err := common.ParseKubeVersion("v1.33.0")
+	if err != nil {
+		panic(err)
+	}
+	return v
+}()
+
 // setups are the values files the chart ships for the three common
 // deployments; each is rendered and checked on its own.
 var setups = []string{"values-external-postgres.yaml", "values-pgbouncer.yaml", "values-sso.yaml"}
@@ -100,6 +111,7 @@ func install(t *testing.T, vals map[string]any) (*release.Release, error) {
 	in.Replace = true
 	in.ReleaseName = "kvp"
 	in.Namespace = "portal"
+	in.KubeVersion = kubeVersion
 	r, err := in.Run(loadChart(t), vals)
 	if err != nil {
 		return nil, err
