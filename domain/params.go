@@ -83,3 +83,13 @@ type Catalog struct {
 	// catalog.
 	Stale bool
 }
+
+// PrePaidMonths is the period billed in advance: Period with PrePaid, 0
+// otherwise. A Period left over with PostPaid is neither sent to the cloud
+// nor priced nor shown as billing.
+func (p *Params) PrePaidMonths() int {
+	if p.ChargeType == ChargePrePaid && p.Period > 0 {
+		return p.Period
+	}
+	return 0
+}

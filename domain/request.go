@@ -10,7 +10,7 @@ type Request struct {
 	Status         Status
 	Params         Params // Password always empty: see PasswordSet
 	PasswordSet    bool
-	PasswordSealed []byte // only filled by StartAttempt and RequestForProvisioning
+	PasswordSealed []byte // only filled by StartAttempt, for the attempt's call
 	DecidedBy      *int64
 	DeciderName    string
 	DecidedAt      *time.Time

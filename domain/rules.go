@@ -134,7 +134,7 @@ func (v *validation) checkPeriod() string {
 	charge, period := v.p.ChargeType, v.in["Period"]
 	switch {
 	case charge == ChargePrePaid && period == "":
-		return "is required with PrePaid billing: 1–9, 12, 24 or 36 months"
+		return "is required with PrePaid billing: " + periodList + " months"
 	case charge == ChargePrePaid, charge == "" && period != "":
 		var problem string
 		v.p.Period, problem = parsePeriod(period)
@@ -519,7 +519,7 @@ func parsePeriod(s string) (int, string) {
 			return months, ""
 		}
 	}
-	return 0, "must be a whole number of months: 1–9, 12, 24 or 36"
+	return 0, "must be a whole number of months: " + periodList
 }
 
 // enumValue returns the canonical spelling of s among choices, ignoring case,

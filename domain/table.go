@@ -95,6 +95,10 @@ type Param struct {
 	// receiver.
 	Internal bool
 
+	// words, when set, says a set value as a person reads it (Words):
+	// Period's "12 months" where the wire has 12.
+	words func(p *Params) string
+
 	// check validates the parameter (see validation.value) and sets its
 	// field of the Params being built.
 	check func(v *validation) string
@@ -164,8 +168,9 @@ var Table = []Param{
 		check: (*validation).checkChargeType, field: func(p *Params) any { return &p.ChargeType }},
 	{Name: "Period", Label: "Period", Group: GroupBilling, Kind: KindChoice, Column: "period", ShowWhen: "ChargeType=" + ChargePrePaid,
 		Help:    "Months paid in advance.",
-		Rule:    "Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid.",
+		Rule:    "Months paid in advance with PrePaid: " + periodList + ". Ignored with PostPaid.",
 		Choices: periodChoices(),
+		words:   func(p *Params) string { return PeriodText(p.Period) },
 		check:   (*validation).checkPeriod, field: func(p *Params) any { return &p.Period }},
 	{Name: "Password", Label: "Instance password", Group: GroupAccess, Kind: KindSecret,
 		Help:   "Optional: 8–30 characters, with upper and lower case letters and a digit.",
@@ -385,11 +390,65 @@ func choicesOf(values []string, labels map[string]string) []Choice {
 func periodChoices() []Choice {
 	out := []Choice{{Value: "", Label: "—"}}
 	for _, m := range PeriodChoices() {
-		label := strconv.Itoa(m) + " months"
-		if m == 1 {
-			label = "1 month"
-		}
-		out = append(out, Choice{Value: strconv.Itoa(m), Label: label})
+		out = append(out, Choice{Value: strconv.Itoa(m), Label: PeriodText(m)})
 	}
 	return out
+}
+
+// PeriodText is a PrePaid period in words, "1 month" or "12 months": the
+// form's choices, the request's page, the approvals queue, the approval's
+// confirmation and the price estimate all say a period so; "" for none.
+func PeriodText(months int) string {
+	switch {
+	case months <= 0:
+		return ""
+	case months < len(periodWords) && periodWords[months] != "":
+		return periodWords[months] // the lists show it on every row: no allocation
+	case months == 1:
+		return "1 month"
+	}
+	return strconv.Itoa(months) + " months"
+}
+
+// periodWords holds PeriodText of each period offered, by months.
+var periodWords = func() []string {
+	choices := PeriodChoices()
+	words := make([]string, choices[len(choices)-1]+1)
+	for _, m := range choices {
+		words[m] = strconv.Itoa(m) + " months"
+	}
+	words[1] = "1 month"
+	return words
+}()
+
+// periodList is PeriodChoices as the rules say them, runs of consecutive
+// months as a range: "1–9, 12, 24 or 36".
+var periodList = func() string {
+	ms := PeriodChoices()
+	var parts []string
+	for i := 0; i < len(ms); {
+		j := i
+		for j+1 < len(ms) && ms[j+1] == ms[j]+1 {
+			j++
+		}
+		part := strconv.Itoa(ms[i])
+		if j > i+1 {
+			part += "–" + strconv.Itoa(ms[j])
+		} else if j == i+1 {
+			j = i // two in a row are said one by one
+		}
+		parts = append(parts, part)
+		i = j + 1
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
+}()
+
+// Words is the value of the parameter in p as a person reads it: the
+// value itself (TextOf), or its words for a parameter that has them
+// (Period: "12 months"); "" when unset.
+func (m Param) Words(p *Params) string {
+	if m.words != nil {
+		return m.words(p)
+	}
+	return m.TextOf(p)
 }

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +74,32 @@ func BenchmarkApprovalParams50(b *testing.B) {
 		for i := range rs {
 			params = approvalParams(params, &rs[i], "1 GB", now)
 		}
+	}
+}
+
+// The request's page and the approvals queue say a period as the form's
+// choices do: "1 month", not "1 months".
+func TestPeriodSaidAsTheFormSaysIt(t *testing.T) {
+	period, _ := domain.ParamByName("Period")
+	now := time.Now()
+	for _, months := range []int{1, 12} {
+		r := domain.Request{Status: domain.StatusPendingApproval,
+			Params: domain.Params{ChargeType: domain.ChargePrePaid, Period: months}}
+		want := domain.PeriodText(months)
+		if got := paramText(&r, period, now); got != want || !strings.HasPrefix(got, strconv.Itoa(months)+" month") {
+			t.Errorf("%d months: page says %q, want %q", months, got, want)
+		}
+		var shown string
+		for _, p := range approvalParams(nil, &r, "", now) {
+			if p.Name == "Period" {
+				shown = p.Value
+			}
+		}
+		if shown != want {
+			t.Errorf("%d months: queue says %q, want %q", months, shown, want)
+		}
+	}
+	if got := paramText(&domain.Request{}, period, now); got != "" {
+		t.Errorf("no period: %q", got)
 	}
 }

@@ -149,8 +149,8 @@ func keepPasswordNote(v *pages.RequestFormView, in domain.Input) {
 
 func formatPrice(pr rkvstore.Price, p domain.Params) string {
 	per := "per hour"
-	if p.ChargeType == domain.ChargePrePaid {
-		per = fmt.Sprintf("for %d months", p.Period)
+	if months := p.PrePaidMonths(); months > 0 {
+		per = "for " + domain.PeriodText(months)
 	}
 	s := fmt.Sprintf("%.2f %s %s", pr.TradeAmount, pr.Currency, per)
 	if pr.OriginalPrice > pr.TradeAmount {

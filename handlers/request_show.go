@@ -99,10 +99,8 @@ func paramText(r *domain.Request, m domain.Param, now time.Time) string {
 		return "set, erased"
 	case m.Kind == domain.KindSecret:
 		return "set"
-	case m.Name == "Period" && r.Params.Period > 0:
-		return m.TextOf(&r.Params) + " months"
 	}
-	return m.TextOf(&r.Params)
+	return m.Words(&r.Params)
 }
 
 // passwordNote says, for a failed request with a password, which case

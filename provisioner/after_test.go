@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/testfix"
 	"github.com/kvportal/kvportal/provisioner"
 	"github.com/kvportal/kvportal/simulator"
 )
@@ -86,8 +87,7 @@ func TestRetryWithNewPasswordAfterWindow(t *testing.T) {
 	if n, err := f.st.ErasePasswords(ctx); n != 1 || err != nil {
 		t.Fatalf("erased %d (%v) after the window", n, err)
 	}
-	full, _ := f.st.RequestForProvisioning(ctx, r.ID)
-	if full.PasswordSealed != nil || full.PasswordKeptUntil != nil {
+	if sealed, until := testfix.KeptPassword(t, f.st, r.ID); sealed != nil || until != nil {
 		t.Fatal("password still kept after the erasure")
 	}
 	if _, err := p.Requeue(ctx, r.ID, f.admin.ID); !errors.Is(err, domain.ErrStateChanged) {
@@ -120,7 +120,7 @@ func TestRetryWithNewPasswordAfterWindow(t *testing.T) {
 	if count(acts, domain.ActionPasswordErased) != 1 || count(acts, domain.ActionRequestRetried) != 1 {
 		t.Errorf("events %v", acts)
 	}
-	if full, _ := f.st.RequestForProvisioning(ctx, r.ID); full.PasswordSealed != nil {
+	if sealed, _ := testfix.KeptPassword(t, f.st, r.ID); sealed != nil {
 		t.Error("password kept after success")
 	}
 }

@@ -78,9 +78,8 @@ func TestSuccessRecordsInstanceAndFollowsIt(t *testing.T) {
 		t.Errorf("CreateInstance calls with the token: %d (password sent: %v)", len(calls), len(calls) > 0 && calls[0] == password)
 	}
 	// Terminal: the password is gone.
-	full, err := f.st.RequestForProvisioning(context.Background(), r.ID)
-	if err != nil || full.PasswordSealed != nil {
-		t.Errorf("password kept after success (%v)", err)
+	if sealed, _ := testfix.KeptPassword(t, f.st, r.ID); sealed != nil {
+		t.Error("password kept after success")
 	}
 	// The follow-up sweeps: Creating, then Normal, each change an event.
 	r = f.wait(r.ID, 20*time.Second, "instance Normal", func(r domain.Request) bool { return r.InstanceStatus == "Normal" })
@@ -198,10 +197,9 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 		t.Errorf("events %v", acts)
 	}
 	// A failed request keeps its sealed password for the re-queue window.
-	full, _ := f.st.RequestForProvisioning(context.Background(), r.ID)
-	if full.PasswordSealed == nil || full.PasswordKeptUntil == nil ||
-		time.Until(*full.PasswordKeptUntil) < store.DefaultRequeueWindow-time.Minute {
-		t.Errorf("password after failure: sealed %v, kept until %v", full.PasswordSealed != nil, full.PasswordKeptUntil)
+	sealed, until := testfix.KeptPassword(t, f.st, r.ID)
+	if sealed == nil || until == nil || time.Until(*until) < store.DefaultRequeueWindow-time.Minute {
+		t.Errorf("password after failure: sealed %v, kept until %v", sealed != nil, until)
 	}
 }
 

@@ -23,8 +23,8 @@ var createParams = map[string]func(req *r_kvstore.CreateInstanceRequest, p domai
 	"ZoneId":        func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.ZoneId = p.ZoneId },
 	"ChargeType":    func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.ChargeType = p.ChargeType },
 	"Period": func(req *r_kvstore.CreateInstanceRequest, p domain.Params) {
-		if p.ChargeType == domain.ChargePrePaid && p.Period > 0 {
-			req.Period = strconv.Itoa(p.Period)
+		if months := p.PrePaidMonths(); months > 0 {
+			req.Period = strconv.Itoa(months)
 		}
 	},
 	"Token": func(req *r_kvstore.CreateInstanceRequest, p domain.Params) { req.Token = p.Token },
@@ -150,8 +150,8 @@ func (c *Client) DescribePrice(ctx context.Context, p domain.Params) (Price, err
 	req.ZoneId = p.ZoneId
 	req.InstanceClass = p.InstanceClass
 	req.ChargeType = p.ChargeType
-	if p.ChargeType == domain.ChargePrePaid && p.Period > 0 {
-		req.Period = requests.NewInteger(p.Period)
+	if months := p.PrePaidMonths(); months > 0 {
+		req.Period = requests.NewInteger(months)
 	}
 	req.OrderType = "BUY"
 	req.Quantity = requests.NewInteger(1)

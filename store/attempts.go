@@ -242,13 +242,14 @@ func noLiveJob(id, kind string) string {
 // that no unfinished job of kind works on: stranded, typically because
 // River spent the job's attempts on workers that died. Oldest change first.
 func (s *Store) RequestsWithoutJob(ctx context.Context, kind string, limit int) ([]domain.Request, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+requestColumns+requestFrom+`
+	rows, err := s.pool.Query(ctx, `SELECT `+wholeRead.list+wholeRead.from+`
 		WHERE r.status IN ('approved', 'provisioning') AND `+noLiveJob("r.id", "$2")+`
 		ORDER BY r.updated_at, r.id LIMIT $1`, limit, kind)
 	if err != nil {
 		return nil, fmt.Errorf("requests without a job: %w", err)
 	}
-	list, err := collectRequests(rows)
+	// Usually none is stranded: no room made for limit rows in advance.
+	list, err := wholeRead.collect(rows, 0)
 	if err != nil {
 		return nil, fmt.Errorf("requests without a job: %w", err)
 	}

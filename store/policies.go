@@ -59,17 +59,6 @@ func (s *Store) CurrentPolicies(ctx context.Context) (PolicyVersion, error) {
 	return p, nil
 }
 
-// CurrentPoliciesID is the id of the version in force, 0 when none was
-// ever saved: one index lookup, for every submission.
-func (s *Store) CurrentPoliciesID(ctx context.Context) (int64, error) {
-	var id int64
-	err := s.pool.QueryRow(ctx, `SELECT COALESCE(max(id), 0) FROM policy_versions`).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("current policies: %w", err)
-	}
-	return id, nil
-}
-
 // PolicyVersionByID loads one version.
 func (s *Store) PolicyVersionByID(ctx context.Context, id int64) (PolicyVersion, error) {
 	p, err := scanPolicy(s.pool.QueryRow(ctx, `SELECT `+policyColumns+policyFrom+` WHERE p.id = $1`, id))

@@ -11,19 +11,6 @@ import (
 	"github.com/kvportal/kvportal/domain"
 )
 
-// RequestForProvisioning loads one request with its sealed password, to
-// check what is kept of it; nothing that shows a request reads it. (An
-// attempt gets the password from StartAttempt's answer.)
-func (s *Store) RequestForProvisioning(ctx context.Context, id int64) (domain.Request, error) {
-	var sealed []byte
-	r, err := scanRequest(rowWith{s.pool.QueryRow(ctx, `SELECT `+requestColumns+`, r.password_sealed`+requestFrom+` WHERE r.id = $1`, id), []any{&sealed}})
-	if err != nil {
-		return domain.Request{}, notFound(err, "request")
-	}
-	r.PasswordSealed = sealed
-	return r, nil
-}
-
 // InstanceReport is what the cloud says of an instance: its status and
 // where to connect to it ("" and 0 while it does not say).
 type InstanceReport struct {
@@ -174,11 +161,3 @@ func (s *Store) ProvisioningStats(ctx context.Context) (ProvisioningStats, error
 	}
 	return st, nil
 }
-
-// rowWith scans a row of requestColumns followed by more columns into extra.
-type rowWith struct {
-	row   pgx.Row
-	extra []any
-}
-
-func (r rowWith) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra...)...) }

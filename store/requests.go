@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,22 +13,6 @@ import (
 	"github.com/kvportal/kvportal/domain"
 )
 
-// requestColumns are the columns of a request as scanRequest reads them:
-// the request's own, then one per parameter of the table (paramColumns),
-// then what happened to it.
-var requestColumns = `r.id, r.requester_id, ru.username, r.status, ` + paramColumns("r.") + `, r.password_set,
-	r.decided_by, COALESCE(du.username, ''), r.decided_at, r.decision_reason,
-	r.attempts, r.next_attempt_at, r.instance_id, r.result_name, r.instance_status, r.result,
-	r.error_code, r.error_message, r.error_request_id, r.created_at, r.updated_at, r.finished_at,
-	r.connection_domain, r.connection_port, r.private_address, r.preflight, r.password_kept_until,
-	r.decided_by_rule, r.policy_version, r.team_id, COALESCE(t.name, ''), r.monthly_price`
-
-// requestJoins are the tables requestColumns reads beside requests r.
-const requestJoins = ` JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by
-	LEFT JOIN teams t ON t.id = r.team_id`
-
-const requestFrom = ` FROM requests r` + requestJoins
-
 // paramColumns lists the parameters' columns, each prefixed.
 func paramColumns(prefix string) string {
 	cols := domain.Columns()
@@ -40,35 +23,6 @@ func paramColumns(prefix string) string {
 	return strings.Join(names, ", ")
 }
 
-// appendHeadDests appends to dests the scan destinations every shape of
-// request row starts with: id, requester, status, the parameters.
-func appendHeadDests(dests []any, r *domain.Request) []any {
-	dests = append(dests, &r.ID, &r.RequesterID, &r.RequesterName, &r.Status)
-	for _, m := range domain.Columns() { // paramColumns, in its order
-		dests = append(dests, m.Ptr(&r.Params))
-	}
-	return dests
-}
-
-// collectInto reads a list of requests, each row scanned in place into the
-// list's next element through the destinations dests appends for it, one
-// slice of them for every row: a page of 51 rows otherwise made a request
-// value and a slice of destinations for each row, and copied each value
-// into the list. capacity is the most rows expected.
-func collectInto(rows pgx.Rows, capacity int, dests func([]any, *domain.Request) []any) ([]domain.Request, error) {
-	defer rows.Close()
-	rs := make([]domain.Request, 0, capacity)
-	var d []any
-	for rows.Next() {
-		rs = append(rs, domain.Request{})
-		d = dests(d[:0], &rs[len(rs)-1])
-		if err := rows.Scan(d...); err != nil {
-			return nil, err
-		}
-	}
-	return rs, rows.Err()
-}
-
 // paramArgs are the values of paramColumns in p.
 func paramArgs(p domain.Params) []any {
 	cols := domain.Columns()
@@ -77,30 +31,6 @@ func paramArgs(p domain.Params) []any {
 		args[i] = m.ValueAt(&p)
 	}
 	return args
-}
-
-// scanRequest reads a row of requestColumns.
-func scanRequest(row pgx.Row) (domain.Request, error) {
-	var r domain.Request
-	var result []byte
-	// One slice with room for every column, rather than grown while the
-	// row's destinations are listed.
-	dests := appendHeadDests(make([]any, 0, len(domain.Columns())+40), &r)
-	dests = append(dests, &r.PasswordSet,
-		&r.DecidedBy, &r.DeciderName, &r.DecidedAt, &r.DecisionReason,
-		&r.Attempts, &r.NextAttemptAt, &r.InstanceID, &r.ResultName, &r.InstanceStatus, &result,
-		&r.ErrorCode, &r.ErrorMessage, &r.ErrorRequestID, &r.CreatedAt, &r.UpdatedAt, &r.FinishedAt,
-		&r.ConnectionDomain, &r.ConnectionPort, &r.PrivateAddress, &r.Preflight, &r.PasswordKeptUntil,
-		&r.DecidedByRule, &r.PolicyVersion, &r.TeamID, &r.Team, &r.MonthlyPrice)
-	err := row.Scan(dests...)
-	if err == nil && len(result) > 0 {
-		err = json.Unmarshal(result, &r.Result)
-	}
-	return r, err
-}
-
-func collectRequests(rows pgx.Rows) ([]domain.Request, error) {
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Request, error) { return scanRequest(row) })
 }
 
 // NewRequest is a validated request to store. PasswordSealed is the
@@ -218,9 +148,10 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 // Idempotency-Key key, with the hash stored beside the key; ErrNotFound
 // when there is none.
 func (s *Store) RequestByIdempotencyKey(ctx context.Context, requesterID int64, key string) (domain.Request, []byte, error) {
+	var r domain.Request
 	var hash []byte
-	r, err := scanRequest(rowWith{s.pool.QueryRow(ctx, `SELECT `+requestColumns+`, r.idempotency_hash`+requestFrom+`
-		WHERE r.requester_id = $1 AND r.idempotency_key = $2`, requesterID, key), []any{&hash}})
+	err := wholeRead.scan(s.pool.QueryRow(ctx, `SELECT `+wholeRead.list+`, r.idempotency_hash`+wholeRead.from+`
+		WHERE r.requester_id = $1 AND r.idempotency_key = $2`, requesterID, key), &r, &hash)
 	if err != nil {
 		return domain.Request{}, nil, notFound(err, "request by idempotency key")
 	}
@@ -249,8 +180,8 @@ type rowQuerier interface {
 // requestByID loads one request with q (the pool, or a transaction to see
 // the request as that transaction does); never its password.
 func requestByID(ctx context.Context, q rowQuerier, id int64) (domain.Request, error) {
-	r, err := scanRequest(q.QueryRow(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = $1`, id))
-	if err != nil {
+	var r domain.Request
+	if err := wholeRead.scan(q.QueryRow(ctx, `SELECT `+wholeRead.list+wholeRead.from+` WHERE r.id = $1`, id), &r); err != nil {
 		return domain.Request{}, notFound(err, "request")
 	}
 	return r, nil
@@ -276,27 +207,9 @@ type RequestFilter struct {
 	BeforeID int64
 	// Limit is the page size (default 50, at most 500).
 	Limit int
-	// ForTable reads only what a table of requests shows (tableColumns):
+	// ForTable reads only what a table of requests shows (shapeTable):
 	// the other fields of the requests are left zero.
 	ForTable bool
-}
-
-// tableColumns are what a table of requests shows (the history and the
-// admin's list of requests): a request's row without its decision,
-// attempts, errors and other details, which are on its own page. A list
-// page reads 51 rows; reading all of requestColumns for them was a sixth
-// of the history page's work.
-var tableColumns = `r.id, r.requester_id, ru.username, r.status, ` + paramColumns("r.") + `,
-	r.instance_id, r.result_name, r.instance_status, r.created_at, r.connection_domain, r.connection_port,
-	COALESCE(t.name, '')`
-
-// tableJoins are the tables tableColumns reads beside requests r.
-const tableJoins = ` JOIN users ru ON ru.id = r.requester_id LEFT JOIN teams t ON t.id = r.team_id`
-
-// tableDests are the scan destinations of a row of tableColumns.
-func tableDests(dests []any, r *domain.Request) []any {
-	return append(appendHeadDests(dests, r), &r.InstanceID, &r.ResultName, &r.InstanceStatus, &r.CreatedAt,
-		&r.ConnectionDomain, &r.ConnectionPort, &r.Team)
 }
 
 // ListRequests lists requests newest first.
@@ -335,20 +248,16 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]domain.Req
 	if f.BeforeID > 0 {
 		c.add("r.id < $%d", f.BeforeID)
 	}
+	rd := &wholeRead
 	if f.ForTable {
-		q := `SELECT ` + tableColumns + ` FROM requests r` + tableJoins + c.where() + " ORDER BY r.id DESC" + c.limit(limit(f.Limit))
-		rows, err := s.pool.Query(ctx, q, c.args...)
-		if err != nil {
-			return nil, fmt.Errorf("list requests: %w", err)
-		}
-		return collectInto(rows, limit(f.Limit), tableDests)
+		rd = &tableRead
 	}
-	q := `SELECT ` + requestColumns + requestFrom + c.where() + " ORDER BY r.id DESC" + c.limit(limit(f.Limit))
+	q := `SELECT ` + rd.list + rd.from + c.where() + " ORDER BY r.id DESC" + c.limit(limit(f.Limit))
 	rows, err := s.pool.Query(ctx, q, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list requests: %w", err)
 	}
-	return collectRequests(rows)
+	return rd.collect(rows, limit(f.Limit))
 }
 
 // PendingRequests lists requests waiting for a decision, oldest first, after
@@ -358,23 +267,17 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]domain.Req
 // queue is an approver's most viewed page.
 //
 // A pending request has no decision, attempt, instance or error yet, so only
-// what such a request has is read: the approvals queue asks for 51 rows on
-// every view, and pgx decodes every column.
+// what such a request has is read (shapePending).
 func (s *Store) PendingRequests(ctx context.Context, viewer, afterID int64, n int) ([]domain.Request, int, error) {
 	// The page size and the count's cap are written into the text, as in
 	// conditions.limit: so that the statement's generic plan is kept.
-	rows, err := s.pool.Query(ctx, `SELECT `+pendingCount("$2")+`, r.id, r.requester_id, ru.username, r.status, `+paramColumns("r.")+`,
-			r.password_set, r.created_at, r.updated_at, COALESCE(t.name, ''), r.monthly_price
-		FROM requests r JOIN users ru ON ru.id = r.requester_id LEFT JOIN teams t ON t.id = r.team_id
+	rows, err := s.pool.Query(ctx, `SELECT `+pendingRead.list+`, `+pendingCount("$2")+pendingRead.from+`
 		WHERE r.status = 'pending_approval' AND r.id > $1 ORDER BY r.id LIMIT `+strconv.Itoa(limit(n)), afterID, viewer)
 	if err != nil {
 		return nil, 0, fmt.Errorf("pending requests: %w", err)
 	}
 	waiting := 0
-	rs, err := collectInto(rows, limit(n), func(d []any, r *domain.Request) []any {
-		d = appendHeadDests(append(d, &waiting), r)
-		return append(d, &r.PasswordSet, &r.CreatedAt, &r.UpdatedAt, &r.Team, &r.MonthlyPrice)
-	})
+	rs, err := pendingRead.collect(rows, limit(n), &waiting)
 	if err != nil {
 		return nil, 0, fmt.Errorf("pending requests: %w", err)
 	}

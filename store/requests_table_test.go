@@ -14,7 +14,7 @@ import (
 
 // A table of requests read with ForTable shows exactly what it shows read
 // with every column: a field the table comes to show must be added to
-// tableColumns, or this fails.
+// the table's shape (shapeTable in store's requestColumns), or this fails.
 func TestListForTableShowsWhatTheFullRowShows(t *testing.T) {
 	ctx := context.Background()
 	pool := testpg.Pool(t)

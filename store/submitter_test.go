@@ -10,8 +10,8 @@ import (
 	"github.com/kvportal/kvportal/store"
 )
 
-// A submitter is read as UserTeams and CurrentPoliciesID read them, with
-// the user name, for a user in no team, in one and in several.
+// A submitter is read as UserTeams reads its teams, with the version of
+// the policies in force (0 for none) and the user name, for a user in no team, in one and in several.
 func TestSubmitterByID(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)

@@ -210,8 +210,8 @@ func TestPolicyApprovalAtSubmission(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur, err := s.CurrentPoliciesID(ctx); err != nil || cur != v.ID {
-		t.Fatalf("current: %d %v", cur, err)
+	if cur, err := s.CurrentPolicies(ctx); err != nil || cur.ID != v.ID {
+		t.Fatalf("current: %d %v", cur.ID, err)
 	}
 	params := domain.Params{InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou", ChargeType: "PostPaid",
 		NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: "auto"}

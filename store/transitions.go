@@ -127,7 +127,7 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, 
 	}
 	n := len(c.args)
 	args := append(c.args[:n:n], c.event.ActorID, c.event.Action, b)
-	columns, joins := requestColumns, requestJoins
+	columns, joins := wholeRead.list, wholeRead.joins
 	if c.bare {
 		columns, joins = "r.id", ""
 	}
@@ -141,11 +141,12 @@ func (s *Store) changeWithEvent(ctx context.Context, c change) (domain.Request, 
 	write := func(q rowQuerier) (domain.Request, error) {
 		var r domain.Request
 		var err error
-		row := rowWith{q.QueryRow(ctx, query, args...), append([]any{&ev.ID, &ev.At, &ev.ActorName}, c.into...)}
+		row := q.QueryRow(ctx, query, args...)
+		extra := append([]any{&ev.ID, &ev.At, &ev.ActorName}, c.into...)
 		if c.bare {
-			err = row.Scan(&r.ID)
+			err = row.Scan(append([]any{&r.ID}, extra...)...)
 		} else {
-			r, err = scanRequest(row)
+			err = wholeRead.scan(row, &r, extra...)
 		}
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			err = fmt.Errorf("%s: %w", c.event.Action, err)

@@ -80,11 +80,8 @@ func TestSubmit(t *testing.T) {
 	if r.Status != domain.StatusPendingApproval || !strings.HasPrefix(r.Params.Token, "kvp-") || !r.PasswordSet || r.Params.Password != "" {
 		t.Fatalf("stored %+v", r)
 	}
-	full, err := b.st.RequestForProvisioning(ctx, r.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pw, err := b.w.Sealer.Open(full.PasswordSealed, []byte(r.Params.Token)); err != nil || string(pw) != "Sup3rSecret" {
+	sealed, _ := testfix.KeptPassword(t, b.st, r.ID)
+	if pw, err := b.w.Sealer.Open(sealed, []byte(r.Params.Token)); err != nil || string(pw) != "Sup3rSecret" {
 		t.Fatalf("sealed password opens to %q, %v", pw, err)
 	}
 

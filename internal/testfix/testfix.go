@@ -127,6 +127,19 @@ type StaticCatalog struct{ Cat *domain.Catalog }
 // Get returns the catalog.
 func (s StaticCatalog) Get(context.Context) *domain.Catalog { return s.Cat }
 
+// KeptPassword is what the store keeps of request id's password: its sealed
+// form (nil once erased) and until when. Nothing of the portal reads it
+// outside an attempt (which gets it from StartAttempt's answer), so tests
+// ask the database.
+func KeptPassword(t testing.TB, st *store.Store, id int64) (sealed []byte, keptUntil *time.Time) {
+	t.Helper()
+	if err := st.Pool().QueryRow(context.Background(),
+		`SELECT password_sealed, password_kept_until FROM requests WHERE id = $1`, id).Scan(&sealed, &keptUntil); err != nil {
+		t.Fatalf("kept password of request %d: %v", id, err)
+	}
+	return sealed, keptUntil
+}
+
 // Clock is the one settable clock of tests: a domain.Clock that moves only
 // when the test moves it, given to every part of a portal under test (its
 // sessions, pages, API, workflow, provisioner) so that they agree.

@@ -44,12 +44,8 @@ func placement(p domain.Params) string {
 
 // billing is "PostPaid" or "PrePaid, 12 months".
 func billing(p domain.Params) string {
-	if p.ChargeType == domain.ChargePrePaid && p.Period > 0 {
-		months := " months"
-		if p.Period == 1 {
-			months = " month"
-		}
-		return p.ChargeType + ", " + strconv.Itoa(p.Period) + months
+	if months := p.PrePaidMonths(); months > 0 {
+		return p.ChargeType + ", " + domain.PeriodText(months)
 	}
 	return p.ChargeType
 }

@@ -13,7 +13,7 @@ import (
 // set, when not empty, runs in that transaction first, as the store does.
 type plan struct{ title, set, sql, text string }
 
-// requestCols is store.requestColumns/requestFrom as of this benchmark: the
+// requestCols is the whole request row store read as of this benchmark: the
 // lists of the history page and the approvals queue select them.
 const requestCols = `SELECT r.id, r.requester_id, ru.username, r.status, r.token,
 	r.instance_name, r.instance_class, r.region_id, r.zone_id, r.charge_type, r.period,
