@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kvportal/kvportal/auth"
+
 	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/provisioner"
@@ -68,7 +70,7 @@ type Config struct {
 	// without a trailing slash; empty: BaseURL derives it from Addr.
 	PublicURL string
 	// OIDC is single sign-on through the organisation's identity provider.
-	OIDC OIDC
+	OIDC auth.OIDCConfig
 	// LocalLogin allows password sign-in (PORTAL_LOCAL_LOGIN).
 	LocalLogin bool
 	// RequeueWindow is how long a failed request keeps its sealed password
@@ -85,25 +87,6 @@ type Config struct {
 	// Sim are the built-in simulator's settings (PORTAL_SIM_*, see
 	// Simulator), read only when the portal is Simulated.
 	Sim simulator.Options
-}
-
-// OIDC is the single sign-on configuration (PORTAL_OIDC_*).
-type OIDC struct {
-	// Issuer is the provider's issuer URL; empty: no single sign-on.
-	Issuer       string
-	ClientID     string
-	ClientSecret string
-	// Scopes asked for.
-	Scopes []string
-	// GroupsClaim names the ID token claim that lists the user's groups.
-	GroupsClaim string
-	// The groups of each role; the highest role whose groups the user is
-	// in wins, and a user in none is refused.
-	AdminGroups, ApproverGroups, RequesterGroups []string
-	// TeamGroups maps a group to teams (PORTAL_OIDC_TEAM_GROUPS,
-	// "group=team,..."): at each sign-in a user is in the teams named here
-	// whose groups they are in, and in none of the others named here.
-	TeamGroups map[string][]string
 }
 
 // BaseURL is the URL people reach the portal at: PORTAL_PUBLIC_URL, or
@@ -144,7 +127,7 @@ func Load(getenv func(string) string) (Config, error) {
 		WebhookSecret:          p.str("PORTAL_WEBHOOK_SECRET", ""),
 		PublicURL:              strings.TrimRight(p.str("PORTAL_PUBLIC_URL", ""), "/"),
 		LocalLogin:             p.boolean("PORTAL_LOCAL_LOGIN", true),
-		OIDC: OIDC{
+		OIDC: auth.OIDCConfig{
 			Issuer:          p.str("PORTAL_OIDC_ISSUER", ""),
 			ClientID:        p.str("PORTAL_OIDC_CLIENT_ID", ""),
 			ClientSecret:    p.str("PORTAL_OIDC_CLIENT_SECRET", ""),

@@ -211,3 +211,11 @@ func parseCloudTime(s string) (time.Time, error) {
 	}
 	return time.Time{}, err
 }
+
+// RenameInstance gives the instance a new name (ModifyInstanceAttribute
+// InstanceName).
+func (c *Client) RenameInstance(ctx context.Context, regionID, instanceID, name string) error {
+	req := r_kvstore.CreateModifyInstanceAttributeRequest()
+	req.InstanceId, req.InstanceName = instanceID, name
+	return c.do(ctx, regionID, req, r_kvstore.CreateModifyInstanceAttributeResponse())
+}

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/kvportal/kvportal/rkvstore"
+
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/simulator"
 )
@@ -41,12 +43,15 @@ func cmdSim(ctx context.Context, e env, args []string) error {
 
 // cmdSimChange is `portal sim delete|rename|resize`: one call to a running
 // simulator, signed with its key pair (the simulator's own variables and
-// defaults, so that a default `portal sim` needs no flag but the instance).
+// defaults, so that a default `portal sim` needs no flag but the instance),
+// sent by the portal's own cloud client as the provisioner sends its calls:
+// a test or a person makes the cloud drift from the portal's records
+// without touching the portal.
 func cmdSimChange(ctx context.Context, e env, verb string, args []string) error {
 	fs := flag.NewFlagSet("sim "+verb, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	defaultEndpoint := "http://" + cmp.Or(e.getenv("PORTAL_SIM_ADDR"), simulator.DefaultAddr)
-	remote := simulator.Remote{}
+	var remote rkvstore.ClientConfig
 	fs.StringVar(&remote.Endpoint, "endpoint", defaultEndpoint, "the running simulator, http://host:port")
 	fs.StringVar(&remote.AccessKeyID, "access-key-id", cmp.Or(e.getenv("PORTAL_SIM_ACCESS_KEY_ID"), simulator.DefaultAccessKeyID), "the simulator's access key ID (env PORTAL_SIM_ACCESS_KEY_ID)")
 	fs.StringVar(&remote.AccessKeySecret, "access-key-secret", cmp.Or(e.getenv("PORTAL_SIM_ACCESS_KEY_SECRET"), simulator.DefaultAccessKeySecret), "the simulator's access key secret (env PORTAL_SIM_ACCESS_KEY_SECRET)")
@@ -64,16 +69,25 @@ func cmdSimChange(ctx context.Context, e env, verb string, args []string) error 
 	if *id == "" || (value != nil && *value == "") || fs.NArg() > 0 {
 		return fmt.Errorf("%w: portal sim %s needs --instance-id%s and nothing else", errUsage, verb, map[string]string{"rename": " and --name", "resize": " and --class"}[verb])
 	}
-	var err error
+	cl, err := rkvstore.NewClient(remote)
+	if err != nil {
+		return err
+	}
+	// The simulator finds an instance by its id in any region: the region
+	// only signs the call.
+	const region = "cn-hangzhou"
 	switch verb {
 	case "delete":
-		err = remote.DeleteInstance(ctx, *id)
+		err = cl.DeleteInstance(ctx, region, *id)
 	case "rename":
-		err = remote.RenameInstance(ctx, *id, *value)
+		err = cl.RenameInstance(ctx, region, *id, *value)
 	case "resize":
-		err = remote.ResizeInstance(ctx, *id, *value)
+		_, err = cl.ModifyInstanceSpec(ctx, region, *id, rkvstore.SpecChange{InstanceClass: *value})
 	}
 	if err != nil {
+		if ae := rkvstore.Classify(err); ae.Code != "" {
+			return fmt.Errorf("simulator: %s refused: %s: %s", verb, ae.Code, ae.Message)
+		}
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s: %s done\n", *id, verb)

@@ -81,11 +81,8 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 		gate.Prices = d.Prices
 	}
 	gate.Wire(flow)
-	if o := cfg.OIDC; o.Issuer != "" {
-		d.OIDC, err = auth.NewOIDC(auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
-			Scopes: o.Scopes, GroupsClaim: o.GroupsClaim,
-			AdminGroups: o.AdminGroups, ApproverGroups: o.ApproverGroups, RequesterGroups: o.RequesterGroups,
-			TeamGroups: o.TeamGroups})
+	if cfg.OIDC.Issuer != "" {
+		d.OIDC, err = auth.NewOIDC(cfg.OIDC)
 		if err != nil {
 			return nil, err
 		}
