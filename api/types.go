@@ -162,7 +162,8 @@ func (Submission) Schema(huma.Registry) *huma.Schema {
 }
 
 // input reads a submission: each known key as the form would have sent it.
-// Unknown keys and values of the wrong type are field errors.
+// Unknown keys, values of the wrong type and control characters are field
+// errors.
 func (b Submission) input() (domain.Input, domain.FieldErrors) {
 	in := domain.Input{}
 	errs := domain.FieldErrors{}
@@ -174,6 +175,9 @@ func (b Submission) input() (domain.Input, domain.FieldErrors) {
 				continue
 			}
 			in[k] = team
+			if problem := domain.TextProblem(team); problem != "" {
+				errs[k] = problem
+			}
 			continue
 		}
 		m, ok := domain.ParamByName(k)
@@ -184,6 +188,12 @@ func (b Submission) input() (domain.Input, domain.FieldErrors) {
 		var s string
 		if err := json.Unmarshal(raw, &s); err == nil {
 			in[k] = s
+			// Refused even where the rules would ignore the key (a
+			// Period of a pay-as-you-go request): no such text is
+			// stored or sent on.
+			if problem := domain.TextProblem(s); problem != "" {
+				errs[k] = problem
+			}
 			continue
 		}
 		var n json.Number

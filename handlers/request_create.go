@@ -27,7 +27,6 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 		return Errorf(EBadRequest, "The form could not be read.")
 	}
 	in, errs := readInput(form)
-	in[domain.TeamField] = form.Get(domain.TeamField)
 	estimate := form.Get("estimate") != "" && h.Pricer != nil
 	if len(errs) == 0 && !estimate {
 		r, errs, err := h.Workflow.Submit(ctx, actor(c), in)

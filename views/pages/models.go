@@ -14,6 +14,9 @@ type LoginView struct {
 	Username string
 	Next     string
 	Error    string
+	// UsernameError and PasswordError say what makes a typed value
+	// impossible (a control character), beside its field.
+	UsernameError, PasswordError string
 	// SSO offers "Sign in with SSO"; Local offers the password form.
 	SSO, Local bool
 }
