@@ -117,7 +117,7 @@ func (x Request) fields() map[string]any {
 // exampleRequest is a request as the API shows it, for the description.
 func exampleRequest() map[string]any {
 	p, _ := domain.Validate(exampleInput(), nil)
-	p.Token = "kvp-3f1c2a9e8b7d4c6a5e0f1a2b3c4d5e6f"
+	p.Token = "req-3f1c2a9e8b7d4c6a5e0f1a2b3c4d5e6f"
 	r := domain.Request{ID: 42, Status: domain.StatusPendingApproval, Params: p, PasswordSet: true,
 		RequesterName: "rita", CreatedAt: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)}
 	return Request{r}.fields()
