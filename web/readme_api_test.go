@@ -61,7 +61,7 @@ func TestReadmeAPIWalkthrough(t *testing.T) {
 	approver := e.User("approver", domain.RoleApprover)
 	srv := httptest.NewServer(web.New(web.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registry: web.NewRegistry(), Ping: e.St.Ping, Handlers: e.H,
-		API: &api.Deps{Store: e.St, Workflow: e.H.Workflow, Now: e.Clock.Now}}))
+		API: &api.Deps{Store: e.St, Workflow: e.H.Workflow, Clock: e.Clock}}))
 	t.Cleanup(srv.Close)
 
 	dir := t.TempDir()
