@@ -50,7 +50,7 @@ func (h *Handlers) CheckDrift(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	flash := "Drift checked: " + strconv.Itoa(len(rep.Findings)) + " finding(s), " + strconv.Itoa(len(fresh)) + " new"
+	flash := "Drift checked: " + plural(len(rep.Findings), "finding") + ", " + strconv.Itoa(len(fresh)) + " new"
 	if len(rep.Problems) > 0 {
 		flash += "; some regions could not be checked"
 	}

@@ -85,3 +85,21 @@ func TestAgo(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestLabel(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		r    domain.Request
+		want string
+	}{
+		{domain.Request{Status: domain.StatusSucceeded, InstanceStatus: "Creating"}, "Setting up"},
+		{domain.Request{Status: domain.StatusSucceeded}, "Setting up"},
+		{domain.Request{Status: domain.StatusSucceeded, InstanceStatus: domain.InstanceNormal}, "Succeeded"},
+		{domain.Request{Status: domain.StatusProvisioning, InstanceStatus: "Creating"}, "Provisioning"},
+		{domain.Request{Status: domain.StatusRejected}, "Rejected"},
+	} {
+		if got := components.RequestLabel(c.r); got != c.want {
+			t.Errorf("%s/%s: %q, want %q", c.r.Status, c.r.InstanceStatus, got, c.want)
+		}
+	}
+}

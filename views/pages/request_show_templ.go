@@ -165,7 +165,7 @@ func RequestShow(v RequestShowView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.StatusBadge(v.R.Status).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.RequestBadge(v.R).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
