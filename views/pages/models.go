@@ -155,6 +155,9 @@ type RequestShowView struct {
 	Retry      *RetryView
 	OwnRequest bool // viewed by its requester, who is an approver: explain four-eyes
 	Reason     components.Field
+	// Price is the estimate made at submission in components.PriceText's
+	// words; "" when there was none.
+	Price string
 }
 
 // ApprovalRow is one pending request in the approver's queue.
