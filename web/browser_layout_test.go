@@ -35,9 +35,8 @@ func TestBrowserListsFitTheScreen(t *testing.T) {
 	admin := e.User("admin", domain.RoleAdmin)
 	dev := e.User("developer-with-a-long-name", domain.RoleRequester)
 	e.User("approver", domain.RoleApprover)
-	for range 2 {
-		e.Request(dev)
-	}
+	pending := e.Request(dev)
+	e.Request(dev)
 	done := e.Request(dev)
 	if _, err := e.St.MoveApproved(ctx, done.ID, admin.ID, nil); err != nil {
 		t.Fatal(err)
@@ -63,16 +62,59 @@ func TestBrowserListsFitTheScreen(t *testing.T) {
 		for _, p := range pages {
 			step(t, b, p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS("main h1")),
 				chromedp.Sleep(100*time.Millisecond))
-			c, cancel := context.WithTimeout(b, 20*time.Second)
-			wide, err := chromedp.Run(c, chromedp.Evaluate[[]string](overflowing))
-			cancel()
-			if err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			if len(wide) > 0 {
+			if wide := evalStrings(t, b, overflowing); len(wide) > 0 {
 				t.Errorf("%s at %d px: %s", p, s.width, strings.Join(wide, "; "))
 			}
 			checkA11y(t, b, p+" at "+s.suffix)
 		}
+
+		// The top bar: one row on a laptop, at most three short ones on a
+		// phone; the Admin menu opens in place, with nothing off-screen.
+		bar := number(t, b, `document.querySelector('.topbar-inner').getBoundingClientRect().height`)
+		if limit := map[bool]float64{false: 60, true: 130}[s.mobile]; bar > limit {
+			t.Errorf("the top bar is %.0f px high at %d px", bar, s.width)
+		}
+		step(t, b, "open the Admin menu", chromedp.Click(chromedp.CSS(`[data-testid="admin-menu"] > summary`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="admin-menu"] a[href="/audit"]`)))
+		if wide := evalStrings(t, b, overflowing); len(wide) > 0 {
+			t.Errorf("the open Admin menu at %d px: %s", s.width, strings.Join(wide, "; "))
+		}
+		checkA11y(t, b, "admin menu at "+s.suffix)
+
+		// A pending request with its Approve… opened.
+		step(t, b, "open Approve…", chromedp.Navigate(base+"/requests/"+webtest.Itoa(pending.ID)),
+			chromedp.Click(chromedp.CSS(`[data-testid="approve-open"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="approve"]`)))
+		checkA11y(t, b, "approve opened at "+s.suffix)
+
+		// The form: "Your request" and the price before Submit.
+		step(t, b, "the form", chromedp.Navigate(base+"/requests/new"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="summary"]`)))
+		order := number(t, b, `document.querySelector('[data-testid="summary"]').getBoundingClientRect().top -
+			document.querySelector('.request-form button.primary[type=submit]').getBoundingClientRect().top`)
+		if order >= 0 {
+			t.Errorf("at %d px, Your request comes after Submit", s.width)
+		}
 	}
+}
+
+func evalStrings(t *testing.T, ctx context.Context, js string) []string {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	out, err := chromedp.Run(c, chromedp.Evaluate[[]string](js))
+	if err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return out
+}
+
+func number(t *testing.T, ctx context.Context, js string) float64 {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	out, err := chromedp.Run(c, chromedp.Evaluate[float64](js))
+	if err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return out
 }
