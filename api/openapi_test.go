@@ -51,7 +51,14 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("%s %s: no security or summary", r.Method, r.Path)
 		}
 		responses := op["responses"].(map[string]any)
-		for _, code := range []string{"401", "429"} {
+		codes := []string{"401", "429"}
+		if _, body := op["requestBody"]; body {
+			codes = append(codes, "415")
+		}
+		if r.Method == http.MethodPost && rest == "/requests" {
+			codes = append(codes, "200", "201")
+		}
+		for _, code := range codes {
 			if responses[code] == nil {
 				t.Errorf("%s %s: %s not described", r.Method, r.Path, code)
 			}

@@ -34,7 +34,7 @@ func (s *server) policyRoutes(a huma.API, errs func(codes ...int) []int) {
 			"type-checked); a mistake is a 422 whose detail names the line of the body, the rule and the problem, and " +
 			"nothing is saved. Otherwise it is kept as a new version, in force from now, and every earlier version stays.",
 		Security: bearer, MaxBodyBytes: policy.MaxDocument,
-		Errors: errs(http.StatusForbidden, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity),
+		Errors: errs(http.StatusForbidden, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity),
 	}, s.putPolicies)
 	// The body is read as sent (RawBody), so that a mistake's line is the
 	// line the admin wrote; huma describes a raw body as bytes, so the

@@ -67,6 +67,12 @@ func invalid(errs domain.FieldErrors) *Problem {
 	return p
 }
 
+// unsupportedMediaType is the 415's detail: a body in another format than
+// JSON, most often curl's -d without a Content-Type header (which it then
+// sends as a form). A body sent with no Content-Type at all is read as JSON.
+const unsupportedMediaType = "The body must be JSON: send it with the header Content-Type: application/json " +
+	"(curl -d without that header sends application/x-www-form-urlencoded)."
+
 // newProblem is huma.NewError: huma's own errors (a parameter that does not
 // parse, an unknown key, a body too large) as Problems, the location
 // ("body.reason", "query.status") reduced to the field's name.
@@ -93,6 +99,16 @@ func newProblem(status int, msg string, errs ...error) huma.StatusError {
 			}
 		}
 		p.Errors = append(p.Errors, fe)
+		// A body huma could not read for its format is a 415 on every
+		// route, those that read the body themselves included (huma
+		// calls those a 422).
+		if strings.HasPrefix(fe.Message, huma.ErrUnknownContentType.Error()) {
+			p.Status, p.Title = http.StatusUnsupportedMediaType, http.StatusText(http.StatusUnsupportedMediaType)
+		}
+	}
+	if p.Status == http.StatusUnsupportedMediaType {
+		// huma's own words ("Validation failed") don't say what to do.
+		p.Detail = unsupportedMediaType
 	}
 	return p
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -25,7 +26,13 @@ func (s *server) routes(a huma.API) {
 		Description: "Validates the request with the form's rules and stores it, pending approval. With an " +
 			"Idempotency-Key, the same key from the same user returns the first request (200) instead of a second one.",
 		Security: bearer, DefaultStatus: http.StatusCreated, MaxBodyBytes: maxBody, SkipValidateBody: true,
-		Errors: errs(http.StatusForbidden, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity),
+		Errors: errs(http.StatusForbidden, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity),
+		Responses: map[string]*huma.Response{"200": {
+			Description: "A replay: the Idempotency-Key was used before by the same user with the same body, " +
+				"and this is the request it made then (no second one).",
+			Content: map[string]*huma.MediaType{"application/json": {
+				Schema: a.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(Request{}), true, "")}},
+		}},
 	}, s.submit)
 	huma.Register(a, huma.Operation{
 		OperationID: "list-requests", Method: http.MethodGet, Path: "/requests", Tags: []string{"requests"},
@@ -58,7 +65,8 @@ func (s *server) routes(a huma.API) {
 		Description: "Approvers and admins, never on their own request (403), with a reason. 409 when it is " +
 			"no longer pending: someone decided first.",
 		Security: bearer, MaxBodyBytes: maxBody,
-		Errors: errs(http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity),
+		Errors: errs(http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge,
+			http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity),
 	}, s.reject)
 	s.policyRoutes(a, errs)
 	huma.Register(a, huma.Operation{
@@ -69,7 +77,8 @@ func (s *server) routes(a huma.API) {
 			"state, or a failed one that still keeps its password (an admin re-queues those); 422 for a " +
 			"password that breaks the rule.",
 		Security: bearer, MaxBodyBytes: maxBody,
-		Errors: errs(http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity),
+		Errors: errs(http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge,
+			http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity),
 	}, s.retry)
 	huma.Register(a, huma.Operation{
 		OperationID: "get-catalog", Method: http.MethodGet, Path: "/catalog", Tags: []string{"catalog"},

@@ -48,7 +48,7 @@ func TestSubmitAndGet(t *testing.T) {
 			t.Errorf("no %s", k)
 		}
 	}
-	if tok, _ := got.body["Token"].(string); !strings.HasPrefix(tok, "kvp-") {
+	if tok, _ := got.body["Token"].(string); !strings.HasPrefix(tok, "req-") {
 		t.Errorf("Token %q", tok)
 	}
 	evs, err := e.st.RequestEvents(context.Background(), id)

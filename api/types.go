@@ -117,7 +117,7 @@ func (x Request) fields() map[string]any {
 // exampleRequest is a request as the API shows it, for the description.
 func exampleRequest() map[string]any {
 	p, _ := domain.Validate(exampleInput(), nil)
-	p.Token = "kvp-3f1c2a9e8b7d4c6a5e0f1a2b3c4d5e6f"
+	p.Token = "req-3f1c2a9e8b7d4c6a5e0f1a2b3c4d5e6f"
 	r := domain.Request{ID: 42, Status: domain.StatusPendingApproval, Params: p, PasswordSet: true,
 		RequesterName: "rita", CreatedAt: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)}
 	return Request{r}.fields()
@@ -162,7 +162,8 @@ func (Submission) Schema(huma.Registry) *huma.Schema {
 }
 
 // input reads a submission: each known key as the form would have sent it.
-// Unknown keys and values of the wrong type are field errors.
+// Unknown keys, values of the wrong type and control characters are field
+// errors.
 func (b Submission) input() (domain.Input, domain.FieldErrors) {
 	in := domain.Input{}
 	errs := domain.FieldErrors{}
@@ -174,6 +175,9 @@ func (b Submission) input() (domain.Input, domain.FieldErrors) {
 				continue
 			}
 			in[k] = team
+			if problem := domain.TextProblem(team); problem != "" {
+				errs[k] = problem
+			}
 			continue
 		}
 		m, ok := domain.ParamByName(k)
@@ -184,6 +188,12 @@ func (b Submission) input() (domain.Input, domain.FieldErrors) {
 		var s string
 		if err := json.Unmarshal(raw, &s); err == nil {
 			in[k] = s
+			// Refused even where the rules would ignore the key (a
+			// Period of a pay-as-you-go request): no such text is
+			// stored or sent on.
+			if problem := domain.TextProblem(s); problem != "" {
+				errs[k] = problem
+			}
 			continue
 		}
 		var n json.Number

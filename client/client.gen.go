@@ -125,6 +125,39 @@ func (e ListRequestsParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for SubmitRequest200JSONResponseBodyStatus.
+const (
+	SubmitRequest200JSONResponseBodyStatusApproved        SubmitRequest200JSONResponseBodyStatus = "approved"
+	SubmitRequest200JSONResponseBodyStatusCancelled       SubmitRequest200JSONResponseBodyStatus = "cancelled"
+	SubmitRequest200JSONResponseBodyStatusFailed          SubmitRequest200JSONResponseBodyStatus = "failed"
+	SubmitRequest200JSONResponseBodyStatusPendingApproval SubmitRequest200JSONResponseBodyStatus = "pending_approval"
+	SubmitRequest200JSONResponseBodyStatusProvisioning    SubmitRequest200JSONResponseBodyStatus = "provisioning"
+	SubmitRequest200JSONResponseBodyStatusRejected        SubmitRequest200JSONResponseBodyStatus = "rejected"
+	SubmitRequest200JSONResponseBodyStatusSucceeded       SubmitRequest200JSONResponseBodyStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the SubmitRequest200JSONResponseBodyStatus enum.
+func (e SubmitRequest200JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case SubmitRequest200JSONResponseBodyStatusApproved:
+		return true
+	case SubmitRequest200JSONResponseBodyStatusCancelled:
+		return true
+	case SubmitRequest200JSONResponseBodyStatusFailed:
+		return true
+	case SubmitRequest200JSONResponseBodyStatusPendingApproval:
+		return true
+	case SubmitRequest200JSONResponseBodyStatusProvisioning:
+		return true
+	case SubmitRequest200JSONResponseBodyStatusRejected:
+		return true
+	case SubmitRequest200JSONResponseBodyStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SubmitRequest201JSONResponseBodyStatus.
 const (
 	SubmitRequest201JSONResponseBodyStatusApproved        SubmitRequest201JSONResponseBodyStatus = "approved"
@@ -678,6 +711,9 @@ type SubmitRequestJSONBodyPort1 = string
 type SubmitRequestJSONBody_Port struct {
 	union json.RawMessage
 }
+
+// SubmitRequest200JSONResponseBodyStatus defines parameters for SubmitRequest.
+type SubmitRequest200JSONResponseBodyStatus string
 
 // SubmitRequest201JSONResponseBodyStatus defines parameters for SubmitRequest.
 type SubmitRequest201JSONResponseBodyStatus string
@@ -2031,6 +2067,8 @@ type PutPoliciesResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -2057,6 +2095,11 @@ func (r PutPoliciesResponse) GetApplicationproblemJSON403() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r PutPoliciesResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PutPoliciesResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -2180,6 +2223,99 @@ type SubmitRequestResponse201Headers struct {
 type SubmitRequestResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// BackupId Backup set. Optional, needs SrcDBInstanceId. The backup set to create the instance from.
+		BackupId string `json:"BackupId"`
+
+		// ChargeType Billing method. PostPaid (pay as you go, the default) or PrePaid (subscription).
+		ChargeType string `json:"ChargeType"`
+
+		// ConnectionDomain The instance's address, once the cloud reports it.
+		ConnectionDomain *string `json:"ConnectionDomain,omitempty"`
+
+		// EngineVersion Engine version. 2.8 (the default) or 4.0; newer versions where the cloud offers them.
+		EngineVersion string `json:"EngineVersion"`
+
+		// InstanceClass Instance class. Required. The instance class (size and architecture), e.g. redis.master.small.default.
+		InstanceClass string `json:"InstanceClass"`
+
+		// InstanceId The instance created, once it is.
+		InstanceId *string `json:"InstanceId,omitempty"`
+
+		// InstanceName Instance name. Optional. 2–128 characters, starting with a letter or Chinese character; no spaces or @ / : = " “ ” < > { } [ ].
+		InstanceName string `json:"InstanceName"`
+
+		// InstanceType Instance type. Redis (the default) or Memcache.
+		InstanceType string `json:"InstanceType"`
+
+		// NetworkType Network type. Classic (the default) or VPC.
+		NetworkType string `json:"NetworkType"`
+
+		// Period Period. Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid.
+		Period int `json:"Period"`
+
+		// Port The port: as requested until the instance exists, then the instance's as the cloud reports it.
+		Port int `json:"Port"`
+
+		// PrivateAddress A VPC instance's private IP address, once the cloud reports it.
+		PrivateAddress *string `json:"PrivateAddress,omitempty"`
+
+		// PrivateIp Private IP address. Optional, only with VPC. An IPv4 address in the VSwitch's range, e.g. 192.168.0.10.
+		PrivateIp string `json:"PrivateIp"`
+
+		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
+		RegionId string `json:"RegionId"`
+
+		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
+		SrcDBInstanceId string `json:"SrcDBInstanceId"`
+
+		// Team The requester's team it is for; empty for a requester in no team.
+		Team *string `json:"Team,omitempty"`
+
+		// Token Token. Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated.
+		Token string `json:"Token"`
+
+		// VSwitchId VSwitch. Required with VPC, allowed only with VPC. The VSwitch's ID, starting with vsw-.
+		VSwitchId string `json:"VSwitchId"`
+
+		// VpcId VPC. Required with VPC, allowed only with VPC. The VPC's ID, starting with vpc-.
+		VpcId string `json:"VpcId"`
+
+		// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
+		ZoneId    string    `json:"ZoneId"`
+		CreatedAt time.Time `json:"created_at"`
+
+		// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
+		DecidedBy *string `json:"decided_by,omitempty"`
+
+		// DecidedByRule The approval policies' rule that approved it at submission; empty when a person decided.
+		DecidedByRule *string `json:"decided_by_rule,omitempty"`
+
+		// ErrorCode The cloud's error code of a failed request.
+		ErrorCode *string `json:"error_code,omitempty"`
+
+		// ErrorMessage The cloud's error message of a failed request.
+		ErrorMessage *string `json:"error_message,omitempty"`
+
+		// Id The request's id.
+		Id int64 `json:"id"`
+
+		// InstanceStatus The instance's own status at the cloud (Creating, Normal, …).
+		InstanceStatus *string `json:"instance_status,omitempty"`
+
+		// PasswordSet Whether a Password was given (it is never shown).
+		PasswordSet bool `json:"password_set"`
+
+		// Reason Why it was rejected.
+		Reason *string `json:"reason,omitempty"`
+
+		// Requester Who submitted it.
+		Requester string `json:"requester"`
+
+		// Status The request's state.
+		Status SubmitRequest200JSONResponseBodyStatus `json:"status"`
+	}
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *struct {
 		// BackupId Backup set. Optional, needs SrcDBInstanceId. The backup set to create the instance from.
@@ -2279,6 +2415,8 @@ type SubmitRequestResponse struct {
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -2287,6 +2425,102 @@ type SubmitRequestResponse struct {
 	ApplicationproblemJSON500 *Problem
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *SubmitRequestResponse201Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubmitRequestResponse) GetJSON200() *struct {
+	// BackupId Backup set. Optional, needs SrcDBInstanceId. The backup set to create the instance from.
+	BackupId string `json:"BackupId"`
+
+	// ChargeType Billing method. PostPaid (pay as you go, the default) or PrePaid (subscription).
+	ChargeType string `json:"ChargeType"`
+
+	// ConnectionDomain The instance's address, once the cloud reports it.
+	ConnectionDomain *string `json:"ConnectionDomain,omitempty"`
+
+	// EngineVersion Engine version. 2.8 (the default) or 4.0; newer versions where the cloud offers them.
+	EngineVersion string `json:"EngineVersion"`
+
+	// InstanceClass Instance class. Required. The instance class (size and architecture), e.g. redis.master.small.default.
+	InstanceClass string `json:"InstanceClass"`
+
+	// InstanceId The instance created, once it is.
+	InstanceId *string `json:"InstanceId,omitempty"`
+
+	// InstanceName Instance name. Optional. 2–128 characters, starting with a letter or Chinese character; no spaces or @ / : = " “ ” < > { } [ ].
+	InstanceName string `json:"InstanceName"`
+
+	// InstanceType Instance type. Redis (the default) or Memcache.
+	InstanceType string `json:"InstanceType"`
+
+	// NetworkType Network type. Classic (the default) or VPC.
+	NetworkType string `json:"NetworkType"`
+
+	// Period Period. Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid.
+	Period int `json:"Period"`
+
+	// Port The port: as requested until the instance exists, then the instance's as the cloud reports it.
+	Port int `json:"Port"`
+
+	// PrivateAddress A VPC instance's private IP address, once the cloud reports it.
+	PrivateAddress *string `json:"PrivateAddress,omitempty"`
+
+	// PrivateIp Private IP address. Optional, only with VPC. An IPv4 address in the VSwitch's range, e.g. 192.168.0.10.
+	PrivateIp string `json:"PrivateIp"`
+
+	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
+	RegionId string `json:"RegionId"`
+
+	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
+	SrcDBInstanceId string `json:"SrcDBInstanceId"`
+
+	// Team The requester's team it is for; empty for a requester in no team.
+	Team *string `json:"Team,omitempty"`
+
+	// Token Token. Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated.
+	Token string `json:"Token"`
+
+	// VSwitchId VSwitch. Required with VPC, allowed only with VPC. The VSwitch's ID, starting with vsw-.
+	VSwitchId string `json:"VSwitchId"`
+
+	// VpcId VPC. Required with VPC, allowed only with VPC. The VPC's ID, starting with vpc-.
+	VpcId string `json:"VpcId"`
+
+	// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
+	ZoneId    string    `json:"ZoneId"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
+	DecidedBy *string `json:"decided_by,omitempty"`
+
+	// DecidedByRule The approval policies' rule that approved it at submission; empty when a person decided.
+	DecidedByRule *string `json:"decided_by_rule,omitempty"`
+
+	// ErrorCode The cloud's error code of a failed request.
+	ErrorCode *string `json:"error_code,omitempty"`
+
+	// ErrorMessage The cloud's error message of a failed request.
+	ErrorMessage *string `json:"error_message,omitempty"`
+
+	// Id The request's id.
+	Id int64 `json:"id"`
+
+	// InstanceStatus The instance's own status at the cloud (Creating, Normal, …).
+	InstanceStatus *string `json:"instance_status,omitempty"`
+
+	// PasswordSet Whether a Password was given (it is never shown).
+	PasswordSet bool `json:"password_set"`
+
+	// Reason Why it was rejected.
+	Reason *string `json:"reason,omitempty"`
+
+	// Requester Who submitted it.
+	Requester string `json:"requester"`
+
+	// Status The request's state.
+	Status SubmitRequest200JSONResponseBodyStatus `json:"status"`
+} {
+	return r.JSON200
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -2398,6 +2632,11 @@ func (r SubmitRequestResponse) GetApplicationproblemJSON403() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r SubmitRequestResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SubmitRequestResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3352,6 +3591,8 @@ type RejectRequestResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -3479,6 +3720,11 @@ func (r RejectRequestResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r RejectRequestResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RejectRequestResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3631,6 +3877,8 @@ type RetryRequestResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -3758,6 +4006,11 @@ func (r RetryRequestResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r RetryRequestResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RetryRequestResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -4164,6 +4417,13 @@ func ParsePutPoliciesResponse(rsp *http.Response) (*PutPoliciesResponse, error) 
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4258,6 +4518,104 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// BackupId Backup set. Optional, needs SrcDBInstanceId. The backup set to create the instance from.
+			BackupId string `json:"BackupId"`
+
+			// ChargeType Billing method. PostPaid (pay as you go, the default) or PrePaid (subscription).
+			ChargeType string `json:"ChargeType"`
+
+			// ConnectionDomain The instance's address, once the cloud reports it.
+			ConnectionDomain *string `json:"ConnectionDomain,omitempty"`
+
+			// EngineVersion Engine version. 2.8 (the default) or 4.0; newer versions where the cloud offers them.
+			EngineVersion string `json:"EngineVersion"`
+
+			// InstanceClass Instance class. Required. The instance class (size and architecture), e.g. redis.master.small.default.
+			InstanceClass string `json:"InstanceClass"`
+
+			// InstanceId The instance created, once it is.
+			InstanceId *string `json:"InstanceId,omitempty"`
+
+			// InstanceName Instance name. Optional. 2–128 characters, starting with a letter or Chinese character; no spaces or @ / : = " “ ” < > { } [ ].
+			InstanceName string `json:"InstanceName"`
+
+			// InstanceType Instance type. Redis (the default) or Memcache.
+			InstanceType string `json:"InstanceType"`
+
+			// NetworkType Network type. Classic (the default) or VPC.
+			NetworkType string `json:"NetworkType"`
+
+			// Period Period. Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid.
+			Period int `json:"Period"`
+
+			// Port The port: as requested until the instance exists, then the instance's as the cloud reports it.
+			Port int `json:"Port"`
+
+			// PrivateAddress A VPC instance's private IP address, once the cloud reports it.
+			PrivateAddress *string `json:"PrivateAddress,omitempty"`
+
+			// PrivateIp Private IP address. Optional, only with VPC. An IPv4 address in the VSwitch's range, e.g. 192.168.0.10.
+			PrivateIp string `json:"PrivateIp"`
+
+			// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
+			RegionId string `json:"RegionId"`
+
+			// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
+			SrcDBInstanceId string `json:"SrcDBInstanceId"`
+
+			// Team The requester's team it is for; empty for a requester in no team.
+			Team *string `json:"Team,omitempty"`
+
+			// Token Token. Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated.
+			Token string `json:"Token"`
+
+			// VSwitchId VSwitch. Required with VPC, allowed only with VPC. The VSwitch's ID, starting with vsw-.
+			VSwitchId string `json:"VSwitchId"`
+
+			// VpcId VPC. Required with VPC, allowed only with VPC. The VPC's ID, starting with vpc-.
+			VpcId string `json:"VpcId"`
+
+			// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
+			ZoneId    string    `json:"ZoneId"`
+			CreatedAt time.Time `json:"created_at"`
+
+			// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
+			DecidedBy *string `json:"decided_by,omitempty"`
+
+			// DecidedByRule The approval policies' rule that approved it at submission; empty when a person decided.
+			DecidedByRule *string `json:"decided_by_rule,omitempty"`
+
+			// ErrorCode The cloud's error code of a failed request.
+			ErrorCode *string `json:"error_code,omitempty"`
+
+			// ErrorMessage The cloud's error message of a failed request.
+			ErrorMessage *string `json:"error_message,omitempty"`
+
+			// Id The request's id.
+			Id int64 `json:"id"`
+
+			// InstanceStatus The instance's own status at the cloud (Creating, Normal, …).
+			InstanceStatus *string `json:"instance_status,omitempty"`
+
+			// PasswordSet Whether a Password was given (it is never shown).
+			PasswordSet bool `json:"password_set"`
+
+			// Reason Why it was rejected.
+			Reason *string `json:"reason,omitempty"`
+
+			// Requester Who submitted it.
+			Requester string `json:"requester"`
+
+			// Status The request's state.
+			Status SubmitRequest200JSONResponseBodyStatus `json:"status"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
 		var dest struct {
 			// BackupId Backup set. Optional, needs SrcDBInstanceId. The backup set to create the instance from.
@@ -4376,6 +4734,13 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -5047,6 +5412,13 @@ func ParseRejectRequestResponse(rsp *http.Response) (*RejectRequestResponse, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5219,6 +5591,13 @@ func ParseRetryRequestResponse(rsp *http.Response) (*RetryRequestResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem

@@ -173,7 +173,7 @@ var Table = []Param{
 		words:   func(p *Params) string { return PeriodText(p.Period) },
 		check:   (*validation).checkPeriod, field: func(p *Params) any { return &p.Period }},
 	{Name: "Password", Label: "Instance password", Group: GroupAccess, Kind: KindSecret,
-		Help:   "Optional: 8–30 characters, with upper and lower case letters and a digit.",
+		Help:   "Optional, but needed to connect (else set it in the cloud's console later): 8–30 characters, with upper and lower case letters and a digit.",
 		Rule:   "Optional. 8–30 ASCII characters with an uppercase letter, a lowercase letter and a digit; no spaces or ! < > ( ) [ ] { } , ` ~ . - _ @ # $ % ^ & *.",
 		MaxLen: passwordFieldMaxLen,
 		check:  (*validation).checkPassword, field: func(p *Params) any { return &p.Password }},

@@ -6,11 +6,13 @@ import (
 )
 
 // tokenPrefix marks the tokens KVPortal generated, as opposed to ones a
-// requester typed.
-const tokenPrefix = "kvp-"
+// requester typed. It is not "kvp_", an API token's prefix, so that the two
+// are never taken for each other; tokens generated before with "kvp-" stay
+// what they are (a token is any text the rules accept).
+const tokenPrefix = "req-"
 
 // NewToken returns a fresh random idempotency token for CreateInstance:
-// "kvp-" followed by 32 lowercase hexadecimal digits (128 random bits), 36
+// "req-" followed by 32 lowercase hexadecimal digits (128 random bits), 36
 // printable ASCII characters in all, well within the API's limit of 64.
 func NewToken() string {
 	b := make([]byte, 16)

@@ -75,6 +75,21 @@ func approvalParams(out []pages.Param, r *domain.Request, capacity string, now t
 	return out
 }
 
+// currency is the currency of the cloud's prices for p ("" when the cloud
+// can't say within a second and a half): a request stores its estimate
+// without one.
+func (h *Handlers) currency(ctx context.Context, p domain.Params) string {
+	if h.Prices == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	if price, ok := h.Prices.Estimate(ctx, p); ok {
+		return price.Currency
+	}
+	return ""
+}
+
 // estimatePrices fills each row's price estimate, asking once per distinct
 // PriceKey (a page's rows share a few), in parallel, and waiting at most a
 // second and a half: a slow cloud costs the page its estimates, never its
@@ -101,6 +116,12 @@ func (h *Handlers) estimatePrices(ctx context.Context, rows []pages.ApprovalRow)
 				text := formatPrice(price, p)
 				for _, row := range same {
 					row.Price = text
+					// The estimate made at submission, which the request's
+					// page shows and the team's budget counted, in the
+					// cloud's currency.
+					if row.R.MonthlyPrice != nil {
+						row.Price = components.PriceText(*row.R.MonthlyPrice, price.Currency, p)
+					}
 				}
 			}
 		})

@@ -263,7 +263,7 @@ func TestApprovalsShowPriceEstimates(t *testing.T) {
 	if q.Status != http.StatusOK || prices.Length() != 2 {
 		t.Fatalf("queue: %d, %d price estimates", q.Status, prices.Length())
 	}
-	if got := prices.First().Text(); !strings.Contains(got, "per hour") {
+	if got := prices.First().Text(); !strings.Contains(got, "a month (billed by the hour)") {
 		t.Errorf("estimate %q does not say what it is per", got)
 	}
 }

@@ -107,7 +107,7 @@ func TestEstimatePrice(t *testing.T) {
 		t.Fatalf("estimate: %d", res.Status)
 	}
 	price := res.Doc.Find(`aside #price`)
-	if !strings.Contains(price.Text(), "per hour") {
+	if !strings.Contains(price.Text(), "a month (billed by the hour)") {
 		t.Errorf("price %q", price.Text())
 	}
 	if _, focused := price.Attr("autofocus"); !focused {
@@ -145,7 +145,7 @@ func TestEstimatePrice(t *testing.T) {
 	form.Del("Password")
 	form.Set("estimate", "1")
 	status, out := asJSON(form)
-	if status != http.StatusOK || !strings.Contains(out["price"].(string), "per hour") {
+	if status != http.StatusOK || !strings.Contains(out["price"].(string), "a month (billed by the hour)") {
 		t.Errorf("JSON estimate: %d %v", status, out)
 	}
 	form.Set("RegionId", "")

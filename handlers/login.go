@@ -83,6 +83,13 @@ func (h *Handlers) Login(c echo.Context) error {
 	}
 	view := h.loginView(next)
 	view.Username = shown
+	// A control character can be in no username or password: said beside
+	// its field before the database or the rate limit sees it (the username
+	// is kept without it, the password never shown back).
+	view.UsernameError, view.PasswordError = domain.TextProblem(typed), domain.TextProblem(password)
+	if view.UsernameError != "" || view.PasswordError != "" {
+		return h.render(c, http.StatusUnprocessableEntity, "", pages.Login(view))
+	}
 	byUser, byAddr, err := h.Store.LoginFailures(ctx, shown, addr, h.now().Add(-limits.Window))
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
+	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
 )
 
@@ -27,7 +27,6 @@ func (h *Handlers) CreateRequest(c echo.Context) error {
 		return Errorf(EBadRequest, "The form could not be read.")
 	}
 	in, errs := readInput(form)
-	in[domain.TeamField] = form.Get(domain.TeamField)
 	estimate := form.Get("estimate") != "" && h.Pricer != nil
 	if len(errs) == 0 && !estimate {
 		r, errs, err := h.Workflow.Submit(ctx, actor(c), in)
@@ -147,14 +146,12 @@ func keepPasswordNote(v *pages.RequestFormView, in domain.Input) {
 	}
 }
 
+// formatPrice is the cloud's estimate pr of p in PriceText's words, with
+// the list price when a discount lowers it.
 func formatPrice(pr rkvstore.Price, p domain.Params) string {
-	per := "per hour"
-	if months := p.PrePaidMonths(); months > 0 {
-		per = "for " + domain.PeriodText(months)
-	}
-	s := fmt.Sprintf("%.2f %s %s", pr.TradeAmount, pr.Currency, per)
+	s := components.PriceText(domain.MonthlyPrice(p, pr.TradeAmount), pr.Currency, p)
 	if pr.OriginalPrice > pr.TradeAmount {
-		s += fmt.Sprintf(" (list price %.2f)", pr.OriginalPrice)
+		s += "; list price " + domain.Money(domain.MonthlyPrice(p, pr.OriginalPrice)) + " " + pr.Currency + " a month"
 	}
 	return s
 }

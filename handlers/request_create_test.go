@@ -36,7 +36,7 @@ func TestEstimateShowsPriceAndPasswordNote(t *testing.T) {
 		want   []string
 	}{
 		"priced": {fakePricer{price: rkvstore.Price{TradeAmount: 1.5, Currency: "CNY"}},
-			[]string{"Estimated price:", "1.50 CNY per hour", "Type the password again"}},
+			[]string{"Estimated price:", "1095.00 CNY a month (billed by the hour)", "Type the password again"}},
 		"cloud down": {fakePricer{err: errors.New("timeout")},
 			[]string{"No price estimate: the cloud did not answer.", "Type the password again"}},
 	} {

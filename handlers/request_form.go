@@ -13,17 +13,29 @@ import (
 )
 
 // readInput reads the form's fields into an Input, one per parameter of
-// the table. A field sent more than once is an error of its own.
+// the table, and the team. A field sent more than once is an error of its
+// own, and so is a control character in any field, even one the rules
+// would ignore (a Period of a pay-as-you-go request): no such text is
+// stored or sent on.
 func readInput(form url.Values) (domain.Input, domain.FieldErrors) {
 	errs := domain.FieldErrors{}
-	in := make(domain.Input, len(domain.Table))
+	in := make(domain.Input, len(domain.Table)+1)
+	names := make([]string, 0, len(domain.Table)+1)
 	for _, m := range domain.Table {
-		vs := form[m.Name]
-		if len(vs) > 1 {
-			errs[m.Name] = "was sent more than once"
+		names = append(names, m.Name)
+	}
+	for _, name := range append(names, domain.TeamField) {
+		vs := form[name]
+		switch {
+		case len(vs) > 1:
+			errs[name] = "was sent more than once"
+		case len(vs) == 1:
+			if problem := domain.TextProblem(vs[0]); problem != "" {
+				errs[name] = problem
+			}
 		}
 		if len(vs) > 0 {
-			in[m.Name] = vs[0]
+			in[name] = vs[0]
 		}
 	}
 	return in, errs

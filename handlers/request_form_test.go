@@ -210,7 +210,7 @@ func TestCreateRequest(t *testing.T) {
 		t.Fatalf("requests %v %v", rs, err)
 	}
 	req := rs[0]
-	if req.Status != domain.StatusPendingApproval || !req.PasswordSet || !strings.HasPrefix(req.Params.Token, "kvp-") || req.Params.Port != 6380 {
+	if req.Status != domain.StatusPendingApproval || !req.PasswordSet || !strings.HasPrefix(req.Params.Token, "req-") || req.Params.Port != 6380 {
 		t.Fatalf("stored %+v", req)
 	}
 	// The password is sealed with the token as associated data.

@@ -59,6 +59,9 @@ func (h *Handlers) showView(c echo.Context, r domain.Request) (pages.RequestShow
 			return s + " (" + v.Capacity + ")"
 		})
 	}
+	if r.MonthlyPrice != nil {
+		v.Price = components.PriceText(*r.MonthlyPrice, h.currency(ctx, p), p)
+	}
 	for _, e := range events {
 		v.Events = append(v.Events, eventView(e))
 	}

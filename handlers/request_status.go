@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/kvportal/kvportal/views/components"
 )
 
 // requestStatus is what the request page's script polls.
@@ -25,6 +27,6 @@ func (h *Handlers) RequestStatus(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, requestStatus{ID: r.ID, Status: string(r.Status), Label: r.Status.Label(),
+	return c.JSON(http.StatusOK, requestStatus{ID: r.ID, Status: string(r.Status), Label: components.RequestLabel(r),
 		InstanceStatus: r.InstanceStatus, Address: r.Address(), Moving: moving(r)})
 }

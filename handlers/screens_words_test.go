@@ -172,3 +172,53 @@ func TestRequestPageSaysOnlyWhatApplies(t *testing.T) {
 		t.Errorf("created instance's password %q", got)
 	}
 }
+
+// One story while the instance is being set up: the badge, the steps and
+// the banner all say it is still being created (the state stays
+// succeeded); Ready only once it is Normal. A rejected request's second
+// step says Rejected. The approvals queue reads "by who · waiting".
+func TestOneStoryWhileSettingUp(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	ctx := context.Background()
+	dev, u := e.SignedIn("story-dev", domain.RoleRequester)
+	appr, au := e.SignedIn("story-appr", domain.RoleApprover)
+	e.Request(u)
+	queue := strings.Join(strings.Fields(appr.Get("/approvals").Doc.Find(".queue-item p.muted").First().Text()), " ")
+	if !regexp.MustCompile(`^by story-dev · waiting \S`).MatchString(queue) {
+		t.Errorf("the queue says %q", queue)
+	}
+	r := e.Request(u)
+	if _, err := e.St.MoveApproved(ctx, r.ID, au.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.St.RecordSuccess(ctx, r.ID, 1, store.Created{InstanceID: "r-story1", InstanceStatus: "Creating"}); err != nil {
+		t.Fatal(err)
+	}
+	page := dev.Get("/requests/" + webtest.Itoa(r.ID)).Doc
+	badge := page.Find("h1 .badge")
+	if badge.AttrOr("data-status", "") != "succeeded" || badge.Text() != "Setting up" {
+		t.Errorf("badge %q (%s)", badge.Text(), badge.AttrOr("data-status", ""))
+	}
+	if cur := page.Find(`[data-testid="steps"] li[aria-current]`).Text(); cur != "Creating" {
+		t.Errorf("current step %q", cur)
+	}
+	if page.Find(`[data-testid="steps"] li[data-state="done"]`).Length() != 2 {
+		t.Error("steps done beyond Approved while the instance is created")
+	}
+	if row := dev.Get("/requests").Doc.Find(`[data-request-id="` + webtest.Itoa(r.ID) + `"] .badge`); row.Text() != "Setting up" {
+		t.Errorf("list badge %q", row.Text())
+	}
+
+	rej := e.Request(u)
+	if r := appr.Post("/requests/"+webtest.Itoa(rej.ID)+"/reject", url.Values{"reason": {"Use the shared one."}}); r.Status >= 400 {
+		t.Fatalf("reject: %d", r.Status)
+	}
+	stopped := dev.Get("/requests/" + webtest.Itoa(rej.ID)).Doc.Find(`[data-testid="steps"] li[data-state="stopped"]`)
+	if stopped.Text() != "Rejected" {
+		t.Errorf("a rejected request's stopped step says %q", stopped.Text())
+	}
+}

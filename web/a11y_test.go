@@ -25,16 +25,17 @@ type axeFinding struct {
 	Nodes  []string `json:"nodes"`
 }
 
-// axeRun runs every axe-core rule on the page in view and keeps the serious
-// and critical findings (what keeps someone from using the page); the
+// axeRun runs every axe-core rule on the page in view and keeps the
+// moderate, serious and critical findings (what keeps someone from using
+// the page, or finding their way in it); the
 // script is added through the DevTools protocol, which the page's
 // Content-Security-Policy does not govern.
 const axeRun = `axe.run(document, {resultTypes: ['violations']}).then(r => r.violations
-	.filter(v => v.impact === 'serious' || v.impact === 'critical')
+	.filter(v => v.impact === 'moderate' || v.impact === 'serious' || v.impact === 'critical')
 	.map(v => ({id: v.id, impact: v.impact, help: v.help,
 		nodes: v.nodes.map(n => n.target.join(' ') + ': ' + (n.failureSummary || '').replace(/\s+/g, ' '))})))`
 
-// checkA11y fails the test on every serious or critical axe-core finding on
+// checkA11y fails the test on every moderate, serious or critical axe-core finding on
 // the page in view.
 func checkA11y(t *testing.T, ctx context.Context, page string) {
 	t.Helper()

@@ -118,7 +118,7 @@ func TestBrowserEstimateKeepsPassword(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button[data-estimate]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#price strong`)),
 	)
-	if got := text(t, b, `#price`); !strings.Contains(got, "per hour") {
+	if got := text(t, b, `#price`); !strings.Contains(got, "a month (billed by the hour)") {
 		t.Errorf("price %q", got)
 	}
 	c, cancel := context.WithTimeout(b, 20*time.Second)

@@ -23,6 +23,7 @@ func TestBrowserPolicyEditor(t *testing.T) {
 	signIn(t, ctx, base, "adm")
 	bad := strings.Replace(policy.Example, `"min_period"`, `"max_pricee"`, 1)
 	step(t, ctx, "open the editor and save a mistake",
+		chromedp.Click(chromedp.CSS(`[data-testid="admin-menu"] > summary`)),
 		chromedp.Click(chromedp.CSS(`nav a[href="/admin/policies"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#f-document`)),
 		setText("document", bad),

@@ -307,6 +307,7 @@ func TestBrowserAdmin(t *testing.T) {
 
 	signIn(t, ctx, base, "adm")
 	step(t, ctx, "open the audit trail",
+		chromedp.Click(chromedp.CSS(`[data-testid="admin-menu"] > summary`)),
 		chromedp.Click(chromedp.CSS(`nav a[href="/audit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`table.audit`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-action="provision.failed"]`)),
@@ -351,11 +352,13 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 
 	step(t, ctx, "all requests",
+		chromedp.Click(chromedp.CSS(`[data-testid="admin-menu"] > summary`)),
 		chromedp.Click(chromedp.CSS(`nav a[href="/admin/requests"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`table.list`)),
 	)
 	checkPage(t, ctx, "admin-requests")
 	step(t, ctx, "add a user",
+		chromedp.Click(chromedp.CSS(`[data-testid="admin-menu"] > summary`)),
 		chromedp.Click(chromedp.CSS(`nav a[href="/admin/users"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#f-username`)),
 		chromedp.SendKeys(chromedp.CSS("#f-username"), "carol"),

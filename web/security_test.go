@@ -342,6 +342,10 @@ func TestNastyInput(t *testing.T) {
 		{"nul byte", with("InstanceName", "ab\x00cd"), 422},
 		{"nul in region", with("RegionId", "cn\x00"), 422},
 		{"nul in token", with("Token", "t\x00"), 422},
+		{"nul in team", with("Team", "a\x00"), 422},
+		{"nul in an ignored period", with("Period", "1\x00"), 422},
+		{"control character in password", with("Password", "Ch4ngeMe2026\x07"), 422},
+		{"nul when estimating", with("InstanceName", "ab\x00") + "&estimate=1", 422},
 		{"rtl override", with("InstanceName", "ab\u202ecd"), 422},
 		{"period exponent", with("ChargeType", "PrePaid") + "&Period=1e9", 422},
 		{"duplicate field", with("InstanceName", "one") + "&InstanceName=two", 422},
@@ -385,10 +389,28 @@ func TestNastyInput(t *testing.T) {
 	if r := anon.Get("/login?next=%00"); r.Status != http.StatusOK {
 		t.Errorf("login?next=%%00: %d", r.Status)
 	}
-	for _, name := range []string{"a\x00b", "\xff\xfe", strings.Repeat("u", 10000), "DEV ", "<script>"} {
+	for _, name := range []string{strings.Repeat("u", 10000), "DEV ", "<script>"} {
 		if r := anon.Post("/login", url.Values{"username": {name}, "password": {"x"}}); r.Status != http.StatusUnauthorized {
 			t.Errorf("login as %.20q: %d", name, r.Status)
 		}
+	}
+	// A control character or bytes that are not text: 422, said beside the
+	// field, the username kept without them, the password never shown.
+	for _, f := range []struct{ username, password, field string }{
+		{"a\x00b", "x", "username"}, {"\xff\xfe", "x", "username"}, {"dev\x01", "x", "username"},
+		{"dev", "sec\x00ret", "password"}, {"dev", "\u202esecret", "password"},
+	} {
+		r := anon.Post("/login", url.Values{"username": {f.username}, "password": {f.password}})
+		if r.Status != http.StatusUnprocessableEntity || r.Doc.Find("#err-"+f.field).Length() != 1 ||
+			r.Doc.Find("#"+f.field+"[aria-describedby=err-"+f.field+"]").Length() != 1 {
+			t.Errorf("login %q/%q: %d", f.username, f.password, r.Status)
+		}
+		if v, _ := r.Doc.Find("#password").Attr("value"); v != "" {
+			t.Errorf("login %q: the password shown back", f.username)
+		}
+	}
+	if r := anon.Post("/login", url.Values{"username": {"a\x00b"}, "password": {"x"}}); r.Doc.Find("#username").AttrOr("value", "") != "ab" {
+		t.Errorf("the username typed not kept: %q", r.Doc.Find("#username").AttrOr("value", ""))
 	}
 	// Errors answer with the error page; internal errors would show a
 	// request id.

@@ -77,7 +77,7 @@ func TestSubmit(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	r := b.submit(t, b.req)
-	if r.Status != domain.StatusPendingApproval || !strings.HasPrefix(r.Params.Token, "kvp-") || !r.PasswordSet || r.Params.Password != "" {
+	if r.Status != domain.StatusPendingApproval || !strings.HasPrefix(r.Params.Token, "req-") || !r.PasswordSet || r.Params.Password != "" {
 		t.Fatalf("stored %+v", r)
 	}
 	sealed, _ := testfix.KeptPassword(t, b.st, r.ID)

@@ -85,3 +85,43 @@ func TestAgo(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestLabel(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		r    domain.Request
+		want string
+	}{
+		{domain.Request{Status: domain.StatusSucceeded, InstanceStatus: "Creating"}, "Setting up"},
+		{domain.Request{Status: domain.StatusSucceeded}, "Setting up"},
+		{domain.Request{Status: domain.StatusSucceeded, InstanceStatus: domain.InstanceNormal}, "Succeeded"},
+		{domain.Request{Status: domain.StatusProvisioning, InstanceStatus: "Creating"}, "Provisioning"},
+		{domain.Request{Status: domain.StatusRejected}, "Rejected"},
+	} {
+		if got := components.RequestLabel(c.r); got != c.want {
+			t.Errorf("%s/%s: %q, want %q", c.r.Status, c.r.InstanceStatus, got, c.want)
+		}
+	}
+}
+
+// One price, one way: per month with the currency, a subscription's total
+// from the same monthly figure.
+func TestPriceText(t *testing.T) {
+	t.Parallel()
+	postPaid := domain.Params{ChargeType: domain.ChargePostPaid}
+	for _, c := range []struct {
+		monthly  float64
+		currency string
+		p        domain.Params
+		want     string
+	}{
+		{domain.MonthlyPrice(postPaid, 0.03), "USD", postPaid, "21.90 USD a month (billed by the hour)"},
+		{30, "USD", domain.Params{ChargeType: domain.ChargePrePaid, Period: 3}, "30.00 USD a month (90.00 USD for 3 months)"},
+		{12.5, "CNY", domain.Params{ChargeType: domain.ChargePrePaid, Period: 1}, "12.50 CNY a month (12.50 CNY for 1 month)"},
+		{19.49, "", postPaid, "19.49 a month (billed by the hour)"},
+	} {
+		if got := components.PriceText(c.monthly, c.currency, c.p); got != c.want {
+			t.Errorf("%v %s %+v: %q, want %q", c.monthly, c.currency, c.p, got, c.want)
+		}
+	}
+}

@@ -57,3 +57,10 @@ func ChromeFrom(ctx context.Context) Chrome {
 func current(ctx context.Context, section string) bool {
 	return ChromeFrom(ctx).Section == section
 }
+
+// adminSections are the sections of the pages in the top bar's Admin menu.
+var adminSections = map[string]bool{"all-requests": true, "audit": true, "drift": true, "users": true, "teams": true, "policies": true}
+
+// adminPage reports whether the page is one of the Admin menu's: its
+// summary is then marked as the current place, the menu being closed.
+func adminPage(ctx context.Context) bool { return adminSections[ChromeFrom(ctx).Section] }

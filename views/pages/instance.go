@@ -25,6 +25,8 @@ type Step struct {
 }
 
 // Steps are the request's way: submitted → approved → creating → ready.
+// A request ends at Ready only once its instance is Normal: until then the
+// cloud is still creating it, whatever the request's state.
 func Steps(r domain.Request) []Step {
 	steps := []Step{{"Submitted", StepDone}, {"Approved", StepTodo}, {"Creating", StepTodo}, {"Ready", StepTodo}}
 	switch r.Status {
@@ -32,17 +34,19 @@ func Steps(r domain.Request) []Step {
 		// Said as what is happening: "Approved" in bold reads as done.
 		steps[1] = Step{"Awaiting approval", StepCurrent}
 	case domain.StatusRejected, domain.StatusCancelled:
-		steps[1].State = StepStopped
+		// The step says what became of the request, not what did not.
+		steps[1] = Step{r.Status.Label(), StepStopped}
 	case domain.StatusApproved, domain.StatusProvisioning:
 		steps[1].State, steps[2].State = StepDone, StepCurrent
 	case domain.StatusFailed:
 		steps[1].State, steps[2].State = StepDone, StepStopped
 	case domain.StatusSucceeded:
-		steps[1].State, steps[2].State, steps[3].State = StepDone, StepDone, StepCurrent
-		if r.InstanceStatus == domain.InstanceNormal {
-			steps[3].State = StepDone
-		} else if domain.InstanceSettled(r.InstanceStatus) {
-			steps[3].State = StepStopped
+		steps[1].State, steps[2].State = StepDone, StepCurrent
+		switch {
+		case r.InstanceStatus == domain.InstanceNormal:
+			steps[2].State, steps[3].State = StepDone, StepDone
+		case domain.InstanceSettled(r.InstanceStatus):
+			steps[2].State, steps[3].State = StepDone, StepStopped
 		}
 	}
 	return steps

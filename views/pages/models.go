@@ -14,6 +14,9 @@ type LoginView struct {
 	Username string
 	Next     string
 	Error    string
+	// UsernameError and PasswordError say what makes a typed value
+	// impossible (a control character), beside its field.
+	UsernameError, PasswordError string
 	// SSO offers "Sign in with SSO"; Local offers the password form.
 	SSO, Local bool
 }
@@ -152,6 +155,9 @@ type RequestShowView struct {
 	Retry      *RetryView
 	OwnRequest bool // viewed by its requester, who is an approver: explain four-eyes
 	Reason     components.Field
+	// Price is the estimate made at submission in components.PriceText's
+	// words; "" when there was none.
+	Price string
 }
 
 // ApprovalRow is one pending request in the approver's queue.
