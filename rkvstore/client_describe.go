@@ -3,6 +3,7 @@ package rkvstore
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	r_kvstore "github.com/aliyun/alibaba-cloud-sdk-go/services/r-kvstore"
@@ -29,7 +30,10 @@ type Instance struct {
 	ConnectionDomain string
 	Port             int64
 	PrivateIp        string
-	Tags             []domain.Tag
+	ChargeType       string // PrePaid or PostPaid
+	// EndTime is when a subscription ends (zero: none).
+	EndTime time.Time
+	Tags    []domain.Tag
 }
 
 // Tag returns the value of the tag key, and whether the instance has it.
@@ -83,7 +87,9 @@ func (c *Client) ListInstances(ctx context.Context, regionID string, f InstanceF
 				InstanceId: a.InstanceId, InstanceName: a.InstanceName, InstanceStatus: a.InstanceStatus,
 				InstanceClass: a.InstanceClass, RegionId: a.RegionId, ZoneId: a.ZoneId,
 				ConnectionDomain: a.ConnectionDomain, Port: a.Port, PrivateIp: a.PrivateIp,
+				ChargeType: a.ChargeType,
 			}
+			in.EndTime, _ = parseCloudTime(a.EndTime) // unreadable: zero, as for none
 			for _, t := range a.Tags.Tag {
 				in.Tags = append(in.Tags, domain.Tag{Key: t.Key, Value: t.Value})
 			}

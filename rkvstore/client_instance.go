@@ -111,16 +111,25 @@ func (c *Client) DescribeInstanceAttribute(ctx context.Context, regionID, instan
 	}
 	for _, a := range resp.Instances.DBInstanceAttribute {
 		if a.InstanceId == instanceID {
+			// An EndTime that does not parse is left zero: the attribute's
+			// other fields are still worth having.
+			end, _ := parseCloudTime(a.EndTime)
 			return InstanceAttribute{
-				InstanceId:       a.InstanceId,
-				InstanceName:     a.InstanceName,
-				InstanceStatus:   a.InstanceStatus,
-				RegionId:         a.RegionId,
-				ZoneId:           a.ZoneId,
-				RequestId:        resp.RequestId,
-				ConnectionDomain: a.ConnectionDomain,
-				Port:             a.Port,
-				PrivateIp:        a.PrivateIp,
+				InstanceId:        a.InstanceId,
+				InstanceName:      a.InstanceName,
+				InstanceStatus:    a.InstanceStatus,
+				RegionId:          a.RegionId,
+				ZoneId:            a.ZoneId,
+				RequestId:         resp.RequestId,
+				ConnectionDomain:  a.ConnectionDomain,
+				Port:              a.Port,
+				PrivateIp:         a.PrivateIp,
+				InstanceClass:     a.InstanceClass,
+				RealInstanceClass: a.RealInstanceClass,
+				IsOrderCompleted:  a.IsOrderCompleted,
+				ChargeType:        a.ChargeType,
+				EndTime:           end,
+				ReleaseProtection: a.InstanceReleaseProtection,
 			}, nil
 		}
 	}

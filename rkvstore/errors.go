@@ -185,8 +185,14 @@ func classifyCode(code string) (ErrorClass, bool) {
 		code == "ServiceUnavailable" || strings.HasPrefix(code, "ServiceUnavailable."),
 		code == "InternalError" || strings.HasPrefix(code, "InternalError."),
 		code == "UnknownError", code == "SystemBusy", code == "ServiceBusy",
-		code == "RequestTimeout" || code == "Request.Timeout":
+		code == "RequestTimeout" || code == "Request.Timeout",
+		// The instance is busy with another change: the same call succeeds
+		// once that change is done, so it is retried later, not failed.
+		code == CodeTaskConflict, code == CodeIncorrectState:
 		return Retryable, true
+	case code == CodeReleaseProtection:
+		// Stays refused until someone turns the protection off.
+		return Permanent, true
 	case code == "IdempotentParameterMismatch",
 		code == "SignatureDoesNotMatch", code == "IncompleteSignature",
 		code == "SignatureNonceUsed",

@@ -1,5 +1,7 @@
 package rkvstore
 
+import "time"
+
 // CreateResult is what CreateInstance answered.
 type CreateResult struct {
 	InstanceId     string
@@ -27,6 +29,16 @@ type InstanceAttribute struct {
 	ConnectionDomain string
 	Port             int64
 	PrivateIp        string
+	// InstanceClass is the class ordered; RealInstanceClass the class the
+	// instance runs as. They differ, and IsOrderCompleted is false, while a
+	// ModifyInstanceSpec is under way.
+	InstanceClass     string
+	RealInstanceClass string
+	IsOrderCompleted  bool
+	ChargeType        string // PrePaid or PostPaid
+	// EndTime is when a subscription ends (zero: none, pay-as-you-go).
+	EndTime           time.Time
+	ReleaseProtection bool
 }
 
 // Price is an estimate from DescribePrice.
