@@ -137,10 +137,6 @@ func (s *Simulator) createInstance(w http.ResponseWriter, c *call) *apiError {
 // answerCreate answers CreateInstance with inst, unless the response is to
 // be lost.
 func (s *Simulator) answerCreate(w http.ResponseWriter, c *call, inst Instance) *apiError {
-	if s.roll(s.Faults().LostRate) {
-		dropConnection(w)
-		return nil
-	}
 	resp := createResponse{
 		RequestId:        c.requestID,
 		InstanceId:       inst.InstanceId,
@@ -163,8 +159,7 @@ func (s *Simulator) answerCreate(w http.ResponseWriter, c *call, inst Instance) 
 		NodeType:         "double",
 		EndTime:          endTime(inst),
 	}
-	writeJSON(w, http.StatusOK, c.requestID, resp)
-	return nil
+	return s.answerDone(w, c, resp)
 }
 
 // place returns the offer an accepted CreateInstance is made from: in the

@@ -217,10 +217,19 @@ type dbInstanceAttribute struct {
 	NodeType         string
 	IsRds            bool
 	Tags             wireTags
+	// RealInstanceClass is the class the instance runs as: the previous
+	// one, and IsOrderCompleted false, while a change of class is under
+	// way.
+	RealInstanceClass         string
+	IsOrderCompleted          bool
+	InstanceReleaseProtection bool
 }
 
 // describeInstanceAttribute serves DescribeInstanceAttribute: an instance is
-// Creating for the creating delay after it was made, then Normal.
+// Creating for the creating delay after it was made, then Normal; Changing
+// for the creating delay after a change of class, with RealInstanceClass
+// the previous class and IsOrderCompleted false until it ends. EndTime is a
+// subscription's end (creation + Period months, moved by renewals).
 func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *apiError {
 	id := c.param("InstanceId")
 	if id == "" {
@@ -230,11 +239,13 @@ func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *a
 	if !ok || (c.param("RegionId") != "" && c.param("RegionId") != inst.RegionId) {
 		return errInstanceNotFound
 	}
+	now := s.clock.Now()
+	status := inst.Status(now, s.creatingDelay)
 	resp := attributeResponse{RequestId: c.requestID}
 	resp.Instances.DBInstanceAttribute = []dbInstanceAttribute{{
 		InstanceId:       inst.InstanceId,
 		InstanceName:     inst.InstanceName,
-		InstanceStatus:   inst.Status(s.clock.Now(), s.creatingDelay),
+		InstanceStatus:   status,
 		RegionId:         inst.RegionId,
 		ZoneId:           inst.ZoneId,
 		InstanceClass:    inst.InstanceClass,
@@ -258,6 +269,10 @@ func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *a
 		NodeType:         "double",
 		IsRds:            true,
 		Tags:             tagsOnWire(inst.Tags),
+
+		RealInstanceClass:         inst.realClass(now),
+		IsOrderCompleted:          status != "Changing",
+		InstanceReleaseProtection: inst.ReleaseProtection,
 	}}
 	writeJSON(w, http.StatusOK, c.requestID, resp)
 	return nil

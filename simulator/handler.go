@@ -23,6 +23,11 @@ var actions = map[string]action{
 	"DeleteInstance":            (*Simulator).deleteInstance,
 	"ModifyInstanceAttribute":   (*Simulator).modifyInstanceAttribute,
 	"ModifyInstanceSpec":        (*Simulator).modifyInstanceSpec,
+	"ModifySecurityIps":         (*Simulator).modifySecurityIps,
+	"DescribeSecurityIps":       (*Simulator).describeSecurityIps,
+	"RenewInstance":             (*Simulator).renewInstance,
+
+	"ModifyInstanceAutoRenewalAttribute": (*Simulator).modifyInstanceAutoRenewalAttribute,
 }
 
 // call is one API call being served.
@@ -80,7 +85,8 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.arrived(c)
 
-	if !s.sleep(r, s.Faults().Latency) {
+	faults := s.faultsFor(c.action)
+	if !s.sleep(r, faults.Latency) {
 		code = "ClientGone"
 		return // nobody is listening any more
 	}
@@ -99,7 +105,6 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(errActionNotFound)
 		return
 	}
-	faults := s.Faults()
 	switch {
 	case s.roll(faults.ThrottleRate):
 		fail(errThrottled)

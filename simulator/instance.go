@@ -34,6 +34,28 @@ type Instance struct {
 	CreatedAt time.Time
 	// ChangingUntil is when a change of class (ModifyInstanceSpec) ends.
 	ChangingUntil time.Time `json:",omitzero"`
+	// PreviousClass is the class the instance runs as until the change of
+	// class ends (the API's RealInstanceClass meanwhile).
+	PreviousClass string `json:",omitempty"`
+	// ReleaseProtection refuses DeleteInstance while on.
+	ReleaseProtection bool `json:",omitempty"`
+	// RenewedUntil is a subscription's end once RenewInstance moved it;
+	// zero: CreatedAt + Period.
+	RenewedUntil time.Time `json:",omitzero"`
+	// AutoRenew and AutoRenewDuration (months) are what
+	// ModifyInstanceAutoRenewalAttribute set.
+	AutoRenew         bool `json:",omitempty"`
+	AutoRenewDuration int  `json:",omitempty"`
+	// SecurityIpGroups are the whitelist groups; nil is a new instance's
+	// (and one kept before whitelists existed): the group "default" with
+	// 127.0.0.1 alone.
+	SecurityIpGroups []SecurityIpGroup `json:",omitempty"`
+	// PasswordChangedAt is when ModifyInstanceAttribute last set a
+	// password (which is checked, never kept).
+	PasswordChangedAt time.Time `json:",omitzero"`
+	// Orders are the ClientToken-carrying changes made to the instance, so
+	// that a retry returns the first answer instead of changing it twice.
+	Orders []Order `json:",omitempty"`
 	// DeletedAt is when DeleteInstance removed the instance: the Describe
 	// actions no longer find it, but its Token still answers with it.
 	DeletedAt time.Time `json:",omitzero"`
@@ -41,6 +63,50 @@ type Instance struct {
 	// so that the Password cannot be recovered from it), to tell a replay
 	// of the same request from another request with the same Token.
 	ParamsDigest string
+}
+
+// SecurityIpGroup is an IP whitelist group of an instance.
+type SecurityIpGroup struct {
+	Name string
+	IPs  []string
+}
+
+// Order is a change made with a ClientToken: its action, the parameters
+// that must match on a retry, and what was answered.
+type Order struct {
+	Action      string
+	ClientToken string
+	Params      string
+	OrderId     string
+	EndTime     time.Time `json:",omitzero"`
+}
+
+// order returns the instance's order of the action with the token.
+func (in Instance) order(action, token string) (Order, bool) {
+	for _, o := range in.Orders {
+		if o.Action == action && o.ClientToken == token {
+			return o, true
+		}
+	}
+	return Order{}, false
+}
+
+// realClass is the class the instance runs as at now: the previous one
+// while a change of class is under way.
+func (in Instance) realClass(now time.Time) string {
+	if now.Before(in.ChangingUntil) && in.PreviousClass != "" {
+		return in.PreviousClass
+	}
+	return in.InstanceClass
+}
+
+// securityIpGroups returns the whitelist groups (a new instance's when none
+// were set).
+func (in Instance) securityIpGroups() []SecurityIpGroup {
+	if in.SecurityIpGroups == nil {
+		return []SecurityIpGroup{{Name: defaultIPGroup, IPs: []string{"127.0.0.1"}}}
+	}
+	return in.SecurityIpGroups
 }
 
 // Tag is a tag of an instance.
@@ -96,10 +162,25 @@ func connections(capacityMB int64) int64   { return min(10000*max(1, capacityMB/
 // endTime returns when a PrePaid instance's subscription ends ("" for
 // PostPaid).
 func endTime(in Instance) string {
-	if in.ChargeType != domain.ChargePrePaid || in.Period == 0 {
+	end := in.endsAt()
+	if end.IsZero() {
 		return ""
 	}
-	return in.CreatedAt.AddDate(0, in.Period, 0).UTC().Format(timeFormat)
+	return end.UTC().Format(timeFormat)
+}
+
+// endsAt is when a PrePaid instance's subscription ends: Period months
+// after its creation, moved by every renewal; zero for PostPaid.
+func (in Instance) endsAt() time.Time {
+	switch {
+	case in.ChargeType != domain.ChargePrePaid:
+		return time.Time{}
+	case !in.RenewedUntil.IsZero():
+		return in.RenewedUntil
+	case in.Period == 0:
+		return time.Time{}
+	}
+	return in.CreatedAt.AddDate(0, in.Period, 0).UTC()
 }
 
 // formatGB writes a capacity in MB as GB ("1 GB", "0.5 GB").

@@ -12,7 +12,7 @@ import (
 
 // DescribeInstances' paging, as the API documents it.
 const (
-	defaultPageSize   = 30
+	defaultPageSize   = 10
 	maxPageSize       = 50
 	maxInstanceIdsLen = 30
 )
@@ -58,8 +58,9 @@ type kvstoreInstance struct {
 // first, narrowed by InstanceIds (comma-separated, up to 30), by tags
 // (Tag.N.Key, with Tag.N.Value when given) and by InstanceStatus,
 // InstanceClass, InstanceType, ZoneId, ChargeType, NetworkType and VpcId when
-// given, one page of PageSize (at most 50, default 30) at PageNumber
-// (default 1).
+// given, and by Expired (true: subscriptions whose EndTime has passed;
+// false: every other instance), one page of PageSize (at most 50, default
+// 10) at PageNumber (default 1).
 func (s *Simulator) describeInstances(w http.ResponseWriter, c *call) *apiError {
 	r, e := s.requireRegion(c)
 	if e != nil {
@@ -88,6 +89,11 @@ func (s *Simulator) describeInstances(w http.ResponseWriter, c *call) *apiError 
 	if e != nil {
 		return e
 	}
+	expiredSet := c.param("Expired") != ""
+	expired, e := boolParam(c, "Expired")
+	if e != nil {
+		return e
+	}
 
 	now := s.clock.Now()
 	var matched []Instance
@@ -101,6 +107,9 @@ func (s *Simulator) describeInstances(w http.ResponseWriter, c *call) *apiError 
 			!matches(c, "ChargeType", inst.ChargeType) ||
 			!matches(c, "NetworkType", rkvstore.WireNetworkType(inst.NetworkType)) ||
 			!matches(c, "VpcId", inst.VpcId) {
+			continue
+		}
+		if end := inst.endsAt(); expiredSet && (!end.IsZero() && !now.Before(end)) != expired {
 			continue
 		}
 		matched = append(matched, inst)

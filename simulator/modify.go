@@ -1,126 +1,242 @@
 package simulator
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/kvportal/kvportal/domain"
 )
 
-// The actions that change an instance after it was made: what an operator
-// does in the console behind the portal's back, so that tests can make the
-// cloud drift from the portal's records. Each is served over the API and
-// offered as a method for tests in the same process.
+// The actions that change an instance after it was made. Each is served over
+// the API with the rules the reference gives (and, where it is silent, the
+// simulator's, said in the package comment); a few are also offered as
+// methods for tests in the same process, as an operator's console would
+// make them, to make the cloud drift from the portal's records.
 
-// errIncorrectState refuses a change of an instance that is not Normal.
-var errIncorrectState = &apiError{http.StatusForbidden, "IncorrectDBInstanceState",
-	"Current DB instance state does not support this operation."}
+// The refusals of the changes.
+var (
+	// errIncorrectState refuses a change of an instance that is not Normal.
+	errIncorrectState = &apiError{http.StatusForbidden, "IncorrectDBInstanceState",
+		"Current DB instance state does not support this operation."}
+	// errTaskConflict refuses a change of class while another runs.
+	errTaskConflict = &apiError{http.StatusForbidden, "Task.Conflict",
+		"A task of the instance is already running; try again once it has ended."}
+	// errReleaseProtection refuses DeleteInstance while release protection
+	// is on.
+	errReleaseProtection = &apiError{http.StatusForbidden, "InstanceReleaseProtection",
+		"The instance has release protection on; turn it off before releasing it."}
+	// errPrePaidOnly and errPostPaidOnly refuse an operation of the other
+	// charge type (the reference names no code: the simulator's own).
+	errPrePaidOnly = &apiError{http.StatusForbidden, "IncorrectChargeType",
+		"The operation applies to subscription (PrePaid) instances only."}
+	errPostPaidOnly = &apiError{http.StatusForbidden, "IncorrectChargeType",
+		"A subscription (PrePaid) instance cannot be released before it expires; only pay-as-you-go (PostPaid) instances are released this way."}
+)
 
 // okResponse is the answer of an action that returns nothing but its
 // RequestId.
 type okResponse struct{ RequestId string }
 
-// deleteInstance serves DeleteInstance (InstanceId).
-func (s *Simulator) deleteInstance(w http.ResponseWriter, c *call) *apiError {
-	if e := s.removeInstance(c.param("InstanceId")); e != nil {
-		return e
+// answerDone answers a call whose effect has been made, unless the faults
+// say its response is lost: the connection is then closed without an
+// answer, as for CreateInstance, and a retry must not make the effect twice.
+func (s *Simulator) answerDone(w http.ResponseWriter, c *call, v any) *apiError {
+	if s.roll(s.faultsFor(c.action).LostRate) {
+		dropConnection(w)
+		return nil
 	}
-	writeJSON(w, http.StatusOK, c.requestID, okResponse{RequestId: c.requestID})
+	writeJSON(w, http.StatusOK, c.requestID, v)
 	return nil
 }
 
+// deleteInstance serves DeleteInstance (InstanceId): a pay-as-you-go,
+// unprotected, Normal instance is released; the Describe actions no longer
+// find it and every later call about it answers InvalidInstanceId.NotFound.
+func (s *Simulator) deleteInstance(w http.ResponseWriter, c *call) *apiError {
+	id := c.param("InstanceId")
+	if id == "" {
+		return errMissing("InstanceId")
+	}
+	e := s.changeInstance(id, func(in *Instance) *apiError {
+		switch {
+		case in.ChargeType == domain.ChargePrePaid:
+			return errPostPaidOnly
+		case in.ReleaseProtection:
+			return errReleaseProtection
+		case in.Status(s.clock.Now(), s.creatingDelay) != "Normal":
+			return errIncorrectState
+		}
+		in.DeletedAt = s.clock.Now().UTC()
+		return nil
+	})
+	if e != nil {
+		return e
+	}
+	return s.answerDone(w, c, okResponse{RequestId: c.requestID})
+}
+
 // modifyInstanceAttribute serves ModifyInstanceAttribute: InstanceId, with
-// InstanceName (the CreateInstance rule) and/or NewPassword (checked, not
-// kept).
+// any of InstanceName (the CreateInstance rule), NewPassword (the
+// CreateInstance password rule; checked, not kept, and only while the
+// instance is Normal) and InstanceReleaseProtection (true or false).
 func (s *Simulator) modifyInstanceAttribute(w http.ResponseWriter, c *call) *apiError {
-	if pw := c.param("NewPassword"); pw != "" {
+	id, name, pw := c.param("InstanceId"), c.param("InstanceName"), c.param("NewPassword")
+	if pw != "" {
 		if _, problems := domain.Validate(domain.Input{"Password": pw}, nil); problems["Password"] != "" {
 			return errInvalid("NewPassword", problems["Password"])
 		}
 	}
-	name := c.param("InstanceName")
-	if name == "" {
-		if c.param("InstanceId") == "" {
-			return errMissing("InstanceId")
+	if name != "" {
+		if _, problems := domain.Validate(domain.Input{"InstanceName": name}, nil); problems["InstanceName"] != "" {
+			return errInvalid("InstanceName", problems["InstanceName"])
 		}
-		if _, ok := s.state.get(c.param("InstanceId")); !ok {
-			return errInstanceNotFound
-		}
-	} else if e := s.renameInstance(c.param("InstanceId"), name); e != nil {
+	}
+	protectionSet := c.param("InstanceReleaseProtection") != ""
+	protection, e := boolParam(c, "InstanceReleaseProtection")
+	if e != nil {
 		return e
 	}
-	writeJSON(w, http.StatusOK, c.requestID, okResponse{RequestId: c.requestID})
-	return nil
+	if id == "" {
+		return errMissing("InstanceId")
+	}
+	e = s.changeInstance(id, func(in *Instance) *apiError {
+		if pw != "" {
+			if in.Status(s.clock.Now(), s.creatingDelay) != "Normal" {
+				return errIncorrectState
+			}
+			in.PasswordChangedAt = s.clock.Now().UTC()
+		}
+		if name != "" {
+			in.InstanceName = name
+		}
+		if protectionSet {
+			in.ReleaseProtection = protection
+		}
+		return nil
+	})
+	if e != nil {
+		return e
+	}
+	return s.answerDone(w, c, okResponse{RequestId: c.requestID})
 }
 
-// modifyInstanceSpec serves ModifyInstanceSpec (InstanceId, InstanceClass):
-// the instance is Changing for the creating delay, then Normal with the new
-// class.
+// The values of ModifyInstanceSpec's EffectiveTime and OrderType.
+const (
+	effectiveImmediately  = "Immediately"
+	effectiveMaintainTime = "MaintainTime"
+	orderUpgrade          = "UPGRADE"
+	orderDowngrade        = "DOWNGRADE"
+)
+
+// modifyInstanceSpec serves ModifyInstanceSpec (InstanceId, InstanceClass,
+// EffectiveTime, OrderType, ClientToken): a Normal instance is Changing for
+// the creating delay, then Normal with the new class. The target must be
+// another class the instance's zone sells for its type and engine version
+// (what DescribeAvailableResource lists), bigger or the same size for
+// UPGRADE, smaller or the same for DOWNGRADE. A change already running
+// answers Task.Conflict; any other state but Normal
+// IncorrectDBInstanceState. The same ClientToken with the same parameters
+// answers the first call's OrderId and changes nothing; with others,
+// IdempotentParameterMismatch. The simulator has no maintenance window:
+// MaintainTime starts the change at once, as Immediately does. AutoPay is
+// ignored: every order is paid.
 func (s *Simulator) modifyInstanceSpec(w http.ResponseWriter, c *call) *apiError {
-	if e := s.resizeInstance(c.param("InstanceId"), c.param("InstanceClass")); e != nil {
-		return e
-	}
-	orderID := s.newID("")
-	writeJSON(w, http.StatusOK, c.requestID, struct{ RequestId, OrderId string }{c.requestID, orderID})
-	return nil
-}
-
-// removeInstance deletes the instance: the Describe actions no longer find
-// it.
-func (s *Simulator) removeInstance(id string) *apiError {
-	if id == "" {
-		return errMissing("InstanceId")
-	}
-	return s.changeInstance(id, func(in *Instance) *apiError {
-		in.DeletedAt = s.clock.Now().UTC()
-		return nil
-	})
-}
-
-// renameInstance gives the instance another name, checked with the rule of
-// CreateInstance.
-func (s *Simulator) renameInstance(id, name string) *apiError {
-	if id == "" {
-		return errMissing("InstanceId")
-	}
-	if _, problems := domain.Validate(domain.Input{"InstanceName": name}, nil); problems["InstanceName"] != "" {
-		return errInvalid("InstanceName", problems["InstanceName"])
-	}
-	return s.changeInstance(id, func(in *Instance) *apiError {
-		in.InstanceName = name
-		return nil
-	})
-}
-
-// resizeInstance changes the class of a Normal instance to another class of
-// its type sold in its zone for its engine version, when the zone has stock.
-func (s *Simulator) resizeInstance(id, className string) *apiError {
+	id, className, token := c.param("InstanceId"), c.param("InstanceClass"), c.param("ClientToken")
 	switch {
 	case id == "":
 		return errMissing("InstanceId")
 	case className == "":
 		return errMissing("InstanceClass")
 	}
-	if _, ok := findClass(className); !ok {
+	effective := cmp.Or(c.param("EffectiveTime"), effectiveImmediately)
+	if effective != effectiveImmediately && effective != effectiveMaintainTime {
+		return errInvalid("EffectiveTime", "must be Immediately or MaintainTime")
+	}
+	orderType := strings.ToUpper(cmp.Or(c.param("OrderType"), orderUpgrade))
+	if orderType != orderUpgrade && orderType != orderDowngrade {
+		return errInvalid("OrderType", "must be UPGRADE or DOWNGRADE")
+	}
+	target, ok := findClass(className)
+	if !ok {
 		e := errInvalid("InstanceClass", "is not a class the cloud sells")
 		e.Code = "InvalidInstanceClass.NotFound"
 		return e
 	}
-	return s.changeInstance(id, func(in *Instance) *apiError {
-		if in.Status(s.clock.Now(), s.creatingDelay) != "Normal" {
+	params := className + "|" + effective + "|" + orderType
+	var answer Order
+	e := s.changeInstance(id, func(in *Instance) *apiError {
+		if token != "" {
+			if o, ok := in.order(c.action, token); ok {
+				if o.Params != params {
+					return errIdempotentMismatch
+				}
+				answer = o
+				return nil
+			}
+		}
+		switch in.Status(s.clock.Now(), s.creatingDelay) {
+		case "Normal":
+		case "Changing":
+			return errTaskConflict
+		default:
 			return errIncorrectState
 		}
-		offer, ok := s.catalog.Offer(in.RegionId, in.ZoneId, in.InstanceType, in.EngineVersion, className)
-		if !ok {
-			return errInvalid("InstanceClass", "is not sold in the instance's zone for "+in.InstanceType+" "+in.EngineVersion)
+		if className == in.InstanceClass {
+			return errInvalid("InstanceClass", "is the instance's current class")
 		}
-		if s.soldOut(in.ZoneId) {
-			return errResourceNotAvailable
+		if current, ok := findClass(in.InstanceClass); ok {
+			if orderType == orderUpgrade && target.capacityMB < current.capacityMB {
+				return errInvalid("OrderType", "UPGRADE to a smaller class; use DOWNGRADE")
+			}
+			if orderType == orderDowngrade && target.capacityMB > current.capacityMB {
+				return errInvalid("OrderType", "DOWNGRADE to a bigger class; use UPGRADE")
+			}
 		}
-		in.InstanceClass, in.CapacityMB = className, offer.CapacityMB
-		in.ChangingUntil = s.clock.Now().UTC().Add(s.creatingDelay)
+		if e := s.applyClass(in, className); e != nil {
+			return e
+		}
+		answer = Order{Action: c.action, ClientToken: token, Params: params, OrderId: s.newOrderID()}
+		if token != "" {
+			in.Orders = append(in.Orders, answer)
+		}
 		return nil
 	})
+	if e != nil {
+		return e
+	}
+	return s.answerDone(w, c, struct{ RequestId, OrderId string }{c.requestID, answer.OrderId})
+}
+
+// applyClass starts the change of the instance to className: refused when
+// its zone does not sell the class for its type and engine version, or has
+// no stock.
+func (s *Simulator) applyClass(in *Instance, className string) *apiError {
+	offer, ok := s.catalog.Offer(in.RegionId, in.ZoneId, in.InstanceType, in.EngineVersion, className)
+	if !ok {
+		return errInvalid("InstanceClass", "is not sold in the instance's zone for "+in.InstanceType+" "+in.EngineVersion)
+	}
+	if s.soldOut(in.ZoneId) {
+		return errResourceNotAvailable
+	}
+	in.PreviousClass = in.InstanceClass
+	in.InstanceClass, in.CapacityMB = className, offer.CapacityMB
+	in.ChangingUntil = s.clock.Now().UTC().Add(s.creatingDelay)
+	return nil
+}
+
+// newOrderID returns an order id shaped like the API's: digits.
+func (s *Simulator) newOrderID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	const digits = "0123456789"
+	b := make([]byte, 15)
+	b[0] = digits[1+s.rng.IntN(9)]
+	for i := 1; i < len(b); i++ {
+		b[i] = digits[s.rng.IntN(10)]
+	}
+	return string(b)
 }
 
 // changeInstance applies fn to the live instance with the ID and keeps the
@@ -132,6 +248,12 @@ func (s *Simulator) changeInstance(id string, fn func(*Instance) *apiError) *api
 		}
 		return nil
 	})
+	return s.stateError(err)
+}
+
+// stateError turns an error of a change of state into the API's answer: the
+// refusal it carries, or InternalError when saving failed.
+func (s *Simulator) stateError(err error) *apiError {
 	if e, ok := errors.AsType[*apiError](err); ok {
 		return e
 	}
@@ -142,22 +264,56 @@ func (s *Simulator) changeInstance(id string, fn func(*Instance) *apiError) *api
 	return nil
 }
 
-// DeleteInstance deletes an instance, as the DeleteInstance action does: for
-// tests that make the cloud drift from the portal's records. The error, when
-// not nil, carries the API's code (InvalidInstanceId.NotFound, …).
+// DeleteInstance removes an instance as an operator in the console would,
+// whatever its charge type, protection or state: for tests that make the
+// cloud drift from the portal's records (the DeleteInstance action keeps the
+// API's rules). The error, when not nil, carries the API's code
+// (InvalidInstanceId.NotFound, …).
 func (s *Simulator) DeleteInstance(instanceID string) error {
-	return asError(s.removeInstance(instanceID))
+	if instanceID == "" {
+		return errMissing("InstanceId")
+	}
+	return asError(s.changeInstance(instanceID, func(in *Instance) *apiError {
+		in.DeletedAt = s.clock.Now().UTC()
+		return nil
+	}))
 }
 
 // RenameInstance renames an instance, as ModifyInstanceAttribute does.
 func (s *Simulator) RenameInstance(instanceID, name string) error {
-	return asError(s.renameInstance(instanceID, name))
+	if instanceID == "" {
+		return errMissing("InstanceId")
+	}
+	if _, problems := domain.Validate(domain.Input{"InstanceName": name}, nil); problems["InstanceName"] != "" {
+		return errInvalid("InstanceName", problems["InstanceName"])
+	}
+	return asError(s.changeInstance(instanceID, func(in *Instance) *apiError {
+		in.InstanceName = name
+		return nil
+	}))
 }
 
-// ResizeInstance changes an instance's class, as ModifyInstanceSpec does: it
+// ResizeInstance changes a Normal instance's class to another its zone
+// sells, as an operator in the console would (no order type or token): it
 // is Changing for the creating delay, then Normal.
 func (s *Simulator) ResizeInstance(instanceID, instanceClass string) error {
-	return asError(s.resizeInstance(instanceID, instanceClass))
+	switch {
+	case instanceID == "":
+		return errMissing("InstanceId")
+	case instanceClass == "":
+		return errMissing("InstanceClass")
+	}
+	if _, ok := findClass(instanceClass); !ok {
+		e := errInvalid("InstanceClass", "is not a class the cloud sells")
+		e.Code = "InvalidInstanceClass.NotFound"
+		return e
+	}
+	return asError(s.changeInstance(instanceID, func(in *Instance) *apiError {
+		if in.Status(s.clock.Now(), s.creatingDelay) != "Normal" {
+			return errIncorrectState
+		}
+		return s.applyClass(in, instanceClass)
+	}))
 }
 
 // asError returns e as an error, nil when e is nil (never a typed nil).

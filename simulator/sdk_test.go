@@ -278,7 +278,7 @@ func TestDescribeInstances(t *testing.T) {
 	}
 
 	all := describe(t, api, nil)
-	if all.TotalCount != 5 || all.PageNumber != 1 || all.PageSize != 30 || strings.Join(ids(all), ",") != strings.Join(made, ",") {
+	if all.TotalCount != 5 || all.PageNumber != 1 || all.PageSize != 10 || strings.Join(ids(all), ",") != strings.Join(made, ",") {
 		t.Fatalf("all of cn-shanghai: total %d page %d size %d %v, want %v", all.TotalCount, all.PageNumber, all.PageSize, ids(all), made)
 	}
 	first := all.Instances.KVStoreInstance[0]

@@ -81,10 +81,16 @@ type Faults struct {
 	// ErrorRate is the share of calls, 0 to 1, failing with a 5xx:
 	// ServiceUnavailable (503) or InternalError (500).
 	ErrorRate float64
-	// LostRate is the share of successful CreateInstance calls, 0 to 1,
-	// whose instance is made but whose response is lost: the connection is
-	// closed without an answer.
+	// LostRate is the share of successful calls that change something
+	// (CreateInstance, DeleteInstance, ModifyInstanceSpec,
+	// ModifyInstanceAttribute, ModifySecurityIps, RenewInstance,
+	// ModifyInstanceAutoRenewalAttribute), 0 to 1, whose change is made but
+	// whose response is lost: the connection is closed without an answer.
 	LostRate float64
+	// Actions, when not empty, are the only actions the faults apply to
+	// (every fault, the latency included), so that a test can make one
+	// operation misbehave and leave the calls around it alone.
+	Actions []string
 }
 
 // validate checks that the rates are shares and the latency not negative.
@@ -96,6 +102,11 @@ func (f Faults) validate() error {
 	}
 	if f.Latency < 0 {
 		return fmt.Errorf("simulator: latency %s is negative", f.Latency)
+	}
+	for _, a := range f.Actions {
+		if _, ok := actions[a]; !ok {
+			return fmt.Errorf("simulator: faults name the action %q, which the simulator does not serve", a)
+		}
 	}
 	return nil
 }
@@ -176,6 +187,7 @@ func (s *Simulator) SetFaults(f Faults) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	f.Actions = slices.Clone(f.Actions)
 	s.faults = f
 	return nil
 }
@@ -185,6 +197,16 @@ func (s *Simulator) Faults() Faults {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.faults
+}
+
+// faultsFor returns the faults that apply to a call of the action: none
+// when the faults are limited to other actions.
+func (s *Simulator) faultsFor(action string) Faults {
+	f := s.Faults()
+	if len(f.Actions) > 0 && !slices.Contains(f.Actions, action) {
+		return Faults{}
+	}
+	return f
 }
 
 // SetSoldOut replaces the zones without stock (none: every zone has stock),

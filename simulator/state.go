@@ -144,6 +144,30 @@ func (st *state) change(id string, fn func(*Instance) error) error {
 	return nil
 }
 
+// changeAll applies fn to each live instance with one of the IDs and saves
+// the state; an unknown ID or an error from fn changes none of them.
+func (st *state) changeAll(ids []string, fn func(*Instance) error) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	before := slices.Clone(st.instances)
+	changed := slices.Clone(st.instances)
+	for _, id := range ids {
+		i, ok := st.byID[id]
+		if !ok || !changed[i].DeletedAt.IsZero() {
+			return errInstanceNotFound
+		}
+		if err := fn(&changed[i]); err != nil {
+			return err
+		}
+	}
+	st.instances = changed
+	if err := st.save(); err != nil {
+		st.instances = before
+		return err
+	}
+	return nil
+}
+
 // hasID reports whether an instance has the ID.
 func (st *state) hasID(id string) bool {
 	st.mu.Lock()
