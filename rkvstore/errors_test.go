@@ -57,6 +57,9 @@ func TestClassify(t *testing.T) {
 		{"token mismatch", serverError(400, "IdempotentParameterMismatch", "same token, other request"), Permanent, "IdempotentParameterMismatch"},
 		{"unknown 4xx code", serverError(400, "Zone.Closed", "closed"), Permanent, "Zone.Closed"},
 		{"instance not found", serverError(404, "InvalidInstanceId.NotFound", "not found"), Permanent, "InvalidInstanceId.NotFound"},
+		{"task conflict", serverError(403, "Task.Conflict", "a change is running"), Retryable, "Task.Conflict"},
+		{"instance busy", serverError(403, "IncorrectDBInstanceState", "not Normal"), Retryable, "IncorrectDBInstanceState"},
+		{"release protection", serverError(403, "InstanceReleaseProtection", "protected"), Permanent, "InstanceReleaseProtection"},
 
 		{"connection refused", transportError(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), Retryable, CodeConnectionFailed},
 		{"dial timeout", transportError(&net.OpError{Op: "dial", Net: "tcp", Err: timeoutErr{}}), Retryable, CodeConnectionFailed},
