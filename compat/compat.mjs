@@ -70,6 +70,45 @@ try {
   check('DescribeInstanceAttribute',
     attr.instanceId === made.instanceId && attr.instanceName === 'compat-cache' && attr.connectionDomain && attr.port > 0 && tags.includes('kvportal:team=compat team'),
     `${attr.instanceId} "${attr.instanceName}" ${attr.instanceStatus} ${attr.instanceClass} at ${attr.connectionDomain}:${attr.port}; tags ${tags}`);
+
+  const listed = (await client.describeInstances(new $kvstore.DescribeInstancesRequest({
+    regionId: 'cn-hangzhou',
+    pageSize: 50,
+    tag: [new $kvstore.DescribeInstancesRequestTag({ key: 'kvportal:team', value: 'compat team' })],
+  }))).body;
+  const listedIds = (listed.instances?.KVStoreInstance ?? []).map((i) => i.instanceId);
+  check('DescribeInstances by tag', listed.totalCount === 1 && listedIds[0] === made.instanceId, `${listed.totalCount} instance(s): ${listedIds.join(', ')}`);
+
+  // The whitelist can be set once the instance is Normal (portal sim is
+  // started with a creating delay of a couple of seconds).
+  let status = attr.instanceStatus;
+  for (let i = 0; i < 100 && status !== 'Normal'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    status = (await client.describeInstanceAttribute(new $kvstore.DescribeInstanceAttributeRequest({ instanceId: made.instanceId }))).body.instances.DBInstanceAttribute[0].instanceStatus;
+  }
+  check('the instance becomes Normal', status === 'Normal', status);
+
+  await client.modifySecurityIps(new $kvstore.ModifySecurityIpsRequest({
+    instanceId: made.instanceId, securityIpGroupName: 'kvportal', securityIps: '10.0.0.0/8,192.168.1.7', modifyMode: 'Cover',
+  }));
+  const groups = (await client.describeSecurityIps(new $kvstore.DescribeSecurityIpsRequest({ instanceId: made.instanceId }))).body.securityIpGroups?.securityIpGroup ?? [];
+  const whitelist = groups.map((g) => `${g.securityIpGroupName}=${g.securityIpList}`).join('; ');
+  check('ModifySecurityIps, then DescribeSecurityIps', whitelist === 'default=127.0.0.1; kvportal=10.0.0.0/8,192.168.1.7', whitelist);
+
+  const badGroup = await refusal(() => client.modifySecurityIps(new $kvstore.ModifySecurityIpsRequest({
+    instanceId: made.instanceId, securityIpGroupName: 'Bad-Name', securityIps: '10.0.0.1',
+  })));
+  check('ModifySecurityIps with a group name the rules refuse', badGroup === 'InvalidGroupName.Format', `error code ${badGroup}`);
+
+  const spec = () => client.modifyInstanceSpec(new $kvstore.ModifyInstanceSpecRequest({
+    instanceId: made.instanceId, instanceClass: 'redis.master.mid.default', orderType: 'UPGRADE', clientToken: `${token}-spec`,
+  }));
+  const order = (await spec()).body.orderId;
+  const replayed = (await spec()).body.orderId;
+  check('ModifyInstanceSpec, the same ClientToken again', order && replayed === order, `order ${order}, then ${replayed}`);
+
+  const deleted = await refusal(() => client.deleteInstance(new $kvstore.DeleteInstanceRequest({ instanceId: 'r-0000000000000000' })));
+  check('DeleteInstance of an unknown instance', deleted === 'InvalidInstanceId.NotFound', `error code ${deleted}`);
 } catch (err) {
   check('call', false, `${err.code ?? ''} ${err.message}`);
 }
