@@ -152,3 +152,27 @@ func (i Instance) Concerns(userID int64, teamIDs []int64) bool {
 	}
 	return false
 }
+
+// InstanceStatuses are the statuses the cloud gives an instance
+// (DescribeInstanceAttribute's InstanceStatus), for the list's filter.
+func InstanceStatuses() []string {
+	return []string{InstanceNormal, InstanceCreating, "Changing", "Inactive", "Flushing", InstanceReleased,
+		"Transforming", "Unavailable", "Error", "Migrating", "BackupRecovering", "MinorVersionUpgrading",
+		"NetworkModifying", "SSLModifying", "MajorVersionUpgrading"}
+}
+
+// PlainID reports whether s is written as the cloud writes its ids and
+// names (an InstanceId r-bp1…, a RegionId, an InstanceStatus): 1 to 64
+// ASCII letters, digits, '-' and '_'. Anything else names no instance,
+// region or status, and is refused before it reaches the database.
+func PlainID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

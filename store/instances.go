@@ -103,3 +103,25 @@ func (s *Store) InTeam(ctx context.Context, userID, teamID int64) (bool, error) 
 func (s *Store) InstanceRequests(ctx context.Context, instanceID string) ([]domain.Request, error) {
 	return s.ListRequests(ctx, RequestFilter{InstanceID: instanceID, ForTable: true, Limit: 500})
 }
+
+// InstanceRequestIDs gives, for each of the instances ids, the ids of its
+// requests newest first: in one statement for a whole page of instances.
+func (s *Store) InstanceRequestIDs(ctx context.Context, ids []string) (map[string][]int64, error) {
+	out := make(map[string][]int64, len(ids))
+	rows, err := s.pool.Query(ctx, `SELECT instance_id, array_agg(id ORDER BY id DESC) FROM requests
+		WHERE instance_id = ANY($1) GROUP BY instance_id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("instance requests: %w", err)
+	}
+	var id string
+	var reqs []int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &reqs}, func() error {
+		out[id] = reqs
+		reqs = nil
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("instance requests: %w", err)
+	}
+	return out, nil
+}
