@@ -129,4 +129,3 @@ func TestOpenToAll(t *testing.T) {
 		}
 	}
 }
-
