@@ -4,7 +4,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: run build test screenshots generate templ-check vet fmt-check test-go fuzz bench bench-build compat clean
+.PHONY: client-check openapi run build test screenshots generate templ-check vet fmt-check test-go fuzz bench bench-build compat clean
 
 run: build
 	@echo "==> starting the portal: embedded Postgres, built-in cloud simulator"
@@ -19,13 +19,14 @@ run: build
 build: generate
 	@echo "==> compiling bin/portal (the first build takes a minute or two; later ones seconds)"
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/portal
+	CGO_ENABLED=0 $(GO) build -o bin/kvportal ./cmd/kvportal
 
 # templ's progress lines go to stderr: shown only when it fails.
 generate:
 	@echo "==> generating the page templates (templ)"
 	@out=$$($(GO) tool templ generate -path views 2>&1) || { echo "$$out"; exit 1; }
 
-test: fmt-check templ-check vet test-go
+test: fmt-check templ-check client-check vet test-go
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -38,6 +39,16 @@ templ-check:
 	$(GO) tool templ generate -path $$tmp/views >/dev/null 2>&1 || { echo "templ generate failed"; rm -rf $$tmp; exit 1; }; \
 	if ! diff -r -q views $$tmp/views >/dev/null; then \
 		echo "views/*_templ.go are stale: run 'make generate' and commit the result"; diff -r -q views $$tmp/views; rm -rf $$tmp; exit 1; fi; \
+	rm -rf $$tmp
+
+# The committed client/client.gen.go must be what oapi-codegen makes of the
+# committed client/openapi.json (which a test keeps equal to the served one).
+client-check:
+	@tmp=$$(mktemp -d); cp client/oapi-codegen.yaml client/openapi.json $$tmp/; \
+	$(GO) build -o $$tmp/oapi-codegen github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen && \
+	(cd $$tmp && ./oapi-codegen -config oapi-codegen.yaml openapi.json) || { echo "oapi-codegen failed"; rm -rf $$tmp; exit 1; }; \
+	if ! cmp -s $$tmp/client.gen.go client/client.gen.go; then \
+		echo "client/client.gen.go is stale: run 'make openapi' and commit the result"; rm -rf $$tmp; exit 1; fi; \
 	rm -rf $$tmp
 
 vet:
@@ -84,3 +95,9 @@ compat: build
 
 clean:
 	rm -rf bin
+
+# The API's description as served, into client/openapi.json, and the Go
+# client generated from it (a test fails while either is stale).
+openapi:
+	PORTAL_UPDATE_OPENAPI=1 $(GO) test -count=1 -run '^TestCommittedOpenAPIIsServed$$' ./api
+	cd client && $(GO) generate ./...

@@ -402,3 +402,7 @@ func TestOutboxWithoutClientRefusesAnnouncedChanges(t *testing.T) {
 		t.Fatalf("%d requests stored (%v)", n, err)
 	}
 }
+
+func (noAPI) ListInstances(context.Context, string, rkvstore.InstanceFilter) ([]rkvstore.Instance, error) {
+	return nil, errors.New("not in these tests")
+}

@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvportal/kvportal/api"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -136,7 +138,10 @@ func NewOn(t *testing.T, pool *pgxpool.Pool, opts ...Option) *Env {
 	for _, o := range opts {
 		o(e.H)
 	}
-	e.Srv.Config.Handler = web.New(web.Deps{Logger: e.H.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: e.H})
+	// The JSON API beside the pages, on the same workflow: what a script
+	// or the command-line client does is what a page does.
+	e.Srv.Config.Handler = web.New(web.Deps{Logger: e.H.Logger, Registry: web.NewRegistry(), Ping: st.Ping, Handlers: e.H,
+		API: &api.Deps{Store: st, Workflow: e.H.Workflow, Logger: e.H.Logger, Clock: clk, Admin: e.H.Admin}})
 	e.Srv.Start()
 	t.Cleanup(e.Srv.Close)
 	return e
