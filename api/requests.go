@@ -69,6 +69,7 @@ func (s *server) routes(a huma.API) {
 			http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity),
 	}, s.reject)
 	s.policyRoutes(a, errs)
+	s.instanceRoutes(a, errs)
 	huma.Register(a, huma.Operation{
 		OperationID: "retry-request", Method: http.MethodPost, Path: "/requests/{id}/retry", Tags: []string{"requests"},
 		Summary: "Retry a failed request with a new password",

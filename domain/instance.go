@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The tags every instance the portal creates carries, so that the cloud's
@@ -79,4 +80,99 @@ func (r Request) PrivateAddr() string {
 		return ""
 	}
 	return net.JoinHostPort(strings.TrimSpace(r.PrivateAddress), strconv.Itoa(r.ConnectionPort))
+}
+
+// InstanceReleased is the status of an instance that no longer exists.
+const InstanceReleased = "Released"
+
+// Instance is an instance the portal created, as the portal keeps it: made
+// by the creation request RequestID, looked after by its owner and team.
+type Instance struct {
+	InstanceID    string
+	RequestID     int64
+	InstanceName  string
+	RegionID      string
+	ZoneID        string
+	InstanceClass string
+	InstanceType  string
+	EngineVersion string
+	ChargeType    string
+	// TeamID and Team are the team it belongs to; nil and "" for none.
+	TeamID    *int64
+	Team      string
+	OwnerID   int64
+	OwnerName string
+	// Status is the cloud's InstanceStatus as last read ("" before).
+	Status           string
+	ConnectionDomain string
+	ConnectionPort   int
+	PrivateAddress   string
+	// SecurityIPs is the whitelist the portal last set, comma-separated as
+	// sent; "" while it has set none.
+	SecurityIPs string
+	// EndTime is when a subscription ends; nil for pay-as-you-go.
+	EndTime *time.Time
+	// ReleaseAfter is the lease's end; nil when none.
+	ReleaseAfter *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Address is where to connect to the instance, ConnectionDomain:Port; ""
+// until the cloud has reported it.
+func (i Instance) Address() string {
+	if i.ConnectionDomain == "" || i.ConnectionPort <= 0 {
+		return ""
+	}
+	return net.JoinHostPort(i.ConnectionDomain, strconv.Itoa(i.ConnectionPort))
+}
+
+// Tags are the tags the instance was created with (InstanceTags).
+func (i Instance) Tags() []Tag {
+	return InstanceTags(Request{ID: i.RequestID, Team: i.Team})
+}
+
+// Released reports whether the instance no longer exists.
+func (i Instance) Released() bool { return i.Status == InstanceReleased }
+
+// Concerns reports whether the user userID, in the teams teamIDs, looks
+// after the instance: its owner or a member of its team. (Approvers and
+// admins see every instance besides.)
+func (i Instance) Concerns(userID int64, teamIDs []int64) bool {
+	if i.OwnerID == userID {
+		return true
+	}
+	if i.TeamID == nil {
+		return false
+	}
+	for _, t := range teamIDs {
+		if t == *i.TeamID {
+			return true
+		}
+	}
+	return false
+}
+
+// InstanceStatuses are the statuses the cloud gives an instance
+// (DescribeInstanceAttribute's InstanceStatus), for the list's filter.
+func InstanceStatuses() []string {
+	return []string{InstanceNormal, InstanceCreating, "Changing", "Inactive", "Flushing", InstanceReleased,
+		"Transforming", "Unavailable", "Error", "Migrating", "BackupRecovering", "MinorVersionUpgrading",
+		"NetworkModifying", "SSLModifying", "MajorVersionUpgrading"}
+}
+
+// PlainID reports whether s is written as the cloud writes its ids and
+// names (an InstanceId r-bp1…, a RegionId, an InstanceStatus): 1 to 64
+// ASCII letters, digits, '-' and '_'. Anything else names no instance,
+// region or status, and is refused before it reaches the database.
+func PlainID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -2,28 +2,65 @@ package handlers
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
 )
 
-// Instances shows the instances the user's requests created, newest first,
-// with each one's status and where to connect (GET /instances, "My
-// instances"); ?before= continues after the last row of the previous page.
+// Instances lists instances (GET /instances, "My instances"): the viewer's
+// and their teams'; an admin sees every instance, filtered by team, region
+// and status. ?after= continues after the last row of the previous page.
 func (h *Handlers) Instances(c echo.Context) error {
-	rs, err := h.Store.ListRequests(c.Request().Context(), store.RequestFilter{
-		RequesterID: user(c).ID, WithInstance: true, BeforeID: cursor(c, "before"), Limit: pageSize + 1})
+	ctx := c.Request().Context()
+	var f store.InstanceFilter
+	v := pages.InstancesView{Now: h.now()}
+	fs := newFilters(c)
+	if user(c).Role.AtLeast(domain.RoleAdmin) {
+		f.Team = fs.Text("team", "Team", teamProblem, h.teamSuggestions(ctx))
+		f.RegionID = fs.Text("region", "Region", nil, h.regionSuggestions(ctx))
+		statuses := []components.Option{{Value: "", Label: "Any status"}}
+		for _, s := range domain.InstanceStatuses() {
+			statuses = append(statuses, components.Option{Value: s, Label: s})
+		}
+		f.Status = fs.Choice("status", "Instance status", statuses)
+		v.Filter = &pages.FilterForm{Action: "/instances", Fields: fs.Fields, Errors: fs.Errors, Active: fs.Active()}
+		if !fs.Valid() {
+			return h.render(c, http.StatusUnprocessableEntity, "instances", pages.Instances(v))
+		}
+	}
+	f.After, f.Limit = printable(c.QueryParam("after"), 64), pageSize+1
+	list, err := h.Workflow.Instances(ctx, actor(c), f)
 	if err != nil {
 		return err
 	}
-	v := pages.InstancesView{Now: h.now()}
-	if len(rs) > pageSize {
-		rs = rs[:pageSize]
-		v.NextURL = "/instances?before=" + strconv.FormatInt(rs[len(rs)-1].ID, 10)
+	if len(list) > pageSize {
+		list = list[:pageSize]
+		v.NextURL = fs.URL("/instances", "after", list[len(list)-1].InstanceID)
 	}
-	v.Instances = rs
+	v.Instances = list
 	return h.render(c, http.StatusOK, "instances", pages.Instances(v))
+}
+
+// ShowInstance shows an instance (GET /instances/{InstanceId}) to those who
+// look after it: what it is now, where to connect, its whitelist and its
+// requests. Others get not found.
+func (h *Handlers) ShowInstance(c echo.Context) error {
+	ctx := c.Request().Context()
+	in, err := h.Workflow.Instance(ctx, actor(c), c.Param("instance"))
+	if err != nil {
+		return flowError(err)
+	}
+	reqs, err := h.Store.InstanceRequests(ctx, in.InstanceID)
+	if err != nil {
+		return err
+	}
+	v := pages.InstanceView{Now: h.now(), I: in, Requests: reqs}
+	if o, ok := h.catalog(ctx).Offer(in.RegionID, in.ZoneID, in.InstanceType, in.EngineVersion, in.InstanceClass); ok {
+		v.Capacity = components.Capacity(o.CapacityMB)
+	}
+	return h.render(c, http.StatusOK, "instances", pages.InstanceShow(v))
 }

@@ -78,3 +78,44 @@ func TestConcurrentUpFromEmpty(t *testing.T) {
 		t.Fatalf("after up: %d tables, %v", tables, err)
 	}
 }
+
+// Every instance a request created before instances had rows of their own
+// gets its row when the migration runs.
+func TestInstancesFromExistingRequests(t *testing.T) {
+	url := testpg.URL(t)
+	ctx := context.Background()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := migrations.NewProvider(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 19); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO users (username, role, password_hash) VALUES ('dev', 'requester', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []struct{ token, status, instance string }{
+		{"a", "succeeded", "r-made"}, {"b", "failed", ""}, {"c", "pending_approval", ""},
+	} {
+		if _, err := db.Exec(`INSERT INTO requests (requester_id, status, token, instance_class, region_id,
+				charge_type, network_type, instance_type, engine_version, instance_id, instance_status, result_name)
+			SELECT id, $1, $2, 'redis.master.small.default', 'cn-hangzhou', 'PostPaid', 'Classic', 'Redis', '5.0',
+				$3, 'Normal', 'cache' FROM users`, row.status, row.token, row.instance); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := migrations.Up(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var id, status, name string
+	if err := db.QueryRow(`SELECT count(*) OVER (), instance_id, status, instance_name FROM instances`).
+		Scan(&n, &id, &status, &name); err != nil || n != 1 || id != "r-made" || status != "Normal" || name != "cache" {
+		t.Fatalf("instances after the migration: %d %s %s %s %v", n, id, status, name, err)
+	}
+}

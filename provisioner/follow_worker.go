@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -90,9 +91,14 @@ func (p *Provisioner) follow(ctx context.Context, in store.FollowedInstance) {
 	}
 	bctx, cancel := bookkeeping(ctx)
 	defer cancel()
-	if _, err := p.st.SetInstanceStatus(bctx, in.RequestID, in.InstanceID, store.InstanceReport{
+	rep := store.InstanceReport{
 		Status: attr.InstanceStatus, ConnectionDomain: attr.ConnectionDomain, Port: int(attr.Port), PrivateAddress: attr.PrivateIp,
-	}); err != nil {
+		Class: cmp.Or(attr.RealInstanceClass, attr.InstanceClass),
+	}
+	if !attr.EndTime.IsZero() {
+		rep.EndTime = &attr.EndTime
+	}
+	if _, err := p.st.SetInstanceStatus(bctx, in.RequestID, in.InstanceID, rep); err != nil {
 		p.log.Warn("recording an instance status failed", "request_id", in.RequestID, "err", err)
 	}
 }

@@ -18,6 +18,11 @@ type InstanceReport struct {
 	ConnectionDomain string
 	Port             int
 	PrivateAddress   string
+	// Class is the class the instance runs as ("" when not said) and
+	// EndTime when a subscription ends (nil: none or not said): the
+	// instance's row follows them.
+	Class   string
+	EndTime *time.Time
 }
 
 // SetInstanceStatus records what DescribeInstanceAttribute said of the
@@ -45,6 +50,14 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID stri
 				updated_at = CASE WHEN instance_status = $2 THEN updated_at ELSE now() END
 			WHERE id = $1`, id, rep.Status, rep.ConnectionDomain, rep.Port, rep.PrivateAddress); err != nil {
 			return fmt.Errorf("instance status: %w", err)
+		}
+		// The status and address reach the instance's row through the
+		// requests' trigger; the class and end are the instance's own.
+		if _, err := tx.Exec(ctx, `UPDATE instances SET instance_class = COALESCE(NULLIF($2, ''), instance_class),
+				end_time = COALESCE($3, end_time), updated_at = now()
+			WHERE instance_id = $1 AND (instance_class <> COALESCE(NULLIF($2, ''), instance_class)
+				OR end_time IS DISTINCT FROM COALESCE($3, end_time))`, instanceID, rep.Class, rep.EndTime); err != nil {
+			return fmt.Errorf("instance class: %w", err)
 		}
 		if old == rep.Status {
 			return nil

@@ -53,6 +53,7 @@ func routes(e *echo.Echo, d Deps) {
 	e.POST("/requests/:id/cancel", h.CancelRequest, requester...)
 	e.POST("/requests/:id/retry", h.RetryRequest, requester...)
 	e.GET("/instances", h.Instances, requester...)
+	e.GET("/instances/:instance", h.ShowInstance, requester...)
 
 	e.GET("/approvals", h.Approvals, approver...)
 	e.POST("/requests/:id/approve", h.ApproveRequest, approver...)

@@ -256,6 +256,35 @@ func (e *Env) FailedRequest(u, approver store.User) domain.Request {
 	return r
 }
 
+// Instance is instance id, made by a request of u (for team, when not nil)
+// that went through approval and one successful attempt, by store calls
+// as the provisioner makes them; the instance is Normal.
+func (e *Env) Instance(u, approver store.User, team *domain.Team, id string) domain.Instance {
+	e.T.Helper()
+	ctx := context.Background()
+	r := e.Request(u)
+	if team != nil {
+		if _, err := e.St.Pool().Exec(ctx, `UPDATE requests SET team_id = $2 WHERE id = $1`, r.ID, team.ID); err != nil {
+			e.T.Fatal(err)
+		}
+	}
+	if _, err := e.St.MoveApproved(ctx, r.ID, approver.ID, nil); err != nil {
+		e.T.Fatal(err)
+	}
+	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 1); err != nil {
+		e.T.Fatal(err)
+	}
+	if err := e.St.RecordSuccess(ctx, r.ID, 1, store.Created{InstanceID: id, InstanceName: "cache-" + id,
+		InstanceStatus: domain.InstanceNormal, Result: map[string]any{}, ConnectionDomain: id + ".redis.example", Port: 6379}); err != nil {
+		e.T.Fatal(err)
+	}
+	in, err := e.St.Instance(ctx, id)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return in
+}
+
 // MustID is the id of the request a redirect to /requests/{id} names.
 func MustID(t *testing.T, location string) int64 {
 	t.Helper()

@@ -71,11 +71,40 @@ func addressID(id int64) string { return "address-" + itoa(id) }
 // privateID is the id of request id's private address input.
 func privateID(id int64) string { return "private-" + itoa(id) }
 
-// InstancesView is the requester's list of their instances.
+// InstancesView is a list of instances: the viewer's and their teams', or
+// for an admin every instance, filterable (Filter set).
 type InstancesView struct {
 	Now       time.Time
-	Instances []domain.Request
+	Instances []domain.Instance
 	NextURL   string
+	// Filter is the admins' filter form; nil for anyone else's list.
+	Filter *FilterForm
+}
+
+// InstanceView is an instance's page.
+type InstanceView struct {
+	Now time.Time
+	I   domain.Instance
+	// Capacity is its class's memory in words ("" when unknown).
+	Capacity string
+	// Requests are its creation and every change asked for, newest first.
+	Requests []domain.Request
+}
+
+// instanceURL is the address of an instance's page.
+func instanceURL(id string) string { return "/instances/" + id }
+
+// instanceName is how an instance is called: its name, else its id.
+func instanceName(i domain.Instance) string {
+	if i.InstanceName != "" {
+		return i.InstanceName
+	}
+	return i.InstanceID
+}
+
+// instancePlacement is "cn-hangzhou / cn-hangzhou-b".
+func instancePlacement(i domain.Instance) string {
+	return placement(domain.Params{RegionId: i.RegionID, ZoneId: i.ZoneID})
 }
 
 // RetryView is the requester's form to retry a failed request whose

@@ -1,0 +1,88 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/kvportal/kvportal/store"
+)
+
+// made is an instance created by a request of user, as the provisioner
+// records it.
+func (e *env) made(user, instanceID string) int64 {
+	e.t.Helper()
+	ctx := context.Background()
+	id := e.submit(user)
+	if _, err := e.st.MoveApproved(ctx, id, e.users["anna"].ID, nil); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.st.StartAttempt(ctx, id, 1, 1); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.st.RecordSuccess(ctx, id, 1, store.Created{InstanceID: instanceID, InstanceName: "cache",
+		InstanceStatus: "Normal", Result: map[string]any{}, ConnectionDomain: instanceID + ".example", Port: 6379}); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+// An instance in JSON has DESIGN's keys; its owner, approvers and admins
+// see it, others get 404; lists hold the caller's (admins: every one,
+// filtered).
+func TestInstances(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rid := e.made("rita", "r-rita")
+	e.made("ruth", "r-ruth")
+
+	res := e.as("rita", http.MethodGet, "/api/v1/instances/r-rita", nil)
+	if res.status != http.StatusOK {
+		t.Fatalf("get: %d %s", res.status, res.raw)
+	}
+	for _, key := range []string{"InstanceId", "InstanceName", "RegionId", "ZoneId", "InstanceClass", "ChargeType",
+		"InstanceStatus", "ConnectionDomain", "Port", "SecurityIps", "Team", "owner", "EndTime", "ReleaseAfter", "requests"} {
+		if _, ok := res.body[key]; !ok {
+			t.Errorf("no %s in %s", key, res.raw)
+		}
+	}
+	reqs, _ := res.body["requests"].([]any)
+	if res.body["InstanceStatus"] != "Normal" || res.body["owner"] != "rita" || res.body["Port"] != float64(6379) ||
+		res.body["ReleaseAfter"] != nil || len(reqs) != 1 || reqs[0] != float64(rid) {
+		t.Errorf("instance: %s", res.raw)
+	}
+	if res := e.as("anna", http.MethodGet, "/api/v1/instances/r-rita", nil); res.status != http.StatusOK {
+		t.Errorf("approver: %d", res.status)
+	}
+	for _, p := range []string{"/api/v1/instances/r-rita", "/api/v1/instances/r-none", "/api/v1/instances/r%20x"} {
+		if res := e.as("ruth", http.MethodGet, p, nil); res.status != http.StatusNotFound {
+			t.Errorf("ruth %s: %d %s", p, res.status, res.raw)
+		}
+	}
+
+	ids := func(user, path string) []string {
+		t.Helper()
+		res := e.as(user, http.MethodGet, path, nil)
+		if res.status != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", user, path, res.status, res.raw)
+		}
+		var out []string
+		items, _ := res.body["items"].([]any)
+		for _, it := range items {
+			out = append(out, it.(map[string]any)["InstanceId"].(string))
+		}
+		return out
+	}
+	if got := ids("rita", "/api/v1/instances"); len(got) != 1 || got[0] != "r-rita" {
+		t.Errorf("rita's: %v", got)
+	}
+	if got := ids("root", "/api/v1/instances"); len(got) != 2 {
+		t.Errorf("admin's: %v", got)
+	}
+	if got := ids("root", "/api/v1/instances?status=Creating"); len(got) != 0 {
+		t.Errorf("admin's Creating: %v", got)
+	}
+	if res := e.as("root", http.MethodGet, "/api/v1/instances?team=Bad%20Team", nil); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("bad team: %d %s", res.status, res.raw)
+	}
+}
