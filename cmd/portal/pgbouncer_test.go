@@ -303,3 +303,31 @@ func (h *hookReceiver) wait(t *testing.T, id int64, actions ...string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Through a transaction pooler the pool runs without named prepared
+// statements, and a URL's own safe choice is kept; without one, pgx's
+// default stays.
+func TestPoolConfigExecMode(t *testing.T) {
+	t.Parallel()
+	const url = "postgres://portal@pgbouncer:6432/portal"
+	cases := []struct {
+		url    string
+		pooler config.Pooler
+		want   pgx.QueryExecMode
+	}{
+		{url, config.PoolerNone, pgx.QueryExecModeCacheStatement},
+		{url, config.PoolerSession, pgx.QueryExecModeCacheStatement},
+		{url, config.PoolerTransaction, pgx.QueryExecModeCacheDescribe},
+		{url + "?default_query_exec_mode=exec", config.PoolerTransaction, pgx.QueryExecModeExec},
+		{url + "?default_query_exec_mode=simple_protocol", config.PoolerTransaction, pgx.QueryExecModeSimpleProtocol},
+	}
+	for _, tc := range cases {
+		pcfg, err := poolConfig(tc.url, tc.pooler)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pcfg.ConnConfig.DefaultQueryExecMode; got != tc.want {
+			t.Errorf("%s with %s: %v, want %v", tc.url, tc.pooler, got, tc.want)
+		}
+	}
+}
