@@ -55,7 +55,7 @@ vet:
 	$(GO) vet ./...
 
 # Tests skipped for something the machine lacks (Chromium, the Postgres
-# binaries) note it in PORTAL_TEST_SKIPS; it is said last, whatever the
+# binaries, pgbouncer) note it in PORTAL_TEST_SKIPS; it is said last, whatever the
 # outcome, where it can't be missed.
 test-go:
 	@skips=$$(mktemp); status=0; \

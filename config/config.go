@@ -17,6 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/kvportal/kvportal/auth"
 
 	"github.com/kvportal/kvportal/api"
@@ -34,6 +37,12 @@ type Config struct {
 	// DatabaseURL is the Postgres connection string (DATABASE_URL); empty
 	// means an embedded Postgres in DataDir.
 	DatabaseURL string
+	// DatabaseDirectURL, when set (DATABASE_DIRECT_URL), reaches Postgres
+	// itself while DatabaseURL goes through a pooler: migrations and River's
+	// client (LISTEN for new jobs) use it.
+	DatabaseDirectURL string
+	// DBPooler is what DatabaseURL goes through (PORTAL_DB_POOLER).
+	DBPooler Pooler
 	// DataDir holds the embedded database and generated keys (PORTAL_DATA_DIR).
 	DataDir string
 	// KVStoreEndpoint is the R-KVStore API endpoint (PORTAL_KVSTORE_ENDPOINT);
@@ -89,6 +98,34 @@ type Config struct {
 	Sim simulator.Options
 }
 
+// Pooler is what stands between the portal and Postgres on DATABASE_URL.
+type Pooler string
+
+const (
+	// PoolerNone: DATABASE_URL is Postgres itself.
+	PoolerNone Pooler = "none"
+	// PoolerSession: a pooler that gives each client a server connection
+	// for as long as it is connected (PgBouncer's session mode): to the
+	// portal the same as none.
+	PoolerSession Pooler = "session"
+	// PoolerTransaction: a pooler that lends a server connection for one
+	// transaction only (PgBouncer's transaction mode). Nothing may outlive
+	// a transaction on a connection: no named prepared statements, no
+	// LISTEN, no session SET or advisory lock.
+	PoolerTransaction Pooler = "transaction"
+)
+
+// Transaction reports whether DATABASE_URL goes through a transaction
+// pooler.
+func (p Pooler) Transaction() bool { return p == PoolerTransaction }
+
+// RiverPollOnly reports whether River's client must poll for new jobs
+// rather than LISTEN: LISTEN through a transaction pooler is lost when the
+// server connection goes back to the pool, and no direct URL was given.
+func (c Config) RiverPollOnly() bool {
+	return c.DBPooler.Transaction() && c.DatabaseDirectURL == ""
+}
+
 // BaseURL is the URL people reach the portal at: PORTAL_PUBLIC_URL, or
 // http:// and the listen address. Links in notifications and the single
 // sign-on redirect URI start with it.
@@ -112,6 +149,8 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		Addr:                   p.str("PORTAL_ADDR", "127.0.0.1:8080"),
 		DatabaseURL:            p.str("DATABASE_URL", ""),
+		DatabaseDirectURL:      p.str("DATABASE_DIRECT_URL", ""),
+		DBPooler:               Pooler(p.str("PORTAL_DB_POOLER", string(PoolerNone))),
 		DataDir:                p.str("PORTAL_DATA_DIR", "./.portal"),
 		KVStoreEndpoint:        p.str("PORTAL_KVSTORE_ENDPOINT", ""),
 		AccessKeyID:            p.str("ALIBABA_CLOUD_ACCESS_KEY_ID", ""),
@@ -175,6 +214,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	p.checkOIDC(c)
+	p.checkDatabase(c)
 	if c.DataDir == "" {
 		p.fail("PORTAL_DATA_DIR", "must not be empty", c.DataDir)
 	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
@@ -273,6 +313,54 @@ func (p *parser) checkOIDC(c Config) {
 	if len(o.AdminGroups)+len(o.ApproverGroups)+len(o.RequesterGroups) == 0 {
 		p.errs = append(p.errs, errors.New("PORTAL_OIDC_ISSUER needs at least one of PORTAL_OIDC_ADMIN_GROUPS, "+
 			"PORTAL_OIDC_APPROVER_GROUPS and PORTAL_OIDC_REQUESTER_GROUPS: without them everyone is refused"))
+	}
+}
+
+// pgBouncerStartupParams are the start-up parameters PgBouncer passes on
+// (it tracks them per server connection); it refuses a client that sends
+// any other, such as search_path or options, unless told to ignore it,
+// and then the setting silently never reaches Postgres.
+var pgBouncerStartupParams = []string{"application_name", "client_encoding", "datestyle", "timezone", "standard_conforming_strings"}
+
+// checkDatabase checks the database variables together: a pooler or a
+// direct URL only make sense with DATABASE_URL, and a URL through a
+// transaction pooler must carry nothing PgBouncer refuses or that needs a
+// server connection of its own.
+func (p *parser) checkDatabase(c Config) {
+	switch c.DBPooler {
+	case PoolerNone, PoolerSession, PoolerTransaction:
+	default:
+		p.fail("PORTAL_DB_POOLER", "one of none, session, transaction", string(c.DBPooler))
+		return
+	}
+	if c.DatabaseURL == "" {
+		if c.DatabaseDirectURL != "" || c.DBPooler != PoolerNone {
+			p.errs = append(p.errs, errors.New("DATABASE_DIRECT_URL and PORTAL_DB_POOLER need DATABASE_URL: the embedded Postgres has no pooler in front"))
+		}
+		return
+	}
+	if c.DatabaseDirectURL != "" {
+		if _, err := pgxpool.ParseConfig(c.DatabaseDirectURL); err != nil {
+			p.errs = append(p.errs, fmt.Errorf("DATABASE_DIRECT_URL: %w", err))
+		}
+	}
+	if !c.DBPooler.Transaction() {
+		return
+	}
+	pc, err := pgxpool.ParseConfig(c.DatabaseURL)
+	if err != nil {
+		return // reported when the database is opened, with its variable
+	}
+	for name := range pc.ConnConfig.RuntimeParams {
+		if !slices.Contains(pgBouncerStartupParams, strings.ToLower(name)) {
+			p.errs = append(p.errs, fmt.Errorf("DATABASE_URL (or PGOPTIONS): the start-up parameter %s is refused by PgBouncer "+
+				"with PORTAL_DB_POOLER=transaction; set it on the database or role instead (ALTER ROLE … SET %s …)", name, name))
+		}
+	}
+	// Describe-then-execute runs a statement described on one server
+	// connection on another: only single round trip modes are safe.
+	if pc.ConnConfig.DefaultQueryExecMode == pgx.QueryExecModeDescribeExec {
+		p.fail("DATABASE_URL", "default_query_exec_mode=describe_exec does not work through a transaction pooler (leave it unset)", "describe_exec")
 	}
 }
 

@@ -27,6 +27,34 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// pooledURL is a database behind a pooler, for the database variables'
+// tests.
+const pooledURL = "postgres://portal@pgbouncer:6432/portal?sslmode=disable"
+
+// Behind a transaction pooler: a URL with only what PgBouncer passes on is
+// accepted, and River polls unless a direct URL is there for its LISTEN.
+func TestPooler(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil || c.DBPooler != PoolerNone || c.RiverPollOnly() {
+		t.Fatalf("default: %q poll only %v, %v", c.DBPooler, c.RiverPollOnly(), err)
+	}
+	vars := map[string]string{"DATABASE_URL": pooledURL + "&application_name=kvportal&timezone=UTC", "PORTAL_DB_POOLER": "transaction"}
+	c, err = Load(env(vars))
+	if err != nil || !c.DBPooler.Transaction() || !c.RiverPollOnly() {
+		t.Fatalf("transaction pooler: %q poll only %v, %v", c.DBPooler, c.RiverPollOnly(), err)
+	}
+	vars["DATABASE_DIRECT_URL"] = "postgres://portal@db:5432/portal?search_path=portal"
+	c, err = Load(env(vars))
+	if err != nil || c.RiverPollOnly() || c.DatabaseDirectURL != vars["DATABASE_DIRECT_URL"] {
+		t.Fatalf("with a direct URL: poll only %v, %v", c.RiverPollOnly(), err)
+	}
+	vars = map[string]string{"DATABASE_URL": pooledURL + "&search_path=portal", "PORTAL_DB_POOLER": "session"}
+	if c, err = Load(env(vars)); err != nil || c.DBPooler.Transaction() || c.RiverPollOnly() {
+		t.Fatalf("session pooler: %q, %v", c.DBPooler, err)
+	}
+}
+
 func TestBadValues(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -58,6 +86,13 @@ func TestBadValues(t *testing.T) {
 		{oidcEnv("PORTAL_OIDC_ADMIN_GROUPS", " , "), "needs at least one of PORTAL_OIDC_ADMIN_GROUPS"},
 		{map[string]string{"PORTAL_PUBLIC_URL": "https://portal.example.com/?x=1"}, "PORTAL_PUBLIC_URL: not an http(s)://host"},
 		{map[string]string{"PORTAL_REQUEUE_WINDOW": "7d"}, "PORTAL_REQUEUE_WINDOW: not a duration: 7d"},
+		{map[string]string{"DATABASE_URL": pooledURL, "PORTAL_DB_POOLER": "statement"}, "PORTAL_DB_POOLER: one of none, session, transaction: statement"},
+		{map[string]string{"PORTAL_DB_POOLER": "transaction"}, "DATABASE_DIRECT_URL and PORTAL_DB_POOLER need DATABASE_URL"},
+		{map[string]string{"DATABASE_DIRECT_URL": "postgres://db:5432/portal"}, "DATABASE_DIRECT_URL and PORTAL_DB_POOLER need DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": pooledURL, "DATABASE_DIRECT_URL": "postgres://db:port/portal"}, "DATABASE_DIRECT_URL: "},
+		{map[string]string{"DATABASE_URL": pooledURL + "&search_path=portal", "PORTAL_DB_POOLER": "transaction"}, "the start-up parameter search_path is refused by PgBouncer"},
+		{map[string]string{"DATABASE_URL": pooledURL + "&options=-c%20statement_timeout%3D5s", "PORTAL_DB_POOLER": "transaction"}, "the start-up parameter options is refused by PgBouncer"},
+		{map[string]string{"DATABASE_URL": pooledURL + "&default_query_exec_mode=describe_exec", "PORTAL_DB_POOLER": "transaction"}, "DATABASE_URL: default_query_exec_mode=describe_exec does not work through a transaction pooler"},
 		{map[string]string{"PORTAL_SIM_LATENCY": "soon"}, "PORTAL_SIM_LATENCY"},
 	}
 	for _, tc := range cases {

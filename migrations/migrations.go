@@ -1,7 +1,8 @@
 // Package migrations owns the database schema: the portal's SQL migrations
 // and River's queue schema, embedded in the binary and applied with goose's
-// Provider API under a Postgres session lock, so that several processes
-// starting at once apply each migration exactly once.
+// Provider API under a lock (a Postgres session lock, or goose's lock table
+// through a transaction pooler), so that several processes starting at once
+// apply each migration exactly once.
 package migrations
 
 import (
@@ -10,6 +11,7 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -28,27 +30,56 @@ const (
 	riverSchemaVersion    = 8
 )
 
+// Option changes how NewProvider migrates.
+type Option func(*options)
+
+type options struct{ tableLock bool }
+
+// WithTableLock makes migrators exclude each other with a row in goose's
+// lock table (goose_lock), leased and renewed by heartbeats, instead of a
+// session advisory lock: for a db that goes through a transaction pooler,
+// where a session lock taken on one server connection would be released
+// (or not) on another. A migrator that dies holding it blocks the others
+// until its lease ends (30 seconds).
+func WithTableLock() Option { return func(o *options) { o.tableLock = true } }
+
+// Another process migrating holds the lock: look again every second, for up
+// to five minutes.
+const (
+	lockRetry    = time.Second
+	lockAttempts = 300
+)
+
 // NewProvider returns a goose provider for db holding every migration.
-func NewProvider(db *sql.DB) (*goose.Provider, error) {
-	// Another process migrating holds the lock: look again every second, for
-	// up to five minutes.
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
-	if err != nil {
-		return nil, fmt.Errorf("migration lock: %w", err)
+func NewProvider(db *sql.DB, opts ...Option) (*goose.Provider, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var locking goose.ProviderOption
+	if o.tableLock {
+		locker, err := lock.NewPostgresTableLocker(lock.WithTableLockTimeout(lockRetry, lockAttempts))
+		if err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		locking = goose.WithLocker(locker)
+	} else {
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(uint64(lockRetry/time.Second), lockAttempts))
+		if err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		locking = goose.WithSessionLocker(locker)
 	}
 	river := goose.NewGoMigration(riverMigrationVersion,
 		&goose.GoFunc{RunDB: riverUp},
 		&goose.GoFunc{RunDB: riverDown},
 	)
-	return goose.NewProvider(goose.DialectPostgres, db, sqlFiles,
-		goose.WithSessionLocker(locker),
-		goose.WithGoMigrations(river),
-	)
+	return goose.NewProvider(goose.DialectPostgres, db, sqlFiles, locking, goose.WithGoMigrations(river))
 }
 
 // Up applies every pending migration.
-func Up(ctx context.Context, db *sql.DB) ([]*goose.MigrationResult, error) {
-	p, err := NewProvider(db)
+func Up(ctx context.Context, db *sql.DB, opts ...Option) ([]*goose.MigrationResult, error) {
+	p, err := NewProvider(db, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -135,6 +136,14 @@ type Config struct {
 	// LISTEN/NOTIFY); FetchCooldown is the least time between two fetches.
 	FetchPollInterval time.Duration
 	FetchCooldown     time.Duration
+	// RiverPool is the pool River's client runs on (fetching, completing
+	// and LISTEN); default the store's. A pool that goes past a
+	// transaction pooler to Postgres itself keeps LISTEN working.
+	RiverPool *pgxpool.Pool
+	// PollOnly makes River poll for new jobs every FetchPollInterval
+	// instead of LISTENing for them: for a RiverPool that goes through a
+	// transaction pooler, where a LISTEN ends with its transaction.
+	PollOnly bool
 	// ClientID names this process's River client (default: River's own).
 	ClientID string
 	// RiverLogger receives River's own logs; default Logger at warnings only.
@@ -254,7 +263,7 @@ func New(cfg Config) (*Provisioner, error) {
 			queues[name] = q
 		}
 	}
-	client, err := river.NewClient(riverpgxv5.New(cfg.Store.Pool()), &river.Config{
+	client, err := river.NewClient(riverpgxv5.New(cmp.Or(cfg.RiverPool, cfg.Store.Pool())), &river.Config{
 		ID:                   cfg.ClientID,
 		Logger:               cfg.RiverLogger,
 		Workers:              workers,
@@ -275,6 +284,7 @@ func New(cfg Config) (*Provisioner, error) {
 		}, cfg.Periodic...),
 		FetchCooldown:     cfg.FetchCooldown,
 		FetchPollInterval: cfg.FetchPollInterval,
+		PollOnly:          cfg.PollOnly,
 		SoftStopTimeout:   cfg.StopGrace,
 		Queues:            queues,
 	})

@@ -9,7 +9,6 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/kvportal/kvportal/config"
-	"github.com/kvportal/kvportal/migrations"
 )
 
 func cmdMigrate(ctx context.Context, e env, args []string) error {
@@ -29,12 +28,11 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.close()
-	sdb := db.sqlDB()
-	defer sdb.Close()
-	p, err := migrations.NewProvider(sdb)
+	p, sdb, err := db.migrator()
 	if err != nil {
 		return err
 	}
+	defer sdb.Close()
 	switch action {
 	case "up":
 		res, err := p.Up(ctx)

@@ -39,9 +39,10 @@ type provisioning struct {
 }
 
 // provisionerConfig maps the portal's configuration onto the provisioner's.
-func provisionerConfig(e env, cfg config.Config, st *store.Store, cl *cloud, sealer *secret.Sealer, reg prometheus.Registerer) provisioner.Config {
+func provisionerConfig(e env, cfg config.Config, db *database, st *store.Store, cl *cloud, sealer *secret.Sealer, reg prometheus.Registerer) provisioner.Config {
 	return provisioner.Config{
 		Store: st, API: cl.api, Sealer: sealer, Logger: e.logger, Registerer: reg,
+		RiverPool: db.riverPool(), PollOnly: cfg.RiverPollOnly(),
 		Concurrency:  cfg.ProvisionerConcurrency,
 		MaxAttempts:  cfg.MaxAttempts,
 		LeaseTimeout: cfg.LeaseTimeout,
@@ -51,9 +52,9 @@ func provisionerConfig(e env, cfg config.Config, st *store.Store, cl *cloud, sea
 
 // startProvisioner starts the provisioner's workers; its River client is the
 // process's one, webhooks (nil: none) and the periodic drift check included.
-func startProvisioner(ctx context.Context, e env, cfg config.Config, st *store.Store, cl *cloud, sealer *secret.Sealer,
+func startProvisioner(ctx context.Context, e env, cfg config.Config, db *database, st *store.Store, cl *cloud, sealer *secret.Sealer,
 	wh *webhooks, reg prometheus.Registerer) (*provisioning, error) {
-	pcfg := provisionerConfig(e, cfg, st, cl, sealer, reg)
+	pcfg := provisionerConfig(e, cfg, db, st, cl, sealer, reg)
 	wh.extend(&pcfg)
 	// The periodic drift check, and its gauges on this process's metrics.
 	dj := &drift.Job{Store: st, Cloud: cl.api, Logger: e.logger}
@@ -114,7 +115,7 @@ func cmdProvision(ctx context.Context, e env, args []string) error {
 	}
 	defer cl.close()
 	reg := web.NewRegistry()
-	prov, err := startProvisioner(ctx, e, cfg, st, cl, sealer, wh, reg)
+	prov, err := startProvisioner(ctx, e, cfg, db, st, cl, sealer, wh, reg)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	prov, err := startProvisioner(ctx, e, cfg, st, cl, sealer, wh, reg)
+	prov, err := startProvisioner(ctx, e, cfg, db, st, cl, sealer, wh, reg)
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,18 @@ func Main(m *testing.M) {
 // string. The database is dropped when the test ends.
 func URL(t testing.TB) string {
 	t.Helper()
+	return newDatabase(t, true)
+}
+
+// EmptyURL is URL without the migrations: an empty database, for tests of
+// migrating itself.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, false)
+}
+
+func newDatabase(t testing.TB, migrated bool) string {
+	t.Helper()
 	once.Do(func() { setupErr = setup() })
 	if setupErr != nil {
 		t.Fatalf("test database: %v", setupErr)
@@ -61,7 +73,12 @@ func URL(t testing.TB) string {
 		t.Fatalf("connect: %v", err)
 	}
 	defer conn.Close(ctx)
-	if err := createFromTemplate(ctx, conn, name); err != nil {
+	if migrated {
+		err = createFromTemplate(ctx, conn, name)
+	} else {
+		_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
+	}
+	if err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
