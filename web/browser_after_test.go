@@ -67,8 +67,10 @@ func TestBrowserConnectionAddress(t *testing.T) {
 	}
 	screenshot(t, ctx, "instances")
 
-	step(t, ctx, "open the request",
-		chromedp.Click(chromedp.CSS(`tr[data-request-id="`+webtest.Itoa(r.ID)+`"] a[href="/requests/`+webtest.Itoa(r.ID)+`"]`)),
+	// The list leads to the instance's page, which lists its requests.
+	step(t, ctx, "open the instance, then its request",
+		chromedp.Click(chromedp.CSS(`tr[data-request-id="`+webtest.Itoa(r.ID)+`"] a[href="/instances/`+done.InstanceID+`"]`)),
+		chromedp.Click(chromedp.CSS(`main a[href="/requests/`+webtest.Itoa(r.ID)+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="connection"] `+input)),
 	)
 	if v := attr(t, ctx, input, "value"); v != done.Address() {
