@@ -26,20 +26,23 @@ func (d Details) String(k DetailKey) string {
 
 // The detail keys events record.
 const (
-	KeyUsername    DetailKey = "username"
-	KeyUserID      DetailKey = "user_id"
-	KeyRole        DetailKey = "role"
-	KeyFrom        DetailKey = "from"
-	KeyTo          DetailKey = "to"
-	KeySource      DetailKey = "source"
-	KeyIssuer      DetailKey = "issuer"
-	KeySubject     DetailKey = "subject"
-	KeyGroups      DetailKey = "groups"
-	KeyAddress     DetailKey = "address"
-	KeyReason      DetailKey = "reason"
-	KeySessionID   DetailKey = "session_id"
-	KeySessions    DetailKey = "sessions"
-	KeyAPIToken    DetailKey = "api_token"
+	KeyUsername  DetailKey = "username"
+	KeyUserID    DetailKey = "user_id"
+	KeyRole      DetailKey = "role"
+	KeyFrom      DetailKey = "from"
+	KeyTo        DetailKey = "to"
+	KeySource    DetailKey = "source"
+	KeyIssuer    DetailKey = "issuer"
+	KeySubject   DetailKey = "subject"
+	KeyGroups    DetailKey = "groups"
+	KeyAddress   DetailKey = "address"
+	KeyReason    DetailKey = "reason"
+	KeySessionID DetailKey = "session_id"
+	KeySessions  DetailKey = "sessions"
+	KeyAPIToken  DetailKey = "api_token"
+	// KeyOperator is the account that ran a console command (no signed-in
+	// user takes those steps).
+	KeyOperator    DetailKey = "operator"
 	KeyUser        DetailKey = "user"
 	KeyExpiresAt   DetailKey = "expires_at"
 	KeyTeam        DetailKey = "team"
@@ -85,7 +88,7 @@ var detailLabels = map[DetailKey]string{
 	KeyClass: "Kind of error", KeyReason: "Reason", KeyNextAttempt: "Next attempt",
 	KeyCloudRequestID: "Cloud request id", KeyOldRequestID: "Cloud request id",
 	KeyInstanceID: "InstanceId", KeyInstanceName: "InstanceName",
-	KeyPolicy: "Decided by the policy rule", KeyPreflight: "Pre-flight", KeyAPIToken: "With the API token",
+	KeyPolicy: "Decided by the policy rule", KeyPreflight: "Pre-flight", KeyAPIToken: "With the API token", KeyOperator: "At the console, as",
 	KeyExpiresAt: "Expires", KeyAddress: "From the address", KeyDriftKind: "What differs",
 	KeyDriftPortal: "In the portal", KeyDriftCloud: "In the cloud", KeyUser: "User", KeyUsername: "Username",
 	KeyUserID: "User number", KeySessionID: "Session", KeySessions: "Sessions", KeyRole: "Role",

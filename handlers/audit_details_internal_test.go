@@ -92,3 +92,16 @@ func TestEveryActionInWords(t *testing.T) {
 		}
 	}
 }
+
+// A step taken at the console is credited to the account that ran the
+// command, not to KVPortal itself.
+func TestConsoleOperatorIsTheActor(t *testing.T) {
+	ev := eventView(store.Event{Action: domain.ActionTokenCreated,
+		Details: domain.Details{domain.KeyAPIToken: "deploy", domain.KeyUser: "dev", domain.KeyOperator: "ops"}})
+	if ev.Actor != "ops (console)" {
+		t.Errorf("actor %q", ev.Actor)
+	}
+	if got := eventView(store.Event{Action: domain.ActionAttemptStarted}).Actor; got != portalName {
+		t.Errorf("the provisioner's event: actor %q", got)
+	}
+}

@@ -24,6 +24,9 @@ func actorName(e store.Event) string {
 	if e.ActorID != nil {
 		return e.ActorName
 	}
+	if op := e.Details.String(domain.KeyOperator); op != "" {
+		return op + " (console)"
+	}
 	return noActorName(e.Action)
 }
 

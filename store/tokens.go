@@ -143,17 +143,34 @@ func ViaToken(ctx context.Context, name string) context.Context {
 	return context.WithValue(ctx, viaTokenKey{}, name)
 }
 
-// withTokenDetail adds the name of the token ctx acts with to details, in a
-// copy; details unchanged when there is none.
+// AtConsole marks ctx as a step an operator took at the console (the
+// portal's command line, which has no signed-in user): every audit event
+// written with ctx names them (detail "operator": the account that ran the
+// command), so that the trail says who rather than only "KVPortal".
+func AtConsole(ctx context.Context, operator string) context.Context {
+	return context.WithValue(ctx, operatorKey{}, operator)
+}
+
+type operatorKey struct{}
+
+// withTokenDetail adds to details, in a copy, the name of the token ctx
+// acts with and the console operator it was taken by; details unchanged
+// when there is neither.
 func withTokenDetail(ctx context.Context, details domain.Details) domain.Details {
 	name, _ := ctx.Value(viaTokenKey{}).(string)
-	if name == "" {
+	operator, _ := ctx.Value(operatorKey{}).(string)
+	if name == "" && operator == "" {
 		return details
 	}
-	out := make(domain.Details, len(details)+1)
+	out := make(domain.Details, len(details)+2)
 	for k, v := range details {
 		out[k] = v
 	}
-	out[domain.KeyAPIToken] = name
+	if name != "" {
+		out[domain.KeyAPIToken] = name
+	}
+	if operator != "" {
+		out[domain.KeyOperator] = operator
+	}
 	return out
 }

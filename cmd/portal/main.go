@@ -100,13 +100,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "migrate":
 		return cmdMigrate(ctx, e, args)
 	case "users":
-		return cmdUsers(ctx, e, args)
+		return cmdUsers(atConsole(ctx), e, args)
 	case "tokens":
-		return cmdTokens(ctx, e, args)
+		return cmdTokens(atConsole(ctx), e, args)
 	case "teams":
-		return cmdTeams(ctx, e, args)
+		return cmdTeams(atConsole(ctx), e, args)
 	case "policies":
-		return cmdPolicies(ctx, e, args)
+		return cmdPolicies(atConsole(ctx), e, args)
 	case "sim":
 		return cmdSim(ctx, e, args)
 	case "drift":

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os/user"
 	"strings"
 
 	"github.com/kvportal/kvportal/admin"
@@ -180,6 +181,16 @@ func withUser(ctx context.Context, e env, username string, fn func(*admin.Admin,
 // steps, taken as an operator at the console (by nil).
 func withAdmin(ctx context.Context, e env, fn func(*admin.Admin) error) error {
 	return withStore(ctx, e, func(st *store.Store) error { return fn(&admin.Admin{Store: st}) })
+}
+
+// atConsole marks ctx as the console operator's: their account's name
+// goes into every audit event the command writes.
+func atConsole(ctx context.Context) context.Context {
+	name := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	return store.AtConsole(ctx, name)
 }
 
 // withStore opens the configured database, migrated, for fn. User changes
