@@ -60,6 +60,7 @@ var (
 func (g *Gate) Wire(w *workflow.Workflow) {
 	w.Checks = append([]workflow.Check{g}, w.Checks...)
 	w.Policy = g
+	w.Changes = g
 	w.ApprovalChecks = append(w.ApprovalChecks, g)
 }
 
@@ -107,6 +108,25 @@ func (g *Gate) CheckSubmission(ctx context.Context, s *workflow.Submission) (dom
 	return nil, nil
 }
 
+// CheckChange settles a change's requester and policies' version for
+// Decide and, for a new class, the monthly estimate at that class: the
+// team's spend with it is checked by the store when the change is stored
+// and again at its approval, as a creation's is. A change belongs to its
+// instance's team whoever asks, so no team is picked.
+func (g *Gate) CheckChange(ctx context.Context, s *workflow.Submission) (domain.FieldErrors, error) {
+	sub, err := g.Store.SubmitterByID(ctx, s.Actor.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.Requester, s.PoliciesVersion = sub.Username, sub.PoliciesVersion
+	if s.Kind == domain.KindModifySpec {
+		p := s.Params
+		p.InstanceClass = s.Change.InstanceClass
+		s.MonthlyPrice = g.estimate(ctx, p)
+	}
+	return nil, nil
+}
+
 // Decide applies the policies in force to a submission that passed every
 // check: the first rule that matches decides. A deny is refused under the
 // key "" (it is about the request as a whole).
@@ -127,7 +147,8 @@ func (g *Gate) Decide(ctx context.Context, s workflow.Submission) (workflow.Deci
 	if err != nil {
 		return workflow.Decision{}, err
 	}
-	d := ps.Decide(policy.Request{Params: s.Params, Team: s.Team, Requester: requester, MonthlyPrice: s.MonthlyPrice})
+	d := ps.Decide(policy.Request{Kind: s.Kind, Change: s.Change, Params: s.Params, Team: s.Team,
+		Requester: requester, MonthlyPrice: s.MonthlyPrice})
 	if d.Err != nil {
 		// Neither an approval nor a refusal can rest on a condition that
 		// failed: a person decides.

@@ -29,7 +29,7 @@ func TestWhereToConnect(t *testing.T) {
 	if res := e.as("anna", http.MethodPost, path(id, "/approve"), nil); res.status != http.StatusOK {
 		t.Fatalf("approve: %d %s", res.status, res.raw)
 	}
-	if _, err := e.st.StartAttempt(ctx, id, 1, 8); err != nil {
+	if _, err := e.st.StartAttempt(ctx, id, 1, 8, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.st.RecordSuccess(ctx, id, 1, store.Created{InstanceID: "r-bp1connect", InstanceName: "orders-cache",

@@ -17,7 +17,7 @@ func (e *env) made(user, instanceID string) int64 {
 	if _, err := e.st.MoveApproved(ctx, id, e.users["anna"].ID, nil); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.st.StartAttempt(ctx, id, 1, 1); err != nil {
+	if _, err := e.st.StartAttempt(ctx, id, 1, 1, ""); err != nil {
 		e.t.Fatal(err)
 	}
 	if err := e.st.RecordSuccess(ctx, id, 1, store.Created{InstanceID: instanceID, InstanceName: "cache",

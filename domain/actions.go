@@ -20,8 +20,10 @@ const (
 	// again and the attempt is not counted.
 	ActionAttemptInterrupted = "provision.attempt_interrupted"
 	ActionSucceeded          = "provision.succeeded"
-	ActionFailed             = "provision.failed"
-	ActionInstanceStatus     = "instance.status"
+	// ActionChangeApplied: the cloud made a change request's change.
+	ActionChangeApplied  = "change.applied"
+	ActionFailed         = "provision.failed"
+	ActionInstanceStatus = "instance.status"
 	// ActionInstanceDrifted: a drift check found an instance that differs
 	// from the portal's record (or that the portal has no record of).
 	ActionInstanceDrifted = "instance.drifted"

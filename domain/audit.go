@@ -79,6 +79,19 @@ const (
 	// KeyFoundByTag says that a request's instance was found by its
 	// kvportal:request tag after an answer was lost.
 	KeyFoundByTag DetailKey = "found_by_tag"
+	// What a request of a kind other than create asks, and what it
+	// replaces; operation is the cloud call an attempt makes.
+	KeyKind            DetailKey = "Kind"
+	KeyOperation       DetailKey = "operation"
+	KeySecurityIps     DetailKey = "SecurityIps"
+	KeyFromSecurityIps DetailKey = "from_SecurityIps"
+	KeyInstanceClass   DetailKey = "InstanceClass"
+	KeyFromClass       DetailKey = "from_InstanceClass"
+	KeyEffectiveTime   DetailKey = "EffectiveTime"
+	KeyOrderType       DetailKey = "OrderType"
+	// KeyOnBehalfOf names the request a step was taken for by the portal
+	// itself (the whitelist of a creation).
+	KeyOnBehalfOf DetailKey = "on_behalf_of"
 )
 
 // detailLabels say what the details mean, in words. Keys not here are
@@ -96,6 +109,8 @@ var detailLabels = map[DetailKey]string{
 	KeyMaxInst: "Instances at most", KeyMaxSpend: "Monthly spend at most",
 	KeyFromMaxInst: "Instances at most, before", KeyFromSpend: "Monthly spend at most, before",
 	KeyFoundByTag: "Found by its tag",
+	KeyKind:       "Kind of request", KeyOperation: "Cloud call", KeyFromSecurityIps: "Whitelist before",
+	KeyFromClass: "Class before", KeyOnBehalfOf: "For the request",
 }
 
 // DetailOrder is the order the best known details are said in; the others
@@ -169,10 +184,11 @@ var actionTable = []ActionInfo{
 	{Action: ActionRequestRequeued, Says: "re-queued the request", Status: StatusApproved},
 	{Action: ActionRequestRetried, Says: "retried the request with a new password", Status: StatusApproved},
 	{Action: ActionPasswordErased, Says: "erased the kept instance password"},
-	{Action: ActionAttemptStarted, Says: "started a CreateInstance attempt", Status: StatusProvisioning},
+	{Action: ActionAttemptStarted, Says: "started a {operation|CreateInstance} attempt", Status: StatusProvisioning},
 	{Action: ActionAttemptFailed, Says: "saw an attempt fail; it will retry with the same token"},
 	{Action: ActionAttemptInterrupted, Says: "had an attempt cut short by a shutdown; it runs again, not counted", Status: StatusApproved},
 	{Action: ActionSucceeded, Says: "created the instance", Status: StatusSucceeded},
+	{Action: ActionChangeApplied, Says: "made the change[ ({operation})]", Status: StatusSucceeded},
 	{Action: ActionFailed, Says: "gave up: the request failed", Status: StatusFailed},
 	{Action: ActionInstanceStatus, Says: "saw the instance status change[ to {to}][ (it was {from})]"},
 	{Action: ActionInstanceDrifted, Says: "found the instance no longer as the portal made it"},
@@ -295,10 +311,15 @@ func (a ActionInfo) optional(part string, d Details, said map[DetailKey]bool) (s
 func fill(spec string, d Details, said map[DetailKey]bool) (string, bool) {
 	key, noun, counted := strings.Cut(spec, "#")
 	key, quoted := strings.CutSuffix(key, "!q")
+	// "{key|word}" says word when the detail is missing: events written
+	// before the detail existed read as they did.
+	key, otherwise, _ := strings.Cut(key, "|")
 	k := DetailKey(key)
 	v := d.String(k)
 	said[k] = true
 	switch {
+	case v == "" && otherwise != "":
+		return otherwise, true
 	case v == "":
 		return "", false
 	case quoted:

@@ -55,17 +55,44 @@ type ChangeField struct {
 
 // Change is what a change request asks for, as validated: only its kind's
 // fields are set.
+//
+// A creation keeps its SecurityIps here too: the whitelist the portal sets
+// once the instance is Normal.
 type Change struct {
-	SecurityIps   string // set_whitelist: canonical, comma-separated
-	InstanceClass string // modify_spec
-	EffectiveTime string // modify_spec
+	SecurityIps   string `json:"SecurityIps,omitempty"`   // set_whitelist: canonical, comma-separated
+	InstanceClass string `json:"InstanceClass,omitempty"` // modify_spec
+	EffectiveTime string `json:"EffectiveTime,omitempty"` // modify_spec
 	// OrderType follows from the classes' sizes (modify_spec).
-	OrderType string
+	OrderType string `json:"OrderType,omitempty"`
+	// FromClass is the instance's class when the change was asked for
+	// (modify_spec), so that the approver and the page show current → new.
+	FromClass string `json:"FromClass,omitempty"`
+	// FromSecurityIps is the whitelist the portal had set when the change
+	// was asked for (set_whitelist).
+	FromSecurityIps string `json:"FromSecurityIps,omitempty"`
 	// Password is the new password as typed (reset_password): sealed
-	// before it is stored, never logged or shown.
-	Password string
+	// before it is stored, never logged, shown or kept with the change.
+	Password string `json:"-"`
 	// ConfirmInstanceId is the InstanceId as the person typed it (release).
-	ConfirmInstanceId string
+	ConfirmInstanceId string `json:"-"`
+}
+
+// Details are what the change's audit event records of it: the kind's
+// fields as asked (never the password), and what they replace.
+func (c Change) Details() Details {
+	d := Details{}
+	add := func(k DetailKey, v string) {
+		if v != "" {
+			d[k] = v
+		}
+	}
+	add(KeySecurityIps, c.SecurityIps)
+	add(KeyFromSecurityIps, c.FromSecurityIps)
+	add(KeyInstanceClass, c.InstanceClass)
+	add(KeyFromClass, c.FromClass)
+	add(KeyEffectiveTime, c.EffectiveTime)
+	add(KeyOrderType, c.OrderType)
+	return d
 }
 
 // KindSpec describes one kind of change: the one place its fields, its
@@ -78,7 +105,9 @@ type KindSpec struct {
 	Says  string
 	// Operation is the cloud call that makes the change.
 	Operation string
-	Fields    []ChangeField
+	// Short names the change in a list or a badge ("Resize").
+	Short  string
+	Fields []ChangeField
 	// refusal says why inst can't have this change at all ("" when it
 	// can), whatever is typed.
 	refusal func(inst Instance) string
@@ -90,17 +119,20 @@ type KindSpec struct {
 // them.
 var Kinds = []KindSpec{
 	{
-		Kind: KindSetWhitelist, Label: "Set the IP whitelist", Operation: "ModifySecurityIps",
+		Kind: KindSetWhitelist, Label: "Set the IP whitelist", Short: "Whitelist", Operation: "ModifySecurityIps",
 		Says: "Replaces the addresses allowed to connect (the portal's whitelist group, " + WhitelistGroup + ") with these.",
 		Fields: []ChangeField{{Name: "SecurityIps", Label: "Allowed addresses", MaxLen: 64 * SecurityIpsMax,
 			Help: "IPv4 or IPv6 addresses or CIDR blocks, comma-separated, at most 1,000: 10.0.0.0/8,192.168.1.7"}},
-		check: func(in Input, _ Instance, _ *Catalog) (Change, FieldErrors) {
+		check: func(in Input, inst Instance, _ *Catalog) (Change, FieldErrors) {
 			ips, problem := ParseSecurityIps(in["SecurityIps"])
-			return Change{SecurityIps: ips}, fieldProblem("SecurityIps", problem)
+			if problem == "" && ips == inst.SecurityIPs {
+				problem = "is the instance's whitelist already: change it, or leave it as it is"
+			}
+			return Change{SecurityIps: ips, FromSecurityIps: inst.SecurityIPs}, fieldProblem("SecurityIps", problem)
 		},
 	},
 	{
-		Kind: KindModifySpec, Label: "Change the instance class", Operation: "ModifyInstanceSpec",
+		Kind: KindModifySpec, Label: "Change the instance class", Short: "Resize", Operation: "ModifyInstanceSpec",
 		Says: "Moves the instance to another class. It is Changing meanwhile, and keeps serving; the bill follows the new class.",
 		Fields: []ChangeField{
 			{Name: "InstanceClass", Label: "New instance class", MaxLen: InstanceClassMaxLen,
@@ -111,7 +143,7 @@ var Kinds = []KindSpec{
 		check: checkModifySpec,
 	},
 	{
-		Kind: KindResetPassword, Label: "Reset the password", Operation: "ModifyInstanceAttribute",
+		Kind: KindResetPassword, Label: "Reset the password", Short: "Password", Operation: "ModifyInstanceAttribute",
 		Says: "Sets a new password for the instance's default account. Clients using the old one are refused from then on.",
 		Fields: []ChangeField{{Name: "Password", Label: "New password", Secret: true, MaxLen: PasswordMaxLen,
 			Help: "8 to 30 characters with an uppercase letter, a lowercase letter and a digit; stored encrypted until it is set, then erased."}},
@@ -125,7 +157,7 @@ var Kinds = []KindSpec{
 		},
 	},
 	{
-		Kind: KindRelease, Label: "Release the instance", Operation: "DeleteInstance",
+		Kind: KindRelease, Label: "Release the instance", Short: "Release", Operation: "DeleteInstance",
 		Says: "Deletes the instance and its data for good. Its team's instance count and spend are freed.",
 		Fields: []ChangeField{{Name: "ConfirmInstanceId", Label: "Type the InstanceId to confirm", MaxLen: 64,
 			Help: "The instance's id, exactly as shown above."}},
@@ -149,6 +181,24 @@ var Kinds = []KindSpec{
 			return Change{ConfirmInstanceId: typed}, fieldProblem("ConfirmInstanceId", problem)
 		},
 	},
+}
+
+// creation describes the creation as a kind, for the words every kind has.
+var creation = KindSpec{Kind: KindCreate, Label: "Create an instance", Short: "Create", Operation: "CreateInstance"}
+
+// Spec is the description of kind k: a change's entry of Kinds, or the
+// creation's (also for "", a request stored before kinds existed).
+func (k RequestKind) Spec() KindSpec {
+	if s, ok := KindOf(k); ok {
+		return s
+	}
+	return creation
+}
+
+// IsChange reports whether k changes an existing instance.
+func (k RequestKind) IsChange() bool {
+	_, ok := KindOf(k)
+	return ok
 }
 
 // KindOf returns the kind of change named k; false for create and for any
@@ -276,7 +326,8 @@ func OpenToAll(securityIps string) bool {
 // upgrade unless the new class is known to be smaller.
 func checkModifySpec(in Input, inst Instance, cat *Catalog) (Change, FieldErrors) {
 	errs := FieldErrors{}
-	c := Change{InstanceClass: in["InstanceClass"], EffectiveTime: in["EffectiveTime"], OrderType: OrderUpgrade}
+	c := Change{InstanceClass: in["InstanceClass"], EffectiveTime: in["EffectiveTime"], OrderType: OrderUpgrade,
+		FromClass: inst.InstanceClass}
 	if c.EffectiveTime == "" {
 		c.EffectiveTime = EffectiveImmediately
 	}

@@ -4,7 +4,13 @@ import "time"
 
 // Request is one request for an instance, as stored.
 type Request struct {
-	ID             int64
+	ID int64
+	// Kind is what the request asks: a creation, or a change of the
+	// instance InstanceID names from the start.
+	Kind RequestKind
+	// Change is what a change asks, as validated (never its password); a
+	// creation's holds the whitelist to set once its instance is Normal.
+	Change         Change
 	RequesterID    int64
 	RequesterName  string
 	Status         Status

@@ -23,3 +23,17 @@ func (e *StateError) Error() string {
 
 // Is makes errors.Is(err, ErrStateChanged) true.
 func (e *StateError) Is(target error) bool { return target == ErrStateChanged }
+
+// ChangeHeldError refuses a change of an instance that already has one in
+// progress (pending, approved or provisioning): one change at a time, so
+// that two changes never race at the cloud. RequestID is the request that
+// holds the instance.
+type ChangeHeldError struct {
+	InstanceID string
+	RequestID  int64
+}
+
+func (e *ChangeHeldError) Error() string {
+	return fmt.Sprintf("Instance %s already has a change in progress: request %d. One change at a time: "+
+		"wait for it to end (or cancel it, if it is yours and still pending). Nothing was submitted.", e.InstanceID, e.RequestID)
+}

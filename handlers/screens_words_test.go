@@ -30,7 +30,7 @@ func TestTimelineAndAuditInWords(t *testing.T) {
 	if _, err := e.St.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8); err != nil {
+	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8, ""); err != nil {
 		t.Fatal(err)
 	}
 	next := time.Date(2026, 12, 1, 18, 20, 5, 0, time.UTC)
@@ -162,7 +162,7 @@ func TestRequestPageSaysOnlyWhatApplies(t *testing.T) {
 	if _, err := e.St.MoveApproved(ctx, id, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.St.StartAttempt(ctx, id, 1, 8); err != nil {
+	if _, err := e.St.StartAttempt(ctx, id, 1, 8, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.St.RecordSuccess(ctx, id, 1, store.Created{InstanceID: "r-rows1", InstanceStatus: "Normal"}); err != nil {
@@ -192,7 +192,7 @@ func TestOneStoryWhileSettingUp(t *testing.T) {
 	if _, err := e.St.MoveApproved(ctx, r.ID, au.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8); err != nil {
+	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.St.RecordSuccess(ctx, r.ID, 1, store.Created{InstanceID: "r-story1", InstanceStatus: "Creating"}); err != nil {

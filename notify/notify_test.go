@@ -175,7 +175,7 @@ func (f *fixture) jobs(t *testing.T, state string) int {
 // start moves an approved request to provisioning (no webhook: not announced).
 func (f *fixture) start(t *testing.T, id int64) {
 	t.Helper()
-	_, err := f.st.StartAttempt(context.Background(), id, 1, 1)
+	_, err := f.st.StartAttempt(context.Background(), id, 1, 1, "")
 	if err != nil {
 		t.Fatal(err)
 	}

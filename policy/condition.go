@@ -27,6 +27,13 @@ const (
 	varRequester    = "Requester"
 	varMonthlyPrice = "monthly_price" // double; 0 when not known
 	varPriceKnown   = "price_known"   // bool
+	// A change's kind ("create" for a creation) and its fields: the new
+	// whitelist, the new class and when it takes effect ("" when the kind
+	// has none).
+	varKind          = "Kind"
+	varSecurityIps   = "SecurityIps"
+	varNewClass      = "NewInstanceClass"
+	varEffectiveTime = "EffectiveTime"
 )
 
 type condition struct {
@@ -55,7 +62,9 @@ func celEnv() (*cel.Env, error) {
 			opts = append(opts, cel.Variable(m.Name, t))
 		}
 		opts = append(opts, cel.Variable(varTeam, cel.StringType), cel.Variable(varRequester, cel.StringType),
-			cel.Variable(varMonthlyPrice, cel.DoubleType), cel.Variable(varPriceKnown, cel.BoolType))
+			cel.Variable(varMonthlyPrice, cel.DoubleType), cel.Variable(varPriceKnown, cel.BoolType),
+			cel.Variable(varKind, cel.StringType), cel.Variable(varSecurityIps, cel.StringType),
+			cel.Variable(varNewClass, cel.StringType), cel.Variable(varEffectiveTime, cel.StringType))
 		env, envErr = cel.NewEnv(opts...)
 	})
 	return env, envErr
@@ -89,7 +98,8 @@ func compile(src string) (*condition, error) {
 // eval runs the condition on r.
 func (c *condition) eval(r Request) (bool, error) {
 	vars := map[string]any{varTeam: r.Team, varRequester: r.Requester, varPriceKnown: r.MonthlyPrice != nil,
-		varMonthlyPrice: 0.0}
+		varMonthlyPrice: 0.0, varKind: string(r.kind()), varSecurityIps: r.Change.SecurityIps,
+		varNewClass: r.Change.InstanceClass, varEffectiveTime: r.Change.EffectiveTime}
 	if r.MonthlyPrice != nil {
 		vars[varMonthlyPrice] = *r.MonthlyPrice
 	}

@@ -1,6 +1,10 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/kvportal/kvportal/domain"
+)
 
 // Decision is what the policies say of a request.
 type Decision struct {
@@ -40,6 +44,9 @@ func (ps *Policies) Decide(r Request) Decision {
 }
 
 func (rule Rule) matches(r Request) (bool, error) {
+	if r.kind() != domain.KindCreate && !rule.namesKind() {
+		return false, nil
+	}
 	for _, k := range rule.keys {
 		if !k.holds(r) {
 			return false, nil
@@ -49,4 +56,15 @@ func (rule Rule) matches(r Request) (bool, error) {
 		return true, nil
 	}
 	return rule.cond.eval(r)
+}
+
+// namesKind reports whether the rule's "when" names the kinds it applies
+// to; one that does not applies to creations only.
+func (rule Rule) namesKind() bool {
+	for _, k := range rule.keys {
+		if k.name == keyKind {
+			return true
+		}
+	}
+	return false
 }

@@ -16,14 +16,31 @@ import (
 // Request is what a rule looks at: a request's parameters, its team and
 // requester, and its monthly price estimate (nil: unknown).
 type Request struct {
+	// Kind is what is asked ("" is a creation); Change is what a change
+	// asks (its fields, never a password).
+	Kind         domain.RequestKind
+	Change       domain.Change
 	Params       domain.Params
 	Team         string
 	Requester    string
 	MonthlyPrice *float64
 }
 
+// kind is r's kind, create for a request of none.
+func (r Request) kind() domain.RequestKind {
+	if r.Kind == "" {
+		return domain.KindCreate
+	}
+	return r.Kind
+}
+
 // The keys of "when" beside the parameters' names.
 const (
+	// keyKind names the kinds of request a rule applies to. A rule that
+	// does not name it applies to creations only: rules written before
+	// changes existed (approve small instances, say) must not approve a
+	// release.
+	keyKind            = "Kind"
 	keyTeam            = "Team"
 	keyRequester       = "Requester"
 	keyMinPeriod       = "min_period"
@@ -50,7 +67,7 @@ func Keys() []string {
 			ks = append(ks, m.Name)
 		}
 	}
-	return append(ks, keyTeam, keyRequester, keyMinPeriod, keyMaxPeriod, keyMinMonthlyPrice, keyMaxMonthlyPrice)
+	return append(ks, keyKind, keyTeam, keyRequester, keyMinPeriod, keyMaxPeriod, keyMinMonthlyPrice, keyMaxMonthlyPrice)
 }
 
 func parseWhen(when map[string]json.RawMessage) ([]key, error) {
@@ -72,6 +89,17 @@ func parseWhen(when map[string]json.RawMessage) ([]key, error) {
 
 func parseKey(name string, raw json.RawMessage) (key, error) {
 	switch name {
+	case keyKind:
+		vals, err := stringsOf(name, raw)
+		if err != nil {
+			return key{}, err
+		}
+		for _, v := range vals {
+			if k := domain.RequestKind(v); k != domain.KindCreate && !k.IsChange() {
+				return key{}, fmt.Errorf("Kind %q is not a kind of request: %s", v, strings.Join(kindNames(), ", "))
+			}
+		}
+		return key{name, func(r Request) bool { return slices.Contains(vals, string(r.kind())) }}, nil
 	case keyTeam, keyRequester:
 		vals, err := stringsOf(name, raw)
 		if err != nil {
@@ -235,4 +263,13 @@ func distance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// kindNames are the kinds of request a rule may name.
+func kindNames() []string {
+	names := []string{string(domain.KindCreate)}
+	for _, k := range domain.Kinds {
+		names = append(names, string(k.Kind))
+	}
+	return names
 }

@@ -3,11 +3,13 @@ package provisioner
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 )
@@ -100,5 +102,39 @@ func (p *Provisioner) follow(ctx context.Context, in store.FollowedInstance) {
 	}
 	if _, err := p.st.SetInstanceStatus(bctx, in.RequestID, in.InstanceID, rep); err != nil {
 		p.log.Warn("recording an instance status failed", "request_id", in.RequestID, "err", err)
+		return
 	}
+	if rep.Status == domain.InstanceNormal {
+		p.whitelistCreation(bctx, in.RequestID)
+	}
+}
+
+// whitelistCreation submits, once creation request id's instance is Normal,
+// the whitelist asked for with it: a set_whitelist request of the portal's
+// own for the requester, approved by the creation (the approver of the
+// creation saw the whitelist), made by the provisioner as any change is.
+// Its failure is its own request's, retried and shown there: it never
+// fails the creation, which succeeded. Nothing is submitted when the
+// creation asked for no whitelist, or one was asked for since.
+func (p *Provisioner) whitelistCreation(ctx context.Context, id int64) {
+	r, need, err := p.st.CreationWhitelist(ctx, id)
+	if err != nil || !need {
+		if err != nil {
+			p.log.Warn("reading a creation's whitelist failed; it is set when the instance is next seen Normal", "request_id", id, "err", err)
+		}
+		return
+	}
+	params := r.Params
+	params.Password, params.Token = "", domain.NewToken()
+	w, err := p.st.CreateRequest(ctx, store.NewRequest{
+		Kind: domain.KindSetWhitelist, InstanceID: r.InstanceID, Change: domain.Change{SecurityIps: r.Change.SecurityIps},
+		RequesterID: r.RequesterID, System: true, Params: params, TeamID: r.TeamID, Team: r.Team,
+		Policy:   &store.PolicyDecision{Rule: fmt.Sprintf("the whitelist asked for with request %d", r.ID), Approve: true},
+		Approved: p.EnqueueTx,
+	})
+	if err != nil {
+		p.log.Warn("submitting a creation's whitelist failed", "request_id", id, "err", err)
+		return
+	}
+	p.log.Info("creation's whitelist submitted", "request_id", id, "whitelist_request_id", w.ID, "instance_id", r.InstanceID)
 }

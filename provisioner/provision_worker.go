@@ -67,7 +67,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 	// The attempt starts from the transition itself, whose answer carries
 	// the sealed password: no read before it. Where the request is when it
 	// is not approved decides what else happens (StateError.Current).
-	r, err := p.st.StartAttempt(ctx, id, job.Attempt, p.cfg.MaxAttempts)
+	r, err := p.st.StartAttempt(ctx, id, job.Attempt, p.cfg.MaxAttempts, job.Args.Operation)
 	if se := (*domain.StateError)(nil); errors.As(err, &se) && se.Current.Status == domain.StatusProvisioning {
 		// An earlier run set provisioning and never recorded an outcome: its
 		// worker died and River's rescuer gave the job back. The call may
@@ -76,7 +76,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 		if _, err := p.recordLostAttempt(ctx, se.Current); err != nil {
 			return p.skipOrRetry(ctx, id, err)
 		}
-		r, err = p.st.StartAttempt(ctx, id, job.Attempt, p.cfg.MaxAttempts)
+		r, err = p.st.StartAttempt(ctx, id, job.Attempt, p.cfg.MaxAttempts, job.Args.Operation)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(err)
@@ -110,6 +110,9 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 				Message: "the stored password does not open with this provisioner's key (is PORTAL_SECRET_KEY the same everywhere?)"})
 		}
 		params.Password = string(password)
+	}
+	if r.Kind.IsChange() {
+		return p.change(ctx, job, r, params.Password, release)
 	}
 	callCtx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
 	start := time.Now()
@@ -186,6 +189,10 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 	}
 	p.metrics.attempts.WithLabelValues("succeeded", "OK").Inc()
 	p.log.Info("instance created", "request_id", job.Args.RequestID, "attempt", attempt, "instance_id", res.InstanceId)
+	if res.InstanceStatus == domain.InstanceNormal {
+		// Normal at once: the follow-up sweep has nothing to wait for.
+		p.whitelistCreation(ctx, job.Args.RequestID)
+	}
 	return nil
 }
 

@@ -76,6 +76,12 @@ const (
 type API interface {
 	CreateInstance(ctx context.Context, p domain.Params, tags ...domain.Tag) (rkvstore.CreateResult, error)
 	DescribeInstanceAttribute(ctx context.Context, regionID, instanceID string) (rkvstore.InstanceAttribute, error)
+	// The calls of the changes of an instance (see changes.go).
+	ModifySecurityIps(ctx context.Context, regionID, instanceID, group string, ips []string) error
+	DescribeSecurityIps(ctx context.Context, regionID, instanceID string) ([]rkvstore.SecurityIpGroup, error)
+	ModifyInstanceSpec(ctx context.Context, regionID, instanceID string, s rkvstore.SpecChange) (orderID string, err error)
+	ResetPassword(ctx context.Context, regionID, instanceID, newPassword string) error
+	DeleteInstance(ctx context.Context, regionID, instanceID string) error
 	// ListInstances finds an instance by its tags when a call's answer
 	// was lost (see Effect).
 	Lister
@@ -339,7 +345,11 @@ var ErrJobBusy = errors.New("the request's previous provisioning job is still fi
 // unfinished job per request: when one exists, it returns ErrJobBusy, which
 // rolls the approval back.
 func (p *Provisioner) EnqueueTx(ctx context.Context, tx pgx.Tx, r domain.Request) error {
-	res, err := p.client.InsertTx(ctx, tx, ProvisionArgs{RequestID: r.ID}, &river.InsertOpts{
+	args := ProvisionArgs{RequestID: r.ID}
+	if r.Kind.IsChange() {
+		args.Operation = r.Kind.Spec().Operation
+	}
+	res, err := p.client.InsertTx(ctx, tx, args, &river.InsertOpts{
 		MaxAttempts: p.cfg.MaxAttempts + rescueAllowance,
 	})
 	if err != nil {
@@ -376,6 +386,10 @@ func (p *Provisioner) Retry(ctx context.Context, requestID, requesterID int64, s
 // failed one can be re-queued.
 type ProvisionArgs struct {
 	RequestID int64 `json:"request_id"`
+	// Operation is the cloud call of a change request (its kind's), named
+	// in each attempt's event; "" for a creation (and for jobs enqueued
+	// before changes existed).
+	Operation string `json:"operation,omitempty"`
 }
 
 // Kind implements river.JobArgs.

@@ -94,7 +94,19 @@ func (p *Provisioner) reconcile(ctx context.Context, job *river.Job[ProvisionArg
 	if err != nil {
 		return true, err
 	}
-	c, found, err := p.lookUp(ctx, r)
+	var found bool
+	var record func() error
+	if r.Kind.IsChange() {
+		lctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
+		var a store.Applied
+		a, found, err = p.changeEffect(lctx, r)
+		cancel()
+		record = func() error { return p.st.RecordChangeApplied(ctx, id, attempt, a) }
+	} else {
+		var c store.Created
+		c, found, err = p.lookUp(ctx, r)
+		record = func() error { return p.st.RecordSuccess(ctx, id, attempt, c) }
+	}
 	if err != nil {
 		lookErr := rkvstore.Classify(err)
 		delay := p.cfg.Retry.Delay(attempt)
@@ -103,7 +115,7 @@ func (p *Provisioner) reconcile(ctx context.Context, job *river.Job[ProvisionArg
 		// in words.
 		f := store.Failure{Code: apiErr.Code, CloudRequestID: apiErr.RequestId, Class: apiErr.Class.String(),
 			Message: fmt.Sprintf("%s The cloud could not be asked (%s) whether an attempt whose answer was lost "+
-				"made the instance: it is asked again later.", apiErr.Message, lookErr.Code)}
+				"had its effect: it is asked again later.", apiErr.Message, lookErr.Code)}
 		if _, err := p.st.ScheduleRetry(ctx, id, attempt, f, domain.Now(p.cfg.Retry.Clock).Add(delay)); err != nil {
 			return true, p.skipOrRetry(ctx, id, err)
 		}
@@ -119,12 +131,12 @@ func (p *Provisioner) reconcile(ctx context.Context, job *river.Job[ProvisionArg
 	if !found {
 		return false, nil
 	}
-	if err := p.st.RecordSuccess(ctx, id, attempt, c); err != nil {
+	if err := record(); err != nil {
 		return true, p.skipOrRetry(ctx, id, err)
 	}
 	p.metrics.attempts.WithLabelValues("found_by_tag", apiErr.Code).Inc()
-	p.log.Info("instance found by its tag after a lost answer: the request succeeded", "request_id", id,
-		"attempt", attempt, "instance_id", c.InstanceID)
+	p.log.Info("the request's effect was found in the cloud after a lost answer: the request succeeded", "request_id", id,
+		"attempt", attempt, "kind", string(r.Kind))
 	return true, nil
 }
 

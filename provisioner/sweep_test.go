@@ -31,7 +31,7 @@ func TestSweepFailsStrandedRequests(t *testing.T) {
 		}
 	}
 	stranded := f.approved("tok-stranded")
-	if _, err := f.st.StartAttempt(ctx, stranded.ID, 1, 4); err != nil {
+	if _, err := f.st.StartAttempt(ctx, stranded.ID, 1, 4, ""); err != nil {
 		t.Fatal(err)
 	}
 	discard(stranded.ID)

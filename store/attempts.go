@@ -79,12 +79,19 @@ func (c Created) details(attempt int) domain.Details {
 // (PasswordSealed, nil when none was given), read by the same statement:
 // the attempt's call needs it, and an attempt then starts in one round trip
 // rather than a read followed by the transition.
-func (s *Store) StartAttempt(ctx context.Context, id int64, attempt, maxAttempts int) (domain.Request, error) {
+//
+// operation names the attempt's cloud call in its event; "" for a
+// creation's CreateInstance, which the event says without it.
+func (s *Store) StartAttempt(ctx context.Context, id int64, attempt, maxAttempts int, operation string) (domain.Request, error) {
 	var sealed []byte
+	d := domain.Details{domain.KeyAttempt: attempt, domain.KeyMaxAttempts: maxAttempts}
+	if operation != "" {
+		d[domain.KeyOperation] = operation
+	}
 	r, err := s.apply(ctx, move{
 		RequestID: id, From: domain.StatusApproved, To: domain.StatusProvisioning,
 		Action:  domain.ActionAttemptStarted,
-		Details: domain.Details{domain.KeyAttempt: attempt, domain.KeyMaxAttempts: maxAttempts},
+		Details: d,
 		set:     "attempts = $4, next_attempt_at = NULL",
 		args:    []any{attempt},
 		extra:   "r.password_sealed",

@@ -83,7 +83,7 @@ func (s *Store) FailedAmong(ctx context.Context, ids []int64) (map[int64]bool, e
 
 // An instance the portal made: its request succeeded with an InstanceId.
 const (
-	madeInstance          = `status = 'succeeded' AND instance_id <> ''`
+	madeInstance          = `status = 'succeeded' AND instance_id <> '' AND kind = 'create'`
 	instanceRecordColumns = `id, instance_id, region_id, instance_class, result_name, instance_status`
 )
 

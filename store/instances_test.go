@@ -18,7 +18,7 @@ func succeed(t *testing.T, s *store.Store, r domain.Request, approver store.User
 	if _, err := s.MoveApproved(ctx, r.ID, approver.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.StartAttempt(ctx, r.ID, 1, 3); err != nil {
+	if _, err := s.StartAttempt(ctx, r.ID, 1, 3, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RecordSuccess(ctx, r.ID, 1, store.Created{InstanceID: id, InstanceName: "cache-" + id,

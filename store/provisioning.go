@@ -51,12 +51,15 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID stri
 			WHERE id = $1`, id, rep.Status, rep.ConnectionDomain, rep.Port, rep.PrivateAddress); err != nil {
 			return fmt.Errorf("instance status: %w", err)
 		}
-		// The status and address reach the instance's row through the
-		// requests' trigger; the class and end are the instance's own.
+		// A creation's status and address reach the instance's row through
+		// the requests' trigger; the class and end are the instance's own,
+		// and so is the status a change's follow-up reads (a resize's
+		// Changing, then Normal).
 		if _, err := tx.Exec(ctx, `UPDATE instances SET instance_class = COALESCE(NULLIF($2, ''), instance_class),
-				end_time = COALESCE($3, end_time), updated_at = now()
-			WHERE instance_id = $1 AND (instance_class <> COALESCE(NULLIF($2, ''), instance_class)
-				OR end_time IS DISTINCT FROM COALESCE($3, end_time))`, instanceID, rep.Class, rep.EndTime); err != nil {
+				end_time = COALESCE($3, end_time), status = COALESCE(NULLIF($4, ''), status), updated_at = now()
+			WHERE instance_id = $1 AND status <> 'Released' AND (instance_class <> COALESCE(NULLIF($2, ''), instance_class)
+				OR end_time IS DISTINCT FROM COALESCE($3, end_time) OR status <> COALESCE(NULLIF($4, ''), status))`,
+			instanceID, rep.Class, rep.EndTime, rep.Status); err != nil {
 			return fmt.Errorf("instance class: %w", err)
 		}
 		if old == rep.Status {
@@ -99,7 +102,8 @@ type FollowedInstance struct {
 }
 
 // InstancesToFollow lists up to limit instances of requests that succeeded
-// within the last within and are not yet out of Creating, those asked about
+// within the last within and are not yet out of Creating (or, after a
+// change of class, Changing), those asked about
 // longest ago (or never) first: one probe of requests_following_idx.
 //
 // The probe runs without parallel workers. The planner can't tell from the
@@ -116,7 +120,7 @@ func (s *Store) InstancesToFollow(ctx context.Context, within time.Duration, lim
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT id, instance_id, region_id FROM requests
-			WHERE status = 'succeeded' AND instance_status IN ('', 'Creating') AND instance_id <> ''
+			WHERE status = 'succeeded' AND instance_status IN ('', 'Creating', 'Changing') AND instance_id <> ''
 				AND finished_at > $1 AND (instance_checked_at IS NULL OR instance_checked_at < 'infinity')
 			ORDER BY instance_checked_at NULLS FIRST, id LIMIT $2`, time.Now().Add(-within), limit)
 		if err != nil {

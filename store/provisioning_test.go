@@ -20,7 +20,7 @@ func TestMoveWhereGuardsTheAttempt(t *testing.T) {
 	if _, err := s.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	started, err := s.StartAttempt(ctx, r.ID, 1, 3)
+	started, err := s.StartAttempt(ctx, r.ID, 1, 3, "")
 	if err != nil || started.Attempts != 1 || started.Status != domain.StatusProvisioning {
 		t.Fatalf("start: %+v %v", started, err)
 	}
@@ -57,7 +57,7 @@ func TestRecordSuccessGuardsTheAttempt(t *testing.T) {
 	if _, err := s.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.StartAttempt(ctx, r.ID, 1, 3); err != nil {
+	if _, err := s.StartAttempt(ctx, r.ID, 1, 3, ""); err != nil {
 		t.Fatal(err)
 	}
 	created := store.Created{InstanceID: "r-ok", InstanceName: "cache", InstanceStatus: "Creating",
@@ -169,7 +169,7 @@ func TestAdoptInstanceNeedsItsTag(t *testing.T) {
 	if _, err := s.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.StartAttempt(ctx, r.ID, 1, 1); err != nil {
+	if _, err := s.StartAttempt(ctx, r.ID, 1, 1, ""); err != nil {
 		t.Fatal(err)
 	}
 	failed, err := s.RecordFailure(ctx, r.ID, 1, store.Failure{Code: "Throttling.User"}, "no success after 1 attempts")

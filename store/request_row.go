@@ -49,6 +49,8 @@ var requestColumns = func() []requestColumn {
 		{"r.requester_id", func(r *domain.Request) any { return &r.RequesterID }, allShapes},
 		{"ru.username", func(r *domain.Request) any { return &r.RequesterName }, allShapes},
 		{"r.status", func(r *domain.Request) any { return &r.Status }, allShapes},
+		{"r.kind", func(r *domain.Request) any { return &r.Kind }, allShapes},
+		{"r.change", func(r *domain.Request) any { return &r.Change }, allShapes},
 	}
 	for _, m := range domain.Columns() {
 		cols = append(cols, requestColumn{"r." + m.Column, func(r *domain.Request) any { return m.Ptr(&r.Params) }, allShapes})

@@ -36,7 +36,15 @@ func paramArgs(p domain.Params) []any {
 // NewRequest is a validated request to store. PasswordSealed is the
 // AEAD-sealed password, nil when none was given; Params.Password is ignored.
 type NewRequest struct {
-	RequesterID    int64
+	// Kind is what is asked (zero: a creation); a change names its
+	// instance, InstanceID, and what it asks, Change (never a password).
+	Kind        domain.RequestKind
+	InstanceID  string
+	Change      domain.Change
+	RequesterID int64
+	// System: the portal submits the request itself, for RequesterID (the
+	// whitelist of their creation): its event has no actor (KVPortal).
+	System bool
 	Params         domain.Params
 	PasswordSealed []byte
 	// Preflight is how the submission's dry run went (domain.Preflight*).
@@ -84,10 +92,21 @@ var ErrIdempotencyKeyUsed = errors.New("idempotency key already used")
 // approved and its job enqueued, or nothing is. A token already used gives
 // ErrDuplicate.
 func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request, error) {
+	if n.Kind == "" {
+		n.Kind = domain.KindCreate
+	}
 	args := append([]any{n.RequesterID}, paramArgs(n.Params)...)
 	args = append(args, n.PasswordSealed, n.PasswordSealed != nil, n.TeamID, n.MonthlyPrice, n.Preflight,
-		n.IdempotencyKey, n.IdempotencyHash)
+		n.Kind, n.InstanceID, n.Change, n.IdempotencyKey, n.IdempotencyHash)
 	details := n.Params.Details()
+	if n.Kind.IsChange() {
+		// A change's event says what it changes, not the parameters it
+		// inherits from its instance.
+		details = n.Change.Details()
+		details[domain.KeyKind], details[domain.KeyInstanceID] = string(n.Kind), n.InstanceID
+	} else if n.Change.SecurityIps != "" {
+		details[domain.KeySecurityIps] = n.Change.SecurityIps
+	}
 	if n.Preflight != "" {
 		details[domain.KeyPreflight] = n.Preflight
 	}
@@ -101,6 +120,10 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 		details[domain.KeyPolicyVer], details[domain.KeyPolicyRule] = n.Policy.Version, n.Policy.Rule
 	}
 	approve := n.Policy != nil && n.Policy.Approve
+	submitter := &n.RequesterID
+	if n.System {
+		submitter = nil
+	}
 	var approved domain.Request
 	var then func(ctx context.Context, tx pgx.Tx, r domain.Request) error
 	if n.TeamID != nil || approve {
@@ -125,11 +148,11 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 	}
 	r, err := s.changeWithEvent(ctx, change{
 		sql: `INSERT INTO requests (requester_id, ` + paramColumns("") + `, password_sealed, password_set, team_id, monthly_price,
-				preflight, idempotency_key, idempotency_hash)
+				preflight, kind, instance_id, change, idempotency_key, idempotency_hash)
 			VALUES (` + placeholders(1, len(args)-2) + `, NULLIF($` + strconv.Itoa(len(args)-1) + `, ''), $` +
 			strconv.Itoa(len(args)) + `) RETURNING *`,
 		args:  args,
-		event: NewEvent{ActorID: &n.RequesterID, Action: domain.ActionRequestSubmitted, Details: details},
+		event: NewEvent{ActorID: submitter, Action: domain.ActionRequestSubmitted, Details: details},
 		then:  then,
 	})
 	if isUniqueViolation(err, "requests_token_key") {
@@ -137,6 +160,9 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 	}
 	if isUniqueViolation(err, "requests_idempotency_key") {
 		return domain.Request{}, ErrIdempotencyKeyUsed
+	}
+	if isUniqueViolation(err, "requests_one_change_key") {
+		return domain.Request{}, s.changeHolder(ctx, n.InstanceID)
 	}
 	if err == nil && approved.ID != 0 {
 		return approved, nil

@@ -128,12 +128,36 @@ func (s *Store) Teams(ctx context.Context) ([]TeamSummary, error) {
 	})
 }
 
-// usageQuery counts a team's requests that are not rejected, cancelled or
-// failed: n, spend (their monthly estimates) and pending.
-func usageQuery(teamID string) string {
-	return `SELECT count(*)::int AS n, COALESCE(sum(monthly_price), 0)::float8 AS spend,
-		(count(*) FILTER (WHERE status = 'pending_approval'))::int AS pending
-		FROM requests WHERE team_id = ` + teamID + ` AND status IN ('pending_approval', 'approved', 'provisioning', 'succeeded')`
+// The statuses whose requests count against a team's limits: a submission
+// is checked with the pending ones counted, an approval with those that
+// were approved.
+const (
+	countedWhilePending = `'pending_approval', 'approved', 'provisioning', 'succeeded'`
+	countedOnceApproved = `'approved', 'provisioning', 'succeeded'`
+)
+
+// usageQuery counts what a team's requests that are not rejected,
+// cancelled or failed add up to: n, spend and pending.
+func usageQuery(teamID string) string { return usageSQL(teamID, countedWhilePending) }
+
+// usageSQL adds up team teamID's instances (n) and monthly spend, counting
+// the requests in the statuses counted, and its pending requests of any
+// kind. An instance counts from its creation's submission until it is
+// released: a released one frees its slot and its spend at once. Its
+// spend is the monthly estimate of its latest class change that counts, or
+// else its creation's: a resize replaces the old estimate, it does not add
+// to it.
+func usageSQL(teamID, counted string) string {
+	return `SELECT (count(*) FILTER (WHERE c.live))::int AS n,
+		COALESCE(sum(COALESCE(
+			(SELECT m.monthly_price FROM requests m WHERE c.instance_id <> '' AND m.instance_id = c.instance_id
+				AND m.kind = 'modify_spec' AND m.status IN (` + counted + `) ORDER BY m.id DESC LIMIT 1),
+			c.monthly_price)) FILTER (WHERE c.live), 0)::float8 AS spend,
+		(count(*) FILTER (WHERE c.status = 'pending_approval'))::int AS pending
+		FROM (SELECT r.instance_id, r.monthly_price, r.status,
+				r.kind = 'create' AND r.status IN (` + counted + `) AND i.status IS DISTINCT FROM 'Released' AS live
+			FROM requests r LEFT JOIN instances i ON i.request_id = r.id
+			WHERE r.team_id = ` + teamID + ` AND r.status IN (` + countedWhilePending + `)) c`
 }
 
 // TeamUsage is what the team's requests that are not rejected, cancelled
@@ -271,6 +295,15 @@ func checkTeam(ctx context.Context, tx pgx.Tx, r domain.Request, member bool) er
 	if r.TeamID == nil {
 		return nil
 	}
+	if r.Kind.IsChange() {
+		// A change belongs to its instance's team, whoever asks for it (an
+		// approver, an admin), and only a new class changes what the team
+		// spends.
+		if r.Kind != domain.KindModifySpec {
+			return nil
+		}
+		member = false
+	}
 	var t domain.Team
 	var isMember bool
 	err := tx.QueryRow(ctx, `SELECT `+teamColumns+`,
@@ -286,15 +319,15 @@ func checkTeam(ctx context.Context, tx pgx.Tx, r domain.Request, member bool) er
 	if t.MaxInstances == nil && t.MaxMonthlySpend == nil {
 		return nil
 	}
-	counted := `'pending_approval', 'approved', 'provisioning', 'succeeded'`
+	counted := countedWhilePending
 	if r.Status != domain.StatusPendingApproval {
-		counted = `'approved', 'provisioning', 'succeeded'`
+		counted = countedOnceApproved
 	}
 	// r itself is counted as the transaction sees it: inserted or
 	// approved already.
 	var u domain.Usage
-	err = tx.QueryRow(ctx, `SELECT count(*)::int, COALESCE(sum(monthly_price), 0)::float8 FROM requests
-		WHERE team_id = $1 AND status IN (`+counted+`)`, t.ID).Scan(&u.Instances, &u.MonthlySpend)
+	var pending int
+	err = tx.QueryRow(ctx, usageSQL("$1", counted), t.ID).Scan(&u.Instances, &u.MonthlySpend, &pending)
 	if err != nil {
 		return fmt.Errorf("team usage: %w", err)
 	}

@@ -41,7 +41,7 @@ func TestBrowserListsFitTheScreen(t *testing.T) {
 	if _, err := e.St.MoveApproved(ctx, done.ID, admin.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.St.StartAttempt(ctx, done.ID, 1, 8); err != nil {
+	if _, err := e.St.StartAttempt(ctx, done.ID, 1, 8, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.St.RecordSuccess(ctx, done.ID, 1, store.Created{InstanceID: "r-56e3f0b1c2d4a5e6", InstanceStatus: "Normal",

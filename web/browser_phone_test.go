@@ -26,7 +26,7 @@ func TestBrowserPhoneCards(t *testing.T) {
 	if _, err := e.St.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8); err != nil {
+	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 8, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.St.RecordSuccess(ctx, r.ID, 1, store.Created{InstanceID: "r-bp1zxszhcgatnx2lei64c59", InstanceName: "orders-cache-primary",

@@ -71,6 +71,9 @@ type Workflow struct {
 	// Checks run in order on a submission that passed the rules, before
 	// anything is stored; the first that refuses ends the submission.
 	Checks []Check
+	// Changes settles a change's submission before the Policy reads it
+	// (see ChangeCheck); nil: nothing beyond its fields.
+	Changes ChangeCheck
 	// Policy decides a submission that passed every check; nil: every
 	// request waits for an approver.
 	Policy Policy
@@ -97,8 +100,14 @@ type Actor struct {
 // validated parameters, Token already chosen. Params.Password is the
 // password as typed (a pre-flight needs it): never log or keep it.
 type Submission struct {
-	Actor  Actor
-	Params domain.Params
+	Actor Actor
+	// Kind is what is asked ("" or create: a creation); a change names its
+	// instance and what it asks (Change, with the password as typed for a
+	// reset: never log or keep it).
+	Kind       domain.RequestKind
+	InstanceID string
+	Change     domain.Change
+	Params     domain.Params
 	// Team is the team the request is for as given (domain.TeamField,
 	// surrounding white space trimmed; "" when none was); a Check that
 	// knows the requester's teams settles it: the team's name and TeamID,

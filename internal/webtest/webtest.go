@@ -245,7 +245,7 @@ func (e *Env) FailedRequest(u, approver store.User) domain.Request {
 	if _, err := e.St.MoveApproved(ctx, r.ID, approver.ID, nil); err != nil {
 		e.T.Fatal(err)
 	}
-	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 1); err != nil {
+	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 1, ""); err != nil {
 		e.T.Fatal(err)
 	}
 	r, err := e.St.RecordFailure(ctx, r.ID, 1,
@@ -271,7 +271,7 @@ func (e *Env) Instance(u, approver store.User, team *domain.Team, id string) dom
 	if _, err := e.St.MoveApproved(ctx, r.ID, approver.ID, nil); err != nil {
 		e.T.Fatal(err)
 	}
-	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 1); err != nil {
+	if _, err := e.St.StartAttempt(ctx, r.ID, 1, 1, ""); err != nil {
 		e.T.Fatal(err)
 	}
 	if err := e.St.RecordSuccess(ctx, r.ID, 1, store.Created{InstanceID: id, InstanceName: "cache-" + id,

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kvportal/kvportal/domain"
+)
+
+// activeChange is the condition of a change that holds its instance (the
+// partial unique index requests_one_change_key).
+const activeChange = `kind <> 'create' AND status IN ('pending_approval', 'approved', 'provisioning')`
+
+// changeHolder is the refusal of a change of instanceID that lost to the
+// one-change-at-a-time index: a *domain.ChangeHeldError naming the request
+// that holds the instance.
+func (s *Store) changeHolder(ctx context.Context, instanceID string) error {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT id FROM requests WHERE instance_id = $1 AND `+activeChange, instanceID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// The holder ended between the refusal and this look: the caller
+		// may try again, but says what happened.
+		return &domain.ChangeHeldError{InstanceID: instanceID}
+	}
+	if err != nil {
+		return fmt.Errorf("change in progress: %w", err)
+	}
+	return &domain.ChangeHeldError{InstanceID: instanceID, RequestID: id}
+}
+
+// ChangeInProgress is the request that holds instanceID (a change pending,
+// approved or provisioning); 0 when none does, so that a form can say so
+// before anyone types.
+func (s *Store) ChangeInProgress(ctx context.Context, instanceID string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT id FROM requests WHERE instance_id = $1 AND `+activeChange, instanceID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("change in progress: %w", err)
+	}
+	return id, nil
+}
+
+// Applied is what a change attempt's call answered.
+type Applied struct {
+	// Operation is the cloud call that made the change.
+	Operation string
+	// InstanceStatus is the instance's status the change leaves it in, as
+	// far as the answer says ("" when it says nothing: the instance's last
+	// known status is kept); a new class makes it Changing, which the
+	// follow-up sweep follows until it is Normal again.
+	InstanceStatus string
+	CloudRequestID string
+	Result         map[string]any
+	// Note says how the effect was found when the call's answer was lost
+	// (read back from the cloud); "" for an answer of the call's own.
+	Note string
+}
+
+// RecordChangeApplied records that attempt made change request id's change:
+// the request succeeded, and the instance's row shows the change (its
+// whitelist as set; Released for a release, which frees its team's slot and
+// spend at once), in one transaction with the event change.applied.
+func (s *Store) RecordChangeApplied(ctx context.Context, id int64, attempt int, a Applied) error {
+	d := domain.Details{domain.KeyAttempt: attempt, domain.KeyOperation: a.Operation}
+	if a.CloudRequestID != "" {
+		d[domain.KeyCloudRequestID] = a.CloudRequestID
+	}
+	if a.Note != "" {
+		d[domain.KeyFoundByTag] = a.Note
+	}
+	_, err := s.apply(ctx, move{
+		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
+		Action: domain.ActionChangeApplied, Details: d,
+		set: `result = $4, next_attempt_at = NULL, error_code = '', error_message = '', error_request_id = '',
+			instance_status = CASE WHEN kind = 'release' THEN 'Released'
+				ELSE COALESCE(NULLIF($5, ''), (SELECT i.status FROM instances i WHERE i.instance_id = requests.instance_id), '') END`,
+		where: "attempts = $6",
+		args:  []any{a.Result, a.InstanceStatus, attempt},
+		then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+			_, err := tx.Exec(ctx, `UPDATE instances SET
+					security_ips = CASE WHEN $2 = 'set_whitelist' THEN $3 ELSE security_ips END,
+					status = CASE WHEN $2 = 'release' THEN 'Released' ELSE COALESCE(NULLIF($4, ''), status) END,
+					updated_at = now()
+				WHERE instance_id = $1`, r.InstanceID, string(r.Kind), r.Change.SecurityIps, a.InstanceStatus)
+			if err != nil {
+				return fmt.Errorf("instance after its change: %w", err)
+			}
+			return nil
+		},
+	})
+	return err
+}
+
+// CreationWhitelist is the set_whitelist request the portal submits itself
+// for creation request id once its instance is Normal: the whitelist asked
+// for at creation (nothing to do when none was, or when a whitelist was
+// asked for since, by the portal or a person: theirs is newer).
+func (s *Store) CreationWhitelist(ctx context.Context, id int64) (domain.Request, bool, error) {
+	r, err := s.Request(ctx, id)
+	if err != nil {
+		return domain.Request{}, false, err
+	}
+	if r.Kind.IsChange() || r.Change.SecurityIps == "" || r.InstanceID == "" {
+		return r, false, nil
+	}
+	var asked bool
+	err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM requests WHERE instance_id = $1 AND kind = 'set_whitelist')`,
+		r.InstanceID).Scan(&asked)
+	if err != nil {
+		return domain.Request{}, false, fmt.Errorf("creation whitelist: %w", err)
+	}
+	return r, !asked, nil
+}
