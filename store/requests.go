@@ -44,7 +44,7 @@ type NewRequest struct {
 	RequesterID int64
 	// System: the portal submits the request itself, for RequesterID (the
 	// whitelist of their creation): its event has no actor (KVPortal).
-	System bool
+	System         bool
 	Params         domain.Params
 	PasswordSealed []byte
 	// Preflight is how the submission's dry run went (domain.Preflight*).
