@@ -49,7 +49,11 @@ func (h *Handlers) Approvals(c echo.Context) error {
 			capacity[k] = label
 		}
 		start := len(params)
-		params = approvalParams(params, r, label, v.Now)
+		if r.Kind.IsChange() {
+			params = append(params, changeParams(r, v.Now)...)
+		} else {
+			params = approvalParams(params, r, label, v.Now)
+		}
 		v.Rows = append(v.Rows, pages.ApprovalRow{R: *r, Own: r.RequesterID == u.ID, Params: params[start:len(params):len(params)]})
 	}
 	h.estimatePrices(ctx, v.Rows)

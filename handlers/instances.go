@@ -59,6 +59,9 @@ func (h *Handlers) ShowInstance(c echo.Context) error {
 		return err
 	}
 	v := pages.InstanceView{Now: h.now(), I: in, Requests: reqs}
+	if v.HeldBy, err = h.Store.ChangeInProgress(ctx, in.InstanceID); err != nil {
+		return err
+	}
 	if o, ok := h.catalog(ctx).Offer(in.RegionID, in.ZoneID, in.InstanceType, in.EngineVersion, in.InstanceClass); ok {
 		v.Capacity = components.Capacity(o.CapacityMB)
 	}

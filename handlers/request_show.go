@@ -72,6 +72,9 @@ func (h *Handlers) showView(c echo.Context, r domain.Request) (pages.RequestShow
 // table's groups: a parameter that goes with another's value it does not
 // have (a VPC on a Classic request) is left out.
 func paramGroups(r domain.Request, now time.Time) []pages.ParamGroup {
+	if r.Kind.IsChange() {
+		return []pages.ParamGroup{{Title: "The change", Params: changeParams(&r, now)}}
+	}
 	var out []pages.ParamGroup
 	for _, g := range domain.Groups() {
 		group := pages.ParamGroup{Title: g.Title}

@@ -54,6 +54,8 @@ func routes(e *echo.Echo, d Deps) {
 	e.POST("/requests/:id/retry", h.RetryRequest, requester...)
 	e.GET("/instances", h.Instances, requester...)
 	e.GET("/instances/:instance", h.ShowInstance, requester...)
+	e.GET("/instances/:instance/change", h.ChangeForm, requester...)
+	e.POST("/instances/:instance/requests", h.SubmitChange, requester...)
 
 	e.GET("/approvals", h.Approvals, approver...)
 	e.POST("/requests/:id/approve", h.ApproveRequest, approver...)

@@ -29,6 +29,15 @@ type Step struct {
 // cloud is still creating it, whatever the request's state.
 func Steps(r domain.Request) []Step {
 	steps := []Step{{"Submitted", StepDone}, {"Approved", StepTodo}, {"Creating", StepTodo}, {"Ready", StepTodo}}
+	if r.Kind.IsChange() {
+		// A change is done when the cloud made it; a new class once the
+		// instance serves with it (Normal again).
+		steps[2].Label, steps[3].Label = "Applying", "Done"
+		if r.Status == domain.StatusSucceeded && (r.Kind != domain.KindModifySpec || r.InstanceStatus != "Changing") {
+			steps[1].State, steps[2].State, steps[3].State = StepDone, StepDone, StepDone
+			return steps
+		}
+	}
 	switch r.Status {
 	case domain.StatusPendingApproval:
 		// Said as what is happening: "Approved" in bold reads as done.
@@ -89,6 +98,8 @@ type InstanceView struct {
 	Capacity string
 	// Requests are its creation and every change asked for, newest first.
 	Requests []domain.Request
+	// HeldBy is the change in progress (0: none): the next waits for it.
+	HeldBy int64
 }
 
 // instanceURL is the address of an instance's page.
@@ -132,4 +143,46 @@ type DriftView struct {
 	Problems  []string
 	Rows      []DriftRow
 	CanCheck  bool
+}
+
+// ChangeView is the form of one kind of change of an instance.
+type ChangeView struct {
+	Now  time.Time
+	I    domain.Instance
+	Spec domain.KindSpec
+	// Refusal says why the instance can't have this change ("": it can).
+	Refusal string
+	// HeldBy is the request that holds the instance with a change in
+	// progress; 0 when none does.
+	HeldBy int64
+	Fields []components.Field
+	// Errors are the submission's field errors; FormError the one about
+	// the request as a whole; Summary lists them at the top.
+	Errors    domain.FieldErrors
+	FormError string
+	Summary   []components.FieldError
+	// CurrentPrice and NewPrice are the monthly estimates of a new class
+	// beside the current one ("" when unknown).
+	CurrentPrice string
+	NewPrice     string
+}
+
+// changeURL is the form of a kind of change of instance id.
+func changeURL(id string, k domain.RequestKind) string {
+	return "/instances/" + id + "/change?kind=" + string(k)
+}
+
+// changeDone says where a change that succeeded left its instance.
+func changeDone(r domain.Request) string {
+	switch {
+	case r.Kind == domain.KindRelease:
+		return "Released: the instance no longer exists."
+	case r.Kind == domain.KindModifySpec && r.InstanceStatus == "Changing":
+		return "Changing to " + r.Change.InstanceClass + ": done once the instance is Normal again with it."
+	case r.Kind == domain.KindModifySpec && r.Change.EffectiveTime == domain.EffectiveMaintain:
+		return "Ordered: the class changes to " + r.Change.InstanceClass + " in the instance's maintenance window."
+	case r.Kind == domain.KindModifySpec:
+		return orDash(r.InstanceStatus) + ", now " + r.Change.InstanceClass + "."
+	}
+	return "Done: " + r.Kind.Spec().Operation + " made the change (the instance is " + orDash(r.InstanceStatus) + ")."
 }

@@ -107,6 +107,9 @@ type Param struct {
 	Label string
 	Value string
 	Mono  bool
+	// Warn shows the value in red: something the approver should weigh
+	// (a whitelist open to every address).
+	Warn bool
 }
 
 // ParamGroup is a titled group of a request's parameters.

@@ -30,7 +30,10 @@ type fact Param
 // Render implements templ.Component.
 func (f fact) Render(_ context.Context, w io.Writer) error {
 	dd := "</dt><dd>"
-	if f.Mono {
+	switch {
+	case f.Warn:
+		dd = `</dt><dd class="mono id warn" data-warn="true">`
+	case f.Mono:
 		dd = `</dt><dd class="mono id">`
 	}
 	for _, s := range [...]string{`<div data-param="`, html.EscapeString(f.Name), `"><dt>`, html.EscapeString(f.Label), dd, html.EscapeString(f.Value), "</dd></div>"} {
