@@ -2,13 +2,16 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/workflow"
 )
 
 // Instance is an instance the portal created, as the API shows it.
@@ -54,6 +57,96 @@ func (s *server) instanceRoutes(a huma.API, errs func(codes ...int) []int) {
 		Description: "Its owner, its team's members, approvers and admins see an instance; to others it does not exist (404).",
 		Security:    bearer, Errors: errs(http.StatusNotFound, http.StatusUnprocessableEntity),
 	}, s.getInstance)
+	huma.Register(a, huma.Operation{
+		OperationID: "submit-change", Method: http.MethodPost, Path: "/instances/{InstanceId}/requests", Tags: []string{"instances"},
+		Summary: "Ask for a change of an instance",
+		Description: "A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, " +
+			"EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). " +
+			"Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule " +
+			"that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, " +
+			"another is refused (409, naming it).",
+		Security: bearer, DefaultStatus: http.StatusCreated, MaxBodyBytes: maxBody, SkipValidateBody: true,
+		Errors: errs(http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge,
+			http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity),
+	}, s.submitChange)
+}
+
+// ChangeSubmission is the body of a change: Kind and the kind's fields,
+// each a string. Unknown keys are refused.
+type ChangeSubmission map[string]json.RawMessage
+
+// Schema describes a ChangeSubmission from the kinds' fields.
+func (ChangeSubmission) Schema(huma.Registry) *huma.Schema {
+	props := map[string]*huma.Schema{
+		workflow.KindField: {Type: "string", Enum: kindEnum()[1:], Description: "The kind of change."},
+	}
+	for _, k := range domain.Kinds {
+		for _, f := range k.Fields {
+			sc := &huma.Schema{Type: "string", Description: f.Label + " (" + string(k.Kind) + "). " + f.Help}
+			if f.MaxLen > 0 {
+				sc.MaxLength = &f.MaxLen
+			}
+			if f.Secret {
+				sc.WriteOnly = true
+			}
+			for _, c := range f.Choices {
+				sc.Enum = append(sc.Enum, c)
+			}
+			props[f.Name] = sc
+		}
+	}
+	return &huma.Schema{Type: "object", Properties: props, Required: []string{workflow.KindField},
+		AdditionalProperties: false, Examples: []any{map[string]any{"Kind": "set_whitelist", "SecurityIps": "10.0.0.0/8,192.168.1.7"}}}
+}
+
+// input reads a change's body: each known key as the form would have sent
+// it; unknown keys, values that are not strings and control characters are
+// field errors.
+func (b ChangeSubmission) input() (domain.Input, domain.FieldErrors) {
+	known := map[string]bool{workflow.KindField: true}
+	for _, k := range domain.Kinds {
+		for _, f := range k.Fields {
+			known[f.Name] = true
+		}
+	}
+	in, errs := domain.Input{}, domain.FieldErrors{}
+	for k, raw := range b {
+		if !known[k] {
+			errs[k] = "is not a field of any change: the keys are Kind and the kind's fields"
+			continue
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			errs[k] = "must be a string"
+			continue
+		}
+		if problem := domain.TextProblem(v); problem != "" {
+			errs[k] = problem
+			continue
+		}
+		in[k] = v
+	}
+	return in, errs
+}
+
+type submitChangeInput struct {
+	InstanceID string `path:"InstanceId" maxLength:"64" doc:"The instance's id."`
+	Body       ChangeSubmission
+}
+
+func (s *server) submitChange(ctx context.Context, in *submitChangeInput) (*submitOutput, error) {
+	input, errs := in.Body.input()
+	if len(errs) > 0 {
+		return nil, invalid(errs)
+	}
+	r, errs, err := s.Workflow.SubmitChange(ctx, actor(ctx), in.InstanceID, input)
+	switch {
+	case err != nil:
+		return nil, s.fail(err)
+	case len(errs) > 0:
+		return nil, invalid(errs)
+	}
+	return &submitOutput{Status: http.StatusCreated, Location: Prefix + "/requests/" + strconv.FormatInt(r.ID, 10), Body: Request{r}}, nil
 }
 
 type instanceIDInput struct {

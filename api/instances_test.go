@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/kvportal/kvportal/store"
@@ -84,5 +86,54 @@ func TestInstances(t *testing.T) {
 	}
 	if res := e.as("root", http.MethodGet, "/api/v1/instances?team=Bad%20Team", nil); res.status != http.StatusUnprocessableEntity {
 		t.Errorf("bad team: %d %s", res.status, res.raw)
+	}
+}
+
+// A change through the API: 201 with Kind and InstanceId, field errors as
+// 422 beside their keys, a second change while one is pending a 409 naming
+// it, another's instance 404, and the approver's approval as for any
+// request.
+func TestSubmitChange(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.made("rita", "r-rita")
+	e.made("ruth", "r-ruth")
+
+	bad := e.as("rita", http.MethodPost, "/api/v1/instances/r-rita/requests",
+		map[string]any{"Kind": "set_whitelist", "SecurityIps": "10.0.0.0/33,10.1.1.1,10.1.1.1"})
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(string(bad.raw), `"SecurityIps"`) {
+		t.Fatalf("a bad whitelist: %d %s", bad.status, bad.raw)
+	}
+	for _, body := range []map[string]any{{"Kind": "grow"}, {"Kind": "set_whitelist", "Nope": "x"}, {"Kind": "release", "ConfirmInstanceId": "r-ruth"},
+		{"Kind": "set_whitelist", "SecurityIps": 7}, {"Kind": "reset_password", "Password": "short"}} {
+		if res := e.as("rita", http.MethodPost, "/api/v1/instances/r-rita/requests", body); res.status != http.StatusUnprocessableEntity {
+			t.Errorf("%v: %d %s", body, res.status, res.raw)
+		}
+	}
+	ok := e.as("rita", http.MethodPost, "/api/v1/instances/r-rita/requests",
+		map[string]any{"Kind": "set_whitelist", "SecurityIps": "10.0.0.0/8, 192.168.1.7"})
+	if ok.status != http.StatusCreated || ok.body["Kind"] != "set_whitelist" || ok.body["InstanceId"] != "r-rita" ||
+		ok.body["status"] != "pending_approval" {
+		t.Fatalf("a change: %d %s", ok.status, ok.raw)
+	}
+	change, _ := ok.body["change"].(map[string]any)
+	if change["SecurityIps"] != "10.0.0.0/8,192.168.1.7" {
+		t.Errorf("change: %s", ok.raw)
+	}
+	held := e.as("rita", http.MethodPost, "/api/v1/instances/r-rita/requests",
+		map[string]any{"Kind": "release", "ConfirmInstanceId": "r-rita"})
+	if held.status != http.StatusConflict || !strings.Contains(string(held.raw), fmt.Sprintf("request %v", ok.body["id"])) {
+		t.Errorf("a second change: %d %s", held.status, held.raw)
+	}
+	if res := e.as("ruth", http.MethodPost, "/api/v1/instances/r-rita/requests",
+		map[string]any{"Kind": "set_whitelist", "SecurityIps": "10.0.0.1"}); res.status != http.StatusNotFound {
+		t.Errorf("another's instance: %d %s", res.status, res.raw)
+	}
+	id := fmt.Sprint(ok.body["id"])
+	if res := e.as("rita", http.MethodPost, "/api/v1/requests/"+id+"/approve", nil); res.status != http.StatusForbidden {
+		t.Errorf("the requester approving: %d", res.status)
+	}
+	if res := e.as("anna", http.MethodPost, "/api/v1/requests/"+id+"/approve", nil); res.status != http.StatusOK || res.body["status"] != "approved" {
+		t.Errorf("approve: %d %s", res.status, res.raw)
 	}
 }

@@ -102,7 +102,10 @@ func (s *server) logger() *slog.Logger {
 func (s *server) fail(err error) error {
 	var fe *workflow.Error
 	var stateErr *domain.StateError
+	var held *domain.ChangeHeldError
 	switch {
+	case errors.As(err, &held):
+		return problem(http.StatusConflict, held.Error())
 	case errors.As(err, &fe) && fe.Kind == workflow.NotFound:
 		return problem(http.StatusNotFound, fe.Message)
 	case errors.As(err, &fe) && fe.Kind == workflow.OverLimit:

@@ -34,7 +34,26 @@ func fixedSchemas() map[string]*huma.Schema {
 		"reason":           {Type: "string", Description: "Why it was rejected."},
 		domain.TeamField:   {Type: "string", Description: "The requester's team it is for; empty for a requester in no team."},
 		"decided_by_rule":  {Type: "string", Description: "The approval policies' rule that approved it at submission; empty when a person decided."},
+		"Kind":             {Type: "string", Enum: kindEnum(), Description: "What it asks: create (a new instance) or a change of the instance InstanceId names."},
+		"change": {Type: "object", Description: "What a change asks, as validated (never a password): the kind's fields, and what they replace.",
+			Properties: map[string]*huma.Schema{
+				"SecurityIps":     {Type: "string", Description: "The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal."},
+				"FromSecurityIps": {Type: "string", Description: "The whitelist it replaces (set_whitelist)."},
+				"InstanceClass":   {Type: "string", Description: "The new class (modify_spec)."},
+				"FromClass":       {Type: "string", Description: "The class it replaces (modify_spec)."},
+				"EffectiveTime":   {Type: "string", Description: "Immediately or MaintainTime (modify_spec)."},
+				"OrderType":       {Type: "string", Description: "UPGRADE or DOWNGRADE (modify_spec)."},
+			}},
 	}
+}
+
+// kindEnum lists the kinds of request.
+func kindEnum() []any {
+	out := []any{string(domain.KindCreate)}
+	for _, k := range domain.Kinds {
+		out = append(out, string(k.Kind))
+	}
+	return out
 }
 
 func statusEnum() []any {
@@ -48,7 +67,7 @@ func statusEnum() []any {
 // Schema describes a Request from the table.
 func (Request) Schema(huma.Registry) *huma.Schema {
 	props := fixedSchemas()
-	required := []string{"id", "status", "password_set", "requester", "created_at"}
+	required := []string{"id", "status", "password_set", "requester", "created_at", "Kind"}
 	for _, m := range domain.Table {
 		if m.Kind == domain.KindSecret {
 			continue
@@ -82,6 +101,10 @@ func (x Request) fields() map[string]any {
 		"instance_status": r.InstanceStatus, "error_code": r.ErrorCode, "error_message": r.ErrorMessage,
 		"requester": r.RequesterName, "created_at": r.CreatedAt.UTC().Format(time.RFC3339Nano),
 		"reason": r.DecisionReason, "decided_by": nil, domain.TeamField: r.Team, "decided_by_rule": r.DecidedByRule,
+		"Kind": r.Kind.Spec().Kind,
+	}
+	if c := r.Change; c != (domain.Change{}) {
+		out["change"] = c
 	}
 	for _, m := range domain.Table {
 		if m.Kind != domain.KindSecret {

@@ -35,6 +35,33 @@ func (e InstanceChargeType) Valid() bool {
 	}
 }
 
+// Defines values for ListOutputBodyItemsKind.
+const (
+	ListOutputBodyItemsKindCreate        ListOutputBodyItemsKind = "create"
+	ListOutputBodyItemsKindModifySpec    ListOutputBodyItemsKind = "modify_spec"
+	ListOutputBodyItemsKindRelease       ListOutputBodyItemsKind = "release"
+	ListOutputBodyItemsKindResetPassword ListOutputBodyItemsKind = "reset_password"
+	ListOutputBodyItemsKindSetWhitelist  ListOutputBodyItemsKind = "set_whitelist"
+)
+
+// Valid indicates whether the value is a known member of the ListOutputBodyItemsKind enum.
+func (e ListOutputBodyItemsKind) Valid() bool {
+	switch e {
+	case ListOutputBodyItemsKindCreate:
+		return true
+	case ListOutputBodyItemsKindModifySpec:
+		return true
+	case ListOutputBodyItemsKindRelease:
+		return true
+	case ListOutputBodyItemsKindResetPassword:
+		return true
+	case ListOutputBodyItemsKindSetWhitelist:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListOutputBodyItemsStatus.
 const (
 	ListOutputBodyItemsStatusApproved        ListOutputBodyItemsStatus = "approved"
@@ -83,6 +110,108 @@ func (e PolicyVersionDocumentRulesThen) Valid() bool {
 	case PolicyVersionDocumentRulesThenDeny:
 		return true
 	case PolicyVersionDocumentRulesThenRequireApproval:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubmitChangeJSONBodyEffectiveTime.
+const (
+	Immediately  SubmitChangeJSONBodyEffectiveTime = "Immediately"
+	MaintainTime SubmitChangeJSONBodyEffectiveTime = "MaintainTime"
+)
+
+// Valid indicates whether the value is a known member of the SubmitChangeJSONBodyEffectiveTime enum.
+func (e SubmitChangeJSONBodyEffectiveTime) Valid() bool {
+	switch e {
+	case Immediately:
+		return true
+	case MaintainTime:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubmitChangeJSONBodyKind.
+const (
+	SubmitChangeJSONBodyKindModifySpec    SubmitChangeJSONBodyKind = "modify_spec"
+	SubmitChangeJSONBodyKindRelease       SubmitChangeJSONBodyKind = "release"
+	SubmitChangeJSONBodyKindResetPassword SubmitChangeJSONBodyKind = "reset_password"
+	SubmitChangeJSONBodyKindSetWhitelist  SubmitChangeJSONBodyKind = "set_whitelist"
+)
+
+// Valid indicates whether the value is a known member of the SubmitChangeJSONBodyKind enum.
+func (e SubmitChangeJSONBodyKind) Valid() bool {
+	switch e {
+	case SubmitChangeJSONBodyKindModifySpec:
+		return true
+	case SubmitChangeJSONBodyKindRelease:
+		return true
+	case SubmitChangeJSONBodyKindResetPassword:
+		return true
+	case SubmitChangeJSONBodyKindSetWhitelist:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubmitChange201JSONResponseBodyKind.
+const (
+	SubmitChange201JSONResponseBodyKindCreate        SubmitChange201JSONResponseBodyKind = "create"
+	SubmitChange201JSONResponseBodyKindModifySpec    SubmitChange201JSONResponseBodyKind = "modify_spec"
+	SubmitChange201JSONResponseBodyKindRelease       SubmitChange201JSONResponseBodyKind = "release"
+	SubmitChange201JSONResponseBodyKindResetPassword SubmitChange201JSONResponseBodyKind = "reset_password"
+	SubmitChange201JSONResponseBodyKindSetWhitelist  SubmitChange201JSONResponseBodyKind = "set_whitelist"
+)
+
+// Valid indicates whether the value is a known member of the SubmitChange201JSONResponseBodyKind enum.
+func (e SubmitChange201JSONResponseBodyKind) Valid() bool {
+	switch e {
+	case SubmitChange201JSONResponseBodyKindCreate:
+		return true
+	case SubmitChange201JSONResponseBodyKindModifySpec:
+		return true
+	case SubmitChange201JSONResponseBodyKindRelease:
+		return true
+	case SubmitChange201JSONResponseBodyKindResetPassword:
+		return true
+	case SubmitChange201JSONResponseBodyKindSetWhitelist:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubmitChange201JSONResponseBodyStatus.
+const (
+	SubmitChange201JSONResponseBodyStatusApproved        SubmitChange201JSONResponseBodyStatus = "approved"
+	SubmitChange201JSONResponseBodyStatusCancelled       SubmitChange201JSONResponseBodyStatus = "cancelled"
+	SubmitChange201JSONResponseBodyStatusFailed          SubmitChange201JSONResponseBodyStatus = "failed"
+	SubmitChange201JSONResponseBodyStatusPendingApproval SubmitChange201JSONResponseBodyStatus = "pending_approval"
+	SubmitChange201JSONResponseBodyStatusProvisioning    SubmitChange201JSONResponseBodyStatus = "provisioning"
+	SubmitChange201JSONResponseBodyStatusRejected        SubmitChange201JSONResponseBodyStatus = "rejected"
+	SubmitChange201JSONResponseBodyStatusSucceeded       SubmitChange201JSONResponseBodyStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the SubmitChange201JSONResponseBodyStatus enum.
+func (e SubmitChange201JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case SubmitChange201JSONResponseBodyStatusApproved:
+		return true
+	case SubmitChange201JSONResponseBodyStatusCancelled:
+		return true
+	case SubmitChange201JSONResponseBodyStatusFailed:
+		return true
+	case SubmitChange201JSONResponseBodyStatusPendingApproval:
+		return true
+	case SubmitChange201JSONResponseBodyStatusProvisioning:
+		return true
+	case SubmitChange201JSONResponseBodyStatusRejected:
+		return true
+	case SubmitChange201JSONResponseBodyStatusSucceeded:
 		return true
 	default:
 		return false
@@ -143,6 +272,33 @@ func (e ListRequestsParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for SubmitRequest200JSONResponseBodyKind.
+const (
+	SubmitRequest200JSONResponseBodyKindCreate        SubmitRequest200JSONResponseBodyKind = "create"
+	SubmitRequest200JSONResponseBodyKindModifySpec    SubmitRequest200JSONResponseBodyKind = "modify_spec"
+	SubmitRequest200JSONResponseBodyKindRelease       SubmitRequest200JSONResponseBodyKind = "release"
+	SubmitRequest200JSONResponseBodyKindResetPassword SubmitRequest200JSONResponseBodyKind = "reset_password"
+	SubmitRequest200JSONResponseBodyKindSetWhitelist  SubmitRequest200JSONResponseBodyKind = "set_whitelist"
+)
+
+// Valid indicates whether the value is a known member of the SubmitRequest200JSONResponseBodyKind enum.
+func (e SubmitRequest200JSONResponseBodyKind) Valid() bool {
+	switch e {
+	case SubmitRequest200JSONResponseBodyKindCreate:
+		return true
+	case SubmitRequest200JSONResponseBodyKindModifySpec:
+		return true
+	case SubmitRequest200JSONResponseBodyKindRelease:
+		return true
+	case SubmitRequest200JSONResponseBodyKindResetPassword:
+		return true
+	case SubmitRequest200JSONResponseBodyKindSetWhitelist:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SubmitRequest200JSONResponseBodyStatus.
 const (
 	SubmitRequest200JSONResponseBodyStatusApproved        SubmitRequest200JSONResponseBodyStatus = "approved"
@@ -170,6 +326,33 @@ func (e SubmitRequest200JSONResponseBodyStatus) Valid() bool {
 	case SubmitRequest200JSONResponseBodyStatusRejected:
 		return true
 	case SubmitRequest200JSONResponseBodyStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubmitRequest201JSONResponseBodyKind.
+const (
+	SubmitRequest201JSONResponseBodyKindCreate        SubmitRequest201JSONResponseBodyKind = "create"
+	SubmitRequest201JSONResponseBodyKindModifySpec    SubmitRequest201JSONResponseBodyKind = "modify_spec"
+	SubmitRequest201JSONResponseBodyKindRelease       SubmitRequest201JSONResponseBodyKind = "release"
+	SubmitRequest201JSONResponseBodyKindResetPassword SubmitRequest201JSONResponseBodyKind = "reset_password"
+	SubmitRequest201JSONResponseBodyKindSetWhitelist  SubmitRequest201JSONResponseBodyKind = "set_whitelist"
+)
+
+// Valid indicates whether the value is a known member of the SubmitRequest201JSONResponseBodyKind enum.
+func (e SubmitRequest201JSONResponseBodyKind) Valid() bool {
+	switch e {
+	case SubmitRequest201JSONResponseBodyKindCreate:
+		return true
+	case SubmitRequest201JSONResponseBodyKindModifySpec:
+		return true
+	case SubmitRequest201JSONResponseBodyKindRelease:
+		return true
+	case SubmitRequest201JSONResponseBodyKindResetPassword:
+		return true
+	case SubmitRequest201JSONResponseBodyKindSetWhitelist:
 		return true
 	default:
 		return false
@@ -209,6 +392,33 @@ func (e SubmitRequest201JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
+// Defines values for GetRequest200JSONResponseBodyKind.
+const (
+	GetRequest200JSONResponseBodyKindCreate        GetRequest200JSONResponseBodyKind = "create"
+	GetRequest200JSONResponseBodyKindModifySpec    GetRequest200JSONResponseBodyKind = "modify_spec"
+	GetRequest200JSONResponseBodyKindRelease       GetRequest200JSONResponseBodyKind = "release"
+	GetRequest200JSONResponseBodyKindResetPassword GetRequest200JSONResponseBodyKind = "reset_password"
+	GetRequest200JSONResponseBodyKindSetWhitelist  GetRequest200JSONResponseBodyKind = "set_whitelist"
+)
+
+// Valid indicates whether the value is a known member of the GetRequest200JSONResponseBodyKind enum.
+func (e GetRequest200JSONResponseBodyKind) Valid() bool {
+	switch e {
+	case GetRequest200JSONResponseBodyKindCreate:
+		return true
+	case GetRequest200JSONResponseBodyKindModifySpec:
+		return true
+	case GetRequest200JSONResponseBodyKindRelease:
+		return true
+	case GetRequest200JSONResponseBodyKindResetPassword:
+		return true
+	case GetRequest200JSONResponseBodyKindSetWhitelist:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetRequest200JSONResponseBodyStatus.
 const (
 	GetRequest200JSONResponseBodyStatusApproved        GetRequest200JSONResponseBodyStatus = "approved"
@@ -236,6 +446,33 @@ func (e GetRequest200JSONResponseBodyStatus) Valid() bool {
 	case GetRequest200JSONResponseBodyStatusRejected:
 		return true
 	case GetRequest200JSONResponseBodyStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApproveRequest200JSONResponseBodyKind.
+const (
+	ApproveRequest200JSONResponseBodyKindCreate        ApproveRequest200JSONResponseBodyKind = "create"
+	ApproveRequest200JSONResponseBodyKindModifySpec    ApproveRequest200JSONResponseBodyKind = "modify_spec"
+	ApproveRequest200JSONResponseBodyKindRelease       ApproveRequest200JSONResponseBodyKind = "release"
+	ApproveRequest200JSONResponseBodyKindResetPassword ApproveRequest200JSONResponseBodyKind = "reset_password"
+	ApproveRequest200JSONResponseBodyKindSetWhitelist  ApproveRequest200JSONResponseBodyKind = "set_whitelist"
+)
+
+// Valid indicates whether the value is a known member of the ApproveRequest200JSONResponseBodyKind enum.
+func (e ApproveRequest200JSONResponseBodyKind) Valid() bool {
+	switch e {
+	case ApproveRequest200JSONResponseBodyKindCreate:
+		return true
+	case ApproveRequest200JSONResponseBodyKindModifySpec:
+		return true
+	case ApproveRequest200JSONResponseBodyKindRelease:
+		return true
+	case ApproveRequest200JSONResponseBodyKindResetPassword:
+		return true
+	case ApproveRequest200JSONResponseBodyKindSetWhitelist:
 		return true
 	default:
 		return false
@@ -275,6 +512,33 @@ func (e ApproveRequest200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
+// Defines values for CancelRequest200JSONResponseBodyKind.
+const (
+	CancelRequest200JSONResponseBodyKindCreate        CancelRequest200JSONResponseBodyKind = "create"
+	CancelRequest200JSONResponseBodyKindModifySpec    CancelRequest200JSONResponseBodyKind = "modify_spec"
+	CancelRequest200JSONResponseBodyKindRelease       CancelRequest200JSONResponseBodyKind = "release"
+	CancelRequest200JSONResponseBodyKindResetPassword CancelRequest200JSONResponseBodyKind = "reset_password"
+	CancelRequest200JSONResponseBodyKindSetWhitelist  CancelRequest200JSONResponseBodyKind = "set_whitelist"
+)
+
+// Valid indicates whether the value is a known member of the CancelRequest200JSONResponseBodyKind enum.
+func (e CancelRequest200JSONResponseBodyKind) Valid() bool {
+	switch e {
+	case CancelRequest200JSONResponseBodyKindCreate:
+		return true
+	case CancelRequest200JSONResponseBodyKindModifySpec:
+		return true
+	case CancelRequest200JSONResponseBodyKindRelease:
+		return true
+	case CancelRequest200JSONResponseBodyKindResetPassword:
+		return true
+	case CancelRequest200JSONResponseBodyKindSetWhitelist:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CancelRequest200JSONResponseBodyStatus.
 const (
 	CancelRequest200JSONResponseBodyStatusApproved        CancelRequest200JSONResponseBodyStatus = "approved"
@@ -308,6 +572,33 @@ func (e CancelRequest200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
+// Defines values for RejectRequest200JSONResponseBodyKind.
+const (
+	RejectRequest200JSONResponseBodyKindCreate        RejectRequest200JSONResponseBodyKind = "create"
+	RejectRequest200JSONResponseBodyKindModifySpec    RejectRequest200JSONResponseBodyKind = "modify_spec"
+	RejectRequest200JSONResponseBodyKindRelease       RejectRequest200JSONResponseBodyKind = "release"
+	RejectRequest200JSONResponseBodyKindResetPassword RejectRequest200JSONResponseBodyKind = "reset_password"
+	RejectRequest200JSONResponseBodyKindSetWhitelist  RejectRequest200JSONResponseBodyKind = "set_whitelist"
+)
+
+// Valid indicates whether the value is a known member of the RejectRequest200JSONResponseBodyKind enum.
+func (e RejectRequest200JSONResponseBodyKind) Valid() bool {
+	switch e {
+	case RejectRequest200JSONResponseBodyKindCreate:
+		return true
+	case RejectRequest200JSONResponseBodyKindModifySpec:
+		return true
+	case RejectRequest200JSONResponseBodyKindRelease:
+		return true
+	case RejectRequest200JSONResponseBodyKindResetPassword:
+		return true
+	case RejectRequest200JSONResponseBodyKindSetWhitelist:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RejectRequest200JSONResponseBodyStatus.
 const (
 	RejectRequest200JSONResponseBodyStatusApproved        RejectRequest200JSONResponseBodyStatus = "approved"
@@ -335,6 +626,33 @@ func (e RejectRequest200JSONResponseBodyStatus) Valid() bool {
 	case RejectRequest200JSONResponseBodyStatusRejected:
 		return true
 	case RejectRequest200JSONResponseBodyStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RetryRequest200JSONResponseBodyKind.
+const (
+	RetryRequest200JSONResponseBodyKindCreate        RetryRequest200JSONResponseBodyKind = "create"
+	RetryRequest200JSONResponseBodyKindModifySpec    RetryRequest200JSONResponseBodyKind = "modify_spec"
+	RetryRequest200JSONResponseBodyKindRelease       RetryRequest200JSONResponseBodyKind = "release"
+	RetryRequest200JSONResponseBodyKindResetPassword RetryRequest200JSONResponseBodyKind = "reset_password"
+	RetryRequest200JSONResponseBodyKindSetWhitelist  RetryRequest200JSONResponseBodyKind = "set_whitelist"
+)
+
+// Valid indicates whether the value is a known member of the RetryRequest200JSONResponseBodyKind enum.
+func (e RetryRequest200JSONResponseBodyKind) Valid() bool {
+	switch e {
+	case RetryRequest200JSONResponseBodyKindCreate:
+		return true
+	case RetryRequest200JSONResponseBodyKindModifySpec:
+		return true
+	case RetryRequest200JSONResponseBodyKindRelease:
+		return true
+	case RetryRequest200JSONResponseBodyKindResetPassword:
+		return true
+	case RetryRequest200JSONResponseBodyKindSetWhitelist:
 		return true
 	default:
 		return false
@@ -482,6 +800,9 @@ type ListOutputBody struct {
 		// InstanceType Instance type. Redis (the default) or Memcache.
 		InstanceType string `json:"InstanceType"`
 
+		// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+		Kind ListOutputBodyItemsKind `json:"Kind"`
+
 		// NetworkType Network type. Classic (the default) or VPC.
 		NetworkType string `json:"NetworkType"`
 
@@ -516,7 +837,28 @@ type ListOutputBody struct {
 		VpcId string `json:"VpcId"`
 
 		// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-		ZoneId    string    `json:"ZoneId"`
+		ZoneId string `json:"ZoneId"`
+
+		// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+		Change *struct {
+			// EffectiveTime Immediately or MaintainTime (modify_spec).
+			EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+			// FromClass The class it replaces (modify_spec).
+			FromClass *string `json:"FromClass,omitempty"`
+
+			// FromSecurityIps The whitelist it replaces (set_whitelist).
+			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+			// InstanceClass The new class (modify_spec).
+			InstanceClass *string `json:"InstanceClass,omitempty"`
+
+			// OrderType UPGRADE or DOWNGRADE (modify_spec).
+			OrderType *string `json:"OrderType,omitempty"`
+
+			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+			SecurityIps *string `json:"SecurityIps,omitempty"`
+		} `json:"change,omitempty"`
 		CreatedAt time.Time `json:"created_at"`
 
 		// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -553,6 +895,9 @@ type ListOutputBody struct {
 	// NextCursor Pass as cursor for the next page; absent on the last page.
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
+
+// ListOutputBodyItemsKind What it asks: create (a new instance) or a change of the instance InstanceId names.
+type ListOutputBodyItemsKind string
 
 // ListOutputBodyItemsStatus The request's state.
 type ListOutputBodyItemsStatus string
@@ -670,6 +1015,39 @@ type ListInstancesParams struct {
 	// Cursor next_cursor of the previous page.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// SubmitChangeJSONBody defines parameters for SubmitChange.
+type SubmitChangeJSONBody struct {
+	// ConfirmInstanceId Type the InstanceId to confirm (release). The instance's id, exactly as shown above.
+	ConfirmInstanceId *string `json:"ConfirmInstanceId,omitempty"`
+
+	// EffectiveTime When (modify_spec). Immediately, or in the instance's maintenance window (MaintainTime).
+	EffectiveTime *SubmitChangeJSONBodyEffectiveTime `json:"EffectiveTime,omitempty"`
+
+	// InstanceClass New instance class (modify_spec). A class offered for the instance's region, zone, type and engine version, other than its own.
+	InstanceClass *string `json:"InstanceClass,omitempty"`
+
+	// Kind The kind of change.
+	Kind SubmitChangeJSONBodyKind `json:"Kind"`
+
+	// Password New password (reset_password). 8 to 30 characters with an uppercase letter, a lowercase letter and a digit; stored encrypted until it is set, then erased.
+	Password *string `json:"Password,omitempty"`
+
+	// SecurityIps Allowed addresses (set_whitelist). IPv4 or IPv6 addresses or CIDR blocks, comma-separated, at most 1,000: 10.0.0.0/8,192.168.1.7
+	SecurityIps *string `json:"SecurityIps,omitempty"`
+}
+
+// SubmitChangeJSONBodyEffectiveTime defines parameters for SubmitChange.
+type SubmitChangeJSONBodyEffectiveTime string
+
+// SubmitChangeJSONBodyKind defines parameters for SubmitChange.
+type SubmitChangeJSONBodyKind string
+
+// SubmitChange201JSONResponseBodyKind defines parameters for SubmitChange.
+type SubmitChange201JSONResponseBodyKind string
+
+// SubmitChange201JSONResponseBodyStatus defines parameters for SubmitChange.
+type SubmitChange201JSONResponseBodyStatus string
 
 // PutPoliciesJSONBody defines parameters for PutPolicies.
 type PutPoliciesJSONBody struct {
@@ -797,26 +1175,50 @@ type SubmitRequestJSONBody_Port struct {
 	union json.RawMessage
 }
 
+// SubmitRequest200JSONResponseBodyKind defines parameters for SubmitRequest.
+type SubmitRequest200JSONResponseBodyKind string
+
 // SubmitRequest200JSONResponseBodyStatus defines parameters for SubmitRequest.
 type SubmitRequest200JSONResponseBodyStatus string
+
+// SubmitRequest201JSONResponseBodyKind defines parameters for SubmitRequest.
+type SubmitRequest201JSONResponseBodyKind string
 
 // SubmitRequest201JSONResponseBodyStatus defines parameters for SubmitRequest.
 type SubmitRequest201JSONResponseBodyStatus string
 
+// GetRequest200JSONResponseBodyKind defines parameters for GetRequest.
+type GetRequest200JSONResponseBodyKind string
+
 // GetRequest200JSONResponseBodyStatus defines parameters for GetRequest.
 type GetRequest200JSONResponseBodyStatus string
+
+// ApproveRequest200JSONResponseBodyKind defines parameters for ApproveRequest.
+type ApproveRequest200JSONResponseBodyKind string
 
 // ApproveRequest200JSONResponseBodyStatus defines parameters for ApproveRequest.
 type ApproveRequest200JSONResponseBodyStatus string
 
+// CancelRequest200JSONResponseBodyKind defines parameters for CancelRequest.
+type CancelRequest200JSONResponseBodyKind string
+
 // CancelRequest200JSONResponseBodyStatus defines parameters for CancelRequest.
 type CancelRequest200JSONResponseBodyStatus string
+
+// RejectRequest200JSONResponseBodyKind defines parameters for RejectRequest.
+type RejectRequest200JSONResponseBodyKind string
 
 // RejectRequest200JSONResponseBodyStatus defines parameters for RejectRequest.
 type RejectRequest200JSONResponseBodyStatus string
 
+// RetryRequest200JSONResponseBodyKind defines parameters for RetryRequest.
+type RetryRequest200JSONResponseBodyKind string
+
 // RetryRequest200JSONResponseBodyStatus defines parameters for RetryRequest.
 type RetryRequest200JSONResponseBodyStatus string
+
+// SubmitChangeJSONRequestBody defines body for SubmitChange for application/json ContentType.
+type SubmitChangeJSONRequestBody SubmitChangeJSONBody
 
 // PutPoliciesJSONRequestBody defines body for PutPolicies for application/json ContentType.
 type PutPoliciesJSONRequestBody PutPoliciesJSONBody
@@ -1049,6 +1451,24 @@ type ClientInterface interface {
 	// Corresponds with GET /instances/{InstanceId} (the `GetInstance` operationId).
 	GetInstance(ctx context.Context, instanceId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SubmitChangeWithBody Ask for a change of an instance
+	//
+	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /instances/{InstanceId}/requests (the `SubmitChange` operationId).
+	SubmitChangeWithBody(ctx context.Context, instanceId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitChange Ask for a change of an instance
+	//
+	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /instances/{InstanceId}/requests (the `SubmitChange` operationId).
+	SubmitChange(ctx context.Context, instanceId string, body SubmitChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetPolicies The approval policies in force
 	//
 	// Admins only. The newest saved version of the rules document, who saved it and when; 404 when none was ever saved (every request waits for an approver).
@@ -1198,6 +1618,44 @@ func (c *Client) ListInstances(ctx context.Context, params *ListInstancesParams,
 // Corresponds with GET /instances/{InstanceId} (the `GetInstance` operationId).
 func (c *Client) GetInstance(ctx context.Context, instanceId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetInstanceRequest(c.Server, instanceId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitChangeWithBody Ask for a change of an instance
+//
+// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /instances/{InstanceId}/requests (the `SubmitChange` operationId).
+func (c *Client) SubmitChangeWithBody(ctx context.Context, instanceId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitChangeRequestWithBody(c.Server, instanceId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitChange Ask for a change of an instance
+//
+// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /instances/{InstanceId}/requests (the `SubmitChange` operationId).
+func (c *Client) SubmitChange(ctx context.Context, instanceId string, body SubmitChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitChangeRequest(c.Server, instanceId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1592,6 +2050,53 @@ func NewGetInstanceRequest(server string, instanceId string) (*http.Request, err
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSubmitChangeRequest calls the generic SubmitChange builder with application/json body
+func NewSubmitChangeRequest(server string, instanceId string, body SubmitChangeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitChangeRequestWithBody(server, instanceId, "application/json", bodyReader)
+}
+
+// NewSubmitChangeRequestWithBody constructs an http.Request for the SubmitChange method, with any body, and a specified content type
+func NewSubmitChangeRequestWithBody(server string, instanceId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "InstanceId", instanceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/instances/%s/requests", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -2075,6 +2580,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /instances/{InstanceId} (the `GetInstance` operationId).
 	GetInstanceWithResponse(ctx context.Context, instanceId string, reqEditors ...RequestEditorFn) (*GetInstanceResponse, error)
 
+	// SubmitChangeWithBodyWithResponse Ask for a change of an instance
+	//
+	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /instances/{InstanceId}/requests (the `SubmitChange` operationId).
+	SubmitChangeWithBodyWithResponse(ctx context.Context, instanceId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitChangeResponse, error)
+
+	// SubmitChangeWithResponse Ask for a change of an instance
+	//
+	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /instances/{InstanceId}/requests (the `SubmitChange` operationId).
+	SubmitChangeWithResponse(ctx context.Context, instanceId string, body SubmitChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitChangeResponse, error)
+
 	// GetPoliciesWithResponse The approval policies in force
 	//
 	// Admins only. The newest saved version of the rules document, who saved it and when; 404 when none was ever saved (every request waits for an approver).
@@ -2400,6 +2923,340 @@ func (r GetInstanceResponse) ContentType() string {
 	return ""
 }
 
+// SubmitChangeResponse201Headers the declared response headers of an HTTP 201 response for SubmitChange
+type SubmitChangeResponse201Headers struct {
+	Location *string
+}
+
+type SubmitChangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		// BackupId Backup set. Optional, needs SrcDBInstanceId. The backup set to create the instance from.
+		BackupId string `json:"BackupId"`
+
+		// ChargeType Billing method. PostPaid (pay as you go, the default) or PrePaid (subscription).
+		ChargeType string `json:"ChargeType"`
+
+		// ConnectionDomain The instance's address, once the cloud reports it.
+		ConnectionDomain *string `json:"ConnectionDomain,omitempty"`
+
+		// EngineVersion Engine version. 2.8 (the default) or 4.0; newer versions where the cloud offers them.
+		EngineVersion string `json:"EngineVersion"`
+
+		// InstanceClass Instance class. Required. The instance class (size and architecture), e.g. redis.master.small.default.
+		InstanceClass string `json:"InstanceClass"`
+
+		// InstanceId The instance created, once it is.
+		InstanceId *string `json:"InstanceId,omitempty"`
+
+		// InstanceName Instance name. Optional. 2–128 characters, starting with a letter or Chinese character; no spaces or @ / : = " “ ” < > { } [ ].
+		InstanceName string `json:"InstanceName"`
+
+		// InstanceType Instance type. Redis (the default) or Memcache.
+		InstanceType string `json:"InstanceType"`
+
+		// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+		Kind SubmitChange201JSONResponseBodyKind `json:"Kind"`
+
+		// NetworkType Network type. Classic (the default) or VPC.
+		NetworkType string `json:"NetworkType"`
+
+		// Period Period. Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid.
+		Period int `json:"Period"`
+
+		// Port The port: as requested until the instance exists, then the instance's as the cloud reports it.
+		Port int `json:"Port"`
+
+		// PrivateAddress A VPC instance's private IP address, once the cloud reports it.
+		PrivateAddress *string `json:"PrivateAddress,omitempty"`
+
+		// PrivateIp Private IP address. Optional, only with VPC. An IPv4 address in the VSwitch's range, e.g. 192.168.0.10.
+		PrivateIp string `json:"PrivateIp"`
+
+		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
+		RegionId string `json:"RegionId"`
+
+		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
+		SrcDBInstanceId string `json:"SrcDBInstanceId"`
+
+		// Team The requester's team it is for; empty for a requester in no team.
+		Team *string `json:"Team,omitempty"`
+
+		// Token Token. Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated.
+		Token string `json:"Token"`
+
+		// VSwitchId VSwitch. Required with VPC, allowed only with VPC. The VSwitch's ID, starting with vsw-.
+		VSwitchId string `json:"VSwitchId"`
+
+		// VpcId VPC. Required with VPC, allowed only with VPC. The VPC's ID, starting with vpc-.
+		VpcId string `json:"VpcId"`
+
+		// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
+		ZoneId string `json:"ZoneId"`
+
+		// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+		Change *struct {
+			// EffectiveTime Immediately or MaintainTime (modify_spec).
+			EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+			// FromClass The class it replaces (modify_spec).
+			FromClass *string `json:"FromClass,omitempty"`
+
+			// FromSecurityIps The whitelist it replaces (set_whitelist).
+			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+			// InstanceClass The new class (modify_spec).
+			InstanceClass *string `json:"InstanceClass,omitempty"`
+
+			// OrderType UPGRADE or DOWNGRADE (modify_spec).
+			OrderType *string `json:"OrderType,omitempty"`
+
+			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+			SecurityIps *string `json:"SecurityIps,omitempty"`
+		} `json:"change,omitempty"`
+		CreatedAt time.Time `json:"created_at"`
+
+		// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
+		DecidedBy *string `json:"decided_by,omitempty"`
+
+		// DecidedByRule The approval policies' rule that approved it at submission; empty when a person decided.
+		DecidedByRule *string `json:"decided_by_rule,omitempty"`
+
+		// ErrorCode The cloud's error code of a failed request.
+		ErrorCode *string `json:"error_code,omitempty"`
+
+		// ErrorMessage The cloud's error message of a failed request.
+		ErrorMessage *string `json:"error_message,omitempty"`
+
+		// Id The request's id.
+		Id int64 `json:"id"`
+
+		// InstanceStatus The instance's own status at the cloud (Creating, Normal, …).
+		InstanceStatus *string `json:"instance_status,omitempty"`
+
+		// PasswordSet Whether a Password was given (it is never shown).
+		PasswordSet bool `json:"password_set"`
+
+		// Reason Why it was rejected.
+		Reason *string `json:"reason,omitempty"`
+
+		// Requester Who submitted it.
+		Requester string `json:"requester"`
+
+		// Status The request's state.
+		Status SubmitChange201JSONResponseBodyStatus `json:"status"`
+	}
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *SubmitChangeResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SubmitChangeResponse) GetJSON201() *struct {
+	// BackupId Backup set. Optional, needs SrcDBInstanceId. The backup set to create the instance from.
+	BackupId string `json:"BackupId"`
+
+	// ChargeType Billing method. PostPaid (pay as you go, the default) or PrePaid (subscription).
+	ChargeType string `json:"ChargeType"`
+
+	// ConnectionDomain The instance's address, once the cloud reports it.
+	ConnectionDomain *string `json:"ConnectionDomain,omitempty"`
+
+	// EngineVersion Engine version. 2.8 (the default) or 4.0; newer versions where the cloud offers them.
+	EngineVersion string `json:"EngineVersion"`
+
+	// InstanceClass Instance class. Required. The instance class (size and architecture), e.g. redis.master.small.default.
+	InstanceClass string `json:"InstanceClass"`
+
+	// InstanceId The instance created, once it is.
+	InstanceId *string `json:"InstanceId,omitempty"`
+
+	// InstanceName Instance name. Optional. 2–128 characters, starting with a letter or Chinese character; no spaces or @ / : = " “ ” < > { } [ ].
+	InstanceName string `json:"InstanceName"`
+
+	// InstanceType Instance type. Redis (the default) or Memcache.
+	InstanceType string `json:"InstanceType"`
+
+	// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+	Kind SubmitChange201JSONResponseBodyKind `json:"Kind"`
+
+	// NetworkType Network type. Classic (the default) or VPC.
+	NetworkType string `json:"NetworkType"`
+
+	// Period Period. Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid.
+	Period int `json:"Period"`
+
+	// Port The port: as requested until the instance exists, then the instance's as the cloud reports it.
+	Port int `json:"Port"`
+
+	// PrivateAddress A VPC instance's private IP address, once the cloud reports it.
+	PrivateAddress *string `json:"PrivateAddress,omitempty"`
+
+	// PrivateIp Private IP address. Optional, only with VPC. An IPv4 address in the VSwitch's range, e.g. 192.168.0.10.
+	PrivateIp string `json:"PrivateIp"`
+
+	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
+	RegionId string `json:"RegionId"`
+
+	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
+	SrcDBInstanceId string `json:"SrcDBInstanceId"`
+
+	// Team The requester's team it is for; empty for a requester in no team.
+	Team *string `json:"Team,omitempty"`
+
+	// Token Token. Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated.
+	Token string `json:"Token"`
+
+	// VSwitchId VSwitch. Required with VPC, allowed only with VPC. The VSwitch's ID, starting with vsw-.
+	VSwitchId string `json:"VSwitchId"`
+
+	// VpcId VPC. Required with VPC, allowed only with VPC. The VPC's ID, starting with vpc-.
+	VpcId string `json:"VpcId"`
+
+	// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
+	ZoneId string `json:"ZoneId"`
+
+	// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+	Change *struct {
+		// EffectiveTime Immediately or MaintainTime (modify_spec).
+		EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+		// FromClass The class it replaces (modify_spec).
+		FromClass *string `json:"FromClass,omitempty"`
+
+		// FromSecurityIps The whitelist it replaces (set_whitelist).
+		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+		// InstanceClass The new class (modify_spec).
+		InstanceClass *string `json:"InstanceClass,omitempty"`
+
+		// OrderType UPGRADE or DOWNGRADE (modify_spec).
+		OrderType *string `json:"OrderType,omitempty"`
+
+		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+		SecurityIps *string `json:"SecurityIps,omitempty"`
+	} `json:"change,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
+	DecidedBy *string `json:"decided_by,omitempty"`
+
+	// DecidedByRule The approval policies' rule that approved it at submission; empty when a person decided.
+	DecidedByRule *string `json:"decided_by_rule,omitempty"`
+
+	// ErrorCode The cloud's error code of a failed request.
+	ErrorCode *string `json:"error_code,omitempty"`
+
+	// ErrorMessage The cloud's error message of a failed request.
+	ErrorMessage *string `json:"error_message,omitempty"`
+
+	// Id The request's id.
+	Id int64 `json:"id"`
+
+	// InstanceStatus The instance's own status at the cloud (Creating, Normal, …).
+	InstanceStatus *string `json:"instance_status,omitempty"`
+
+	// PasswordSet Whether a Password was given (it is never shown).
+	PasswordSet bool `json:"password_set"`
+
+	// Reason Why it was rejected.
+	Reason *string `json:"reason,omitempty"`
+
+	// Requester Who submitted it.
+	Requester string `json:"requester"`
+
+	// Status The request's state.
+	Status SubmitChange201JSONResponseBodyStatus `json:"status"`
+} {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SubmitChangeResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SubmitChangeResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SubmitChangeResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SubmitChangeResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SubmitChangeResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SubmitChangeResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SubmitChangeResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SubmitChangeResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitChangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitChangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitChangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitChangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetPoliciesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2669,6 +3526,9 @@ type SubmitRequestResponse struct {
 		// InstanceType Instance type. Redis (the default) or Memcache.
 		InstanceType string `json:"InstanceType"`
 
+		// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+		Kind SubmitRequest200JSONResponseBodyKind `json:"Kind"`
+
 		// NetworkType Network type. Classic (the default) or VPC.
 		NetworkType string `json:"NetworkType"`
 
@@ -2703,7 +3563,28 @@ type SubmitRequestResponse struct {
 		VpcId string `json:"VpcId"`
 
 		// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-		ZoneId    string    `json:"ZoneId"`
+		ZoneId string `json:"ZoneId"`
+
+		// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+		Change *struct {
+			// EffectiveTime Immediately or MaintainTime (modify_spec).
+			EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+			// FromClass The class it replaces (modify_spec).
+			FromClass *string `json:"FromClass,omitempty"`
+
+			// FromSecurityIps The whitelist it replaces (set_whitelist).
+			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+			// InstanceClass The new class (modify_spec).
+			InstanceClass *string `json:"InstanceClass,omitempty"`
+
+			// OrderType UPGRADE or DOWNGRADE (modify_spec).
+			OrderType *string `json:"OrderType,omitempty"`
+
+			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+			SecurityIps *string `json:"SecurityIps,omitempty"`
+		} `json:"change,omitempty"`
 		CreatedAt time.Time `json:"created_at"`
 
 		// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -2762,6 +3643,9 @@ type SubmitRequestResponse struct {
 		// InstanceType Instance type. Redis (the default) or Memcache.
 		InstanceType string `json:"InstanceType"`
 
+		// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+		Kind SubmitRequest201JSONResponseBodyKind `json:"Kind"`
+
 		// NetworkType Network type. Classic (the default) or VPC.
 		NetworkType string `json:"NetworkType"`
 
@@ -2796,7 +3680,28 @@ type SubmitRequestResponse struct {
 		VpcId string `json:"VpcId"`
 
 		// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-		ZoneId    string    `json:"ZoneId"`
+		ZoneId string `json:"ZoneId"`
+
+		// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+		Change *struct {
+			// EffectiveTime Immediately or MaintainTime (modify_spec).
+			EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+			// FromClass The class it replaces (modify_spec).
+			FromClass *string `json:"FromClass,omitempty"`
+
+			// FromSecurityIps The whitelist it replaces (set_whitelist).
+			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+			// InstanceClass The new class (modify_spec).
+			InstanceClass *string `json:"InstanceClass,omitempty"`
+
+			// OrderType UPGRADE or DOWNGRADE (modify_spec).
+			OrderType *string `json:"OrderType,omitempty"`
+
+			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+			SecurityIps *string `json:"SecurityIps,omitempty"`
+		} `json:"change,omitempty"`
 		CreatedAt time.Time `json:"created_at"`
 
 		// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -2873,6 +3778,9 @@ func (r SubmitRequestResponse) GetJSON200() *struct {
 	// InstanceType Instance type. Redis (the default) or Memcache.
 	InstanceType string `json:"InstanceType"`
 
+	// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+	Kind SubmitRequest200JSONResponseBodyKind `json:"Kind"`
+
 	// NetworkType Network type. Classic (the default) or VPC.
 	NetworkType string `json:"NetworkType"`
 
@@ -2907,7 +3815,28 @@ func (r SubmitRequestResponse) GetJSON200() *struct {
 	VpcId string `json:"VpcId"`
 
 	// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-	ZoneId    string    `json:"ZoneId"`
+	ZoneId string `json:"ZoneId"`
+
+	// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+	Change *struct {
+		// EffectiveTime Immediately or MaintainTime (modify_spec).
+		EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+		// FromClass The class it replaces (modify_spec).
+		FromClass *string `json:"FromClass,omitempty"`
+
+		// FromSecurityIps The whitelist it replaces (set_whitelist).
+		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+		// InstanceClass The new class (modify_spec).
+		InstanceClass *string `json:"InstanceClass,omitempty"`
+
+		// OrderType UPGRADE or DOWNGRADE (modify_spec).
+		OrderType *string `json:"OrderType,omitempty"`
+
+		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+		SecurityIps *string `json:"SecurityIps,omitempty"`
+	} `json:"change,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -2969,6 +3898,9 @@ func (r SubmitRequestResponse) GetJSON201() *struct {
 	// InstanceType Instance type. Redis (the default) or Memcache.
 	InstanceType string `json:"InstanceType"`
 
+	// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+	Kind SubmitRequest201JSONResponseBodyKind `json:"Kind"`
+
 	// NetworkType Network type. Classic (the default) or VPC.
 	NetworkType string `json:"NetworkType"`
 
@@ -3003,7 +3935,28 @@ func (r SubmitRequestResponse) GetJSON201() *struct {
 	VpcId string `json:"VpcId"`
 
 	// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-	ZoneId    string    `json:"ZoneId"`
+	ZoneId string `json:"ZoneId"`
+
+	// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+	Change *struct {
+		// EffectiveTime Immediately or MaintainTime (modify_spec).
+		EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+		// FromClass The class it replaces (modify_spec).
+		FromClass *string `json:"FromClass,omitempty"`
+
+		// FromSecurityIps The whitelist it replaces (set_whitelist).
+		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+		// InstanceClass The new class (modify_spec).
+		InstanceClass *string `json:"InstanceClass,omitempty"`
+
+		// OrderType UPGRADE or DOWNGRADE (modify_spec).
+		OrderType *string `json:"OrderType,omitempty"`
+
+		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+		SecurityIps *string `json:"SecurityIps,omitempty"`
+	} `json:"change,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -3132,6 +4085,9 @@ type GetRequestResponse struct {
 		// InstanceType Instance type. Redis (the default) or Memcache.
 		InstanceType string `json:"InstanceType"`
 
+		// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+		Kind GetRequest200JSONResponseBodyKind `json:"Kind"`
+
 		// NetworkType Network type. Classic (the default) or VPC.
 		NetworkType string `json:"NetworkType"`
 
@@ -3166,7 +4122,28 @@ type GetRequestResponse struct {
 		VpcId string `json:"VpcId"`
 
 		// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-		ZoneId    string    `json:"ZoneId"`
+		ZoneId string `json:"ZoneId"`
+
+		// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+		Change *struct {
+			// EffectiveTime Immediately or MaintainTime (modify_spec).
+			EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+			// FromClass The class it replaces (modify_spec).
+			FromClass *string `json:"FromClass,omitempty"`
+
+			// FromSecurityIps The whitelist it replaces (set_whitelist).
+			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+			// InstanceClass The new class (modify_spec).
+			InstanceClass *string `json:"InstanceClass,omitempty"`
+
+			// OrderType UPGRADE or DOWNGRADE (modify_spec).
+			OrderType *string `json:"OrderType,omitempty"`
+
+			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+			SecurityIps *string `json:"SecurityIps,omitempty"`
+		} `json:"change,omitempty"`
 		CreatedAt time.Time `json:"created_at"`
 
 		// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -3237,6 +4214,9 @@ func (r GetRequestResponse) GetJSON200() *struct {
 	// InstanceType Instance type. Redis (the default) or Memcache.
 	InstanceType string `json:"InstanceType"`
 
+	// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+	Kind GetRequest200JSONResponseBodyKind `json:"Kind"`
+
 	// NetworkType Network type. Classic (the default) or VPC.
 	NetworkType string `json:"NetworkType"`
 
@@ -3271,7 +4251,28 @@ func (r GetRequestResponse) GetJSON200() *struct {
 	VpcId string `json:"VpcId"`
 
 	// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-	ZoneId    string    `json:"ZoneId"`
+	ZoneId string `json:"ZoneId"`
+
+	// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+	Change *struct {
+		// EffectiveTime Immediately or MaintainTime (modify_spec).
+		EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+		// FromClass The class it replaces (modify_spec).
+		FromClass *string `json:"FromClass,omitempty"`
+
+		// FromSecurityIps The whitelist it replaces (set_whitelist).
+		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+		// InstanceClass The new class (modify_spec).
+		InstanceClass *string `json:"InstanceClass,omitempty"`
+
+		// OrderType UPGRADE or DOWNGRADE (modify_spec).
+		OrderType *string `json:"OrderType,omitempty"`
+
+		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+		SecurityIps *string `json:"SecurityIps,omitempty"`
+	} `json:"change,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -3390,6 +4391,9 @@ type ApproveRequestResponse struct {
 		// InstanceType Instance type. Redis (the default) or Memcache.
 		InstanceType string `json:"InstanceType"`
 
+		// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+		Kind ApproveRequest200JSONResponseBodyKind `json:"Kind"`
+
 		// NetworkType Network type. Classic (the default) or VPC.
 		NetworkType string `json:"NetworkType"`
 
@@ -3424,7 +4428,28 @@ type ApproveRequestResponse struct {
 		VpcId string `json:"VpcId"`
 
 		// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-		ZoneId    string    `json:"ZoneId"`
+		ZoneId string `json:"ZoneId"`
+
+		// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+		Change *struct {
+			// EffectiveTime Immediately or MaintainTime (modify_spec).
+			EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+			// FromClass The class it replaces (modify_spec).
+			FromClass *string `json:"FromClass,omitempty"`
+
+			// FromSecurityIps The whitelist it replaces (set_whitelist).
+			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+			// InstanceClass The new class (modify_spec).
+			InstanceClass *string `json:"InstanceClass,omitempty"`
+
+			// OrderType UPGRADE or DOWNGRADE (modify_spec).
+			OrderType *string `json:"OrderType,omitempty"`
+
+			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+			SecurityIps *string `json:"SecurityIps,omitempty"`
+		} `json:"change,omitempty"`
 		CreatedAt time.Time `json:"created_at"`
 
 		// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -3499,6 +4524,9 @@ func (r ApproveRequestResponse) GetJSON200() *struct {
 	// InstanceType Instance type. Redis (the default) or Memcache.
 	InstanceType string `json:"InstanceType"`
 
+	// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+	Kind ApproveRequest200JSONResponseBodyKind `json:"Kind"`
+
 	// NetworkType Network type. Classic (the default) or VPC.
 	NetworkType string `json:"NetworkType"`
 
@@ -3533,7 +4561,28 @@ func (r ApproveRequestResponse) GetJSON200() *struct {
 	VpcId string `json:"VpcId"`
 
 	// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-	ZoneId    string    `json:"ZoneId"`
+	ZoneId string `json:"ZoneId"`
+
+	// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+	Change *struct {
+		// EffectiveTime Immediately or MaintainTime (modify_spec).
+		EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+		// FromClass The class it replaces (modify_spec).
+		FromClass *string `json:"FromClass,omitempty"`
+
+		// FromSecurityIps The whitelist it replaces (set_whitelist).
+		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+		// InstanceClass The new class (modify_spec).
+		InstanceClass *string `json:"InstanceClass,omitempty"`
+
+		// OrderType UPGRADE or DOWNGRADE (modify_spec).
+		OrderType *string `json:"OrderType,omitempty"`
+
+		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+		SecurityIps *string `json:"SecurityIps,omitempty"`
+	} `json:"change,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -3662,6 +4711,9 @@ type CancelRequestResponse struct {
 		// InstanceType Instance type. Redis (the default) or Memcache.
 		InstanceType string `json:"InstanceType"`
 
+		// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+		Kind CancelRequest200JSONResponseBodyKind `json:"Kind"`
+
 		// NetworkType Network type. Classic (the default) or VPC.
 		NetworkType string `json:"NetworkType"`
 
@@ -3696,7 +4748,28 @@ type CancelRequestResponse struct {
 		VpcId string `json:"VpcId"`
 
 		// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-		ZoneId    string    `json:"ZoneId"`
+		ZoneId string `json:"ZoneId"`
+
+		// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+		Change *struct {
+			// EffectiveTime Immediately or MaintainTime (modify_spec).
+			EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+			// FromClass The class it replaces (modify_spec).
+			FromClass *string `json:"FromClass,omitempty"`
+
+			// FromSecurityIps The whitelist it replaces (set_whitelist).
+			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+			// InstanceClass The new class (modify_spec).
+			InstanceClass *string `json:"InstanceClass,omitempty"`
+
+			// OrderType UPGRADE or DOWNGRADE (modify_spec).
+			OrderType *string `json:"OrderType,omitempty"`
+
+			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+			SecurityIps *string `json:"SecurityIps,omitempty"`
+		} `json:"change,omitempty"`
 		CreatedAt time.Time `json:"created_at"`
 
 		// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -3771,6 +4844,9 @@ func (r CancelRequestResponse) GetJSON200() *struct {
 	// InstanceType Instance type. Redis (the default) or Memcache.
 	InstanceType string `json:"InstanceType"`
 
+	// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+	Kind CancelRequest200JSONResponseBodyKind `json:"Kind"`
+
 	// NetworkType Network type. Classic (the default) or VPC.
 	NetworkType string `json:"NetworkType"`
 
@@ -3805,7 +4881,28 @@ func (r CancelRequestResponse) GetJSON200() *struct {
 	VpcId string `json:"VpcId"`
 
 	// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-	ZoneId    string    `json:"ZoneId"`
+	ZoneId string `json:"ZoneId"`
+
+	// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+	Change *struct {
+		// EffectiveTime Immediately or MaintainTime (modify_spec).
+		EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+		// FromClass The class it replaces (modify_spec).
+		FromClass *string `json:"FromClass,omitempty"`
+
+		// FromSecurityIps The whitelist it replaces (set_whitelist).
+		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+		// InstanceClass The new class (modify_spec).
+		InstanceClass *string `json:"InstanceClass,omitempty"`
+
+		// OrderType UPGRADE or DOWNGRADE (modify_spec).
+		OrderType *string `json:"OrderType,omitempty"`
+
+		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+		SecurityIps *string `json:"SecurityIps,omitempty"`
+	} `json:"change,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -3934,6 +5031,9 @@ type RejectRequestResponse struct {
 		// InstanceType Instance type. Redis (the default) or Memcache.
 		InstanceType string `json:"InstanceType"`
 
+		// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+		Kind RejectRequest200JSONResponseBodyKind `json:"Kind"`
+
 		// NetworkType Network type. Classic (the default) or VPC.
 		NetworkType string `json:"NetworkType"`
 
@@ -3968,7 +5068,28 @@ type RejectRequestResponse struct {
 		VpcId string `json:"VpcId"`
 
 		// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-		ZoneId    string    `json:"ZoneId"`
+		ZoneId string `json:"ZoneId"`
+
+		// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+		Change *struct {
+			// EffectiveTime Immediately or MaintainTime (modify_spec).
+			EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+			// FromClass The class it replaces (modify_spec).
+			FromClass *string `json:"FromClass,omitempty"`
+
+			// FromSecurityIps The whitelist it replaces (set_whitelist).
+			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+			// InstanceClass The new class (modify_spec).
+			InstanceClass *string `json:"InstanceClass,omitempty"`
+
+			// OrderType UPGRADE or DOWNGRADE (modify_spec).
+			OrderType *string `json:"OrderType,omitempty"`
+
+			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+			SecurityIps *string `json:"SecurityIps,omitempty"`
+		} `json:"change,omitempty"`
 		CreatedAt time.Time `json:"created_at"`
 
 		// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -4047,6 +5168,9 @@ func (r RejectRequestResponse) GetJSON200() *struct {
 	// InstanceType Instance type. Redis (the default) or Memcache.
 	InstanceType string `json:"InstanceType"`
 
+	// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+	Kind RejectRequest200JSONResponseBodyKind `json:"Kind"`
+
 	// NetworkType Network type. Classic (the default) or VPC.
 	NetworkType string `json:"NetworkType"`
 
@@ -4081,7 +5205,28 @@ func (r RejectRequestResponse) GetJSON200() *struct {
 	VpcId string `json:"VpcId"`
 
 	// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-	ZoneId    string    `json:"ZoneId"`
+	ZoneId string `json:"ZoneId"`
+
+	// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+	Change *struct {
+		// EffectiveTime Immediately or MaintainTime (modify_spec).
+		EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+		// FromClass The class it replaces (modify_spec).
+		FromClass *string `json:"FromClass,omitempty"`
+
+		// FromSecurityIps The whitelist it replaces (set_whitelist).
+		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+		// InstanceClass The new class (modify_spec).
+		InstanceClass *string `json:"InstanceClass,omitempty"`
+
+		// OrderType UPGRADE or DOWNGRADE (modify_spec).
+		OrderType *string `json:"OrderType,omitempty"`
+
+		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+		SecurityIps *string `json:"SecurityIps,omitempty"`
+	} `json:"change,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -4220,6 +5365,9 @@ type RetryRequestResponse struct {
 		// InstanceType Instance type. Redis (the default) or Memcache.
 		InstanceType string `json:"InstanceType"`
 
+		// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+		Kind RetryRequest200JSONResponseBodyKind `json:"Kind"`
+
 		// NetworkType Network type. Classic (the default) or VPC.
 		NetworkType string `json:"NetworkType"`
 
@@ -4254,7 +5402,28 @@ type RetryRequestResponse struct {
 		VpcId string `json:"VpcId"`
 
 		// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-		ZoneId    string    `json:"ZoneId"`
+		ZoneId string `json:"ZoneId"`
+
+		// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+		Change *struct {
+			// EffectiveTime Immediately or MaintainTime (modify_spec).
+			EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+			// FromClass The class it replaces (modify_spec).
+			FromClass *string `json:"FromClass,omitempty"`
+
+			// FromSecurityIps The whitelist it replaces (set_whitelist).
+			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+			// InstanceClass The new class (modify_spec).
+			InstanceClass *string `json:"InstanceClass,omitempty"`
+
+			// OrderType UPGRADE or DOWNGRADE (modify_spec).
+			OrderType *string `json:"OrderType,omitempty"`
+
+			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+			SecurityIps *string `json:"SecurityIps,omitempty"`
+		} `json:"change,omitempty"`
 		CreatedAt time.Time `json:"created_at"`
 
 		// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -4333,6 +5502,9 @@ func (r RetryRequestResponse) GetJSON200() *struct {
 	// InstanceType Instance type. Redis (the default) or Memcache.
 	InstanceType string `json:"InstanceType"`
 
+	// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+	Kind RetryRequest200JSONResponseBodyKind `json:"Kind"`
+
 	// NetworkType Network type. Classic (the default) or VPC.
 	NetworkType string `json:"NetworkType"`
 
@@ -4367,7 +5539,28 @@ func (r RetryRequestResponse) GetJSON200() *struct {
 	VpcId string `json:"VpcId"`
 
 	// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-	ZoneId    string    `json:"ZoneId"`
+	ZoneId string `json:"ZoneId"`
+
+	// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+	Change *struct {
+		// EffectiveTime Immediately or MaintainTime (modify_spec).
+		EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+		// FromClass The class it replaces (modify_spec).
+		FromClass *string `json:"FromClass,omitempty"`
+
+		// FromSecurityIps The whitelist it replaces (set_whitelist).
+		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+		// InstanceClass The new class (modify_spec).
+		InstanceClass *string `json:"InstanceClass,omitempty"`
+
+		// OrderType UPGRADE or DOWNGRADE (modify_spec).
+		OrderType *string `json:"OrderType,omitempty"`
+
+		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+		SecurityIps *string `json:"SecurityIps,omitempty"`
+	} `json:"change,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -4520,6 +5713,36 @@ func (c *ClientWithResponses) GetInstanceWithResponse(ctx context.Context, insta
 		return nil, err
 	}
 	return ParseGetInstanceResponse(rsp)
+}
+
+// SubmitChangeWithBodyWithResponse Ask for a change of an instance
+//
+// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /instances/{InstanceId}/requests (the `SubmitChange` operationId).
+func (c *ClientWithResponses) SubmitChangeWithBodyWithResponse(ctx context.Context, instanceId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitChangeResponse, error) {
+	rsp, err := c.SubmitChangeWithBody(ctx, instanceId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitChangeResponse(rsp)
+}
+
+// SubmitChangeWithResponse Ask for a change of an instance
+//
+// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /instances/{InstanceId}/requests (the `SubmitChange` operationId).
+func (c *ClientWithResponses) SubmitChangeWithResponse(ctx context.Context, instanceId string, body SubmitChangeJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitChangeResponse, error) {
+	rsp, err := c.SubmitChange(ctx, instanceId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitChangeResponse(rsp)
 }
 
 // GetPoliciesWithResponse The approval policies in force
@@ -4879,6 +6102,216 @@ func ParseGetInstanceResponse(rsp *http.Response) (*GetInstanceResponse, error) 
 	return response, nil
 }
 
+// ParseSubmitChangeResponse parses an HTTP response from a SubmitChangeWithResponse call
+func ParseSubmitChangeResponse(rsp *http.Response) (*SubmitChangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitChangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			// BackupId Backup set. Optional, needs SrcDBInstanceId. The backup set to create the instance from.
+			BackupId string `json:"BackupId"`
+
+			// ChargeType Billing method. PostPaid (pay as you go, the default) or PrePaid (subscription).
+			ChargeType string `json:"ChargeType"`
+
+			// ConnectionDomain The instance's address, once the cloud reports it.
+			ConnectionDomain *string `json:"ConnectionDomain,omitempty"`
+
+			// EngineVersion Engine version. 2.8 (the default) or 4.0; newer versions where the cloud offers them.
+			EngineVersion string `json:"EngineVersion"`
+
+			// InstanceClass Instance class. Required. The instance class (size and architecture), e.g. redis.master.small.default.
+			InstanceClass string `json:"InstanceClass"`
+
+			// InstanceId The instance created, once it is.
+			InstanceId *string `json:"InstanceId,omitempty"`
+
+			// InstanceName Instance name. Optional. 2–128 characters, starting with a letter or Chinese character; no spaces or @ / : = " “ ” < > { } [ ].
+			InstanceName string `json:"InstanceName"`
+
+			// InstanceType Instance type. Redis (the default) or Memcache.
+			InstanceType string `json:"InstanceType"`
+
+			// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+			Kind SubmitChange201JSONResponseBodyKind `json:"Kind"`
+
+			// NetworkType Network type. Classic (the default) or VPC.
+			NetworkType string `json:"NetworkType"`
+
+			// Period Period. Months paid in advance with PrePaid: 1–9, 12, 24 or 36. Ignored with PostPaid.
+			Period int `json:"Period"`
+
+			// Port The port: as requested until the instance exists, then the instance's as the cloud reports it.
+			Port int `json:"Port"`
+
+			// PrivateAddress A VPC instance's private IP address, once the cloud reports it.
+			PrivateAddress *string `json:"PrivateAddress,omitempty"`
+
+			// PrivateIp Private IP address. Optional, only with VPC. An IPv4 address in the VSwitch's range, e.g. 192.168.0.10.
+			PrivateIp string `json:"PrivateIp"`
+
+			// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
+			RegionId string `json:"RegionId"`
+
+			// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
+			SrcDBInstanceId string `json:"SrcDBInstanceId"`
+
+			// Team The requester's team it is for; empty for a requester in no team.
+			Team *string `json:"Team,omitempty"`
+
+			// Token Token. Optional idempotency token: up to 64 ASCII characters, no spaces. Left empty, one is generated.
+			Token string `json:"Token"`
+
+			// VSwitchId VSwitch. Required with VPC, allowed only with VPC. The VSwitch's ID, starting with vsw-.
+			VSwitchId string `json:"VSwitchId"`
+
+			// VpcId VPC. Required with VPC, allowed only with VPC. The VPC's ID, starting with vpc-.
+			VpcId string `json:"VpcId"`
+
+			// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
+			ZoneId string `json:"ZoneId"`
+
+			// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+			Change *struct {
+				// EffectiveTime Immediately or MaintainTime (modify_spec).
+				EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+				// FromClass The class it replaces (modify_spec).
+				FromClass *string `json:"FromClass,omitempty"`
+
+				// FromSecurityIps The whitelist it replaces (set_whitelist).
+				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+				// InstanceClass The new class (modify_spec).
+				InstanceClass *string `json:"InstanceClass,omitempty"`
+
+				// OrderType UPGRADE or DOWNGRADE (modify_spec).
+				OrderType *string `json:"OrderType,omitempty"`
+
+				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+				SecurityIps *string `json:"SecurityIps,omitempty"`
+			} `json:"change,omitempty"`
+			CreatedAt time.Time `json:"created_at"`
+
+			// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
+			DecidedBy *string `json:"decided_by,omitempty"`
+
+			// DecidedByRule The approval policies' rule that approved it at submission; empty when a person decided.
+			DecidedByRule *string `json:"decided_by_rule,omitempty"`
+
+			// ErrorCode The cloud's error code of a failed request.
+			ErrorCode *string `json:"error_code,omitempty"`
+
+			// ErrorMessage The cloud's error message of a failed request.
+			ErrorMessage *string `json:"error_message,omitempty"`
+
+			// Id The request's id.
+			Id int64 `json:"id"`
+
+			// InstanceStatus The instance's own status at the cloud (Creating, Normal, …).
+			InstanceStatus *string `json:"instance_status,omitempty"`
+
+			// PasswordSet Whether a Password was given (it is never shown).
+			PasswordSet bool `json:"password_set"`
+
+			// Reason Why it was rejected.
+			Reason *string `json:"reason,omitempty"`
+
+			// Requester Who submitted it.
+			Requester string `json:"requester"`
+
+			// Status The request's state.
+			Status SubmitChange201JSONResponseBodyStatus `json:"status"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers SubmitChangeResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetPoliciesResponse parses an HTTP response from a GetPoliciesWithResponse call
 func ParseGetPoliciesResponse(rsp *http.Response) (*GetPoliciesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5109,6 +6542,9 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 			// InstanceType Instance type. Redis (the default) or Memcache.
 			InstanceType string `json:"InstanceType"`
 
+			// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+			Kind SubmitRequest200JSONResponseBodyKind `json:"Kind"`
+
 			// NetworkType Network type. Classic (the default) or VPC.
 			NetworkType string `json:"NetworkType"`
 
@@ -5143,7 +6579,28 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 			VpcId string `json:"VpcId"`
 
 			// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-			ZoneId    string    `json:"ZoneId"`
+			ZoneId string `json:"ZoneId"`
+
+			// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+			Change *struct {
+				// EffectiveTime Immediately or MaintainTime (modify_spec).
+				EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+				// FromClass The class it replaces (modify_spec).
+				FromClass *string `json:"FromClass,omitempty"`
+
+				// FromSecurityIps The whitelist it replaces (set_whitelist).
+				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+				// InstanceClass The new class (modify_spec).
+				InstanceClass *string `json:"InstanceClass,omitempty"`
+
+				// OrderType UPGRADE or DOWNGRADE (modify_spec).
+				OrderType *string `json:"OrderType,omitempty"`
+
+				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+				SecurityIps *string `json:"SecurityIps,omitempty"`
+			} `json:"change,omitempty"`
 			CreatedAt time.Time `json:"created_at"`
 
 			// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -5207,6 +6664,9 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 			// InstanceType Instance type. Redis (the default) or Memcache.
 			InstanceType string `json:"InstanceType"`
 
+			// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+			Kind SubmitRequest201JSONResponseBodyKind `json:"Kind"`
+
 			// NetworkType Network type. Classic (the default) or VPC.
 			NetworkType string `json:"NetworkType"`
 
@@ -5241,7 +6701,28 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 			VpcId string `json:"VpcId"`
 
 			// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-			ZoneId    string    `json:"ZoneId"`
+			ZoneId string `json:"ZoneId"`
+
+			// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+			Change *struct {
+				// EffectiveTime Immediately or MaintainTime (modify_spec).
+				EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+				// FromClass The class it replaces (modify_spec).
+				FromClass *string `json:"FromClass,omitempty"`
+
+				// FromSecurityIps The whitelist it replaces (set_whitelist).
+				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+				// InstanceClass The new class (modify_spec).
+				InstanceClass *string `json:"InstanceClass,omitempty"`
+
+				// OrderType UPGRADE or DOWNGRADE (modify_spec).
+				OrderType *string `json:"OrderType,omitempty"`
+
+				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+				SecurityIps *string `json:"SecurityIps,omitempty"`
+			} `json:"change,omitempty"`
 			CreatedAt time.Time `json:"created_at"`
 
 			// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -5386,6 +6867,9 @@ func ParseGetRequestResponse(rsp *http.Response) (*GetRequestResponse, error) {
 			// InstanceType Instance type. Redis (the default) or Memcache.
 			InstanceType string `json:"InstanceType"`
 
+			// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+			Kind GetRequest200JSONResponseBodyKind `json:"Kind"`
+
 			// NetworkType Network type. Classic (the default) or VPC.
 			NetworkType string `json:"NetworkType"`
 
@@ -5420,7 +6904,28 @@ func ParseGetRequestResponse(rsp *http.Response) (*GetRequestResponse, error) {
 			VpcId string `json:"VpcId"`
 
 			// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-			ZoneId    string    `json:"ZoneId"`
+			ZoneId string `json:"ZoneId"`
+
+			// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+			Change *struct {
+				// EffectiveTime Immediately or MaintainTime (modify_spec).
+				EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+				// FromClass The class it replaces (modify_spec).
+				FromClass *string `json:"FromClass,omitempty"`
+
+				// FromSecurityIps The whitelist it replaces (set_whitelist).
+				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+				// InstanceClass The new class (modify_spec).
+				InstanceClass *string `json:"InstanceClass,omitempty"`
+
+				// OrderType UPGRADE or DOWNGRADE (modify_spec).
+				OrderType *string `json:"OrderType,omitempty"`
+
+				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+				SecurityIps *string `json:"SecurityIps,omitempty"`
+			} `json:"change,omitempty"`
 			CreatedAt time.Time `json:"created_at"`
 
 			// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -5538,6 +7043,9 @@ func ParseApproveRequestResponse(rsp *http.Response) (*ApproveRequestResponse, e
 			// InstanceType Instance type. Redis (the default) or Memcache.
 			InstanceType string `json:"InstanceType"`
 
+			// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+			Kind ApproveRequest200JSONResponseBodyKind `json:"Kind"`
+
 			// NetworkType Network type. Classic (the default) or VPC.
 			NetworkType string `json:"NetworkType"`
 
@@ -5572,7 +7080,28 @@ func ParseApproveRequestResponse(rsp *http.Response) (*ApproveRequestResponse, e
 			VpcId string `json:"VpcId"`
 
 			// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-			ZoneId    string    `json:"ZoneId"`
+			ZoneId string `json:"ZoneId"`
+
+			// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+			Change *struct {
+				// EffectiveTime Immediately or MaintainTime (modify_spec).
+				EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+				// FromClass The class it replaces (modify_spec).
+				FromClass *string `json:"FromClass,omitempty"`
+
+				// FromSecurityIps The whitelist it replaces (set_whitelist).
+				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+				// InstanceClass The new class (modify_spec).
+				InstanceClass *string `json:"InstanceClass,omitempty"`
+
+				// OrderType UPGRADE or DOWNGRADE (modify_spec).
+				OrderType *string `json:"OrderType,omitempty"`
+
+				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+				SecurityIps *string `json:"SecurityIps,omitempty"`
+			} `json:"change,omitempty"`
 			CreatedAt time.Time `json:"created_at"`
 
 			// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -5704,6 +7233,9 @@ func ParseCancelRequestResponse(rsp *http.Response) (*CancelRequestResponse, err
 			// InstanceType Instance type. Redis (the default) or Memcache.
 			InstanceType string `json:"InstanceType"`
 
+			// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+			Kind CancelRequest200JSONResponseBodyKind `json:"Kind"`
+
 			// NetworkType Network type. Classic (the default) or VPC.
 			NetworkType string `json:"NetworkType"`
 
@@ -5738,7 +7270,28 @@ func ParseCancelRequestResponse(rsp *http.Response) (*CancelRequestResponse, err
 			VpcId string `json:"VpcId"`
 
 			// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-			ZoneId    string    `json:"ZoneId"`
+			ZoneId string `json:"ZoneId"`
+
+			// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+			Change *struct {
+				// EffectiveTime Immediately or MaintainTime (modify_spec).
+				EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+				// FromClass The class it replaces (modify_spec).
+				FromClass *string `json:"FromClass,omitempty"`
+
+				// FromSecurityIps The whitelist it replaces (set_whitelist).
+				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+				// InstanceClass The new class (modify_spec).
+				InstanceClass *string `json:"InstanceClass,omitempty"`
+
+				// OrderType UPGRADE or DOWNGRADE (modify_spec).
+				OrderType *string `json:"OrderType,omitempty"`
+
+				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+				SecurityIps *string `json:"SecurityIps,omitempty"`
+			} `json:"change,omitempty"`
 			CreatedAt time.Time `json:"created_at"`
 
 			// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -5870,6 +7423,9 @@ func ParseRejectRequestResponse(rsp *http.Response) (*RejectRequestResponse, err
 			// InstanceType Instance type. Redis (the default) or Memcache.
 			InstanceType string `json:"InstanceType"`
 
+			// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+			Kind RejectRequest200JSONResponseBodyKind `json:"Kind"`
+
 			// NetworkType Network type. Classic (the default) or VPC.
 			NetworkType string `json:"NetworkType"`
 
@@ -5904,7 +7460,28 @@ func ParseRejectRequestResponse(rsp *http.Response) (*RejectRequestResponse, err
 			VpcId string `json:"VpcId"`
 
 			// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-			ZoneId    string    `json:"ZoneId"`
+			ZoneId string `json:"ZoneId"`
+
+			// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+			Change *struct {
+				// EffectiveTime Immediately or MaintainTime (modify_spec).
+				EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+				// FromClass The class it replaces (modify_spec).
+				FromClass *string `json:"FromClass,omitempty"`
+
+				// FromSecurityIps The whitelist it replaces (set_whitelist).
+				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+				// InstanceClass The new class (modify_spec).
+				InstanceClass *string `json:"InstanceClass,omitempty"`
+
+				// OrderType UPGRADE or DOWNGRADE (modify_spec).
+				OrderType *string `json:"OrderType,omitempty"`
+
+				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+				SecurityIps *string `json:"SecurityIps,omitempty"`
+			} `json:"change,omitempty"`
 			CreatedAt time.Time `json:"created_at"`
 
 			// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
@@ -6050,6 +7627,9 @@ func ParseRetryRequestResponse(rsp *http.Response) (*RetryRequestResponse, error
 			// InstanceType Instance type. Redis (the default) or Memcache.
 			InstanceType string `json:"InstanceType"`
 
+			// Kind What it asks: create (a new instance) or a change of the instance InstanceId names.
+			Kind RetryRequest200JSONResponseBodyKind `json:"Kind"`
+
 			// NetworkType Network type. Classic (the default) or VPC.
 			NetworkType string `json:"NetworkType"`
 
@@ -6084,7 +7664,28 @@ func ParseRetryRequestResponse(rsp *http.Response) (*RetryRequestResponse, error
 			VpcId string `json:"VpcId"`
 
 			// ZoneId Zone. Optional. A zone of the region, e.g. cn-hangzhou-b.
-			ZoneId    string    `json:"ZoneId"`
+			ZoneId string `json:"ZoneId"`
+
+			// Change What a change asks, as validated (never a password): the kind's fields, and what they replace.
+			Change *struct {
+				// EffectiveTime Immediately or MaintainTime (modify_spec).
+				EffectiveTime *string `json:"EffectiveTime,omitempty"`
+
+				// FromClass The class it replaces (modify_spec).
+				FromClass *string `json:"FromClass,omitempty"`
+
+				// FromSecurityIps The whitelist it replaces (set_whitelist).
+				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
+
+				// InstanceClass The new class (modify_spec).
+				InstanceClass *string `json:"InstanceClass,omitempty"`
+
+				// OrderType UPGRADE or DOWNGRADE (modify_spec).
+				OrderType *string `json:"OrderType,omitempty"`
+
+				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
+				SecurityIps *string `json:"SecurityIps,omitempty"`
+			} `json:"change,omitempty"`
 			CreatedAt time.Time `json:"created_at"`
 
 			// DecidedBy Who approved or rejected it; null while pending or when a policy decided.
