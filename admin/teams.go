@@ -152,3 +152,36 @@ func (a *Admin) userNamed(ctx context.Context, username string) (store.User, str
 	}
 	return u, "", err
 }
+
+// FieldWhitelist is the team's default whitelist field.
+const FieldWhitelist = "default_whitelist"
+
+// SetTeamWhitelist sets the whitelist that prefills the creation form of
+// team t's requests: IPv4 or IPv6 addresses or CIDR blocks, comma-separated
+// (the whitelist's rules); "" or "none" for none. Its event is
+// team.whitelist_changed.
+func (a *Admin) SetTeamWhitelist(ctx context.Context, by *int64, t domain.Team, ips string) (domain.FieldErrors, error) {
+	ips, problem := ParseWhitelist(ips)
+	if problem != "" {
+		return domain.FieldErrors{FieldWhitelist: problem}, nil
+	}
+	err := a.Store.SetTeamWhitelist(ctx, t.ID, ips, by)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoTeam
+	}
+	return nil, err
+}
+
+// ParseWhitelist reads a team's default whitelist as typed: "" or "none"
+// for none, else the whitelist's rules; the list as stored, or what is
+// wrong with it.
+func ParseWhitelist(s string) (string, string) {
+	s, problem := text(s)
+	switch {
+	case problem != "":
+		return "", problem
+	case s == "" || s == "none":
+		return "", ""
+	}
+	return domain.ParseSecurityIps(s)
+}

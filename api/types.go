@@ -176,6 +176,9 @@ func (Submission) Schema(huma.Registry) *huma.Schema {
 	}
 	props[domain.TeamField] = &huma.Schema{Type: "string", Description: "The team the instance is for: one of the requester's teams; " +
 		"may be left out when they are in one team (it is that one) or none."}
+	props[domain.SecurityIpsField] = &huma.Schema{Type: "string", Description: "The IP whitelist the portal sets " +
+		"(group kvportal) once the instance is Normal: IPv4 or IPv6 addresses or CIDR blocks, comma-separated, at most 1,000; " +
+		"left out or empty, none is set and no client can connect until a set_whitelist change."}
 	ex := map[string]any{}
 	for k, v := range exampleInput() {
 		ex[k] = v
@@ -191,7 +194,7 @@ func (b Submission) input() (domain.Input, domain.FieldErrors) {
 	in := domain.Input{}
 	errs := domain.FieldErrors{}
 	for k, raw := range b {
-		if k == domain.TeamField { // not a parameter: never sent to the cloud
+		if k == domain.TeamField || k == domain.SecurityIpsField { // not parameters: never sent with CreateInstance
 			var team string
 			if string(raw) != "null" && json.Unmarshal(raw, &team) != nil {
 				errs[k] = "must be a string"

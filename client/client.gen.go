@@ -1128,6 +1128,9 @@ type SubmitRequestJSONBody struct {
 	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 	RegionId *string `json:"RegionId,omitempty"`
 
+	// SecurityIps The IP whitelist the portal sets (group kvportal) once the instance is Normal: IPv4 or IPv6 addresses or CIDR blocks, comma-separated, at most 1,000; left out or empty, none is set and no client can connect until a set_whitelist change.
+	SecurityIps *string `json:"SecurityIps,omitempty"`
+
 	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 	SrcDBInstanceId *string `json:"SrcDBInstanceId,omitempty"`
 

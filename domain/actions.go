@@ -51,7 +51,10 @@ const (
 	// Teams, their limits and members; the approval policies.
 	ActionTeamCreated       = "team.created"
 	ActionTeamLimitsChanged = "team.limits_changed"
-	ActionTeamMemberAdded   = "team.member_added"
-	ActionTeamMemberRemoved = "team.member_removed"
-	ActionPoliciesSaved     = "policies.saved"
+	// ActionTeamWhitelistChanged: the whitelist that prefills the team's
+	// creation forms changed.
+	ActionTeamWhitelistChanged = "team.whitelist_changed"
+	ActionTeamMemberAdded      = "team.member_added"
+	ActionTeamMemberRemoved    = "team.member_removed"
+	ActionPoliciesSaved        = "policies.saved"
 )

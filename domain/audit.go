@@ -208,6 +208,7 @@ var actionTable = []ActionInfo{
 	{Action: ActionTokenRevoked, Says: "revoked the API token {api_token!q} of {user}"},
 	{Action: ActionTeamCreated, Says: "created team {team}", Covers: []DetailKey{KeyTeamID}},
 	{Action: ActionTeamLimitsChanged, Says: "changed the limits of team {team}", Covers: []DetailKey{KeyTeamID}},
+	{Action: ActionTeamWhitelistChanged, Says: "set the default whitelist of team {team}[ to {to}]", Covers: []DetailKey{KeyTeamID}},
 	{Action: ActionTeamMemberAdded, Says: "added {username} to team {team}", Covers: []DetailKey{KeyTeamID, KeyUserID}},
 	{Action: ActionTeamMemberRemoved, Says: "removed {username} from team {team}", Covers: []DetailKey{KeyTeamID, KeyUserID}},
 	{Action: ActionPoliciesSaved, Says: "saved the approval policies, version {policy_version}"},

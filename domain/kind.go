@@ -24,6 +24,13 @@ const (
 // so that groups the system or a person made stay as they are.
 const WhitelistGroup = "kvportal"
 
+// SecurityIpsField is the creation form's field (and JSON key) of the
+// whitelist the portal sets once the instance is Normal: not a
+// CreateInstance parameter, so not in Table, it travels in an Input beside
+// the parameters as the team does. Empty: none (no client can connect
+// until a set_whitelist).
+const SecurityIpsField = "SecurityIps"
+
 // SecurityIpsMax is the most entries one whitelist group holds.
 const SecurityIpsMax = 1000
 

@@ -29,6 +29,7 @@ func (h *Handlers) NewRequest(c echo.Context) error {
 		in = r.Params.Input()
 		in["Token"] = ""
 		in[domain.TeamField] = r.Team
+		in[domain.SecurityIpsField] = r.Change.SecurityIps
 		cloneOf = r.ID
 	}
 	v, err := h.requestForm(c, in, nil, cat)

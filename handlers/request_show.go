@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -65,6 +66,9 @@ func (h *Handlers) showView(c echo.Context, r domain.Request) (pages.RequestShow
 	for _, e := range events {
 		v.Events = append(v.Events, eventView(e))
 	}
+	if err := h.connectNote(ctx, &v); err != nil {
+		return v, err
+	}
 	return v, nil
 }
 
@@ -76,6 +80,12 @@ func paramGroups(r domain.Request, now time.Time) []pages.ParamGroup {
 		return []pages.ParamGroup{{Title: "The change", Params: changeParams(&r, now)}}
 	}
 	var out []pages.ParamGroup
+	defer func() {
+		if r.Change.SecurityIps != "" {
+			out = append(out, pages.ParamGroup{Title: "Who may connect", Params: []pages.Param{{Name: domain.SecurityIpsField,
+				Label: "IP whitelist", Value: r.Change.SecurityIps, Mono: true, Warn: domain.OpenToAll(r.Change.SecurityIps)}}})
+		}
+	}()
 	for _, g := range domain.Groups() {
 		group := pages.ParamGroup{Title: g.Title}
 		for _, m := range domain.Table {
@@ -163,4 +173,29 @@ func eventView(e store.Event) pages.EventView {
 		ev.Details = detailWords(d, said)
 	}
 	return ev
+}
+
+// connectNote says on a created instance's request whether clients can
+// connect yet: once it is Normal and the whitelist asked for with it is
+// set; until then the page keeps refreshing itself.
+func (h *Handlers) connectNote(ctx context.Context, v *pages.RequestShowView) error {
+	r := v.R
+	if r.Kind.IsChange() || r.Status != domain.StatusSucceeded || r.InstanceID == "" || r.InstanceStatus != domain.InstanceNormal {
+		return nil
+	}
+	if r.Change.SecurityIps == "" {
+		v.Connect = "The instance is Normal, but no whitelist was asked for: no client can connect until one is set (Set the IP whitelist, on the instance's page)."
+		return nil
+	}
+	in, err := h.Store.Instance(ctx, r.InstanceID)
+	if err != nil {
+		return err
+	}
+	if in.SecurityIPs == "" {
+		v.Connect = "The instance is Normal; the portal is setting its whitelist (" + r.Change.SecurityIps + "). Clients are refused until then."
+		v.Moving = true
+		return nil
+	}
+	v.Connect, v.ConnectReady = "Ready to connect from "+in.SecurityIPs+".", true
+	return nil
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,6 +19,15 @@ func (h *Handlers) requestForm(c echo.Context, in domain.Input, errs domain.Fiel
 	u := user(c)
 	if u.ID == 0 { // nobody signed in is in no team
 		return v, nil
+	}
+	wf, err := h.whitelistField(c.Request().Context(), u.ID, in, errs)
+	if err != nil {
+		return v, err
+	}
+	// Last: what the portal does once the instance exists.
+	v.Groups = append(v.Groups, pages.FieldGroup{ID: "connect", Title: "Who may connect", Fields: []components.Field{wf}})
+	if wf.Error != "" {
+		v.Errors = append(v.Errors, components.FieldError{Name: wf.Name, Label: wf.Label, Message: wf.Error})
 	}
 	teams, err := h.Store.UserTeams(c.Request().Context(), u.ID)
 	if err != nil || len(teams) == 0 {
@@ -86,4 +96,42 @@ func (h *Handlers) teamSuggestions(ctx context.Context) []components.Option {
 		opts[i] = components.Option{Value: t.Name, Label: t.Name}
 	}
 	return opts
+}
+
+// whitelistField is the creation form's SecurityIps: as typed, else (a new
+// form) the default whitelist of the team the request is for, or of the
+// user's only team with one; the teams' defaults are named in its help.
+func (h *Handlers) whitelistField(ctx context.Context, userID int64, in domain.Input, errs domain.FieldErrors) (components.Field, error) {
+	f := components.Field{Name: domain.SecurityIpsField, Label: "IP whitelist", Kind: "textarea", Mono: true,
+		MaxLength: 64 * domain.SecurityIpsMax, Error: errs[domain.SecurityIpsField],
+		Help: "The addresses allowed to connect, set once the instance is Normal: IPv4 or IPv6 addresses or CIDR blocks, " +
+			"comma-separated (10.0.0.0/8,192.168.1.7). Empty: none, and no client can connect until you set one."}
+	typed, ok := in[domain.SecurityIpsField]
+	f.Value = strings.ToValidUTF8(typed, "\uFFFD")
+	defaults, err := h.Store.TeamWhitelists(ctx, userID)
+	if err != nil {
+		return f, err
+	}
+	if len(defaults) > 0 {
+		names := make([]string, 0, len(defaults))
+		for n := range defaults {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		parts := make([]string, len(names))
+		for i, n := range names {
+			parts[i] = n + ": " + defaults[n]
+		}
+		f.Note = "Your teams' default whitelists: " + strings.Join(parts, "; ") + "."
+	}
+	if !ok {
+		if ips, found := defaults[in[domain.TeamField]]; found {
+			f.Value = ips
+		} else if len(defaults) == 1 && in[domain.TeamField] == "" {
+			for _, ips := range defaults {
+				f.Value = ips
+			}
+		}
+	}
+	return f, nil
 }

@@ -333,3 +333,40 @@ func checkTeam(ctx context.Context, tx pgx.Tx, r domain.Request, member bool) er
 	}
 	return t.Admit(u)
 }
+
+// SetTeamWhitelist sets the whitelist that prefills the creation form's
+// SecurityIps for the team's requests ("" for none), with the event
+// team.whitelist_changed.
+func (s *Store) SetTeamWhitelist(ctx context.Context, teamID int64, ips string, actorID *int64) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var name, old string
+		err := tx.QueryRow(ctx, `UPDATE teams t SET default_whitelist = $2, updated_at = now()
+			FROM (SELECT default_whitelist FROM teams WHERE id = $1 FOR UPDATE) o
+			WHERE t.id = $1 RETURNING t.name, o.default_whitelist`, teamID, ips).Scan(&name, &old)
+		if err != nil {
+			return notFound(err, "team")
+		}
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamWhitelistChanged,
+			Details: domain.Details{domain.KeyTeamID: teamID, domain.KeyTeam: name, domain.KeyFrom: old, domain.KeyTo: ips}})
+	})
+}
+
+// TeamWhitelists are the default whitelists of the user's teams, by team
+// name (teams without one left out).
+func (s *Store) TeamWhitelists(ctx context.Context, userID int64) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT t.name, t.default_whitelist FROM teams t JOIN team_members m ON m.team_id = t.id
+		WHERE m.user_id = $1 AND t.default_whitelist <> ''`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("team whitelists: %w", err)
+	}
+	out := map[string]string{}
+	var name, ips string
+	_, err = pgx.ForEachRow(rows, []any{&name, &ips}, func() error {
+		out[name] = ips
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("team whitelists: %w", err)
+	}
+	return out, nil
+}

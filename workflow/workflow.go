@@ -262,9 +262,22 @@ func (w *Workflow) submit(ctx context.Context, a Actor, in domain.Input, n store
 		return domain.Request{}, nil, ErrRole
 	}
 	p, errs := w.Validate(ctx, in)
+	// The whitelist to set once the instance is Normal: optional, with
+	// the set_whitelist change's rules.
+	var whitelist string
+	if typed := strings.TrimSpace(in[domain.SecurityIpsField]); typed != "" {
+		var problem string
+		if whitelist, problem = domain.ParseSecurityIps(typed); problem != "" {
+			if errs == nil {
+				errs = domain.FieldErrors{}
+			}
+			errs[domain.SecurityIpsField] = problem
+		}
+	}
 	if len(errs) > 0 {
 		return domain.Request{}, errs, nil
 	}
+	n.Change.SecurityIps = whitelist
 	if p.Token == "" {
 		p.Token = domain.NewToken()
 	}

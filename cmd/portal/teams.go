@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -38,18 +39,26 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 	name := fs.String("name", "", "the team's name")
 	maxInstances := fs.String("max-instances", "", "the most requests the team may have that are not rejected, cancelled or failed (none: no limit)")
 	maxSpend := fs.String("max-monthly-spend", "", "the most their monthly price estimates may add up to (none: no limit)")
+	whitelist := fs.String("default-whitelist", "", "the IP whitelist that prefills the team's creation forms: addresses or CIDR blocks, comma-separated (none: no default)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	var limits admin.Limits
+	setWhitelist := false
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
+		case "default-whitelist":
+			setWhitelist = true
 		case "max-instances":
 			limits.MaxInstances = maxInstances
 		case "max-monthly-spend":
 			limits.MaxSpend = maxSpend
 		}
 	})
+	if _, problem := admin.ParseWhitelist(*whitelist); setWhitelist && problem != "" {
+		// Refused before anything is stored, a new team included.
+		return fieldErrors(domain.FieldErrors{admin.FieldWhitelist: problem}, teamFlags)
+	}
 	return withAdmin(ctx, e, func(a *admin.Admin) error {
 		var t domain.Team
 		var errs domain.FieldErrors
@@ -70,13 +79,23 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "team %s: max instances %s, max monthly spend %s\n", t.Name,
 			domain.LimitText(t.MaxInstances), domain.LimitText(t.MaxMonthlySpend))
+		if setWhitelist {
+			errs, err := a.SetTeamWhitelist(ctx, nil, t, *whitelist)
+			if err != nil {
+				return err
+			}
+			if len(errs) > 0 {
+				return fieldErrors(errs, teamFlags)
+			}
+			fmt.Fprintf(e.stdout, "team %s: default whitelist %s\n", t.Name, cmp.Or(*whitelist, "none"))
+		}
 		return nil
 	})
 }
 
 // teamFlags name the team steps' fields as the commands' flags.
 var teamFlags = map[string]string{admin.FieldTeamName: "--name", admin.FieldMaxInstances: "--max-instances",
-	admin.FieldMaxSpend: "--max-monthly-spend", admin.FieldMember: "--username"}
+	admin.FieldMaxSpend: "--max-monthly-spend", admin.FieldMember: "--username", admin.FieldWhitelist: "--default-whitelist"}
 
 func cmdTeamsList(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 {

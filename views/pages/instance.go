@@ -186,3 +186,11 @@ func changeDone(r domain.Request) string {
 	}
 	return "Done: " + r.Kind.Spec().Operation + " made the change (the instance is " + orDash(r.InstanceStatus) + ")."
 }
+
+// boolText is "true" or "false", for data attributes.
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

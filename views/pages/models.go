@@ -161,6 +161,11 @@ type RequestShowView struct {
 	// Price is the estimate made at submission in components.PriceText's
 	// words; "" when there was none.
 	Price string
+	// Connect says whether a created instance accepts clients yet: ready
+	// once it is Normal and the whitelist asked for with it is set ("" when
+	// there is nothing to say); ConnectReady tells which.
+	Connect      string
+	ConnectReady bool
 }
 
 // ApprovalRow is one pending request in the approver's queue.

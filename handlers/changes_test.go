@@ -1,0 +1,117 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/webtest"
+)
+
+// The change forms: each kind's form says what will happen; bad input is
+// told beside its field with what was typed kept (but a password), nothing
+// stored; a good change goes to its request's page and into the approvals
+// queue as current → new; a second change while one is pending is refused
+// naming the first.
+func TestChangeForms(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	dev, devUser := e.SignedIn("dev", domain.RoleRequester)
+	boss, bossUser := e.SignedIn("boss", domain.RoleApprover)
+	other, _ := e.SignedIn("other", domain.RoleRequester)
+	e.Instance(devUser, bossUser, nil, "r-change")
+
+	page := dev.Get("/instances/r-change")
+	for _, k := range domain.Kinds {
+		if page.Doc.Find(`[data-testid="changes"] a[data-kind="`+string(k.Kind)+`"]`).Length() != 1 {
+			t.Errorf("the instance page offers no %s", k.Kind)
+		}
+	}
+	for _, k := range domain.Kinds {
+		form := dev.Get("/instances/r-change/change?kind=" + string(k.Kind))
+		if form.Status != http.StatusOK || !strings.Contains(form.Doc.Find(`[data-testid="change-says"]`).Text(), k.Says[:20]) {
+			t.Fatalf("%s form: %d", k.Kind, form.Status)
+		}
+		for _, f := range k.Fields {
+			id := "f-" + f.Name
+			if form.Doc.Find(`label[for="`+id+`"]`).Length() != 1 || form.Doc.Find("#"+id).Length() != 1 {
+				t.Errorf("%s: field %s without its label", k.Kind, f.Name)
+			}
+		}
+	}
+	if r := other.Get("/instances/r-change/change?kind=set_whitelist"); r.Status != http.StatusNotFound {
+		t.Errorf("someone else's form: %d", r.Status)
+	}
+	if r := dev.Get("/instances/r-change/change?kind=grow"); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("an unknown kind: %d", r.Status)
+	}
+
+	before := e.CountRequests()
+	bad := dev.Post("/instances/r-change/requests", url.Values{"Kind": {"set_whitelist"}, "SecurityIps": {"10.0.0.0/33"}})
+	if bad.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("a bad whitelist: %d", bad.Status)
+	}
+	field := bad.Doc.Find("#f-SecurityIps")
+	if got := field.Text(); got != "10.0.0.0/33" {
+		t.Errorf("what was typed: %q", got)
+	}
+	if d, _ := field.Attr("aria-describedby"); !strings.Contains(d, "err-SecurityIps") || bad.Doc.Find("#err-SecurityIps").Text() == "" {
+		t.Errorf("the error is not tied to its field: %q", d)
+	}
+	pw := dev.Post("/instances/r-change/requests", url.Values{"Kind": {"reset_password"}, "Password": {"short"}})
+	if v, _ := pw.Doc.Find("#f-Password").Attr("value"); pw.Status != http.StatusUnprocessableEntity || v != "" {
+		t.Errorf("a bad password: %d, kept %q", pw.Status, v)
+	}
+	rel := dev.Post("/instances/r-change/requests", url.Values{"Kind": {"release"}, "ConfirmInstanceId": {"r-other"}})
+	if rel.Status != http.StatusUnprocessableEntity || rel.Doc.Find("#err-ConfirmInstanceId").Text() == "" {
+		t.Errorf("a wrong confirmation: %d", rel.Status)
+	}
+	if e.CountRequests() != before {
+		t.Fatal("a refused change was stored")
+	}
+
+	ok := dev.Post("/instances/r-change/requests", url.Values{"Kind": {"set_whitelist"}, "SecurityIps": {"0.0.0.0/0"}})
+	if ok.Status != http.StatusSeeOther {
+		t.Fatalf("a good change: %d", ok.Status)
+	}
+	loc := ok.Header.Get("Location")
+	held := dev.Post("/instances/r-change/requests", url.Values{"Kind": {"release"}, "ConfirmInstanceId": {"r-change"}})
+	if held.Status != http.StatusConflict || !strings.Contains(held.Doc.Find(`[data-testid="form-error"]`).Text(), "request "+strings.TrimPrefix(loc, "/requests/")) {
+		t.Errorf("a second change: %d %q", held.Status, held.Doc.Find(`[data-testid="form-error"]`).Text())
+	}
+	queue := boss.Get("/approvals")
+	row := queue.Doc.Find(`[data-param="SecurityIps"]`)
+	if !strings.Contains(row.Text(), "none → 0.0.0.0/0") || row.Find(`dd[data-warn="true"]`).Length() != 1 {
+		t.Errorf("the queue's row: %q", row.Text())
+	}
+	show := dev.Get(loc)
+	if got := show.Doc.Find(`dd[data-param="Kind"]`).Text(); got != "Set the IP whitelist" {
+		t.Errorf("the request's page: kind %q", got)
+	}
+}
+
+// The creation form's whitelist is prefilled with the team's default,
+// checked with the whitelist's rules beside its field, and kept with the
+// request.
+func TestCreationWhitelistField(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	dev, devUser := e.SignedIn("dev", domain.RoleRequester)
+	team := e.Team("payments", nil, nil, devUser)
+	if err := e.St.SetTeamWhitelist(context.Background(), team.ID, "10.0.0.0/8", nil); err != nil {
+		t.Fatal(err)
+	}
+	form := dev.Get("/requests/new")
+	if got := form.Doc.Find("#f-SecurityIps").Text(); got != "10.0.0.0/8" {
+		t.Fatalf("prefilled with %q", got)
+	}
+	before := e.CountRequests()
+	bad := dev.Post("/requests", url.Values{"SecurityIps": {"10.0.0.0/8,10.0.0.0/8"}, "Team": {"payments"}})
+	if bad.Status != http.StatusUnprocessableEntity || bad.Doc.Find("#err-SecurityIps").Text() == "" ||
+		bad.Doc.Find("#f-SecurityIps").Text() != "10.0.0.0/8,10.0.0.0/8" || e.CountRequests() != before {
+		t.Fatalf("a duplicate entry: %d %q", bad.Status, bad.Doc.Find("#err-SecurityIps").Text())
+	}
+}
