@@ -31,9 +31,9 @@ const (
 )
 
 // exportHeader is the CSV export's header row.
-// team is last, added after the others: a reader of the older columns by
-// position finds them where they were.
-var exportHeader = []string{"id", "at", "actor", "action", "request_id", "instance_id", "region_id", "details", "team"}
+// team and kind (the request's kind) are last, added after the others: a
+// reader of the older columns by position finds them where they were.
+var exportHeader = []string{"id", "at", "actor", "action", "request_id", "instance_id", "region_id", "details", "team", "kind"}
 
 // ExportAudit streams the audit trail as CSV (GET /audit/export.csv), with
 // the filters of GET /audit: one row per event, newest first, written as
@@ -119,6 +119,7 @@ func appendExportRow(dst []byte, e *store.EventRow) []byte {
 	dst = appendCSVCell(dst, 6, e.RegionID)
 	dst = appendCSVCell(dst, 7, exportDetails(e.DetailsJSON))
 	dst = appendCSVCell(dst, 8, e.Team)
+	dst = appendCSVCell(dst, 9, e.Kind)
 	return append(dst, '\n')
 }
 

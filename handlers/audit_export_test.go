@@ -64,12 +64,12 @@ func TestExportRowAsEncodingCSV(t *testing.T) {
 	}{
 		{store.EventRow{ID: 7, At: at, HasActor: true, ActorName: []byte("dev"), Action: []byte("request.submitted"),
 			RequestID: 3, HasRequest: true, InstanceID: []byte("r-1"), RegionID: []byte("cn-hangzhou"),
-			DetailsJSON: []byte(`{"a": "b,c"}`), Team: []byte("payments")},
-			[]string{"7", "2026-12-01T22:09:01Z", "dev", "request.submitted", "3", "r-1", "cn-hangzhou", `{"a": "b,c"}`, "payments"}},
+			DetailsJSON: []byte(`{"a": "b,c"}`), Team: []byte("payments"), Kind: []byte("set_whitelist")},
+			[]string{"7", "2026-12-01T22:09:01Z", "dev", "request.submitted", "3", "r-1", "cn-hangzhou", `{"a": "b,c"}`, "payments", "set_whitelist"}},
 		{store.EventRow{ID: 8, At: at, Action: []byte("provisioning.succeeded")},
-			[]string{"8", "2026-12-01T22:09:01Z", "system", "provisioning.succeeded", "", "", "", "{}", ""}},
+			[]string{"8", "2026-12-01T22:09:01Z", "system", "provisioning.succeeded", "", "", "", "{}", "", ""}},
 		{store.EventRow{ID: 9, At: at, Action: []byte("auth.login_failed"), DetailsJSON: []byte(`{"password": "x"}`)},
-			[]string{"9", "2026-12-01T22:09:01Z", "visitor", "auth.login_failed", "", "", "", `{"password":"[redacted]"}`, ""}},
+			[]string{"9", "2026-12-01T22:09:01Z", "visitor", "auth.login_failed", "", "", "", `{"password":"[redacted]"}`, "", ""}},
 	}
 	for _, tc := range cases {
 		if got, want := string(appendExportRow(nil, &tc.row)), csvLine(t, tc.want...)+"\n"; got != want {

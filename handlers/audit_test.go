@@ -255,7 +255,7 @@ func TestAuditExportCSV(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parse: %v\n%s", err, raw)
 	}
-	if strings.Join(rows[0], ",") != "id,at,actor,action,request_id,instance_id,region_id,details,team" {
+	if strings.Join(rows[0], ",") != "id,at,actor,action,request_id,instance_id,region_id,details,team,kind" {
 		t.Errorf("header %q", rows[0])
 	}
 	if len(rows) != 1+e.CountAllEvents() {
@@ -263,7 +263,7 @@ func TestAuditExportCSV(t *testing.T) {
 	}
 	byAction := map[string][]string{}
 	for _, r := range rows[1:] {
-		if len(r) != 9 {
+		if len(r) != 10 {
 			t.Fatalf("row of %d cells: %q", len(r), r)
 		}
 		byAction[r[3]] = r
@@ -358,7 +358,7 @@ func TestAuditExportStreams(t *testing.T) {
 	defer resp.Body.Close()
 	br := bufio.NewReader(resp.Body)
 	header, err := br.ReadString('\n')
-	if err != nil || header != "id,at,actor,action,request_id,instance_id,region_id,details,team\n" {
+	if err != nil || header != "id,at,actor,action,request_id,instance_id,region_id,details,team,kind\n" {
 		t.Fatalf("header %q %v", header, err)
 	}
 	if _, err := br.ReadString('\n'); err != nil {

@@ -15,7 +15,7 @@ import (
 // everyField is an event with each of its own fields set.
 func everyField() notify.Event {
 	return notify.Event{EventID: 7, Topic: notify.TopicFinished, Action: domain.ActionFailed,
-		At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Actor: "approver", RequestID: 3, Status: "failed",
+		At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Actor: "approver", RequestID: 3, RequestKind: "create", Status: "failed",
 		Requester: "dev", InstanceId: "r-1", Reason: "no", ErrorCode: "Code", ErrorMessage: "Message", Link: "/requests/3"}
 }
 
@@ -40,7 +40,7 @@ func TestEventBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"ChargeType", "InstanceClass", "InstanceId", "InstanceName", "InstanceType", "Period", "RegionId", "ZoneId",
+	want := []string{"ChargeType", "InstanceClass", "InstanceId", "InstanceName", "InstanceType", "Kind", "Period", "RegionId", "ZoneId",
 		"action", "actor", "at", "error_code", "error_message", "event_id", "link", "reason", "request_id", "requester", "status", "topic"}
 	if got := keys(t, body); !slices.Equal(got, want) {
 		t.Errorf("keys:\n got %v\nwant %v", got, want)
@@ -57,13 +57,13 @@ func TestEventBody(t *testing.T) {
 	// A pending request's event: no InstanceId, reason or error yet, and
 	// the required parameters always there.
 	pending := notify.Event{EventID: 1, Topic: notify.TopicNeedsApproval, Action: domain.ActionRequestSubmitted,
-		RequestID: 1, Status: "pending_approval", Requester: "dev", Link: "/requests/1",
+		RequestID: 1, RequestKind: "create", Status: "pending_approval", Requester: "dev", Link: "/requests/1",
 		Params: domain.Params{InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou"}}
 	body, err = json.Marshal(pending)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"InstanceClass", "RegionId", "action", "at", "event_id", "link", "request_id", "requester", "status", "topic"}
+	want = []string{"InstanceClass", "Kind", "RegionId", "action", "at", "event_id", "link", "request_id", "requester", "status", "topic"}
 	if got := keys(t, body); !slices.Equal(got, want) {
 		t.Errorf("pending keys:\n got %v\nwant %v", got, want)
 	}

@@ -46,7 +46,7 @@ func Topic(action string) string {
 		return TopicNeedsApproval
 	case domain.ActionRequestApproved, domain.ActionRequestRejected, domain.ActionRequestCancelled:
 		return TopicDecided
-	case domain.ActionSucceeded, domain.ActionFailed:
+	case domain.ActionSucceeded, domain.ActionChangeApplied, domain.ActionFailed:
 		return TopicFinished
 	case domain.ActionInstanceDrifted:
 		return TopicDrift
@@ -66,8 +66,12 @@ type Event struct {
 	// Actor is who acted (the requester, the approver), "" for the system.
 	Actor     string `json:"actor,omitempty"`
 	RequestID int64  `json:"request_id"`
-	Status    string `json:"status"`
-	Requester string `json:"requester"`
+	// RequestKind is what the request asks: create, or a change of the instance
+	// InstanceId names; Change is what a change asks (never a password).
+	RequestKind string         `json:"Kind"`
+	Change      *domain.Change `json:"change,omitempty"`
+	Status      string         `json:"status"`
+	Requester   string         `json:"requester"`
 	// Team is the requester's team the request belongs to, "" for none.
 	Team string `json:"Team,omitempty"`
 	// Rule is the policy rule that approved the request, "" when a person
@@ -78,7 +82,8 @@ type Event struct {
 	// that a parameter added to the table reaches receivers with no change
 	// here. InstanceName is the name asked for, then the one the cloud gave.
 	Params domain.Params `json:"-"`
-	// InstanceId is known once the instance exists.
+	// InstanceId is known once the instance exists (a change's from the
+	// start).
 	InstanceId string `json:"InstanceId,omitempty"`
 	// Reason is a rejection's reason.
 	Reason string `json:"reason,omitempty"`

@@ -190,7 +190,7 @@ func TestLifecycleIsAnnounced(t *testing.T) {
 	waitFor(t, "the needs-approval delivery", func() bool { return len(f.rc.deliveries()) == 1 })
 	d := f.rc.deliveries()[0]
 	want := notify.Event{EventID: d.event.EventID, Topic: notify.TopicNeedsApproval, Action: domain.ActionRequestSubmitted,
-		At: d.event.At, Actor: "dev", RequestID: ok.ID, Status: "pending_approval", Requester: "dev",
+		At: d.event.At, Actor: "dev", RequestID: ok.ID, RequestKind: "create", Status: "pending_approval", Requester: "dev",
 		Params: domain.Params{InstanceType: "Redis", InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou",
 			ZoneId: "cn-hangzhou-h", InstanceName: "orders-cache", ChargeType: "PostPaid", NetworkType: "CLASSIC", EngineVersion: "5.0"},
 		Link: "https://portal.example.com/requests/" + itoa(ok.ID)}
@@ -362,8 +362,9 @@ func TestDelivererRejectsBadURL(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// noAPI is a cloud the tests never call.
-type noAPI struct{}
+// noAPI is a cloud the tests never call (the calls not written out here
+// would panic on its nil API).
+type noAPI struct{ provisioner.API }
 
 func (noAPI) CreateInstance(context.Context, domain.Params, ...domain.Tag) (rkvstore.CreateResult, error) {
 	return rkvstore.CreateResult{}, errors.New("not in these tests")

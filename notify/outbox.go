@@ -85,8 +85,12 @@ func NewEvent(topic string, e store.Event, r domain.Request, baseURL string) Eve
 	ev := Event{
 		EventID: e.ID, Topic: topic, Action: e.Action, At: e.At.UTC(), Actor: e.ActorName,
 		RequestID: r.ID, Status: string(r.Status), Requester: r.RequesterName, Team: r.Team, Rule: r.DecidedByRule,
-		Params: params, InstanceId: r.InstanceID,
+		Params: params, InstanceId: r.InstanceID, RequestKind: string(r.Kind.Spec().Kind),
 		Link: baseURL + "/requests/" + strconv.FormatInt(r.ID, 10),
+	}
+	if r.Change != (domain.Change{}) {
+		c := r.Change
+		ev.Change = &c
 	}
 	switch e.Action {
 	case domain.ActionRequestRejected:

@@ -40,6 +40,8 @@ type AuditEvent struct {
 	// Team is the team of the event's request, or the team a team event
 	// is about; "" for none.
 	Team string
+	// Kind is the kind of the event's request ("" for an event of none).
+	Kind string
 }
 
 // EventRow is one event as EachEvent hands it over. Its text columns are
@@ -60,6 +62,7 @@ type EventRow struct {
 	InstanceID []byte
 	RegionID   []byte
 	Team       []byte
+	Kind       []byte
 	// DetailsJSON is the details as stored (a JSON object's text).
 	DetailsJSON []byte
 }
@@ -128,7 +131,7 @@ func (f EventFilter) conditions() *conditions {
 func auditSelect(f EventFilter) string {
 	return `SELECT e.id, e.at, e.actor_id, COALESCE(u.username, ''), e.action, e.request_id, e.details::text,
 	COALESCE(r.instance_id, ''), COALESCE(r.region_id, ''),
-	COALESCE(t.name, CASE WHEN e.action LIKE 'team.%' THEN e.details->>'team' END, '')
+	COALESCE(t.name, CASE WHEN e.action LIKE 'team.%' THEN e.details->>'team' END, ''), COALESCE(r.kind, '')
 	FROM ` + f.from() + auditJoins
 }
 
@@ -145,13 +148,14 @@ const (
 	auditColInstance  = 7
 	auditColRegion    = 8
 	auditColTeam      = 9
+	auditColKind      = 10
 )
 
 // scanAuditEvent reads an event with its details decoded.
 func scanAuditEvent(row pgx.CollectableRow) (AuditEvent, error) {
 	var a AuditEvent
 	var details []byte
-	err := row.Scan(&a.ID, &a.At, &a.ActorID, &a.ActorName, &a.Action, &a.RequestID, &details, &a.InstanceID, &a.RegionID, &a.Team)
+	err := row.Scan(&a.ID, &a.At, &a.ActorID, &a.ActorName, &a.Action, &a.RequestID, &details, &a.InstanceID, &a.RegionID, &a.Team, &a.Kind)
 	if err == nil && len(details) > 0 {
 		err = json.Unmarshal(details, &a.Details)
 	}
@@ -191,7 +195,7 @@ func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(*EventRow)
 	// one of them is of type text, whose bytes are the same in either of
 	// the protocol's formats. The destinations are made once: a list
 	// written out in each call would be allocated for every row.
-	dest := []any{&r.ID, &r.At, &actor, nil, nil, &req, nil, nil, nil, nil}
+	dest := []any{&r.ID, &r.At, &actor, nil, nil, &req, nil, nil, nil, nil, nil}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("export events: %w", err)
@@ -199,7 +203,7 @@ func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(*EventRow)
 		raw := rows.RawValues()
 		r.HasActor, r.HasRequest, r.RequestID = actor.Valid, req.Valid, req.Int64
 		r.ActorName, r.Action, r.DetailsJSON = raw[auditColActorName], raw[auditColAction], raw[auditColDetails]
-		r.InstanceID, r.RegionID, r.Team = raw[auditColInstance], raw[auditColRegion], raw[auditColTeam]
+		r.InstanceID, r.RegionID, r.Team, r.Kind = raw[auditColInstance], raw[auditColRegion], raw[auditColTeam], raw[auditColKind]
 		if err := fn(&r); err != nil {
 			return err
 		}
