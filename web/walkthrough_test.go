@@ -86,6 +86,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 		choose("ZoneId", "cn-hangzhou-b"),
 		choose("InstanceClass", "redis.master.mid.default"),
 		chromedp.SendKeys(chromedp.CSS("#f-Password"), "Sup3rSecretPw"),
+		chromedp.SendKeys(chromedp.CSS("#f-SecurityIps"), "10.0.0.0/8,192.168.0.0/16"),
 	)
 	picture(t, e, dev, dir, "2-form")
 	step(t, dev, "submit",
@@ -132,4 +133,77 @@ func TestBrowserWalkthrough(t *testing.T) {
 		t.Errorf("request %d shows no InstanceId", id)
 	}
 	picture(t, e, dev, dir, "5-created")
+
+	// Day 2: the whitelist asked for is set by the portal once the instance
+	// is Normal; then the requester asks for a bigger class from the
+	// instance's page, and the approver approves it as any request.
+	r, err := e.St.Request(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		in, err := e.St.Instance(context.Background(), r.InstanceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.SecurityIPs != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the creation's whitelist was not set")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	step(t, dev, "ready to connect",
+		chromedp.Navigate(requestPage),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="connect"][data-ready="true"]`)),
+	)
+	step(t, dev, "the instance's page",
+		chromedp.Navigate(base+"/instances/"+r.InstanceID),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="changes"] a[data-kind="modify_spec"]`)),
+	)
+	if got := text(t, dev, `dd[data-param="SecurityIps"]`); got != "10.0.0.0/8,192.168.0.0/16" {
+		t.Errorf("the instance's whitelist: %q", got)
+	}
+	picture(t, e, dev, dir, "6-instance")
+	step(t, dev, "the resize form",
+		chromedp.Click(chromedp.CSS(`[data-testid="changes"] a[data-kind="modify_spec"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#f-InstanceClass`)),
+	)
+	// A class the form offers for the instance (its datalist), bigger than
+	// its own.
+	bigger, err := chromedp.Run(dev, chromedp.Evaluate[string](`(function(){var os=document.querySelectorAll('#list-InstanceClass option');`+
+		`for(var i=0;i<os.length;i++){if(os[i].value.indexOf('large')>=0)return os[i].value;}return os.length?os[0].value:'';})()`))
+	if err != nil || bigger == "" {
+		t.Fatalf("the resize form offers no class (%v)", err)
+	}
+	step(t, dev, "choose the class", chromedp.SendKeys(chromedp.CSS("#f-InstanceClass"), bigger))
+	picture(t, e, dev, dir, "7-resize")
+	step(t, dev, "ask for the resize",
+		chromedp.Click(chromedp.CSS(`[data-testid="change-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`h1 [data-status="pending_approval"]`)),
+	)
+	resizePage, err := chromedp.Run(dev, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(t, approver, "approve the resize",
+		chromedp.Navigate(base+"/approvals"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="queue"] [data-param="InstanceClass"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="approve-open"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="approve"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="approve"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+	)
+	rid, err := strconv.ParseInt(resizePage[strings.LastIndex(resizePage, "/")+1:], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.WaitStatus(rid, domain.StatusSucceeded)
+	step(t, dev, "the resize done",
+		chromedp.Navigate(resizePage),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="change-done"]`)),
+	)
+	checkA11y(t, dev, "resize-done")
 }

@@ -17,10 +17,13 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // approvals queue.
 func reasonID(id int64) string { return "reason-" + itoa(id) }
 
-// name is how a request is called in lists: its instance name, else its
-// class.
+// name is how a request is called in lists: a change by what it does, a
+// creation by its instance's name.
 func name(r domain.Request) string {
 	switch {
+	case r.Kind.IsChange():
+		// A change is named by what it does: its instance is beside it.
+		return r.Kind.Spec().Label
 	case r.ResultName != "":
 		return r.ResultName
 	case r.Params.InstanceName != "":
