@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/simulator"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/workflow"
@@ -332,5 +333,94 @@ func TestCreationWhitelistIsSet(t *testing.T) {
 	evs := w.events(reqs[0].ID)
 	if evs[0].ActorID != nil {
 		t.Fatal("the portal's own request names a person as its submitter")
+	}
+}
+
+// A worker killed during a change's call (the call made, its outcome never
+// recorded) leaves the request provisioning; the next run records the lost
+// attempt and calls again with the same token, and the cloud still sees
+// one effect: one order for a new class, one release.
+func TestChangeAfterAKilledWorker(t *testing.T) {
+	for _, kind := range []domain.RequestKind{domain.KindSetWhitelist, domain.KindModifySpec, domain.KindResetPassword, domain.KindRelease} {
+		t.Run(string(kind), func(t *testing.T) {
+			f := newFixture(t, simulator.Config{})
+			ctx := context.Background()
+			first := f.start(f.config())
+			w := &changeWorld{fixture: f, wf: &workflow.Workflow{Store: f.st, Sealer: f.sealer, Enqueue: f.enqueuer.EnqueueTx}}
+			r := f.approved(domain.NewToken())
+			r = f.waitStatus(r.ID, 20*time.Second, domain.StatusSucceeded)
+			var err error
+			if w.instance, err = f.st.Instance(ctx, r.InstanceID); err != nil {
+				t.Fatal(err)
+			}
+			stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := first.Stop(stopCtx); err != nil {
+				t.Fatal(err)
+			}
+			in := domain.Input{"Kind": string(kind)}
+			switch kind {
+			case domain.KindSetWhitelist:
+				in["SecurityIps"] = "10.0.0.0/8"
+			case domain.KindModifySpec:
+				for _, o := range f.sim.Catalog().OffersFor(w.instance.RegionID, w.instance.ZoneID, w.instance.InstanceType, w.instance.EngineVersion) {
+					if o.InstanceClass != w.instance.InstanceClass {
+						in["InstanceClass"] = o.InstanceClass
+						break
+					}
+				}
+			case domain.KindResetPassword:
+				in["Password"] = "NewPassw0rd9"
+			case domain.KindRelease:
+				in["ConfirmInstanceId"] = w.instance.InstanceID
+			}
+			c, errs, err := w.wf.SubmitChange(ctx, w.owner(), w.instance.InstanceID, in)
+			if err != nil || len(errs) > 0 {
+				t.Fatalf("submit: %v %v", errs, err)
+			}
+			if _, err := w.wf.Approve(ctx, w.approverActor(), c.ID); err != nil {
+				t.Fatal(err)
+			}
+			// The killed worker: its attempt started and its call reached
+			// the cloud, then nothing.
+			op := kind.Spec().Operation
+			if _, err := f.st.StartAttempt(ctx, c.ID, 1, 4, op); err != nil {
+				t.Fatal(err)
+			}
+			region, id := w.instance.RegionID, w.instance.InstanceID
+			switch kind {
+			case domain.KindSetWhitelist:
+				err = f.api.ModifySecurityIps(ctx, region, id, domain.WhitelistGroup, []string{"10.0.0.0/8"})
+			case domain.KindModifySpec:
+				_, err = f.api.ModifyInstanceSpec(ctx, region, id, rkvstore.SpecChange{InstanceClass: in["InstanceClass"],
+					EffectiveTime: domain.EffectiveImmediately, OrderType: domain.OrderUpgrade, ClientToken: c.Params.Token})
+			case domain.KindResetPassword:
+				err = f.api.ResetPassword(ctx, region, id, "NewPassw0rd9")
+			case domain.KindRelease:
+				err = f.api.DeleteInstance(ctx, region, id)
+			}
+			if err != nil {
+				t.Fatalf("the dead worker's call: %v", err)
+			}
+			f.start(f.config())
+			c = f.wait(c.ID, 20*time.Second, "an end", func(r domain.Request) bool { return r.Status.Terminal() })
+			if c.Status != domain.StatusSucceeded {
+				t.Fatalf("after the killed worker: %s %s %s", c.Status, c.ErrorCode, c.ErrorMessage)
+			}
+			if evs := f.actions(c.ID); count(evs, domain.ActionAttemptStarted) < 2 {
+				t.Errorf("events: %v", evs)
+			}
+			sim := w.simInstance()
+			switch kind {
+			case domain.KindModifySpec:
+				if len(sim.Orders) != 1 {
+					t.Fatalf("%d orders", len(sim.Orders))
+				}
+			case domain.KindRelease:
+				if sim.DeletedAt.IsZero() || w.portalInstance().Status != domain.InstanceReleased {
+					t.Fatal("not released")
+				}
+			}
+		})
 	}
 }

@@ -259,3 +259,81 @@ func TestTeamNameConstraintIsTheDomainRule(t *testing.T) {
 		}
 	}
 }
+
+// A resize's new estimate replaces its instance's old one in the team's
+// spend (refused over the limit, as a creation is), and a released instance
+// frees its slot and its spend at once.
+func TestBudgetAfterResizeAndRelease(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	boss := mkUser(t, s, "boss", domain.RoleApprover)
+	pay := mkTeam(t, s, "payments", ptr(1), ptr(100.0), dev)
+	made, err := teamRequest(s, dev, pay, "made", 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MoveApproved(ctx, made.ID, boss.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartAttempt(ctx, made.ID, 1, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordSuccess(ctx, made.ID, 1, store.Created{InstanceID: "r-budget", InstanceStatus: "Normal", Result: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	change := func(kind domain.RequestKind, token string, price float64) (domain.Request, error) {
+		return s.CreateRequest(ctx, store.NewRequest{Kind: kind, InstanceID: "r-budget", RequesterID: dev.ID, TeamID: &pay.ID,
+			MonthlyPrice: &price, Params: domain.Params{InstanceClass: testfix.InstanceClass, RegionId: "cn-hangzhou",
+				ChargeType: "PostPaid", NetworkType: "Classic", InstanceType: "Redis", EngineVersion: "2.8", Token: token}})
+	}
+	usage := func() domain.Usage {
+		t.Helper()
+		u, err := s.TeamUsage(ctx, pay.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	if u := usage(); u.Instances != 1 || u.MonthlySpend != 40 {
+		t.Fatalf("after the creation: %+v", u)
+	}
+	var budget *domain.BudgetError
+	if _, err := change(domain.KindModifySpec, "too-big", 120); !errors.As(err, &budget) || budget.Limit != "max-monthly-spend" {
+		t.Fatalf("a resize over the spend: %v", err)
+	}
+	resize, err := change(domain.KindModifySpec, "resize", 90)
+	if err != nil {
+		t.Fatalf("a resize within the spend: %v", err)
+	}
+	if u := usage(); u.Instances != 1 || u.MonthlySpend != 90 {
+		t.Fatalf("with the resize: %+v, want 1 instance at 90 (not 130)", u)
+	}
+	if _, err := s.MoveCancelled(ctx, resize.ID, dev.ID); err != nil {
+		t.Fatal(err)
+	}
+	release, err := change(domain.KindRelease, "release", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MoveApproved(ctx, release.ID, boss.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartAttempt(ctx, release.ID, 1, 1, "DeleteInstance"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordChangeApplied(ctx, release.ID, 1, store.Applied{Operation: "DeleteInstance", InstanceStatus: domain.InstanceReleased}); err != nil {
+		t.Fatal(err)
+	}
+	if u := usage(); u.Instances != 0 || u.MonthlySpend != 0 {
+		t.Fatalf("after the release: %+v", u)
+	}
+	if in, err := s.Instance(ctx, "r-budget"); err != nil || in.Status != domain.InstanceReleased {
+		t.Fatalf("the released instance: %+v %v", in, err)
+	}
+	// Its slot is free: a new creation within the one-instance limit.
+	if _, err := teamRequest(s, dev, pay, "next", 40); err != nil {
+		t.Fatalf("a creation after the release: %v", err)
+	}
+}
