@@ -185,3 +185,38 @@ func ParseWhitelist(s string) (string, string) {
 	}
 	return domain.ParseSecurityIps(s)
 }
+
+// FieldMaxLease is the team's longest lease field.
+const FieldMaxLease = "max_lease_days"
+
+// ParseMaxLease reads a team's longest lease as typed: a whole number of
+// days, 1 or more; "" or "none" for none (no lease required).
+func ParseMaxLease(s string) (*int, string) {
+	s, problem := text(s)
+	if problem != "" {
+		return nil, problem
+	}
+	if s == "" || s == "none" {
+		return nil, ""
+	}
+	v, err := domain.ParseLimit[int](s)
+	if err != nil || v == nil || *v < 1 {
+		return nil, "must be a whole number of days, 1 or more, or none"
+	}
+	return v, ""
+}
+
+// SetTeamMaxLease sets team t's longest lease: its creations then need a
+// lease of at most that many days, and extend_lease stays within it. Its
+// event is team.limits_changed.
+func (a *Admin) SetTeamMaxLease(ctx context.Context, by *int64, t domain.Team, typed string) (domain.Team, domain.FieldErrors, error) {
+	days, problem := ParseMaxLease(typed)
+	if problem != "" {
+		return t, domain.FieldErrors{FieldMaxLease: problem}, nil
+	}
+	t, err := a.Store.SetTeamMaxLease(ctx, t.ID, days, by)
+	if errors.Is(err, store.ErrNotFound) {
+		return domain.Team{}, nil, ErrNoTeam
+	}
+	return t, nil, err
+}

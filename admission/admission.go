@@ -93,7 +93,7 @@ func (g *Gate) CheckSubmission(ctx context.Context, s *workflow.Submission) (dom
 	if t == nil {
 		return nil, nil
 	}
-	s.Team, s.TeamID = t.Name, &t.ID
+	s.Team, s.TeamID, s.MaxLeaseDays = t.Name, &t.ID, t.MaxLeaseDays
 	if t.MaxInstances == nil && t.MaxMonthlySpend == nil {
 		return nil, nil
 	}
@@ -148,7 +148,7 @@ func (g *Gate) Decide(ctx context.Context, s workflow.Submission) (workflow.Deci
 		return workflow.Decision{}, err
 	}
 	d := ps.Decide(policy.Request{Kind: s.Kind, Change: s.Change, Params: s.Params, Team: s.Team,
-		Requester: requester, MonthlyPrice: s.MonthlyPrice})
+		Requester: requester, MonthlyPrice: s.MonthlyPrice, LeaseDays: s.LeaseDays})
 	if d.Err != nil {
 		// Neither an approval nor a refusal can rest on a condition that
 		// failed: a person decides.

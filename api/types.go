@@ -34,15 +34,19 @@ func fixedSchemas() map[string]*huma.Schema {
 		"reason":           {Type: "string", Description: "Why it was rejected."},
 		domain.TeamField:   {Type: "string", Description: "The requester's team it is for; empty for a requester in no team."},
 		"decided_by_rule":  {Type: "string", Description: "The approval policies' rule that approved it at submission; empty when a person decided."},
+		"ReleaseAfter":     {Type: "string", Format: "date-time", Nullable: true, Description: "A creation's lease: when the portal releases the instance; null for none."},
 		"Kind":             {Type: "string", Enum: kindEnum(), Description: "What it asks: create (a new instance) or a change of the instance InstanceId names."},
 		"change": {Type: "object", Description: "What a change asks, as validated (never a password): the kind's fields, and what they replace.",
 			Properties: map[string]*huma.Schema{
-				"SecurityIps":     {Type: "string", Description: "The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal."},
-				"FromSecurityIps": {Type: "string", Description: "The whitelist it replaces (set_whitelist)."},
-				"InstanceClass":   {Type: "string", Description: "The new class (modify_spec)."},
-				"FromClass":       {Type: "string", Description: "The class it replaces (modify_spec)."},
-				"EffectiveTime":   {Type: "string", Description: "Immediately or MaintainTime (modify_spec)."},
-				"OrderType":       {Type: "string", Description: "UPGRADE or DOWNGRADE (modify_spec)."},
+				"SecurityIps":      {Type: "string", Description: "The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal."},
+				"FromSecurityIps":  {Type: "string", Description: "The whitelist it replaces (set_whitelist)."},
+				"InstanceClass":    {Type: "string", Description: "The new class (modify_spec)."},
+				"FromClass":        {Type: "string", Description: "The class it replaces (modify_spec)."},
+				"EffectiveTime":    {Type: "string", Description: "Immediately or MaintainTime (modify_spec)."},
+				"OrderType":        {Type: "string", Description: "UPGRADE or DOWNGRADE (modify_spec)."},
+				"ReleaseAfter":     {Type: "string", Format: "date-time", Description: "The lease's new end (extend_lease)."},
+				"FromReleaseAfter": {Type: "string", Format: "date-time", Description: "The end it replaces (extend_lease)."},
+				"Period":           {Type: "integer", Description: "The months a renewal adds (renew)."},
 			}},
 	}
 }
@@ -101,7 +105,10 @@ func (x Request) fields() map[string]any {
 		"instance_status": r.InstanceStatus, "error_code": r.ErrorCode, "error_message": r.ErrorMessage,
 		"requester": r.RequesterName, "created_at": r.CreatedAt.UTC().Format(time.RFC3339Nano),
 		"reason": r.DecisionReason, "decided_by": nil, domain.TeamField: r.Team, "decided_by_rule": r.DecidedByRule,
-		"Kind": r.Kind.Spec().Kind,
+		"Kind": r.Kind.Spec().Kind, "ReleaseAfter": nil,
+	}
+	if r.ReleaseAfter != nil {
+		out["ReleaseAfter"] = r.ReleaseAfter.UTC().Format(time.RFC3339)
 	}
 	if c := r.Change; c != (domain.Change{}) {
 		out["change"] = c
@@ -179,6 +186,9 @@ func (Submission) Schema(huma.Registry) *huma.Schema {
 	props[domain.SecurityIpsField] = &huma.Schema{Type: "string", Description: "The IP whitelist the portal sets " +
 		"(group kvportal) once the instance is Normal: IPv4 or IPv6 addresses or CIDR blocks, comma-separated, at most 1,000; " +
 		"left out or empty, none is set and no client can connect until a set_whitelist change."}
+	props[domain.ReleaseAfterField] = &huma.Schema{Type: "string", Description: "The lease: when the portal releases the " +
+		"instance, a date (yyyy-mm-dd, the end of that day UTC) or an RFC 3339 time, at least PORTAL_MIN_LEASE ahead; " +
+		"required, and bounded, when the team has a longest lease."}
 	ex := map[string]any{}
 	for k, v := range exampleInput() {
 		ex[k] = v
@@ -194,7 +204,7 @@ func (b Submission) input() (domain.Input, domain.FieldErrors) {
 	in := domain.Input{}
 	errs := domain.FieldErrors{}
 	for k, raw := range b {
-		if k == domain.TeamField || k == domain.SecurityIpsField { // not parameters: never sent with CreateInstance
+		if k == domain.TeamField || k == domain.SecurityIpsField || k == domain.ReleaseAfterField { // not parameters: never sent with CreateInstance
 			var team string
 			if string(raw) != "null" && json.Unmarshal(raw, &team) != nil {
 				errs[k] = "must be a string"

@@ -38,8 +38,10 @@ func (e InstanceChargeType) Valid() bool {
 // Defines values for ListOutputBodyItemsKind.
 const (
 	ListOutputBodyItemsKindCreate        ListOutputBodyItemsKind = "create"
+	ListOutputBodyItemsKindExtendLease   ListOutputBodyItemsKind = "extend_lease"
 	ListOutputBodyItemsKindModifySpec    ListOutputBodyItemsKind = "modify_spec"
 	ListOutputBodyItemsKindRelease       ListOutputBodyItemsKind = "release"
+	ListOutputBodyItemsKindRenew         ListOutputBodyItemsKind = "renew"
 	ListOutputBodyItemsKindResetPassword ListOutputBodyItemsKind = "reset_password"
 	ListOutputBodyItemsKindSetWhitelist  ListOutputBodyItemsKind = "set_whitelist"
 )
@@ -49,9 +51,13 @@ func (e ListOutputBodyItemsKind) Valid() bool {
 	switch e {
 	case ListOutputBodyItemsKindCreate:
 		return true
+	case ListOutputBodyItemsKindExtendLease:
+		return true
 	case ListOutputBodyItemsKindModifySpec:
 		return true
 	case ListOutputBodyItemsKindRelease:
+		return true
+	case ListOutputBodyItemsKindRenew:
 		return true
 	case ListOutputBodyItemsKindResetPassword:
 		return true
@@ -136,8 +142,10 @@ func (e SubmitChangeJSONBodyEffectiveTime) Valid() bool {
 
 // Defines values for SubmitChangeJSONBodyKind.
 const (
+	SubmitChangeJSONBodyKindExtendLease   SubmitChangeJSONBodyKind = "extend_lease"
 	SubmitChangeJSONBodyKindModifySpec    SubmitChangeJSONBodyKind = "modify_spec"
 	SubmitChangeJSONBodyKindRelease       SubmitChangeJSONBodyKind = "release"
+	SubmitChangeJSONBodyKindRenew         SubmitChangeJSONBodyKind = "renew"
 	SubmitChangeJSONBodyKindResetPassword SubmitChangeJSONBodyKind = "reset_password"
 	SubmitChangeJSONBodyKindSetWhitelist  SubmitChangeJSONBodyKind = "set_whitelist"
 )
@@ -145,9 +153,13 @@ const (
 // Valid indicates whether the value is a known member of the SubmitChangeJSONBodyKind enum.
 func (e SubmitChangeJSONBodyKind) Valid() bool {
 	switch e {
+	case SubmitChangeJSONBodyKindExtendLease:
+		return true
 	case SubmitChangeJSONBodyKindModifySpec:
 		return true
 	case SubmitChangeJSONBodyKindRelease:
+		return true
+	case SubmitChangeJSONBodyKindRenew:
 		return true
 	case SubmitChangeJSONBodyKindResetPassword:
 		return true
@@ -158,11 +170,61 @@ func (e SubmitChangeJSONBodyKind) Valid() bool {
 	}
 }
 
+// Defines values for SubmitChangeJSONBodyPeriod.
+const (
+	N1  SubmitChangeJSONBodyPeriod = "1"
+	N12 SubmitChangeJSONBodyPeriod = "12"
+	N2  SubmitChangeJSONBodyPeriod = "2"
+	N24 SubmitChangeJSONBodyPeriod = "24"
+	N3  SubmitChangeJSONBodyPeriod = "3"
+	N36 SubmitChangeJSONBodyPeriod = "36"
+	N4  SubmitChangeJSONBodyPeriod = "4"
+	N5  SubmitChangeJSONBodyPeriod = "5"
+	N6  SubmitChangeJSONBodyPeriod = "6"
+	N7  SubmitChangeJSONBodyPeriod = "7"
+	N8  SubmitChangeJSONBodyPeriod = "8"
+	N9  SubmitChangeJSONBodyPeriod = "9"
+)
+
+// Valid indicates whether the value is a known member of the SubmitChangeJSONBodyPeriod enum.
+func (e SubmitChangeJSONBodyPeriod) Valid() bool {
+	switch e {
+	case N1:
+		return true
+	case N12:
+		return true
+	case N2:
+		return true
+	case N24:
+		return true
+	case N3:
+		return true
+	case N36:
+		return true
+	case N4:
+		return true
+	case N5:
+		return true
+	case N6:
+		return true
+	case N7:
+		return true
+	case N8:
+		return true
+	case N9:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SubmitChange201JSONResponseBodyKind.
 const (
 	SubmitChange201JSONResponseBodyKindCreate        SubmitChange201JSONResponseBodyKind = "create"
+	SubmitChange201JSONResponseBodyKindExtendLease   SubmitChange201JSONResponseBodyKind = "extend_lease"
 	SubmitChange201JSONResponseBodyKindModifySpec    SubmitChange201JSONResponseBodyKind = "modify_spec"
 	SubmitChange201JSONResponseBodyKindRelease       SubmitChange201JSONResponseBodyKind = "release"
+	SubmitChange201JSONResponseBodyKindRenew         SubmitChange201JSONResponseBodyKind = "renew"
 	SubmitChange201JSONResponseBodyKindResetPassword SubmitChange201JSONResponseBodyKind = "reset_password"
 	SubmitChange201JSONResponseBodyKindSetWhitelist  SubmitChange201JSONResponseBodyKind = "set_whitelist"
 )
@@ -172,9 +234,13 @@ func (e SubmitChange201JSONResponseBodyKind) Valid() bool {
 	switch e {
 	case SubmitChange201JSONResponseBodyKindCreate:
 		return true
+	case SubmitChange201JSONResponseBodyKindExtendLease:
+		return true
 	case SubmitChange201JSONResponseBodyKindModifySpec:
 		return true
 	case SubmitChange201JSONResponseBodyKindRelease:
+		return true
+	case SubmitChange201JSONResponseBodyKindRenew:
 		return true
 	case SubmitChange201JSONResponseBodyKindResetPassword:
 		return true
@@ -275,8 +341,10 @@ func (e ListRequestsParamsStatus) Valid() bool {
 // Defines values for SubmitRequest200JSONResponseBodyKind.
 const (
 	SubmitRequest200JSONResponseBodyKindCreate        SubmitRequest200JSONResponseBodyKind = "create"
+	SubmitRequest200JSONResponseBodyKindExtendLease   SubmitRequest200JSONResponseBodyKind = "extend_lease"
 	SubmitRequest200JSONResponseBodyKindModifySpec    SubmitRequest200JSONResponseBodyKind = "modify_spec"
 	SubmitRequest200JSONResponseBodyKindRelease       SubmitRequest200JSONResponseBodyKind = "release"
+	SubmitRequest200JSONResponseBodyKindRenew         SubmitRequest200JSONResponseBodyKind = "renew"
 	SubmitRequest200JSONResponseBodyKindResetPassword SubmitRequest200JSONResponseBodyKind = "reset_password"
 	SubmitRequest200JSONResponseBodyKindSetWhitelist  SubmitRequest200JSONResponseBodyKind = "set_whitelist"
 )
@@ -286,9 +354,13 @@ func (e SubmitRequest200JSONResponseBodyKind) Valid() bool {
 	switch e {
 	case SubmitRequest200JSONResponseBodyKindCreate:
 		return true
+	case SubmitRequest200JSONResponseBodyKindExtendLease:
+		return true
 	case SubmitRequest200JSONResponseBodyKindModifySpec:
 		return true
 	case SubmitRequest200JSONResponseBodyKindRelease:
+		return true
+	case SubmitRequest200JSONResponseBodyKindRenew:
 		return true
 	case SubmitRequest200JSONResponseBodyKindResetPassword:
 		return true
@@ -335,8 +407,10 @@ func (e SubmitRequest200JSONResponseBodyStatus) Valid() bool {
 // Defines values for SubmitRequest201JSONResponseBodyKind.
 const (
 	SubmitRequest201JSONResponseBodyKindCreate        SubmitRequest201JSONResponseBodyKind = "create"
+	SubmitRequest201JSONResponseBodyKindExtendLease   SubmitRequest201JSONResponseBodyKind = "extend_lease"
 	SubmitRequest201JSONResponseBodyKindModifySpec    SubmitRequest201JSONResponseBodyKind = "modify_spec"
 	SubmitRequest201JSONResponseBodyKindRelease       SubmitRequest201JSONResponseBodyKind = "release"
+	SubmitRequest201JSONResponseBodyKindRenew         SubmitRequest201JSONResponseBodyKind = "renew"
 	SubmitRequest201JSONResponseBodyKindResetPassword SubmitRequest201JSONResponseBodyKind = "reset_password"
 	SubmitRequest201JSONResponseBodyKindSetWhitelist  SubmitRequest201JSONResponseBodyKind = "set_whitelist"
 )
@@ -346,9 +420,13 @@ func (e SubmitRequest201JSONResponseBodyKind) Valid() bool {
 	switch e {
 	case SubmitRequest201JSONResponseBodyKindCreate:
 		return true
+	case SubmitRequest201JSONResponseBodyKindExtendLease:
+		return true
 	case SubmitRequest201JSONResponseBodyKindModifySpec:
 		return true
 	case SubmitRequest201JSONResponseBodyKindRelease:
+		return true
+	case SubmitRequest201JSONResponseBodyKindRenew:
 		return true
 	case SubmitRequest201JSONResponseBodyKindResetPassword:
 		return true
@@ -395,8 +473,10 @@ func (e SubmitRequest201JSONResponseBodyStatus) Valid() bool {
 // Defines values for GetRequest200JSONResponseBodyKind.
 const (
 	GetRequest200JSONResponseBodyKindCreate        GetRequest200JSONResponseBodyKind = "create"
+	GetRequest200JSONResponseBodyKindExtendLease   GetRequest200JSONResponseBodyKind = "extend_lease"
 	GetRequest200JSONResponseBodyKindModifySpec    GetRequest200JSONResponseBodyKind = "modify_spec"
 	GetRequest200JSONResponseBodyKindRelease       GetRequest200JSONResponseBodyKind = "release"
+	GetRequest200JSONResponseBodyKindRenew         GetRequest200JSONResponseBodyKind = "renew"
 	GetRequest200JSONResponseBodyKindResetPassword GetRequest200JSONResponseBodyKind = "reset_password"
 	GetRequest200JSONResponseBodyKindSetWhitelist  GetRequest200JSONResponseBodyKind = "set_whitelist"
 )
@@ -406,9 +486,13 @@ func (e GetRequest200JSONResponseBodyKind) Valid() bool {
 	switch e {
 	case GetRequest200JSONResponseBodyKindCreate:
 		return true
+	case GetRequest200JSONResponseBodyKindExtendLease:
+		return true
 	case GetRequest200JSONResponseBodyKindModifySpec:
 		return true
 	case GetRequest200JSONResponseBodyKindRelease:
+		return true
+	case GetRequest200JSONResponseBodyKindRenew:
 		return true
 	case GetRequest200JSONResponseBodyKindResetPassword:
 		return true
@@ -455,8 +539,10 @@ func (e GetRequest200JSONResponseBodyStatus) Valid() bool {
 // Defines values for ApproveRequest200JSONResponseBodyKind.
 const (
 	ApproveRequest200JSONResponseBodyKindCreate        ApproveRequest200JSONResponseBodyKind = "create"
+	ApproveRequest200JSONResponseBodyKindExtendLease   ApproveRequest200JSONResponseBodyKind = "extend_lease"
 	ApproveRequest200JSONResponseBodyKindModifySpec    ApproveRequest200JSONResponseBodyKind = "modify_spec"
 	ApproveRequest200JSONResponseBodyKindRelease       ApproveRequest200JSONResponseBodyKind = "release"
+	ApproveRequest200JSONResponseBodyKindRenew         ApproveRequest200JSONResponseBodyKind = "renew"
 	ApproveRequest200JSONResponseBodyKindResetPassword ApproveRequest200JSONResponseBodyKind = "reset_password"
 	ApproveRequest200JSONResponseBodyKindSetWhitelist  ApproveRequest200JSONResponseBodyKind = "set_whitelist"
 )
@@ -466,9 +552,13 @@ func (e ApproveRequest200JSONResponseBodyKind) Valid() bool {
 	switch e {
 	case ApproveRequest200JSONResponseBodyKindCreate:
 		return true
+	case ApproveRequest200JSONResponseBodyKindExtendLease:
+		return true
 	case ApproveRequest200JSONResponseBodyKindModifySpec:
 		return true
 	case ApproveRequest200JSONResponseBodyKindRelease:
+		return true
+	case ApproveRequest200JSONResponseBodyKindRenew:
 		return true
 	case ApproveRequest200JSONResponseBodyKindResetPassword:
 		return true
@@ -515,8 +605,10 @@ func (e ApproveRequest200JSONResponseBodyStatus) Valid() bool {
 // Defines values for CancelRequest200JSONResponseBodyKind.
 const (
 	CancelRequest200JSONResponseBodyKindCreate        CancelRequest200JSONResponseBodyKind = "create"
+	CancelRequest200JSONResponseBodyKindExtendLease   CancelRequest200JSONResponseBodyKind = "extend_lease"
 	CancelRequest200JSONResponseBodyKindModifySpec    CancelRequest200JSONResponseBodyKind = "modify_spec"
 	CancelRequest200JSONResponseBodyKindRelease       CancelRequest200JSONResponseBodyKind = "release"
+	CancelRequest200JSONResponseBodyKindRenew         CancelRequest200JSONResponseBodyKind = "renew"
 	CancelRequest200JSONResponseBodyKindResetPassword CancelRequest200JSONResponseBodyKind = "reset_password"
 	CancelRequest200JSONResponseBodyKindSetWhitelist  CancelRequest200JSONResponseBodyKind = "set_whitelist"
 )
@@ -526,9 +618,13 @@ func (e CancelRequest200JSONResponseBodyKind) Valid() bool {
 	switch e {
 	case CancelRequest200JSONResponseBodyKindCreate:
 		return true
+	case CancelRequest200JSONResponseBodyKindExtendLease:
+		return true
 	case CancelRequest200JSONResponseBodyKindModifySpec:
 		return true
 	case CancelRequest200JSONResponseBodyKindRelease:
+		return true
+	case CancelRequest200JSONResponseBodyKindRenew:
 		return true
 	case CancelRequest200JSONResponseBodyKindResetPassword:
 		return true
@@ -575,8 +671,10 @@ func (e CancelRequest200JSONResponseBodyStatus) Valid() bool {
 // Defines values for RejectRequest200JSONResponseBodyKind.
 const (
 	RejectRequest200JSONResponseBodyKindCreate        RejectRequest200JSONResponseBodyKind = "create"
+	RejectRequest200JSONResponseBodyKindExtendLease   RejectRequest200JSONResponseBodyKind = "extend_lease"
 	RejectRequest200JSONResponseBodyKindModifySpec    RejectRequest200JSONResponseBodyKind = "modify_spec"
 	RejectRequest200JSONResponseBodyKindRelease       RejectRequest200JSONResponseBodyKind = "release"
+	RejectRequest200JSONResponseBodyKindRenew         RejectRequest200JSONResponseBodyKind = "renew"
 	RejectRequest200JSONResponseBodyKindResetPassword RejectRequest200JSONResponseBodyKind = "reset_password"
 	RejectRequest200JSONResponseBodyKindSetWhitelist  RejectRequest200JSONResponseBodyKind = "set_whitelist"
 )
@@ -586,9 +684,13 @@ func (e RejectRequest200JSONResponseBodyKind) Valid() bool {
 	switch e {
 	case RejectRequest200JSONResponseBodyKindCreate:
 		return true
+	case RejectRequest200JSONResponseBodyKindExtendLease:
+		return true
 	case RejectRequest200JSONResponseBodyKindModifySpec:
 		return true
 	case RejectRequest200JSONResponseBodyKindRelease:
+		return true
+	case RejectRequest200JSONResponseBodyKindRenew:
 		return true
 	case RejectRequest200JSONResponseBodyKindResetPassword:
 		return true
@@ -635,8 +737,10 @@ func (e RejectRequest200JSONResponseBodyStatus) Valid() bool {
 // Defines values for RetryRequest200JSONResponseBodyKind.
 const (
 	RetryRequest200JSONResponseBodyKindCreate        RetryRequest200JSONResponseBodyKind = "create"
+	RetryRequest200JSONResponseBodyKindExtendLease   RetryRequest200JSONResponseBodyKind = "extend_lease"
 	RetryRequest200JSONResponseBodyKindModifySpec    RetryRequest200JSONResponseBodyKind = "modify_spec"
 	RetryRequest200JSONResponseBodyKindRelease       RetryRequest200JSONResponseBodyKind = "release"
+	RetryRequest200JSONResponseBodyKindRenew         RetryRequest200JSONResponseBodyKind = "renew"
 	RetryRequest200JSONResponseBodyKindResetPassword RetryRequest200JSONResponseBodyKind = "reset_password"
 	RetryRequest200JSONResponseBodyKindSetWhitelist  RetryRequest200JSONResponseBodyKind = "set_whitelist"
 )
@@ -646,9 +750,13 @@ func (e RetryRequest200JSONResponseBodyKind) Valid() bool {
 	switch e {
 	case RetryRequest200JSONResponseBodyKindCreate:
 		return true
+	case RetryRequest200JSONResponseBodyKindExtendLease:
+		return true
 	case RetryRequest200JSONResponseBodyKindModifySpec:
 		return true
 	case RetryRequest200JSONResponseBodyKindRelease:
+		return true
+	case RetryRequest200JSONResponseBodyKindRenew:
 		return true
 	case RetryRequest200JSONResponseBodyKindResetPassword:
 		return true
@@ -821,6 +929,9 @@ type ListOutputBody struct {
 		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 		RegionId string `json:"RegionId"`
 
+		// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 		SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -847,6 +958,9 @@ type ListOutputBody struct {
 			// FromClass The class it replaces (modify_spec).
 			FromClass *string `json:"FromClass,omitempty"`
 
+			// FromReleaseAfter The end it replaces (extend_lease).
+			FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 			// FromSecurityIps The whitelist it replaces (set_whitelist).
 			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -855,6 +969,12 @@ type ListOutputBody struct {
 
 			// OrderType UPGRADE or DOWNGRADE (modify_spec).
 			OrderType *string `json:"OrderType,omitempty"`
+
+			// Period The months a renewal adds (renew).
+			Period *int `json:"Period,omitempty"`
+
+			// ReleaseAfter The lease's new end (extend_lease).
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 			SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -1033,6 +1153,12 @@ type SubmitChangeJSONBody struct {
 	// Password New password (reset_password). 8 to 30 characters with an uppercase letter, a lowercase letter and a digit; stored encrypted until it is set, then erased.
 	Password *string `json:"Password,omitempty"`
 
+	// Period Months to add (renew). 1 to 9, 12, 24 or 36 months.
+	Period *SubmitChangeJSONBodyPeriod `json:"Period,omitempty"`
+
+	// ReleaseAfter New end of the lease (extend_lease). A later date (2027-01-31, the end of that day UTC) or RFC 3339 time, within your team's longest lease.
+	ReleaseAfter *string `json:"ReleaseAfter,omitempty"`
+
 	// SecurityIps Allowed addresses (set_whitelist). IPv4 or IPv6 addresses or CIDR blocks, comma-separated, at most 1,000: 10.0.0.0/8,192.168.1.7
 	SecurityIps *string `json:"SecurityIps,omitempty"`
 }
@@ -1042,6 +1168,9 @@ type SubmitChangeJSONBodyEffectiveTime string
 
 // SubmitChangeJSONBodyKind defines parameters for SubmitChange.
 type SubmitChangeJSONBodyKind string
+
+// SubmitChangeJSONBodyPeriod defines parameters for SubmitChange.
+type SubmitChangeJSONBodyPeriod string
 
 // SubmitChange201JSONResponseBodyKind defines parameters for SubmitChange.
 type SubmitChange201JSONResponseBodyKind string
@@ -1127,6 +1256,9 @@ type SubmitRequestJSONBody struct {
 
 	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 	RegionId *string `json:"RegionId,omitempty"`
+
+	// ReleaseAfter The lease: when the portal releases the instance, a date (yyyy-mm-dd, the end of that day UTC) or an RFC 3339 time, at least PORTAL_MIN_LEASE ahead; required, and bounded, when the team has a longest lease.
+	ReleaseAfter *string `json:"ReleaseAfter,omitempty"`
 
 	// SecurityIps The IP whitelist the portal sets (group kvportal) once the instance is Normal: IPv4 or IPv6 addresses or CIDR blocks, comma-separated, at most 1,000; left out or empty, none is set and no client can connect until a set_whitelist change.
 	SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -2981,6 +3113,9 @@ type SubmitChangeResponse struct {
 		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 		RegionId string `json:"RegionId"`
 
+		// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 		SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -3007,6 +3142,9 @@ type SubmitChangeResponse struct {
 			// FromClass The class it replaces (modify_spec).
 			FromClass *string `json:"FromClass,omitempty"`
 
+			// FromReleaseAfter The end it replaces (extend_lease).
+			FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 			// FromSecurityIps The whitelist it replaces (set_whitelist).
 			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -3015,6 +3153,12 @@ type SubmitChangeResponse struct {
 
 			// OrderType UPGRADE or DOWNGRADE (modify_spec).
 			OrderType *string `json:"OrderType,omitempty"`
+
+			// Period The months a renewal adds (renew).
+			Period *int `json:"Period,omitempty"`
+
+			// ReleaseAfter The lease's new end (extend_lease).
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 			SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -3118,6 +3262,9 @@ func (r SubmitChangeResponse) GetJSON201() *struct {
 	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 	RegionId string `json:"RegionId"`
 
+	// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+	ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 	SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -3144,6 +3291,9 @@ func (r SubmitChangeResponse) GetJSON201() *struct {
 		// FromClass The class it replaces (modify_spec).
 		FromClass *string `json:"FromClass,omitempty"`
 
+		// FromReleaseAfter The end it replaces (extend_lease).
+		FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 		// FromSecurityIps The whitelist it replaces (set_whitelist).
 		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -3152,6 +3302,12 @@ func (r SubmitChangeResponse) GetJSON201() *struct {
 
 		// OrderType UPGRADE or DOWNGRADE (modify_spec).
 		OrderType *string `json:"OrderType,omitempty"`
+
+		// Period The months a renewal adds (renew).
+		Period *int `json:"Period,omitempty"`
+
+		// ReleaseAfter The lease's new end (extend_lease).
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 		SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -3550,6 +3706,9 @@ type SubmitRequestResponse struct {
 		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 		RegionId string `json:"RegionId"`
 
+		// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 		SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -3576,6 +3735,9 @@ type SubmitRequestResponse struct {
 			// FromClass The class it replaces (modify_spec).
 			FromClass *string `json:"FromClass,omitempty"`
 
+			// FromReleaseAfter The end it replaces (extend_lease).
+			FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 			// FromSecurityIps The whitelist it replaces (set_whitelist).
 			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -3584,6 +3746,12 @@ type SubmitRequestResponse struct {
 
 			// OrderType UPGRADE or DOWNGRADE (modify_spec).
 			OrderType *string `json:"OrderType,omitempty"`
+
+			// Period The months a renewal adds (renew).
+			Period *int `json:"Period,omitempty"`
+
+			// ReleaseAfter The lease's new end (extend_lease).
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 			SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -3667,6 +3835,9 @@ type SubmitRequestResponse struct {
 		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 		RegionId string `json:"RegionId"`
 
+		// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 		SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -3693,6 +3864,9 @@ type SubmitRequestResponse struct {
 			// FromClass The class it replaces (modify_spec).
 			FromClass *string `json:"FromClass,omitempty"`
 
+			// FromReleaseAfter The end it replaces (extend_lease).
+			FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 			// FromSecurityIps The whitelist it replaces (set_whitelist).
 			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -3701,6 +3875,12 @@ type SubmitRequestResponse struct {
 
 			// OrderType UPGRADE or DOWNGRADE (modify_spec).
 			OrderType *string `json:"OrderType,omitempty"`
+
+			// Period The months a renewal adds (renew).
+			Period *int `json:"Period,omitempty"`
+
+			// ReleaseAfter The lease's new end (extend_lease).
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 			SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -3802,6 +3982,9 @@ func (r SubmitRequestResponse) GetJSON200() *struct {
 	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 	RegionId string `json:"RegionId"`
 
+	// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+	ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 	SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -3828,6 +4011,9 @@ func (r SubmitRequestResponse) GetJSON200() *struct {
 		// FromClass The class it replaces (modify_spec).
 		FromClass *string `json:"FromClass,omitempty"`
 
+		// FromReleaseAfter The end it replaces (extend_lease).
+		FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 		// FromSecurityIps The whitelist it replaces (set_whitelist).
 		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -3836,6 +4022,12 @@ func (r SubmitRequestResponse) GetJSON200() *struct {
 
 		// OrderType UPGRADE or DOWNGRADE (modify_spec).
 		OrderType *string `json:"OrderType,omitempty"`
+
+		// Period The months a renewal adds (renew).
+		Period *int `json:"Period,omitempty"`
+
+		// ReleaseAfter The lease's new end (extend_lease).
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 		SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -3922,6 +4114,9 @@ func (r SubmitRequestResponse) GetJSON201() *struct {
 	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 	RegionId string `json:"RegionId"`
 
+	// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+	ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 	SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -3948,6 +4143,9 @@ func (r SubmitRequestResponse) GetJSON201() *struct {
 		// FromClass The class it replaces (modify_spec).
 		FromClass *string `json:"FromClass,omitempty"`
 
+		// FromReleaseAfter The end it replaces (extend_lease).
+		FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 		// FromSecurityIps The whitelist it replaces (set_whitelist).
 		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -3956,6 +4154,12 @@ func (r SubmitRequestResponse) GetJSON201() *struct {
 
 		// OrderType UPGRADE or DOWNGRADE (modify_spec).
 		OrderType *string `json:"OrderType,omitempty"`
+
+		// Period The months a renewal adds (renew).
+		Period *int `json:"Period,omitempty"`
+
+		// ReleaseAfter The lease's new end (extend_lease).
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 		SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -4109,6 +4313,9 @@ type GetRequestResponse struct {
 		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 		RegionId string `json:"RegionId"`
 
+		// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 		SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -4135,6 +4342,9 @@ type GetRequestResponse struct {
 			// FromClass The class it replaces (modify_spec).
 			FromClass *string `json:"FromClass,omitempty"`
 
+			// FromReleaseAfter The end it replaces (extend_lease).
+			FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 			// FromSecurityIps The whitelist it replaces (set_whitelist).
 			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -4143,6 +4353,12 @@ type GetRequestResponse struct {
 
 			// OrderType UPGRADE or DOWNGRADE (modify_spec).
 			OrderType *string `json:"OrderType,omitempty"`
+
+			// Period The months a renewal adds (renew).
+			Period *int `json:"Period,omitempty"`
+
+			// ReleaseAfter The lease's new end (extend_lease).
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 			SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -4238,6 +4454,9 @@ func (r GetRequestResponse) GetJSON200() *struct {
 	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 	RegionId string `json:"RegionId"`
 
+	// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+	ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 	SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -4264,6 +4483,9 @@ func (r GetRequestResponse) GetJSON200() *struct {
 		// FromClass The class it replaces (modify_spec).
 		FromClass *string `json:"FromClass,omitempty"`
 
+		// FromReleaseAfter The end it replaces (extend_lease).
+		FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 		// FromSecurityIps The whitelist it replaces (set_whitelist).
 		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -4272,6 +4494,12 @@ func (r GetRequestResponse) GetJSON200() *struct {
 
 		// OrderType UPGRADE or DOWNGRADE (modify_spec).
 		OrderType *string `json:"OrderType,omitempty"`
+
+		// Period The months a renewal adds (renew).
+		Period *int `json:"Period,omitempty"`
+
+		// ReleaseAfter The lease's new end (extend_lease).
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 		SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -4415,6 +4643,9 @@ type ApproveRequestResponse struct {
 		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 		RegionId string `json:"RegionId"`
 
+		// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 		SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -4441,6 +4672,9 @@ type ApproveRequestResponse struct {
 			// FromClass The class it replaces (modify_spec).
 			FromClass *string `json:"FromClass,omitempty"`
 
+			// FromReleaseAfter The end it replaces (extend_lease).
+			FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 			// FromSecurityIps The whitelist it replaces (set_whitelist).
 			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -4449,6 +4683,12 @@ type ApproveRequestResponse struct {
 
 			// OrderType UPGRADE or DOWNGRADE (modify_spec).
 			OrderType *string `json:"OrderType,omitempty"`
+
+			// Period The months a renewal adds (renew).
+			Period *int `json:"Period,omitempty"`
+
+			// ReleaseAfter The lease's new end (extend_lease).
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 			SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -4548,6 +4788,9 @@ func (r ApproveRequestResponse) GetJSON200() *struct {
 	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 	RegionId string `json:"RegionId"`
 
+	// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+	ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 	SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -4574,6 +4817,9 @@ func (r ApproveRequestResponse) GetJSON200() *struct {
 		// FromClass The class it replaces (modify_spec).
 		FromClass *string `json:"FromClass,omitempty"`
 
+		// FromReleaseAfter The end it replaces (extend_lease).
+		FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 		// FromSecurityIps The whitelist it replaces (set_whitelist).
 		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -4582,6 +4828,12 @@ func (r ApproveRequestResponse) GetJSON200() *struct {
 
 		// OrderType UPGRADE or DOWNGRADE (modify_spec).
 		OrderType *string `json:"OrderType,omitempty"`
+
+		// Period The months a renewal adds (renew).
+		Period *int `json:"Period,omitempty"`
+
+		// ReleaseAfter The lease's new end (extend_lease).
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 		SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -4735,6 +4987,9 @@ type CancelRequestResponse struct {
 		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 		RegionId string `json:"RegionId"`
 
+		// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 		SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -4761,6 +5016,9 @@ type CancelRequestResponse struct {
 			// FromClass The class it replaces (modify_spec).
 			FromClass *string `json:"FromClass,omitempty"`
 
+			// FromReleaseAfter The end it replaces (extend_lease).
+			FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 			// FromSecurityIps The whitelist it replaces (set_whitelist).
 			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -4769,6 +5027,12 @@ type CancelRequestResponse struct {
 
 			// OrderType UPGRADE or DOWNGRADE (modify_spec).
 			OrderType *string `json:"OrderType,omitempty"`
+
+			// Period The months a renewal adds (renew).
+			Period *int `json:"Period,omitempty"`
+
+			// ReleaseAfter The lease's new end (extend_lease).
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 			SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -4868,6 +5132,9 @@ func (r CancelRequestResponse) GetJSON200() *struct {
 	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 	RegionId string `json:"RegionId"`
 
+	// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+	ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 	SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -4894,6 +5161,9 @@ func (r CancelRequestResponse) GetJSON200() *struct {
 		// FromClass The class it replaces (modify_spec).
 		FromClass *string `json:"FromClass,omitempty"`
 
+		// FromReleaseAfter The end it replaces (extend_lease).
+		FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 		// FromSecurityIps The whitelist it replaces (set_whitelist).
 		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -4902,6 +5172,12 @@ func (r CancelRequestResponse) GetJSON200() *struct {
 
 		// OrderType UPGRADE or DOWNGRADE (modify_spec).
 		OrderType *string `json:"OrderType,omitempty"`
+
+		// Period The months a renewal adds (renew).
+		Period *int `json:"Period,omitempty"`
+
+		// ReleaseAfter The lease's new end (extend_lease).
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 		SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -5055,6 +5331,9 @@ type RejectRequestResponse struct {
 		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 		RegionId string `json:"RegionId"`
 
+		// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 		SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -5081,6 +5360,9 @@ type RejectRequestResponse struct {
 			// FromClass The class it replaces (modify_spec).
 			FromClass *string `json:"FromClass,omitempty"`
 
+			// FromReleaseAfter The end it replaces (extend_lease).
+			FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 			// FromSecurityIps The whitelist it replaces (set_whitelist).
 			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -5089,6 +5371,12 @@ type RejectRequestResponse struct {
 
 			// OrderType UPGRADE or DOWNGRADE (modify_spec).
 			OrderType *string `json:"OrderType,omitempty"`
+
+			// Period The months a renewal adds (renew).
+			Period *int `json:"Period,omitempty"`
+
+			// ReleaseAfter The lease's new end (extend_lease).
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 			SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -5192,6 +5480,9 @@ func (r RejectRequestResponse) GetJSON200() *struct {
 	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 	RegionId string `json:"RegionId"`
 
+	// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+	ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 	SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -5218,6 +5509,9 @@ func (r RejectRequestResponse) GetJSON200() *struct {
 		// FromClass The class it replaces (modify_spec).
 		FromClass *string `json:"FromClass,omitempty"`
 
+		// FromReleaseAfter The end it replaces (extend_lease).
+		FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 		// FromSecurityIps The whitelist it replaces (set_whitelist).
 		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -5226,6 +5520,12 @@ func (r RejectRequestResponse) GetJSON200() *struct {
 
 		// OrderType UPGRADE or DOWNGRADE (modify_spec).
 		OrderType *string `json:"OrderType,omitempty"`
+
+		// Period The months a renewal adds (renew).
+		Period *int `json:"Period,omitempty"`
+
+		// ReleaseAfter The lease's new end (extend_lease).
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 		SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -5389,6 +5689,9 @@ type RetryRequestResponse struct {
 		// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 		RegionId string `json:"RegionId"`
 
+		// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 		// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 		SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -5415,6 +5718,9 @@ type RetryRequestResponse struct {
 			// FromClass The class it replaces (modify_spec).
 			FromClass *string `json:"FromClass,omitempty"`
 
+			// FromReleaseAfter The end it replaces (extend_lease).
+			FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 			// FromSecurityIps The whitelist it replaces (set_whitelist).
 			FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -5423,6 +5729,12 @@ type RetryRequestResponse struct {
 
 			// OrderType UPGRADE or DOWNGRADE (modify_spec).
 			OrderType *string `json:"OrderType,omitempty"`
+
+			// Period The months a renewal adds (renew).
+			Period *int `json:"Period,omitempty"`
+
+			// ReleaseAfter The lease's new end (extend_lease).
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 			// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 			SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -5526,6 +5838,9 @@ func (r RetryRequestResponse) GetJSON200() *struct {
 	// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 	RegionId string `json:"RegionId"`
 
+	// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+	ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 	// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 	SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -5552,6 +5867,9 @@ func (r RetryRequestResponse) GetJSON200() *struct {
 		// FromClass The class it replaces (modify_spec).
 		FromClass *string `json:"FromClass,omitempty"`
 
+		// FromReleaseAfter The end it replaces (extend_lease).
+		FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 		// FromSecurityIps The whitelist it replaces (set_whitelist).
 		FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -5560,6 +5878,12 @@ func (r RetryRequestResponse) GetJSON200() *struct {
 
 		// OrderType UPGRADE or DOWNGRADE (modify_spec).
 		OrderType *string `json:"OrderType,omitempty"`
+
+		// Period The months a renewal adds (renew).
+		Period *int `json:"Period,omitempty"`
+
+		// ReleaseAfter The lease's new end (extend_lease).
+		ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 		// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 		SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -6166,6 +6490,9 @@ func ParseSubmitChangeResponse(rsp *http.Response) (*SubmitChangeResponse, error
 			// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 			RegionId string `json:"RegionId"`
 
+			// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 			// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 			SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -6192,6 +6519,9 @@ func ParseSubmitChangeResponse(rsp *http.Response) (*SubmitChangeResponse, error
 				// FromClass The class it replaces (modify_spec).
 				FromClass *string `json:"FromClass,omitempty"`
 
+				// FromReleaseAfter The end it replaces (extend_lease).
+				FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 				// FromSecurityIps The whitelist it replaces (set_whitelist).
 				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -6200,6 +6530,12 @@ func ParseSubmitChangeResponse(rsp *http.Response) (*SubmitChangeResponse, error
 
 				// OrderType UPGRADE or DOWNGRADE (modify_spec).
 				OrderType *string `json:"OrderType,omitempty"`
+
+				// Period The months a renewal adds (renew).
+				Period *int `json:"Period,omitempty"`
+
+				// ReleaseAfter The lease's new end (extend_lease).
+				ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 				SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -6566,6 +6902,9 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 			// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 			RegionId string `json:"RegionId"`
 
+			// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 			// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 			SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -6592,6 +6931,9 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 				// FromClass The class it replaces (modify_spec).
 				FromClass *string `json:"FromClass,omitempty"`
 
+				// FromReleaseAfter The end it replaces (extend_lease).
+				FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 				// FromSecurityIps The whitelist it replaces (set_whitelist).
 				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -6600,6 +6942,12 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 
 				// OrderType UPGRADE or DOWNGRADE (modify_spec).
 				OrderType *string `json:"OrderType,omitempty"`
+
+				// Period The months a renewal adds (renew).
+				Period *int `json:"Period,omitempty"`
+
+				// ReleaseAfter The lease's new end (extend_lease).
+				ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 				SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -6688,6 +7036,9 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 			// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 			RegionId string `json:"RegionId"`
 
+			// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 			// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 			SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -6714,6 +7065,9 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 				// FromClass The class it replaces (modify_spec).
 				FromClass *string `json:"FromClass,omitempty"`
 
+				// FromReleaseAfter The end it replaces (extend_lease).
+				FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 				// FromSecurityIps The whitelist it replaces (set_whitelist).
 				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -6722,6 +7076,12 @@ func ParseSubmitRequestResponse(rsp *http.Response) (*SubmitRequestResponse, err
 
 				// OrderType UPGRADE or DOWNGRADE (modify_spec).
 				OrderType *string `json:"OrderType,omitempty"`
+
+				// Period The months a renewal adds (renew).
+				Period *int `json:"Period,omitempty"`
+
+				// ReleaseAfter The lease's new end (extend_lease).
+				ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 				SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -6891,6 +7251,9 @@ func ParseGetRequestResponse(rsp *http.Response) (*GetRequestResponse, error) {
 			// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 			RegionId string `json:"RegionId"`
 
+			// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 			// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 			SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -6917,6 +7280,9 @@ func ParseGetRequestResponse(rsp *http.Response) (*GetRequestResponse, error) {
 				// FromClass The class it replaces (modify_spec).
 				FromClass *string `json:"FromClass,omitempty"`
 
+				// FromReleaseAfter The end it replaces (extend_lease).
+				FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 				// FromSecurityIps The whitelist it replaces (set_whitelist).
 				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -6925,6 +7291,12 @@ func ParseGetRequestResponse(rsp *http.Response) (*GetRequestResponse, error) {
 
 				// OrderType UPGRADE or DOWNGRADE (modify_spec).
 				OrderType *string `json:"OrderType,omitempty"`
+
+				// Period The months a renewal adds (renew).
+				Period *int `json:"Period,omitempty"`
+
+				// ReleaseAfter The lease's new end (extend_lease).
+				ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 				SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -7067,6 +7439,9 @@ func ParseApproveRequestResponse(rsp *http.Response) (*ApproveRequestResponse, e
 			// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 			RegionId string `json:"RegionId"`
 
+			// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 			// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 			SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -7093,6 +7468,9 @@ func ParseApproveRequestResponse(rsp *http.Response) (*ApproveRequestResponse, e
 				// FromClass The class it replaces (modify_spec).
 				FromClass *string `json:"FromClass,omitempty"`
 
+				// FromReleaseAfter The end it replaces (extend_lease).
+				FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 				// FromSecurityIps The whitelist it replaces (set_whitelist).
 				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -7101,6 +7479,12 @@ func ParseApproveRequestResponse(rsp *http.Response) (*ApproveRequestResponse, e
 
 				// OrderType UPGRADE or DOWNGRADE (modify_spec).
 				OrderType *string `json:"OrderType,omitempty"`
+
+				// Period The months a renewal adds (renew).
+				Period *int `json:"Period,omitempty"`
+
+				// ReleaseAfter The lease's new end (extend_lease).
+				ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 				SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -7257,6 +7641,9 @@ func ParseCancelRequestResponse(rsp *http.Response) (*CancelRequestResponse, err
 			// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 			RegionId string `json:"RegionId"`
 
+			// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 			// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 			SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -7283,6 +7670,9 @@ func ParseCancelRequestResponse(rsp *http.Response) (*CancelRequestResponse, err
 				// FromClass The class it replaces (modify_spec).
 				FromClass *string `json:"FromClass,omitempty"`
 
+				// FromReleaseAfter The end it replaces (extend_lease).
+				FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 				// FromSecurityIps The whitelist it replaces (set_whitelist).
 				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -7291,6 +7681,12 @@ func ParseCancelRequestResponse(rsp *http.Response) (*CancelRequestResponse, err
 
 				// OrderType UPGRADE or DOWNGRADE (modify_spec).
 				OrderType *string `json:"OrderType,omitempty"`
+
+				// Period The months a renewal adds (renew).
+				Period *int `json:"Period,omitempty"`
+
+				// ReleaseAfter The lease's new end (extend_lease).
+				ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 				SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -7447,6 +7843,9 @@ func ParseRejectRequestResponse(rsp *http.Response) (*RejectRequestResponse, err
 			// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 			RegionId string `json:"RegionId"`
 
+			// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 			// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 			SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -7473,6 +7872,9 @@ func ParseRejectRequestResponse(rsp *http.Response) (*RejectRequestResponse, err
 				// FromClass The class it replaces (modify_spec).
 				FromClass *string `json:"FromClass,omitempty"`
 
+				// FromReleaseAfter The end it replaces (extend_lease).
+				FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 				// FromSecurityIps The whitelist it replaces (set_whitelist).
 				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -7481,6 +7883,12 @@ func ParseRejectRequestResponse(rsp *http.Response) (*RejectRequestResponse, err
 
 				// OrderType UPGRADE or DOWNGRADE (modify_spec).
 				OrderType *string `json:"OrderType,omitempty"`
+
+				// Period The months a renewal adds (renew).
+				Period *int `json:"Period,omitempty"`
+
+				// ReleaseAfter The lease's new end (extend_lease).
+				ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 				SecurityIps *string `json:"SecurityIps,omitempty"`
@@ -7651,6 +8059,9 @@ func ParseRetryRequestResponse(rsp *http.Response) (*RetryRequestResponse, error
 			// RegionId Region. Required. The region to create the instance in, e.g. cn-hangzhou.
 			RegionId string `json:"RegionId"`
 
+			// ReleaseAfter A creation's lease: when the portal releases the instance; null for none.
+			ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
+
 			// SrcDBInstanceId Source instance. Optional. The instance whose backup set the new instance is created from.
 			SrcDBInstanceId string `json:"SrcDBInstanceId"`
 
@@ -7677,6 +8088,9 @@ func ParseRetryRequestResponse(rsp *http.Response) (*RetryRequestResponse, error
 				// FromClass The class it replaces (modify_spec).
 				FromClass *string `json:"FromClass,omitempty"`
 
+				// FromReleaseAfter The end it replaces (extend_lease).
+				FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+
 				// FromSecurityIps The whitelist it replaces (set_whitelist).
 				FromSecurityIps *string `json:"FromSecurityIps,omitempty"`
 
@@ -7685,6 +8099,12 @@ func ParseRetryRequestResponse(rsp *http.Response) (*RetryRequestResponse, error
 
 				// OrderType UPGRADE or DOWNGRADE (modify_spec).
 				OrderType *string `json:"OrderType,omitempty"`
+
+				// Period The months a renewal adds (renew).
+				Period *int `json:"Period,omitempty"`
+
+				// ReleaseAfter The lease's new end (extend_lease).
+				ReleaseAfter *time.Time `json:"ReleaseAfter,omitempty"`
 
 				// SecurityIps The new whitelist (set_whitelist), or the whitelist a creation sets once its instance is Normal.
 				SecurityIps *string `json:"SecurityIps,omitempty"`

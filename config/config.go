@@ -85,6 +85,11 @@ type Config struct {
 	// RequeueWindow is how long a failed request keeps its sealed password
 	// for a re-queue (PORTAL_REQUEUE_WINDOW).
 	RequeueWindow time.Duration
+	// MinLease is the shortest lease accepted (PORTAL_MIN_LEASE), and
+	// LeaseSweepInterval how often leases are warned about and ended
+	// (PORTAL_LEASE_SWEEP_INTERVAL).
+	MinLease           time.Duration
+	LeaseSweepInterval time.Duration
 	// APIRate and APIBurst limit the JSON API per token: APIRate requests
 	// a second on average, bursts of APIBurst (PORTAL_API_RATE,
 	// PORTAL_API_BURST).
@@ -177,10 +182,12 @@ func Load(getenv func(string) string) (Config, error) {
 			RequesterGroups: p.list("PORTAL_OIDC_REQUESTER_GROUPS"),
 			TeamGroups:      p.teamGroups("PORTAL_OIDC_TEAM_GROUPS"),
 		},
-		RequeueWindow: p.duration("PORTAL_REQUEUE_WINDOW", store.DefaultRequeueWindow),
-		APIRate:       p.positiveInt("PORTAL_API_RATE", int(api.DefaultRate)),
-		APIBurst:      p.positiveInt("PORTAL_API_BURST", api.DefaultBurst),
-		PprofAddr:     p.str("PORTAL_PPROF_ADDR", ""),
+		RequeueWindow:      p.duration("PORTAL_REQUEUE_WINDOW", store.DefaultRequeueWindow),
+		MinLease:           p.duration("PORTAL_MIN_LEASE", domain.DefaultMinLease),
+		LeaseSweepInterval: p.duration("PORTAL_LEASE_SWEEP_INTERVAL", domain.DefaultLeaseSweepInterval),
+		APIRate:            p.positiveInt("PORTAL_API_RATE", int(api.DefaultRate)),
+		APIBurst:           p.positiveInt("PORTAL_API_BURST", api.DefaultBurst),
+		PprofAddr:          p.str("PORTAL_PPROF_ADDR", ""),
 	}
 	if c.Simulated() {
 		var err error

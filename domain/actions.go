@@ -20,6 +20,11 @@ const (
 	// again and the attempt is not counted.
 	ActionAttemptInterrupted = "provision.attempt_interrupted"
 	ActionSucceeded          = "provision.succeeded"
+	// ActionLeaseExpiring: a lease ends within a week, or a day.
+	ActionLeaseExpiring = "instance.lease_expiring"
+	// ActionLeaseEnded: a subscription's lease ended: its auto-renewal was
+	// turned off (a pay-as-you-go instance gets a release request instead).
+	ActionLeaseEnded = "instance.lease_ended"
 	// ActionChangeApplied: the cloud made a change request's change.
 	ActionChangeApplied  = "change.applied"
 	ActionFailed         = "provision.failed"

@@ -89,6 +89,14 @@ const (
 	KeyFromClass       DetailKey = "from_InstanceClass"
 	KeyEffectiveTime   DetailKey = "EffectiveTime"
 	KeyOrderType       DetailKey = "OrderType"
+	KeyMaxLease        DetailKey = "max_lease_days"
+	KeyFromMaxLease    DetailKey = "from_max_lease_days"
+	KeyReleaseAfter    DetailKey = "ReleaseAfter"
+	KeyLeaseEnd        DetailKey = "lease_end"
+	KeyOwner           DetailKey = "owner"
+	KeyLeft            DetailKey = "left"
+	KeyPeriod          DetailKey = "Period"
+	KeyEndTime         DetailKey = "EndTime"
 	// KeyOnBehalfOf names the request a step was taken for by the portal
 	// itself (the whitelist of a creation).
 	KeyOnBehalfOf DetailKey = "on_behalf_of"
@@ -111,6 +119,8 @@ var detailLabels = map[DetailKey]string{
 	KeyFoundByTag: "Found by its tag",
 	KeyKind:       "Kind of request", KeyOperation: "Cloud call", KeyFromSecurityIps: "Whitelist before",
 	KeyFromClass: "Class before", KeyOnBehalfOf: "For the request",
+	KeyMaxLease: "Longest lease, days", KeyFromMaxLease: "Longest lease before, days", KeyLeaseEnd: "Lease ends",
+	KeyOwner: "Owner",
 }
 
 // DetailOrder is the order the best known details are said in; the others
@@ -191,6 +201,8 @@ var actionTable = []ActionInfo{
 	{Action: ActionChangeApplied, Says: "made the change[ ({operation})]", Status: StatusSucceeded},
 	{Action: ActionFailed, Says: "gave up: the request failed", Status: StatusFailed},
 	{Action: ActionInstanceStatus, Says: "saw the instance status change[ to {to}][ (it was {from})]"},
+	{Action: ActionLeaseExpiring, Says: "warned that the lease of {InstanceId} ends at {lease_end}[ ({left} left)]"},
+	{Action: ActionLeaseEnded, Says: "turned auto-renewal off as the lease of {InstanceId} ended: it ends at its EndTime[ {EndTime}]"},
 	{Action: ActionInstanceDrifted, Says: "found the instance no longer as the portal made it"},
 	{Action: ActionUserCreated, Says: "created user {username} ({role})", Covers: []DetailKey{KeyUserID}},
 	{Action: ActionUserRoleChanged, Says: "changed the role of {username} from {from} to {to}", Covers: []DetailKey{KeyUserID}},

@@ -3,7 +3,10 @@ package domain
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // RequestKind is what a request asks of the cloud: a new instance, or a
@@ -18,6 +21,8 @@ const (
 	KindModifySpec    RequestKind = "modify_spec"
 	KindResetPassword RequestKind = "reset_password"
 	KindRelease       RequestKind = "release"
+	KindExtendLease   RequestKind = "extend_lease"
+	KindRenew         RequestKind = "renew"
 )
 
 // WhitelistGroup is the whitelist group the portal sets and reads: its own,
@@ -82,6 +87,12 @@ type Change struct {
 	Password string `json:"-"`
 	// ConfirmInstanceId is the InstanceId as the person typed it (release).
 	ConfirmInstanceId string `json:"-"`
+	// ReleaseAfter is the lease's new end (extend_lease), FromReleaseAfter
+	// the end it replaces.
+	ReleaseAfter     *time.Time `json:"ReleaseAfter,omitempty"`
+	FromReleaseAfter *time.Time `json:"FromReleaseAfter,omitempty"`
+	// Period is the months a renewal adds (renew).
+	Period int `json:"Period,omitempty"`
 }
 
 // Details are what the change's audit event records of it: the kind's
@@ -99,6 +110,15 @@ func (c Change) Details() Details {
 	add(KeyFromClass, c.FromClass)
 	add(KeyEffectiveTime, c.EffectiveTime)
 	add(KeyOrderType, c.OrderType)
+	if c.ReleaseAfter != nil {
+		d[KeyReleaseAfter] = c.ReleaseAfter.UTC().Format(time.RFC3339)
+	}
+	if c.FromReleaseAfter != nil {
+		d[KeyFrom] = c.FromReleaseAfter.UTC().Format(time.RFC3339)
+	}
+	if c.Period > 0 {
+		d[KeyPeriod] = c.Period
+	}
 	return d
 }
 
@@ -118,8 +138,8 @@ type KindSpec struct {
 	// refusal says why inst can't have this change at all ("" when it
 	// can), whatever is typed.
 	refusal func(inst Instance) string
-	// check validates in for inst against the catalog.
-	check func(in Input, inst Instance, cat *Catalog) (Change, FieldErrors)
+	// check validates in for inst against the catalog and the lease's rule.
+	check func(in Input, inst Instance, c checkWith) (Change, FieldErrors)
 }
 
 // Kinds are the kinds of change, in the order the instance's page offers
@@ -130,7 +150,7 @@ var Kinds = []KindSpec{
 		Says: "Replaces the addresses allowed to connect (the portal's whitelist group, " + WhitelistGroup + ") with these.",
 		Fields: []ChangeField{{Name: "SecurityIps", Label: "Allowed addresses", MaxLen: 64 * SecurityIpsMax,
 			Help: "IPv4 or IPv6 addresses or CIDR blocks, comma-separated, at most 1,000: 10.0.0.0/8,192.168.1.7"}},
-		check: func(in Input, inst Instance, _ *Catalog) (Change, FieldErrors) {
+		check: func(in Input, inst Instance, _ checkWith) (Change, FieldErrors) {
 			ips, problem := ParseSecurityIps(in["SecurityIps"])
 			if problem == "" && ips == inst.SecurityIPs {
 				problem = "is the instance's whitelist already: change it, or leave it as it is"
@@ -154,7 +174,7 @@ var Kinds = []KindSpec{
 		Says: "Sets a new password for the instance's default account. Clients using the old one are refused from then on.",
 		Fields: []ChangeField{{Name: "Password", Label: "New password", Secret: true, MaxLen: PasswordMaxLen,
 			Help: "8 to 30 characters with an uppercase letter, a lowercase letter and a digit; stored encrypted until it is set, then erased."}},
-		check: func(in Input, _ Instance, _ *Catalog) (Change, FieldErrors) {
+		check: func(in Input, _ Instance, _ checkWith) (Change, FieldErrors) {
 			pw := in["Password"]
 			problem := passwordProblem(pw)
 			if pw == "" {
@@ -174,7 +194,7 @@ var Kinds = []KindSpec{
 			}
 			return ""
 		},
-		check: func(in Input, inst Instance, _ *Catalog) (Change, FieldErrors) {
+		check: func(in Input, inst Instance, _ checkWith) (Change, FieldErrors) {
 			typed := in["ConfirmInstanceId"]
 			problem := ""
 			switch {
@@ -188,6 +208,58 @@ var Kinds = []KindSpec{
 			return Change{ConfirmInstanceId: typed}, fieldProblem("ConfirmInstanceId", problem)
 		},
 	},
+	{
+		Kind: KindExtendLease, Label: "Extend the lease", Short: "Lease", Operation: "LeaseUpdate",
+		Says: "Moves the day the portal releases the instance to a later one. Nothing changes in the cloud.",
+		Fields: []ChangeField{{Name: "ReleaseAfter", Label: "New end of the lease", MaxLen: 40,
+			Help: "A later date (2027-01-31, the end of that day UTC) or RFC 3339 time, within your team's longest lease."}},
+		refusal: func(inst Instance) string {
+			if inst.ReleaseAfter == nil {
+				return "This instance has no lease: nothing to extend."
+			}
+			return ""
+		},
+		check: checkExtendLease,
+	},
+	{
+		Kind: KindRenew, Label: "Renew the subscription", Short: "Renew", Operation: "RenewInstance",
+		Says: "Adds months to the subscription: its EndTime moves on by that much, and the cloud bills the renewal.",
+		Fields: []ChangeField{{Name: "Period", Label: "Months to add", MaxLen: 2,
+			Choices: []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "12", "24", "36"},
+			Help:    "1 to 9, 12, 24 or 36 months."}},
+		refusal: func(inst Instance) string {
+			if inst.ChargeType != ChargePrePaid {
+				return "A pay-as-you-go (PostPaid) instance has nothing to renew: it is billed by the hour until it is released."
+			}
+			return ""
+		},
+		check: func(in Input, _ Instance, _ checkWith) (Change, FieldErrors) {
+			n, err := strconv.Atoi(in["Period"])
+			if err != nil || !slices.Contains([]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36}, n) {
+				return Change{}, FieldErrors{"Period": "must be 1 to 9, 12, 24 or 36 months"}
+			}
+			return Change{Period: n}, FieldErrors{}
+		},
+	},
+}
+
+// checkWith is what a kind's rule reads beside the input and the instance.
+type checkWith struct {
+	cat   *Catalog
+	lease LeaseRule
+}
+
+// checkExtendLease is extend_lease's rule: a later end than the lease's,
+// at least the shortest lease ahead, within the team's longest.
+func checkExtendLease(in Input, inst Instance, with checkWith) (Change, FieldErrors) {
+	end, problem := ParseReleaseAfter(in["ReleaseAfter"], with.lease)
+	if problem == "" && end == nil {
+		problem = "is required: the lease's new end"
+	}
+	if problem == "" && inst.ReleaseAfter != nil && !end.After(*inst.ReleaseAfter) {
+		problem = "must be later than the lease's end now, " + inst.ReleaseAfter.UTC().Format(time.RFC3339) + ": a lease is extended, never shortened"
+	}
+	return Change{ReleaseAfter: end, FromReleaseAfter: inst.ReleaseAfter}, fieldProblem("ReleaseAfter", problem)
 }
 
 // creation describes the creation as a kind, for the words every kind has.
@@ -235,6 +307,12 @@ func (s KindSpec) Refusal(inst Instance) string {
 // field but a secret one is trimmed, every field's problem is under its
 // name, and a field of another kind is ignored.
 func (s KindSpec) Validate(in Input, inst Instance, cat *Catalog) (Change, FieldErrors) {
+	return s.ValidateWith(in, inst, cat, LeaseRule{Now: time.Now(), Min: DefaultMinLease})
+}
+
+// ValidateWith is Validate with the lease's rule (its clock, the shortest
+// lease, the team's longest), which extend_lease reads.
+func (s KindSpec) ValidateWith(in Input, inst Instance, cat *Catalog, lease LeaseRule) (Change, FieldErrors) {
 	clean := make(Input, len(s.Fields))
 	for _, f := range s.Fields {
 		v := in[f.Name]
@@ -243,7 +321,7 @@ func (s KindSpec) Validate(in Input, inst Instance, cat *Catalog) (Change, Field
 		}
 		clean[f.Name] = v
 	}
-	c, errs := s.check(clean, inst, cat)
+	c, errs := s.check(clean, inst, checkWith{cat: cat, lease: lease})
 	if errs == nil {
 		errs = FieldErrors{}
 	}
@@ -331,7 +409,8 @@ func OpenToAll(securityIps string) bool {
 // the instance's region, zone, type and engine version, other than its
 // own; when, Immediately (the default) or MaintainTime. The order is an
 // upgrade unless the new class is known to be smaller.
-func checkModifySpec(in Input, inst Instance, cat *Catalog) (Change, FieldErrors) {
+func checkModifySpec(in Input, inst Instance, with checkWith) (Change, FieldErrors) {
+	cat := with.cat
 	errs := FieldErrors{}
 	c := Change{InstanceClass: in["InstanceClass"], EffectiveTime: in["EffectiveTime"], OrderType: OrderUpgrade,
 		FromClass: inst.InstanceClass}

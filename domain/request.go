@@ -53,6 +53,9 @@ type Request struct {
 	// Preflight is how the submission's dry run went: PreflightPassed,
 	// PreflightSkipped, or "" for a request submitted before they existed.
 	Preflight string
+	// ReleaseAfter is the lease asked for with a creation: when the portal
+	// releases the instance; nil for none.
+	ReleaseAfter *time.Time
 	// PasswordKeptUntil is when a failed request's sealed password is
 	// erased; nil when none is kept.
 	PasswordKeptUntil *time.Time

@@ -16,7 +16,10 @@ type Team struct {
 	Name            string
 	MaxInstances    *int
 	MaxMonthlySpend *float64
-	CreatedAt       time.Time
+	// MaxLeaseDays, when set, makes a lease required for the team's
+	// creations, of at most that many days (and bounds extend_lease).
+	MaxLeaseDays *int
+	CreatedAt    time.Time
 }
 
 // TeamField is the form field and JSON key naming the team a request is

@@ -24,7 +24,7 @@ func readInput(form url.Values) (domain.Input, domain.FieldErrors) {
 	for _, m := range domain.Table {
 		names = append(names, m.Name)
 	}
-	for _, name := range append(names, domain.TeamField, domain.SecurityIpsField) {
+	for _, name := range append(names, domain.TeamField, domain.SecurityIpsField, domain.ReleaseAfterField) {
 		vs := form[name]
 		switch {
 		case len(vs) > 1:

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -24,14 +25,31 @@ func (h *Handlers) requestForm(c echo.Context, in domain.Input, errs domain.Fiel
 	if err != nil {
 		return v, err
 	}
+	lf := components.Field{Name: domain.ReleaseAfterField, Label: "Release after", Kind: "text", Mono: true, MaxLength: 40,
+		Value: in[domain.ReleaseAfterField], Error: errs[domain.ReleaseAfterField], Placeholder: "2027-01-31",
+		Help: "Optional: when the portal releases the instance (a lease): a date, meaning the end of that day UTC, " +
+			"or an RFC 3339 time. You are warned a week and a day before. Teams may require one."}
 	// Last: what the portal does once the instance exists.
-	v.Groups = append(v.Groups, pages.FieldGroup{ID: "connect", Title: "Who may connect", Fields: []components.Field{wf}})
-	if wf.Error != "" {
-		v.Errors = append(v.Errors, components.FieldError{Name: wf.Name, Label: wf.Label, Message: wf.Error})
+	v.Groups = append(v.Groups, pages.FieldGroup{ID: "connect", Title: "After creation", Fields: []components.Field{wf, lf}})
+	for _, f := range []components.Field{wf, lf} {
+		if f.Error != "" {
+			v.Errors = append(v.Errors, components.FieldError{Name: f.Name, Label: f.Label, Message: f.Error})
+		}
 	}
 	teams, err := h.Store.UserTeams(c.Request().Context(), u.ID)
 	if err != nil || len(teams) == 0 {
 		return v, err
+	}
+	var leases []string
+	for _, t := range teams {
+		if t.MaxLeaseDays != nil {
+			leases = append(leases, t.Name+": at most "+domain.Count(strconv.Itoa(*t.MaxLeaseDays), "day"))
+		}
+	}
+	if len(leases) > 0 {
+		if f := v.Field(domain.ReleaseAfterField); f != nil {
+			f.Note = "Required by your team (" + strings.Join(leases, "; ") + ")."
+		}
 	}
 	f := components.Field{Name: domain.TeamField, Label: "Team", Kind: "select", Required: true,
 		Help:  "Required. The team the instance is for: it counts against that team's limits.",

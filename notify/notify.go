@@ -37,6 +37,10 @@ const (
 	// TopicDrift: a drift check found an instance that is no longer what the
 	// portal made (or one it has no record of).
 	TopicDrift = "drift"
+	// TopicLease: an instance's lease ends soon, or ended (a subscription's
+	// auto-renewal turned off); a pay-as-you-go instance's release is a
+	// request of its own, announced as any.
+	TopicLease = "lease"
 )
 
 // Topic is the topic of an audit action, "" for the actions not announced.
@@ -50,6 +54,8 @@ func Topic(action string) string {
 		return TopicFinished
 	case domain.ActionInstanceDrifted:
 		return TopicDrift
+	case domain.ActionLeaseExpiring, domain.ActionLeaseEnded:
+		return TopicLease
 	}
 	return ""
 }
@@ -96,6 +102,8 @@ type Event struct {
 	Drift       string `json:"drift,omitempty"`
 	DriftPortal string `json:"drift_portal,omitempty"`
 	DriftCloud  string `json:"drift_cloud,omitempty"`
+	// LeaseEnd is when the instance's lease ends (a lease event), RFC 3339.
+	LeaseEnd string `json:"lease_end,omitempty"`
 	// Link is the request's page: the portal's public URL and
 	// /requests/{id} (/admin/drift for an instance of no request).
 	Link string `json:"link"`

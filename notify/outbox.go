@@ -99,6 +99,8 @@ func NewEvent(topic string, e store.Event, r domain.Request, baseURL string) Eve
 		ev.ErrorCode, ev.ErrorMessage = r.ErrorCode, r.ErrorMessage
 	case domain.ActionInstanceDrifted:
 		ev = driftEvent(ev, e)
+	case domain.ActionLeaseExpiring, domain.ActionLeaseEnded:
+		ev.LeaseEnd = e.Details.String(domain.KeyLeaseEnd)
 	}
 	return ev
 }

@@ -34,6 +34,10 @@ const (
 	varSecurityIps   = "SecurityIps"
 	varNewClass      = "NewInstanceClass"
 	varEffectiveTime = "EffectiveTime"
+	// lease_days is the lease's length in days (0: no lease), has_lease
+	// whether there is one.
+	varLeaseDays = "lease_days"
+	varHasLease  = "has_lease"
 )
 
 type condition struct {
@@ -64,7 +68,8 @@ func celEnv() (*cel.Env, error) {
 		opts = append(opts, cel.Variable(varTeam, cel.StringType), cel.Variable(varRequester, cel.StringType),
 			cel.Variable(varMonthlyPrice, cel.DoubleType), cel.Variable(varPriceKnown, cel.BoolType),
 			cel.Variable(varKind, cel.StringType), cel.Variable(varSecurityIps, cel.StringType),
-			cel.Variable(varNewClass, cel.StringType), cel.Variable(varEffectiveTime, cel.StringType))
+			cel.Variable(varNewClass, cel.StringType), cel.Variable(varEffectiveTime, cel.StringType),
+			cel.Variable(varLeaseDays, cel.IntType), cel.Variable(varHasLease, cel.BoolType))
 		env, envErr = cel.NewEnv(opts...)
 	})
 	return env, envErr
@@ -99,7 +104,11 @@ func compile(src string) (*condition, error) {
 func (c *condition) eval(r Request) (bool, error) {
 	vars := map[string]any{varTeam: r.Team, varRequester: r.Requester, varPriceKnown: r.MonthlyPrice != nil,
 		varMonthlyPrice: 0.0, varKind: string(r.kind()), varSecurityIps: r.Change.SecurityIps,
-		varNewClass: r.Change.InstanceClass, varEffectiveTime: r.Change.EffectiveTime}
+		varNewClass: r.Change.InstanceClass, varEffectiveTime: r.Change.EffectiveTime,
+		varHasLease: r.LeaseDays != nil, varLeaseDays: int64(0)}
+	if r.LeaseDays != nil {
+		vars[varLeaseDays] = int64(*r.LeaseDays)
+	}
 	if r.MonthlyPrice != nil {
 		vars[varMonthlyPrice] = *r.MonthlyPrice
 	}

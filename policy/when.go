@@ -24,6 +24,9 @@ type Request struct {
 	Team         string
 	Requester    string
 	MonthlyPrice *float64
+	// LeaseDays is how many days the instance's lease lasts from now (a
+	// creation's, or the new end of an extend_lease); nil: no lease.
+	LeaseDays *int
 }
 
 // kind is r's kind, create for a request of none.
@@ -45,6 +48,11 @@ const (
 	keyRequester       = "Requester"
 	keyMinPeriod       = "min_period"
 	keyMaxPeriod       = "max_period"
+	// keyLeaseDays holds when the lease lasts at most that many days (a
+	// request without a lease never matches it); keyMinLeaseDays when it
+	// lasts at least that many, or has none.
+	keyLeaseDays       = "lease_days"
+	keyMinLeaseDays    = "min_lease_days"
 	keyMinMonthlyPrice = "min_monthly_price"
 	keyMaxMonthlyPrice = "max_monthly_price"
 )
@@ -67,7 +75,7 @@ func Keys() []string {
 			ks = append(ks, m.Name)
 		}
 	}
-	return append(ks, keyKind, keyTeam, keyRequester, keyMinPeriod, keyMaxPeriod, keyMinMonthlyPrice, keyMaxMonthlyPrice)
+	return append(ks, keyKind, keyTeam, keyRequester, keyLeaseDays, keyMinLeaseDays, keyMinPeriod, keyMaxPeriod, keyMinMonthlyPrice, keyMaxMonthlyPrice)
 }
 
 func parseWhen(when map[string]json.RawMessage) ([]key, error) {
@@ -122,6 +130,15 @@ func parseKey(name string, raw json.RawMessage) (key, error) {
 			return key{name, func(r Request) bool { return float64(r.Params.Period) >= n }}, nil
 		}
 		return key{name, func(r Request) bool { return float64(r.Params.Period) <= n }}, nil
+	case keyLeaseDays, keyMinLeaseDays:
+		n, err := numberOf(name, raw)
+		if err != nil {
+			return key{}, err
+		}
+		if name == keyLeaseDays {
+			return key{name, func(r Request) bool { return r.LeaseDays != nil && float64(*r.LeaseDays) <= n }}, nil
+		}
+		return key{name, func(r Request) bool { return r.LeaseDays == nil || float64(*r.LeaseDays) >= n }}, nil
 	case keyMinMonthlyPrice, keyMaxMonthlyPrice:
 		n, err := numberOf(name, raw)
 		if err != nil {

@@ -25,6 +25,9 @@ import (
 //   - reset_password sets the same password however often it is sent.
 //   - release: after an answer was lost, "no such instance" means the
 //     first call released it.
+//   - renew sends the request's Token as ClientToken: a retry returns the
+//     first renewal's end instead of renewing twice.
+//   - extend_lease changes only the portal's own record.
 // The instance being busy with something else (Task.Conflict,
 // IncorrectDBInstanceState) is no failure: the attempt is tried again
 // later without spending one. Before a change whose answer was lost fails
@@ -95,6 +98,16 @@ func (p *Provisioner) makeChange(ctx context.Context, r domain.Request, password
 	case domain.KindRelease:
 		a.InstanceStatus = domain.InstanceReleased
 		return a, p.api.DeleteInstance(ctx, region, id)
+	case domain.KindExtendLease:
+		// The lease is the portal's own: nothing to call.
+		return a, nil
+	case domain.KindRenew:
+		end, err := p.api.RenewInstance(ctx, region, id, r.Change.Period, r.Params.Token)
+		if err == nil && !end.IsZero() {
+			a.EndTime = &end
+			a.Result["EndTime"] = end.UTC().Format(time.RFC3339)
+		}
+		return a, err
 	}
 	return a, &rkvstore.APIError{Class: rkvstore.Permanent, Code: "Provisioner.UnknownKind",
 		Message: fmt.Sprintf("this provisioner does not know requests of kind %q", r.Kind)}

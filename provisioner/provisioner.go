@@ -82,6 +82,10 @@ type API interface {
 	ModifyInstanceSpec(ctx context.Context, regionID, instanceID string, s rkvstore.SpecChange) (orderID string, err error)
 	ResetPassword(ctx context.Context, regionID, instanceID, newPassword string) error
 	DeleteInstance(ctx context.Context, regionID, instanceID string) error
+	RenewInstance(ctx context.Context, regionID, instanceID string, periodMonths int, clientToken string) (time.Time, error)
+	// ModifyAutoRenewal turns a subscription's auto-renewal off when its
+	// lease ends (see lease_worker.go).
+	ModifyAutoRenewal(ctx context.Context, regionID string, instanceIDs []string, autoRenew bool, durationMonths int) error
 	// ListInstances finds an instance by its tags when a call's answer
 	// was lost (see Effect).
 	Lister
@@ -134,6 +138,9 @@ type Config struct {
 	// EraseInterval is how often expired passwords of failed requests are
 	// erased (default DefaultEraseInterval).
 	EraseInterval time.Duration
+	// LeaseSweepInterval is how often leases are warned about and ended
+	// (PORTAL_LEASE_SWEEP_INTERVAL, default domain.DefaultLeaseSweepInterval).
+	LeaseSweepInterval time.Duration
 	// SweepInterval is how often requests stranded without a provisioning
 	// job are looked for (SweepArgs; by River's leader).
 	SweepInterval time.Duration
@@ -222,6 +229,7 @@ func New(cfg Config) (*Provisioner, error) {
 	cfg.FollowFor = cmp.Or(max(cfg.FollowFor, 0), DefaultFollowFor)
 	cfg.FollowConcurrency = cmp.Or(max(cfg.FollowConcurrency, 0), DefaultFollowConcurrency)
 	cfg.EraseInterval = cmp.Or(max(cfg.EraseInterval, 0), DefaultEraseInterval)
+	cfg.LeaseSweepInterval = cmp.Or(max(cfg.LeaseSweepInterval, 0), domain.DefaultLeaseSweepInterval)
 	cfg.SweepInterval = cmp.Or(max(cfg.SweepInterval, 0), DefaultSweepInterval)
 	cfg.FetchPollInterval = cmp.Or(max(cfg.FetchPollInterval, 0), DefaultFetchPollInterval)
 	cfg.FetchCooldown = cmp.Or(max(cfg.FetchCooldown, 0), DefaultFetchCooldown)
@@ -249,6 +257,9 @@ func New(cfg Config) (*Provisioner, error) {
 		return nil, err
 	}
 	if err := river.AddWorkerSafely(workers, &sweepWorker{p: p}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &leaseWorker{p: p}); err != nil {
 		return nil, err
 	}
 	queues := map[string]river.QueueConfig{
@@ -286,6 +297,9 @@ func New(cfg Config) (*Provisioner, error) {
 				&river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.LeaseSweepInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return LeaseArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		}, cfg.Periodic...),
 		FetchCooldown:     cfg.FetchCooldown,

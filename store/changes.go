@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -60,6 +61,8 @@ type Applied struct {
 	// Note says how the effect was found when the call's answer was lost
 	// (read back from the cloud); "" for an answer of the call's own.
 	Note string
+	// EndTime is a subscription's end after a renewal (nil: unchanged).
+	EndTime *time.Time
 }
 
 // RecordChangeApplied records that attempt made change request id's change:
@@ -74,6 +77,9 @@ func (s *Store) RecordChangeApplied(ctx context.Context, id int64, attempt int, 
 	if a.Note != "" {
 		d[domain.KeyFoundByTag] = a.Note
 	}
+	if a.EndTime != nil {
+		d[domain.KeyEndTime] = a.EndTime.UTC().Format(time.RFC3339)
+	}
 	_, err := s.apply(ctx, move{
 		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
 		Action: domain.ActionChangeApplied, Details: d,
@@ -83,11 +89,17 @@ func (s *Store) RecordChangeApplied(ctx context.Context, id int64, attempt int, 
 		where: "attempts = $6",
 		args:  []any{a.Result, a.InstanceStatus, attempt},
 		then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+			// An extended lease warns again before its new end.
 			_, err := tx.Exec(ctx, `UPDATE instances SET
 					security_ips = CASE WHEN $2 = 'set_whitelist' THEN $3 ELSE security_ips END,
 					status = CASE WHEN $2 = 'release' THEN 'Released' ELSE COALESCE(NULLIF($4, ''), status) END,
+					release_after = CASE WHEN $2 = 'extend_lease' THEN $5 ELSE release_after END,
+					lease_warned_7d = CASE WHEN $2 = 'extend_lease' THEN NULL ELSE lease_warned_7d END,
+					lease_warned_1d = CASE WHEN $2 = 'extend_lease' THEN NULL ELSE lease_warned_1d END,
+					end_time = COALESCE($6, end_time),
 					updated_at = now()
-				WHERE instance_id = $1`, r.InstanceID, string(r.Kind), r.Change.SecurityIps, a.InstanceStatus)
+				WHERE instance_id = $1`, r.InstanceID, string(r.Kind), r.Change.SecurityIps, a.InstanceStatus,
+				r.Change.ReleaseAfter, a.EndTime)
 			if err != nil {
 				return fmt.Errorf("instance after its change: %w", err)
 			}

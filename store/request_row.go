@@ -83,6 +83,7 @@ var requestColumns = func() []requestColumn {
 		{"r.team_id", func(r *domain.Request) any { return &r.TeamID }, shapeWhole},
 		{"COALESCE(t.name, '')", func(r *domain.Request) any { return &r.Team }, allShapes},
 		{"r.monthly_price", func(r *domain.Request) any { return &r.MonthlyPrice }, shapeWhole | shapePending},
+		{"r.release_after", func(r *domain.Request) any { return &r.ReleaseAfter }, shapeWhole | shapePending},
 	}...)
 }()
 

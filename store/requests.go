@@ -42,6 +42,8 @@ type NewRequest struct {
 	InstanceID  string
 	Change      domain.Change
 	RequesterID int64
+	// ReleaseAfter is a creation's lease (nil: none).
+	ReleaseAfter *time.Time
 	// System: the portal submits the request itself, for RequesterID (the
 	// whitelist of their creation): its event has no actor (KVPortal).
 	System         bool
@@ -97,7 +99,7 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 	}
 	args := append([]any{n.RequesterID}, paramArgs(n.Params)...)
 	args = append(args, n.PasswordSealed, n.PasswordSealed != nil, n.TeamID, n.MonthlyPrice, n.Preflight,
-		n.Kind, n.InstanceID, n.Change, n.IdempotencyKey, n.IdempotencyHash)
+		n.Kind, n.InstanceID, n.Change, n.ReleaseAfter, n.IdempotencyKey, n.IdempotencyHash)
 	details := n.Params.Details()
 	if n.Kind.IsChange() {
 		// A change's event says what it changes, not the parameters it
@@ -106,6 +108,9 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 		details[domain.KeyKind], details[domain.KeyInstanceID] = string(n.Kind), n.InstanceID
 	} else if n.Change.SecurityIps != "" {
 		details[domain.KeySecurityIps] = n.Change.SecurityIps
+	}
+	if n.ReleaseAfter != nil {
+		details[domain.KeyReleaseAfter] = n.ReleaseAfter.UTC().Format(time.RFC3339)
 	}
 	if n.Preflight != "" {
 		details[domain.KeyPreflight] = n.Preflight
@@ -148,7 +153,7 @@ func (s *Store) CreateRequest(ctx context.Context, n NewRequest) (domain.Request
 	}
 	r, err := s.changeWithEvent(ctx, change{
 		sql: `INSERT INTO requests (requester_id, ` + paramColumns("") + `, password_sealed, password_set, team_id, monthly_price,
-				preflight, kind, instance_id, change, idempotency_key, idempotency_hash)
+				preflight, kind, instance_id, change, release_after, idempotency_key, idempotency_hash)
 			VALUES (` + placeholders(1, len(args)-2) + `, NULLIF($` + strconv.Itoa(len(args)-1) + `, ''), $` +
 			strconv.Itoa(len(args)) + `) RETURNING *`,
 		args:  args,

@@ -14,11 +14,11 @@ import (
 // ErrNotMember: a request named a team its requester is not in.
 var ErrNotMember = errors.New("not a member of that team")
 
-const teamColumns = `t.id, t.name, t.max_instances, t.max_monthly_spend, t.created_at`
+const teamColumns = `t.id, t.name, t.max_instances, t.max_monthly_spend, t.max_lease_days, t.created_at`
 
 func scanTeam(row pgx.Row) (domain.Team, error) {
 	var t domain.Team
-	err := row.Scan(&t.ID, &t.Name, &t.MaxInstances, &t.MaxMonthlySpend, &t.CreatedAt)
+	err := row.Scan(&t.ID, &t.Name, &t.MaxInstances, &t.MaxMonthlySpend, &t.MaxLeaseDays, &t.CreatedAt)
 	return t, err
 }
 
@@ -122,7 +122,7 @@ func (s *Store) Teams(ctx context.Context) ([]TeamSummary, error) {
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (TeamSummary, error) {
 		var ts TeamSummary
-		err := row.Scan(&ts.ID, &ts.Name, &ts.MaxInstances, &ts.MaxMonthlySpend, &ts.CreatedAt, &ts.Members,
+		err := row.Scan(&ts.ID, &ts.Name, &ts.MaxInstances, &ts.MaxMonthlySpend, &ts.MaxLeaseDays, &ts.CreatedAt, &ts.Members,
 			&ts.Usage.Instances, &ts.Usage.MonthlySpend, &ts.Pending)
 		return ts, err
 	})
@@ -309,7 +309,7 @@ func checkTeam(ctx context.Context, tx pgx.Tx, r domain.Request, member bool) er
 	err := tx.QueryRow(ctx, `SELECT `+teamColumns+`,
 			EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $2)
 		FROM teams t WHERE t.id = $1 FOR UPDATE OF t`, *r.TeamID, r.RequesterID).
-		Scan(&t.ID, &t.Name, &t.MaxInstances, &t.MaxMonthlySpend, &t.CreatedAt, &isMember)
+		Scan(&t.ID, &t.Name, &t.MaxInstances, &t.MaxMonthlySpend, &t.MaxLeaseDays, &t.CreatedAt, &isMember)
 	switch {
 	case member && (errors.Is(err, pgx.ErrNoRows) || err == nil && !isMember):
 		return ErrNotMember
@@ -369,4 +369,25 @@ func (s *Store) TeamWhitelists(ctx context.Context, userID int64) (map[string]st
 		return nil, fmt.Errorf("team whitelists: %w", err)
 	}
 	return out, nil
+}
+
+// SetTeamMaxLease sets the longest lease of the team's instances, in days
+// (nil: none, and no lease required), with the event team.limits_changed.
+func (s *Store) SetTeamMaxLease(ctx context.Context, teamID int64, days *int, actorID *int64) (domain.Team, error) {
+	var t domain.Team
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := lockTeam(ctx, tx, teamID)
+		if err != nil {
+			return err
+		}
+		t, err = scanTeam(tx.QueryRow(ctx, `UPDATE teams t SET max_lease_days = $2, updated_at = now()
+			WHERE id = $1 RETURNING `+teamColumns, teamID, days))
+		if err != nil {
+			return fmt.Errorf("set team lease: %w", err)
+		}
+		d := teamDetails(t)
+		d[domain.KeyMaxLease], d[domain.KeyFromMaxLease] = domain.LimitText(t.MaxLeaseDays), domain.LimitText(old.MaxLeaseDays)
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamLimitsChanged, Details: d})
+	})
+	return t, err
 }

@@ -57,7 +57,15 @@ func (w *Workflow) SubmitChange(ctx context.Context, a Actor, instanceID string,
 	if holder != 0 {
 		return domain.Request{}, nil, &domain.ChangeHeldError{InstanceID: inst.InstanceID, RequestID: holder}
 	}
-	change, errs := spec.Validate(in, inst, w.CurrentCatalog(ctx))
+	var maxLease *int
+	if inst.TeamID != nil {
+		team, err := w.Store.TeamByID(ctx, *inst.TeamID)
+		if err != nil {
+			return domain.Request{}, nil, err
+		}
+		maxLease = team.MaxLeaseDays
+	}
+	change, errs := spec.ValidateWith(in, inst, w.CurrentCatalog(ctx), w.leaseRule(maxLease))
 	if len(errs) > 0 {
 		return domain.Request{}, errs, nil
 	}
@@ -72,7 +80,8 @@ func (w *Workflow) SubmitChange(ctx context.Context, a Actor, instanceID string,
 	p.Password, p.Token = "", domain.NewToken()
 	p.InstanceClass, p.ZoneId = inst.InstanceClass, cmp.Or(inst.ZoneID, p.ZoneId)
 	sub := Submission{Actor: a, Kind: kind, InstanceID: inst.InstanceID, Change: change, Params: p,
-		Team: inst.Team, TeamID: inst.TeamID}
+		Team: inst.Team, TeamID: inst.TeamID, MaxLeaseDays: maxLease, ReleaseAfter: cmp.Or(change.ReleaseAfter, inst.ReleaseAfter)}
+	sub.LeaseDays = w.leaseDays(sub.ReleaseAfter)
 	if w.Changes != nil {
 		errs, err := w.Changes.CheckChange(ctx, &sub)
 		if err != nil || len(errs) > 0 {

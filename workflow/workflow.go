@@ -25,10 +25,12 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -84,8 +86,11 @@ type Workflow struct {
 	// Preflight asks the cloud whether it would accept a submission that
 	// passed the checks (a dry run); nil asks nothing.
 	Preflight Preflighter
-	// Clock is the clock a retry reads the password window by; nil: the
-	// system's. The database's own clock has the last word.
+	// MinLease is the shortest lease a creation or an extend_lease may ask
+	// for (PORTAL_MIN_LEASE); 0: domain.DefaultMinLease.
+	MinLease time.Duration
+	// Clock is the clock a retry reads the password window by, and leases
+	// are checked against; nil: the system's. The database's own clock has the last word.
 	Clock domain.Clock
 }
 
@@ -123,6 +128,13 @@ type Submission struct {
 	// for the Policy; Requester is "" when no Check read them.
 	Requester       string
 	PoliciesVersion int64
+	// MaxLeaseDays is the team's longest lease, as the Check that settled
+	// the team read it (nil: none, and no lease required); ReleaseAfter is
+	// the lease asked for (nil: none), for the Policy.
+	MaxLeaseDays *int
+	ReleaseAfter *time.Time
+	// LeaseDays is ReleaseAfter in days from now, by the workflow's clock.
+	LeaseDays *int
 }
 
 // Check is one step a submission passes after the rules and before it is
@@ -288,6 +300,14 @@ func (w *Workflow) submit(ctx context.Context, a Actor, in domain.Input, n store
 			return domain.Request{}, errs, err
 		}
 	}
+	// The lease is checked once the team is known: its longest lease
+	// makes one required.
+	end, problem := domain.ParseReleaseAfter(strings.TrimSpace(in[domain.ReleaseAfterField]), w.leaseRule(sub.MaxLeaseDays))
+	if problem != "" {
+		return domain.Request{}, domain.FieldErrors{domain.ReleaseAfterField: problem}, nil
+	}
+	sub.ReleaseAfter, n.ReleaseAfter = end, end
+	sub.LeaseDays = w.leaseDays(end)
 	if w.Preflight != nil {
 		outcome, errs := w.Preflight.Preflight(ctx, sub)
 		if len(errs) > 0 {
@@ -487,4 +507,19 @@ func (w *Workflow) Retry(ctx context.Context, a Actor, id int64, password string
 // adminRequeues is the refusal of a retry that is an admin's re-queue.
 func adminRequeues(id int64) *Error {
 	return &Error{Conflict, fmt.Sprintf("Request %d still keeps its password, or never had one: an admin re-queues it. Nothing was changed.", id)}
+}
+
+// leaseRule is the rule a lease is checked by now, for a team whose
+// longest lease is maxDays (nil: none).
+func (w *Workflow) leaseRule(maxDays *int) domain.LeaseRule {
+	return domain.LeaseRule{Now: domain.Now(w.Clock), Min: cmp.Or(w.MinLease, domain.DefaultMinLease), MaxDays: maxDays}
+}
+
+// leaseDays is a lease ending at end in days from now (nil: no lease).
+func (w *Workflow) leaseDays(end *time.Time) *int {
+	if end == nil {
+		return nil
+	}
+	days := domain.LeaseDays(*end, domain.Now(w.Clock))
+	return &days
 }

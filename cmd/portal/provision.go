@@ -43,10 +43,11 @@ func provisionerConfig(e env, cfg config.Config, db *database, st *store.Store, 
 	return provisioner.Config{
 		Store: st, API: cl.api, Sealer: sealer, Logger: e.logger, Registerer: reg,
 		RiverPool: db.riverPool(), PollOnly: cfg.RiverPollOnly(),
-		Concurrency:  cfg.ProvisionerConcurrency,
-		MaxAttempts:  cfg.MaxAttempts,
-		LeaseTimeout: cfg.LeaseTimeout,
-		Retry:        provisioner.RetryPolicy{Base: cfg.RetryBaseDelay, Clock: e.clock},
+		Concurrency:        cfg.ProvisionerConcurrency,
+		MaxAttempts:        cfg.MaxAttempts,
+		LeaseTimeout:       cfg.LeaseTimeout,
+		Retry:              provisioner.RetryPolicy{Base: cfg.RetryBaseDelay, Clock: e.clock},
+		LeaseSweepInterval: cfg.LeaseSweepInterval,
 	}
 }
 

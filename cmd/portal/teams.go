@@ -39,14 +39,17 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 	name := fs.String("name", "", "the team's name")
 	maxInstances := fs.String("max-instances", "", "the most requests the team may have that are not rejected, cancelled or failed (none: no limit)")
 	maxSpend := fs.String("max-monthly-spend", "", "the most their monthly price estimates may add up to (none: no limit)")
+	maxLease := fs.String("max-lease-days", "", "the longest lease of the team's instances, in days: a lease is then required (none: no lease required)")
 	whitelist := fs.String("default-whitelist", "", "the IP whitelist that prefills the team's creation forms: addresses or CIDR blocks, comma-separated (none: no default)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	var limits admin.Limits
-	setWhitelist := false
+	setWhitelist, setLease := false, false
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
+		case "max-lease-days":
+			setLease = true
 		case "default-whitelist":
 			setWhitelist = true
 		case "max-instances":
@@ -55,9 +58,12 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 			limits.MaxSpend = maxSpend
 		}
 	})
+	// Refused before anything is stored, a new team included.
 	if _, problem := admin.ParseWhitelist(*whitelist); setWhitelist && problem != "" {
-		// Refused before anything is stored, a new team included.
 		return fieldErrors(domain.FieldErrors{admin.FieldWhitelist: problem}, teamFlags)
+	}
+	if _, problem := admin.ParseMaxLease(*maxLease); setLease && problem != "" {
+		return fieldErrors(domain.FieldErrors{admin.FieldMaxLease: problem}, teamFlags)
 	}
 	return withAdmin(ctx, e, func(a *admin.Admin) error {
 		var t domain.Team
@@ -77,8 +83,16 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 		if len(errs) > 0 {
 			return fieldErrors(errs, teamFlags)
 		}
-		fmt.Fprintf(e.stdout, "team %s: max instances %s, max monthly spend %s\n", t.Name,
-			domain.LimitText(t.MaxInstances), domain.LimitText(t.MaxMonthlySpend))
+		if setLease {
+			if t, errs, err = a.SetTeamMaxLease(ctx, nil, t, *maxLease); err != nil {
+				return err
+			}
+			if len(errs) > 0 {
+				return fieldErrors(errs, teamFlags)
+			}
+		}
+		fmt.Fprintf(e.stdout, "team %s: max instances %s, max monthly spend %s, max lease days %s\n", t.Name,
+			domain.LimitText(t.MaxInstances), domain.LimitText(t.MaxMonthlySpend), domain.LimitText(t.MaxLeaseDays))
 		if setWhitelist {
 			errs, err := a.SetTeamWhitelist(ctx, nil, t, *whitelist)
 			if err != nil {
@@ -95,7 +109,8 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 
 // teamFlags name the team steps' fields as the commands' flags.
 var teamFlags = map[string]string{admin.FieldTeamName: "--name", admin.FieldMaxInstances: "--max-instances",
-	admin.FieldMaxSpend: "--max-monthly-spend", admin.FieldMember: "--username", admin.FieldWhitelist: "--default-whitelist"}
+	admin.FieldMaxSpend: "--max-monthly-spend", admin.FieldMember: "--username", admin.FieldWhitelist: "--default-whitelist",
+	admin.FieldMaxLease: "--max-lease-days"}
 
 func cmdTeamsList(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 {

@@ -58,7 +58,8 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 		return nil, err
 	}
 	go sm.RunSweeper(ctx, sessionSweepInterval)
-	flow := &workflow.Workflow{Store: st, Sealer: sealer, Enqueue: q.EnqueueTx, Requeuer: q.Requeue, Clock: e.clock}
+	flow := &workflow.Workflow{Store: st, Sealer: sealer, Enqueue: q.EnqueueTx, Requeuer: q.Requeue, Clock: e.clock,
+		MinLease: cfg.MinLease}
 	d := handlers.Deps{Store: st, Sessions: sm, Workflow: flow, Logger: e.logger, Clock: e.clock,
 		Simulated: cfg.Simulated(), BaseURL: cfg.BaseURL(), LocalLoginOff: !cfg.LocalLogin}
 	if cl != nil {

@@ -194,3 +194,17 @@ func boolText(b bool) string {
 	}
 	return "false"
 }
+
+// leaseText says when an instance's lease ends: "released in 3 days", or
+// that it ended ("" without a lease).
+func leaseText(now time.Time, i domain.Instance) string {
+	switch {
+	case i.ReleaseAfter == nil:
+		return ""
+	case i.Released():
+		return "lease ended"
+	case !i.ReleaseAfter.After(now):
+		return "lease ended: release requested"
+	}
+	return "released " + components.Ago(now, *i.ReleaseAfter)
+}
