@@ -170,10 +170,11 @@ func (s *server) getInstance(ctx context.Context, in *instanceIDInput) (*instanc
 }
 
 type listInstancesInput struct {
-	Team   string `query:"team" doc:"Admins: only the instances of this team." maxLength:"64"`
-	Region string `query:"region" doc:"Admins: only the instances in this region." maxLength:"64"`
-	Status string `query:"status" doc:"Admins: only the instances in this status at the cloud (Normal, Changing, Released, …)." maxLength:"64"`
-	Cursor string `query:"cursor" doc:"next_cursor of the previous page." maxLength:"64"`
+	Team           string `query:"team" doc:"Admins: only the instances of this team." maxLength:"64"`
+	Region         string `query:"region" doc:"Admins: only the instances in this region." maxLength:"64"`
+	Status         string `query:"status" doc:"Admins: only the instances in this status at the cloud (Normal, Changing, Released, …)." maxLength:"64"`
+	EndsWithinDays int    `query:"ends_within_days" minimum:"0" maximum:"3650" doc:"Admins: only the live instances whose lease or subscription ends within this many days (0: any)."`
+	Cursor         string `query:"cursor" doc:"next_cursor of the previous page." maxLength:"64"`
 }
 
 type listInstancesOutput struct {
@@ -196,8 +197,11 @@ func (s *server) listInstances(ctx context.Context, in *listInstancesInput) (*li
 	if len(errs) > 0 {
 		return nil, invalid(errs)
 	}
-	list, err := s.Workflow.Instances(ctx, actor(ctx), store.InstanceFilter{Team: in.Team, RegionID: in.Region,
-		Status: in.Status, After: in.Cursor, Limit: pageSize})
+	f := store.InstanceFilter{Team: in.Team, RegionID: in.Region, Status: in.Status, After: in.Cursor, Limit: pageSize}
+	if in.EndsWithinDays > 0 {
+		f.EndsBefore = domain.Now(s.Clock).Add(time.Duration(in.EndsWithinDays) * 24 * time.Hour)
+	}
+	list, err := s.Workflow.Instances(ctx, actor(ctx), f)
 	if err != nil {
 		return nil, s.fail(err)
 	}

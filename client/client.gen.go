@@ -1132,6 +1132,9 @@ type ListInstancesParams struct {
 	// Status Admins: only the instances in this status at the cloud (Normal, Changing, Released, …).
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
+	// EndsWithinDays Admins: only the live instances whose lease or subscription ends within this many days (0: any).
+	EndsWithinDays *int64 `form:"ends_within_days,omitempty" json:"ends_within_days,omitempty"`
+
 	// Cursor next_cursor of the previous page.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
@@ -2120,6 +2123,18 @@ func NewListInstancesRequest(server string, params *ListInstancesParams) (*http.
 		if params.Status != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndsWithinDays != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "ends_within_days", *params.EndsWithinDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

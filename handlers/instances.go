@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,6 +29,10 @@ func (h *Handlers) Instances(c echo.Context) error {
 			statuses = append(statuses, components.Option{Value: s, Label: s})
 		}
 		f.Status = fs.Choice("status", "Instance status", statuses)
+		if days := fs.Text("ends_within", "Lease or subscription ends within (days)", daysProblem, nil); days != "" && daysProblem(days) == "" {
+			n, _ := strconv.Atoi(days)
+			f.EndsBefore = h.now().Add(time.Duration(n) * 24 * time.Hour)
+		}
 		v.Filter = &pages.FilterForm{Action: "/instances", Fields: fs.Fields, Errors: fs.Errors, Active: fs.Active()}
 		if !fs.Valid() {
 			return h.render(c, http.StatusUnprocessableEntity, "instances", pages.Instances(v))
@@ -66,4 +72,12 @@ func (h *Handlers) ShowInstance(c echo.Context) error {
 		v.Capacity = components.Capacity(o.CapacityMB)
 	}
 	return h.render(c, http.StatusOK, "instances", pages.InstanceShow(v))
+}
+
+// daysProblem is what is wrong with a number of days typed in a filter.
+func daysProblem(s string) string {
+	if n, err := strconv.Atoi(s); err != nil || n < 0 || n > 3650 {
+		return "must be a whole number of days, 0 to 3650"
+	}
+	return ""
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -48,6 +49,9 @@ type InstanceFilter struct {
 	Team     string
 	RegionID string
 	Status   string
+	// EndsBefore selects the live instances whose lease or subscription
+	// ends before it (zero: any).
+	EndsBefore time.Time
 	// After continues a list after its last InstanceId (keyset pagination).
 	After string
 	// Limit is the page size (default 50, at most 500).
@@ -68,6 +72,9 @@ func (s *Store) ListInstances(ctx context.Context, f InstanceFilter) ([]domain.I
 	}
 	if f.Status != "" {
 		c.add("i.status = $%d", f.Status)
+	}
+	if !f.EndsBefore.IsZero() {
+		c.add("i.status <> 'Released' AND (i.release_after < $%[1]d OR i.end_time < $%[1]d)", f.EndsBefore)
 	}
 	if f.After != "" {
 		c.add("i.instance_id > $%d", f.After)

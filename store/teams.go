@@ -391,3 +391,46 @@ func (s *Store) SetTeamMaxLease(ctx context.Context, teamID int64, days *int, ac
 	})
 	return t, err
 }
+
+// TeamInstance is a live instance of a team with its monthly estimate as
+// the team's spend counts it (nil: unknown).
+type TeamInstance struct {
+	domain.Instance
+	Monthly *float64
+}
+
+// TeamInstances lists the team's instances that were not released, by
+// InstanceId, each with its monthly estimate: its latest class change's
+// that counts, or its creation's (as usageSQL adds them up).
+func (s *Store) TeamInstances(ctx context.Context, teamID int64) ([]TeamInstance, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+`,
+			COALESCE((SELECT m.monthly_price FROM requests m WHERE m.instance_id = i.instance_id AND m.kind = 'modify_spec'
+				AND m.status IN (`+countedWhilePending+`) ORDER BY m.id DESC LIMIT 1), c.monthly_price)
+		`+instanceFrom+` JOIN requests c ON c.id = i.request_id
+		WHERE i.team_id = $1 AND i.status <> 'Released' ORDER BY i.instance_id LIMIT 500`, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("team instances: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TeamInstance, error) {
+		var ti TeamInstance
+		return ti, row.Scan(append(instanceDests(&ti.Instance), &ti.Monthly)...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("team instances: %w", err)
+	}
+	return list, nil
+}
+
+// TeamMembers lists the usernames of a team's members, by name.
+func (s *Store) TeamMembers(ctx context.Context, teamID int64) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT u.username FROM team_members m JOIN users u ON u.id = m.user_id
+		WHERE m.team_id = $1 ORDER BY u.username`, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("team members: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("team members: %w", err)
+	}
+	return names, nil
+}

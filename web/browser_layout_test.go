@@ -48,11 +48,14 @@ func TestBrowserListsFitTheScreen(t *testing.T) {
 		ConnectionDomain: "r-56e3f0b1c2d4a5e6.redis.rds.aliyuncs.com", Port: 6379}); err != nil {
 		t.Fatal(err)
 	}
+	e.Team("platform-reliability", nil, nil, dev)
 	b := browser(t)
 	base := e.Srv.URL
 	signIn(t, b, base, "admin")
 	pages := []string{"/requests", "/instances", "/approvals", "/admin/requests", "/audit", "/admin/users",
-		"/settings/tokens", "/settings/sessions", "/admin/teams", "/admin/drift", "/admin/policies"}
+		"/settings/tokens", "/settings/sessions", "/admin/teams", "/admin/drift", "/admin/policies",
+		"/instances/r-56e3f0b1c2d4a5e6", "/instances/r-56e3f0b1c2d4a5e6/change?kind=set_whitelist",
+		"/instances/r-56e3f0b1c2d4a5e6/change?kind=modify_spec", "/teams/platform-reliability"}
 	for _, s := range screenSizes {
 		opts := []chromedp.EmulateViewportOption{chromedp.EmulatePortrait}
 		if s.mobile {

@@ -56,6 +56,7 @@ func routes(e *echo.Echo, d Deps) {
 	e.GET("/instances/:instance", h.ShowInstance, requester...)
 	e.GET("/instances/:instance/change", h.ChangeForm, requester...)
 	e.POST("/instances/:instance/requests", h.SubmitChange, requester...)
+	e.GET("/teams/:name", h.TeamPage, requester...)
 
 	e.GET("/approvals", h.Approvals, approver...)
 	e.POST("/requests/:id/approve", h.ApproveRequest, approver...)

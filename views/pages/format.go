@@ -70,3 +70,11 @@ func ssoURL(next string) string {
 
 // userURL is the base of the admin's actions on user id.
 func userURL(id int64) string { return "/admin/users/" + strconv.FormatInt(id, 10) }
+
+// joinOrNone lists names, or says "none".
+func joinOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,8 +1,10 @@
 package pages
 
 import (
+	"strconv"
 	"time"
 
+	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/views/components"
 )
 
@@ -60,3 +62,44 @@ type PolicyVersionRow struct {
 	Author string
 	At     time.Time
 }
+
+// TeamPageView is a team's own page: its instances, their monthly
+// estimates and leases, and its spend and instance count against its
+// limits.
+type TeamPageView struct {
+	Now       time.Time
+	Name      string
+	Members   []string
+	Instances []TeamInstanceRow
+	// Spend and Count are the bars of the chart.
+	Spend Bar
+	Count Bar
+}
+
+// TeamInstanceRow is one of a team's instances.
+type TeamInstanceRow struct {
+	I       domain.Instance
+	Monthly string // "" when unknown
+}
+
+// Bar is one bar of a usage chart: a value against its limit.
+type Bar struct {
+	Label string
+	// Value and Limit in words ("412.50 of 1,000.00", "3 of 10").
+	Text string
+	// Share is the value over the limit, 0 to 1 and beyond (over the
+	// limit); -1 when there is no limit.
+	Share float64
+}
+
+// Percent is the bar's filled width in per cent of the track (at most
+// 100), 0 without a limit.
+func (b Bar) Percent() string {
+	if b.Share < 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(min(b.Share, 1)*100, 'f', 1, 64)
+}
+
+// Over reports a value above its limit.
+func (b Bar) Over() bool { return b.Share > 1 }
