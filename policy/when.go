@@ -43,11 +43,11 @@ const (
 	// does not name it applies to creations only: rules written before
 	// changes existed (approve small instances, say) must not approve a
 	// release.
-	keyKind            = "Kind"
-	keyTeam            = "Team"
-	keyRequester       = "Requester"
-	keyMinPeriod       = "min_period"
-	keyMaxPeriod       = "max_period"
+	keyKind      = "Kind"
+	keyTeam      = "Team"
+	keyRequester = "Requester"
+	keyMinPeriod = "min_period"
+	keyMaxPeriod = "max_period"
 	// keyLeaseDays holds when the lease lasts at most that many days (a
 	// request without a lease never matches it); keyMinLeaseDays when it
 	// lasts at least that many, or has none.
