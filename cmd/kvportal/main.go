@@ -60,6 +60,10 @@ const usageText = `usage:
   kvportal requests approve ID
   kvportal requests reject ID --reason R
   kvportal requests cancel ID
+  kvportal instances list [--team T] [--region R] [--status S] [--ends-within-days N]
+  kvportal instances get ID
+  kvportal instances change ID --kind K [--SecurityIps …] [--InstanceClass …] [--EffectiveTime …]
+      [--ConfirmInstanceId …] [--ReleaseAfter …] [--Period …] [--password-stdin] [--wait]
 every command takes --output table|json (table by default)
 environment: KVPORTAL_URL, KVPORTAL_TOKEN (over what login kept)`
 
@@ -101,6 +105,11 @@ func dispatch(ctx context.Context, e env, args []string) error {
 			return usage("requests needs an action")
 		}
 		return cmdRequests(ctx, e, args[1], args[2:])
+	case "instances":
+		if len(args) < 2 {
+			return usage("instances needs an action")
+		}
+		return cmdInstances(ctx, e, args[1], args[2:])
 	case "help", "-h", "--help":
 		fmt.Fprintln(e.stdout, usageText)
 		return nil

@@ -159,3 +159,58 @@ func TestExitCodesSayWhatHappened(t *testing.T) {
 		t.Errorf("no portal there: %d", code)
 	}
 }
+
+// Instances from the terminal: list and get the caller's, and ask for a
+// change that an approver approves, followed with --wait; a broken field is
+// the API's 422 with the field named.
+func TestInstancesCommands(t *testing.T) {
+	t.Parallel()
+	p := newPortal(t)
+	code, out, errOut := p.kvportal("dev", "", "requests", "create", "-f", p.requestFile(nil), "--output", "json")
+	if code != 0 {
+		t.Fatalf("create: %d %q", code, errOut)
+	}
+	var created struct{ ID int64 }
+	_ = json.Unmarshal([]byte(out), &created)
+	id := strconv.FormatInt(created.ID, 10)
+	if code, _, errOut := p.kvportal("approver", "", "requests", "approve", id); code != 0 {
+		t.Fatalf("approve: %q", errOut)
+	}
+	r := p.env.WaitStatus(created.ID, domain.StatusSucceeded)
+
+	if code, out, errOut := p.kvportal("dev", "", "instances", "list"); code != 0 || !strings.Contains(out, r.InstanceID) {
+		t.Fatalf("instances list: %d %q %q", code, out, errOut)
+	}
+	if code, out, errOut := p.kvportal("dev", "", "instances", "get", r.InstanceID); code != 0 || !strings.Contains(out, "requests") {
+		t.Fatalf("instances get: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := p.kvportal("dev", "", "instances", "change", r.InstanceID, "--kind", "set_whitelist", "--SecurityIps", "10.0.0.0/33"); code != exitRefused ||
+		!strings.Contains(errOut, "SecurityIps: ") {
+		t.Errorf("a bad whitelist: %d %q", code, errOut)
+	}
+	if code, _, _ := p.kvportal("dev", "", "instances", "change", r.InstanceID); code != exitUsage {
+		t.Errorf("a change without a kind: %d", code)
+	}
+	code, out, errOut = p.kvportal("dev", "", "instances", "change", r.InstanceID, "--kind", "set_whitelist", "--SecurityIps", "10.0.0.0/8", "--output", "json")
+	if code != 0 {
+		t.Fatalf("change: %d %q", code, errOut)
+	}
+	var change struct {
+		ID   int64
+		Kind string
+	}
+	_ = json.Unmarshal([]byte(out), &change)
+	if change.Kind != "set_whitelist" {
+		t.Fatalf("the change: %q", out)
+	}
+	cid := strconv.FormatInt(change.ID, 10)
+	if code, _, errOut := p.kvportal("approver", "", "requests", "approve", cid); code != 0 {
+		t.Fatalf("approve the change: %q", errOut)
+	}
+	if code, out, errOut := p.kvportal("dev", "", "requests", "get", cid, "--wait", "--interval", "50ms"); code != 0 || !strings.Contains(out, "succeeded") {
+		t.Fatalf("wait for the change: %d %q %q", code, out, errOut)
+	}
+	if code, out, _ := p.kvportal("dev", "", "instances", "get", r.InstanceID); code != 0 || !strings.Contains(out, "10.0.0.0/8") {
+		t.Errorf("the whitelist after the change: %q", out)
+	}
+}

@@ -19,6 +19,7 @@ import (
 // request is what the commands show of a request: the API's own keys.
 type request struct {
 	ID               int64     `json:"id"`
+	Kind             string    `json:"Kind"`
 	Status           string    `json:"status"`
 	InstanceName     string    `json:"InstanceName"`
 	InstanceClass    string    `json:"InstanceClass"`
@@ -388,6 +389,9 @@ func show(e env, c common, body []byte, r request) error {
 		}
 	}
 	row("request", strconv.FormatInt(r.ID, 10))
+	if r.Kind != "" && r.Kind != "create" {
+		row("kind", r.Kind)
+	}
 	row("status", r.Status)
 	row("name", r.InstanceName)
 	row("class", r.InstanceClass)
