@@ -76,6 +76,21 @@ func approvalParams(out []pages.Param, r *domain.Request, capacity string, now t
 		}
 		out = append(out, p)
 	}
+	return append(out, afterCreation(r)...)
+}
+
+// afterCreation is what a creation asks of the portal once the instance
+// exists: its whitelist (in red when open to every address) and its lease.
+func afterCreation(r *domain.Request) []pages.Param {
+	var out []pages.Param
+	if ips := r.Change.SecurityIps; ips != "" {
+		out = append(out, pages.Param{Name: domain.SecurityIpsField, Label: "IP whitelist", Value: ips, Mono: true,
+			Warn: domain.OpenToAll(ips)})
+	}
+	if r.ReleaseAfter != nil {
+		out = append(out, pages.Param{Name: domain.ReleaseAfterField, Label: "Release after",
+			Value: r.ReleaseAfter.UTC().Format(time.RFC3339)})
+	}
 	return out
 }
 

@@ -123,12 +123,20 @@ func (h *Handlers) changeView(ctx context.Context, in domain.Instance, spec doma
 				field.Value = in.SecurityIPs
 			}
 		case f.Name == "InstanceClass":
+			// Each class says what it would cost a month: the estimates
+			// share one short wait, so a slow cloud costs the form its
+			// prices, never its choices.
+			pctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 			for _, o := range h.catalog(ctx).OffersFor(in.RegionID, in.ZoneID, in.InstanceType, in.EngineVersion) {
 				if o.InstanceClass != in.InstanceClass {
-					field.Options = append(field.Options, components.Option{Value: o.InstanceClass,
-						Label: o.InstanceClass + " (" + components.Capacity(o.CapacityMB) + ")"})
+					label := o.InstanceClass + " (" + components.Capacity(o.CapacityMB) + ")"
+					if price := h.monthly(pctx, in, o.InstanceClass); price != "" {
+						label += " · " + price
+					}
+					field.Options = append(field.Options, components.Option{Value: o.InstanceClass, Label: label})
 				}
 			}
+			cancel()
 		}
 		v.Fields = append(v.Fields, field)
 	}

@@ -22,18 +22,30 @@ func TestChangeForms(t *testing.T) {
 	dev, devUser := e.SignedIn("dev", domain.RoleRequester)
 	boss, bossUser := e.SignedIn("boss", domain.RoleApprover)
 	other, _ := e.SignedIn("other", domain.RoleRequester)
-	e.Instance(devUser, bossUser, nil, "r-change")
+	in := e.Instance(devUser, bossUser, nil, "r-change")
 
+	// A pay-as-you-go instance without a lease: renew and extend_lease
+	// say why not, the others are offered.
 	page := dev.Get("/instances/r-change")
 	for _, k := range domain.Kinds {
-		if page.Doc.Find(`[data-testid="changes"] a[data-kind="`+string(k.Kind)+`"]`).Length() != 1 {
-			t.Errorf("the instance page offers no %s", k.Kind)
+		sel := `[data-testid="changes"] a[data-kind="` + string(k.Kind) + `"]`
+		if k.Refusal(in) != "" {
+			sel = `[data-testid="changes"] span[data-kind="` + string(k.Kind) + `"]`
+		}
+		if page.Doc.Find(sel).Length() != 1 {
+			t.Errorf("the instance page: no %s", sel)
 		}
 	}
 	for _, k := range domain.Kinds {
 		form := dev.Get("/instances/r-change/change?kind=" + string(k.Kind))
 		if form.Status != http.StatusOK || !strings.Contains(form.Doc.Find(`[data-testid="change-says"]`).Text(), k.Says[:20]) {
 			t.Fatalf("%s form: %d", k.Kind, form.Status)
+		}
+		if k.Refusal(in) != "" {
+			if form.Doc.Find(`[data-testid="change-refused"]`).Length() != 1 {
+				t.Errorf("%s: the form does not say why not", k.Kind)
+			}
+			continue
 		}
 		for _, f := range k.Fields {
 			id := "f-" + f.Name

@@ -81,9 +81,8 @@ func paramGroups(r domain.Request, now time.Time) []pages.ParamGroup {
 	}
 	var out []pages.ParamGroup
 	defer func() {
-		if r.Change.SecurityIps != "" {
-			out = append(out, pages.ParamGroup{Title: "Who may connect", Params: []pages.Param{{Name: domain.SecurityIpsField,
-				Label: "IP whitelist", Value: r.Change.SecurityIps, Mono: true, Warn: domain.OpenToAll(r.Change.SecurityIps)}}})
+		if after := afterCreation(&r); len(after) > 0 {
+			out = append(out, pages.ParamGroup{Title: "After creation", Params: after})
 		}
 	}()
 	for _, g := range domain.Groups() {

@@ -344,7 +344,7 @@ func TestBrowserAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first, _, _ := strings.Cut(csvText, "\n"); first != "id,at,actor,action,request_id,instance_id,region_id,details,team" {
+	if first, _, _ := strings.Cut(csvText, "\n"); first != "id,at,actor,action,request_id,instance_id,region_id,details,team,kind" {
 		t.Errorf("CSV header %q", first)
 	}
 	if !strings.Contains(csvText, done.InstanceID) {

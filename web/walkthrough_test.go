@@ -68,8 +68,15 @@ func picture(t *testing.T, e *webtest.Env, ctx context.Context, dir, name string
 // a private one, the requester sees it created.
 func TestBrowserWalkthrough(t *testing.T) {
 	e := webtest.New(t, webtest.WithProvisioner(t))
-	e.User("dev", domain.RoleRequester)
+	devUser := e.User("dev", domain.RoleRequester)
 	e.User("approver", domain.RoleApprover)
+	// dev's team, whose whitelist prefills the form and whose page ends
+	// the walkthrough.
+	maxInstances, maxSpend := 10, 2000.0
+	team := e.Team("payments", &maxInstances, &maxSpend, devUser)
+	if err := e.St.SetTeamWhitelist(context.Background(), team.ID, "10.0.0.0/8,192.168.0.0/16", nil); err != nil {
+		t.Fatal(err)
+	}
 	dir := picturesDir(t)
 	dev := browser(t)
 	base := e.Srv.URL
@@ -86,8 +93,11 @@ func TestBrowserWalkthrough(t *testing.T) {
 		choose("ZoneId", "cn-hangzhou-b"),
 		choose("InstanceClass", "redis.master.mid.default"),
 		chromedp.SendKeys(chromedp.CSS("#f-Password"), "Sup3rSecretPw"),
-		chromedp.SendKeys(chromedp.CSS("#f-SecurityIps"), "10.0.0.0/8,192.168.0.0/16"),
+		chromedp.SendKeys(chromedp.CSS("#f-ReleaseAfter"), e.Clock.Now().AddDate(0, 0, 30).UTC().Format("2006-01-02")),
 	)
+	if got, err := chromedp.Run(dev, chromedp.Evaluate[string](`document.querySelector('#f-SecurityIps').value`)); err != nil || got != "10.0.0.0/8,192.168.0.0/16" {
+		t.Errorf("the whitelist is not prefilled with the team's: %q", got)
+	}
 	picture(t, e, dev, dir, "2-form")
 	step(t, dev, "submit",
 		chromedp.Click(chromedp.CSS(`.actions button.primary`)),
@@ -206,4 +216,9 @@ func TestBrowserWalkthrough(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="change-done"]`)),
 	)
 	checkA11y(t, dev, "resize-done")
+	step(t, dev, "the team's page",
+		chromedp.Navigate(base+"/teams/payments"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="usage-chart"]`)),
+	)
+	picture(t, e, dev, dir, "8-team")
 }

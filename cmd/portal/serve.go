@@ -145,5 +145,38 @@ func createDemoUsers(ctx context.Context, st *store.Store) ([]demoUser, error) {
 		}
 		created = append(created, demoUser{name: d.name, role: string(d.role), password: password})
 	}
+	if wasCreated(created, demoUsers[0].name) {
+		if err := createDemoTeam(ctx, st); err != nil {
+			return nil, err
+		}
+	}
 	return created, nil
+}
+
+// The demo team: dev's creations are prefilled with its whitelist, so that
+// an instance made in the demo is ready to connect from private networks,
+// and count against its limits on its team page.
+const (
+	demoTeam      = "demo"
+	demoWhitelist = "10.0.0.0/8,192.168.0.0/16"
+)
+
+// createDemoTeam makes the demo team, with dev in it, when dev is made.
+func createDemoTeam(ctx context.Context, st *store.Store) error {
+	maxInstances, maxSpend := 10, 5000.0
+	t, err := st.CreateTeam(ctx, demoTeam, &maxInstances, &maxSpend, nil)
+	if errors.Is(err, store.ErrDuplicate) {
+		return nil // made by an earlier start, or another process now
+	}
+	if err != nil {
+		return err
+	}
+	dev, err := st.UserByUsername(ctx, demoUsers[0].name)
+	if err != nil {
+		return err
+	}
+	if err := st.AddMember(ctx, t.ID, dev.ID, nil); err != nil {
+		return err
+	}
+	return st.SetTeamWhitelist(ctx, t.ID, demoWhitelist, nil)
 }
