@@ -67,7 +67,8 @@ func picture(t *testing.T, e *webtest.Env, ctx context.Context, dir, name string
 // requester asks for an instance in one window, an approver approves it in
 // a private one, the requester sees it created.
 func TestBrowserWalkthrough(t *testing.T) {
-	e := webtest.New(t, webtest.WithProvisioner(t))
+	// The team's limits and the price estimates as the portal has them.
+	e := webtest.New(t, webtest.WithProvisioner(t), webtest.WithGate(0.05))
 	devUser := e.User("dev", domain.RoleRequester)
 	e.User("approver", domain.RoleApprover)
 	// dev's team, whose whitelist prefills the form and whose page ends
@@ -145,11 +146,14 @@ func TestBrowserWalkthrough(t *testing.T) {
 	picture(t, e, dev, dir, "5-created")
 
 	// Day 2: the whitelist asked for is set by the portal once the instance
-	// is Normal; then the requester asks for a bigger class from the
+	// is Normal; then the requester asks for another class from the
 	// instance's page, and the approver approves it as any request.
 	r, err := e.St.Request(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r.Team != "payments" || r.ReleaseAfter == nil {
+		t.Errorf("the request's team %q and lease %v", r.Team, r.ReleaseAfter)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -181,14 +185,14 @@ func TestBrowserWalkthrough(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="changes"] a[data-kind="modify_spec"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#f-InstanceClass`)),
 	)
-	// A class the form offers for the instance (its datalist), bigger than
-	// its own.
-	bigger, err := chromedp.Run(dev, chromedp.Evaluate[string](`(function(){var os=document.querySelectorAll('#list-InstanceClass option');`+
+	// A class the form offers for the instance (its datalist): a large one
+	// when there is one, else the first.
+	other, err := chromedp.Run(dev, chromedp.Evaluate[string](`(function(){var os=document.querySelectorAll('#list-InstanceClass option');`+
 		`for(var i=0;i<os.length;i++){if(os[i].value.indexOf('large')>=0)return os[i].value;}return os.length?os[0].value:'';})()`))
-	if err != nil || bigger == "" {
+	if err != nil || other == "" {
 		t.Fatalf("the resize form offers no class (%v)", err)
 	}
-	step(t, dev, "choose the class", chromedp.SendKeys(chromedp.CSS("#f-InstanceClass"), bigger))
+	step(t, dev, "choose the class", chromedp.SendKeys(chromedp.CSS("#f-InstanceClass"), other))
 	picture(t, e, dev, dir, "7-resize")
 	step(t, dev, "ask for the resize",
 		chromedp.Click(chromedp.CSS(`[data-testid="change-submit"]`)),
@@ -216,6 +220,20 @@ func TestBrowserWalkthrough(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="change-done"]`)),
 	)
 	checkA11y(t, dev, "resize-done")
+	// The team's page once the instance serves with its new class.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		in, err := e.St.Instance(context.Background(), r.InstanceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.InstanceClass == other && in.Status == domain.InstanceNormal {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the instance is %s %s, not Normal with %s", in.InstanceClass, in.Status, other)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	step(t, dev, "the team's page",
 		chromedp.Navigate(base+"/teams/payments"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="usage-chart"]`)),

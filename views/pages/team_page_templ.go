@@ -103,7 +103,7 @@ func TeamPage(v TeamPageView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"table-wrap\"><table class=\"list\" data-testid=\"team-instances\"><thead><tr><th scope=\"col\">InstanceId</th><th scope=\"col\">Class</th><th scope=\"col\">Owner</th><th scope=\"col\">Monthly estimate</th><th scope=\"col\">Lease or end</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"table-wrap\"><table class=\"list cards\" data-testid=\"team-instances\"><thead><tr><th scope=\"col\">InstanceId</th><th scope=\"col\">Class</th><th scope=\"col\">Owner</th><th scope=\"col\">Monthly estimate</th><th scope=\"col\">Lease or end</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
