@@ -3,8 +3,10 @@
 // and read page after page, against the portal's records. It finds
 // instances the cloud no longer has, instances carrying the portal's tags
 // that the portal has no record of, and instances whose class, name or
-// status is no longer what the portal recorded (someone changed them in the
-// console, behind the portal's back).
+// status is no longer what the portal recorded, or whose whitelist is not
+// what the portal last set (someone changed them in the console, behind the
+// portal's back). The portal's side is its live instances: their class
+// after a resize through the portal, their whitelist as last set.
 //
 // Check only reads; Run records the findings (store.RecordDrift), so that
 // /admin/drift, the metrics and the webhook see them. `portal drift`, the
@@ -18,6 +20,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
@@ -32,6 +35,9 @@ const (
 	KindClass   = "class"
 	KindName    = "name"
 	KindStatus  = "status"
+	// KindWhitelist: the instance's whitelist group kvportal is not what
+	// the portal last set.
+	KindWhitelist = "whitelist"
 	// KindFailed: an instance tagged with a request's number exists, and
 	// that request is failed (its answer was lost on its last attempt).
 	// Run and Adopt make the request succeed with it.
@@ -40,13 +46,16 @@ const (
 
 // Kinds lists the kinds of finding, in the order they are shown.
 func Kinds() []string {
-	return []string{KindMissing, KindUnknown, KindFailed, KindClass, KindName, KindStatus}
+	return []string{KindMissing, KindUnknown, KindFailed, KindClass, KindWhitelist, KindName, KindStatus}
 }
 
 // Cloud is the part of the R-KVStore API a check calls (*rkvstore.Client).
 type Cloud interface {
 	DescribeRegions(ctx context.Context) ([]domain.Region, error)
 	ListInstances(ctx context.Context, regionID string, f rkvstore.InstanceFilter) ([]rkvstore.Instance, error)
+	// DescribeSecurityIps reads an instance's whitelist groups, for the
+	// instances whose whitelist the portal set.
+	DescribeSecurityIps(ctx context.Context, regionID, instanceID string) ([]rkvstore.SecurityIpGroup, error)
 }
 
 // Records is the portal's side of a check, read a region and a page at a
@@ -199,6 +208,14 @@ func (c *check) region(ctx context.Context, cloud Cloud, records Records, region
 			}
 			matched[r.InstanceID] = true
 			found = append(found, differences(r, in)...)
+			if r.SecurityIps != "" {
+				f, problem := whitelistDiffers(ctx, cloud, r)
+				if problem != "" {
+					c.rep.Problems = append(c.rep.Problems, problem)
+				} else if f != nil {
+					found = append(found, *f)
+				}
+			}
 		}
 		if len(found) > MaxFindings {
 			// More would be left out anyway: counted, not held.
@@ -329,7 +346,10 @@ func differences(r store.InstanceRecord, in rkvstore.Instance) []store.DriftFind
 		out = append(out, store.DriftFinding{InstanceID: r.InstanceID, Kind: kind, RequestID: r.RequestID,
 			Portal: portal, Cloud: cloud, RegionID: r.RegionID})
 	}
-	if in.InstanceClass != "" && in.InstanceClass != r.InstanceClass {
+	// While a class change is under way the two sides name different
+	// classes by design: compared again once it is done.
+	changing := in.InstanceStatus == "Changing" || r.InstanceStatus == "Changing"
+	if in.InstanceClass != "" && in.InstanceClass != r.InstanceClass && !changing {
 		add(KindClass, r.InstanceClass, in.InstanceClass)
 	}
 	if r.InstanceName != "" && in.InstanceName != r.InstanceName {
@@ -353,4 +373,30 @@ func Run(ctx context.Context, st *store.Store, cloud Cloud) (Report, []store.Dri
 	}
 	fresh, err := st.RecordDrift(ctx, rep.Findings, rep.Problems)
 	return rep, fresh, err
+}
+
+// whitelistDiffers compares the whitelist the portal last set on r's
+// instance with its group kvportal in the cloud, as sets of entries: a
+// finding when they differ, or a problem when the cloud could not say.
+func whitelistDiffers(ctx context.Context, cloud Cloud, r store.InstanceRecord) (*store.DriftFinding, string) {
+	rctx, cancel := context.WithTimeout(ctx, callTimeout)
+	groups, err := cloud.DescribeSecurityIps(rctx, r.RegionID, r.InstanceID)
+	cancel()
+	if err != nil {
+		return nil, r.InstanceID + ": its whitelist could not be read (" + rkvstore.Classify(err).Code + ")"
+	}
+	var have []string
+	for _, g := range groups {
+		if g.Name == domain.WhitelistGroup {
+			have = slices.Clone(g.IPs)
+		}
+	}
+	want := strings.Split(r.SecurityIps, ",")
+	slices.Sort(have)
+	slices.Sort(want)
+	if slices.Equal(have, want) {
+		return nil, ""
+	}
+	return &store.DriftFinding{InstanceID: r.InstanceID, Kind: KindWhitelist, RequestID: r.RequestID,
+		Portal: r.SecurityIps, Cloud: strings.Join(have, ","), RegionID: r.RegionID}, ""
 }

@@ -244,8 +244,12 @@ func TestDriftAdoptsAFailedRequestsInstance(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	r := w.made("lost-answer", true)
+	// As the portal left it: failed, and so without an instance's row.
 	if _, err := w.st.Pool().Exec(ctx, `UPDATE requests SET status = 'failed', instance_id = '', result_name = '',
 		instance_status = '' WHERE id = $1`, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.Pool().Exec(ctx, `DELETE FROM instances WHERE request_id = $1`, r.ID); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := drift.Check(ctx, w.api, w.st)
@@ -277,5 +281,55 @@ func TestDriftAdoptsAFailedRequestsInstance(t *testing.T) {
 	}
 	if rep, err := drift.Check(ctx, w.api, w.st); err != nil || len(rep.Findings) != 0 {
 		t.Errorf("mended, yet: %+v %v", rep.Findings, err)
+	}
+}
+
+// The check compares what the portal last set: a whitelist changed in the
+// console is found, a class changed through the portal is not drift, and a
+// released instance is not read at all (not called missing).
+func TestDriftOfWhitelistAndTheLiveInstances(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	listed := w.made("listed", true)
+	resized := w.made("resized", true)
+	released := w.made("released", true)
+
+	if err := w.api.ModifySecurityIps(ctx, "cn-hangzhou", listed.InstanceID, domain.WhitelistGroup, []string{"10.0.0.0/8"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.ResizeInstance(resized.InstanceID, "redis.master.mid.default"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE instances SET security_ips = '10.0.0.0/8' WHERE instance_id = $1`, []any{listed.InstanceID}},
+		{`UPDATE instances SET instance_class = 'redis.master.mid.default' WHERE instance_id = $1`, []any{resized.InstanceID}},
+		{`UPDATE instances SET status = 'Released' WHERE instance_id = $1`, []any{released.InstanceID}},
+	} {
+		if _, err := w.st.Pool().Exec(ctx, q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.sim.DeleteInstance(released.InstanceID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := drift.Check(ctx, w.api, w.st)
+	if err != nil || len(rep.Findings) != 0 || len(rep.Problems) != 0 || rep.Compared != 2 {
+		t.Fatalf("as the portal left them: %+v %v, %d compared, %v", rep.Findings, rep.Problems, rep.Compared, err)
+	}
+
+	// Someone widens the whitelist in the console.
+	if err := w.api.ModifySecurityIps(ctx, "cn-hangzhou", listed.InstanceID, domain.WhitelistGroup, []string{"0.0.0.0/0"}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = drift.Check(ctx, w.api, w.st)
+	if err != nil || len(rep.Findings) != 1 {
+		t.Fatalf("after the console: %+v %v", rep.Findings, err)
+	}
+	if f := rep.Findings[0]; f.Kind != drift.KindWhitelist || f.Portal != "10.0.0.0/8" || f.Cloud != "0.0.0.0/0" || f.RequestID != listed.ID {
+		t.Errorf("finding: %+v", f)
 	}
 }

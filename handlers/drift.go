@@ -15,12 +15,13 @@ import (
 
 // driftWords says what each kind of finding means.
 var driftWords = map[string]string{
-	drift.KindMissing: "Missing in the cloud",
-	drift.KindUnknown: "Unknown to the portal (carries its tags)",
-	drift.KindFailed:  "A request that failed although an instance tagged with its number exists (the request now succeeded with it)",
-	drift.KindClass:   "Another class",
-	drift.KindName:    "Another name",
-	drift.KindStatus:  "Another status",
+	drift.KindMissing:   "Missing in the cloud",
+	drift.KindUnknown:   "Unknown to the portal (carries its tags)",
+	drift.KindFailed:    "A request that failed although an instance tagged with its number exists (the request now succeeded with it)",
+	drift.KindClass:     "Another class than the portal last set",
+	drift.KindWhitelist: "Another whitelist (group kvportal) than the portal last set",
+	drift.KindName:      "Another name",
+	drift.KindStatus:    "Another status",
 }
 
 // Drift shows the last drift check's findings (GET /admin/drift, admins).

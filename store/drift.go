@@ -20,12 +20,16 @@ type InstanceRecord struct {
 	InstanceClass  string
 	InstanceName   string // as the cloud answered CreateInstance
 	InstanceStatus string // as last seen ("" before the first look)
+	// SecurityIps is the whitelist the portal last set (group kvportal),
+	// "" while it has set none.
+	SecurityIps string
 }
 
 // InstanceRegions lists the regions the portal has made instances in, and
 // those of failed requests, whose instance may exist all the same.
 func (s *Store) InstanceRegions(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT region_id FROM requests WHERE (`+madeInstance+`) OR status = 'failed' ORDER BY region_id`)
+	rows, err := s.pool.Query(ctx, `SELECT region_id FROM instances WHERE `+liveInstance+`
+		UNION SELECT region_id FROM requests WHERE status = 'failed' ORDER BY region_id`)
 	if err != nil {
 		return nil, fmt.Errorf("instance regions: %w", err)
 	}
@@ -36,17 +40,20 @@ func (s *Store) InstanceRegions(ctx context.Context) ([]string, error) {
 	return regions, nil
 }
 
-// InstanceRecordsIn lists at most limit instance records of region whose
-// request id is above after, by request: one page of a region's records,
-// so that a check of many instances holds a page, not all of them.
+// InstanceRecordsIn lists at most limit records of the live instances of
+// region whose creation request is above after, by request: one page of a
+// region's instances, so that a check of many holds a page, not all of
+// them. A released instance is not read: the cloud no longer has it, as it
+// should.
 func (s *Store) InstanceRecordsIn(ctx context.Context, region string, after int64, limit int) ([]InstanceRecord, error) {
-	return s.instanceRecords(ctx, `SELECT `+instanceRecordColumns+` FROM requests
-		WHERE `+madeInstance+` AND region_id = $1 AND id > $2 ORDER BY id LIMIT $3`, region, after, limit)
+	return s.instanceRecords(ctx, `SELECT `+instanceRecordColumns+` FROM instances
+		WHERE `+liveInstance+` AND region_id = $1 AND request_id > $2 ORDER BY request_id LIMIT $3`, region, after, limit)
 }
 
-// KnownInstances reports which of ids are instances the portal made.
+// KnownInstances reports which of ids are instances the portal made
+// (released ones too).
 func (s *Store) KnownInstances(ctx context.Context, ids []string) (map[string]bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT instance_id FROM requests WHERE instance_id = ANY($1) AND `+madeInstance, ids)
+	rows, err := s.pool.Query(ctx, `SELECT instance_id FROM instances WHERE instance_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("known instances: %w", err)
 	}
@@ -81,10 +88,12 @@ func (s *Store) FailedAmong(ctx context.Context, ids []int64) (map[int64]bool, e
 	return failed, nil
 }
 
-// An instance the portal made: its request succeeded with an InstanceId.
+// A live instance of the portal's: its row in instances, not released. The
+// record is what the portal last set: the class after a resize, the
+// whitelist of group kvportal.
 const (
-	madeInstance          = `status = 'succeeded' AND instance_id <> '' AND kind = 'create'`
-	instanceRecordColumns = `id, instance_id, region_id, instance_class, result_name, instance_status`
+	liveInstance          = `status <> 'Released'`
+	instanceRecordColumns = `request_id, instance_id, region_id, instance_class, instance_name, status, security_ips`
 )
 
 func (s *Store) instanceRecords(ctx context.Context, query string, args ...any) ([]InstanceRecord, error) {
