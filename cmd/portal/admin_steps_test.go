@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kvportal/kvportal/apitoken"
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testpg"
 	"github.com/kvportal/kvportal/internal/webtest"
@@ -132,4 +136,30 @@ func TestAdminStepsGiveTheSameEventEverywhere(t *testing.T) {
 	same(domain.ActionPoliciesSaved,
 		func() { cli(doc, "policies", "set", "--file", "-") },
 		func() { posted("/admin/policies", url.Values{"document": {doc}, "action": {"save"}}) })
+	// The JSON API saves them through the same step: the same event as
+	// the page's, its actor the token's user.
+	fromPage := lastEvent(t, env.St, domain.ActionPoliciesSaved)
+	tok, _, errs, err := apitoken.Issue(context.Background(), env.St, root, "steps", 0, nil, time.Now())
+	if err != nil || len(errs) > 0 {
+		t.Fatal(err, errs)
+	}
+	req, err := http.NewRequest(http.MethodPut, env.Srv.URL+"/api/v1/policies", strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("PUT /api/v1/policies: %d", res.StatusCode)
+	}
+	fromAPI := lastEvent(t, env.St, domain.ActionPoliciesSaved)
+	delete(fromAPI.Details, domain.KeyAPIToken) // the API names its token besides
+	if fromAPI.ID == fromPage.ID || !slices.Equal(keys(fromAPI), keys(fromPage)) || fromAPI.ActorID == nil || *fromAPI.ActorID != root.ID {
+		t.Errorf("the API recorded %v by %v, the page %v", keys(fromAPI), fromAPI.ActorID, keys(fromPage))
+	}
 }
