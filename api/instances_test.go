@@ -137,3 +137,34 @@ func TestSubmitChange(t *testing.T) {
 		t.Errorf("approve: %d %s", res.status, res.raw)
 	}
 }
+
+// Hostile values in a change's fields are refused beside their key, never
+// a 500, and nothing is stored.
+func TestSubmitChangeHostileFields(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.made("rita", "r-hostile")
+	long := strings.Repeat("1.2.3.4,", 1001)
+	for _, body := range []map[string]any{
+		{"Kind": "set_whitelist", "SecurityIps": long},
+		{"Kind": "set_whitelist", "SecurityIps": "10.0.0.0/8\x00"},
+		{"Kind": "set_whitelist", "SecurityIps": "‮10.0.0.1"},
+		{"Kind": "modify_spec", "InstanceClass": strings.Repeat("x", 5000)},
+		{"Kind": "modify_spec", "InstanceClass": "redis.master.mid.default", "EffectiveTime": "Yesterday"},
+		{"Kind": "reset_password", "Password": strings.Repeat("Aa1", 400)},
+		{"Kind": "release", "ConfirmInstanceId": "r-hostile'; DROP TABLE requests; --"},
+		{"Kind": "extend_lease", "ReleaseAfter": "2020-01-01"},
+		{"Kind": "renew", "Period": "13"},
+		{"Kind": 7},
+		{"Kind": "set_whitelist", "SecurityIps": nil},
+	} {
+		res := e.as("rita", http.MethodPost, "/api/v1/instances/r-hostile/requests", body)
+		if res.status != http.StatusUnprocessableEntity {
+			t.Errorf("%.80v: %d %.300s", body, res.status, res.raw)
+		}
+	}
+	res := e.as("rita", http.MethodGet, "/api/v1/instances/r-hostile", nil)
+	if reqs, _ := res.body["requests"].([]any); len(reqs) != 1 {
+		t.Errorf("a refused change was stored: %s", res.raw)
+	}
+}

@@ -424,3 +424,22 @@ func TestChangeAfterAKilledWorker(t *testing.T) {
 		})
 	}
 }
+
+// A release the cloud refuses (release protection on) fails with the
+// cloud's words, and the instance stays.
+func TestReleaseRefusedByProtection(t *testing.T) {
+	w := newChangeWorld(t, "")
+	if err := w.api.SetReleaseProtection(context.Background(), w.instance.RegionID, w.instance.InstanceID, true); err != nil {
+		t.Fatal(err)
+	}
+	r := w.change(domain.Input{"Kind": "release", "ConfirmInstanceId": w.instance.InstanceID})
+	if r.Status != domain.StatusFailed || r.ErrorCode != "InstanceReleaseProtection" || r.ErrorMessage == "" {
+		t.Fatalf("a protected release: %s %s %q", r.Status, r.ErrorCode, r.ErrorMessage)
+	}
+	if in := w.simInstance(); !in.DeletedAt.IsZero() {
+		t.Fatal("the protected instance was deleted")
+	}
+	if got := w.portalInstance().Status; got == domain.InstanceReleased {
+		t.Fatal("the portal calls the protected instance released")
+	}
+}
