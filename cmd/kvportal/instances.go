@@ -129,37 +129,20 @@ func listInstances(ctx context.Context, e env, c common, params *client.ListInst
 	if err != nil {
 		return err
 	}
-	var rows []instance
-	var raw []json.RawMessage
-	for {
+	raw, err := allPages("instances", func(cursor *string) (int, []byte, error) {
+		params.Cursor = cursor
 		res, err := api.ListInstancesWithResponse(ctx, params)
 		if err != nil {
-			return unreachable(err)
+			return 0, nil, err
 		}
-		if err := refused(res.StatusCode(), res.Body); err != nil {
-			return err
-		}
-		var page struct {
-			Items      []json.RawMessage `json:"items"`
-			NextCursor string            `json:"next_cursor"`
-		}
-		if err := json.Unmarshal(res.Body, &page); err != nil {
-			return &exitError{exitUnreachable, "the portal's answer is not a list of instances"}
-		}
-		for _, item := range page.Items {
-			var in instance
-			_ = json.Unmarshal(item, &in)
-			rows, raw = append(rows, in), append(raw, item)
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		params.Cursor = &page.NextCursor
+		return res.StatusCode(), res.Body, nil
+	})
+	if err != nil || c.output == "json" {
+		return printRaw(e, raw, err)
 	}
-	if c.output == "json" {
-		b, _ := json.MarshalIndent(raw, "", "  ")
-		fmt.Fprintln(e.stdout, string(b))
-		return nil
+	rows := make([]instance, len(raw))
+	for i, item := range raw {
+		_ = json.Unmarshal(item, &rows[i])
 	}
 	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "INSTANCE\tNAME\tSTATUS\tCLASS\tREGION\tTEAM\tOWNER\tCONNECT TO\tRELEASE AFTER")

@@ -225,37 +225,20 @@ func list(ctx context.Context, e env, c common, status string, all bool) error {
 	if all {
 		params.All = &all
 	}
-	var rows []request
-	var raw []json.RawMessage
-	for {
+	raw, err := allPages("requests", func(cursor *string) (int, []byte, error) {
+		params.Cursor = cursor
 		res, err := api.ListRequestsWithResponse(ctx, params)
 		if err != nil {
-			return unreachable(err)
+			return 0, nil, err
 		}
-		if err := refused(res.StatusCode(), res.Body); err != nil {
-			return err
-		}
-		var page struct {
-			Items      []json.RawMessage `json:"items"`
-			NextCursor string            `json:"next_cursor"`
-		}
-		if err := json.Unmarshal(res.Body, &page); err != nil {
-			return &exitError{exitUnreachable, "the portal's answer is not a list of requests"}
-		}
-		for _, item := range page.Items {
-			var r request
-			_ = json.Unmarshal(item, &r)
-			rows, raw = append(rows, r), append(raw, item)
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		params.Cursor = &page.NextCursor
+		return res.StatusCode(), res.Body, nil
+	})
+	if err != nil || c.output == "json" {
+		return printRaw(e, raw, err)
 	}
-	if c.output == "json" {
-		b, _ := json.MarshalIndent(raw, "", "  ")
-		fmt.Fprintln(e.stdout, string(b))
-		return nil
+	rows := make([]request, len(raw))
+	for i, item := range raw {
+		_ = json.Unmarshal(item, &rows[i])
 	}
 	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tSTATUS\tNAME\tCLASS\tREGION\tINSTANCE\tREQUESTER\tSUBMITTED")
@@ -452,4 +435,48 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// allPages reads every page of a list (what a list endpoint answers:
+// items and next_cursor), fetch asking for the page after cursor (nil: the
+// first). what names the list's items in an error.
+func allPages(what string, fetch func(cursor *string) (int, []byte, error)) ([]json.RawMessage, error) {
+	var out []json.RawMessage
+	var cursor *string
+	for {
+		status, body, err := fetch(cursor)
+		if err != nil {
+			return nil, unreachable(err)
+		}
+		if err := refused(status, body); err != nil {
+			return nil, err
+		}
+		var page struct {
+			Items      []json.RawMessage `json:"items"`
+			NextCursor string            `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			return nil, &exitError{exitUnreachable, "the portal's answer is not a list of " + what}
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		next := page.NextCursor
+		cursor = &next
+	}
+}
+
+// printRaw prints a list's items as the API gave them (--output json), or
+// passes err on.
+func printRaw(e env, raw []json.RawMessage, err error) error {
+	if err != nil {
+		return err
+	}
+	if raw == nil {
+		raw = []json.RawMessage{}
+	}
+	b, _ := json.MarshalIndent(raw, "", "  ")
+	fmt.Fprintln(e.stdout, string(b))
+	return nil
 }
