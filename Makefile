@@ -81,7 +81,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzValidate -fuzztime=60s ./rkvstore
 
 # Benchmarks: not part of `make test`. Installs wrk when absent,
-# builds the portal and the baseline page, runs every workload (about 12
+# builds the portal and the baseline page, runs every workload (about 14
 # minutes on 2 cores) and rewrites BENCHMARKS.md. BENCH_FLAGS passes flags to
 # bench/cmd/benchrun, e.g. BENCH_FLAGS='-only 1,7 -runs 3 -duration 10s'.
 BENCH_FLAGS ?=

@@ -15,8 +15,9 @@ import (
 
 const benchPassword = "bench-Passw0rd-not-secret"
 
-// httpWorkloads runs workloads 1, 2, 6, 7, 8 and 9 against the real `portal
-// serve` process on a database seeded with o.seedRows requests and events.
+// httpWorkloads runs workloads 1, 2, 6, 7, 8, 9 and 11 against the real
+// `portal serve` process on a database seeded with o.seedRows requests and
+// events.
 func httpWorkloads(ctx context.Context, o options, env *environment, rep *report) error {
 	const db = "portal"
 	if err := env.createDB(ctx, db, ""); err != nil {
@@ -100,8 +101,17 @@ func httpWorkloads(ctx context.Context, o options, env *environment, rep *report
 			return fmt.Errorf("workload 2: %w", err)
 		}
 	}
-	if o.want("2") || o.want("6") {
-		rep.plans = explainPlans(ctx, pool, devID)
+	// After workload 2: the changes it seeds would be the newest rows of
+	// the history page.
+	var instanceID string
+	if o.want("11") {
+		logf("workload 11: the instance page")
+		if instanceID, err = workload11(ctx, o, env, rep, p, pool, dev, devID); err != nil {
+			return fmt.Errorf("workload 11: %w", err)
+		}
+	}
+	if o.want("2") || o.want("6") || o.want("11") {
+		rep.plans = explainPlans(ctx, pool, devID, instanceID)
 	}
 	if o.want("8") || o.want("9") {
 		tok, err := apiToken(ctx, o, penv, "bench-dev")

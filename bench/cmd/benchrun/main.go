@@ -56,7 +56,7 @@ func main() {
 		return
 	}
 	var o options
-	only := flag.String("only", "", "comma-separated workloads to run (1-9); default all")
+	only := flag.String("only", "", "comma-separated workloads to run (1-11); default all")
 	flag.IntVar(&o.runs, "runs", 3, "runs per workload; figures are medians")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each wrk and pgbench run")
 	flag.IntVar(&o.conns, "connections", 32, "concurrent clients of the HTTP and pgbench workloads")
@@ -66,7 +66,7 @@ func main() {
 	flag.StringVar(&o.benchDir, "bench-dir", "bench", "directory of the wrk and pgbench scripts")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, logs)")
 	flag.IntVar(&o.seedRows, "seed", 1_000_000, "requests (and audit events) seeded")
-	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the in-process workloads (3, 4, 5) to this file")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the in-process workloads (3, 4, 5, 10) to this file")
 	flag.IntVar(&poolSize, "pool", poolSize, "connection pool size of the in-process workloads (the portal uses 20)")
 	flag.BoolVar(&o.pgStats, "pgstats", false, "preload pg_stat_statements and log the costliest statements after each workload")
 	flag.Parse()
@@ -106,7 +106,7 @@ func run(ctx context.Context, o options) error {
 	rep := &report{started: started, opts: o}
 	rep.machine = describeMachine(ctx, env)
 
-	if o.want("1") || o.want("2") || o.want("6") || o.want("7") || o.want("8") || o.want("9") {
+	if o.want("1") || o.want("2") || o.want("6") || o.want("7") || o.want("8") || o.want("9") || o.want("11") {
 		if err := httpWorkloads(ctx, o, env, rep); err != nil {
 			return err
 		}
@@ -144,8 +144,15 @@ func run(ctx context.Context, o options) error {
 		}
 		env.statementStats(ctx, "workload 5")
 	}
+	if o.want("10") {
+		logf("workload 10: change requests end to end, against creations")
+		if err := workload10(ctx, o, env, rep); err != nil {
+			return fmt.Errorf("workload 10: %w", err)
+		}
+		env.statementStats(ctx, "workload 10")
+	}
 	rep.finished = time.Now()
-	slices.SortStableFunc(rep.rows, func(a, b row) int { return strings.Compare(a.n, b.n) })
+	slices.SortStableFunc(rep.rows, byNumber)
 	if err := rep.write(o.out, filepath.Join(o.benchDir, "analysis.md")); err != nil {
 		return err
 	}

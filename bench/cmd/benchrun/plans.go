@@ -25,8 +25,9 @@ const requestCols = `SELECT r.id, r.requester_id, ru.username, r.status, r.token
 	FROM requests r JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by`
 
 // explainPlans runs EXPLAIN (ANALYZE, BUFFERS) of the queries behind the
-// HTTP workloads on the seeded database, after the workloads ran.
-func explainPlans(ctx context.Context, pool *pgxpool.Pool, devID int64) []plan {
+// HTTP workloads on the seeded database, after the workloads ran;
+// instanceID is workload 11's instance ("" when it did not run).
+func explainPlans(ctx context.Context, pool *pgxpool.Pool, devID int64, instanceID string) []plan {
 	ps := []plan{
 		{title: "history page (store.ListRequests, one requester, 50+1 rows)",
 			sql: requestCols + fmt.Sprintf(" WHERE r.requester_id = %d ORDER BY r.id DESC LIMIT 51", devID)},
@@ -51,6 +52,10 @@ func explainPlans(ctx context.Context, pool *pgxpool.Pool, devID int64) []plan {
 		FROM r CROSS JOIN e JOIN users ru ON ru.id = r.requester_id LEFT JOIN users du ON du.id = r.decided_by`},
 		{title: "audit export (store.EachEvent, no filter)",
 			sql: strings.Join(strings.Fields(exportQuery), " ")},
+	}
+	if instanceID != "" {
+		ps = append(ps, plan{title: "the instance page's requests (store.InstanceRequests, newest first, at most 500)",
+			sql: requestCols + " WHERE r.instance_id = " + pgQuote(instanceID) + " ORDER BY r.id DESC LIMIT 500"})
 	}
 	for i := range ps {
 		ps[i].text = explain(ctx, pool, ps[i])
@@ -87,3 +92,6 @@ func explain(ctx context.Context, pool *pgxpool.Pool, p plan) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// pgQuote is s as an SQL string literal.
+func pgQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

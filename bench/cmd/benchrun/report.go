@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,7 +131,7 @@ func (r *report) write(path, analysisPath string) error {
 	if len(o.only) > 0 {
 		oldPlans = r.keepEarlier(path)
 	}
-	slices.SortStableFunc(r.rows, func(a, b row) int { return strings.Compare(a.n, b.n) })
+	slices.SortStableFunc(r.rows, byNumber)
 	fmt.Fprintf(&b, "# Benchmarks\n\n")
 	fmt.Fprintf(&b, "Written by `make bench` (bench/cmd/benchrun) on %s, in %s. Do not edit by hand: "+
 		"the analysis at the end comes from `bench/analysis.md`.\n\n",
@@ -203,6 +205,17 @@ func workloadOf(n string) string {
 	return strings.TrimRightFunc(n, func(r rune) bool { return r < '0' || r > '9' })
 }
 
+// byNumber orders rows by workload number, then by the letter after it:
+// 2a, 2b, 9, 10 (as text, 10 would come before 2a).
+func byNumber(a, b row) int {
+	na, _ := strconv.Atoi(workloadOf(a.n))
+	nb, _ := strconv.Atoi(workloadOf(b.n))
+	if c := cmp.Compare(na, nb); c != 0 {
+		return c
+	}
+	return strings.Compare(a.n, b.n)
+}
+
 var earlierSettings = regexp.MustCompile(`median of ([0-9]+) runs;.* HTTP runs: ([^;]+);`)
 
 var writtenOn = regexp.MustCompile(`Written by .* on ([0-9-]+ [0-9:]+ [A-Z]+), in ([^.]+)\.`)
@@ -266,7 +279,7 @@ func (r *report) keepEarlier(path string) (plans string) {
 		for n := range measured {
 			ran = append(ran, n)
 		}
-		slices.Sort(ran)
+		slices.SortFunc(ran, func(a, b string) int { return byNumber(row{n: a}, row{n: b}) })
 		settings := ""
 		if m := earlierSettings.FindStringSubmatch(text); m != nil {
 			settings = ", measured with its settings (median of " + m[1] + " runs; HTTP runs: " + m[2] + ")"

@@ -24,9 +24,10 @@ func TestReportKeepsUnmeasuredRows(t *testing.T) {
 	}
 
 	second := &report{started: time.Date(2026, 12, 1, 19, 0, 0, 0, time.UTC),
-		opts: options{runs: 1, duration: 5 * time.Second, only: map[string]bool{"8": true, "9": true}}}
+		opts: options{runs: 1, duration: 5 * time.Second, only: map[string]bool{"8": true, "9": true, "10": true}}}
 	second.finished = second.started.Add(time.Minute)
 	second.add(row{n: "9", workload: "w9", result: "new 9", runs: "runs of 9", repro: "repro of 9"})
+	second.add(row{n: "10", workload: "w10", result: "new 10", runs: "runs of 10", repro: "repro of 10"})
 	second.add(row{n: "8", workload: "w8", result: "new 8", runs: "runs of 8", repro: "repro of 8"})
 	if err := second.write(out, filepath.Join(dir, "none.md")); err != nil {
 		t.Fatal(err)
@@ -38,7 +39,7 @@ func TestReportKeepsUnmeasuredRows(t *testing.T) {
 	text := string(b)
 	for _, want := range []string{"| 1 | w1 | old 1 |", "| 2a | w2a | old 2a |", "| 2b | w2b | old 2b |", "| 8 | w8 | new 8 |", "| 9 | w9 | new 9 |",
 		"- **2a w2a**: runs of 2a", "- **9 w9**: runs of 9", "- **1** repro of 1", "- **9** repro of 9",
-		"rows 1, 2a, 2b are kept from the run of 2026-11-25 21:23 UTC (9m0s), measured with its settings (median of 3 runs; HTTP runs: wrk, 0 connections, 2 threads, 10s each)", "Seq Scan"} {
+		"measured workloads 8, 9, 10 only (`-only`); rows 1, 2a, 2b are kept from the run of 2026-11-25 21:23 UTC (9m0s), measured with its settings (median of 3 runs; HTTP runs: wrk, 0 connections, 2 threads, 10s each)", "Seq Scan"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("missing %q in\n%s", want, text)
 		}
@@ -46,7 +47,10 @@ func TestReportKeepsUnmeasuredRows(t *testing.T) {
 	if strings.Contains(text, "old 8") {
 		t.Error("the measured workload's old row is kept")
 	}
-	if i, j := strings.Index(text, "| 2b |"), strings.Index(text, "| 8 |"); i < 0 || j < i {
-		t.Error("rows out of order")
+	// By number, not as text: 10 after 9, not before 2a.
+	for _, pair := range [][2]string{{"| 2b |", "| 8 |"}, {"| 9 |", "| 10 |"}, {"- **9** ", "- **10** "}} {
+		if i, j := strings.Index(text, pair[0]), strings.Index(text, pair[1]); i < 0 || j < i {
+			t.Errorf("%q is not before %q", pair[0], pair[1])
+		}
 	}
 }
