@@ -22,6 +22,7 @@ import (
 
 	"github.com/kvportal/kvportal/admin"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/defaults"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humaecho"
@@ -38,10 +39,11 @@ const Prefix = "/api/v1"
 // maxBody bounds a request body: a submission is well under 4 KiB.
 const maxBody = 64 << 10
 
-// Defaults of the per-token rate limit.
+// Defaults of the per-token rate limit (PORTAL_API_RATE, PORTAL_API_BURST,
+// whose defaults config reads in package defaults too).
 const (
-	DefaultRate  = 10.0
-	DefaultBurst = 20
+	DefaultRate  float64 = defaults.APIRate
+	DefaultBurst         = defaults.APIBurst
 )
 
 // Deps is what the API needs, built in cmd/portal.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/defaults"
 )
 
 // OIDCConfig is what single sign-on needs (config.Config's PORTAL_OIDC_*).
@@ -58,7 +59,7 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 		return nil, errors.New("single sign-on needs an issuer and a client id")
 	}
 	if cfg.GroupsClaim == "" {
-		cfg.GroupsClaim = "groups"
+		cfg.GroupsClaim = defaults.OIDCGroupsClaim
 	}
 	if !contains(cfg.Scopes, oidc.ScopeOpenID) {
 		cfg.Scopes = append([]string{oidc.ScopeOpenID}, cfg.Scopes...)

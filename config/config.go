@@ -1,8 +1,18 @@
 // Package config reads KVPortal's configuration from the environment, once,
 // into a Config that cmd/portal passes to everything else. It owns the names
 // and parsing of every PORTAL_* variable so that a bad value is reported in
-// one place with the variable's name; the default values belong to the
-// packages they configure, and config refers to them.
+// one place with the variable's name.
+//
+// It sits below the packages it configures: of the portal's packages it
+// imports only domain and three leaves that import none of the portal's
+// packages but domain (a rule internal/imports holds). A default or a rule
+// it shares with a configured package is written once, where both can read
+// it: package defaults holds the provisioner's, the store's, the API's and
+// single sign-on's defaults, domain the lease's, endpoint the rule of the
+// URLs the portal calls, simconfig the simulator's settings and flags.
+// Single sign-on's settings are a plain OIDC struct of config's own, which
+// cmd/portal copies into auth's. So config builds without the store, the
+// cloud's SDK or the web server, and anything may read a Config.
 package config
 
 import (
@@ -20,14 +30,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/kvportal/kvportal/auth"
-
-	"github.com/kvportal/kvportal/api"
 	"github.com/kvportal/kvportal/domain"
-	"github.com/kvportal/kvportal/provisioner"
-	"github.com/kvportal/kvportal/rkvstore"
-	"github.com/kvportal/kvportal/simulator"
-	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/internal/defaults"
+	"github.com/kvportal/kvportal/internal/endpoint"
+	"github.com/kvportal/kvportal/simulator/simconfig"
 )
 
 // Config is the whole configuration of a portal process.
@@ -79,7 +85,7 @@ type Config struct {
 	// without a trailing slash; empty: BaseURL derives it from Addr.
 	PublicURL string
 	// OIDC is single sign-on through the organisation's identity provider.
-	OIDC auth.OIDCConfig
+	OIDC OIDC
 	// LocalLogin allows password sign-in (PORTAL_LOCAL_LOGIN).
 	LocalLogin bool
 	// RequeueWindow is how long a failed request keeps its sealed password
@@ -100,7 +106,25 @@ type Config struct {
 	PprofAddr string
 	// Sim are the built-in simulator's settings (PORTAL_SIM_*, see
 	// Simulator), read only when the portal is Simulated.
-	Sim simulator.Options
+	Sim simconfig.Options
+}
+
+// OIDC are the single sign-on settings (PORTAL_OIDC_*), as auth.OIDCConfig
+// takes them: cmd/portal copies each field there. They are plain values of
+// config's own so that config need not import auth, and through it the
+// store.
+type OIDC struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// Scopes asked for; "openid" must be among them.
+	Scopes []string
+	// GroupsClaim names the ID token claim listing the user's groups.
+	GroupsClaim string
+	// Groups per role: the highest role whose groups the user is in wins.
+	AdminGroups, ApproverGroups, RequesterGroups []string
+	// TeamGroups maps a group to the teams its members are in.
+	TeamGroups map[string][]string
 }
 
 // Pooler is what stands between the portal and Postgres on DATABASE_URL.
@@ -160,10 +184,10 @@ func Load(getenv func(string) string) (Config, error) {
 		KVStoreEndpoint:        p.str("PORTAL_KVSTORE_ENDPOINT", ""),
 		AccessKeyID:            p.str("ALIBABA_CLOUD_ACCESS_KEY_ID", ""),
 		AccessKeySecret:        p.str("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
-		RetryBaseDelay:         p.duration("PORTAL_RETRY_BASE_DELAY", provisioner.DefaultRetryBaseDelay),
-		MaxAttempts:            p.positiveInt("PORTAL_MAX_ATTEMPTS", provisioner.DefaultMaxAttempts),
-		LeaseTimeout:           p.duration("PORTAL_LEASE_TIMEOUT", provisioner.DefaultLeaseTimeout),
-		ProvisionerConcurrency: p.positiveInt("PORTAL_PROVISIONER_CONCURRENCY", provisioner.DefaultConcurrency),
+		RetryBaseDelay:         p.duration("PORTAL_RETRY_BASE_DELAY", defaults.RetryBaseDelay),
+		MaxAttempts:            p.positiveInt("PORTAL_MAX_ATTEMPTS", defaults.MaxAttempts),
+		LeaseTimeout:           p.duration("PORTAL_LEASE_TIMEOUT", defaults.LeaseTimeout),
+		ProvisionerConcurrency: p.positiveInt("PORTAL_PROVISIONER_CONCURRENCY", defaults.ProvisionerConcurrency),
 		SessionKey:             p.str("PORTAL_SESSION_KEY", ""),
 		SecretKey:              p.str("PORTAL_SECRET_KEY", ""),
 		TrustProxy:             p.boolean("PORTAL_TRUST_PROXY", false),
@@ -171,22 +195,22 @@ func Load(getenv func(string) string) (Config, error) {
 		WebhookSecret:          p.str("PORTAL_WEBHOOK_SECRET", ""),
 		PublicURL:              strings.TrimRight(p.str("PORTAL_PUBLIC_URL", ""), "/"),
 		LocalLogin:             p.boolean("PORTAL_LOCAL_LOGIN", true),
-		OIDC: auth.OIDCConfig{
+		OIDC: OIDC{
 			Issuer:          p.str("PORTAL_OIDC_ISSUER", ""),
 			ClientID:        p.str("PORTAL_OIDC_CLIENT_ID", ""),
 			ClientSecret:    p.str("PORTAL_OIDC_CLIENT_SECRET", ""),
-			Scopes:          strings.Fields(p.str("PORTAL_OIDC_SCOPES", "openid profile email groups")),
-			GroupsClaim:     p.str("PORTAL_OIDC_GROUPS_CLAIM", "groups"),
+			Scopes:          strings.Fields(p.str("PORTAL_OIDC_SCOPES", defaults.OIDCScopes)),
+			GroupsClaim:     p.str("PORTAL_OIDC_GROUPS_CLAIM", defaults.OIDCGroupsClaim),
 			AdminGroups:     p.list("PORTAL_OIDC_ADMIN_GROUPS"),
 			ApproverGroups:  p.list("PORTAL_OIDC_APPROVER_GROUPS"),
 			RequesterGroups: p.list("PORTAL_OIDC_REQUESTER_GROUPS"),
 			TeamGroups:      p.teamGroups("PORTAL_OIDC_TEAM_GROUPS"),
 		},
-		RequeueWindow:      p.duration("PORTAL_REQUEUE_WINDOW", store.DefaultRequeueWindow),
+		RequeueWindow:      p.duration("PORTAL_REQUEUE_WINDOW", defaults.RequeueWindow),
 		MinLease:           p.duration("PORTAL_MIN_LEASE", domain.DefaultMinLease),
 		LeaseSweepInterval: p.duration("PORTAL_LEASE_SWEEP_INTERVAL", domain.DefaultLeaseSweepInterval),
-		APIRate:            p.positiveInt("PORTAL_API_RATE", int(api.DefaultRate)),
-		APIBurst:           p.positiveInt("PORTAL_API_BURST", api.DefaultBurst),
+		APIRate:            p.positiveInt("PORTAL_API_RATE", defaults.APIRate),
+		APIBurst:           p.positiveInt("PORTAL_API_BURST", defaults.APIBurst),
 		PprofAddr:          p.str("PORTAL_PPROF_ADDR", ""),
 	}
 	if c.Simulated() {
@@ -201,7 +225,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.KVStoreEndpoint != "" {
 		// The client's own rule (https://, or http:// to a loopback host),
 		// checked here so that the variable is named at start.
-		if err := rkvstore.CheckEndpoint(c.KVStoreEndpoint); err != nil {
+		if _, _, err := endpoint.Parse(c.KVStoreEndpoint); err != nil {
 			p.errs = append(p.errs, fmt.Errorf("PORTAL_KVSTORE_ENDPOINT: not a scheme://host[:port] endpoint: %w", err))
 		}
 		if c.AccessKeyID == "" || c.AccessKeySecret == "" {
@@ -227,21 +251,21 @@ func Load(getenv func(string) string) (Config, error) {
 	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
 		c.DataDir = abs
 	}
-	if c.LeaseTimeout > 0 && c.LeaseTimeout < provisioner.MinLeaseTimeout {
-		p.fail("PORTAL_LEASE_TIMEOUT", "must be at least "+provisioner.MinLeaseTimeout.String(), c.LeaseTimeout.String())
+	if c.LeaseTimeout > 0 && c.LeaseTimeout < defaults.MinLeaseTimeout {
+		p.fail("PORTAL_LEASE_TIMEOUT", "must be at least "+defaults.MinLeaseTimeout.String(), c.LeaseTimeout.String())
 	}
 	return c, errors.Join(p.errs...)
 }
 
-// Simulator reads the simulator's settings: simulator.DefaultOptions, each
+// Simulator reads the simulator's settings: simconfig.DefaultOptions, each
 // replaced by its flag's variable when set (PORTAL_SIM_LATENCY for
 // --latency, PORTAL_SIM_ACCESS_KEY_ID for --access-key-id…), parsed as the
 // flag is. `portal sim` then lets its flags override them; the portal's
 // built-in simulator takes its faults from them.
-func Simulator(getenv func(string) string) (simulator.Options, error) {
-	o := simulator.DefaultOptions()
+func Simulator(getenv func(string) string) (simconfig.Options, error) {
+	o := simconfig.DefaultOptions()
 	fs := flag.NewFlagSet("PORTAL_SIM", flag.ContinueOnError)
-	simulator.BindFlags(fs, &o)
+	simconfig.BindFlags(fs, &o)
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "PORTAL_SIM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -264,7 +288,7 @@ func webhookURLProblem(raw string) string {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !rkvstore.IsLoopbackHost(u.Hostname()) {
+		if !endpoint.IsLoopbackHost(u.Hostname()) {
 			return "plain http:// is only allowed to a loopback host (127.0.0.1, ::1, localhost); use https://"
 		}
 	default:

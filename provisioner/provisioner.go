@@ -29,6 +29,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/defaults"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 )
@@ -43,11 +44,12 @@ const (
 	QueueMaintenance = "maintenance"
 )
 
-// Defaults of Config.
+// Defaults of Config. Those a PORTAL_* variable sets are written in
+// package defaults, which config reads too.
 const (
-	DefaultConcurrency       = 4
-	DefaultMaxAttempts       = 8
-	DefaultLeaseTimeout      = 60 * time.Second
+	DefaultConcurrency       = defaults.ProvisionerConcurrency
+	DefaultMaxAttempts       = defaults.MaxAttempts
+	DefaultLeaseTimeout      = defaults.LeaseTimeout
 	DefaultStopGrace         = 30 * time.Second
 	DefaultFollowInterval    = 5 * time.Second
 	DefaultFollowFor         = 30 * time.Minute
@@ -57,7 +59,7 @@ const (
 	DefaultFetchCooldown     = 10 * time.Millisecond
 	// MinLeaseTimeout is the shortest LeaseTimeout: an attempt needs time
 	// for its call and for recording the outcome.
-	MinLeaseTimeout = 5 * time.Second
+	MinLeaseTimeout = defaults.MinLeaseTimeout
 	// outcomeMargin is the part of the lease kept for recording a call's
 	// outcome (see CallTimeout).
 	outcomeMargin = 5 * time.Second

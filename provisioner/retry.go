@@ -5,13 +5,15 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/defaults"
 
 	"github.com/riverqueue/river/rivertype"
 )
 
-// Retry policy defaults.
+// Retry policy defaults (the base delay is PORTAL_RETRY_BASE_DELAY's, in
+// package defaults).
 const (
-	DefaultRetryBaseDelay = 2 * time.Second
+	DefaultRetryBaseDelay = defaults.RetryBaseDelay
 	DefaultRetryMaxDelay  = 5 * time.Minute
 	// DefaultRetryJitter spreads each delay over ±20 %, so that requests that
 	// failed together (a throttled burst) do not come back together.

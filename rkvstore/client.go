@@ -18,6 +18,8 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
+
+	"github.com/kvportal/kvportal/internal/endpoint"
 )
 
 // Default timeouts of a Client.
@@ -77,9 +79,10 @@ type Client struct {
 
 // NewClient checks cfg and returns a Client. It makes no network call.
 func NewClient(cfg ClientConfig) (*Client, error) {
-	scheme, host, err := parseEndpoint(cfg.Endpoint)
+	// The rule config checks PORTAL_KVSTORE_ENDPOINT with at start.
+	scheme, host, err := endpoint.Parse(cfg.Endpoint)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("rkvstore: %w", err)
 	}
 	if cfg.AccessKeyID == "" || cfg.AccessKeySecret == "" {
 		return nil, errors.New("rkvstore: an access key ID and secret are required (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET)")
@@ -107,49 +110,6 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		},
 		pools: map[string]*sync.Pool{},
 	}, nil
-}
-
-// CheckEndpoint reports what NewClient would refuse in an endpoint: anything
-// but scheme://host[:port], and plain http:// to a host that is not loopback.
-// Configuration checks it up front, to name the setting at fault.
-func CheckEndpoint(endpoint string) error {
-	_, _, err := parseEndpoint(endpoint)
-	return err
-}
-
-// parseEndpoint splits scheme://host[:port] and enforces HTTPS for anything
-// but a loopback host.
-func parseEndpoint(endpoint string) (scheme, host string, err error) {
-	if endpoint == "" {
-		return "", "", errors.New("rkvstore: the endpoint is empty (expected scheme://host[:port])")
-	}
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return "", "", fmt.Errorf("rkvstore: endpoint %q is not a URL: %w", endpoint, err)
-	}
-	if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", fmt.Errorf("rkvstore: endpoint %q must be scheme://host[:port], nothing more", endpoint)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !IsLoopbackHost(u.Hostname()) {
-			return "", "", fmt.Errorf("rkvstore: endpoint %q uses plain http:// to a host that is not loopback: the real API must be reached over https:// (http:// is only for a local simulator on 127.0.0.1, ::1 or localhost)", endpoint)
-		}
-	default:
-		return "", "", fmt.Errorf("rkvstore: endpoint %q must start with https:// (or http:// for a loopback simulator)", endpoint)
-	}
-	return u.Scheme, u.Host, nil
-}
-
-// IsLoopbackHost reports whether host is localhost or a loopback IP address:
-// the only hosts plain http:// may reach.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // do sends one request through an SDK client of its own and fills resp.

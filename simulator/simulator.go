@@ -57,47 +57,13 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/simulator/simconfig"
 )
 
-// Config configures a Simulator.
-type Config struct {
-	// AccessKeyID and AccessKeySecret are the one key pair the simulator
-	// accepts. Both required.
-	AccessKeyID     string
-	AccessKeySecret string
-	// Latency, ThrottleRate, ErrorRate and LostRate are the initial Faults.
-	Latency      time.Duration
-	ThrottleRate float64
-	ErrorRate    float64
-	LostRate     float64
-	// CreatingDelay is how long a new instance stays Creating before it is
-	// Normal (0: Normal at once), and a resized one Changing.
-	CreatingDelay time.Duration
-	// SoldOutZones are zones without stock: CreateInstance there (or with
-	// no zone, when every zone selling the class is sold out) is refused
-	// with ResourceNotAvailable, as is ModifyInstanceSpec of an instance
-	// there.
-	SoldOutZones []string
-	// InstanceQuota, when above 0, is how many instances may exist at once:
-	// a CreateInstance beyond it is refused with QuotaExceed.Instance.
-	InstanceQuota int
-	// StatePath, when set, is the JSON file the instances are kept in, so
-	// that they survive a restart. It is read by New and rewritten
-	// atomically after every change. A replay is recognised across a
-	// restart only with the same AccessKeySecret, which keys the digest of
-	// the parameters kept in place of the Password.
-	StatePath string
-	// Seed seeds the random choices (faults, instance IDs); 0 picks a
-	// random seed. Tests set it for repeatable runs.
-	Seed uint64
-	// Clock is the clock of instance lifecycles (Creating, then Normal);
-	// nil means the system's. Request timestamps are always checked
-	// against the real time, as signing clients use it.
-	Clock domain.Clock
-	// Logger receives one line per call (action, code, duration; never a
-	// parameter value); nil discards.
-	Logger *slog.Logger
-}
+// Config configures a Simulator. It is declared in simconfig, with the
+// settings' defaults and flags, so that package config can read the
+// PORTAL_SIM_* variables into it without importing the simulator.
+type Config = simconfig.Config
 
 // Faults are the misbehaviours of a Simulator, adjustable at run time.
 type Faults struct {

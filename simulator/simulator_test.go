@@ -2,7 +2,6 @@ package simulator_test
 
 import (
 	"context"
-	"flag"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -146,37 +145,6 @@ func TestZoneChosenWhenNotGiven(t *testing.T) {
 	}
 	if !strings.HasPrefix(res.ZoneId, "cn-shanghai-") {
 		t.Errorf("ZoneId = %q, want a cn-shanghai zone picked", res.ZoneId)
-	}
-}
-
-func TestBindFlags(t *testing.T) {
-	t.Parallel()
-	// The options as config fills them from the environment: the flags
-	// start from them, and a flag given wins.
-	base := simulator.DefaultOptions()
-	base.Addr, base.Config.Latency, base.Config.LostRate = "127.0.0.1:9999", 250*time.Millisecond, 0.25
-	base.Config.StatePath, base.Config.ErrorRate, base.Config.AccessKeyID = "/tmp/from-env.json", 0.1, "env-key"
-	base.Config.AccessKeySecret = "env-secret"
-	base.Config.SoldOutZones = []string{"cn-hangzhou-b", "cn-hangzhou-g"}
-	opts := base
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	simulator.BindFlags(fs, &opts)
-	if err := fs.Parse([]string{"--error-rate=0.5", "--creating-delay=5s", "--throttle-rate", "0.2", "--instance-quota=3"}); err != nil {
-		t.Fatal(err)
-	}
-	c := opts.Config
-	if opts.Addr != "127.0.0.1:9999" || c.Latency != 250*time.Millisecond || c.LostRate != 0.25 || c.StatePath != "/tmp/from-env.json" ||
-		c.ErrorRate != 0.5 || c.CreatingDelay != 5*time.Second || c.ThrottleRate != 0.2 ||
-		c.AccessKeyID != "env-key" || c.AccessKeySecret != "env-secret" ||
-		strings.Join(c.SoldOutZones, ",") != "cn-hangzhou-b,cn-hangzhou-g" || c.InstanceQuota != 3 {
-		t.Errorf("options = %+v", opts)
-	}
-	if def := fs.Lookup("access-key-secret").DefValue; def != simulator.DefaultAccessKeySecret {
-		t.Errorf("-help shows the secret %q", def)
-	}
-	if d := simulator.DefaultOptions(); d.Addr != simulator.DefaultAddr || d.Config.CreatingDelay != simulator.DefaultCreatingDelay ||
-		d.Config.AccessKeyID != simulator.DefaultAccessKeyID || d.Config.AccessKeySecret != simulator.DefaultAccessKeySecret {
-		t.Errorf("DefaultOptions = %+v", d)
 	}
 }
 

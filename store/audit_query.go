@@ -107,7 +107,14 @@ func (f EventFilter) conditions() *conditions {
 		c.add("e.request_id IN (SELECT id FROM requests WHERE instance_id = $%d)", f.InstanceID)
 	}
 	if f.RegionID != "" {
+		// A region may hold most of the requests or a handful. For a
+		// common one the events are found by walking the trail newest
+		// first; for a rare one, through its requests (requests_region_idx)
+		// and their events (audit_events_request_idx): a walk would read
+		// most of the trail. Only a plan made for the region given can
+		// choose, so it is planned at each call.
 		c.add("e.request_id IN (SELECT id FROM requests WHERE region_id = $%d)", f.RegionID)
+		c.planEachCall = true
 	}
 	if f.Team != "" {
 		c.add("(e.request_id IN (SELECT tr.id FROM requests tr JOIN teams tt ON tt.id = tr.team_id WHERE tt.name = $%[1]d) OR "+
@@ -165,7 +172,7 @@ func scanAuditEvent(row pgx.CollectableRow) (AuditEvent, error) {
 // ListEvents lists audit events newest first.
 func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]AuditEvent, error) {
 	c := f.conditions()
-	rows, err := s.pool.Query(ctx, auditSelect(f)+c.where()+" ORDER BY e.id DESC"+c.limit(limit(f.Limit)), c.args...)
+	rows, err := s.pool.Query(ctx, auditSelect(f)+c.where()+" ORDER BY e.id DESC"+c.limit(limit(f.Limit)), c.queryArgs()...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
@@ -182,7 +189,7 @@ func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(*EventRow)
 	if f.Limit > 0 {
 		q += c.limit(f.Limit)
 	}
-	rows, err := s.pool.Query(ctx, q, c.args...)
+	rows, err := s.pool.Query(ctx, q, c.queryArgs()...)
 	if err != nil {
 		return fmt.Errorf("export events: %w", err)
 	}

@@ -71,3 +71,54 @@ func TestPageStatementsKeepTheirPlan(t *testing.T) {
 		}
 	}
 }
+
+// The audit trail's region filter is planned at every call, for the region
+// given, and never kept as a prepared statement whose generic plan would
+// suit an average region: for a rare one, that plan walks most of the trail.
+func TestAuditRegionFilterPlannedEachCall(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	if _, err := s.Pool().Exec(ctx, `
+		WITH r AS (
+			INSERT INTO requests (requester_id, token, instance_class, region_id, charge_type, network_type, instance_type, engine_version)
+			SELECT $1, 'plan-' || g, 'redis.master.small.default', CASE WHEN g % 100 = 0 THEN 'cn-beijing' ELSE 'cn-hangzhou' END,
+			       'PostPaid', 'Classic', 'Redis', '4.0'
+			FROM generate_series(1, 300) g RETURNING id)
+		INSERT INTO audit_events (actor_id, action, request_id) SELECT $1, 'request.submitted', id FROM r`, dev.ID); err != nil {
+		t.Fatal(err)
+	}
+	// One connection, so that its prepared statements are the ones looked at.
+	cfg := s.Pool().Config()
+	cfg.MaxConns, cfg.MinConns = 1, 0
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	one := store.New(pool)
+	for i := range 12 {
+		region, want := "cn-hangzhou", 50
+		if i%2 == 1 {
+			region, want = "cn-beijing", 3
+		}
+		events, err := one.ListEvents(ctx, store.EventFilter{RegionID: region, Limit: 50})
+		if err != nil || len(events) != want {
+			t.Fatalf("%s: %d events, %v; want %d", region, len(events), err, want)
+		}
+		for _, e := range events {
+			if e.RegionID != region {
+				t.Fatalf("%s: an event of %s", region, e.RegionID)
+			}
+		}
+	}
+	var kept int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements
+		WHERE statement LIKE '%FROM audit_events e%' AND statement LIKE '%region\_id = $%'`).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if kept != 0 {
+		t.Errorf("the region filter's statement is kept prepared (%d): its generic plan would serve every region", kept)
+	}
+}

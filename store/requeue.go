@@ -8,11 +8,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/defaults"
 )
 
 // DefaultRequeueWindow is how long a failed request keeps its sealed
-// password by default (PORTAL_REQUEUE_WINDOW).
-const DefaultRequeueWindow = 7 * 24 * time.Hour
+// password by default (PORTAL_REQUEUE_WINDOW, whose default config reads in
+// package defaults too).
+const DefaultRequeueWindow = defaults.RequeueWindow
 
 // WithRequeueWindow sets how long a failed request keeps its sealed password,
 // so that a re-queue can still send it; 0 or less keeps none.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // conditions builds the WHERE clause of a filtered list: each term holds one
@@ -11,6 +13,9 @@ import (
 type conditions struct {
 	terms []string
 	args  []any
+	// planEachCall has the statement planned at each call, for its values
+	// (see queryArgs).
+	planEachCall bool
 }
 
 // add appends a term such as "r.status = $%d" with its value.
@@ -43,4 +48,21 @@ func (c *conditions) where() string {
 // are a few constants of the callers, bounded by limit().
 func (c *conditions) limit(n int) string {
 	return " LIMIT " + strconv.Itoa(n)
+}
+
+// queryArgs are the arguments of the statement's Query: its values, after
+// pgx.QueryExecModeCacheDescribe when planEachCall is set. That mode sends
+// the statement unnamed, which Postgres plans at each call for the values
+// given, instead of the named statement pgx prepares once per connection,
+// whose plan Postgres makes generic after five calls: a plan for an average
+// value. It is for a condition whose values select very different shares of
+// the rows, where no one plan suits them all; planning costs about a
+// millisecond. The statement's description is still cached, and the mode
+// is the one the portal runs behind a transaction pooler, so it is safe
+// there too.
+func (c *conditions) queryArgs() []any {
+	if !c.planEachCall {
+		return c.args
+	}
+	return append([]any{pgx.QueryExecModeCacheDescribe}, c.args...)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/simulator"
+	"github.com/kvportal/kvportal/simulator/simconfig"
 )
 
 // cmdSim runs the R-KVStore simulator as its own server, or, with delete,
@@ -28,7 +29,7 @@ func cmdSim(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	simulator.BindFlags(fs, &opts)
+	simconfig.BindFlags(fs, &opts)
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -83,7 +83,7 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 	}
 	gate.Wire(flow)
 	if cfg.OIDC.Issuer != "" {
-		d.OIDC, err = auth.NewOIDC(cfg.OIDC)
+		d.OIDC, err = auth.NewOIDC(oidcConfig(cfg.OIDC))
 		if err != nil {
 			return nil, err
 		}
@@ -96,4 +96,22 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 		Handlers: h, TrustProxy: cfg.TrustProxy,
 		API: &api.Deps{Store: st, Workflow: flow, Logger: e.logger, Clock: e.clock,
 			Rate: float64(cfg.APIRate), Burst: cfg.APIBurst}}), nil
+}
+
+// oidcConfig is single sign-on's configuration as auth takes it: config
+// reads the settings into a plain struct of its own, so as not to import
+// auth, and every one of them is copied here (a test holds that none is
+// left behind).
+func oidcConfig(o config.OIDC) auth.OIDCConfig {
+	return auth.OIDCConfig{
+		Issuer:          o.Issuer,
+		ClientID:        o.ClientID,
+		ClientSecret:    o.ClientSecret,
+		Scopes:          o.Scopes,
+		GroupsClaim:     o.GroupsClaim,
+		AdminGroups:     o.AdminGroups,
+		ApproverGroups:  o.ApproverGroups,
+		RequesterGroups: o.RequesterGroups,
+		TeamGroups:      o.TeamGroups,
+	}
 }

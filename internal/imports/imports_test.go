@@ -100,11 +100,21 @@ var rules = []rule{
 		matches: prefix("github.com/pressly/goose"), may: []string{"migrations", "cmd/portal"}},
 }
 
+// configLeaves are the packages that hold what config shares with the
+// packages it configures (defaults, the endpoint rule, the simulator's
+// settings), so that config need not import those packages.
+var configLeaves = []string{"internal/defaults", "internal/endpoint", "simulator/simconfig"}
+
+// ours reports whether path is one of the module's packages.
+func ours(path string) bool { return strings.HasPrefix(path, module+"/") }
+
 // TestImportRules: every import in the module against the rules, plus the
-// two rules on what a package may import at all: domain, which everything
+// rules on what a package may import at all: domain, which everything
 // else speaks of requests in, imports only the standard library; the views
 // lay out view models, so they import domain, static, each other, templ and
-// the standard library.
+// the standard library; config sits below what it configures, so of the
+// portal's packages it imports only domain and its leaves, which import
+// none but domain.
 func TestImportRules(t *testing.T) {
 	pkgs := listImports(t)
 	for pkg, imports := range pkgs {
@@ -120,6 +130,11 @@ func TestImportRules(t *testing.T) {
 			case within(pkg, "views/...") && !std(imp) && !portal("domain", "static", "views/...")(imp) &&
 				!prefix("github.com/a-h/templ")(imp):
 				t.Errorf("%s imports %s: the views import domain, static, templ and each other only", pkg, imp)
+			case pkg == "config" && ours(imp) && !portal(append([]string{"domain"}, configLeaves...)...)(imp):
+				t.Errorf("config imports %s: config sits below what it configures; of the portal's packages it imports only domain and %s",
+					imp, strings.Join(configLeaves, ", "))
+			case within(pkg, configLeaves...) && ours(imp) && !portal("domain")(imp):
+				t.Errorf("%s imports %s: config's leaves import none of the portal's packages but domain", pkg, imp)
 			}
 		}
 	}
