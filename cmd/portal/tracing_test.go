@@ -1,13 +1,16 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +18,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/testfix"
@@ -235,5 +240,121 @@ func waitSucceeded(t *testing.T, dbURL string, id int64, log *lockedBuffer) {
 			t.Fatalf("request %d still %s\n%s", id, r.Status, log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// otlpReceiver is an OTLP/HTTP trace receiver in the test's process: what a
+// collector would get.
+type otlpReceiver struct {
+	url   string
+	mu    sync.Mutex
+	spans map[string]string // span name -> the service.name it came under
+}
+
+func newOTLPReceiver(t *testing.T) *otlpReceiver {
+	t.Helper()
+	rcv := &otlpReceiver{spans: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
+			t.Errorf("OTLP receiver: %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+			http.Error(w, "not an OTLP/HTTP protobuf export", http.StatusBadRequest)
+			return
+		}
+		var body io.Reader = r.Body
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			gz, err := gzip.NewReader(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			body = gz
+		}
+		raw, err := io.ReadAll(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var req coltracepb.ExportTraceServiceRequest
+		if err := proto.Unmarshal(raw, &req); err != nil {
+			t.Errorf("OTLP receiver: %v", err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		rcv.mu.Lock()
+		for _, rs := range req.GetResourceSpans() {
+			var service string
+			for _, kv := range rs.GetResource().GetAttributes() {
+				if kv.GetKey() == "service.name" {
+					service = kv.GetValue().GetStringValue()
+				}
+			}
+			for _, ss := range rs.GetScopeSpans() {
+				for _, s := range ss.GetSpans() {
+					rcv.spans[s.GetName()] = service
+				}
+			}
+		}
+		rcv.mu.Unlock()
+		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(srv.Close)
+	rcv.url = srv.URL
+	return rcv
+}
+
+// received is the service name span name arrived under, and whether it did.
+func (r *otlpReceiver) received(name string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	service, ok := r.spans[name]
+	return service, ok
+}
+
+// With OTEL_EXPORTER_OTLP_ENDPOINT set, `portal serve` exports its spans
+// over OTLP/HTTP, as the SDK reads the variables, under the service name
+// kvportal; what is still batched when it stops is sent before it returns.
+// (Not parallel: the SDK reads the process's environment.)
+func TestTracingExportsOverOTLP(t *testing.T) {
+	rcv := newOTLPReceiver(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.url)
+	// Batches wait for the stop: what arrives was sent by the flush.
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000")
+	vars := map[string]string{"DATABASE_URL": testpg.URL(t), "PORTAL_DATA_DIR": t.TempDir(),
+		"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.url}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var log lockedBuffer
+	served := make(chan error, 1)
+	go func() {
+		served <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, func(k string) string { return vars[k] },
+			strings.NewReader(""), io.Discard, &log)
+	}()
+	base := servedURL(t, &log, served)
+	if !strings.Contains(log.String(), `msg="tracing on`) {
+		t.Errorf("the log does not say tracing is on:\n%s", log.String())
+	}
+	c := webtest.NewClient(t, base)
+	c.Get("/login")
+	// A failed sign-in: the database is asked, and the attempt recorded.
+	if r := c.Post("/login", url.Values{"username": {"nobody"}, "password": {"not-the-password"}}); r.Status != http.StatusUnauthorized {
+		t.Fatalf("sign-in: %d", r.Status)
+	}
+	c.Get("/healthz")
+	stop()
+	if err := <-served; err != nil {
+		t.Fatalf("serve: %v\n%s", err, log.String())
+	}
+	for _, name := range []string{"GET /login", "POST /login"} {
+		if service, ok := rcv.received(name); !ok || service != "kvportal" {
+			t.Errorf("span %q: received %v, under service %q", name, ok, service)
+		}
+	}
+	if _, ok := rcv.received("GET /healthz"); ok {
+		t.Error("the health probe was traced")
+	}
+	if _, ok := rcv.received("SELECT"); !ok {
+		t.Error("no SQL statement's span arrived")
 	}
 }
