@@ -15,7 +15,7 @@ import (
 
 const benchPassword = "bench-Passw0rd-not-secret"
 
-// httpWorkloads runs workloads 1, 2, 6, 7, 8 and 9 against the real `portal
+// httpWorkloads runs workloads 1, 2, 2c, 6, 7, 8 and 9 against the real `portal
 // serve` process on a database seeded with o.seedRows requests and events.
 func httpWorkloads(ctx context.Context, o options, env *environment, rep *report) error {
 	const db = "portal"
@@ -98,6 +98,13 @@ func httpWorkloads(ctx context.Context, o options, env *environment, rep *report
 		logf("workload 2: history and approvals pages")
 		if err := workload2(ctx, o, env, rep, p, dev, approver, devID); err != nil {
 			return fmt.Errorf("workload 2: %w", err)
+		}
+	}
+	if o.want("2c") {
+		settle(ctx, pool)
+		logf("workload 2c: history page, traced")
+		if err := workload2c(ctx, o, env, rep, p, penv); err != nil {
+			return fmt.Errorf("workload 2c: %w", err)
 		}
 	}
 	if o.want("2") || o.want("6") {

@@ -146,6 +146,9 @@ func (r *report) write(path, analysisPath string) error {
 			continue
 		}
 		met := mark(x.met)
+		if x.target == "—" {
+			met = "—" // a figure reported without a target (2c: what tracing costs)
+		}
 		if x.metParts != "" {
 			met += " (" + x.metParts + ")"
 		}
