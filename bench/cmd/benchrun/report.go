@@ -203,8 +203,15 @@ func (r *report) write(path, analysisPath string) error {
 
 // workloadOf is the workload number of a row: "2" of "2a".
 func workloadOf(n string) string {
+	if standalone[n] {
+		return n
+	}
 	return strings.TrimRightFunc(n, func(r rune) bool { return r < '0' || r > '9' })
 }
+
+// standalone are the rows run by a -only of their own rather than with the
+// rest of their number: 2c (the history page traced) is not part of -only 2.
+var standalone = map[string]bool{"2c": true}
 
 var earlierSettings = regexp.MustCompile(`median of ([0-9]+) runs;.* HTTP runs: ([^;]+);`)
 
