@@ -152,7 +152,7 @@ func (g *Gate) Decide(ctx context.Context, s workflow.Submission) (workflow.Deci
 	if d.Err != nil {
 		// Neither an approval nor a refusal can rest on a condition that
 		// failed: a person decides.
-		g.logger().Warn("policy condition failed: the request waits for an approver", "version", version, "err", d.Err)
+		g.logger().WarnContext(ctx, "policy condition failed: the request waits for an approver", "version", version, "err", d.Err)
 		return workflow.Decision{}, nil
 	}
 	if !d.Matched() {
@@ -232,7 +232,7 @@ func (g *Gate) policies(ctx context.Context, id int64) (*policy.Policies, error)
 	if err != nil {
 		// A saved version was checked when saved; one this build reads
 		// differently must not approve or refuse anything.
-		g.logger().Error("saved policies no longer parse: every request waits for an approver", "version", id, "err", err)
+		g.logger().ErrorContext(ctx, "saved policies no longer parse: every request waits for an approver", "version", id, "err", err)
 		ps = &policy.Policies{}
 	}
 	g.mu.Lock()

@@ -64,7 +64,7 @@ func (s *server) authenticate(a huma.API) func(huma.Context, func(huma.Context))
 			_ = huma.WriteErr(a, ctx, http.StatusUnauthorized, strings.TrimSuffix(authErr.Reason, "."))
 			return
 		case err != nil:
-			s.logger().Error("api: authenticate", "err", err)
+			s.logger().ErrorContext(ctx.Context(), "api: authenticate", "err", err)
 			_ = huma.WriteErr(a, ctx, http.StatusInternalServerError, "")
 			return
 		}

@@ -142,7 +142,7 @@ func (s *server) submitChange(ctx context.Context, in *submitChangeInput) (*subm
 	r, errs, err := s.Workflow.SubmitChange(ctx, actor(ctx), in.InstanceID, input)
 	switch {
 	case err != nil:
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	case len(errs) > 0:
 		return nil, invalid(errs)
 	}
@@ -160,11 +160,11 @@ type instanceOutput struct {
 func (s *server) getInstance(ctx context.Context, in *instanceIDInput) (*instanceOutput, error) {
 	inst, err := s.Workflow.Instance(ctx, actor(ctx), in.InstanceID)
 	if err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	}
 	reqs, err := s.Store.InstanceRequestIDs(ctx, []string{inst.InstanceID})
 	if err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	}
 	return &instanceOutput{instanceOut(inst, reqs[inst.InstanceID])}, nil
 }
@@ -203,7 +203,7 @@ func (s *server) listInstances(ctx context.Context, in *listInstancesInput) (*li
 	}
 	list, err := s.Workflow.Instances(ctx, actor(ctx), f)
 	if err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	}
 	ids := make([]string, len(list))
 	for i, inst := range list {
@@ -211,7 +211,7 @@ func (s *server) listInstances(ctx context.Context, in *listInstancesInput) (*li
 	}
 	reqs, err := s.Store.InstanceRequestIDs(ctx, ids)
 	if err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	}
 	out := &listInstancesOutput{}
 	out.Body.Items = make([]Instance, len(list))

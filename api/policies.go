@@ -110,7 +110,7 @@ func (s *server) getPolicies(ctx context.Context, _ *struct{}) (*policiesOutput,
 		return nil, problem(http.StatusNotFound, "No policies were ever saved: every request waits for an approver.")
 	}
 	if err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	}
 	rules := 0
 	if ps, err := policy.Parse([]byte(v.Document)); err == nil {
@@ -130,7 +130,7 @@ func (s *server) putPolicies(ctx context.Context, in *putPoliciesInput) (*polici
 		return nil, problem(http.StatusUnprocessableEntity, "The policies were not saved: "+perr.Error()+".")
 	}
 	if err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	}
 	return &policiesOutput{Body: policyVersion(v, len(ps.Rules))}, nil
 }

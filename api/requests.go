@@ -99,7 +99,7 @@ func (s *server) logger() *slog.Logger {
 // fail turns a workflow's error into the API's answer: its refusals in its
 // words, a state that no longer allows the step as a 409 saying what it is
 // now, anything else logged and a plain 500.
-func (s *server) fail(err error) error {
+func (s *server) fail(ctx context.Context, err error) error {
 	var fe *workflow.Error
 	var stateErr *domain.StateError
 	var held *domain.ChangeHeldError
@@ -117,7 +117,7 @@ func (s *server) fail(err error) error {
 	case errors.As(err, &stateErr):
 		return problem(http.StatusConflict, alreadyMoved(stateErr.Current))
 	}
-	s.logger().Error("api", "err", err)
+	s.logger().ErrorContext(ctx, "api", "err", err)
 	return problem(http.StatusInternalServerError, "Internal error. Something went wrong on our side; nothing you sent caused it.")
 }
 
@@ -162,7 +162,7 @@ func (s *server) submit(ctx context.Context, in *submitInput) (*submitOutput, er
 	r, created, errs, err := s.Workflow.SubmitOnce(ctx, actor(ctx), input, in.IdempotencyKey)
 	switch {
 	case err != nil:
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	case len(errs) > 0:
 		return nil, invalid(errs)
 	}
@@ -180,7 +180,7 @@ type idInput struct {
 func (s *server) get(ctx context.Context, in *idInput) (*requestOutput, error) {
 	r, err := s.Workflow.Request(ctx, actor(ctx), in.ID)
 	if err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	}
 	return &requestOutput{Request{r}}, nil
 }
@@ -188,7 +188,7 @@ func (s *server) get(ctx context.Context, in *idInput) (*requestOutput, error) {
 func (s *server) approve(ctx context.Context, in *idInput) (*requestOutput, error) {
 	r, err := s.Workflow.Approve(ctx, actor(ctx), in.ID)
 	if err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	}
 	return &requestOutput{Request{r}}, nil
 }
@@ -196,7 +196,7 @@ func (s *server) approve(ctx context.Context, in *idInput) (*requestOutput, erro
 func (s *server) cancel(ctx context.Context, in *idInput) (*requestOutput, error) {
 	r, err := s.Workflow.Cancel(ctx, actor(ctx), in.ID)
 	if err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	}
 	return &requestOutput{Request{r}}, nil
 }
@@ -212,7 +212,7 @@ func (s *server) reject(ctx context.Context, in *rejectInput) (*requestOutput, e
 	r, errs, err := s.Workflow.Reject(ctx, actor(ctx), in.ID, in.Body.Reason)
 	switch {
 	case err != nil:
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	case len(errs) > 0:
 		return nil, invalid(errs)
 	}
@@ -230,7 +230,7 @@ func (s *server) retry(ctx context.Context, in *retryInput) (*requestOutput, err
 	r, errs, err := s.Workflow.Retry(ctx, actor(ctx), in.ID, in.Body.Password)
 	switch {
 	case err != nil:
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	case len(errs) > 0:
 		return nil, invalid(errs)
 	}
@@ -275,7 +275,7 @@ func (s *server) list(ctx context.Context, in *listInput) (*listOutput, error) {
 	}
 	rs, err := s.Store.ListRequests(ctx, f)
 	if err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(ctx, err)
 	}
 	out := &listOutput{}
 	out.Body.Items = make([]Request, len(rs))

@@ -87,10 +87,10 @@ func (w *worker) Work(ctx context.Context, _ *river.Job[Args]) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	for _, p := range rep.Problems {
-		log.Warn("drift check incomplete", "problem", p)
+		log.WarnContext(ctx, "drift check incomplete", "problem", p)
 	}
 	if len(fresh) > 0 {
-		log.Warn("drift found", "new", len(fresh), "findings", len(rep.Findings))
+		log.WarnContext(ctx, "drift found", "new", len(fresh), "findings", len(rep.Findings))
 	}
 	return nil
 }

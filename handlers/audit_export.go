@@ -91,7 +91,7 @@ func (h *Handlers) ExportAudit(c echo.Context) error {
 	}
 	if err != nil {
 		// The status is sent: the export ends short, and the log says why.
-		h.logger().Error("audit export cut short", "request_id", res.Header().Get(echo.HeaderXRequestID),
+		h.logger().ErrorContext(c.Request().Context(), "audit export cut short", "request_id", res.Header().Get(echo.HeaderXRequestID),
 			"rows", n, "err", err)
 	}
 	return nil

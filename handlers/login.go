@@ -33,7 +33,7 @@ func (h *Handlers) landing(c echo.Context, u store.User) string {
 	if u.Role.AtLeast(domain.RoleApprover) {
 		n, err := h.Store.CountPending(c.Request().Context(), u.ID)
 		if err != nil {
-			h.logger().Warn("count pending requests", "err", err)
+			h.logger().WarnContext(c.Request().Context(), "count pending requests", "err", err)
 		}
 		if n > 0 {
 			return "/approvals"

@@ -66,7 +66,7 @@ func (h *Handlers) OIDCCallback(c echo.Context) error {
 	}
 	id, err := h.OIDC.Exchange(ctx, auth.Flow{State: state, Nonce: flow.Nonce, Verifier: flow.Verifier}, q.Get("code"), h.redirectURI())
 	if err != nil {
-		h.logger().Warn("single sign-on failed", "err", err)
+		h.logger().WarnContext(c.Request().Context(), "single sign-on failed", "err", err)
 		switch {
 		case errors.Is(err, auth.ErrCodeRejected):
 			return h.loginPage(c, http.StatusBadRequest, "", msgSSOCode)
@@ -108,7 +108,7 @@ func (h *Handlers) OIDCCallback(c echo.Context) error {
 			return err
 		}
 		if len(missing) > 0 {
-			h.logger().Warn("single sign-on maps groups to teams that don't exist: create them (portal teams add)", "teams", missing)
+			h.logger().WarnContext(c.Request().Context(), "single sign-on maps groups to teams that don't exist: create them (portal teams add)", "teams", missing)
 		}
 	}
 	if err := h.Sessions.SignIn(ctx, sess, u, addr, c.Request().UserAgent(), store.NewEvent{ActorID: &u.ID,

@@ -35,7 +35,7 @@ func (h *Handlers) OIDCLogin(c echo.Context) error {
 	}
 	target, err := h.OIDC.AuthURL(ctx, f, h.redirectURI())
 	if err != nil {
-		h.logger().Warn("single sign-on: provider unavailable", "err", err)
+		h.logger().WarnContext(c.Request().Context(), "single sign-on: provider unavailable", "err", err)
 		return h.loginPage(c, http.StatusBadGateway, "", msgProviderDown)
 	}
 	return c.Redirect(http.StatusSeeOther, target)

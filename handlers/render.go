@@ -77,7 +77,7 @@ func (h *Handlers) chrome(c echo.Context, section string, waiting *int) layout.C
 			} else {
 				var err error
 				if n, err = h.Store.CountPending(ctx, u.ID); err != nil {
-					h.logger().Warn("count pending requests", "err", err)
+					h.logger().WarnContext(c.Request().Context(), "count pending requests", "err", err)
 				}
 			}
 			ch.Pending = n
@@ -95,7 +95,7 @@ func (h *Handlers) RenderError(c echo.Context, err error) {
 	status, title, message := Describe(err)
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
 	if status >= 500 {
-		h.logger().Error("request failed", "request_id", reqID, "method", c.Request().Method,
+		h.logger().ErrorContext(c.Request().Context(), "request failed", "request_id", reqID, "method", c.Request().Method,
 			"path", c.Request().URL.Path, "err", err)
 	}
 	if c.Request().Method == http.MethodHead {
@@ -109,7 +109,7 @@ func (h *Handlers) RenderError(c echo.Context, err error) {
 	_, signedIn := auth.UserFrom(c.Request().Context())
 	v.SignIn = !signedIn
 	if rerr := h.render(c, status, "", pages.Error(v)); rerr != nil {
-		h.logger().Error("render error page", "request_id", reqID, "err", rerr)
+		h.logger().ErrorContext(c.Request().Context(), "render error page", "request_id", reqID, "err", rerr)
 		_ = c.String(status, title+"\n")
 	}
 }

@@ -89,7 +89,7 @@ func (h *Handlers) estimate(c echo.Context, in domain.Input, p domain.Params, ca
 	var est priceEstimate
 	price, err := h.Pricer.DescribePrice(ctx, p)
 	if err != nil {
-		h.logger().Warn("price estimate", "err", err)
+		h.logger().WarnContext(c.Request().Context(), "price estimate", "err", err)
 		est.Problem = "No price estimate: the cloud did not answer. You can still submit the request."
 	} else {
 		est.Price = formatPrice(price, p)

@@ -106,7 +106,7 @@ func teamProblem(s string) string {
 func (h *Handlers) teamSuggestions(ctx context.Context) []components.Option {
 	teams, err := h.Store.Teams(ctx)
 	if err != nil {
-		h.logger().Warn("team suggestions", "err", err)
+		h.logger().WarnContext(ctx, "team suggestions", "err", err)
 		return nil
 	}
 	opts := make([]components.Option, len(teams))

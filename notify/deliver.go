@@ -140,12 +140,12 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Event]) error {
 	err := w.d.deliver(ctx, ev)
 	switch {
 	case err == nil:
-		log.Info("webhook delivered")
+		log.InfoContext(ctx, "webhook delivered")
 		return nil
 	case job.Attempt >= job.MaxAttempts:
-		log.Error("webhook delivery failed for the last time: discarded", "err", err)
+		log.ErrorContext(ctx, "webhook delivery failed for the last time: discarded", "err", err)
 	default:
-		log.Warn("webhook delivery failed: will retry", "err", err)
+		log.WarnContext(ctx, "webhook delivery failed: will retry", "err", err)
 	}
 	return fmt.Errorf("webhook delivery: %w", err)
 }

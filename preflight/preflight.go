@@ -153,9 +153,9 @@ func (g Gate) Preflight(ctx context.Context, s workflow.Submission) (string, dom
 	}
 	switch {
 	case res.Outcome == domain.PreflightSkipped:
-		log.Warn("pre-flight skipped: the cloud could not be asked", "code", res.Code)
+		log.WarnContext(ctx, "pre-flight skipped: the cloud could not be asked", "code", res.Code)
 	case res.Refused():
-		log.Info("pre-flight refused a submission", "code", res.Code, "field", res.Field)
+		log.InfoContext(ctx, "pre-flight refused a submission", "code", res.Code, "field", res.Field)
 		return "", domain.FieldErrors{res.Field: res.Message}
 	}
 	return res.Outcome, nil

@@ -121,7 +121,7 @@ func (p *Provisioner) changed(ctx context.Context, job *river.Job[ProvisionArgs]
 		return p.skipOrRetry(ctx, job.Args.RequestID, err)
 	}
 	p.metrics.attempts.WithLabelValues("succeeded", "OK").Inc()
-	p.log.Info("change made", "request_id", job.Args.RequestID, "attempt", job.Attempt, "operation", a.Operation)
+	p.log.InfoContext(ctx, "change made", "request_id", job.Args.RequestID, "attempt", job.Attempt, "operation", a.Operation)
 	return nil
 }
 
@@ -138,7 +138,7 @@ func (p *Provisioner) busy(ctx context.Context, job *river.Job[ProvisionArgs], a
 		return p.skipOrRetry(ctx, job.Args.RequestID, err)
 	}
 	p.metrics.attempts.WithLabelValues("busy", apiErr.Code).Inc()
-	p.log.Info("instance busy: the change is tried again later", "request_id", job.Args.RequestID, "code", apiErr.Code, "next_in", delay)
+	p.log.InfoContext(ctx, "instance busy: the change is tried again later", "request_id", job.Args.RequestID, "code", apiErr.Code, "next_in", delay)
 	return river.JobSnooze(delay)
 }
 

@@ -35,7 +35,7 @@ func (w *eraseWorker) Work(ctx context.Context, _ *river.Job[EraseArgs]) error {
 		return err
 	}
 	if n > 0 {
-		w.p.log.Info("erased the passwords of failed requests whose re-queue window ended", "requests", n)
+		w.p.log.InfoContext(ctx, "erased the passwords of failed requests whose re-queue window ended", "requests", n)
 	}
 	return nil
 }

@@ -80,14 +80,14 @@ func (p *Provisioner) follow(ctx context.Context, in store.FollowedInstance) {
 		// instance) ends the looks at it.
 		record := p.st.CheckedInstance
 		if apiErr := rkvstore.Classify(err); apiErr.Class == rkvstore.Permanent {
-			p.log.Warn("stopped following an instance: the cloud refuses its status", "request_id", in.RequestID,
+			p.log.WarnContext(ctx, "stopped following an instance: the cloud refuses its status", "request_id", in.RequestID,
 				"instance_id", in.InstanceID, "code", apiErr.Code)
 			record = p.st.StopFollowing
 		}
 		bctx, cancel := bookkeeping(ctx)
 		defer cancel()
 		if err := record(bctx, in.RequestID); err != nil {
-			p.log.Warn("recording an instance look failed", "request_id", in.RequestID, "err", err)
+			p.log.WarnContext(ctx, "recording an instance look failed", "request_id", in.RequestID, "err", err)
 		}
 		return
 	}
@@ -101,7 +101,7 @@ func (p *Provisioner) follow(ctx context.Context, in store.FollowedInstance) {
 		rep.EndTime = &attr.EndTime
 	}
 	if _, err := p.st.SetInstanceStatus(bctx, in.RequestID, in.InstanceID, rep); err != nil {
-		p.log.Warn("recording an instance status failed", "request_id", in.RequestID, "err", err)
+		p.log.WarnContext(ctx, "recording an instance status failed", "request_id", in.RequestID, "err", err)
 		return
 	}
 	if rep.Status == domain.InstanceNormal {
@@ -120,7 +120,7 @@ func (p *Provisioner) whitelistCreation(ctx context.Context, id int64) {
 	r, need, err := p.st.CreationWhitelist(ctx, id)
 	if err != nil || !need {
 		if err != nil {
-			p.log.Warn("reading a creation's whitelist failed; it is set when the instance is next seen Normal", "request_id", id, "err", err)
+			p.log.WarnContext(ctx, "reading a creation's whitelist failed; it is set when the instance is next seen Normal", "request_id", id, "err", err)
 		}
 		return
 	}
@@ -133,8 +133,8 @@ func (p *Provisioner) whitelistCreation(ctx context.Context, id int64) {
 		Approved: p.EnqueueTx,
 	})
 	if err != nil {
-		p.log.Warn("submitting a creation's whitelist failed", "request_id", id, "err", err)
+		p.log.WarnContext(ctx, "submitting a creation's whitelist failed", "request_id", id, "err", err)
 		return
 	}
-	p.log.Info("creation's whitelist submitted", "request_id", id, "whitelist_request_id", w.ID, "instance_id", r.InstanceID)
+	p.log.InfoContext(ctx, "creation's whitelist submitted", "request_id", id, "whitelist_request_id", w.ID, "instance_id", r.InstanceID)
 }

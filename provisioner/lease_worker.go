@@ -62,7 +62,7 @@ func (p *Provisioner) SweepLeases(ctx context.Context) error {
 		return err
 	}
 	for _, w := range warned {
-		p.log.Info("lease ends soon: warned", "instance_id", w.InstanceID, "request_id", w.RequestID, "end", w.End)
+		p.log.InfoContext(ctx, "lease ends soon: warned", "instance_id", w.InstanceID, "request_id", w.RequestID, "end", w.End)
 	}
 	ended, err := p.st.EndedLeases(ctx, now, leaseBatch)
 	if err != nil {
@@ -86,7 +86,7 @@ func (p *Provisioner) endLease(ctx context.Context, in domain.Instance) error {
 		if err != nil {
 			// Asked again by the next sweep: turning auto-renewal off twice
 			// leaves it off.
-			p.log.Warn("turning auto-renewal off at the lease's end failed; the next sweep tries again",
+			p.log.WarnContext(ctx, "turning auto-renewal off at the lease's end failed; the next sweep tries again",
 				"instance_id", in.InstanceID, "code", rkvstore.Classify(err).Code)
 			return nil
 		}
@@ -119,7 +119,7 @@ func (p *Provisioner) endLease(ctx context.Context, in domain.Instance) error {
 	var held *domain.ChangeHeldError
 	switch {
 	case errors.As(err, &held):
-		p.log.Info("lease ended during a change: its release waits for the change", "instance_id", in.InstanceID,
+		p.log.InfoContext(ctx, "lease ended during a change: its release waits for the change", "instance_id", in.InstanceID,
 			"change_request_id", held.RequestID)
 		return nil
 	case errors.Is(err, store.ErrLeaseActedOn):
@@ -127,6 +127,6 @@ func (p *Provisioner) endLease(ctx context.Context, in domain.Instance) error {
 	case err != nil:
 		return err
 	}
-	p.log.Info("lease ended: release submitted", "instance_id", in.InstanceID, "end", end)
+	p.log.InfoContext(ctx, "lease ended: release submitted", "instance_id", in.InstanceID, "end", end)
 	return nil
 }

@@ -133,7 +133,7 @@ func (w *provisionWorker) Work(ctx context.Context, job *river.Job[ProvisionArgs
 // back to approved.
 func (p *Provisioner) recordLostAttempt(ctx context.Context, r domain.Request) (domain.Request, error) {
 	p.metrics.attempts.WithLabelValues("lost", CodeAttemptLost).Inc()
-	p.log.Warn("provisioning attempt lost: retrying with the same token", "request_id", r.ID, "attempt", r.Attempts)
+	p.log.WarnContext(ctx, "provisioning attempt lost: retrying with the same token", "request_id", r.ID, "attempt", r.Attempts)
 	return p.st.RecordLostAttempt(ctx, r,
 		store.Failure{Code: CodeAttemptLost, Message: "The provisioner working on this request stopped; it is retried with the same token."},
 		"the attempt's provisioner stopped before recording an outcome; retrying with the same Token")
@@ -188,7 +188,7 @@ func (p *Provisioner) succeed(ctx context.Context, job *river.Job[ProvisionArgs]
 		return p.skipOrRetry(ctx, job.Args.RequestID, err)
 	}
 	p.metrics.attempts.WithLabelValues("succeeded", "OK").Inc()
-	p.log.Info("instance created", "request_id", job.Args.RequestID, "attempt", attempt, "instance_id", res.InstanceId)
+	p.log.InfoContext(ctx, "instance created", "request_id", job.Args.RequestID, "attempt", attempt, "instance_id", res.InstanceId)
 	if res.InstanceStatus == domain.InstanceNormal {
 		// Normal at once: the follow-up sweep has nothing to wait for.
 		p.whitelistCreation(ctx, job.Args.RequestID)
@@ -212,10 +212,10 @@ func (p *Provisioner) interrupted(ctx context.Context, job *river.Job[ProvisionA
 	defer cancel()
 	_, err := p.st.RecordInterruption(bctx, job.Args.RequestID, job.Attempt, why+"; the attempt does not count")
 	if err != nil {
-		p.log.Warn("recording an interrupted attempt failed; the next run will retry it", "request_id", job.Args.RequestID, "err", err)
+		p.log.WarnContext(ctx, "recording an interrupted attempt failed; the next run will retry it", "request_id", job.Args.RequestID, "err", err)
 	}
 	p.metrics.attempts.WithLabelValues("interrupted", rkvstore.CodeCanceled).Inc()
-	p.log.Info("provisioning attempt interrupted", "request_id", job.Args.RequestID, "attempt", job.Attempt, "reason", why)
+	p.log.InfoContext(ctx, "provisioning attempt interrupted", "request_id", job.Args.RequestID, "attempt", job.Attempt, "reason", why)
 	return fmt.Errorf("provisioning interrupted: %w", cause)
 }
 
@@ -258,12 +258,12 @@ func (p *Provisioner) outcome(ctx context.Context, job *river.Job[ProvisionArgs]
 	}
 	if retry {
 		p.metrics.attempts.WithLabelValues("retry", apiErr.Code).Inc()
-		p.log.Info("provisioning attempt failed; retrying with the same token", "request_id", job.Args.RequestID,
+		p.log.InfoContext(ctx, "provisioning attempt failed; retrying with the same token", "request_id", job.Args.RequestID,
 			"attempt", attempt, "code", apiErr.Code, "class", apiErr.Class.String(), "next_attempt_at", next)
 		return apiErr
 	}
 	p.metrics.attempts.WithLabelValues("failed", apiErr.Code).Inc()
-	p.log.Info("provisioning failed", "request_id", job.Args.RequestID, "attempt", attempt,
+	p.log.InfoContext(ctx, "provisioning failed", "request_id", job.Args.RequestID, "attempt", attempt,
 		"code", apiErr.Code, "class", apiErr.Class.String(), "cloud_request_id", apiErr.RequestId)
 	return river.JobCancel(apiErr)
 }

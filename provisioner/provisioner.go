@@ -27,6 +27,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+	"github.com/riverqueue/rivercontrib/otelriver"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/internal/defaults"
@@ -172,6 +175,11 @@ type Config struct {
 	// Inserters insert jobs of their own through the same River client (the
 	// webhook outbox); New hands each the client, so that a process has one.
 	Inserters []Inserter
+	// TracerProvider, when set, makes a span of every job worked (named
+	// "river.work/<kind>") and of every insertion, and carries the
+	// inserting span's trace in the job, so that a job's span links back to
+	// the request that enqueued it (an approval, a re-queue). nil: none.
+	TracerProvider trace.TracerProvider
 }
 
 // Inserter is a part that inserts jobs, in its callers' transactions,
@@ -309,6 +317,7 @@ func New(cfg Config) (*Provisioner, error) {
 		PollOnly:          cfg.PollOnly,
 		SoftStopTimeout:   cfg.StopGrace,
 		Queues:            queues,
+		Plugins:           tracingPlugins(cfg.TracerProvider),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("provisioner: River client: %w", err)
@@ -318,6 +327,22 @@ func New(cfg Config) (*Provisioner, error) {
 		in.UseClient(client)
 	}
 	return p, nil
+}
+
+// tracingPlugins is River's OpenTelemetry middleware on tp, or none. A job
+// is worked long after (and in another process than) the request that
+// enqueued it, so its span starts a trace of its own, linked to the
+// inserting span rather than its child.
+func tracingPlugins(tp trace.TracerProvider) []rivertype.Plugin {
+	if tp == nil {
+		return nil
+	}
+	return []rivertype.Plugin{otelriver.NewMiddleware(&otelriver.MiddlewareConfig{
+		TracerProvider:              tp,
+		MeterProvider:               metricnoop.NewMeterProvider(), // the metrics are Prometheus's
+		EnableTracePropagation:      true,
+		EnableWorkSpanJobKindSuffix: true,
+	})}
 }
 
 // Start starts fetching and working jobs. The workers run until Stop, not

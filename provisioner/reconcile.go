@@ -120,7 +120,7 @@ func (p *Provisioner) reconcile(ctx context.Context, job *river.Job[ProvisionArg
 			return true, p.skipOrRetry(ctx, id, err)
 		}
 		p.metrics.attempts.WithLabelValues("look_up_failed", lookErr.Code).Inc()
-		p.log.Warn("the cloud could not be asked for the request's instance by its tag; asking again later",
+		p.log.WarnContext(ctx, "the cloud could not be asked for the request's instance by its tag; asking again later",
 			"request_id", id, "code", lookErr.Code, "next_in", delay)
 		// A snooze does not spend an attempt: the job comes back after
 		// delay at its last attempt, calls CreateInstance again with the
@@ -135,7 +135,7 @@ func (p *Provisioner) reconcile(ctx context.Context, job *river.Job[ProvisionArg
 		return true, p.skipOrRetry(ctx, id, err)
 	}
 	p.metrics.attempts.WithLabelValues("found_by_tag", apiErr.Code).Inc()
-	p.log.Info("the request's effect was found in the cloud after a lost answer: the request succeeded", "request_id", id,
+	p.log.InfoContext(ctx, "the request's effect was found in the cloud after a lost answer: the request succeeded", "request_id", id,
 		"attempt", attempt, "kind", string(r.Kind))
 	return true, nil
 }
@@ -152,7 +152,7 @@ func (p *Provisioner) adoptStranded(ctx context.Context, r domain.Request) (bool
 	if err := p.st.AdoptInstance(ctx, r, c); err != nil {
 		return false, err
 	}
-	p.log.Info("stranded request's instance found by its tag: the request succeeded", "request_id", r.ID,
+	p.log.InfoContext(ctx, "stranded request's instance found by its tag: the request succeeded", "request_id", r.ID,
 		"instance_id", c.InstanceID)
 	return true, nil
 }

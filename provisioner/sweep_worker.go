@@ -61,7 +61,7 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 		// it for the next sweep, never failed blind.
 		adopted, err := p.adoptStranded(ctx, r)
 		if err != nil {
-			p.log.Warn("stranded request: the cloud could not be asked for its instance; the next sweep asks again",
+			p.log.WarnContext(ctx, "stranded request: the cloud could not be asked for its instance; the next sweep asks again",
 				"request_id", r.ID, "err", err)
 			continue
 		}
@@ -78,7 +78,7 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 			return err
 		}
 		p.metrics.attempts.WithLabelValues("failed", CodeNoLiveJob).Inc()
-		p.log.Warn("request stranded without a provisioning job: failed", "request_id", r.ID,
+		p.log.WarnContext(ctx, "request stranded without a provisioning job: failed", "request_id", r.ID,
 			"status", r.Status, "attempts", r.Attempts)
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
 
 	"github.com/kvportal/kvportal/internal/endpoint"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Default timeouts of a Client.
@@ -42,6 +43,9 @@ type ClientConfig struct {
 	// ReadTimeout bounds a whole call, from connecting to reading the last
 	// byte of the answer. Default DefaultReadTimeout.
 	ReadTimeout time.Duration
+	// TracerProvider, when set, makes a span of each call (named
+	// "R-KVStore <Action>") inside the caller's span; nil makes none.
+	TracerProvider trace.TracerProvider
 }
 
 // String describes the configuration without the secret, so that printing it
@@ -72,6 +76,8 @@ type Client struct {
 	// changes it: it only adjusts transports of type *http.Transport, and each
 	// call hands it a callTransport instead.
 	transport *http.Transport
+	// tracer makes a span of each call; nil when tracing is off.
+	tracer trace.Tracer
 
 	poolMu sync.Mutex
 	pools  map[string]*sync.Pool // region -> idle SDK clients (*sdk.Client)
@@ -92,7 +98,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	connectTimeout := cmp.Or(cfg.ConnectTimeout, DefaultConnectTimeout)
 	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	var tracer trace.Tracer
+	if cfg.TracerProvider != nil {
+		tracer = cfg.TracerProvider.Tracer("github.com/kvportal/kvportal/rkvstore")
+	}
 	return &Client{
+		tracer:          tracer,
 		scheme:          scheme,
 		host:            host,
 		accessKeyID:     cfg.AccessKeyID,
@@ -121,17 +132,22 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 // expression compiled for its region and a few maps, so clients are kept
 // for reuse by region (sdkClient), each used by one call at a time.
 // Connections are reused through c.transport.
-func (c *Client) do(ctx context.Context, regionID string, req requests.AcsRequest, resp responses.AcsResponse) error {
+func (c *Client) do(ctx context.Context, regionID string, req requests.AcsRequest, resp responses.AcsResponse) (err error) {
 	action := req.GetActionName()
+	if c.tracer != nil {
+		var span trace.Span
+		ctx, span = c.startSpan(ctx, action, regionID)
+		defer func() { endSpan(span, err) }()
+	}
 	if err := ctx.Err(); err != nil {
 		return &APIError{Class: Retryable, Action: action, Code: CodeNotSent, Message: "not sent: " + err.Error(), Err: err}
 	}
 	callCtx, cancel := context.WithTimeout(ctx, c.readTimeout)
 	defer cancel()
 
-	sc, err := c.sdkClient(regionID)
-	if err != nil {
-		return &APIError{Class: Permanent, Action: action, Code: CodeNotSent, Message: fmt.Sprintf("not sent: region %q: %s", regionID, Redact(err.Error()))}
+	sc, sdkErr := c.sdkClient(regionID)
+	if sdkErr != nil {
+		return &APIError{Class: Permanent, Action: action, Code: CodeNotSent, Message: fmt.Sprintf("not sent: region %q: %s", regionID, Redact(sdkErr.Error()))}
 	}
 	// The call's context goes with the transport, set for this call only.
 	sc.SetTransport(callTransport{ctx: callCtx, base: c.transport})

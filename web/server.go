@@ -32,6 +32,9 @@ type Deps struct {
 	TrustProxy bool
 	// API, when set, serves the JSON API under /api/v1.
 	API *api.Deps
+	// Traced: requests arrive inside a span (cmd/portal wraps the server
+	// with telemetry's handler), which the server names by its route.
+	Traced bool
 }
 
 // New returns the configured Echo server.
@@ -45,6 +48,9 @@ func New(d Deps) *echo.Echo {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 	e.Use(middleware.RequestID())
+	if d.Traced {
+		e.Use(spanByRoute)
+	}
 	e.Use(securityHeaders)
 	e.Use(httpMetrics(d.Registry))
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))

@@ -28,7 +28,7 @@ type cloud struct {
 func setupCloud(e env, cfg config.Config) (*cloud, error) {
 	c := &cloud{}
 	ccfg := rkvstore.ClientConfig{Endpoint: cfg.KVStoreEndpoint, AccessKeyID: cfg.AccessKeyID, AccessKeySecret: cfg.AccessKeySecret,
-		ReadTimeout: provisioner.CallTimeout(cfg.LeaseTimeout)}
+		ReadTimeout: provisioner.CallTimeout(cfg.LeaseTimeout), TracerProvider: e.tracing.TracerProvider()}
 	if cfg.Simulated() {
 		// The in-process simulator takes its faults from the same PORTAL_SIM_*
 		// variables as `portal sim` (its address and keys are its own).

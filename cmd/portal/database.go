@@ -14,6 +14,7 @@ import (
 	"github.com/kvportal/kvportal/migrations"
 	"github.com/kvportal/kvportal/pgembed"
 	"github.com/kvportal/kvportal/store"
+	"github.com/kvportal/kvportal/telemetry"
 )
 
 // Pool sizes: the portal's own pool on DATABASE_URL, and the one on
@@ -61,11 +62,15 @@ func poolConfig(url string, pooler config.Pooler) (*pgxpool.Config, error) {
 	return pcfg, nil
 }
 
-// openPool opens and pings a pool on url.
-func openPool(ctx context.Context, url, variable string, pooler config.Pooler, maxConns, minConns int32) (*pgxpool.Pool, error) {
+// openPool opens and pings a pool on url; with tracing on, each statement
+// run inside a span is a span of its own.
+func openPool(ctx context.Context, url, variable string, pooler config.Pooler, maxConns, minConns int32, tracing *telemetry.Tracing) (*pgxpool.Pool, error) {
 	pcfg, err := poolConfig(url, pooler)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", variable, err)
+	}
+	if tracing.On() {
+		pcfg.ConnConfig.Tracer = tracing.PoolTracer()
 	}
 	pcfg.MaxConns = maxConns
 	if pcfg.MinConns == 0 && minConns > 0 {
@@ -101,12 +106,12 @@ func openDatabase(ctx context.Context, e env, cfg config.Config, minConns int32)
 		url = srv.URL("postgres")
 	}
 	var err error
-	if db.pool, err = openPool(ctx, url, "DATABASE_URL", cfg.DBPooler, poolMaxConns, minConns); err != nil {
+	if db.pool, err = openPool(ctx, url, "DATABASE_URL", cfg.DBPooler, poolMaxConns, minConns, e.tracing); err != nil {
 		db.close()
 		return nil, err
 	}
 	if cfg.DatabaseDirectURL != "" {
-		if db.direct, err = openPool(ctx, cfg.DatabaseDirectURL, "DATABASE_DIRECT_URL", config.PoolerNone, directMaxConns, 0); err != nil {
+		if db.direct, err = openPool(ctx, cfg.DatabaseDirectURL, "DATABASE_DIRECT_URL", config.PoolerNone, directMaxConns, 0, e.tracing); err != nil {
 			db.close()
 			return nil, err
 		}

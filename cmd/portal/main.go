@@ -14,7 +14,10 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/telemetry"
 )
 
 const usage = `usage: portal [command] [flags]
@@ -83,11 +86,26 @@ type env struct {
 	// clock is the one clock every part of the portal reads (sessions,
 	// pages, the API, the steps, the provisioner, the caches).
 	clock domain.Clock
+	// tracing is the serving commands' tracing (startTracing); nil: off.
+	tracing *telemetry.Tracing
+	// traces, set by tests, receives the spans instead of what the OTEL_*
+	// variables say.
+	traces trace.TracerProvider
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, clock: domain.SystemClock{},
+	return newEnv(getenv, stdin, stdout, stderr).run(ctx, args)
+}
+
+// newEnv is the environment of a command run with these streams.
+func newEnv(getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) env {
+	return env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, clock: domain.SystemClock{},
 		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+}
+
+// run runs the command args name (serve when none).
+func (e env) run(ctx context.Context, args []string) error {
+	stdout := e.stdout
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]

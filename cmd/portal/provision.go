@@ -48,6 +48,7 @@ func provisionerConfig(e env, cfg config.Config, db *database, st *store.Store, 
 		LeaseTimeout:       cfg.LeaseTimeout,
 		Retry:              provisioner.RetryPolicy{Base: cfg.RetryBaseDelay, Clock: e.clock},
 		LeaseSweepInterval: cfg.LeaseSweepInterval,
+		TracerProvider:     e.tracing.TracerProvider(),
 	}
 }
 
@@ -101,6 +102,11 @@ func cmdProvision(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	stopTracing, err := e.startTracing(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopTracing() // after the workers have stopped: their last spans go too
 	db, st, wh, err := openMigratedStore(ctx, e, cfg)
 	if err != nil {
 		return err

@@ -31,6 +31,11 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if *addr != "" {
 		cfg.Addr = *addr
 	}
+	stopTracing, err := e.startTracing(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopTracing() // after the server and the workers have stopped: their last spans go too
 	db, st, wh, err := openMigratedStore(ctx, e, cfg)
 	if err != nil {
 		return err
@@ -81,7 +86,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		prov.stop()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	httpSrv := &http.Server{Handler: act.wrap(srv), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	httpSrv := &http.Server{Handler: act.wrap(e.tracing.Handler(srv)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()

@@ -93,7 +93,7 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 		return nil, err
 	}
 	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping,
-		Handlers: h, TrustProxy: cfg.TrustProxy,
+		Handlers: h, TrustProxy: cfg.TrustProxy, Traced: e.tracing.On(),
 		API: &api.Deps{Store: st, Workflow: flow, Logger: e.logger, Clock: e.clock,
 			Rate: float64(cfg.APIRate), Burst: cfg.APIBurst}}), nil
 }

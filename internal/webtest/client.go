@@ -18,6 +18,7 @@ import (
 type Client struct {
 	t    *testing.T
 	e    *Env
+	base string // the portal's URL when it is not e's (NewClient)
 	HTTP *http.Client
 	CSRF string
 	addr string // X-Forwarded-For is ignored: the address is the socket's
@@ -25,10 +26,26 @@ type Client struct {
 
 // Client is a new browser on the portal, signed in as nobody.
 func (e *Env) Client() *Client {
+	c := NewClient(e.T, "")
+	c.e = e
+	return c
+}
+
+// NewClient is a new browser, signed in as nobody, on a portal served at
+// baseURL by other means than Env (the binary's own serve command).
+func NewClient(t *testing.T, baseURL string) *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{t: e.T, e: e, HTTP: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &Client{t: t, base: baseURL, HTTP: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
+}
+
+// url is the portal's URL.
+func (c *Client) url() string {
+	if c.e != nil {
+		return c.e.Srv.URL
+	}
+	return c.base
 }
 
 // Response is a page as the client got it; Doc is parsed when it is HTML.
@@ -67,7 +84,7 @@ func (c *Client) Do(req *http.Request) *Response {
 // Get gets a path of the portal.
 func (c *Client) Get(path string) *Response {
 	c.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, c.e.Srv.URL+path, nil)
+	req, err := http.NewRequest(http.MethodGet, c.url()+path, nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -77,7 +94,7 @@ func (c *Client) Get(path string) *Response {
 // PostRaw posts form exactly as given (no CSRF token added).
 func (c *Client) PostRaw(path string, body string) *Response {
 	c.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, c.e.Srv.URL+path, strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, c.url()+path, strings.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -150,7 +167,7 @@ func (c *Client) Flash(r *Response) string {
 
 // Cookies are the cookies the client holds for the portal.
 func (c *Client) Cookies() []*http.Cookie {
-	u, _ := url.Parse(c.e.Srv.URL)
+	u, _ := url.Parse(c.url())
 	return c.HTTP.Jar.Cookies(u)
 }
 

@@ -15,9 +15,9 @@ import (
 
 const benchPassword = "bench-Passw0rd-not-secret"
 
-// httpWorkloads runs workloads 1, 2, 6, 7, 8, 9 and 11 against the real
-// `portal serve` process on a database seeded with o.seedRows requests and
-// events.
+// httpWorkloads runs workloads 1, 2, 2c, 6, 7, 8, 9, 11 and 12 against the
+// real `portal serve` process on a database seeded with o.seedRows requests
+// and events.
 func httpWorkloads(ctx context.Context, o options, env *environment, rep *report) error {
 	const db = "portal"
 	if err := env.createDB(ctx, db, ""); err != nil {
@@ -101,8 +101,15 @@ func httpWorkloads(ctx context.Context, o options, env *environment, rep *report
 			return fmt.Errorf("workload 2: %w", err)
 		}
 	}
-	// After workload 2: the changes it seeds would be the newest rows of
-	// the history page.
+	if o.want("2c") {
+		settle(ctx, pool)
+		logf("workload 2c: history page, traced")
+		if err := workload2c(ctx, o, env, rep, p, penv); err != nil {
+			return fmt.Errorf("workload 2c: %w", err)
+		}
+	}
+	// After workloads 2 and 2c: the changes it seeds would be the newest
+	// rows of the history page.
 	var instanceID string
 	if o.want("11") {
 		logf("workload 11: the instance page")

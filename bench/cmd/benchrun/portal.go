@@ -48,12 +48,18 @@ func portalCLI(ctx context.Context, o options, penv []string, stdin string, args
 }
 
 func startPortal(ctx context.Context, o options, env *environment, penv []string) (*portalProc, error) {
+	return startPortalLogged(ctx, o, env, penv, "portal.log")
+}
+
+// startPortalLogged is startPortal with its log in logName (a second
+// portal beside the first).
+func startPortalLogged(ctx context.Context, o options, env *environment, penv []string, logName string) (*portalProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	log, err := os.Create(filepath.Join(env.dir, "portal.log"))
+	log, err := os.Create(filepath.Join(env.dir, logName))
 	if err != nil {
 		return nil, err
 	}

@@ -148,6 +148,9 @@ func (r *report) write(path, analysisPath string) error {
 			continue
 		}
 		met := mark(x.met)
+		if x.target == "—" {
+			met = "—" // a figure reported without a target (2c: what tracing costs)
+		}
 		if x.metParts != "" {
 			met += " (" + x.metParts + ")"
 		}
@@ -202,19 +205,29 @@ func (r *report) write(path, analysisPath string) error {
 
 // workloadOf is the workload number of a row: "2" of "2a".
 func workloadOf(n string) string {
+	if standalone[n] {
+		return n
+	}
 	return strings.TrimRightFunc(n, func(r rune) bool { return r < '0' || r > '9' })
 }
 
 // byNumber orders rows by workload number, then by the letter after it:
 // 2a, 2b, 9, 10 (as text, 10 would come before 2a).
 func byNumber(a, b row) int {
-	na, _ := strconv.Atoi(workloadOf(a.n))
-	nb, _ := strconv.Atoi(workloadOf(b.n))
+	number := func(n string) int {
+		v, _ := strconv.Atoi(strings.TrimRightFunc(n, func(r rune) bool { return r < '0' || r > '9' }))
+		return v
+	}
+	na, nb := number(a.n), number(b.n)
 	if c := cmp.Compare(na, nb); c != 0 {
 		return c
 	}
 	return strings.Compare(a.n, b.n)
 }
+
+// standalone are the rows run by a -only of their own rather than with the
+// rest of their number: 2c (the history page traced) is not part of -only 2.
+var standalone = map[string]bool{"2c": true}
 
 var earlierSettings = regexp.MustCompile(`median of ([0-9]+) runs;.* HTTP runs: ([^;]+);`)
 

@@ -54,3 +54,34 @@ func TestReportKeepsUnmeasuredRows(t *testing.T) {
 		}
 	}
 }
+
+// 2c (the history page traced) is a workload of its own: measuring it
+// keeps 2a and 2b, and measuring 2 keeps it.
+func TestReportKeepsRowsBesideAStandaloneWorkload(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	write := func(only string, rows ...string) string {
+		t.Helper()
+		r := &report{started: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC),
+			opts: options{runs: 1, duration: time.Second, only: map[string]bool{only: true}}}
+		r.finished = r.started.Add(time.Minute)
+		for _, n := range rows {
+			r.add(row{n: n, workload: "w" + n, result: "new " + n})
+		}
+		if err := r.write(out, filepath.Join(dir, "none.md")); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	write("2", "2a", "2b")
+	if text := write("2c", "2c"); !strings.Contains(text, "| 2a | w2a |") || !strings.Contains(text, "| 2c | w2c |") {
+		t.Errorf("measuring 2c lost 2a:\n%s", text)
+	}
+	if text := write("2", "2a", "2b"); !strings.Contains(text, "| 2c | w2c |") {
+		t.Errorf("measuring 2 lost 2c:\n%s", text)
+	}
+}
