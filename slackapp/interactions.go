@@ -31,6 +31,15 @@ const (
 	reasonBlock    = "reason"
 )
 
+// Interactions is the interactions endpoint (InteractionsPath), taking its
+// steps through wf: the workflow the pages and the API take them through.
+func (a *App) Interactions(wf *workflow.Workflow) http.Handler { return &interactions{a: a, wf: wf} }
+
+type interactions struct {
+	a  *App
+	wf *workflow.Workflow
+}
+
 // ServeHTTP is the interactions endpoint. Nothing of a request is read
 // before its signature is checked: the raw body goes through Slack's
 // verifier (v0 HMAC-SHA256 of "v0:timestamp:body" with the signing secret,
@@ -39,7 +48,8 @@ const (
 // parsed. A bad signature is a 401 and changes nothing. The route has no
 // session and no CSRF token: Slack's signature is what proves where it
 // comes from.
-func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a := h.a
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "POST only", http.StatusMethodNotAllowed)
@@ -75,10 +85,10 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
-		a.blockActions(ctx, cb)
+		h.blockActions(ctx, cb)
 		w.WriteHeader(http.StatusOK)
 	case slack.InteractionTypeViewSubmission:
-		a.viewSubmission(ctx, w, cb)
+		h.viewSubmission(ctx, w, cb)
 	default:
 		w.WriteHeader(http.StatusOK)
 	}
@@ -117,7 +127,8 @@ func (a *App) refusal(err error, id int64) string {
 }
 
 // blockActions handles a click on a message's button.
-func (a *App) blockActions(ctx context.Context, cb slack.InteractionCallback) {
+func (h *interactions) blockActions(ctx context.Context, cb slack.InteractionCallback) {
+	a := h.a
 	if len(cb.ActionCallback.BlockActions) == 0 {
 		return
 	}
@@ -141,13 +152,13 @@ func (a *App) blockActions(ctx context.Context, cb slack.InteractionCallback) {
 	case actionApprove:
 		// The message itself is updated by the approval's event (the
 		// outbox), as for an approval anywhere else.
-		if _, err := a.cfg.Workflow.Approve(store.ViaInterface(ctx, Via), actor, id); err != nil {
+		if _, err := h.wf.Approve(store.ViaInterface(ctx, Via), actor, id); err != nil {
 			a.ephemeral(ctx, channel, cb.User.ID, a.refusal(err, id))
 		}
 	case actionReject:
 		// Refused before the reason is asked for, with the words the
 		// rejection itself would have; Reject checks everything again.
-		if _, err := a.cfg.Workflow.Decidable(ctx, actor, id); err != nil {
+		if _, err := h.wf.Decidable(ctx, actor, id); err != nil {
 			a.ephemeral(ctx, channel, cb.User.ID, a.refusal(err, id))
 			return
 		}
@@ -181,7 +192,8 @@ func rejectModal(id int64) slack.ModalViewRequest {
 
 // viewSubmission handles the reason modal's submission: the rejection, or
 // the refusal shown under the reason's field (the modal stays open).
-func (a *App) viewSubmission(ctx context.Context, w http.ResponseWriter, cb slack.InteractionCallback) {
+func (h *interactions) viewSubmission(ctx context.Context, w http.ResponseWriter, cb slack.InteractionCallback) {
+	a := h.a
 	if cb.View.CallbackID != callbackReject {
 		w.WriteHeader(http.StatusOK)
 		return
@@ -201,7 +213,7 @@ func (a *App) viewSubmission(ctx context.Context, w http.ResponseWriter, cb slac
 	}
 	if problem == "" {
 		var errs domain.FieldErrors
-		_, errs, err = a.cfg.Workflow.Reject(store.ViaInterface(ctx, Via), actor, id, reason)
+		_, errs, err = h.wf.Reject(store.ViaInterface(ctx, Via), actor, id, reason)
 		switch {
 		case err != nil:
 			problem = a.refusal(err, id)

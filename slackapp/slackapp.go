@@ -36,14 +36,13 @@ import (
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
-	"github.com/kvportal/kvportal/workflow"
 )
 
 // Via is the value of the audit detail via for steps taken in Slack.
 const Via = "slack"
 
-// Config configures an App. BotToken, SigningSecret, DefaultChannel, Store
-// and Workflow are required.
+// Config configures an App. BotToken, SigningSecret, DefaultChannel and
+// Store are required.
 type Config struct {
 	// BotToken is the app's bot token, xoxb-… (PORTAL_SLACK_BOT_TOKEN).
 	BotToken string
@@ -59,9 +58,8 @@ type Config struct {
 	// APIURL is Slack's Web API, ending in "/" (a fake Slack in tests);
 	// "" for Slack's own.
 	APIURL   string
-	Store    *store.Store
-	Workflow *workflow.Workflow
-	Logger   *slog.Logger
+	Store  *store.Store
+	Logger *slog.Logger
 	// Clock dates the messages and the link codes; nil: the system's.
 	Clock domain.Clock
 	// HTTPClient calls Slack; nil: one with a 10-second timeout.
@@ -71,7 +69,7 @@ type Config struct {
 }
 
 // App is the Slack app of one process: the message worker, the
-// interactions endpoint (ServeHTTP) and the account links.
+// interactions endpoint (Interactions) and the account links.
 type App struct {
 	cfg Config
 	api *slack.Client
@@ -79,8 +77,8 @@ type App struct {
 
 // New returns an App for cfg.
 func New(cfg Config) (*App, error) {
-	if cfg.BotToken == "" || cfg.SigningSecret == "" || cfg.DefaultChannel == "" || cfg.Store == nil || cfg.Workflow == nil {
-		return nil, errors.New("slackapp: BotToken, SigningSecret, DefaultChannel, Store and Workflow are required")
+	if cfg.BotToken == "" || cfg.SigningSecret == "" || cfg.DefaultChannel == "" || cfg.Store == nil {
+		return nil, errors.New("slackapp: BotToken, SigningSecret, DefaultChannel and Store are required")
 	}
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")

@@ -7,6 +7,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -32,7 +33,14 @@ type Deps struct {
 	TrustProxy bool
 	// API, when set, serves the JSON API under /api/v1.
 	API *api.Deps
+	// SlackInteractions, when set, is the Slack app's interactions
+	// endpoint, served at SlackInteractionsPath.
+	SlackInteractions http.Handler
 }
+
+// SlackInteractionsPath is where Slack posts clicks and modal submissions
+// (the app's Interactivity Request URL).
+const SlackInteractionsPath = "/chat/slack/interactions"
 
 // New returns the configured Echo server.
 func New(d Deps) *echo.Echo {
