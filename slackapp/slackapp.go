@@ -57,7 +57,7 @@ type Config struct {
 	BaseURL string
 	// APIURL is Slack's Web API, ending in "/" (a fake Slack in tests);
 	// "" for Slack's own.
-	APIURL   string
+	APIURL string
 	Store  *store.Store
 	Logger *slog.Logger
 	// Clock dates the messages and the link codes; nil: the system's.
