@@ -220,3 +220,37 @@ func (a *Admin) SetTeamMaxLease(ctx context.Context, by *int64, t domain.Team, t
 	}
 	return t, nil, err
 }
+
+// FieldSlackChannel is the team's Slack channel field.
+const FieldSlackChannel = "slack_channel"
+
+// ParseSlackChannel reads a team's Slack channel as typed: "" or "none"
+// for none (the portal's default channel), else a channel id; the channel
+// as stored, or what is wrong with it.
+func ParseSlackChannel(s string) (string, string) {
+	s, problem := text(s)
+	switch {
+	case problem != "":
+		return "", problem
+	case s == "" || s == "none":
+		return "", ""
+	case !domain.ValidSlackChannel(s):
+		return "", "must be " + domain.SlackChannelRule
+	}
+	return s, ""
+}
+
+// SetTeamSlackChannel sets the Slack channel team t's requests are posted
+// to for approval, overriding the portal's default one; "" or "none" for
+// the default. Its event is team.slack_channel_changed.
+func (a *Admin) SetTeamSlackChannel(ctx context.Context, by *int64, t domain.Team, typed string) (domain.Team, domain.FieldErrors, error) {
+	channel, problem := ParseSlackChannel(typed)
+	if problem != "" {
+		return t, domain.FieldErrors{FieldSlackChannel: problem}, nil
+	}
+	t, err := a.Store.SetTeamSlackChannel(ctx, t.ID, channel, by)
+	if errors.Is(err, store.ErrNotFound) {
+		return domain.Team{}, nil, ErrNoTeam
+	}
+	return t, nil, err
+}

@@ -104,6 +104,9 @@ type Config struct {
 	// PprofAddr, when set (PORTAL_PPROF_ADDR), serves Go's profiling
 	// endpoints on this loopback host:port, for benchmark investigations.
 	PprofAddr string
+	// Slack is the Slack app that posts requests for approval; its zero
+	// value is off.
+	Slack Slack
 	// Sim are the built-in simulator's settings (PORTAL_SIM_*, see
 	// Simulator), read only when the portal is Simulated.
 	Sim simconfig.Options
@@ -126,6 +129,21 @@ type OIDC struct {
 	// TeamGroups maps a group to the teams its members are in.
 	TeamGroups map[string][]string
 }
+
+// Slack are the Slack app's settings: all three set, or none.
+type Slack struct {
+	// BotToken is the app's bot token, xoxb-… (PORTAL_SLACK_BOT_TOKEN).
+	BotToken string
+	// SigningSecret checks that interactions come from Slack
+	// (PORTAL_SLACK_SIGNING_SECRET).
+	SigningSecret string
+	// Channel is the default channel id requests are posted to
+	// (PORTAL_SLACK_CHANNEL); a team's own channel overrides it.
+	Channel string
+}
+
+// Enabled reports whether Slack approvals are on.
+func (s Slack) Enabled() bool { return s.BotToken != "" }
 
 // Pooler is what stands between the portal and Postgres on DATABASE_URL.
 type Pooler string
@@ -212,6 +230,11 @@ func Load(getenv func(string) string) (Config, error) {
 		APIRate:            p.positiveInt("PORTAL_API_RATE", defaults.APIRate),
 		APIBurst:           p.positiveInt("PORTAL_API_BURST", defaults.APIBurst),
 		PprofAddr:          p.str("PORTAL_PPROF_ADDR", ""),
+		Slack: Slack{
+			BotToken:      p.str("PORTAL_SLACK_BOT_TOKEN", ""),
+			SigningSecret: p.str("PORTAL_SLACK_SIGNING_SECRET", ""),
+			Channel:       p.str("PORTAL_SLACK_CHANNEL", ""),
+		},
 	}
 	if c.Simulated() {
 		var err error
@@ -245,6 +268,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	p.checkOIDC(c)
+	p.checkSlack(c.Slack)
 	p.checkDatabase(c)
 	if c.DataDir == "" {
 		p.fail("PORTAL_DATA_DIR", "must not be empty", c.DataDir)
@@ -344,6 +368,37 @@ func (p *parser) checkOIDC(c Config) {
 	if len(o.AdminGroups)+len(o.ApproverGroups)+len(o.RequesterGroups) == 0 {
 		p.errs = append(p.errs, errors.New("PORTAL_OIDC_ISSUER needs at least one of PORTAL_OIDC_ADMIN_GROUPS, "+
 			"PORTAL_OIDC_APPROVER_GROUPS and PORTAL_OIDC_REQUESTER_GROUPS: without them everyone is refused"))
+	}
+}
+
+// checkSlack checks the Slack variables together: the app needs all three,
+// and half a set is a mistake to say at start rather than an app that
+// posts but can't hear clicks (or the reverse).
+func (p *parser) checkSlack(s Slack) {
+	names := []string{"PORTAL_SLACK_BOT_TOKEN", "PORTAL_SLACK_SIGNING_SECRET", "PORTAL_SLACK_CHANNEL"}
+	var set, missing []string
+	for i, v := range []string{s.BotToken, s.SigningSecret, s.Channel} {
+		if v != "" {
+			set = append(set, names[i])
+		} else {
+			missing = append(missing, names[i])
+		}
+	}
+	if len(set) > 0 && len(missing) > 0 {
+		p.errs = append(p.errs, fmt.Errorf("Slack approvals need %s together: %s set, %s missing",
+			strings.Join(names, ", "), strings.Join(set, " and "), strings.Join(missing, " and ")))
+	}
+	if s.Channel != "" && !domain.ValidSlackChannel(s.Channel) {
+		p.fail("PORTAL_SLACK_CHANNEL", domain.SlackChannelRule, s.Channel)
+	}
+	if s.BotToken != "" && !strings.HasPrefix(s.BotToken, "xoxb-") {
+		p.errs = append(p.errs, errors.New("PORTAL_SLACK_BOT_TOKEN: not a bot token (they start with xoxb-)"))
+	}
+	// Portal users have no email address to compare with Slack's: a
+	// person links their Slack account from /settings/slack instead.
+	if p.boolean("PORTAL_SLACK_MATCH_EMAIL", false) {
+		p.errs = append(p.errs, errors.New("PORTAL_SLACK_MATCH_EMAIL=true: KVPortal users have no email address to match "+
+			"with Slack's, so Slack accounts are matched only by the link each person makes on /settings/slack; unset it"))
 	}
 }
 

@@ -245,3 +245,41 @@ func TestWebhookURLErrorHidesQuery(t *testing.T) {
 		t.Fatalf("error %v: want an error without the URL's query", err)
 	}
 }
+
+func TestSlack(t *testing.T) {
+	t.Parallel()
+	all := map[string]string{"PORTAL_SLACK_BOT_TOKEN": "xoxb-1-secret-token", "PORTAL_SLACK_SIGNING_SECRET": "signing-secret-value",
+		"PORTAL_SLACK_CHANNEL": "C0123ABCD"}
+	c, err := Load(env(all))
+	if err != nil || !c.Slack.Enabled() || c.Slack.Channel != "C0123ABCD" || c.Slack.SigningSecret != "signing-secret-value" {
+		t.Fatalf("all three: %+v %v", c.Slack, err)
+	}
+	if c, err := Load(env(nil)); err != nil || c.Slack.Enabled() {
+		t.Fatalf("Slack must be off by default: %+v %v", c.Slack, err)
+	}
+	for name, edit := range map[string]func(map[string]string){
+		"no channel":     func(m map[string]string) { delete(m, "PORTAL_SLACK_CHANNEL") },
+		"no secret":      func(m map[string]string) { delete(m, "PORTAL_SLACK_SIGNING_SECRET") },
+		"channel name":   func(m map[string]string) { m["PORTAL_SLACK_CHANNEL"] = "#approvals" },
+		"user token":     func(m map[string]string) { m["PORTAL_SLACK_BOT_TOKEN"] = "xoxp-1-secret-token" },
+		"match by email": func(m map[string]string) { m["PORTAL_SLACK_MATCH_EMAIL"] = "true" },
+	} {
+		m := map[string]string{}
+		for k, v := range all {
+			m[k] = v
+		}
+		edit(m)
+		_, err := Load(env(m))
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		if strings.Contains(err.Error(), "secret-token") || strings.Contains(err.Error(), "signing-secret-value") {
+			t.Errorf("%s: the error shows a secret: %v", name, err)
+		}
+	}
+	_, err = Load(env(map[string]string{"PORTAL_SLACK_BOT_TOKEN": "xoxb-1-secret-token"}))
+	if err == nil || !strings.Contains(err.Error(), "PORTAL_SLACK_SIGNING_SECRET and PORTAL_SLACK_CHANNEL missing") {
+		t.Errorf("a partial set: %v", err)
+	}
+}

@@ -62,4 +62,11 @@ const (
 	ActionTeamMemberAdded      = "team.member_added"
 	ActionTeamMemberRemoved    = "team.member_removed"
 	ActionPoliciesSaved        = "policies.saved"
+	// ActionTeamSlackChannelChanged: the Slack channel the team's requests
+	// are posted to for approval changed.
+	ActionTeamSlackChannelChanged = "team.slack_channel_changed"
+	// ActionSlackLinked and ActionSlackUnlinked: a user linked their Slack
+	// account (their clicks in Slack then act as them), or ended the link.
+	ActionSlackLinked   = "user.slack_linked"
+	ActionSlackUnlinked = "user.slack_unlinked"
 )

@@ -100,6 +100,13 @@ const (
 	// KeyOnBehalfOf names the request a step was taken for by the portal
 	// itself (the whitelist of a creation).
 	KeyOnBehalfOf DetailKey = "on_behalf_of"
+	// KeyVia names the interface other than the portal's own a step was
+	// taken through ("slack": a button in a Slack message).
+	KeyVia DetailKey = "via"
+	// KeySlackUser is a Slack member id (a user's linked account), and
+	// KeySlackChannel a Slack channel id.
+	KeySlackUser    DetailKey = "slack_user"
+	KeySlackChannel DetailKey = "slack_channel"
 )
 
 // detailLabels say what the details mean, in words. Keys not here are
@@ -120,7 +127,7 @@ var detailLabels = map[DetailKey]string{
 	KeyKind:       "Kind of request", KeyOperation: "Cloud call", KeyFromSecurityIps: "Whitelist before",
 	KeyFromClass: "Class before", KeyOnBehalfOf: "For the request",
 	KeyMaxLease: "Longest lease, days", KeyFromMaxLease: "Longest lease before, days", KeyLeaseEnd: "Lease ends",
-	KeyOwner: "Owner",
+	KeyOwner: "Owner", KeyVia: "Through", KeySlackUser: "Slack member", KeySlackChannel: "Slack channel",
 }
 
 // DetailOrder is the order the best known details are said in; the others
@@ -224,6 +231,9 @@ var actionTable = []ActionInfo{
 	{Action: ActionTeamMemberAdded, Says: "added {username} to team {team}", Covers: []DetailKey{KeyTeamID, KeyUserID}},
 	{Action: ActionTeamMemberRemoved, Says: "removed {username} from team {team}", Covers: []DetailKey{KeyTeamID, KeyUserID}},
 	{Action: ActionPoliciesSaved, Says: "saved the approval policies, version {policy_version}"},
+	{Action: ActionTeamSlackChannelChanged, Says: "set the Slack channel of team {team}[ to {to}]", Covers: []DetailKey{KeyTeamID}},
+	{Action: ActionSlackLinked, Says: "linked the Slack account {slack_user} to {username}", Covers: []DetailKey{KeyUserID}},
+	{Action: ActionSlackUnlinked, Says: "ended the link of {username} with the Slack account {slack_user}", Covers: []DetailKey{KeyUserID}},
 }
 
 // actionIndex finds an action's entry in actionTable.

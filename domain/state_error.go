@@ -21,6 +21,25 @@ func (e *StateError) Error() string {
 	return fmt.Sprintf("request %d is %s", e.Current.ID, e.Current.Status)
 }
 
+// AlreadyDecided says, in words every interface shows, that a decision on
+// r came too late: who decided it first, and that nothing was changed.
+func AlreadyDecided(r Request) string {
+	id := fmt.Sprint(r.ID)
+	by := ""
+	if r.DeciderName != "" {
+		by = " by " + r.DeciderName
+	}
+	switch r.Status {
+	case StatusRejected:
+		return "Request " + id + " was already rejected" + by + ": nothing was changed."
+	case StatusCancelled:
+		return "Request " + id + " was already cancelled by its requester: nothing was changed."
+	case StatusPendingApproval:
+		return "Request " + id + " is still pending: nothing was changed."
+	}
+	return "Request " + id + " was already approved" + by + ": nothing was changed."
+}
+
 // Is makes errors.Is(err, ErrStateChanged) true.
 func (e *StateError) Is(target error) bool { return target == ErrStateChanged }
 

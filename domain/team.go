@@ -19,8 +19,24 @@ type Team struct {
 	// MaxLeaseDays, when set, makes a lease required for the team's
 	// creations, of at most that many days (and bounds extend_lease).
 	MaxLeaseDays *int
+	// SlackChannel is the Slack channel id the team's requests are posted
+	// to for approval; "" for the portal's default channel.
+	SlackChannel string
 	CreatedAt    time.Time
 }
+
+// SlackChannelRule says in words what ValidSlackChannel accepts.
+const SlackChannelRule = "a Slack channel id: C or G followed by capital letters and digits (C0123ABCD; " +
+	"in Slack, the channel's details show it at the bottom), or none"
+
+// slackChannelPattern is the teams table's teams_slack_channel_format
+// check. Ids, not names: a channel keeps its id when renamed, and
+// chat.update takes only the id.
+var slackChannelPattern = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+
+// ValidSlackChannel reports whether s is a Slack channel id
+// (SlackChannelRule).
+func ValidSlackChannel(s string) bool { return slackChannelPattern.MatchString(s) }
 
 // TeamField is the form field and JSON key naming the team a request is
 // for. It is not a CreateInstance parameter (never sent to the cloud), so it

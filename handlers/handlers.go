@@ -82,6 +82,9 @@ type Deps struct {
 	OIDC *auth.OIDC
 	// LocalLoginOff switches password sign-in off (PORTAL_LOCAL_LOGIN=false).
 	LocalLoginOff bool
+	// Slack links users' Slack accounts on /settings/slack; nil: the
+	// portal has no Slack app, and the page says so.
+	Slack SlackLinker
 }
 
 // Handlers are the web UI's handlers; their dependencies are Deps.

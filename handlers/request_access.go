@@ -62,19 +62,4 @@ func (h *Handlers) routeRequest(c echo.Context) (domain.Request, error) {
 
 // alreadyDecided says plainly what happened to a request someone else
 // moved first.
-func alreadyDecided(r domain.Request) string {
-	id := strconv.FormatInt(r.ID, 10)
-	by := ""
-	if r.DeciderName != "" {
-		by = " by " + r.DeciderName
-	}
-	switch r.Status {
-	case domain.StatusRejected:
-		return "Request " + id + " was already rejected" + by + ": nothing was changed."
-	case domain.StatusCancelled:
-		return "Request " + id + " was already cancelled by its requester: nothing was changed."
-	case domain.StatusPendingApproval:
-		return "Request " + id + " is still pending: nothing was changed."
-	}
-	return "Request " + id + " was already approved" + by + ": nothing was changed."
-}
+func alreadyDecided(r domain.Request) string { return domain.AlreadyDecided(r) }

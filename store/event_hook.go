@@ -19,8 +19,23 @@ type EventHook func(ctx context.Context, tx pgx.Tx, e Event) error
 // Option configures a Store at construction.
 type Option func(*Store)
 
-// WithEventHook sets the Store's event hook (the webhook notifier's outbox).
-func WithEventHook(h EventHook) Option { return func(s *Store) { s.hook = h } }
+// WithEventHook adds an event hook to the Store (the webhook notifier's
+// outbox, the Slack app's): given more than once, the hooks run in the
+// order given, and the first error rolls the change back.
+func WithEventHook(h EventHook) Option {
+	return func(s *Store) {
+		if prev := s.hook; prev != nil {
+			s.hook = func(ctx context.Context, tx pgx.Tx, e Event) error {
+				if err := prev(ctx, tx, e); err != nil {
+					return err
+				}
+				return h(ctx, tx, e)
+			}
+			return
+		}
+		s.hook = h
+	}
+}
 
 // New returns a Store on pool.
 func New(pool *pgxpool.Pool, opts ...Option) *Store {

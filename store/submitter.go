@@ -40,7 +40,7 @@ func (s *Store) SubmitterByID(ctx context.Context, id int64) (Submitter, error) 
 			createdAt *time.Time
 			t         domain.Team
 		)
-		if err := rows.Scan(&out.Username, &out.PoliciesVersion, &teamID, &name, &t.MaxInstances, &t.MaxMonthlySpend, &t.MaxLeaseDays, &createdAt); err != nil {
+		if err := rows.Scan(&out.Username, &out.PoliciesVersion, &teamID, &name, &t.MaxInstances, &t.MaxMonthlySpend, &t.MaxLeaseDays, &createdAt, &t.SlackChannel); err != nil {
 			return Submitter{}, fmt.Errorf("submitter: %w", err)
 		}
 		if teamID != nil {

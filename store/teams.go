@@ -14,11 +14,11 @@ import (
 // ErrNotMember: a request named a team its requester is not in.
 var ErrNotMember = errors.New("not a member of that team")
 
-const teamColumns = `t.id, t.name, t.max_instances, t.max_monthly_spend, t.max_lease_days, t.created_at`
+const teamColumns = `t.id, t.name, t.max_instances, t.max_monthly_spend, t.max_lease_days, t.created_at, COALESCE(t.slack_channel, '')`
 
 func scanTeam(row pgx.Row) (domain.Team, error) {
 	var t domain.Team
-	err := row.Scan(&t.ID, &t.Name, &t.MaxInstances, &t.MaxMonthlySpend, &t.MaxLeaseDays, &t.CreatedAt)
+	err := row.Scan(&t.ID, &t.Name, &t.MaxInstances, &t.MaxMonthlySpend, &t.MaxLeaseDays, &t.CreatedAt, &t.SlackChannel)
 	return t, err
 }
 
@@ -122,7 +122,7 @@ func (s *Store) Teams(ctx context.Context) ([]TeamSummary, error) {
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (TeamSummary, error) {
 		var ts TeamSummary
-		err := row.Scan(&ts.ID, &ts.Name, &ts.MaxInstances, &ts.MaxMonthlySpend, &ts.MaxLeaseDays, &ts.CreatedAt, &ts.Members,
+		err := row.Scan(&ts.ID, &ts.Name, &ts.MaxInstances, &ts.MaxMonthlySpend, &ts.MaxLeaseDays, &ts.CreatedAt, &ts.SlackChannel, &ts.Members,
 			&ts.Usage.Instances, &ts.Usage.MonthlySpend, &ts.Pending)
 		return ts, err
 	})
@@ -309,7 +309,7 @@ func checkTeam(ctx context.Context, tx pgx.Tx, r domain.Request, member bool) er
 	err := tx.QueryRow(ctx, `SELECT `+teamColumns+`,
 			EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $2)
 		FROM teams t WHERE t.id = $1 FOR UPDATE OF t`, *r.TeamID, r.RequesterID).
-		Scan(&t.ID, &t.Name, &t.MaxInstances, &t.MaxMonthlySpend, &t.MaxLeaseDays, &t.CreatedAt, &isMember)
+		Scan(&t.ID, &t.Name, &t.MaxInstances, &t.MaxMonthlySpend, &t.MaxLeaseDays, &t.CreatedAt, &t.SlackChannel, &isMember)
 	switch {
 	case member && (errors.Is(err, pgx.ErrNoRows) || err == nil && !isMember):
 		return ErrNotMember
@@ -433,4 +433,25 @@ func (s *Store) TeamMembers(ctx context.Context, teamID int64) ([]string, error)
 		return nil, fmt.Errorf("team members: %w", err)
 	}
 	return names, nil
+}
+
+// SetTeamSlackChannel sets the Slack channel team teamID's requests are
+// posted to for approval ("" for the portal's default), with the event
+// team.slack_channel_changed.
+func (s *Store) SetTeamSlackChannel(ctx context.Context, teamID int64, channel string, actorID *int64) (domain.Team, error) {
+	var t domain.Team
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := lockTeam(ctx, tx, teamID)
+		if err != nil {
+			return err
+		}
+		t, err = scanTeam(tx.QueryRow(ctx, `UPDATE teams t SET slack_channel = NULLIF($2, ''), updated_at = now()
+			WHERE id = $1 RETURNING `+teamColumns, teamID, channel))
+		if err != nil {
+			return fmt.Errorf("set team slack channel: %w", err)
+		}
+		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamSlackChannelChanged,
+			Details: domain.Details{domain.KeyTeamID: teamID, domain.KeyTeam: t.Name, domain.KeyFrom: old.SlackChannel, domain.KeyTo: t.SlackChannel}})
+	})
+	return t, err
 }

@@ -154,15 +154,16 @@ func AtConsole(ctx context.Context, operator string) context.Context {
 type operatorKey struct{}
 
 // withTokenDetail adds to details, in a copy, the name of the token ctx
-// acts with and the console operator it was taken by; details unchanged
-// when there is neither.
+// acts with, the console operator it was taken by and the interface it
+// came through (ViaInterface); details unchanged when there is none.
 func withTokenDetail(ctx context.Context, details domain.Details) domain.Details {
 	name, _ := ctx.Value(viaTokenKey{}).(string)
 	operator, _ := ctx.Value(operatorKey{}).(string)
-	if name == "" && operator == "" {
+	via, _ := ctx.Value(viaInterfaceKey{}).(string)
+	if name == "" && operator == "" && via == "" {
 		return details
 	}
-	out := make(domain.Details, len(details)+2)
+	out := make(domain.Details, len(details)+3)
 	for k, v := range details {
 		out[k] = v
 	}
@@ -171,6 +172,9 @@ func withTokenDetail(ctx context.Context, details domain.Details) domain.Details
 	}
 	if operator != "" {
 		out[domain.KeyOperator] = operator
+	}
+	if via != "" {
+		out[domain.KeyVia] = via
 	}
 	return out
 }

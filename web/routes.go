@@ -17,6 +17,12 @@ func routes(e *echo.Echo, d Deps) {
 	if d.API != nil {
 		api.Register(e, *d.API)
 	}
+	if d.SlackInteractions != nil {
+		// Signed by Slack instead: no session, no CSRF token (Slack has
+		// neither); the handler checks the signature before reading
+		// anything else.
+		e.POST(SlackInteractionsPath, echo.WrapHandler(d.SlackInteractions), limitBody(maxBody))
+	}
 	if d.Handlers == nil {
 		return
 	}
@@ -43,6 +49,10 @@ func routes(e *echo.Echo, d Deps) {
 	e.GET("/settings/tokens", h.Tokens, requester...)
 	e.POST("/settings/tokens", h.CreateToken, requester...)
 	e.POST("/settings/tokens/:id/revoke", h.RevokeToken, requester...)
+	e.GET("/settings/slack", h.SlackSettings, requester...)
+	e.POST("/settings/slack/code", h.SendSlackCode, requester...)
+	e.POST("/settings/slack/link", h.LinkSlack, requester...)
+	e.POST("/settings/slack/unlink", h.UnlinkSlack, requester...)
 
 	e.GET("/", h.Home, requester...)
 	e.GET("/requests", h.ListRequests, requester...)

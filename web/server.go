@@ -7,6 +7,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -35,7 +36,14 @@ type Deps struct {
 	// Traced: requests arrive inside a span (cmd/portal wraps the server
 	// with telemetry's handler), which the server names by its route.
 	Traced bool
+	// SlackInteractions, when set, is the Slack app's interactions
+	// endpoint, served at SlackInteractionsPath.
+	SlackInteractions http.Handler
 }
+
+// SlackInteractionsPath is where Slack posts clicks and modal submissions
+// (the app's Interactivity Request URL).
+const SlackInteractionsPath = "/chat/slack/interactions"
 
 // New returns the configured Echo server.
 func New(d Deps) *echo.Echo {

@@ -391,6 +391,22 @@ func (w *Workflow) decidable(ctx context.Context, a Actor, id int64) (domain.Req
 	return r, nil
 }
 
+// Decidable returns request id if a may decide it now, with the refusal
+// Approve and Reject would give otherwise: an *Error (role, four-eyes rule,
+// not found) or a *domain.StateError when it no longer waits. It changes
+// nothing: for an interface that asks for more (a rejection's reason)
+// before taking the step, which checks again.
+func (w *Workflow) Decidable(ctx context.Context, a Actor, id int64) (domain.Request, error) {
+	r, err := w.decidable(ctx, a, id)
+	if err != nil {
+		return domain.Request{}, err
+	}
+	if r.Status != domain.StatusPendingApproval {
+		return domain.Request{}, &domain.StateError{Current: r}
+	}
+	return r, nil
+}
+
 // Approve approves pending request id: in one transaction the state, the
 // audit event, the approval checks and the provisioning job. When two
 // decide at once, one wins; the other gets a *domain.StateError. An

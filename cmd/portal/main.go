@@ -39,6 +39,7 @@ commands:
   users add ... --team N (repeatable) | users join|leave --username U --team N
   teams add --name N [--max-instances K] [--max-monthly-spend X]
   teams set --name N [--max-instances K|none] [--max-monthly-spend X|none]
+            [--slack-channel C0123|none]   (also on teams add; the name may come first)
   teams list
   policies set --file F (- for standard input) | policies show
   sim                   the local R-KVStore API simulator as its own server

@@ -75,7 +75,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	// The provisioner's River client is the queue approvals put jobs in.
-	srv, err := newWebServer(ctx, e, cfg, st, cl, prov.prov, sealer, reg)
+	srv, err := newWebServer(ctx, e, cfg, st, cl, prov.prov, sealer, reg, wh)
 	if err != nil {
 		prov.stop()
 		return err

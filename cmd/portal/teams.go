@@ -41,13 +41,26 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 	maxSpend := fs.String("max-monthly-spend", "", "the most their monthly price estimates may add up to (none: no limit)")
 	maxLease := fs.String("max-lease-days", "", "the longest lease of the team's instances, in days: a lease is then required (none: no lease required)")
 	whitelist := fs.String("default-whitelist", "", "the IP whitelist that prefills the team's creation forms: addresses or CIDR blocks, comma-separated (none: no default)")
+	slackChannel := fs.String("slack-channel", "", "the Slack channel id the team's requests are posted to for approval, overriding PORTAL_SLACK_CHANNEL (none: the default)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	// The team may be named first, as in `teams set payments --slack-channel C0123`.
+	if *name == "" && fs.NArg() > 0 {
+		*name = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected %q", errUsage, fs.Arg(0))
+	}
 	var limits admin.Limits
-	setWhitelist, setLease := false, false
+	setWhitelist, setLease, setSlack := false, false, false
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
+		case "slack-channel":
+			setSlack = true
 		case "max-lease-days":
 			setLease = true
 		case "default-whitelist":
@@ -64,6 +77,9 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 	}
 	if _, problem := admin.ParseMaxLease(*maxLease); setLease && problem != "" {
 		return fieldErrors(domain.FieldErrors{admin.FieldMaxLease: problem}, teamFlags)
+	}
+	if _, problem := admin.ParseSlackChannel(*slackChannel); setSlack && problem != "" {
+		return fieldErrors(domain.FieldErrors{admin.FieldSlackChannel: problem}, teamFlags)
 	}
 	return withAdmin(ctx, e, func(a *admin.Admin) error {
 		var t domain.Team
@@ -91,6 +107,15 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 				return fieldErrors(errs, teamFlags)
 			}
 		}
+		if setSlack {
+			if t, errs, err = a.SetTeamSlackChannel(ctx, nil, t, *slackChannel); err != nil {
+				return err
+			}
+			if len(errs) > 0 {
+				return fieldErrors(errs, teamFlags)
+			}
+			fmt.Fprintf(e.stdout, "team %s: Slack channel %s\n", t.Name, cmp.Or(t.SlackChannel, "none (the default, PORTAL_SLACK_CHANNEL)"))
+		}
 		fmt.Fprintf(e.stdout, "team %s: max instances %s, max monthly spend %s, max lease days %s\n", t.Name,
 			domain.LimitText(t.MaxInstances), domain.LimitText(t.MaxMonthlySpend), domain.LimitText(t.MaxLeaseDays))
 		if setWhitelist {
@@ -110,7 +135,7 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 // teamFlags name the team steps' fields as the commands' flags.
 var teamFlags = map[string]string{admin.FieldTeamName: "--name", admin.FieldMaxInstances: "--max-instances",
 	admin.FieldMaxSpend: "--max-monthly-spend", admin.FieldMember: "--username", admin.FieldWhitelist: "--default-whitelist",
-	admin.FieldMaxLease: "--max-lease-days"}
+	admin.FieldMaxLease: "--max-lease-days", admin.FieldSlackChannel: "--slack-channel"}
 
 func cmdTeamsList(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 {

@@ -42,9 +42,11 @@ type queue interface {
 }
 
 // newWebServer builds the HTTP server with everything its pages need: q
-// takes the provisioning jobs, sealer seals the passwords of new requests.
+// takes the provisioning jobs, sealer seals the passwords of new requests,
+// wh (nil: none) brings the Slack app's endpoint and settings page.
 // Expired sessions are swept for as long as ctx lives.
-func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store, cl *cloud, q queue, sealer *secret.Sealer, reg *prometheus.Registry) (*echo.Echo, error) {
+func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store, cl *cloud, q queue, sealer *secret.Sealer,
+	reg *prometheus.Registry, wh *webhooks) (*echo.Echo, error) {
 	if q == nil || sealer == nil {
 		return nil, errors.New("the web server needs the provisioning queue and the password sealer")
 	}
@@ -88,12 +90,15 @@ func newWebServer(ctx context.Context, e env, cfg config.Config, st *store.Store
 			return nil, err
 		}
 	}
+	if app := wh.slackLinker(); app != nil {
+		d.Slack = app
+	}
 	h, err := handlers.New(d)
 	if err != nil {
 		return nil, err
 	}
 	return web.New(web.Deps{Logger: e.logger, Registry: reg, Ping: st.Ping,
-		Handlers: h, TrustProxy: cfg.TrustProxy, Traced: e.tracing.On(),
+		Handlers: h, TrustProxy: cfg.TrustProxy, Traced: e.tracing.On(), SlackInteractions: wh.slackInteractions(flow),
 		API: &api.Deps{Store: st, Workflow: flow, Logger: e.logger, Clock: e.clock,
 			Rate: float64(cfg.APIRate), Burst: cfg.APIBurst}}), nil
 }
