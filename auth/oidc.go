@@ -150,6 +150,9 @@ type Identity struct {
 	// neither is given.
 	Name   string
 	Groups []string
+	// Email is the email address the provider verified ("" when it gives
+	// none, or says it is not verified).
+	Email string
 }
 
 // Exchange trades the code of flow f (sent back to redirect) for an ID
@@ -184,6 +187,9 @@ func (o *OIDC) Exchange(ctx context.Context, f Flow, code, redirect string) (Ide
 		return Identity{}, fmt.Errorf("%w: claims: %v", ErrTokenInvalid, err)
 	}
 	id := Identity{Issuer: idt.Issuer, Subject: idt.Subject, Groups: stringList(claims[o.cfg.GroupsClaim])}
+	if email, _ := claims["email"].(string); email != "" && claimTrue(claims["email_verified"]) {
+		id.Email = strings.TrimSpace(email)
+	}
 	if s, _ := claims["preferred_username"].(string); strings.TrimSpace(s) != "" {
 		id.Name = s
 	} else if email, _ := claims["email"].(string); email != "" && claimTrue(claims["email_verified"]) {

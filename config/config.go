@@ -140,6 +140,10 @@ type Slack struct {
 	// Channel is the default channel id requests are posted to
 	// (PORTAL_SLACK_CHANNEL); a team's own channel overrides it.
 	Channel string
+	// MatchEmail matches a Slack account that was never linked to the
+	// portal user whose identity provider verified the same email address
+	// (PORTAL_SLACK_MATCH_EMAIL).
+	MatchEmail bool
 }
 
 // Enabled reports whether Slack approvals are on.
@@ -234,6 +238,7 @@ func Load(getenv func(string) string) (Config, error) {
 			BotToken:      p.str("PORTAL_SLACK_BOT_TOKEN", ""),
 			SigningSecret: p.str("PORTAL_SLACK_SIGNING_SECRET", ""),
 			Channel:       p.str("PORTAL_SLACK_CHANNEL", ""),
+			MatchEmail:    p.boolean("PORTAL_SLACK_MATCH_EMAIL", false),
 		},
 	}
 	if c.Simulated() {
@@ -394,11 +399,11 @@ func (p *parser) checkSlack(s Slack) {
 	if s.BotToken != "" && !strings.HasPrefix(s.BotToken, "xoxb-") {
 		p.errs = append(p.errs, errors.New("PORTAL_SLACK_BOT_TOKEN: not a bot token (they start with xoxb-)"))
 	}
-	// Portal users have no email address to compare with Slack's: a
-	// person links their Slack account from /settings/slack instead.
-	if p.boolean("PORTAL_SLACK_MATCH_EMAIL", false) {
-		p.errs = append(p.errs, errors.New("PORTAL_SLACK_MATCH_EMAIL=true: KVPortal users have no email address to match "+
-			"with Slack's, so Slack accounts are matched only by the link each person makes on /settings/slack; unset it"))
+	// Only single sign-on users have an email address the portal can
+	// trust (their provider verified it): matching needs SSO to be of use,
+	// and Slack on.
+	if s.MatchEmail && s.BotToken == "" {
+		p.errs = append(p.errs, errors.New("PORTAL_SLACK_MATCH_EMAIL=true needs Slack approvals on (PORTAL_SLACK_BOT_TOKEN and the others)"))
 	}
 }
 

@@ -262,7 +262,12 @@ func TestSlack(t *testing.T) {
 		"no secret":      func(m map[string]string) { delete(m, "PORTAL_SLACK_SIGNING_SECRET") },
 		"channel name":   func(m map[string]string) { m["PORTAL_SLACK_CHANNEL"] = "#approvals" },
 		"user token":     func(m map[string]string) { m["PORTAL_SLACK_BOT_TOKEN"] = "xoxp-1-secret-token" },
-		"match by email": func(m map[string]string) { m["PORTAL_SLACK_MATCH_EMAIL"] = "true" },
+		"match by email without Slack": func(m map[string]string) {
+			delete(m, "PORTAL_SLACK_BOT_TOKEN")
+			delete(m, "PORTAL_SLACK_SIGNING_SECRET")
+			delete(m, "PORTAL_SLACK_CHANNEL")
+			m["PORTAL_SLACK_MATCH_EMAIL"] = "true"
+		},
 	} {
 		m := map[string]string{}
 		for k, v := range all {

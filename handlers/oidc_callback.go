@@ -89,7 +89,7 @@ func (h *Handlers) OIDCCallback(c echo.Context) error {
 		}
 		return h.render(c, http.StatusForbidden, "", pages.NoAccess(pages.NoAccessView{Name: shown, Groups: printableAll(groups, 128)}))
 	}
-	u, err := h.Store.UpsertSSOUser(ctx, store.SSOUser{Issuer: id.Issuer, Subject: id.Subject,
+	u, err := h.Store.UpsertSSOUser(ctx, store.SSOUser{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email,
 		Username: auth.Username(id.Name, id.Subject), Role: role})
 	if err != nil {
 		return err

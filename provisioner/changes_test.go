@@ -294,6 +294,18 @@ func TestOneChangeAtATime(t *testing.T) {
 	if _, err := w.wf.Approve(ctx, w.owner(), won[0].ID); !errors.Is(err, workflow.ErrRole) {
 		t.Fatalf("the owner approving: %v", err)
 	}
+	// An approver may ask for a change of an instance they do not own, and
+	// another approver decides it: never the one who asked.
+	if _, err := w.wf.Cancel(ctx, w.owner(), won[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	mine, errs, err := w.wf.SubmitChange(ctx, w.approverActor(), w.instance.InstanceID, domain.Input{"Kind": "set_whitelist", "SecurityIps": "10.9.0.0/16"})
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("an approver's change: %v %v", errs, err)
+	}
+	if _, err := w.wf.Approve(ctx, w.approverActor(), mine.ID); !errors.Is(err, workflow.ErrOwnRequest) {
+		t.Fatalf("an approver approving their own change: %v", err)
+	}
 	other, err := w.st.CreateUser(ctx, "stranger", domain.RoleRequester, "hash", nil)
 	if err != nil {
 		t.Fatal(err)

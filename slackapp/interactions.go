@@ -98,6 +98,9 @@ func (h *interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // to tell them when there is none who may act.
 func (a *App) actor(ctx context.Context, slackUserID string) (workflow.Actor, string, error) {
 	u, err := a.cfg.Store.UserBySlackID(ctx, slackUserID)
+	if errors.Is(err, store.ErrNotFound) && a.cfg.MatchEmail {
+		u, err = a.userByEmail(ctx, slackUserID)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return workflow.Actor{}, "Your Slack account is not linked to a KVPortal user, so nothing was changed. " +
@@ -237,4 +240,21 @@ func (a *App) ephemeral(ctx context.Context, channel, user, text string) {
 	if _, err := a.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err != nil {
 		a.cfg.Logger.Warn("slack: chat.postEphemeral failed", "err", err)
 	}
+}
+
+// userByEmail is the portal user whose identity provider verified the
+// email address Slack has for slackUserID: Slack verifies its users'
+// addresses, and so did the provider, so the two accounts are the same
+// person's. None, or several with it, is store.ErrNotFound (the person then
+// links their account by hand).
+func (a *App) userByEmail(ctx context.Context, slackUserID string) (store.User, error) {
+	info, err := a.api.GetUserInfoContext(ctx, slackUserID)
+	if err != nil {
+		a.cfg.Logger.Warn("slack users.info failed: the click is matched by a link only", "err", err)
+		return store.User{}, store.ErrNotFound
+	}
+	if info.Deleted || info.IsBot || info.Profile.Email == "" {
+		return store.User{}, store.ErrNotFound
+	}
+	return a.cfg.Store.UserByVerifiedEmail(ctx, info.Profile.Email)
 }

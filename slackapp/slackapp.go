@@ -52,6 +52,11 @@ type Config struct {
 	// DefaultChannel is where the requests of a team without a channel of
 	// its own are posted (PORTAL_SLACK_CHANNEL).
 	DefaultChannel string
+	// MatchEmail: a click from a Slack account nobody linked acts as the
+	// one portal user whose identity provider verified the email address
+	// Slack gives for it (users.info, scope users:read.email)
+	// (PORTAL_SLACK_MATCH_EMAIL).
+	MatchEmail bool
 	// BaseURL is the portal's public URL: messages link to request pages
 	// and to /settings/slack under it.
 	BaseURL string

@@ -94,6 +94,10 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": channel, "ts": ts})
 		case "chat.postEphemeral":
 			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "message_ts": ts})
+		case "users.info":
+			email := slackEmails[args.Get("user")]
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "user": map[string]any{"id": args.Get("user"),
+				"profile": map[string]any{"email": email}}})
 		case "views.open":
 			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
 		default:
@@ -139,7 +143,7 @@ func (f fixedPrice) Estimate(context.Context, domain.Params) (rkvstore.Price, bo
 	return rkvstore.Price{Currency: "CNY", TradeAmount: float64(f), OriginalPrice: float64(f)}, true
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...func(*slackapp.Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{t: t, slack: newFakeSlack(t), log: &testfix.SyncBuffer{}}
@@ -147,8 +151,12 @@ func newFixture(t *testing.T) *fixture {
 	outbox := slackapp.NewOutbox(defaultChannel)
 	f.st = store.New(testpg.Pool(t), store.WithEventHook(outbox.Hook))
 	var err error
-	f.app, err = slackapp.New(slackapp.Config{BotToken: botToken, SigningSecret: signingSecret, DefaultChannel: defaultChannel,
-		BaseURL: "https://portal.example.com/", APIURL: f.slack.srv.URL + "/api/", Store: f.st, Logger: logger})
+	cfg := slackapp.Config{BotToken: botToken, SigningSecret: signingSecret, DefaultChannel: defaultChannel,
+		BaseURL: "https://portal.example.com/", APIURL: f.slack.srv.URL + "/api/", Store: f.st, Logger: logger}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	f.app, err = slackapp.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -640,5 +648,39 @@ func TestPolicyApprovalIsNotPosted(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if posts := f.slack.of("chat.postMessage"); len(posts) != 0 {
 		t.Errorf("a request approved by a policy was posted: %v", posts)
+	}
+}
+
+// slackEmails are the email addresses the fake Slack gives its members.
+var slackEmails = map[string]string{"UANNMAIL": "Ann@Example.com", "USHARED": "shared@example.com"}
+
+// With matching by email on, a click from a Slack account nobody linked
+// acts as the one portal user whose identity provider verified the same
+// address (case aside); an address two users have matches neither.
+func TestMatchedByVerifiedEmail(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *slackapp.Config) { c.MatchEmail = true })
+	ctx := context.Background()
+	if err := f.st.SetVerifiedEmail(ctx, f.ann.ID, "ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*store.User{f.bob, f.dev} {
+		if err := f.st.SetVerifiedEmail(ctx, u.ID, "shared@example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := f.submit()
+	f.posted(r.ID)
+	f.click("USHARED", "kvportal_approve", r.ID, teamChannel)
+	if text := f.ephemeralTo("USHARED"); !strings.Contains(text, "not linked") {
+		t.Errorf("a shared address: %q", text)
+	}
+	if st := f.status(r.ID); st != domain.StatusPendingApproval {
+		t.Fatalf("after a shared address: %s", st)
+	}
+	f.click("UANNMAIL", "kvportal_approve", r.ID, teamChannel)
+	got, err := f.st.Request(ctx, r.ID)
+	if err != nil || got.Status == domain.StatusPendingApproval || got.DecidedBy == nil || *got.DecidedBy != f.ann.ID {
+		t.Fatalf("ann's click by her email: %+v %v", got.DecidedBy, err)
 	}
 }

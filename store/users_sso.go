@@ -21,6 +21,9 @@ type SSOUser struct {
 	Username string
 	// Role is the one the provider's groups give, now.
 	Role domain.Role
+	// Email is the email address the provider verified now ("" for none):
+	// kept as the user's, replacing the last one.
+	Email string
 }
 
 // UpsertSSOUser finds the user issuer + subject, creating them at their
@@ -40,10 +43,17 @@ func (s *Store) UpsertSSOUser(ctx context.Context, in SSOUser) (User, error) {
 			in.Issuer, in.Subject))
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			return s.createSSOUser(ctx, tx, in, &u)
+			if err := s.createSSOUser(ctx, tx, in, &u); err != nil {
+				return err
+			}
+			return setVerifiedEmail(ctx, tx, u.ID, in.Email)
 		case err != nil:
 			return fmt.Errorf("find sso user: %w", err)
-		case u.Disabled || u.Role == in.Role:
+		}
+		if err := setVerifiedEmail(ctx, tx, u.ID, in.Email); err != nil {
+			return err
+		}
+		if u.Disabled || u.Role == in.Role {
 			return nil
 		}
 		from := u.Role
@@ -148,4 +158,40 @@ func (s *Store) TakeSSOFlow(ctx context.Context, stateHash []byte) (SSOFlow, err
 		return SSOFlow{}, notFound(err, "sign-on")
 	}
 	return f, nil
+}
+
+// setVerifiedEmail keeps the email address the identity provider verified
+// at a sign-in as user id's.
+func setVerifiedEmail(ctx context.Context, tx pgx.Tx, id int64, email string) error {
+	if _, err := tx.Exec(ctx, `UPDATE users SET verified_email = $2 WHERE id = $1 AND verified_email <> $2`, id, email); err != nil {
+		return fmt.Errorf("verified email: %w", err)
+	}
+	return nil
+}
+
+// UserByVerifiedEmail finds the one user whose identity provider verified
+// email (compared without case); ErrNotFound when none or several have it,
+// so that an address shared by two accounts never picks one of them.
+func (s *Store) UserByVerifiedEmail(ctx context.Context, email string) (User, error) {
+	if email == "" {
+		return User{}, ErrNotFound
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE lower(verified_email) = lower($1) AND verified_email <> '' LIMIT 2`, email)
+	if err != nil {
+		return User{}, fmt.Errorf("user by email: %w", err)
+	}
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (User, error) { return scanUser(row) })
+	if err != nil {
+		return User{}, fmt.Errorf("user by email: %w", err)
+	}
+	if len(users) != 1 {
+		return User{}, fmt.Errorf("user by email: %w", ErrNotFound)
+	}
+	return users[0], nil
+}
+
+// SetVerifiedEmail records the email address an identity provider verified
+// for user id, as a sign-in does (tests and tools).
+func (s *Store) SetVerifiedEmail(ctx context.Context, id int64, email string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error { return setVerifiedEmail(ctx, tx, id, email) })
 }

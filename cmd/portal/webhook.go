@@ -46,7 +46,7 @@ func openStore(e env, db *database, cfg config.Config) (*store.Store, *webhooks,
 	st := store.New(db.pool, opts...)
 	if cfg.Slack.Enabled() {
 		app, err := slackapp.New(slackapp.Config{BotToken: cfg.Slack.BotToken, SigningSecret: cfg.Slack.SigningSecret,
-			DefaultChannel: cfg.Slack.Channel, BaseURL: cfg.BaseURL(), Store: st, Logger: e.logger, Clock: e.clock})
+			DefaultChannel: cfg.Slack.Channel, MatchEmail: cfg.Slack.MatchEmail, BaseURL: cfg.BaseURL(), Store: st, Logger: e.logger, Clock: e.clock})
 		if err != nil {
 			return nil, nil, err
 		}
