@@ -244,12 +244,15 @@ func classifyTransport(err error) *APIError {
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		out.Class, out.Code = Retryable, CodeConnectionFailed
 		out.Message = "could not connect to the endpoint; nothing was sent"
-	case errors.Is(err, context.Canceled):
-		out.Class, out.Code = OutcomeUnknown, CodeCanceled
-		out.Message = "the call was cancelled before an answer came; the request may have been acted on"
+	// A timeout first: the HTTP client's own (Client.Timeout) cancels the
+	// request and says so as a net.Error whose Timeout is true, around a
+	// cancellation; only a cancellation that is no timeout is the caller's.
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		out.Class, out.Code = OutcomeUnknown, CodeTimeout
 		out.Message = "no answer in time; the request may have been acted on"
+	case errors.Is(err, context.Canceled):
+		out.Class, out.Code = OutcomeUnknown, CodeCanceled
+		out.Message = "the call was cancelled before an answer came; the request may have been acted on"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, syscall.ECONNABORTED):
