@@ -258,10 +258,10 @@ func TestSlack(t *testing.T) {
 		t.Fatalf("Slack must be off by default: %+v %v", c.Slack, err)
 	}
 	for name, edit := range map[string]func(map[string]string){
-		"no channel":     func(m map[string]string) { delete(m, "PORTAL_SLACK_CHANNEL") },
-		"no secret":      func(m map[string]string) { delete(m, "PORTAL_SLACK_SIGNING_SECRET") },
-		"channel name":   func(m map[string]string) { m["PORTAL_SLACK_CHANNEL"] = "#approvals" },
-		"user token":     func(m map[string]string) { m["PORTAL_SLACK_BOT_TOKEN"] = "xoxp-1-secret-token" },
+		"no channel":   func(m map[string]string) { delete(m, "PORTAL_SLACK_CHANNEL") },
+		"no secret":    func(m map[string]string) { delete(m, "PORTAL_SLACK_SIGNING_SECRET") },
+		"channel name": func(m map[string]string) { m["PORTAL_SLACK_CHANNEL"] = "#approvals" },
+		"user token":   func(m map[string]string) { m["PORTAL_SLACK_BOT_TOKEN"] = "xoxp-1-secret-token" },
 		"match by email without Slack": func(m map[string]string) {
 			delete(m, "PORTAL_SLACK_BOT_TOKEN")
 			delete(m, "PORTAL_SLACK_SIGNING_SECRET")
