@@ -455,3 +455,51 @@ func TestReleaseRefusedByProtection(t *testing.T) {
 		t.Fatal("the portal calls the protected instance released")
 	}
 }
+
+// A change stranded without a job after its call reached the cloud (the
+// whitelist is set, nobody recorded it) is read back by the sweep and
+// succeeds; one whose effect is not there fails, as a creation does.
+func TestSweepReadsBackAStrandedChange(t *testing.T) {
+	f := newFixture(t, simulator.Config{})
+	ctx := context.Background()
+	first := f.start(f.config())
+	r := f.approved(domain.NewToken())
+	r = f.waitStatus(r.ID, 20*time.Second, domain.StatusSucceeded)
+	in, err := f.st.Instance(ctx, r.InstanceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := first.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	w := &changeWorld{fixture: f, wf: &workflow.Workflow{Store: f.st, Sealer: f.sealer, Enqueue: f.enqueuer.EnqueueTx}, instance: in}
+	c, errs, err := w.wf.SubmitChange(ctx, w.owner(), in.InstanceID, domain.Input{"Kind": "set_whitelist", "SecurityIps": "10.0.0.0/8"})
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("submit: %v %v", errs, err)
+	}
+	if _, err := w.wf.Approve(ctx, w.approverActor(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.StartAttempt(ctx, c.ID, 1, 4, "ModifySecurityIps"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.api.ModifySecurityIps(ctx, in.RegionID, in.InstanceID, domain.WhitelistGroup, []string{"10.0.0.0/8"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Pool().Exec(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now()
+		WHERE args @> jsonb_build_object('request_id', $1::bigint)`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.config()
+	cfg.SweepInterval = 50 * time.Millisecond
+	f.start(cfg)
+	got := f.wait(c.ID, 30*time.Second, "an end", func(r domain.Request) bool { return r.Status.Terminal() })
+	if got.Status != domain.StatusSucceeded {
+		t.Fatalf("the stranded change: %s %s", got.Status, got.ErrorCode)
+	}
+	if ips := w.portalInstance().SecurityIPs; ips != "10.0.0.0/8" {
+		t.Errorf("the instance's whitelist: %q", ips)
+	}
+}

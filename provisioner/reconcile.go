@@ -145,6 +145,21 @@ func (p *Provisioner) reconcile(ctx context.Context, job *river.Job[ProvisionArg
 // succeed instead. done is false when it should be failed; an error (the
 // cloud could not be asked) leaves it for the next sweep.
 func (p *Provisioner) adoptStranded(ctx context.Context, r domain.Request) (bool, error) {
+	if r.Kind.IsChange() {
+		// A change's effect is read back from its instance, as before a
+		// change fails for good.
+		lctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
+		a, found, err := p.changeEffect(lctx, r)
+		cancel()
+		if err != nil || !found {
+			return false, err
+		}
+		if err := p.st.AdoptChange(ctx, r, a); err != nil {
+			return false, err
+		}
+		p.log.InfoContext(ctx, "stranded change found made in the cloud: the request succeeded", "request_id", r.ID, "kind", string(r.Kind))
+		return true, nil
+	}
 	c, found, err := p.lookUp(ctx, r)
 	if err != nil || !found {
 		return false, err

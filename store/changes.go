@@ -70,7 +70,25 @@ type Applied struct {
 // whitelist as set; Released for a release, which frees its team's slot and
 // spend at once), in one transaction with the event change.applied.
 func (s *Store) RecordChangeApplied(ctx context.Context, id int64, attempt int, a Applied) error {
-	d := domain.Details{domain.KeyAttempt: attempt, domain.KeyOperation: a.Operation}
+	return s.changeApplied(ctx, id, domain.StatusProvisioning, attempt, a)
+}
+
+// AdoptChange records that change request r's effect is in the cloud
+// although no answer said so (read back by the stranded-request sweep, a.Note
+// says how): the request succeeds from where it is, as RecordChangeApplied
+// records it. A request that moved on is a *domain.StateError.
+func (s *Store) AdoptChange(ctx context.Context, r domain.Request, a Applied) error {
+	return s.changeApplied(ctx, r.ID, r.Status, 0, a)
+}
+
+// changeApplied moves change request id from from to succeeded with its
+// effect on the instance's row; attempt, when above 0, must be the
+// request's current attempt.
+func (s *Store) changeApplied(ctx context.Context, id int64, from domain.Status, attempt int, a Applied) error {
+	d := domain.Details{domain.KeyOperation: a.Operation}
+	if attempt > 0 {
+		d[domain.KeyAttempt] = attempt
+	}
 	if a.CloudRequestID != "" {
 		d[domain.KeyCloudRequestID] = a.CloudRequestID
 	}
@@ -80,13 +98,14 @@ func (s *Store) RecordChangeApplied(ctx context.Context, id int64, attempt int, 
 	if a.EndTime != nil {
 		d[domain.KeyEndTime] = a.EndTime.UTC().Format(time.RFC3339)
 	}
+	where := "($6 = 0 OR attempts = $6)"
 	_, err := s.apply(ctx, move{
-		RequestID: id, From: domain.StatusProvisioning, To: domain.StatusSucceeded,
+		RequestID: id, From: from, To: domain.StatusSucceeded,
 		Action: domain.ActionChangeApplied, Details: d,
 		set: `result = $4, next_attempt_at = NULL, error_code = '', error_message = '', error_request_id = '',
 			instance_status = CASE WHEN kind = 'release' THEN 'Released'
 				ELSE COALESCE(NULLIF($5, ''), (SELECT i.status FROM instances i WHERE i.instance_id = requests.instance_id), '') END`,
-		where: "attempts = $6",
+		where: where,
 		args:  []any{a.Result, a.InstanceStatus, attempt},
 		then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
 			// An extended lease warns again before its new end.
