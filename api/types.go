@@ -53,9 +53,9 @@ func fixedSchemas() map[string]*huma.Schema {
 
 // kindEnum lists the kinds of request.
 func kindEnum() []any {
-	out := []any{string(domain.KindCreate)}
-	for _, k := range domain.Kinds {
-		out = append(out, string(k.Kind))
+	var out []any
+	for _, k := range domain.KindNames() {
+		out = append(out, k)
 	}
 	return out
 }

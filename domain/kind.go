@@ -280,6 +280,16 @@ func (k RequestKind) IsChange() bool {
 	return ok
 }
 
+// KindNames are the names of the kinds of request: create, then the
+// kinds of change in Kinds' order.
+func KindNames() []string {
+	names := []string{string(KindCreate)}
+	for _, s := range Kinds {
+		names = append(names, string(s.Kind))
+	}
+	return names
+}
+
 // KindOf returns the kind of change named k; false for create and for any
 // other name.
 func KindOf(k RequestKind) (KindSpec, bool) {

@@ -104,7 +104,7 @@ func parseKey(name string, raw json.RawMessage) (key, error) {
 		}
 		for _, v := range vals {
 			if k := domain.RequestKind(v); k != domain.KindCreate && !k.IsChange() {
-				return key{}, fmt.Errorf("Kind %q is not a kind of request: %s", v, strings.Join(kindNames(), ", "))
+				return key{}, fmt.Errorf("Kind %q is not a kind of request: %s", v, strings.Join(domain.KindNames(), ", "))
 			}
 		}
 		return key{name, func(r Request) bool { return slices.Contains(vals, string(r.kind())) }}, nil
@@ -280,13 +280,4 @@ func distance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-// kindNames are the kinds of request a rule may name.
-func kindNames() []string {
-	names := []string{string(domain.KindCreate)}
-	for _, k := range domain.Kinds {
-		names = append(names, string(k.Kind))
-	}
-	return names
 }

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/kvportal/kvportal/domain"
@@ -123,11 +123,7 @@ func (w *Workflow) SubmitChange(ctx context.Context, a Actor, instanceID string,
 
 // KindProblem says what is wrong with a kind of change that is none.
 func KindProblem(k domain.RequestKind) string {
-	names := make([]string, 0, len(domain.Kinds))
-	for _, s := range domain.Kinds {
-		names = append(names, string(s.Kind))
-	}
-	sort.Strings(names)
+	names := slices.Sorted(slices.Values(domain.KindNames()[1:]))
 	if k == "" {
 		return "is required: one of " + strings.Join(names, ", ")
 	}

@@ -115,14 +115,8 @@ func cmdInstances(ctx context.Context, e env, action string, args []string) erro
 	return usage("unknown instances action %q", action)
 }
 
-// kindNames lists the kinds of change.
-func kindNames() string {
-	names := make([]string, len(domain.Kinds))
-	for i, k := range domain.Kinds {
-		names[i] = string(k.Kind)
-	}
-	return strings.Join(names, ", ")
-}
+// kindNames lists the kinds of change (every kind but create).
+func kindNames() string { return strings.Join(domain.KindNames()[1:], ", ") }
 
 func listInstances(ctx context.Context, e env, c common, params *client.ListInstancesParams) error {
 	api, err := e.api()
