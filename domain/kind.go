@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -313,15 +314,11 @@ func (s KindSpec) Refusal(inst Instance) string {
 	return ""
 }
 
-// Validate checks a change of this kind to inst: white space around every
+// ValidateWith checks a change of this kind to inst: white space around every
 // field but a secret one is trimmed, every field's problem is under its
-// name, and a field of another kind is ignored.
-func (s KindSpec) Validate(in Input, inst Instance, cat *Catalog) (Change, FieldErrors) {
-	return s.ValidateWith(in, inst, cat, LeaseRule{Now: time.Now(), Min: DefaultMinLease})
-}
-
-// ValidateWith is Validate with the lease's rule (its clock, the shortest
-// lease, the team's longest), which extend_lease reads.
+// name, and a field of another kind is ignored. lease is the lease's rule
+// (its clock, the shortest lease, the team's longest), which extend_lease
+// reads.
 func (s KindSpec) ValidateWith(in Input, inst Instance, cat *Catalog, lease LeaseRule) (Change, FieldErrors) {
 	clean := make(Input, len(s.Fields))
 	for _, f := range s.Fields {
@@ -448,7 +445,7 @@ func checkModifySpec(in Input, inst Instance, with checkWith) (Change, FieldErro
 				}
 			}
 			errs["InstanceClass"] = fmt.Sprintf("is not offered for this instance (%s %s in %s)",
-				inst.InstanceType, inst.EngineVersion, cmpOr(inst.ZoneID, inst.RegionID)) + chooseFrom(classes)
+				inst.InstanceType, inst.EngineVersion, cmp.Or(inst.ZoneID, inst.RegionID)) + chooseFrom(classes)
 			break
 		}
 		from, known := cat.Offer(inst.RegionID, inst.ZoneID, inst.InstanceType, inst.EngineVersion, inst.InstanceClass)
@@ -457,12 +454,4 @@ func checkModifySpec(in Input, inst Instance, with checkWith) (Change, FieldErro
 		}
 	}
 	return c, errs
-}
-
-// cmpOr is the first of a and b that is not empty.
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

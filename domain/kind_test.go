@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testInstance() Instance {
@@ -65,7 +66,7 @@ func TestKindRules(t *testing.T) {
 		if !ok {
 			t.Fatalf("no kind %s", c.kind)
 		}
-		ch, errs := spec.Validate(c.in, testInstance(), testKindCatalog())
+		ch, errs := spec.ValidateWith(c.in, testInstance(), testKindCatalog(), testLease)
 		if c.field == "" {
 			got := ch.SecurityIps + ch.InstanceClass + ch.Password + ch.ConfirmInstanceId
 			if len(errs) != 0 || !strings.HasPrefix(got, c.want) {
@@ -84,16 +85,16 @@ func TestKindRules(t *testing.T) {
 func TestModifySpecOrder(t *testing.T) {
 	t.Parallel()
 	spec, _ := KindOf(KindModifySpec)
-	up, _ := spec.Validate(Input{"InstanceClass": "redis.master.mid.default"}, testInstance(), testKindCatalog())
-	down, _ := spec.Validate(Input{"InstanceClass": "redis.master.micro.default", "EffectiveTime": "MaintainTime"},
-		testInstance(), testKindCatalog())
+	up, _ := spec.ValidateWith(Input{"InstanceClass": "redis.master.mid.default"}, testInstance(), testKindCatalog(), testLease)
+	down, _ := spec.ValidateWith(Input{"InstanceClass": "redis.master.micro.default", "EffectiveTime": "MaintainTime"},
+		testInstance(), testKindCatalog(), testLease)
 	if up.OrderType != OrderUpgrade || up.EffectiveTime != EffectiveImmediately ||
 		down.OrderType != OrderDowngrade || down.EffectiveTime != EffectiveMaintain {
 		t.Fatalf("up %+v, down %+v", up, down)
 	}
 	// Without the catalog, any well-formed other class is taken (the cloud
 	// then has the last word).
-	if _, errs := spec.Validate(Input{"InstanceClass": "redis.master.huge.default"}, testInstance(), nil); len(errs) != 0 {
+	if _, errs := spec.ValidateWith(Input{"InstanceClass": "redis.master.huge.default"}, testInstance(), nil, testLease); len(errs) != 0 {
 		t.Fatalf("no catalog: %v", errs)
 	}
 }
@@ -129,3 +130,6 @@ func TestOpenToAll(t *testing.T) {
 		}
 	}
 }
+
+// testLease is the lease rule of the tests: a fixed now.
+var testLease = LeaseRule{Now: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC), Min: DefaultMinLease}
