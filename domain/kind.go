@@ -263,6 +263,30 @@ func checkExtendLease(in Input, inst Instance, with checkWith) (Change, FieldErr
 	return Change{ReleaseAfter: end, FromReleaseAfter: inst.ReleaseAfter}, fieldProblem("ReleaseAfter", problem)
 }
 
+// ChangeParams are the parameters a change of an instance carries: its
+// creation's, at the class the instance has now, with a token of its own
+// and no password, so that the approvals queue, the policies and the lists
+// read a change like any request.
+func ChangeParams(creation Params, class string) Params {
+	p := creation
+	p.Password, p.Token = "", NewToken()
+	if class != "" {
+		p.InstanceClass = class
+	}
+	return p
+}
+
+// SameWhitelist reports whether a whitelist group's entries are the
+// whitelist the portal set (comma-separated, as ParseSecurityIps wrote it),
+// whatever their order.
+func SameWhitelist(group []string, set string) bool {
+	want := strings.Split(set, ",")
+	have := slices.Clone(group)
+	slices.Sort(want)
+	slices.Sort(have)
+	return slices.Equal(have, want)
+}
+
 // creation describes the creation as a kind, for the words every kind has.
 var creation = KindSpec{Kind: KindCreate, Label: "Create an instance", Short: "Create", Operation: "CreateInstance"}
 

@@ -388,13 +388,10 @@ func whitelistDiffers(ctx context.Context, cloud Cloud, r store.InstanceRecord) 
 	var have []string
 	for _, g := range groups {
 		if g.Name == domain.WhitelistGroup {
-			have = slices.Clone(g.IPs)
+			have = g.IPs
 		}
 	}
-	want := strings.Split(r.SecurityIps, ",")
-	slices.Sort(have)
-	slices.Sort(want)
-	if slices.Equal(have, want) {
+	if domain.SameWhitelist(have, r.SecurityIps) {
 		return nil, ""
 	}
 	return &store.DriftFinding{InstanceID: r.InstanceID, Kind: KindWhitelist, RequestID: r.RequestID,

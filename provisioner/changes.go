@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -158,15 +157,10 @@ func (p *Provisioner) changeEffect(ctx context.Context, r domain.Request) (store
 		if err != nil {
 			return a, false, err
 		}
-		want := strings.Split(r.Change.SecurityIps, ",")
-		slices.Sort(want)
 		for _, g := range groups {
-			if g.Name != domain.WhitelistGroup {
-				continue
+			if g.Name == domain.WhitelistGroup {
+				return a, domain.SameWhitelist(g.IPs, r.Change.SecurityIps), nil
 			}
-			have := slices.Clone(g.IPs)
-			slices.Sort(have)
-			return a, slices.Equal(have, want), nil
 		}
 		return a, false, nil
 	case domain.KindModifySpec:

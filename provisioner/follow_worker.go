@@ -124,8 +124,7 @@ func (p *Provisioner) whitelistCreation(ctx context.Context, id int64) {
 		}
 		return
 	}
-	params := r.Params
-	params.Password, params.Token = "", domain.NewToken()
+	params := domain.ChangeParams(r.Params, "")
 	w, err := p.st.CreateRequest(ctx, store.NewRequest{
 		Kind: domain.KindSetWhitelist, InstanceID: r.InstanceID, Change: domain.Change{SecurityIps: r.Change.SecurityIps},
 		RequesterID: r.RequesterID, System: true, Params: params, TeamID: r.TeamID, Team: r.Team,

@@ -100,9 +100,7 @@ func (p *Provisioner) endLease(ctx context.Context, in domain.Instance) error {
 	if err != nil {
 		return err
 	}
-	params := creation.Params
-	params.Password, params.Token = "", domain.NewToken()
-	params.InstanceClass = in.InstanceClass
+	params := domain.ChangeParams(creation.Params, in.InstanceClass)
 	end := in.ReleaseAfter.UTC().Format(time.RFC3339)
 	_, err = p.st.CreateRequest(ctx, store.NewRequest{
 		Kind: domain.KindRelease, InstanceID: in.InstanceID, Change: domain.Change{ConfirmInstanceId: in.InstanceID},

@@ -76,9 +76,8 @@ func (w *Workflow) SubmitChange(ctx context.Context, a Actor, instanceID string,
 	if err != nil {
 		return domain.Request{}, nil, fmt.Errorf("the instance's creation: %w", err)
 	}
-	p := creation.Params
-	p.Password, p.Token = "", domain.NewToken()
-	p.InstanceClass, p.ZoneId = inst.InstanceClass, cmp.Or(inst.ZoneID, p.ZoneId)
+	p := domain.ChangeParams(creation.Params, inst.InstanceClass)
+	p.ZoneId = cmp.Or(inst.ZoneID, p.ZoneId)
 	sub := Submission{Actor: a, Kind: kind, InstanceID: inst.InstanceID, Change: change, Params: p,
 		Team: inst.Team, TeamID: inst.TeamID, MaxLeaseDays: maxLease, ReleaseAfter: cmp.Or(change.ReleaseAfter, inst.ReleaseAfter)}
 	sub.LeaseDays = w.leaseDays(sub.ReleaseAfter)
