@@ -19,15 +19,11 @@ const activeChange = `kind <> 'create' AND status IN ('pending_approval', 'appro
 // one-change-at-a-time index: a *domain.ChangeHeldError naming the request
 // that holds the instance.
 func (s *Store) changeHolder(ctx context.Context, instanceID string) error {
-	var id int64
-	err := s.pool.QueryRow(ctx, `SELECT id FROM requests WHERE instance_id = $1 AND `+activeChange, instanceID).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// The holder ended between the refusal and this look: the caller
-		// may try again, but says what happened.
-		return &domain.ChangeHeldError{InstanceID: instanceID}
-	}
+	// 0 when the holder ended between the refusal and this look: the
+	// refusal stands, and says what happened.
+	id, err := s.ChangeInProgress(ctx, instanceID)
 	if err != nil {
-		return fmt.Errorf("change in progress: %w", err)
+		return err
 	}
 	return &domain.ChangeHeldError{InstanceID: instanceID, RequestID: id}
 }

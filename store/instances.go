@@ -80,16 +80,22 @@ func (s *Store) ListInstances(ctx context.Context, f InstanceFilter) ([]domain.I
 		c.add("i.instance_id > $%d", f.After)
 	}
 	q := `SELECT ` + instanceColumns + instanceFrom + c.where() + ` ORDER BY i.instance_id` + c.limit(limit(f.Limit))
-	rows, err := s.pool.Query(ctx, q, c.args...)
+	return s.instances(ctx, "list instances", q, c.args...)
+}
+
+// instances reads the instances query selects (instanceColumns first), for
+// the list of what names the read in an error.
+func (s *Store) instances(ctx context.Context, what, query string, args ...any) ([]domain.Instance, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list instances: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Instance, error) {
 		var i domain.Instance
 		return i, row.Scan(instanceDests(&i)...)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list instances: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return list, nil
 }

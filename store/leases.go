@@ -77,20 +77,9 @@ func (s *Store) WarnLeases(ctx context.Context, now time.Time, limit int) ([]Lea
 // EndedLeases lists up to limit instances whose lease ended at now and was
 // not yet acted on, the longest ended first.
 func (s *Store) EndedLeases(ctx context.Context, now time.Time, limit int) ([]domain.Instance, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+instanceFrom+`
+	return s.instances(ctx, "ended leases", `SELECT `+instanceColumns+instanceFrom+`
 		WHERE i.release_after IS NOT NULL AND i.lease_ended_at IS NULL AND i.release_after <= $1 AND i.status <> 'Released'
 		ORDER BY i.release_after LIMIT $2`, now, limit)
-	if err != nil {
-		return nil, fmt.Errorf("ended leases: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Instance, error) {
-		var i domain.Instance
-		return i, row.Scan(instanceDests(&i)...)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ended leases: %w", err)
-	}
-	return list, nil
 }
 
 // ErrLeaseActedOn: another process acted on the lease's end first.

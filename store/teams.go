@@ -140,6 +140,15 @@ const (
 // cancelled or failed add up to: n, spend and pending.
 func usageQuery(teamID string) string { return usageSQL(teamID, countedWhilePending) }
 
+// currentMonthly is the SQL of the monthly estimate an instance counts at,
+// its creation request being the row creation: its latest class change in a
+// counted status, else its creation's.
+func currentMonthly(creation, counted string) string {
+	return `COALESCE((SELECT m.monthly_price FROM requests m WHERE ` + creation + `.instance_id <> ''
+		AND m.instance_id = ` + creation + `.instance_id AND m.kind = 'modify_spec' AND m.status IN (` + counted + `)
+		ORDER BY m.id DESC LIMIT 1), ` + creation + `.monthly_price)`
+}
+
 // usageSQL adds up team teamID's instances (n) and monthly spend, counting
 // the requests in the statuses counted, and its pending requests of any
 // kind. An instance counts from its creation's submission until it is
@@ -149,10 +158,7 @@ func usageQuery(teamID string) string { return usageSQL(teamID, countedWhilePend
 // to it.
 func usageSQL(teamID, counted string) string {
 	return `SELECT (count(*) FILTER (WHERE c.live))::int AS n,
-		COALESCE(sum(COALESCE(
-			(SELECT m.monthly_price FROM requests m WHERE c.instance_id <> '' AND m.instance_id = c.instance_id
-				AND m.kind = 'modify_spec' AND m.status IN (` + counted + `) ORDER BY m.id DESC LIMIT 1),
-			c.monthly_price)) FILTER (WHERE c.live), 0)::float8 AS spend,
+		COALESCE(sum(` + currentMonthly("c", counted) + `) FILTER (WHERE c.live), 0)::float8 AS spend,
 		(count(*) FILTER (WHERE c.status = 'pending_approval'))::int AS pending
 		FROM (SELECT r.instance_id, r.monthly_price, r.status,
 				r.kind = 'create' AND r.status IN (` + counted + `) AND i.status IS DISTINCT FROM 'Released' AS live
@@ -404,8 +410,7 @@ type TeamInstance struct {
 // that counts, or its creation's (as usageSQL adds them up).
 func (s *Store) TeamInstances(ctx context.Context, teamID int64) ([]TeamInstance, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+instanceColumns+`,
-			COALESCE((SELECT m.monthly_price FROM requests m WHERE m.instance_id = i.instance_id AND m.kind = 'modify_spec'
-				AND m.status IN (`+countedWhilePending+`) ORDER BY m.id DESC LIMIT 1), c.monthly_price)
+			`+currentMonthly("c", countedWhilePending)+`
 		`+instanceFrom+` JOIN requests c ON c.id = i.request_id
 		WHERE i.team_id = $1 AND i.status <> 'Released' ORDER BY i.instance_id LIMIT 500`, teamID)
 	if err != nil {
