@@ -93,13 +93,9 @@ const (
 	KeyFromMaxLease    DetailKey = "from_max_lease_days"
 	KeyReleaseAfter    DetailKey = "ReleaseAfter"
 	KeyLeaseEnd        DetailKey = "lease_end"
-	KeyOwner           DetailKey = "owner"
 	KeyLeft            DetailKey = "left"
 	KeyPeriod          DetailKey = "Period"
 	KeyEndTime         DetailKey = "EndTime"
-	// KeyOnBehalfOf names the request a step was taken for by the portal
-	// itself (the whitelist of a creation).
-	KeyOnBehalfOf DetailKey = "on_behalf_of"
 	// KeyVia names the interface other than the portal's own a step was
 	// taken through ("slack": a button in a Slack message).
 	KeyVia DetailKey = "via"
@@ -125,9 +121,9 @@ var detailLabels = map[DetailKey]string{
 	KeyFromMaxInst: "Instances at most, before", KeyFromSpend: "Monthly spend at most, before",
 	KeyFoundByTag: "Found by its tag",
 	KeyKind:       "Kind of request", KeyOperation: "Cloud call", KeyFromSecurityIps: "Whitelist before",
-	KeyFromClass: "Class before", KeyOnBehalfOf: "For the request",
-	KeyMaxLease: "Longest lease, days", KeyFromMaxLease: "Longest lease before, days", KeyLeaseEnd: "Lease ends",
-	KeyOwner: "Owner", KeyVia: "Through", KeySlackUser: "Slack member", KeySlackChannel: "Slack channel",
+	KeyFromClass: "Class before",
+	KeyMaxLease:  "Longest lease, days", KeyFromMaxLease: "Longest lease before, days", KeyLeaseEnd: "Lease ends",
+	KeyVia: "Through", KeySlackUser: "Slack member", KeySlackChannel: "Slack channel",
 }
 
 // DetailOrder is the order the best known details are said in; the others

@@ -104,7 +104,7 @@ func (p *Provisioner) follow(ctx context.Context, in store.FollowedInstance) {
 		p.log.WarnContext(ctx, "recording an instance status failed", "request_id", in.RequestID, "err", err)
 		return
 	}
-	if rep.Status == domain.InstanceNormal {
+	if rep.Status == domain.InstanceNormal && !in.Kind.IsChange() {
 		p.whitelistCreation(bctx, in.RequestID)
 	}
 }

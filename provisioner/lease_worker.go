@@ -45,17 +45,16 @@ func (w *leaseWorker) Timeout(*river.Job[LeaseArgs]) time.Duration {
 
 // Work warns about the leases that end soon, then ends those that ended.
 func (w *leaseWorker) Work(ctx context.Context, _ *river.Job[LeaseArgs]) error {
-	return w.p.SweepLeases(ctx)
+	return w.p.sweepLeases(ctx)
 }
 
-// SweepLeases is one lease sweep (the periodic job's work; `portal` runs it
-// on demand in tests): the warnings due, then each lease that ended. A
+// sweepLeases is one lease sweep: the warnings due, then each lease that ended. A
 // pay-as-you-go instance gets a release request of KVPortal's, approved by
 // its lease, made as any release (exactly once); a subscription gets its
 // auto-renewal turned off and ends at its EndTime. A lease that ends while
 // a change of its instance is in progress waits for it: the next sweep
 // tries again.
-func (p *Provisioner) SweepLeases(ctx context.Context) error {
+func (p *Provisioner) sweepLeases(ctx context.Context) error {
 	now := domain.Now(p.cfg.Retry.Clock)
 	warned, err := p.st.WarnLeases(ctx, now, leaseBatch)
 	if err != nil {

@@ -99,6 +99,8 @@ type FollowedInstance struct {
 	RequestID  int64
 	InstanceID string
 	RegionID   string
+	// Kind is the followed request's: a creation, or a resize.
+	Kind domain.RequestKind
 }
 
 // InstancesToFollow lists up to limit instances of requests that succeeded
@@ -119,7 +121,7 @@ func (s *Store) InstancesToFollow(ctx context.Context, within time.Duration, lim
 		if _, err := tx.Exec(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, instance_id, region_id FROM requests
+		rows, err := tx.Query(ctx, `SELECT id, instance_id, region_id, kind FROM requests
 			WHERE status = 'succeeded' AND instance_status IN ('', 'Creating', 'Changing') AND instance_id <> ''
 				AND finished_at > $1 AND (instance_checked_at IS NULL OR instance_checked_at < 'infinity')
 			ORDER BY instance_checked_at NULLS FIRST, id LIMIT $2`, time.Now().Add(-within), limit)

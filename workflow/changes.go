@@ -57,8 +57,9 @@ func (w *Workflow) SubmitChange(ctx context.Context, a Actor, instanceID string,
 	if holder != 0 {
 		return domain.Request{}, nil, &domain.ChangeHeldError{InstanceID: inst.InstanceID, RequestID: holder}
 	}
+	// Only an extended lease is bounded by the team's longest.
 	var maxLease *int
-	if inst.TeamID != nil {
+	if inst.TeamID != nil && kind == domain.KindExtendLease {
 		team, err := w.Store.TeamByID(ctx, *inst.TeamID)
 		if err != nil {
 			return domain.Request{}, nil, err
