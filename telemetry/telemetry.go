@@ -22,7 +22,6 @@ import (
 
 	"github.com/exaring/otelpgx"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
@@ -61,11 +60,12 @@ func Enabled(getenv func(string) string) bool {
 }
 
 // Start returns the tracing the environment asks for, or nil (off) when it
-// asks for none. getenv decides whether; the SDK then reads the process's
-// own OTEL_* variables itself, as it documents them: the endpoint and its
-// headers, timeout, compression and certificates
-// (OTEL_EXPORTER_OTLP_*), the sampler (OTEL_TRACES_SAMPLER and its
-// argument), the batching (OTEL_BSP_*), span limits and the resource
+// asks for none. getenv decides whether, and where and how spans go: the
+// endpoint and its headers, timeout, compression and certificates
+// (OTEL_EXPORTER_OTLP_* and their _TRACES_ forms, read by the portal's own
+// exporter in otlp.go). The SDK reads the rest from the process's
+// environment, as it documents them: the sampler (OTEL_TRACES_SAMPLER and
+// its argument), the batching (OTEL_BSP_*), span limits and the resource
 // (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES). Only OTLP over HTTP with
 // protobuf is spoken. Shutdown flushes what is left.
 func Start(ctx context.Context, getenv func(string) string) (*Tracing, error) {
@@ -79,7 +79,7 @@ func Start(ctx context.Context, getenv func(string) string) (*Tracing, error) {
 			return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL=%s: the portal sends traces as http/protobuf only", p)
 		}
 	}
-	exporter, err := otlptracehttp.New(ctx)
+	exporter, err := newOTLPExporter(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("OpenTelemetry exporter: %w", err)
 	}
