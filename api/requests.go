@@ -117,7 +117,13 @@ func (s *server) fail(ctx context.Context, err error) error {
 	case errors.As(err, &stateErr):
 		return problem(http.StatusConflict, alreadyMoved(stateErr.Current))
 	}
-	s.logger().ErrorContext(ctx, "api", "err", err)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// The client went away: nobody reads the answer, and it is not the
+		// portal's failure.
+		s.logger().DebugContext(ctx, "api: client went away", "err", err)
+	} else {
+		s.logger().ErrorContext(ctx, "api", "err", err)
+	}
 	return problem(http.StatusInternalServerError, "Internal error. Something went wrong on our side; nothing you sent caused it.")
 }
 

@@ -78,6 +78,7 @@ func (w *worker) Timeout(*river.Job[Args]) time.Duration { return checkTimeout }
 // Work checks once and records what it found; the new findings are audited
 // (and announced) by store.RecordDrift.
 func (w *worker) Work(ctx context.Context, _ *river.Job[Args]) error {
+	started := time.Now()
 	rep, fresh, err := Run(ctx, w.j.Store, w.j.Cloud)
 	if err != nil {
 		return err
@@ -86,6 +87,10 @@ func (w *worker) Work(ctx context.Context, _ *river.Job[Args]) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Its length and size in the log: a check's work grows with the live
+	// instances, and this is where an operator sees by how much.
+	log.InfoContext(ctx, "drift check done", "instances", rep.Compared, "findings", len(rep.Findings),
+		"took", time.Since(started).Round(time.Millisecond).String())
 	for _, p := range rep.Problems {
 		log.WarnContext(ctx, "drift check incomplete", "problem", p)
 	}

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -92,8 +94,15 @@ func (h *Handlers) chrome(c echo.Context, section string, waiting *int) layout.C
 // RenderError writes the error page for err (see Describe); internal errors
 // are logged with the request id, which the page shows.
 func (h *Handlers) RenderError(c echo.Context, err error) {
-	status, title, message := Describe(err)
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	if errors.Is(c.Request().Context().Err(), context.Canceled) {
+		// The client went away (a closed tab, a proxy's timeout): nobody
+		// reads a page, and it is not the portal's failure.
+		h.logger().DebugContext(c.Request().Context(), "client went away", "request_id", reqID,
+			"method", c.Request().Method, "path", c.Request().URL.Path)
+		return
+	}
+	status, title, message := Describe(err)
 	if status >= 500 {
 		h.logger().ErrorContext(c.Request().Context(), "request failed", "request_id", reqID, "method", c.Request().Method,
 			"path", c.Request().URL.Path, "err", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -25,6 +26,43 @@ import (
 type openLoopResult struct {
 	sent, failed   int
 	p50, p99, maxi time.Duration
+	// stalls are the stretches of time in which requests took over
+	// stallOver, by the wall clock, to be laid beside the portal's and
+	// Postgres's logs.
+	stalls []stall
+}
+
+// stallOver is the latency above which a request counts as held up.
+const stallOver = 50 * time.Millisecond
+
+// stall is a stretch of requests due one after another that all took over
+// stallOver: when the first was due, when the last was, how many, and the
+// longest.
+type stall struct {
+	from, to time.Time
+	n        int
+	worst    time.Duration
+}
+
+func (s stall) String() string {
+	return fmt.Sprintf("%s–%s (%d requests, worst %.0f ms)", s.from.Format("15:04:05.000"), s.to.Format("05.000"), s.n, ms(s.worst))
+}
+
+// stallsOf groups the slow requests (in due order) into stretches: two
+// slow requests less than 20 ms apart are one stall.
+func stallsOf(due []time.Time, lat []time.Duration, failed []bool) []stall {
+	var out []stall
+	for i := range lat {
+		if failed[i] || lat[i] <= stallOver {
+			continue
+		}
+		if k := len(out) - 1; k >= 0 && due[i].Sub(out[k].to) < 20*time.Millisecond {
+			out[k].to, out[k].n, out[k].worst = due[i], out[k].n+1, max(out[k].worst, lat[i])
+			continue
+		}
+		out = append(out, stall{from: due[i], to: due[i], n: 1, worst: lat[i]})
+	}
+	return out
 }
 
 // openLoop sends GET url at rate requests a second for d, each with
@@ -40,10 +78,12 @@ func openLoop(ctx context.Context, url string, header http.Header, rate float64,
 	n := int(d / interval)
 	lat := make([]time.Duration, n)
 	failed := make([]bool, n)
+	dues := make([]time.Time, n)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		due := start.Add(time.Duration(i) * interval)
+		dues[i] = due
 		if wait := time.Until(due); wait > 0 {
 			select {
 			case <-ctx.Done():
@@ -73,6 +113,7 @@ func openLoop(ctx context.Context, url string, header http.Header, rate float64,
 	wg.Wait()
 	var res openLoopResult
 	res.sent = n
+	res.stalls = stallsOf(dues, lat, failed)
 	ok := make([]time.Duration, 0, n)
 	for i := range lat {
 		if failed[i] {
@@ -136,8 +177,21 @@ func workloadOpenLoop(ctx context.Context, o options, rep *report, p *portalProc
 			}
 			met = met && res.failed == 0 && res.p99 <= openLoopP99 && res.maxi <= openLoopMax
 			p50s, p99s, maxes, rates = append(p50s, ms(res.p50)), append(p99s, ms(res.p99)), append(maxes, ms(res.maxi)), append(rates, capacity/2)
-			runs = append(runs, fmt.Sprintf("run %d: capacity %.0f/s, at %.0f/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d failed",
-				i+1, capacity, capacity/2, ms(res.p50), ms(res.p99), ms(res.maxi), res.failed, res.sent))
+			stalls := "no request over 50 ms"
+			if len(res.stalls) > 0 {
+				// The four worst, in the order they came.
+				worst := slices.Clone(res.stalls)
+				slices.SortStableFunc(worst, func(a, b stall) int { return cmp.Compare(b.worst, a.worst) })
+				worst = worst[:min(len(worst), 4)]
+				slices.SortFunc(worst, func(a, b stall) int { return a.from.Compare(b.from) })
+				var ss []string
+				for _, st := range worst {
+					ss = append(ss, st.String())
+				}
+				stalls = fmt.Sprintf("%d stretches over 50 ms: %s", len(res.stalls), strings.Join(ss, ", "))
+			}
+			runs = append(runs, fmt.Sprintf("run %d: capacity %.0f/s, at %.0f/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d failed; %s",
+				i+1, capacity, capacity/2, ms(res.p50), ms(res.p99), ms(res.maxi), res.failed, res.sent, stalls))
 			logf("  %s %s", tg.n, runs[len(runs)-1])
 		}
 		rep.add(row{n: tg.n, workload: "open loop at half capacity: " + tg.name,

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kvportal/kvportal/config"
+	"github.com/kvportal/kvportal/internal/testpg"
+)
+
+// A statement whose context ends (its client went away) is canceled in
+// Postgres and its connection goes back to the pool, still open and
+// usable; with pgx's default handling the same cancel cuts the connection,
+// which is what this guards against.
+func TestCanceledStatementKeepsItsConnection(t *testing.T) {
+	t.Parallel()
+	url := testpg.URL(t)
+	for _, tc := range []struct {
+		name  string
+		keep  bool
+		build func() (*pgxpool.Config, error)
+	}{
+		{"the portal's pool", true, func() (*pgxpool.Config, error) { return poolConfig(url, config.PoolerNone) }},
+		{"pgx's default", false, func() (*pgxpool.Config, error) { return pgxpool.ParseConfig(url) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pcfg, err := tc.build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pcfg.MaxConns, pcfg.MinConns = 1, 0
+			pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			var before int
+			if err := pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&before); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			_, err = pool.Exec(ctx, `SELECT pg_sleep(30)`)
+			cancel()
+			if err == nil {
+				t.Fatal("the sleep was not canceled")
+			}
+			var after int
+			if err := pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&after); err != nil {
+				t.Fatal(err)
+			}
+			if kept := after == before; kept != tc.keep {
+				t.Errorf("connection kept: %v (backend %d, then %d), want %v", kept, before, after, tc.keep)
+			}
+		})
+	}
+}
