@@ -11,23 +11,23 @@ import (
 	"github.com/kvportal/kvportal/internal/testpg"
 )
 
-// A statement whose context ends (its client went away) is canceled in
-// Postgres and its connection goes back to the pool, still open and
-// usable; with pgx's default handling the same cancel cuts the connection,
-// which is what this guards against.
+// A statement of a served request whose client went away is canceled in
+// Postgres and its connection goes back to the pool, still open; any other
+// context (River's listener ends its waits by canceling them) keeps pgx's
+// way, which cuts the connection at once.
 func TestCanceledStatementKeepsItsConnection(t *testing.T) {
 	t.Parallel()
 	url := testpg.URL(t)
 	for _, tc := range []struct {
-		name  string
-		keep  bool
-		build func() (*pgxpool.Config, error)
+		name string
+		ctx  context.Context
+		keep bool
 	}{
-		{"the portal's pool", true, func() (*pgxpool.Config, error) { return poolConfig(url, config.PoolerNone) }},
-		{"pgx's default", false, func() (*pgxpool.Config, error) { return pgxpool.ParseConfig(url) }},
+		{"a served request's statement", withGentleCancel(context.Background()), true},
+		{"any other statement", context.Background(), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pcfg, err := tc.build()
+			pcfg, err := poolConfig(url, config.PoolerNone)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,7 +41,7 @@ func TestCanceledStatementKeepsItsConnection(t *testing.T) {
 			if err := pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&before); err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			ctx, cancel := context.WithTimeout(tc.ctx, 200*time.Millisecond)
 			_, err = pool.Exec(ctx, `SELECT pg_sleep(30)`)
 			cancel()
 			if err == nil {

@@ -15,7 +15,7 @@ import (
 
 const benchPassword = "bench-Passw0rd-not-secret"
 
-// httpWorkloads runs workloads 1, 2, 2c, 6, 7, 8, 9, 11 and 12 against the
+// httpWorkloads runs workloads 1, 2, 2c, 6, 7, 8, 9, 11, 12 and 13 against the
 // real `portal serve` process on a database seeded with o.seedRows requests
 // and events.
 func httpWorkloads(ctx context.Context, o options, env *environment, rep *report) error {
@@ -120,7 +120,7 @@ func httpWorkloads(ctx context.Context, o options, env *environment, rep *report
 	if o.want("2") || o.want("6") || o.want("11") {
 		rep.plans = explainPlans(ctx, pool, devID, instanceID)
 	}
-	if o.want("8") || o.want("9") || o.want("12") {
+	if o.want("8") || o.want("9") || o.want("12") || o.want("13") {
 		tok, err := apiToken(ctx, o, penv, "bench-dev")
 		if err != nil {
 			return err
@@ -130,6 +130,12 @@ func httpWorkloads(ctx context.Context, o options, env *environment, rep *report
 			logf("workload 12: open loop at half capacity")
 			if err := workloadOpenLoop(ctx, o, rep, p, dev, approver, tok, pool, devID); err != nil {
 				return fmt.Errorf("workload 12: %w", err)
+			}
+		}
+		if o.want("13") {
+			logf("workload 13: Prometheus scrapes")
+			if err := workload13(ctx, o, rep, p); err != nil {
+				return fmt.Errorf("workload 13: %w", err)
 			}
 		}
 		if o.want("8") {

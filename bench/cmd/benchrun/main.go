@@ -56,7 +56,7 @@ func main() {
 		return
 	}
 	var o options
-	only := flag.String("only", "", "comma-separated workloads to run (1-12, 2c); default all")
+	only := flag.String("only", "", "comma-separated workloads to run (1-13, 2c); default all")
 	flag.IntVar(&o.runs, "runs", 3, "runs per workload; figures are medians")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each wrk and pgbench run")
 	flag.IntVar(&o.conns, "connections", 32, "concurrent clients of the HTTP and pgbench workloads")
@@ -106,7 +106,7 @@ func run(ctx context.Context, o options) error {
 	rep := &report{started: started, opts: o}
 	rep.machine = describeMachine(ctx, env)
 
-	if o.want("1") || o.want("2") || o.want("2c") || o.want("6") || o.want("7") || o.want("8") || o.want("9") || o.want("11") || o.want("12") {
+	if o.want("1") || o.want("2") || o.want("2c") || o.want("6") || o.want("7") || o.want("8") || o.want("9") || o.want("11") || o.want("12") || o.want("13") {
 		if err := httpWorkloads(ctx, o, env, rep); err != nil {
 			return err
 		}
