@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -35,6 +37,10 @@ func MetricsHandler(reg *prometheus.Registry, logger *slog.Logger) http.Handler 
 	})
 }
 
+// statusClientClosed is nginx's code for a request whose client closed it
+// before the answer: recorded, never sent.
+const statusClientClosed = 499
+
 // httpMetrics counts and times every request by route pattern (never by raw
 // path, which would grow without bound), method and status.
 func httpMetrics(reg prometheus.Registerer) echo.MiddlewareFunc {
@@ -57,7 +63,14 @@ func httpMetrics(reg prometheus.Registerer) echo.MiddlewareFunc {
 			if route == "" {
 				route = "unmatched"
 			}
-			requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
+			code := c.Response().Status
+			if err != nil && errors.Is(c.Request().Context().Err(), context.Canceled) {
+				// It failed because its client went away (nothing was sent):
+				// counted under the code proxies give a request its client
+				// closed, neither a success nor the portal's failure.
+				code = statusClientClosed
+			}
+			requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(code)).Inc()
 			duration.WithLabelValues(route, c.Request().Method).Observe(time.Since(start).Seconds())
 			return nil
 		}

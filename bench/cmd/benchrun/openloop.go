@@ -160,6 +160,7 @@ func workloadOpenLoop(ctx context.Context, o options, rep *report, p *portalProc
 		var runs []string
 		met := true
 		for i := 0; i < o.runs; i++ {
+			before := sessionsOf(ctx, pool)
 			capRes, err := runWrk(ctx, o, tg.script, p.base+tg.path, tg.s)
 			if err != nil {
 				return fmt.Errorf("%s capacity: %w", tg.n, err)
@@ -175,6 +176,9 @@ func workloadOpenLoop(ctx context.Context, o options, rep *report, p *portalProc
 			if err != nil {
 				return fmt.Errorf("%s open loop: %w", tg.n, err)
 			}
+			// Postgres publishes its session counts within a second.
+			time.Sleep(1100 * time.Millisecond)
+			sessions := sessionsOf(ctx, pool).since(before)
 			met = met && res.failed == 0 && res.p99 <= openLoopP99 && res.maxi <= openLoopMax
 			p50s, p99s, maxes, rates = append(p50s, ms(res.p50)), append(p99s, ms(res.p99)), append(maxes, ms(res.maxi)), append(rates, capacity/2)
 			stalls := "no request over 50 ms"
@@ -190,8 +194,8 @@ func workloadOpenLoop(ctx context.Context, o options, rep *report, p *portalProc
 				}
 				stalls = fmt.Sprintf("%d stretches over 50 ms: %s", len(res.stalls), strings.Join(ss, ", "))
 			}
-			runs = append(runs, fmt.Sprintf("run %d: capacity %.0f/s, at %.0f/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d failed; %s",
-				i+1, capacity, capacity/2, ms(res.p50), ms(res.p99), ms(res.maxi), res.failed, res.sent, stalls))
+			runs = append(runs, fmt.Sprintf("run %d: capacity %.0f/s, at %.0f/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d failed; %s; %s",
+				i+1, capacity, capacity/2, ms(res.p50), ms(res.p99), ms(res.maxi), res.failed, res.sent, stalls, sessions))
 			logf("  %s %s", tg.n, runs[len(runs)-1])
 		}
 		rep.add(row{n: tg.n, workload: "open loop at half capacity: " + tg.name,
@@ -208,3 +212,25 @@ func workloadOpenLoop(ctx context.Context, o options, rep *report, p *portalProc
 
 // ms is d in milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// sessionCounts are Postgres's counts of the sessions opened to the
+// portal's database and of those that ended with their client gone without
+// a word (a connection cut mid-statement).
+type sessionCounts struct{ opened, cut int64 }
+
+// sessionsOf reads them; zero when they can't be read (the report then
+// says nothing opened).
+func sessionsOf(ctx context.Context, pool *pgxpool.Pool) sessionCounts {
+	var c sessionCounts
+	if err := pool.QueryRow(ctx, `SELECT sessions, sessions_abandoned FROM pg_stat_database WHERE datname = current_database()`).
+		Scan(&c.opened, &c.cut); err != nil {
+		logf("session counts: %v", err)
+	}
+	return c
+}
+
+// since says how many sessions the portal opened and cut between before
+// and c: each opened one is a new Postgres backend that a request waited for.
+func (c sessionCounts) since(before sessionCounts) string {
+	return fmt.Sprintf("%d database sessions opened and %d cut during the capacity and open-loop runs", c.opened-before.opened, c.cut-before.cut)
+}
