@@ -13,9 +13,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 )
 
@@ -88,25 +89,49 @@ func Up(ctx context.Context, db *sql.DB, opts ...Option) ([]*goose.MigrationResu
 
 // River's schema versions can't share one transaction (a version adds an
 // enum value the next one uses), so its migrator runs outside goose's
-// transaction and applies each version in a transaction of its own.
-func riverMigrator(db *sql.DB) (*rivermigrate.Migrator[*sql.Tx], error) {
-	return rivermigrate.New(riverdatabasesql.New(db), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+// transaction and applies each version in a transaction of its own. It
+// runs on River's pgx driver, over the pgx connection under db's handle,
+// as the rest of the portal does: River's database/sql driver would link a
+// second Postgres driver into the binary for this alone.
+func riverMigrate(ctx context.Context, db *sql.DB, direction rivermigrate.Direction, target int) error {
+	m, err := rivermigrate.New(riverpgxv5.New(nil), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		pc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("River's migrations need a pgx connection, not %T", driverConn)
+		}
+		for {
+			tx, err := pc.Conn().Begin(ctx)
+			if err != nil {
+				return err
+			}
+			res, err := m.MigrateTx(ctx, tx, direction, &rivermigrate.MigrateOpts{MaxSteps: 1, TargetVersion: target})
+			if err != nil {
+				_ = tx.Rollback(ctx)
+				return err
+			}
+			if err := tx.Commit(ctx); err != nil {
+				return err
+			}
+			if len(res.Versions) == 0 {
+				return nil
+			}
+		}
+	})
 }
 
 func riverUp(ctx context.Context, db *sql.DB) error {
-	m, err := riverMigrator(db)
-	if err != nil {
-		return err
-	}
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{TargetVersion: riverSchemaVersion})
-	return err
+	return riverMigrate(ctx, db, rivermigrate.DirectionUp, riverSchemaVersion)
 }
 
 func riverDown(ctx context.Context, db *sql.DB) error {
-	m, err := riverMigrator(db)
-	if err != nil {
-		return err
-	}
-	_, err = m.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1})
-	return err
+	return riverMigrate(ctx, db, rivermigrate.DirectionDown, -1)
 }
