@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/wait"
 	"github.com/kvportal/kvportal/rkvstore"
 	"github.com/kvportal/kvportal/store"
 )
@@ -330,14 +331,7 @@ const maxPause = time.Second
 // seconds and every page answered late meanwhile. Paced, it takes about
 // half of one core and twice as long.
 func pace(ctx context.Context, took time.Duration) error {
-	t := time.NewTimer(min(took, maxPause))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return wait.Sleep(ctx, min(took, maxPause))
 }
 
 // untaggedOnes lists, by InstanceId, the instances of records that the

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/kvportal/kvportal/internal/wait"
 )
 
 // action serves one API action once the call is authenticated. It either
@@ -140,17 +142,7 @@ func (s *Simulator) arrived(c *call) {
 // sleep waits d, or until the caller goes away; it reports whether the caller
 // is still there.
 func (s *Simulator) sleep(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
+	return d <= 0 || wait.Sleep(r.Context(), d) == nil
 }
 
 // authenticate checks the common parameters and the version 1 signature, in

@@ -37,6 +37,8 @@ import (
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/kvportal/kvportal/internal/wait"
 )
 
 // tracesPath is what OTLP/HTTP appends to OTEL_EXPORTER_OTLP_ENDPOINT for
@@ -183,7 +185,7 @@ func newOTLPExporter(getenv func(string) string) (*otlpExporter, error) {
 	if cfg.tlsConf != nil {
 		transport.TLSClientConfig = cfg.tlsConf
 	}
-	return &otlpExporter{cfg: cfg, client: &http.Client{Transport: transport}, sleep: sleepCtx}, nil
+	return &otlpExporter{cfg: cfg, client: &http.Client{Transport: transport}, sleep: wait.Sleep}, nil
 }
 
 // errExporterStopped is the answer to spans handed over after Shutdown.
@@ -274,17 +276,6 @@ func (e *otlpExporter) Shutdown(context.Context) error {
 	e.stopped.Store(true)
 	e.client.CloseIdleConnections()
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // resourceSpans groups spans as OTLP nests them: by the resource that made

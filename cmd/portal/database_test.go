@@ -9,6 +9,7 @@ import (
 
 	"github.com/kvportal/kvportal/config"
 	"github.com/kvportal/kvportal/internal/testpg"
+	"github.com/kvportal/kvportal/store"
 )
 
 // A statement of a served request whose client went away is canceled in
@@ -23,7 +24,7 @@ func TestCanceledStatementKeepsItsConnection(t *testing.T) {
 		ctx  context.Context
 		keep bool
 	}{
-		{"a served request's statement", withGentleCancel(context.Background()), true},
+		{"a served request's statement", store.WithGentleCancel(context.Background()), true},
 		{"any other statement", context.Background(), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

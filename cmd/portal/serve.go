@@ -89,7 +89,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	httpSrv := &http.Server{Handler: act.wrap(e.tracing.Handler(srv)), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		// Not the command's ctx: a stop lets the requests under way finish.
-		BaseContext: func(net.Listener) context.Context { return withGentleCancel(context.Background()) }}
+		BaseContext: func(net.Listener) context.Context { return store.WithGentleCancel(context.Background()) }}
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	e.logger.Info("KVPortal is serving", "url", "http://"+ln.Addr().String(), "simulated_cloud", cfg.Simulated())

@@ -85,13 +85,14 @@ var rules = []rule{
 		matches: prefix("github.com/jackc/pgx/v5/pgconn", "github.com/jackc/pgx/v5/pgtype"), may: []string{"store", "internal/testpg"}},
 	// The driver itself: store, which holds the SQL; the packages whose work
 	// joins a store transaction (their hooks take a pgx.Tx, so that a move,
-	// its job and its checks commit together); and those that open a
-	// database or a pool, or read its URL (config checks a pooled URL's
-	// start-up parameters). None of the others writes SQL.
+	// its job and its checks commit together); those that open a database
+	// or a pool, or read its URL (config checks a pooled URL's start-up
+	// parameters); and migrations, whose River versions run on the pgx
+	// connection under goose's handle. None of the others writes SQL.
 	{why: "pgx is imported by store, by what joins its transactions and by what opens a database",
 		matches: prefix("github.com/jackc/pgx"),
 		may: []string{"store", "workflow", "admission", "provisioner", "notify", "slackapp",
-			"cmd/portal", "config", "pgembed", "internal/testpg", "internal/webtest", "bench/..."}},
+			"cmd/portal", "config", "pgembed", "migrations", "internal/testpg", "internal/webtest", "bench/..."}},
 	{why: "River runs the background work",
 		matches: prefix("github.com/riverqueue"), may: []string{"provisioner", "notify", "slackapp", "drift", "migrations", "bench/..."}},
 	{why: "Slack's API is spoken by the Slack app",
