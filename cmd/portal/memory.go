@@ -21,7 +21,8 @@ import (
 // quietLooks looks in a row, and little was allocated meanwhile (River's own
 // work allocates without requests). Allocation alone was not enough: light
 // API traffic allocates less than idleAllocation a second, so the release
-// ran every few seconds under it and held up the requests that met it. The first idle moment after the start does the same once:
+// ran every few seconds under it and held up the requests that met it.
+// The first idle moment after the start does the same once:
 // the start's own garbage (migrations, the catalog, the API's description)
 // would otherwise be held as long, about as much again as an idle portal's
 // live heap.

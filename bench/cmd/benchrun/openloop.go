@@ -78,6 +78,7 @@ func openLoop(ctx context.Context, url string, header http.Header, rate float64,
 	n := int(d / interval)
 	lat := make([]time.Duration, n)
 	failed := make([]bool, n)
+	errs := make([]error, n)
 	dues := make([]time.Time, n)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -95,7 +96,7 @@ func openLoop(ctx context.Context, url string, header http.Header, rate float64,
 		wg.Go(func() {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 			if err != nil {
-				failed[i] = true
+				failed[i], errs[i] = true, err
 				return
 			}
 			req.Header = header.Clone()
@@ -107,7 +108,7 @@ func openLoop(ctx context.Context, url string, header http.Header, rate float64,
 					err = fmt.Errorf("status %d", resp.StatusCode)
 				}
 			}
-			lat[i], failed[i] = time.Since(due), err != nil
+			lat[i], failed[i], errs[i] = time.Since(due), err != nil, err
 		})
 	}
 	wg.Wait()
@@ -123,7 +124,7 @@ func openLoop(ctx context.Context, url string, header http.Header, rate float64,
 		ok = append(ok, lat[i])
 	}
 	if len(ok) == 0 {
-		return res, fmt.Errorf("open loop: all %d requests failed", n)
+		return res, fmt.Errorf("open loop: all %d requests failed, the first with: %v", n, errs[0])
 	}
 	slices.Sort(ok)
 	res.p50, res.p99, res.maxi = ok[len(ok)/2], ok[min(len(ok)-1, len(ok)*99/100)], ok[len(ok)-1]
