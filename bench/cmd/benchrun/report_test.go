@@ -85,3 +85,72 @@ func TestReportKeepsRowsBesideAStandaloneWorkload(t *testing.T) {
 		t.Errorf("measuring 2 lost 2c:\n%s", text)
 	}
 }
+
+// The section of `make bench-scale` is kept as it is when `make bench`
+// rewrites the report, whether all rows or some (-only) are measured, and
+// `make bench-scale` replaces that section only.
+func TestReportKeepsTheScaleSection(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	analysis := filepath.Join(dir, "analysis.md")
+	if err := os.WriteFile(analysis, []byte("## Analysis: what limits\n\nwords\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bench := func(only map[string]bool, result string) {
+		t.Helper()
+		r := &report{started: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC), opts: options{runs: 1, duration: time.Second, only: only}}
+		r.finished = r.started.Add(time.Minute)
+		r.add(row{n: "2a", workload: "w2a", result: result, runs: "runs of 2a", repro: "repro of 2a"})
+		if err := r.write(out, analysis); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() string {
+		t.Helper()
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	section := func(figure string) string {
+		return scaleBegin + "\n## At ten times the data (make bench-scale)\n\n| # | page | at 1M | at 10M |\n| --- | --- | --- | --- |\n" +
+			"| s1 | history page | " + figure + " | x |\n\n### Runs\n\n- **s1** runs\n\n" + scaleEnd + "\n"
+	}
+
+	bench(nil, "first")
+	if err := writeScaleSection(out, section("one")); err != nil {
+		t.Fatal(err)
+	}
+	text := read()
+	if i, j := strings.Index(text, scaleBegin), strings.Index(text, "## Analysis"); i < 0 || j < i {
+		t.Fatalf("the scale section is not before the analysis:\n%s", text)
+	}
+
+	bench(nil, "second")
+	text = read()
+	if !strings.Contains(text, section("one")) || !strings.Contains(text, "| 2a | w2a | second |") {
+		t.Fatalf("make bench lost the scale section or its own row:\n%s", text)
+	}
+	bench(map[string]bool{"2": true}, "third")
+	text = read()
+	if !strings.Contains(text, section("one")) || strings.Count(text, scaleBegin) != 1 {
+		t.Fatalf("make bench -only lost or doubled the scale section:\n%s", text)
+	}
+	// The rows of the scale section are not rows of the main table.
+	if strings.Contains(text, "kept from") {
+		t.Errorf("the scale section's rows were taken for kept rows:\n%s", text)
+	}
+
+	before := strings.Replace(text, section("one"), "", 1)
+	if err := writeScaleSection(out, section("two")); err != nil {
+		t.Fatal(err)
+	}
+	text = read()
+	if !strings.Contains(text, section("two")) || strings.Contains(text, "| s1 | history page | one |") || strings.Count(text, scaleBegin) != 1 {
+		t.Fatalf("make bench-scale did not replace its section:\n%s", text)
+	}
+	if after := strings.Replace(text, section("two"), "", 1); after != before {
+		t.Errorf("make bench-scale changed the rest of the report:\n%s\nwas\n%s", after, before)
+	}
+}
