@@ -154,3 +154,30 @@ func TestReportKeepsTheScaleSection(t *testing.T) {
 		t.Errorf("make bench-scale changed the rest of the report:\n%s\nwas\n%s", after, before)
 	}
 }
+
+// The scale table says a size the short way, and a page meets its target
+// by its p50, a throughput by its rate; a page that failed at either size
+// misses it.
+func TestScaleFigures(t *testing.T) {
+	for n, want := range map[int64]string{1_000_000: "1M", 10_000_000: "10M", 5_000_003: "5000003", 20_000: "20k", 200_000: "200k", 50_000_000: "50M"} {
+		if got := count(n); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	page := func(p50 time.Duration) scaleFigure { return scaleFigure{p50: p50} }
+	if r, _, met := scaleRatio("page", page(10*time.Millisecond), page(12*time.Millisecond)); !met || r != "1.20×" {
+		t.Errorf("1.2× slower: %s, met %v", r, met)
+	}
+	if _, _, met := scaleRatio("page", page(10*time.Millisecond), page(13*time.Millisecond)); met {
+		t.Error("1.3× slower met the target")
+	}
+	if _, _, met := scaleRatio("wrk", scaleFigure{rate: 1000}, scaleFigure{rate: 800}); met {
+		t.Error("a rate of 0.8× met the target")
+	}
+	if _, _, met := scaleRatio("export", scaleFigure{rate: 1000}, scaleFigure{rate: 900}); !met {
+		t.Error("a rate of 0.9× missed the target")
+	}
+	if r, _, met := scaleRatio("page", page(time.Millisecond), scaleFigure{failed: true}); met || r != "—" {
+		t.Errorf("a failed page: %s, met %v", r, met)
+	}
+}

@@ -140,7 +140,7 @@ func runScale(ctx context.Context, o options, env *environment) error {
 			return err
 		}
 	}
-	section := scaleReport(o, env, started, sizes, plans)
+	section := scaleReport(o, started, sizes, plans)
 	if err := writeScaleSection(o.out, section); err != nil {
 		return err
 	}
@@ -460,7 +460,7 @@ func count(n int64) string {
 }
 
 // scaleReport writes the section, its markers included.
-func scaleReport(o options, env *environment, started time.Time, sizes []*scaleSize, plans []plan) string {
+func scaleReport(o options, started time.Time, sizes []*scaleSize, plans []plan) string {
 	small, large := sizes[0], sizes[1]
 	var b strings.Builder
 	b.WriteString(scaleBegin + "\n")
