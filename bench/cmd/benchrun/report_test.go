@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +183,29 @@ func TestScaleFigures(t *testing.T) {
 	}
 	if r, _, met := scaleRatio("page", page(time.Millisecond), scaleFigure{failed: true}); met || r != "—" {
 		t.Errorf("a failed page: %s, met %v", r, met)
+	}
+}
+
+// An export that ends before its time with fewer rows than there are
+// events was cut short, and says so; one read for its time gives a rate.
+func TestExportRate(t *testing.T) {
+	rows := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintln(w, "id,at,actor")
+		for i := 0; i < rows; i++ {
+			fmt.Fprintf(w, "%d,2026-12-05,bench-dev\n", i)
+		}
+	}))
+	defer srv.Close()
+	s := &session{client: srv.Client(), base: srv.URL}
+	rows = 0
+	if _, err := exportRate(context.Background(), s, "/", time.Second, 10); err == nil || !strings.Contains(err.Error(), "after 0 rows of 10") {
+		t.Errorf("an empty export: %v", err)
+	}
+	rows = 10
+	f, err := exportRate(context.Background(), s, "/", time.Second, 10)
+	if err != nil || !strings.Contains(f.runs, "10 rows") || !strings.Contains(f.runs, "the whole export") {
+		t.Errorf("a whole export: %+v, %v", f, err)
 	}
 }

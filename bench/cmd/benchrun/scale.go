@@ -219,7 +219,7 @@ func measureScale(ctx context.Context, o options, p *portalProc, pool *pgxpool.P
 		case "wrk":
 			f, err = wrkThroughput(ctx, o, p.base+path, s)
 		case "export":
-			f, err = exportRate(ctx, s, path, o.exportFor)
+			f, err = exportRate(ctx, s, path, o.exportFor, sz.events)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -318,8 +318,10 @@ func wrkThroughput(ctx context.Context, o options, url string, s *session) (scal
 
 // exportRate reads the export for d from its first byte and counts its
 // lines (the details are JSON on one line each): rows per second. The
-// connection is closed after d, which ends the export's query.
-func exportRate(ctx context.Context, s *session, path string, d time.Duration) (scaleFigure, error) {
+// connection is closed after d, which ends the export's query. An export
+// that ends before d with fewer rows than the events there are (events)
+// was cut short: the portal has sent its 200 by then and can only stop.
+func exportRate(ctx context.Context, s *session, path string, d time.Duration, events int64) (scaleFigure, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
@@ -327,9 +329,14 @@ func exportRate(ctx context.Context, s *session, path string, d time.Duration) (
 		return scaleFigure{}, err
 	}
 	// The context ends the read; the client's own timeout would end a
-	// slow first byte.
+	// slow first byte. A connection of its own: on a reused one, Go's
+	// client sends a GET again by itself when the server closes the
+	// connection without an answer (as the portal does when its write
+	// timeout passes before the first row), which would hide the failure
+	// and run the export's statement a second time.
 	c := *s.client
 	c.Timeout = 0
+	c.Transport = &http.Transport{DisableKeepAlives: true}
 	start := time.Now()
 	resp, err := c.Do(req)
 	if err != nil {
@@ -362,6 +369,10 @@ func exportRate(ctx context.Context, s *session, path string, d time.Duration) (
 	}
 	took := time.Since(t0)
 	rows := lines - 1 // the header
+	if done && rows < events {
+		return scaleFigure{}, fmt.Errorf("the export ended after %d rows of %d, %s after its first byte, which came %s after the request",
+			max(rows, 0), events, took.Round(10*time.Millisecond), msText(ttfb))
+	}
 	f := scaleFigure{rate: float64(rows) / took.Seconds()}
 	f.text = fmt.Sprintf("%.0f rows/s, first byte after %s", f.rate, msText(ttfb))
 	end := "stopped"
