@@ -19,30 +19,13 @@ const benchPassword = "bench-Passw0rd-not-secret"
 // real `portal serve` process on a database seeded with o.seedRows requests
 // and events.
 func httpWorkloads(ctx context.Context, o options, env *environment, rep *report) error {
-	const db = "portal"
-	if err := env.createDB(ctx, db, ""); err != nil {
-		return err
-	}
-	penv := portalEnv(env, db)
-	if err := portalCLI(ctx, o, penv, "", "migrate", "up"); err != nil {
-		return err
-	}
-	for _, u := range [][2]string{{"bench-dev", "requester"}, {"bench-approver", "approver"}, {"bench-admin", "admin"}} {
-		if err := portalCLI(ctx, o, penv, benchPassword+"\n", "users", "add", "--username", u[0], "--role", u[1], "--password-stdin"); err != nil {
-			return err
-		}
-	}
-	pool, err := env.pool(ctx, db, 4)
+	penv, pool, devID, err := preparePortalDB(ctx, o, env)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	var devID int64
-	if err := pool.QueryRow(ctx, `SELECT id FROM users WHERE username = 'bench-dev'`).Scan(&devID); err != nil {
-		return err
-	}
 	logf("seeding %d requests and audit events", o.seedRows)
-	if err := seedHistory(ctx, pool, o.seedRows, devID); err != nil {
+	if _, err := seedHistory(ctx, pool, seedRange{from: 1, to: o.seedRows, last: o.seedRows, events: 1}, devID); err != nil {
 		return err
 	}
 
@@ -166,6 +149,36 @@ func httpWorkloads(ctx context.Context, o options, env *environment, rep *report
 		}
 	}
 	return nil
+}
+
+// preparePortalDB creates the portal's database, migrates it with the
+// portal's own command, and adds the three users the workloads sign in as:
+// it returns the portal's environment, a small pool on the database and
+// the requester's id.
+func preparePortalDB(ctx context.Context, o options, env *environment) ([]string, *pgxpool.Pool, int64, error) {
+	const db = "portal"
+	if err := env.createDB(ctx, db, ""); err != nil {
+		return nil, nil, 0, err
+	}
+	penv := portalEnv(env, db)
+	if err := portalCLI(ctx, o, penv, "", "migrate", "up"); err != nil {
+		return nil, nil, 0, err
+	}
+	for _, u := range [][2]string{{"bench-dev", "requester"}, {"bench-approver", "approver"}, {"bench-admin", "admin"}} {
+		if err := portalCLI(ctx, o, penv, benchPassword+"\n", "users", "add", "--username", u[0], "--role", u[1], "--password-stdin"); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	pool, err := env.pool(ctx, db, 4)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	var devID int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM users WHERE username = 'bench-dev'`).Scan(&devID); err != nil {
+		pool.Close()
+		return nil, nil, 0, err
+	}
+	return penv, pool, devID, nil
 }
 
 // settle lets the database catch up with what the last workload wrote

@@ -11,7 +11,12 @@ import (
 // plan is an EXPLAIN ANALYZE kept for the report. Each runs in a
 // transaction that is rolled back: some are writes.
 // set, when not empty, runs in that transaction first, as the store does.
-type plan struct{ title, set, sql, text string }
+type plan struct {
+	title, set, sql, text string
+	// costOnly is EXPLAIN without ANALYZE: the plan of a statement that
+	// would read the whole of a large table.
+	costOnly bool
+}
 
 // requestCols is the whole request row store read as of this benchmark: the
 // lists of the history page and the approvals queue select them.
@@ -75,7 +80,11 @@ func explain(ctx context.Context, pool *pgxpool.Pool, p plan) string {
 			return "error: " + err.Error()
 		}
 	}
-	rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+p.sql)
+	how := "EXPLAIN (ANALYZE, BUFFERS) "
+	if p.costOnly {
+		how = "EXPLAIN "
+	}
+	rows, err := tx.Query(ctx, how+p.sql)
 	if err != nil {
 		return "error: " + err.Error()
 	}

@@ -196,6 +196,13 @@ func (r *report) write(path, analysisPath string) error {
 			fmt.Fprintf(&b, "- **%s** %s\n", x.n, x.repro)
 		}
 	}
+	// The section of `make bench-scale` is its own: kept as it is, before
+	// the analysis, where that command put it.
+	if old, err := os.ReadFile(path); err == nil {
+		if sec := scaleSection(string(old)); sec != "" {
+			b.WriteString("\n" + sec + "\n")
+		}
+	}
 	if a, err := os.ReadFile(analysisPath); err == nil {
 		b.WriteString("\n")
 		b.Write(a)

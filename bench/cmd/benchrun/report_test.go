@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,5 +87,125 @@ func TestReportKeepsRowsBesideAStandaloneWorkload(t *testing.T) {
 	}
 	if text := write("2", "2a", "2b"); !strings.Contains(text, "| 2c | w2c |") {
 		t.Errorf("measuring 2 lost 2c:\n%s", text)
+	}
+}
+
+// The section of `make bench-scale` is kept as it is when `make bench`
+// rewrites the report, whether all rows or some (-only) are measured, and
+// `make bench-scale` replaces that section only.
+func TestReportKeepsTheScaleSection(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	analysis := filepath.Join(dir, "analysis.md")
+	if err := os.WriteFile(analysis, []byte("## Analysis: what limits\n\nwords\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bench := func(only map[string]bool, result string) {
+		t.Helper()
+		r := &report{started: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC), opts: options{runs: 1, duration: time.Second, only: only}}
+		r.finished = r.started.Add(time.Minute)
+		r.add(row{n: "2a", workload: "w2a", result: result, runs: "runs of 2a", repro: "repro of 2a"})
+		if err := r.write(out, analysis); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() string {
+		t.Helper()
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	section := func(figure string) string {
+		return scaleBegin + "\n## At ten times the data (make bench-scale)\n\n| # | page | at 1M | at 10M |\n| --- | --- | --- | --- |\n" +
+			"| s1 | history page | " + figure + " | x |\n\n### Runs\n\n- **s1** runs\n\n" + scaleEnd + "\n"
+	}
+
+	bench(nil, "first")
+	if err := writeScaleSection(out, section("one")); err != nil {
+		t.Fatal(err)
+	}
+	text := read()
+	if i, j := strings.Index(text, scaleBegin), strings.Index(text, "## Analysis"); i < 0 || j < i {
+		t.Fatalf("the scale section is not before the analysis:\n%s", text)
+	}
+
+	bench(nil, "second")
+	text = read()
+	if !strings.Contains(text, section("one")) || !strings.Contains(text, "| 2a | w2a | second |") {
+		t.Fatalf("make bench lost the scale section or its own row:\n%s", text)
+	}
+	bench(map[string]bool{"2": true}, "third")
+	text = read()
+	if !strings.Contains(text, section("one")) || strings.Count(text, scaleBegin) != 1 {
+		t.Fatalf("make bench -only lost or doubled the scale section:\n%s", text)
+	}
+	// The rows of the scale section are not rows of the main table.
+	if strings.Contains(text, "kept from") {
+		t.Errorf("the scale section's rows were taken for kept rows:\n%s", text)
+	}
+
+	before := strings.Replace(text, section("one"), "", 1)
+	if err := writeScaleSection(out, section("two")); err != nil {
+		t.Fatal(err)
+	}
+	text = read()
+	if !strings.Contains(text, section("two")) || strings.Contains(text, "| s1 | history page | one |") || strings.Count(text, scaleBegin) != 1 {
+		t.Fatalf("make bench-scale did not replace its section:\n%s", text)
+	}
+	if after := strings.Replace(text, section("two"), "", 1); after != before {
+		t.Errorf("make bench-scale changed the rest of the report:\n%s\nwas\n%s", after, before)
+	}
+}
+
+// The scale table says a size the short way, and a page meets its target
+// by its p50, a throughput by its rate; a page that failed at either size
+// misses it.
+func TestScaleFigures(t *testing.T) {
+	for n, want := range map[int64]string{1_000_000: "1M", 10_000_000: "10M", 5_000_003: "5000003", 20_000: "20k", 200_000: "200k", 50_000_000: "50M"} {
+		if got := count(n); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	page := func(p50 time.Duration) scaleFigure { return scaleFigure{p50: p50} }
+	if r, _, met := scaleRatio("page", page(10*time.Millisecond), page(12*time.Millisecond)); !met || r != "1.20×" {
+		t.Errorf("1.2× slower: %s, met %v", r, met)
+	}
+	if _, _, met := scaleRatio("page", page(10*time.Millisecond), page(13*time.Millisecond)); met {
+		t.Error("1.3× slower met the target")
+	}
+	if _, _, met := scaleRatio("wrk", scaleFigure{rate: 1000}, scaleFigure{rate: 800}); met {
+		t.Error("a rate of 0.8× met the target")
+	}
+	if _, _, met := scaleRatio("export", scaleFigure{rate: 1000}, scaleFigure{rate: 900}); !met {
+		t.Error("a rate of 0.9× missed the target")
+	}
+	if r, _, met := scaleRatio("page", page(time.Millisecond), scaleFigure{failed: true}); met || r != "—" {
+		t.Errorf("a failed page: %s, met %v", r, met)
+	}
+}
+
+// An export that ends before its time with fewer rows than there are
+// events was cut short, and says so; one read for its time gives a rate.
+func TestExportRate(t *testing.T) {
+	rows := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintln(w, "id,at,actor")
+		for i := 0; i < rows; i++ {
+			fmt.Fprintf(w, "%d,2026-12-05,bench-dev\n", i)
+		}
+	}))
+	defer srv.Close()
+	s := &session{client: srv.Client(), base: srv.URL}
+	rows = 0
+	if _, err := exportRate(context.Background(), s, "/", time.Second, 10); err == nil || !strings.Contains(err.Error(), "after 0 rows of 10") {
+		t.Errorf("an empty export: %v", err)
+	}
+	rows = 10
+	f, err := exportRate(context.Background(), s, "/", time.Second, 10)
+	if err != nil || !strings.Contains(f.runs, "10 rows") || !strings.Contains(f.runs, "the whole export") {
+		t.Errorf("a whole export: %+v, %v", f, err)
 	}
 }
