@@ -132,14 +132,36 @@ func (f EventFilter) conditions() *conditions {
 	return c
 }
 
-// auditSelect reads the filter's events and what each shows of its request.
-// The details are read as text (the export hands them over as sent, see
-// EachEvent); the columns' positions are the auditCol constants.
-func auditSelect(f EventFilter) string {
+// pageOfEvents is the statement of the filter's first n events, newest
+// first, and what each shows of its user, request and team. The events are
+// chosen and limited first, in a subquery, and only those n are joined:
+// with the joins outside the limit, Postgres weighed them over every event
+// the filter matches before keeping n, and for an actor with a hundred
+// thousand events (or the export's whole trail) it chose to read every
+// request and sort, seconds at ten million requests, rather than walk the
+// events newest first and stop. The details are read as text (the export
+// hands them over as sent, see EachEvent); the columns' positions are the
+// auditCol constants.
+func pageOfEvents(f EventFilter, c *conditions, n int) string {
 	return `SELECT e.id, e.at, e.actor_id, COALESCE(u.username, ''), e.action, e.request_id, e.details::text,
 	COALESCE(r.instance_id, ''), COALESCE(r.region_id, ''),
 	COALESCE(t.name, CASE WHEN e.action LIKE 'team.%' THEN e.details->>'team' END, ''), COALESCE(r.kind, '')
-	FROM ` + f.from() + auditJoins
+	FROM (SELECT e.* FROM ` + f.from() + c.where() + ` ORDER BY e.id DESC` + c.limit(n) + `) e` + auditJoins + `
+	ORDER BY e.id DESC`
+}
+
+// PageStatement is the statement ListEvents runs for f, with its arguments,
+// and ExportStatement the one of each page EachEvent reads: for the
+// benchmark's plans, which must show the store's own.
+func (f EventFilter) PageStatement() (string, []any) {
+	c := f.conditions()
+	return pageOfEvents(f, c, limit(f.Limit)), c.args
+}
+
+// ExportStatement: see PageStatement.
+func (f EventFilter) ExportStatement() (string, []any) {
+	c := f.conditions()
+	return pageOfEvents(f, c, exportPage), c.args
 }
 
 const auditJoins = `
@@ -147,7 +169,7 @@ const auditJoins = `
 	LEFT JOIN requests r ON r.id = e.request_id
 	LEFT JOIN teams t ON t.id = r.team_id`
 
-// The positions of auditSelect's text columns.
+// The positions of pageOfEvents's text columns.
 const (
 	auditColActorName = 3
 	auditColAction    = 4
@@ -172,28 +194,28 @@ func scanAuditEvent(row pgx.CollectableRow) (AuditEvent, error) {
 // ListEvents lists audit events newest first.
 func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]AuditEvent, error) {
 	c := f.conditions()
-	rows, err := s.pool.Query(ctx, auditSelect(f)+c.where()+" ORDER BY e.id DESC"+c.limit(limit(f.Limit)), c.queryArgs()...)
+	rows, err := s.pool.Query(ctx, pageOfEvents(f, c, limit(f.Limit)), c.queryArgs()...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	return pgx.CollectRows(rows, scanAuditEvent)
 }
 
+// exportPage is how many events EachEvent reads per statement.
+const exportPage = 5000
+
 // EachEvent calls fn for every event the filter selects (its Limit and
-// BeforeID apply too when set), newest first, one row at a time: memory stays
-// constant whatever the number of events. fn gets the row in place (see
-// EventRow) and must not keep it or its bytes.
+// BeforeID apply too when set), newest first, one row at a time: memory
+// stays constant whatever the number of events. fn gets the row in place
+// (see EventRow) and must not keep it or its bytes.
+//
+// The events are read a page at a time, each page below the last one's
+// oldest event (the trail only grows at the top, so no event is read twice
+// or skipped): one statement over the whole trail was planned for its total
+// cost, joining and sorting everything before its first row (at fifty
+// million events, minutes and gigabytes of temporary files before the
+// download began), where a page is planned to start at once.
 func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(*EventRow) error) error {
-	c := f.conditions()
-	q := auditSelect(f) + c.where() + " ORDER BY e.id DESC"
-	if f.Limit > 0 {
-		q += c.limit(f.Limit)
-	}
-	rows, err := s.pool.Query(ctx, q, c.queryArgs()...)
-	if err != nil {
-		return fmt.Errorf("export events: %w", err)
-	}
-	defer rows.Close()
 	var (
 		r          EventRow
 		actor, req pgtype.Int8
@@ -203,17 +225,40 @@ func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(*EventRow)
 	// the protocol's formats. The destinations are made once: a list
 	// written out in each call would be allocated for every row.
 	dest := []any{&r.ID, &r.At, &actor, nil, nil, &req, nil, nil, nil, nil, nil}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
+	left := f.Limit
+	for {
+		n := exportPage
+		if f.Limit > 0 {
+			n = min(n, left)
+		}
+		c := f.conditions()
+		rows, err := s.pool.Query(ctx, pageOfEvents(f, c, n), c.queryArgs()...)
+		if err != nil {
 			return fmt.Errorf("export events: %w", err)
 		}
-		raw := rows.RawValues()
-		r.HasActor, r.HasRequest, r.RequestID = actor.Valid, req.Valid, req.Int64
-		r.ActorName, r.Action, r.DetailsJSON = raw[auditColActorName], raw[auditColAction], raw[auditColDetails]
-		r.InstanceID, r.RegionID, r.Team, r.Kind = raw[auditColInstance], raw[auditColRegion], raw[auditColTeam], raw[auditColKind]
-		if err := fn(&r); err != nil {
-			return err
+		read := 0
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return fmt.Errorf("export events: %w", err)
+			}
+			raw := rows.RawValues()
+			r.HasActor, r.HasRequest, r.RequestID = actor.Valid, req.Valid, req.Int64
+			r.ActorName, r.Action, r.DetailsJSON = raw[auditColActorName], raw[auditColAction], raw[auditColDetails]
+			r.InstanceID, r.RegionID, r.Team, r.Kind = raw[auditColInstance], raw[auditColRegion], raw[auditColTeam], raw[auditColKind]
+			if err := fn(&r); err != nil {
+				rows.Close()
+				return err
+			}
+			read++
 		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("export events: %w", err)
+		}
+		left -= read
+		if read < n || (f.Limit > 0 && left <= 0) {
+			return nil
+		}
+		f.BeforeID = r.ID
 	}
-	return rows.Err()
 }

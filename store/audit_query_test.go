@@ -114,3 +114,57 @@ func TestEachEventAllocatesNothingPerRow(t *testing.T) {
 		t.Errorf("%v allocations for %d events: some per row", allocs, events)
 	}
 }
+
+// The export reads the trail a statement's page at a time: across pages
+// every event comes once, newest first, and a limit or a starting point
+// holds across them too.
+func TestEachEventAcrossPages(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	// Past two of the export's pages, with whatever making the user wrote.
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO audit_events (actor_id, action)
+		SELECT $1, 'auth.login' FROM generate_series(1, 2*5000 + 17)`, dev.ID); err != nil {
+		t.Fatal(err)
+	}
+	var total, byDev int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE actor_id = $1) FROM audit_events`, dev.ID).
+		Scan(&total, &byDev); err != nil {
+		t.Fatal(err)
+	}
+	walk := func(f store.EventFilter) (n int, first, last int64) {
+		t.Helper()
+		prev := int64(1 << 62)
+		err := s.EachEvent(ctx, f, func(e *store.EventRow) error {
+			if e.ID >= prev {
+				t.Fatalf("event %d after %d: repeated or out of order", e.ID, prev)
+			}
+			if n == 0 {
+				first = e.ID
+			}
+			n, prev, last = n+1, e.ID, e.ID
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, first, last
+	}
+	n, first, last := walk(store.EventFilter{})
+	if n != total || first-last != int64(total-1) {
+		t.Fatalf("the whole trail: %d events from %d to %d, want %d in a row", n, first, last, total)
+	}
+	if n, _, _ := walk(store.EventFilter{Limit: 5003}); n != 5003 {
+		t.Errorf("a limit past one page: %d events", n)
+	}
+	if n, _, _ := walk(store.EventFilter{Limit: 5000}); n != 5000 {
+		t.Errorf("a limit of one page: %d events", n)
+	}
+	if n, top, _ := walk(store.EventFilter{BeforeID: first - 99}); n != total-100 || top != first-100 {
+		t.Errorf("below an event: %d events from %d", n, top)
+	}
+	if n, _, _ := walk(store.EventFilter{Actor: "dev"}); n != byDev {
+		t.Errorf("an actor's events: %d", n)
+	}
+}

@@ -13,6 +13,9 @@ import (
 // set, when not empty, runs in that transaction first, as the store does.
 type plan struct {
 	title, set, sql, text string
+	// args are sql's arguments ($1, …), for a statement taken from the
+	// store as it runs it.
+	args []any
 	// costOnly is EXPLAIN without ANALYZE: the plan of a statement that
 	// would read the whole of a large table.
 	costOnly bool
@@ -84,7 +87,7 @@ func explain(ctx context.Context, pool *pgxpool.Pool, p plan) string {
 	if p.costOnly {
 		how = "EXPLAIN "
 	}
-	rows, err := tx.Query(ctx, how+p.sql)
+	rows, err := tx.Query(ctx, how+p.sql, p.args...)
 	if err != nil {
 		return "error: " + err.Error()
 	}

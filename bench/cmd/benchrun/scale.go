@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kvportal/kvportal/store"
 )
 
 // `make bench-scale` (-scale) answers one question: does the portal answer
@@ -383,16 +385,17 @@ func exportRate(ctx context.Context, s *session, path string, d time.Duration, e
 	return f, nil
 }
 
-// auditSelectSQL is the audit page's statement as store.ListEvents builds
-// it (auditSelect and its joins), from the events of from.
-func auditSelectSQL(from, where string) string {
-	return `SELECT e.id, e.at, e.actor_id, COALESCE(u.username, ''), e.action, e.request_id, e.details::text,
-	COALESCE(r.instance_id, ''), COALESCE(r.region_id, ''),
-	COALESCE(t.name, CASE WHEN e.action LIKE 'team.%' THEN e.details->>'team' END, ''), COALESCE(r.kind, '')
-	FROM ` + from + `
-	LEFT JOIN users u ON u.id = e.actor_id
-	LEFT JOIN requests r ON r.id = e.request_id
-	LEFT JOIN teams t ON t.id = r.team_id` + where + ` ORDER BY e.id DESC`
+// auditPlan is the audit page's statement for f as store.ListEvents runs
+// it, with its arguments.
+func auditPlan(title string, f store.EventFilter) plan {
+	sql, args := f.PageStatement()
+	return plan{title: title, sql: sql, args: args}
+}
+
+// exportPlan is the statement of each page of the audit export.
+func exportPlan(title string) plan {
+	sql, args := store.EventFilter{}.ExportStatement()
+	return plan{title: title, sql: sql, args: args}
 }
 
 // scalePlans are EXPLAIN (ANALYZE, BUFFERS) of each probe's main statement
@@ -402,22 +405,15 @@ func auditSelectSQL(from, where string) string {
 func scalePlans(ctx context.Context, pool *pgxpool.Pool, devID int64) []plan {
 	var mid int64
 	_ = pool.QueryRow(ctx, `SELECT (min(id) + max(id)) / 2 FROM audit_events`).Scan(&mid)
-	actor := `(SELECT * FROM audit_events WHERE actor_id = (SELECT id FROM users WHERE username = '` + scaleActor + `')
-	UNION ALL SELECT * FROM audit_events WHERE action = 'auth.login_failed' AND actor_id IS NULL
-		AND details->>'username' = '` + scaleActor + `') e`
 	ps := []plan{
 		{title: "s1, s9: history page (store.ListRequests, one requester, 50+1 rows)",
 			sql: requestCols + fmt.Sprintf(" WHERE r.requester_id = %d ORDER BY r.id DESC LIMIT 51", devID)},
 		{title: "s2, s10: approvals queue (store.PendingRequests, 50+1 rows)",
 			sql: requestCols + " WHERE r.status = 'pending_approval' AND r.id > 0 ORDER BY r.id LIMIT 51"},
-		{title: "s3: audit page, first page (store.ListEvents, 50+1 rows)",
-			sql: auditSelectSQL("audit_events e", "") + " LIMIT 51"},
-		{title: "s4: audit page, deep (store.ListEvents, before the event halfway down)",
-			sql: auditSelectSQL("audit_events e", fmt.Sprintf(" WHERE e.id < %d", mid)) + " LIMIT 51"},
-		{title: "s5: audit page by actor (store.ListEvents, actorEvents)",
-			sql: auditSelectSQL(actor, "") + " LIMIT 51"},
-		{title: "s6: audit page by region (store.ListEvents, planned for the region given)",
-			sql: auditSelectSQL("audit_events e", " WHERE e.request_id IN (SELECT id FROM requests WHERE region_id = '"+scaleRegion+"')") + " LIMIT 51"},
+		auditPlan("s3: audit page, first page (store.ListEvents, 50+1 rows)", store.EventFilter{Limit: 51}),
+		auditPlan("s4: audit page, deep (store.ListEvents, before the event halfway down)", store.EventFilter{BeforeID: mid, Limit: 51}),
+		auditPlan("s5: audit page by actor (store.ListEvents, actorEvents)", store.EventFilter{Actor: scaleActor, Limit: 51}),
+		auditPlan("s6: audit page by region (store.ListEvents, planned for the region given)", store.EventFilter{RegionID: scaleRegion, Limit: 51}),
 		{title: "s7: instance list (store.ListInstances, as admin, 50+1 rows)",
 			sql: `SELECT i.instance_id, i.request_id, i.instance_name, i.region_id, i.zone_id, i.instance_class,
 	i.instance_type, i.engine_version, i.charge_type, i.team_id, COALESCE(t.name, ''), i.owner_id, o.username,
@@ -427,10 +423,8 @@ func scalePlans(ctx context.Context, pool *pgxpool.Pool, devID int64) []plan {
 		{title: "s8: metrics (store.ProvisioningStats, at each scrape)",
 			sql: `SELECT status, sum(n)::bigint AS n, (SELECT min(updated_at) FROM requests WHERE status = 'approved') AS oldest
 	FROM request_status_counts GROUP BY status`},
-		{title: "s11: audit export (store.EachEvent, no filter), the plan of the whole (EXPLAIN only: it would read every event)",
-			sql: auditSelectSQL("audit_events e", ""), costOnly: true},
-		{title: "s11: audit export, its first 100,000 rows (a plan of its own: the LIMIT changes it)",
-			sql: auditSelectSQL("audit_events e", "") + " LIMIT 100000"},
+		// The export reads the trail in pages of the same statement.
+		exportPlan("s11: audit export, one of its pages (store.EachEvent, no filter)"),
 	}
 	for i := range ps {
 		logf("scale: EXPLAIN %s", ps[i].title)
