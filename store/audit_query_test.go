@@ -168,3 +168,44 @@ func TestEachEventAcrossPages(t *testing.T) {
 		t.Errorf("an actor's events: %d", n)
 	}
 }
+
+// An actor's page merges what they did with the sign-ins failed under their
+// name, newest first, each half limited on its own: the page holds the
+// newest of both, in order, and the other conditions apply to both halves.
+func TestActorPageMergesBothHalves(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	// Alternating: the user's own sign-ins and failed ones under the name.
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO audit_events (actor_id, action, details)
+		SELECT CASE WHEN g % 2 = 0 THEN $1::bigint END,
+		       CASE WHEN g % 2 = 0 THEN 'auth.login' ELSE '`+domain.ActionLoginFailed+`' END,
+		       jsonb_build_object('username', 'dev')
+		FROM generate_series(1, 300) g`, dev.ID); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.ListEvents(ctx, store.EventFilter{Actor: "dev", Limit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for i, e := range page {
+		if i > 0 && e.ID != page[i-1].ID-1 {
+			t.Fatalf("event %d after %d: the page skips or misorders", e.ID, page[i-1].ID)
+		}
+		if e.Action == domain.ActionLoginFailed {
+			failed++
+		}
+	}
+	if len(page) != 20 || failed != 10 {
+		t.Errorf("%d events, %d failed sign-ins; want 20, 10", len(page), failed)
+	}
+	only, err := s.ListEvents(ctx, store.EventFilter{Actor: "dev", Action: domain.ActionLoginFailed, BeforeID: page[5].ID, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(only) != 150-3 || only[0].Action != domain.ActionLoginFailed || only[0].ID >= page[5].ID {
+		t.Errorf("failed sign-ins below an event: %d, first %+v", len(only), only[0])
+	}
+}

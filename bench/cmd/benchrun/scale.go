@@ -412,7 +412,7 @@ func scalePlans(ctx context.Context, pool *pgxpool.Pool, devID int64) []plan {
 			sql: requestCols + " WHERE r.status = 'pending_approval' AND r.id > 0 ORDER BY r.id LIMIT 51"},
 		auditPlan("s3: audit page, first page (store.ListEvents, 50+1 rows)", store.EventFilter{Limit: 51}),
 		auditPlan("s4: audit page, deep (store.ListEvents, before the event halfway down)", store.EventFilter{BeforeID: mid, Limit: 51}),
-		auditPlan("s5: audit page by actor (store.ListEvents, actorEvents)", store.EventFilter{Actor: scaleActor, Limit: 51}),
+		auditPlan("s5: audit page by actor (store.ListEvents, the two halves of an actor's events)", store.EventFilter{Actor: scaleActor, Limit: 51}),
 		auditPlan("s6: audit page by region (store.ListEvents, planned for the region given)", store.EventFilter{RegionID: scaleRegion, Limit: 51}),
 		{title: "s7: instance list (store.ListInstances, as admin, 50+1 rows)",
 			sql: `SELECT i.instance_id, i.request_id, i.instance_name, i.region_id, i.zone_id, i.instance_class,
