@@ -44,6 +44,15 @@ func startEnvironment(ctx context.Context, o options) (*environment, error) {
 		env.close()
 		return nil, err
 	}
+	if o.diag {
+		for _, q := range []string{`ALTER SYSTEM SET log_autovacuum_min_duration = 0`, `ALTER SYSTEM SET log_checkpoints = on`,
+			`ALTER SYSTEM SET log_min_duration_statement = 50`, `SELECT pg_reload_conf()`} {
+			if err := env.exec(ctx, "postgres", q); err != nil {
+				env.close()
+				return nil, err
+			}
+		}
+	}
 	if o.pgStats {
 		// pg_stat_statements needs preloading: set it, then restart.
 		if err := env.exec(ctx, "postgres", `ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`); err != nil {

@@ -43,6 +43,7 @@ type options struct {
 	seedRows  int
 	cpuprof   string
 	pgStats   bool
+	diag      bool
 	// -scale: `make bench-scale` (scale.go) instead of the workloads.
 	scale        bool
 	scaleBase    int
@@ -75,12 +76,16 @@ func main() {
 	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the in-process workloads (3, 4, 5, 10) to this file")
 	flag.IntVar(&poolSize, "pool", poolSize, "connection pool size of the in-process workloads (the portal uses 20)")
 	flag.BoolVar(&o.pgStats, "pgstats", false, "preload pg_stat_statements and log the costliest statements after each workload")
+	flag.BoolVar(&o.diag, "diag", false, "for finding stalls: keep the temporary directory, have Postgres log autovacuum, checkpoints and statements over 50 ms, and the portal log its garbage collections (GODEBUG=gctrace=1), all with times to lay beside the open-loop stretches")
 	flag.BoolVar(&o.scale, "scale", false, "measure the pages at -scale-base requests and at ten times that, one section of -out (make bench-scale); no workload runs")
 	flag.IntVar(&o.scaleBase, "scale-base", 1_000_000, "requests of the smaller size of -scale")
 	flag.IntVar(&o.scaleEvents, "scale-events", maxSeedEvents, "audit events per request of -scale (1 to 5)")
 	flag.IntVar(&o.scaleSamples, "scale-samples", 200, "requests in a row per page and size of -scale")
 	flag.DurationVar(&o.exportFor, "scale-export-for", 10*time.Second, "how long -scale reads the audit export at each size")
 	flag.Parse()
+	if o.diag {
+		o.keep = true
+	}
 	o.only = map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		if s = strings.TrimSpace(s); s != "" {

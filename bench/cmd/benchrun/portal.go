@@ -66,6 +66,9 @@ func startPortalLogged(ctx context.Context, o options, env *environment, penv []
 	p := &portalProc{base: "http://" + addr, env: penv, done: make(chan error, 1)}
 	p.cmd = exec.Command(o.portalBin, "serve")
 	p.cmd.Env = append(os.Environ(), append(penv, "PORTAL_ADDR="+addr)...)
+	if o.diag {
+		p.cmd.Env = append(p.cmd.Env, "GODEBUG=gctrace=1")
+	}
 	p.cmd.Stdout, p.cmd.Stderr = log, log
 	if err := p.cmd.Start(); err != nil {
 		log.Close()
