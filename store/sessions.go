@@ -88,9 +88,15 @@ func (s *Store) SessionByHash(ctx context.Context, idHash []byte) (ActiveSession
 	return a, nil
 }
 
-// TouchSession records that a session was seen at at.
+// TouchSession records that a session was seen at at. Every request of the
+// session that finds its last-seen time old asks at once, and they must not
+// queue on the row: one waiting for another's commit held up every page of
+// a busy session (or a busy API token, see TouchToken) for as long as that
+// commit took to reach the disk, once a minute. So a row another request is
+// already touching is skipped: that one records the time.
 func (s *Store) TouchSession(ctx context.Context, idHash []byte, at time.Time) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE sessions SET seen_at = $2 WHERE id_hash = $1 AND seen_at < $2`, idHash, at); err != nil {
+	if _, err := s.pool.Exec(ctx, `UPDATE sessions SET seen_at = $2 WHERE id_hash =
+		(SELECT id_hash FROM sessions WHERE id_hash = $1 AND seen_at < $2 FOR UPDATE SKIP LOCKED)`, idHash, at); err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}
 	return nil

@@ -74,3 +74,53 @@ func TestDeleteExpiredSessions(t *testing.T) {
 		t.Errorf("the fresh session went: %v", err)
 	}
 }
+
+// A session or token another request is touching is skipped, not waited
+// for: the touches of a busy session's requests never queue behind one
+// another's commit. Untouched by another, the time is recorded.
+func TestTouchesDoNotQueue(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev := mkUser(t, s, "dev", domain.RoleRequester)
+	start := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	h := startSession(t, s, dev, "busy", start)
+	tok, err := s.CreateToken(ctx, dev.ID, "ci", []byte("token-hash-busy"), time.Now().Add(time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another request's touch, under way: its transaction holds both rows.
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM sessions WHERE id_hash = $1 FOR UPDATE`, h); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM api_tokens WHERE id = $1 FOR UPDATE`, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Waiting would end at this context's deadline with an error.
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	now := time.Now()
+	if err := s.TouchSession(wctx, h, now); err != nil {
+		t.Errorf("touching a session being touched: %v", err)
+	}
+	if err := s.TouchToken(wctx, tok.ID, now); err != nil {
+		t.Errorf("touching a token being touched: %v", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var seen time.Time
+	if err := s.Pool().QueryRow(ctx, `SELECT seen_at FROM sessions WHERE id_hash = $1`, h).Scan(&seen); err != nil || !seen.Equal(start) {
+		t.Errorf("a skipped touch wrote %v (%v), want it left at %v", seen, err, start)
+	}
+	if err := s.TouchSession(ctx, h, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Pool().QueryRow(ctx, `SELECT seen_at FROM sessions WHERE id_hash = $1`, h).Scan(&seen); err != nil || seen.Before(now.Add(-time.Second)) {
+		t.Errorf("the touch after: seen %v (%v), want %v", seen, err, now)
+	}
+}

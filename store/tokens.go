@@ -78,8 +78,11 @@ const TokenUseResolution = time.Minute
 
 // TouchToken records that token id was used at.
 func (s *Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = $2
-		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)`, id, at, at.Add(-TokenUseResolution))
+	// A token another request is already touching is skipped (see
+	// TouchSession).
+	_, err := s.pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id =
+		(SELECT id FROM api_tokens WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3) FOR UPDATE SKIP LOCKED)`,
+		id, at, at.Add(-TokenUseResolution))
 	if err != nil {
 		return fmt.Errorf("touch token: %w", err)
 	}

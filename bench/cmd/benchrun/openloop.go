@@ -131,6 +131,9 @@ func openLoop(ctx context.Context, url string, header http.Header, rate float64,
 	return res, nil
 }
 
+// openLoopPause separates each capacity run from its open loop.
+const openLoopPause = 3 * time.Second
+
 // Open-loop targets: p99 and max at half the capacity measured in the same
 // run.
 const (
@@ -173,6 +176,11 @@ func workloadOpenLoop(ctx context.Context, o options, rep *report, p *portalProc
 			} else {
 				header.Set("Cookie", tg.s.cookie)
 			}
+			// A pause between the two: wrk's abandoned requests are finished
+			// and its connections closed before the open loop starts, so
+			// that the open loop measures a steady rate rather than the
+			// hand-over from a saturating closed loop.
+			time.Sleep(openLoopPause)
 			res, err := openLoop(ctx, p.base+tg.path, header, capacity/2, o.duration)
 			if err != nil {
 				return fmt.Errorf("%s open loop: %w", tg.n, err)
