@@ -179,14 +179,8 @@ func (c *check) region(ctx context.Context, cloud Cloud, records Records, region
 	matched := map[string]bool{}
 	var found []store.DriftFinding // this region's, kept only if the region was read whole
 	compared, dropped := 0, 0
-	var pageStart time.Time
 	for after := int64(0); ; {
-		if !pageStart.IsZero() {
-			if err := pace(ctx, time.Since(pageStart)); err != nil {
-				return err
-			}
-		}
-		pageStart = time.Now()
+		pageStart := time.Now()
 		page, err := records.InstanceRecordsIn(ctx, region, after, recordsPage)
 		if err != nil {
 			return err
@@ -229,6 +223,9 @@ func (c *check) region(ctx context.Context, cloud Cloud, records Records, region
 			// More would be left out anyway: counted, not held.
 			dropped += len(found) - MaxFindings
 			found = found[:MaxFindings]
+		}
+		if err := pace(ctx, time.Since(pageStart)); err != nil {
+			return err
 		}
 	}
 	// Tagged instances no record of this region matched: unknown, unless

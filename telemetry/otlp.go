@@ -52,12 +52,11 @@ const defaultExportTimeout = 10 * time.Second
 // exporterConfig is what the OTEL_EXPORTER_OTLP_* variables say about
 // where and how spans are sent.
 type exporterConfig struct {
-	url      string
-	headers  http.Header
-	timeout  time.Duration
-	gzip     bool
-	tlsConf  *tls.Config
-	readFile func(string) ([]byte, error)
+	url     string
+	headers http.Header
+	timeout time.Duration
+	gzip    bool
+	tlsConf *tls.Config
 }
 
 // otlpSetting is a variable's traces-only form when set, else its general
@@ -73,7 +72,7 @@ func otlpSetting(getenv func(string) string, name string) (key, value string) {
 // used is an error naming its variable, so that a mistyped setting stops
 // the start instead of losing every span.
 func readExporterConfig(getenv func(string) string, readFile func(string) ([]byte, error)) (exporterConfig, error) {
-	cfg := exporterConfig{headers: http.Header{}, timeout: defaultExportTimeout, readFile: readFile}
+	cfg := exporterConfig{headers: http.Header{}, timeout: defaultExportTimeout}
 	endpoint := strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
 	key := "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 	if endpoint == "" {
@@ -251,7 +250,10 @@ func (e *otlpExporter) post(ctx context.Context, body []byte, encoding string) (
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {
-		return ctx.Err() == nil, 0, fmt.Errorf("OTLP exporter: %w", err)
+		// A collector that can't be reached may be back in a moment; one
+		// whose certificate is not trusted will not be.
+		var badCert *tls.CertificateVerificationError
+		return ctx.Err() == nil && !errors.As(err, &badCert), 0, fmt.Errorf("OTLP exporter: %w", err)
 	}
 	// Read to the end (a little at most) so that the connection is reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -3,10 +3,13 @@ package telemetry
 import (
 	"compress/gzip"
 	"context"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -289,5 +292,41 @@ func TestExportRetriesWhatMaySucceed(t *testing.T) {
 	}
 	if after, _ := rc.seen(); after != before {
 		t.Errorf("after Shutdown: %d posts", after-before)
+	}
+}
+
+// A collector with a certificate of its own is reached when
+// OTEL_EXPORTER_OTLP_CERTIFICATE names the file that holds it, and refused
+// (the system's roots don't know it) when it does not.
+func TestExportTrustsTheGivenCertificate(t *testing.T) {
+	t.Parallel()
+	rc := &receiver{}
+	srv := httptest.NewTLSServer(rc)
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "collector.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	_, s := tp.Tracer("t").Start(context.Background(), "work")
+	s.End()
+
+	trusting, err := newOTLPExporter(envOf(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL, "OTEL_EXPORTER_OTLP_CERTIFICATE": ca}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := trusting.ExportSpans(context.Background(), rec.Ended()); err != nil {
+		t.Errorf("with the collector's certificate: %v", err)
+	}
+	plain, err := newOTLPExporter(envOf(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.ExportSpans(context.Background(), rec.Ended()); err == nil {
+		t.Error("an unknown certificate was trusted")
+	}
+	if _, kept := rc.seen(); kept != 1 {
+		t.Errorf("%d exports received, want 1", kept)
 	}
 }

@@ -103,7 +103,13 @@ func httpWorkloads(ctx context.Context, o options, env *environment, rep *report
 	if o.want("2") || o.want("6") || o.want("11") {
 		rep.plans = explainPlans(ctx, pool, devID, instanceID)
 	}
-	if o.want("8") || o.want("9") || o.want("12") || o.want("13") {
+	if o.want("13") {
+		logf("workload 13: Prometheus scrapes")
+		if err := workload13(ctx, o, rep, p); err != nil {
+			return fmt.Errorf("workload 13: %w", err)
+		}
+	}
+	if o.want("8") || o.want("9") || o.want("12") {
 		tok, err := apiToken(ctx, o, penv, "bench-dev")
 		if err != nil {
 			return err
@@ -113,12 +119,6 @@ func httpWorkloads(ctx context.Context, o options, env *environment, rep *report
 			logf("workload 12: open loop at half capacity")
 			if err := workloadOpenLoop(ctx, o, rep, p, dev, approver, tok, pool, devID); err != nil {
 				return fmt.Errorf("workload 12: %w", err)
-			}
-		}
-		if o.want("13") {
-			logf("workload 13: Prometheus scrapes")
-			if err := workload13(ctx, o, rep, p); err != nil {
-				return fmt.Errorf("workload 13: %w", err)
 			}
 		}
 		if o.want("8") {

@@ -92,7 +92,7 @@ func workload13(ctx context.Context, o options, rep *report, p *portalProc) erro
 			i+1, ms(p50), ms(p99), ms(maxi), metricsBurst, ms(worst), failed, 3*metricsBurst))
 		logf("  13 %s", runs[len(runs)-1])
 	}
-	rep.add(row{n: "13", workload: fmt.Sprintf("Prometheus scrape (GET /metrics), %s requests in the table", millions(o.seedRows)),
+	rep.add(row{n: "13", workload: fmt.Sprintf("Prometheus scrape (GET /metrics), %s requests in the table", count(int64(o.seedRows))),
 		result: fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d at once: slowest %.1f ms",
 			median(p50s), median(p99s), median(maxes), metricsBurst, median(burstMaxes)),
 		baseline: "—", ratio: "—",
@@ -101,12 +101,4 @@ func workload13(ctx context.Context, o options, rep *report, p *portalProc) erro
 		repro: "`-only 13`: 200 scrapes one after another from one client (after 5 to warm up), then 3 bursts of " +
 			fmt.Sprint(metricsBurst) + " started together; each must answer 200 with the request counts in it."})
 	return nil
-}
-
-// millions writes n as the row titles do ("1M", "0.02M").
-func millions(n int) string {
-	if n%1_000_000 == 0 {
-		return fmt.Sprintf("%dM", n/1_000_000)
-	}
-	return fmt.Sprintf("%gM", float64(n)/1e6)
 }
