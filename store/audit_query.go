@@ -225,8 +225,9 @@ const exportPage = 5000
 // (see EventRow) and must not keep it or its bytes.
 //
 // The events are read a page at a time, each page below the last one's
-// oldest event (the trail only grows at the top, so no event is read twice
-// or skipped): one statement over the whole trail was planned for its total
+// oldest event, so none is read twice; events written meanwhile are newer
+// than the first page and left out, as one statement's snapshot would
+// have left them. One statement over the whole trail was planned for its total
 // cost, joining and sorting everything before its first row (at fifty
 // million events, minutes and gigabytes of temporary files before the
 // download began), where a page is planned to start at once.
