@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -60,8 +61,7 @@ func (s *server) instanceRoutes(a huma.API, errs func(codes ...int) []int) {
 	huma.Register(a, huma.Operation{
 		OperationID: "submit-change", Method: http.MethodPost, Path: "/instances/{InstanceId}/requests", Tags: []string{"instances"},
 		Summary: "Ask for a change of an instance",
-		Description: "A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, " +
-			"EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). " +
+		Description: "A request of a kind other than create: " + changeKinds() + ". " +
 			"Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule " +
 			"that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, " +
 			"another is refused (409, naming it).",
@@ -69,6 +69,23 @@ func (s *server) instanceRoutes(a huma.API, errs func(codes ...int) []int) {
 		Errors: errs(http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge,
 			http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity),
 	}, s.submitChange)
+}
+
+// changeKinds lists the kinds of change with their fields, as domain.Kinds
+// has them: "set_whitelist (SecurityIps), …, or renew (Period)".
+func changeKinds() string {
+	var ks []string
+	for _, k := range domain.Kinds {
+		var fields []string
+		for _, f := range k.Fields {
+			fields = append(fields, f.Name)
+		}
+		ks = append(ks, string(k.Kind)+" ("+strings.Join(fields, ", ")+")")
+	}
+	if len(ks) < 2 {
+		return strings.Join(ks, "")
+	}
+	return strings.Join(ks[:len(ks)-1], ", ") + " or " + ks[len(ks)-1]
 }
 
 // ChangeSubmission is the body of a change: Kind and the kind's fields,

@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/clientgone"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/workflow"
 )
@@ -117,9 +118,8 @@ func (s *server) fail(ctx context.Context, err error) error {
 	case errors.As(err, &stateErr):
 		return problem(http.StatusConflict, alreadyMoved(stateErr.Current))
 	}
-	if errors.Is(ctx.Err(), context.Canceled) {
-		// The client went away: nobody reads the answer, and it is not the
-		// portal's failure.
+	if clientgone.Is(ctx) {
+		// Nobody reads the answer, and it is not the portal's failure.
 		s.logger().DebugContext(ctx, "api: client went away", "err", err)
 	} else {
 		s.logger().ErrorContext(ctx, "api", "err", err)

@@ -1591,7 +1591,7 @@ type ClientInterface interface {
 
 	// SubmitChangeWithBody Ask for a change of an instance
 	//
-	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password), release (ConfirmInstanceId), extend_lease (ReleaseAfter) or renew (Period). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1600,7 +1600,7 @@ type ClientInterface interface {
 
 	// SubmitChange Ask for a change of an instance
 	//
-	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password), release (ConfirmInstanceId), extend_lease (ReleaseAfter) or renew (Period). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1768,7 +1768,7 @@ func (c *Client) GetInstance(ctx context.Context, instanceId string, reqEditors 
 
 // SubmitChangeWithBody Ask for a change of an instance
 //
-// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password), release (ConfirmInstanceId), extend_lease (ReleaseAfter) or renew (Period). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1787,7 +1787,7 @@ func (c *Client) SubmitChangeWithBody(ctx context.Context, instanceId string, co
 
 // SubmitChange Ask for a change of an instance
 //
-// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password), release (ConfirmInstanceId), extend_lease (ReleaseAfter) or renew (Period). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2732,7 +2732,7 @@ type ClientWithResponsesInterface interface {
 
 	// SubmitChangeWithBodyWithResponse Ask for a change of an instance
 	//
-	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password), release (ConfirmInstanceId), extend_lease (ReleaseAfter) or renew (Period). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2741,7 +2741,7 @@ type ClientWithResponsesInterface interface {
 
 	// SubmitChangeWithResponse Ask for a change of an instance
 	//
-	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+	// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password), release (ConfirmInstanceId), extend_lease (ReleaseAfter) or renew (Period). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6059,7 +6059,7 @@ func (c *ClientWithResponses) GetInstanceWithResponse(ctx context.Context, insta
 
 // SubmitChangeWithBodyWithResponse Ask for a change of an instance
 //
-// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password), release (ConfirmInstanceId), extend_lease (ReleaseAfter) or renew (Period). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6074,7 +6074,7 @@ func (c *ClientWithResponses) SubmitChangeWithBodyWithResponse(ctx context.Conte
 
 // SubmitChangeWithResponse Ask for a change of an instance
 //
-// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password) or release (ConfirmInstanceId, the InstanceId typed again). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
+// A request of a kind other than create: set_whitelist (SecurityIps), modify_spec (InstanceClass, EffectiveTime), reset_password (Password), release (ConfirmInstanceId), extend_lease (ReleaseAfter) or renew (Period). Validated with the form's rules and stored like a creation: pending approval, or approved by a policy rule that names its Kind. One change at a time per instance: while one is pending, approved or provisioning, another is refused (409, naming it).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -106,6 +106,14 @@ func (h *Handlers) changeView(ctx context.Context, in domain.Instance, spec doma
 		return v, err
 	}
 	v.HeldBy = holder
+	// A new class is priced with the parameters its submission's estimate
+	// uses (the workflow's), so the form and the budget agree.
+	var base domain.Params
+	if spec.Kind == domain.KindModifySpec {
+		if base, err = h.Workflow.ChangeParams(ctx, in); err != nil {
+			return v, err
+		}
+	}
 	for _, f := range spec.Fields {
 		field := components.Field{Name: f.Name, Label: f.Label, Help: f.Help, Kind: "text", Value: typed[f.Name],
 			Required: true, MaxLength: f.MaxLen, Mono: true}
@@ -130,7 +138,7 @@ func (h *Handlers) changeView(ctx context.Context, in domain.Instance, spec doma
 			for _, o := range h.catalog(ctx).OffersFor(in.RegionID, in.ZoneID, in.InstanceType, in.EngineVersion) {
 				if o.InstanceClass != in.InstanceClass {
 					label := o.InstanceClass + " (" + components.Capacity(o.CapacityMB) + ")"
-					if price := h.monthly(pctx, in, o.InstanceClass); price != "" {
+					if price := h.monthly(pctx, base, o.InstanceClass); price != "" {
 						label += " · " + price
 					}
 					field.Options = append(field.Options, components.Option{Value: o.InstanceClass, Label: label})
@@ -141,24 +149,24 @@ func (h *Handlers) changeView(ctx context.Context, in domain.Instance, spec doma
 		v.Fields = append(v.Fields, field)
 	}
 	if spec.Kind == domain.KindModifySpec {
-		v.CurrentPrice = h.monthly(ctx, in, in.InstanceClass)
+		v.CurrentPrice = h.monthly(ctx, base, in.InstanceClass)
 		if class := typed["InstanceClass"]; class != "" && class != in.InstanceClass {
-			v.NewPrice = h.monthly(ctx, in, class)
+			v.NewPrice = h.monthly(ctx, base, class)
 		}
 	}
 	return v, nil
 }
 
-// monthly is the monthly estimate of in at class, in words; "" when the
-// cloud gives none within a second and a half.
-func (h *Handlers) monthly(ctx context.Context, in domain.Instance, class string) string {
+// monthly is the monthly estimate of a change's parameters base at class,
+// in words; "" when the cloud gives none within a second and a half.
+func (h *Handlers) monthly(ctx context.Context, base domain.Params, class string) string {
 	if h.Prices == nil {
 		return ""
 	}
 	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 	defer cancel()
-	p := domain.Params{RegionId: in.RegionID, ZoneId: in.ZoneID, InstanceClass: class, ChargeType: in.ChargeType,
-		InstanceType: in.InstanceType, EngineVersion: in.EngineVersion, Period: 1}
+	p := base
+	p.InstanceClass = class
 	price, ok := h.Prices.Estimate(ctx, p)
 	if !ok {
 		return ""

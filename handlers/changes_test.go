@@ -7,8 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kvportal/kvportal/admission"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/handlers"
 	"github.com/kvportal/kvportal/internal/webtest"
+	"github.com/kvportal/kvportal/rkvstore"
 )
 
 // The change forms: each kind's form says what will happen; bad input is
@@ -125,5 +128,63 @@ func TestCreationWhitelistField(t *testing.T) {
 	if bad.Status != http.StatusUnprocessableEntity || bad.Doc.Find("#err-SecurityIps").Text() == "" ||
 		bad.Doc.Find("#f-SecurityIps").Text() != "10.0.0.0/8,10.0.0.0/8" || e.CountRequests() != before {
 		t.Fatalf("a duplicate entry: %d %q", bad.Status, bad.Doc.Find("#err-SecurityIps").Text())
+	}
+}
+
+// yearDiscount prices a subscription at 100 a month, 15 % off for a year
+// or more: what a month costs depends on the period priced.
+type yearDiscount struct{}
+
+func (yearDiscount) Estimate(_ context.Context, p domain.Params) (rkvstore.Price, bool) {
+	amount := 100.0
+	if p.ChargeType == domain.ChargePrePaid {
+		amount *= float64(max(p.Period, 1))
+		if p.Period >= 12 {
+			amount *= 0.85
+		}
+	}
+	return rkvstore.Price{Currency: "CNY", TradeAmount: amount, OriginalPrice: amount}, true
+}
+
+// The resize form prices each class with the parameters the submission's
+// estimate uses (a yearly subscription's own period, not one month), so the
+// price it shows is the one the team's budget then counts.
+func TestChangeFormPricesAsTheSubmission(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t, func(h *handlers.Handlers) {
+		h.Prices = yearDiscount{}
+		(&admission.Gate{Store: h.Store, Prices: yearDiscount{}, Logger: h.Logger}).Wire(h.Workflow)
+	})
+	dev, devUser := e.SignedIn("dev", domain.RoleRequester)
+	_, bossUser := e.SignedIn("boss", domain.RoleApprover)
+	e.Instance(devUser, bossUser, nil, "r-year")
+	ctx := context.Background()
+	for _, q := range []string{
+		`UPDATE requests SET charge_type = 'PrePaid', period = 12 WHERE instance_id = 'r-year'`,
+		`UPDATE instances SET charge_type = 'PrePaid' WHERE instance_id = 'r-year'`,
+	} {
+		if _, err := e.St.Pool().Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const month = "85.00 CNY a month"
+	form := dev.Get("/instances/r-year/change?kind=modify_spec")
+	if got := form.Doc.Find(`[data-testid="change-price"]`).Text(); form.Status != http.StatusOK || !strings.Contains(got, month) {
+		t.Fatalf("the form: %d, now %q", form.Status, got)
+	}
+	// The classes offered, each with its price, are the field's list.
+	opt := form.Doc.Find(`#list-InstanceClass option`).First()
+	class, _ := opt.Attr("value")
+	if !strings.Contains(opt.Text(), month) {
+		t.Fatalf("class %q offered at %q, want %q", class, opt.Text(), month)
+	}
+	ok := dev.Post("/instances/r-year/requests", url.Values{"Kind": {"modify_spec"}, "InstanceClass": {class},
+		"EffectiveTime": {domain.EffectiveImmediately}})
+	if ok.Status != http.StatusSeeOther {
+		t.Fatalf("the resize: %d %s", ok.Status, ok.Doc.Find(`[data-testid="form-error"]`).Text())
+	}
+	show := dev.Get(ok.Header.Get("Location"))
+	if got := show.Doc.Find(`[data-testid="monthly-price"]`).Text(); !strings.Contains(got, month) {
+		t.Errorf("the request's estimate %q, the form said %q", got, month)
 	}
 }

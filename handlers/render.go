@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/kvportal/kvportal/auth"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/clientgone"
 	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/layout"
 	"github.com/kvportal/kvportal/views/pages"
@@ -95,9 +94,8 @@ func (h *Handlers) chrome(c echo.Context, section string, waiting *int) layout.C
 // are logged with the request id, which the page shows.
 func (h *Handlers) RenderError(c echo.Context, err error) {
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
-	if errors.Is(c.Request().Context().Err(), context.Canceled) {
-		// The client went away (a closed tab, a proxy's timeout): nobody
-		// reads a page, and it is not the portal's failure.
+	if clientgone.Is(c.Request().Context()) {
+		// Nobody reads a page, and it is not the portal's failure.
 		h.logger().DebugContext(c.Request().Context(), "client went away", "request_id", reqID,
 			"method", c.Request().Method, "path", c.Request().URL.Path)
 		return

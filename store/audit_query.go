@@ -232,49 +232,73 @@ const exportPage = 5000
 // million events, minutes and gigabytes of temporary files before the
 // download began), where a page is planned to start at once.
 func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(*EventRow) error) error {
-	var (
-		r          EventRow
-		actor, req pgtype.Int8
-	)
-	// The text columns are taken as sent (nil skips them in Scan): every
-	// one of them is of type text, whose bytes are the same in either of
-	// the protocol's formats. The destinations are made once: a list
-	// written out in each call would be allocated for every row.
-	dest := []any{&r.ID, &r.At, &actor, nil, nil, &req, nil, nil, nil, nil, nil}
+	var sc eventScanner
 	left := f.Limit
 	for {
 		n := exportPage
 		if f.Limit > 0 {
 			n = min(n, left)
 		}
-		c := f.conditions()
-		rows, err := s.pool.Query(ctx, pageOfEvents(f, c, n), c.queryArgs()...)
+		read, err := s.eachEventOfPage(ctx, f, n, &sc, fn)
 		if err != nil {
-			return fmt.Errorf("export events: %w", err)
-		}
-		read := 0
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				rows.Close()
-				return fmt.Errorf("export events: %w", err)
-			}
-			raw := rows.RawValues()
-			r.HasActor, r.HasRequest, r.RequestID = actor.Valid, req.Valid, req.Int64
-			r.ActorName, r.Action, r.DetailsJSON = raw[auditColActorName], raw[auditColAction], raw[auditColDetails]
-			r.InstanceID, r.RegionID, r.Team, r.Kind = raw[auditColInstance], raw[auditColRegion], raw[auditColTeam], raw[auditColKind]
-			if err := fn(&r); err != nil {
-				rows.Close()
-				return err
-			}
-			read++
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("export events: %w", err)
+			return err
 		}
 		left -= read
 		if read < n || (f.Limit > 0 && left <= 0) {
 			return nil
 		}
-		f.BeforeID = r.ID
+		f.BeforeID = sc.row.ID
 	}
+}
+
+// eachEventOfPage calls fn for each of the (at most n) events of the page
+// f selects, scanned by sc, and returns how many there were; sc keeps the
+// last one.
+func (s *Store) eachEventOfPage(ctx context.Context, f EventFilter, n int, sc *eventScanner, fn func(*EventRow) error) (int, error) {
+	c := f.conditions()
+	rows, err := s.pool.Query(ctx, pageOfEvents(f, c, n), c.queryArgs()...)
+	if err != nil {
+		return 0, fmt.Errorf("export events: %w", err)
+	}
+	defer rows.Close()
+	read := 0
+	for rows.Next() {
+		if err := sc.scan(rows); err != nil {
+			return read, fmt.Errorf("export events: %w", err)
+		}
+		if err := fn(&sc.row); err != nil {
+			return read, err
+		}
+		read++
+	}
+	if err := rows.Err(); err != nil {
+		return read, fmt.Errorf("export events: %w", err)
+	}
+	return read, nil
+}
+
+// eventScanner reads rows of the audit statement into one EventRow,
+// reused row after row and page after page.
+type eventScanner struct {
+	row        EventRow
+	actor, req pgtype.Int8
+	// The text columns are taken as sent (nil skips them in Scan): every
+	// one of them is of type text, whose bytes are the same in either of
+	// the protocol's formats. The destinations are made once: a list
+	// written out for each row would be allocated for every row.
+	dest []any
+}
+
+func (sc *eventScanner) scan(rows pgx.Rows) error {
+	if sc.dest == nil {
+		sc.dest = []any{&sc.row.ID, &sc.row.At, &sc.actor, nil, nil, &sc.req, nil, nil, nil, nil, nil}
+	}
+	if err := rows.Scan(sc.dest...); err != nil {
+		return err
+	}
+	raw, r := rows.RawValues(), &sc.row
+	r.HasActor, r.HasRequest, r.RequestID = sc.actor.Valid, sc.req.Valid, sc.req.Int64
+	r.ActorName, r.Action, r.DetailsJSON = raw[auditColActorName], raw[auditColAction], raw[auditColDetails]
+	r.InstanceID, r.RegionID, r.Team, r.Kind = raw[auditColInstance], raw[auditColRegion], raw[auditColTeam], raw[auditColKind]
+	return nil
 }

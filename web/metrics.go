@@ -1,13 +1,12 @@
 package web
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/kvportal/kvportal/internal/clientgone"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -64,10 +63,10 @@ func httpMetrics(reg prometheus.Registerer) echo.MiddlewareFunc {
 				route = "unmatched"
 			}
 			code := c.Response().Status
-			if err != nil && errors.Is(c.Request().Context().Err(), context.Canceled) {
-				// It failed because its client went away (nothing was sent):
-				// counted under the code proxies give a request its client
-				// closed, neither a success nor the portal's failure.
+			if err != nil && clientgone.Is(c.Request().Context()) {
+				// Nothing was sent: counted under the code proxies give a
+				// request its client closed, neither a success nor the
+				// portal's failure.
 				code = statusClientClosed
 			}
 			requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(code)).Inc()

@@ -21,6 +21,21 @@ type ChangeCheck interface {
 	CheckChange(ctx context.Context, s *Submission) (domain.FieldErrors, error)
 }
 
+// ChangeParams are the parameters a change of inst carries: its
+// instance's as they are now (its creation's, at its current class and
+// zone), so that the approvals queue, the policies and the lists read it
+// like any request, and so that the change form prices a new class with
+// the same parameters (charge type, period) as the submission's estimate.
+func (w *Workflow) ChangeParams(ctx context.Context, inst domain.Instance) (domain.Params, error) {
+	creation, err := w.Store.Request(ctx, inst.RequestID)
+	if err != nil {
+		return domain.Params{}, fmt.Errorf("the instance's creation: %w", err)
+	}
+	p := domain.ChangeParams(creation.Params, inst.InstanceClass)
+	p.ZoneId = cmp.Or(inst.ZoneID, p.ZoneId)
+	return p, nil
+}
+
 // KindField is the form field and JSON key naming a request's kind.
 const KindField = "Kind"
 
@@ -70,15 +85,10 @@ func (w *Workflow) SubmitChange(ctx context.Context, a Actor, instanceID string,
 	if len(errs) > 0 {
 		return domain.Request{}, errs, nil
 	}
-	// A change carries its instance's parameters as they are now (its
-	// creation's, at its current class), so that the approvals queue, the
-	// policies and the lists read it like any request.
-	creation, err := w.Store.Request(ctx, inst.RequestID)
+	p, err := w.ChangeParams(ctx, inst)
 	if err != nil {
-		return domain.Request{}, nil, fmt.Errorf("the instance's creation: %w", err)
+		return domain.Request{}, nil, err
 	}
-	p := domain.ChangeParams(creation.Params, inst.InstanceClass)
-	p.ZoneId = cmp.Or(inst.ZoneID, p.ZoneId)
 	sub := Submission{Actor: a, Kind: kind, InstanceID: inst.InstanceID, Change: change, Params: p,
 		Team: inst.Team, TeamID: inst.TeamID, MaxLeaseDays: maxLease, ReleaseAfter: cmp.Or(change.ReleaseAfter, inst.ReleaseAfter)}
 	sub.LeaseDays = w.leaseDays(sub.ReleaseAfter)

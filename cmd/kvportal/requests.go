@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kvportal/kvportal/client"
+	"github.com/kvportal/kvportal/internal/wait"
 )
 
 // request is what the commands show of a request: the API's own keys.
@@ -315,10 +316,8 @@ func follow(ctx context.Context, e env, c common, api *client.ClientWithResponse
 		if r.ended() && (r.Status != "succeeded" || r.address() != "" || (r.InstanceStatus != "" && r.InstanceStatus != "Creating")) {
 			break
 		}
-		select {
-		case <-ctx.Done():
+		if wait.Sleep(ctx, c.interval) != nil {
 			return &exitError{exitUnreachable, "stopped waiting"}
-		case <-time.After(c.interval):
 		}
 		res, err := api.GetRequestWithResponse(ctx, r.ID)
 		if err != nil {

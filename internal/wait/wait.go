@@ -1,7 +1,8 @@
 // Package wait holds the one way the portal waits out a duration that its
 // caller may end early (a stop, a request gone, a job's timeout): the
-// exporter's retries, the drift check's pauses and the simulator's
-// latency each need it, and none of them is the other's business.
+// exporter's retries, the drift check's pauses, the simulator's latency
+// and the CLI's polling each need it, and none of them is the other's
+// business.
 package wait
 
 import (

@@ -238,6 +238,10 @@ var standalone = map[string]bool{"2c": true}
 
 var earlierSettings = regexp.MustCompile(`median of ([0-9]+) runs;.* HTTP runs: ([^;]+);`)
 
+// keptFrom reads a note of an -only run: the rows it kept and when they
+// were measured.
+var keptFrom = regexp.MustCompile(`[Rr]ows ([0-9a-z, ]+) are kept from (.+)\.$`)
+
 var writtenOn = regexp.MustCompile(`Written by .* on ([0-9-]+ [0-9:]+ [A-Z]+), in ([^.]+)\.`)
 
 // keepEarlier keeps the rows of the report at path that this run (-only)
@@ -264,12 +268,21 @@ func (r *report) keepEarlier(path string) (plans string) {
 		}
 		return kept[n]
 	}
+	// A row the report before had itself kept from an earlier run was
+	// measured then, not when that report was written.
+	from := map[string]string{}
 	for _, line := range strings.Split(text, "\n") {
 		if h, ok := strings.CutPrefix(line, "## "); ok {
 			section = h
 			continue
 		}
 		switch {
+		case section == "Notes from this run":
+			if m := keptFrom.FindStringSubmatch(line); m != nil {
+				for _, n := range strings.Split(m[1], ", ") {
+					from[n] = m[2]
+				}
+			}
 		case section == "" && strings.HasPrefix(line, "| ") && !strings.HasPrefix(line, "| # ") && !strings.HasPrefix(line, "| ---"):
 			n := strings.TrimSpace(strings.Split(line, "|")[1])
 			if !measured[workloadOf(n)] {
@@ -295,24 +308,41 @@ func (r *report) keepEarlier(path string) (plans string) {
 		if m := writtenOn.FindStringSubmatch(text); m != nil {
 			when = "the run of " + m[1] + " (" + m[2] + ")"
 		}
+		if m := earlierSettings.FindStringSubmatch(text); m != nil {
+			when += ", measured with its settings (median of " + m[1] + " runs; HTTP runs: " + m[2] + ")"
+		}
+		// One clause per run the kept rows come from, in the order of
+		// the rows.
+		var origins []string
+		rowsFrom := map[string][]string{}
+		for _, n := range order {
+			o := cmp.Or(from[n], when)
+			if rowsFrom[o] == nil {
+				origins = append(origins, o)
+			}
+			rowsFrom[o] = append(rowsFrom[o], n)
+		}
 		var ran []string
 		for n := range measured {
 			ran = append(ran, n)
 		}
 		slices.SortFunc(ran, func(a, b string) int { return byNumber(row{n: a}, row{n: b}) })
-		settings := ""
-		if m := earlierSettings.FindStringSubmatch(text); m != nil {
-			settings = ", measured with its settings (median of " + m[1] + " runs; HTTP runs: " + m[2] + ")"
+		for i, o := range origins {
+			lead := "This run measured workloads " + strings.Join(ran, ", ") + " only (`-only`); rows"
+			if i > 0 {
+				lead = "Rows"
+			}
+			r.note("%s %s are kept from %s.", lead, strings.Join(rowsFrom[o], ", "), o)
 		}
-		r.note("This run measured workloads %s only (`-only`); rows %s are kept from %s%s.",
-			strings.Join(ran, ", "), strings.Join(order, ", "), when, settings)
 	}
 	if i := strings.Index(text, "\n## Query plans"); i >= 0 {
 		rest := text[i+1:]
 		if j := strings.Index(rest, "\n## "); j >= 0 {
 			rest = rest[:j+1]
 		}
-		plans = "\n" + rest
+		// Without its trailing blank lines: the section is written back
+		// before a heading that brings its own.
+		plans = "\n" + strings.TrimRight(rest, "\n") + "\n"
 	}
 	return plans
 }

@@ -57,6 +57,28 @@ func TestReportKeepsUnmeasuredRows(t *testing.T) {
 			t.Errorf("%q is not before %q", pair[0], pair[1])
 		}
 	}
+
+	// A third -only run: the rows the second had kept are still said to
+	// come from the first, and the query plans do not gather blank lines.
+	third := &report{started: time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC),
+		opts: options{runs: 3, duration: 10 * time.Second, only: map[string]bool{"9": true}}}
+	third.finished = third.started.Add(time.Minute)
+	third.add(row{n: "9", workload: "w9", result: "newer 9"})
+	if err := third.write(out, filepath.Join(dir, "none.md")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = os.ReadFile(out); err != nil {
+		t.Fatal(err)
+	}
+	text = string(b)
+	for _, want := range []string{
+		"measured workloads 9 only (`-only`); rows 1, 2a, 2b are kept from the run of 2026-11-25 21:23 UTC (9m0s), measured with its settings (median of 3 runs;",
+		"Rows 8, 10 are kept from the run of 2026-12-01 19:00 UTC (1m0s), measured with its settings (median of 1 runs;",
+		"| 8 | w8 | new 8 |", "| 9 | w9 | newer 9 |", "Seq Scan\n```\n\n## How to reproduce"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q in\n%s", want, text)
+		}
+	}
 }
 
 // 2c (the history page traced) is a workload of its own: measuring it
