@@ -156,7 +156,7 @@ func httpWorkloads(ctx context.Context, o options, env *environment, rep *report
 // it returns the portal's environment, a small pool on the database and
 // the requester's id.
 func preparePortalDB(ctx context.Context, o options, env *environment) ([]string, *pgxpool.Pool, int64, error) {
-	const db = "portal"
+	const db = portalDB
 	if err := env.createDB(ctx, db, ""); err != nil {
 		return nil, nil, 0, err
 	}

@@ -231,3 +231,31 @@ func TestExportRate(t *testing.T) {
 		t.Errorf("a whole export: %+v, %v", f, err)
 	}
 }
+
+// Of the rounds of bench-scale, the row shows the one whose ratio is the
+// median (for a rate too, where a lower ratio is worse), and a round that
+// failed at either size before any.
+func TestScaleMedianRound(t *testing.T) {
+	sizes := func(small, large []scaleFigure) (*scaleSize, *scaleSize) {
+		s, l := &scaleSize{}, &scaleSize{}
+		for i := range small {
+			s.rounds = append(s.rounds, map[string]scaleFigure{"s1": small[i]})
+			l.rounds = append(l.rounds, map[string]scaleFigure{"s1": large[i]})
+		}
+		return s, l
+	}
+	ms := func(p50 float64) scaleFigure { return scaleFigure{p50: time.Duration(p50 * float64(time.Millisecond))} }
+	s, l := sizes([]scaleFigure{ms(1), ms(1), ms(1)}, []scaleFigure{ms(1.5), ms(1.1), ms(1.3)})
+	if got := medianRound("page", "s1", s, l); got != 2 {
+		t.Errorf("pages: round %d, want 2 (1.3×)", got)
+	}
+	rate := func(r float64) scaleFigure { return scaleFigure{rate: r} }
+	s, l = sizes([]scaleFigure{rate(100), rate(100), rate(100)}, []scaleFigure{rate(70), rate(95), rate(85)})
+	if got := medianRound("wrk", "s1", s, l); got != 2 {
+		t.Errorf("rates: round %d, want 2 (0.85×)", got)
+	}
+	s, l = sizes([]scaleFigure{ms(1), ms(1), ms(1)}, []scaleFigure{ms(1), {failed: true}, ms(1)})
+	if got := medianRound("page", "s1", s, l); got != 1 {
+		t.Errorf("a failed round: round %d, want 1", got)
+	}
+}

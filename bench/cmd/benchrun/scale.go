@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,13 @@ const (
 	scaleRegion = "cn-hangzhou"
 )
 
+// The database of the portal, and the copy of it at the small size that
+// the rounds measure beside the grown one.
+const (
+	portalDB     = "portal"
+	scaleSmallDB = "portal_small"
+)
+
 // scaleProbe is one thing measured at each size.
 type scaleProbe struct {
 	n, name string
@@ -80,7 +88,8 @@ type scaleSize struct {
 	seedTook         time.Duration
 	steps            []seedStep
 	dbSize           string
-	figures          map[string]scaleFigure
+	// rounds are the figures of each round, by probe.
+	rounds []map[string]scaleFigure
 }
 
 func runScale(ctx context.Context, o options, env *environment) error {
@@ -90,7 +99,7 @@ func runScale(ctx context.Context, o options, env *environment) error {
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer func() { pool.Close() }()
 	// The loads write tens of gigabytes of WAL: a checkpoint every
 	// gigabyte (the default) would write every page again and again.
 	if _, err := pool.Exec(ctx, `ALTER SYSTEM SET max_wal_size = '8GB'`); err != nil {
@@ -120,28 +129,57 @@ func runScale(ctx context.Context, o options, env *environment) error {
 		if err != nil {
 			return err
 		}
-		sz := &scaleSize{steps: steps, seedTook: time.Since(t), figures: map[string]scaleFigure{}}
+		sz := &scaleSize{steps: steps, seedTook: time.Since(t)}
 		sizes[i] = sz
 		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM audit_events),
 				pg_size_pretty(pg_database_size(current_database()))`).Scan(&sz.requests, &sz.events, &sz.dbSize); err != nil {
 			return err
 		}
 		logf("scale: %d requests, %d events, database %s; seeded in %s", sz.requests, sz.events, sz.dbSize, sz.seedTook.Round(time.Second))
-		// A portal started on the database as it now is, as a deployment
-		// would be after it grew.
-		p, err := startPortal(ctx, o, env, penv)
-		if err != nil {
-			return err
-		}
-		err = measureScale(ctx, o, p, pool, sz)
-		if err == nil && i == 1 {
-			plans = scalePlans(ctx, pool, devID)
-		}
-		p.stop()
-		if err != nil {
-			return err
+		if i == 0 {
+			// The small database is kept as it is, a copy beside the one
+			// that grows, so that both sizes are measured in the same
+			// minutes, round after round, rather than twenty minutes and a
+			// machine's mood apart. A copy needs its source without
+			// sessions.
+			pool.Close()
+			if err := env.createDB(ctx, scaleSmallDB, portalDB); err != nil {
+				return fmt.Errorf("scale: copying the database at %s requests: %w", count(sz.requests), err)
+			}
+			if pool, err = env.pool(ctx, portalDB, 4); err != nil {
+				return err
+			}
 		}
 	}
+	smallPool, err := env.pool(ctx, scaleSmallDB, 4)
+	if err != nil {
+		return err
+	}
+	defer smallPool.Close()
+	// A portal started on each database as it now is, as a deployment
+	// would be after it grew; both run throughout, measured in turn.
+	small, err := startPortalLogged(ctx, o, env, portalEnv(env, scaleSmallDB), "portal-small.log")
+	if err != nil {
+		return err
+	}
+	defer small.stop()
+	large, err := startPortal(ctx, o, env, penv)
+	if err != nil {
+		return err
+	}
+	defer large.stop()
+	for r := range o.runs {
+		for i, at := range []struct {
+			p    *portalProc
+			pool *pgxpool.Pool
+		}{{small, smallPool}, {large, pool}} {
+			logf("scale: round %d of %d at %s requests", r+1, o.runs, count(sizes[i].requests))
+			if err := measureScale(ctx, o, at.p, at.pool, sizes[i]); err != nil {
+				return err
+			}
+		}
+	}
+	plans = scalePlans(ctx, pool, devID)
 	section := scaleReport(o, started, sizes, plans)
 	if err := writeScaleSection(o.out, section); err != nil {
 		return err
@@ -174,8 +212,11 @@ func checkDisk(ctx context.Context, env *environment, pool *pgxpool.Pool) error 
 
 func gb(b int64) float64 { return float64(b) / (1 << 30) }
 
-// measureScale measures every probe against portal p at the current size.
+// measureScale measures every probe against portal p, on the database of
+// pool, as one more round of sz.
 func measureScale(ctx context.Context, o options, p *portalProc, pool *pgxpool.Pool, sz *scaleSize) error {
+	figures := map[string]scaleFigure{}
+	sz.rounds = append(sz.rounds, figures)
 	sessions := map[string]*session{}
 	for as, name := range map[string]string{"dev": "bench-dev", "approver": "bench-approver", "admin": "bench-admin"} {
 		s, err := signIn(p.base, name, benchPassword)
@@ -232,7 +273,7 @@ func measureScale(ctx context.Context, o options, p *portalProc, pool *pgxpool.P
 			f = scaleFigure{failed: true, text: "failed: " + err.Error(), runs: "failed: " + err.Error()}
 		}
 		logf("  %s %s: %s", pr.n, path, f.runs)
-		sz.figures[pr.n] = f
+		figures[pr.n] = f
 	}
 	return nil
 }
@@ -296,25 +337,19 @@ func timedGet(ctx context.Context, s *session, path string) (time.Duration, int,
 // msText is d as the table says it.
 func msText(d time.Duration) string { return fmt.Sprintf("%.1f ms", ms(d)) }
 
-// wrkThroughput loads url with wrk -runs times (o.conns connections,
-// o.duration each): the median rate, and the median p50 and p99.
+// wrkThroughput loads url with wrk once (o.conns connections, o.duration):
+// its rate, p50 and p99. The rounds make the median.
 func wrkThroughput(ctx context.Context, o options, url string, s *session) (scaleFigure, error) {
-	var rates, p50s, p99s []float64
-	var runs []string
-	for i := 0; i < o.runs; i++ {
-		w, err := runWrk(ctx, o, "get.lua", url, s)
-		if err != nil {
-			return scaleFigure{}, err
-		}
-		if w.errors() > 0 {
-			return scaleFigure{}, fmt.Errorf("%v errors", w.errors())
-		}
-		rates, p50s, p99s = append(rates, w.rate()), append(p50s, w.P50US/1000), append(p99s, w.P99US/1000)
-		runs = append(runs, fmt.Sprintf("run %d: %.0f/s (p50 %.1f ms, p99 %.1f ms)", i+1, w.rate(), w.P50US/1000, w.P99US/1000))
+	w, err := runWrk(ctx, o, "get.lua", url, s)
+	if err != nil {
+		return scaleFigure{}, err
 	}
-	f := scaleFigure{rate: median(rates), p50: time.Duration(median(p50s) * 1e6), p99: time.Duration(median(p99s) * 1e6)}
+	if w.errors() > 0 {
+		return scaleFigure{}, fmt.Errorf("%v errors", w.errors())
+	}
+	f := scaleFigure{rate: w.rate(), p50: time.Duration(w.P50US * 1e3), p99: time.Duration(w.P99US * 1e3)}
 	f.text = fmt.Sprintf("%.0f req/s, p99 %s", f.rate, msText(f.p99))
-	f.runs = fmt.Sprintf("wrk, %d connections, %s each: %s", o.conns, o.duration, strings.Join(runs, "; "))
+	f.runs = fmt.Sprintf("wrk, %d connections, %s: %.0f/s (p50 %.1f ms, p99 %.1f ms)", o.conns, o.duration, w.rate(), w.P50US/1000, w.P99US/1000)
 	return f, nil
 }
 
@@ -433,6 +468,37 @@ func scalePlans(ctx context.Context, pool *pgxpool.Pool, devID int64) []plan {
 	return ps
 }
 
+// medianRound is the round whose ratio of the large size to the small one
+// is the median of the rounds' (the lower middle of an even number); a
+// round that failed at either size is taken first, so that a failure is
+// never hidden by the others.
+func medianRound(kind, n string, small, large *scaleSize) int {
+	rounds := min(len(small.rounds), len(large.rounds))
+	type rr struct {
+		i int
+		r float64
+	}
+	var rs []rr
+	for i := range rounds {
+		s, l := small.rounds[i][n], large.rounds[i][n]
+		if s.failed || l.failed {
+			return i
+		}
+		if kind == "page" {
+			rs = append(rs, rr{i, float64(l.p50) / float64(s.p50)})
+		} else {
+			// A rate's ratio falls as it gets worse: inverted, so that the
+			// order is the same as a latency's.
+			rs = append(rs, rr{i, s.rate / l.rate})
+		}
+	}
+	if len(rs) == 0 {
+		return 0
+	}
+	slices.SortStableFunc(rs, func(a, b rr) int { return cmp.Compare(a.r, b.r) })
+	return rs[(len(rs)-1)/2].i
+}
+
 // scaleRatio is the large size's figure over the small one's, and whether
 // it meets the target: latency at most scaleTarget times, a rate at least
 // 1/scaleTarget as much.
@@ -471,18 +537,24 @@ func scaleReport(o options, started time.Time, sizes []*scaleSize, plans []plan)
 	b.WriteString(scaleBegin + "\n")
 	b.WriteString("## At ten times the data (make bench-scale)\n\n")
 	fmt.Fprintf(&b, "Written by `make bench-scale` (bench/cmd/benchrun -scale) on %s, in %s. "+
-		"One database seeded with %s requests and %s audit events (%d per request), measured, then grown to %s requests and %s events "+
-		"(the same distribution, loaded the same way) and measured again; `portal serve` restarted on it after it grew, as a deployment would be. "+
-		"Pages: %d requests in a row from one client after a warm-up, each timed to its whole answer. Throughput: wrk, %d connections, 2 threads, %s, median of %d runs. "+
+		"One database seeded with %s requests and %s audit events (%d per request) and copied, then grown to %s requests and %s events "+
+		"(the same distribution, loaded the same way); a `portal serve` started on each after the growth, as a deployment would be, and the two "+
+		"measured in turn, %d rounds of every probe at the small size then at the large, so that both sizes meet the same minutes of a shared machine; "+
+		"each row is the round whose ratio is the median, every round is under Runs. "+
+		"Pages: %d requests in a row from one client after a warm-up, each timed to its whole answer. Throughput: wrk, %d connections, 2 threads, %s. "+
 		"Target: at %s, p50 at most %.1f× that at %s, and a rate at least 1/%.1f of it. The machine is shared and has 2 cores.\n\n",
 		started.UTC().Format("2006-01-02 15:04 MST"), time.Since(started).Round(time.Second),
-		count(small.requests), count(small.events), o.scaleEvents, count(large.requests), count(large.events),
-		o.scaleSamples, o.conns, o.duration, o.runs, count(large.requests), scaleTarget, count(small.requests), scaleTarget)
+		count(small.requests), count(small.events), o.scaleEvents, count(large.requests), count(large.events), o.runs,
+		o.scaleSamples, o.conns, o.duration, count(large.requests), scaleTarget, count(small.requests), scaleTarget)
 	fmt.Fprintf(&b, "| # | page | at %s | at %s | ratio | target | met |\n| --- | --- | --- | --- | --- | --- | --- |\n",
 		count(small.requests), count(large.requests))
 	var missed []string
 	for _, pr := range scaleProbes {
-		s, l := small.figures[pr.n], large.figures[pr.n]
+		k := medianRound(pr.kind, pr.n, small, large)
+		var s, l scaleFigure
+		if k < len(small.rounds) && k < len(large.rounds) {
+			s, l = small.rounds[k][pr.n], large.rounds[k][pr.n]
+		}
 		ratio, target, met := scaleRatio(pr.kind, s, l)
 		if !met {
 			missed = append(missed, pr.n)
@@ -491,8 +563,12 @@ func scaleReport(o options, started time.Time, sizes []*scaleSize, plans []plan)
 	}
 	b.WriteString("\n### Runs\n\n")
 	for _, pr := range scaleProbes {
-		fmt.Fprintf(&b, "- **%s %s**: at %s, %s; at %s, %s\n", pr.n, pr.name, count(small.requests), small.figures[pr.n].runs,
-			count(large.requests), large.figures[pr.n].runs)
+		var rounds []string
+		for i := range min(len(small.rounds), len(large.rounds)) {
+			rounds = append(rounds, fmt.Sprintf("round %d: at %s, %s; at %s, %s", i+1, count(small.requests), small.rounds[i][pr.n].runs,
+				count(large.requests), large.rounds[i][pr.n].runs))
+		}
+		fmt.Fprintf(&b, "- **%s %s**: %s\n", pr.n, pr.name, strings.Join(rounds, " | "))
 	}
 	b.WriteString("\n### Seeding\n\n")
 	b.WriteString("`seedHistory` (bench/cmd/benchrun/seed.go) on one connection: the secondary indexes of requests, audit_events and instances dropped, " +
