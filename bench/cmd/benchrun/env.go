@@ -65,9 +65,15 @@ func startEnvironment(ctx context.Context, o options) (*environment, error) {
 			env.close()
 			return nil, err
 		}
-		if err := env.exec(ctx, "postgres", `CREATE EXTENSION pg_stat_statements`); err != nil {
-			env.close()
-			return nil, err
+		// Planning counted too (a setting the library brings): whether a
+		// prepared statement is planned at each call shows as plans
+		// against calls.
+		for _, q := range []string{`CREATE EXTENSION pg_stat_statements`,
+			`ALTER SYSTEM SET pg_stat_statements.track_planning = on`, `SELECT pg_reload_conf()`} {
+			if err := env.exec(ctx, "postgres", q); err != nil {
+				env.close()
+				return nil, err
+			}
 		}
 	}
 	return env, nil
@@ -107,20 +113,20 @@ func (e *environment) statementStats(ctx context.Context, label string) {
 		return
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT calls, round(total_exec_time)::bigint, round(mean_exec_time::numeric, 3)::float8,
-			left(regexp_replace(query, '\s+', ' ', 'g'), 150)
-		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15`)
+	rows, err := conn.Query(ctx, `SELECT d.datname, s.calls, s.plans, round(s.total_exec_time)::bigint, round(s.mean_exec_time::numeric, 3)::float8,
+			round(s.mean_plan_time::numeric, 3)::float8, left(regexp_replace(s.query, '\s+', ' ', 'g'), 150)
+		FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid ORDER BY s.total_exec_time DESC LIMIT 25`)
 	if err != nil {
 		logf("pg_stat_statements: %v", err)
 		return
 	}
-	logf("pg_stat_statements after %s (calls, total ms, mean ms, query):", label)
+	logf("pg_stat_statements after %s (database, calls, plans, total ms, mean ms, mean planning ms, query):", label)
 	for rows.Next() {
-		var calls, total int64
-		var mean float64
-		var q string
-		if rows.Scan(&calls, &total, &mean, &q) == nil {
-			logf("  %8d %8d %8.3f  %s", calls, total, mean, q)
+		var db, q string
+		var calls, plans, total int64
+		var mean, plan float64
+		if rows.Scan(&db, &calls, &plans, &total, &mean, &plan, &q) == nil {
+			logf("  %-12s %8d %8d %8d %8.3f %8.3f  %s", db, calls, plans, total, mean, plan, q)
 		}
 	}
 	rows.Close()

@@ -177,6 +177,7 @@ func runScale(ctx context.Context, o options, env *environment) error {
 			if err := measureScale(ctx, o, at.p, at.pool, sizes[i]); err != nil {
 				return err
 			}
+			env.statementStats(ctx, fmt.Sprintf("round %d at %s requests", r+1, count(sizes[i].requests)))
 		}
 	}
 	plans = scalePlans(ctx, pool, devID)
