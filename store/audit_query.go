@@ -232,14 +232,14 @@ const exportPage = 5000
 // million events, minutes and gigabytes of temporary files before the
 // download began), where a page is planned to start at once.
 func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(*EventRow) error) error {
-	var sc eventScanner
+	sc := newEventScanner()
 	left := f.Limit
 	for {
 		n := exportPage
 		if f.Limit > 0 {
 			n = min(n, left)
 		}
-		read, err := s.eachEventOfPage(ctx, f, n, &sc, fn)
+		read, err := s.eachEventOfPage(ctx, f, n, sc, fn)
 		if err != nil {
 			return err
 		}
@@ -289,10 +289,13 @@ type eventScanner struct {
 	dest []any
 }
 
+func newEventScanner() *eventScanner {
+	sc := &eventScanner{}
+	sc.dest = []any{&sc.row.ID, &sc.row.At, &sc.actor, nil, nil, &sc.req, nil, nil, nil, nil, nil}
+	return sc
+}
+
 func (sc *eventScanner) scan(rows pgx.Rows) error {
-	if sc.dest == nil {
-		sc.dest = []any{&sc.row.ID, &sc.row.At, &sc.actor, nil, nil, &sc.req, nil, nil, nil, nil, nil}
-	}
 	if err := rows.Scan(sc.dest...); err != nil {
 		return err
 	}

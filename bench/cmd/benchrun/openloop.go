@@ -109,12 +109,15 @@ func openLoop(ctx context.Context, url string, header http.Header, rate float64,
 	idle := make(chan *loopConn, maxLoopConns)
 	var conns []*loopConn
 	var wg sync.WaitGroup
-	defer func() {
+	// Each connection's goroutine ends once its last request is answered:
+	// after the loop, or when ctx ends it early.
+	finish := sync.OnceFunc(func() {
 		for _, c := range conns {
 			close(c.jobs)
 		}
 		wg.Wait()
-	}()
+	})
+	defer finish()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	start := time.Now()
@@ -150,11 +153,7 @@ func openLoop(ctx context.Context, url string, header http.Header, rate float64,
 		}
 		c.jobs <- i
 	}
-	for _, c := range conns {
-		close(c.jobs)
-	}
-	conns = nil
-	wg.Wait()
+	finish()
 	var res openLoopResult
 	res.sent = n
 	res.stalls = stallsOf(dues, lat, late, failed)

@@ -485,13 +485,13 @@ func medianRound(kind, n string, small, large *scaleSize) int {
 		if s.failed || l.failed {
 			return i
 		}
-		if kind == "page" {
-			rs = append(rs, rr{i, float64(l.p50) / float64(s.p50)})
-		} else {
+		r := ratioOf(kind, s, l)
+		if kind != "page" {
 			// A rate's ratio falls as it gets worse: inverted, so that the
 			// order is the same as a latency's.
-			rs = append(rs, rr{i, s.rate / l.rate})
+			r = 1 / r
 		}
+		rs = append(rs, rr{i, r})
 	}
 	if len(rs) == 0 {
 		return 0
@@ -512,12 +512,20 @@ func scaleRatio(kind string, small, large scaleFigure) (ratio, target string, me
 	if small.failed || large.failed {
 		return "—", target, false
 	}
+	r := ratioOf(kind, small, large)
 	if kind == "page" {
-		r := float64(large.p50) / float64(small.p50)
 		return fmt.Sprintf("%.2f×", r), target, r <= scaleTarget
 	}
-	r := large.rate / small.rate
 	return fmt.Sprintf("%.2f×", r), target, r >= 1/scaleTarget
+}
+
+// ratioOf is the large size's figure over the small one's: a page's p50,
+// else the rate.
+func ratioOf(kind string, small, large scaleFigure) float64 {
+	if kind == "page" {
+		return float64(large.p50) / float64(small.p50)
+	}
+	return large.rate / small.rate
 }
 
 // count says a number of rows the short way: 1M, 50M, 20k.
