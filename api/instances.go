@@ -31,6 +31,8 @@ type Instance struct {
 	Owner            string     `json:"owner" doc:"Who asked for it."`
 	EndTime          *time.Time `json:"EndTime" nullable:"true" doc:"When a subscription ends; null for pay-as-you-go."`
 	ReleaseAfter     *time.Time `json:"ReleaseAfter" nullable:"true" doc:"When its lease ends; null when it has none."`
+	ScheduledClass   string     `json:"ScheduledClass" doc:"The class a resize for its maintenance window (EffectiveTime MaintainTime) ordered, until the cloud runs it; empty when none waits."`
+	ScheduledBy      *int64     `json:"scheduled_by" nullable:"true" doc:"The request that ordered ScheduledClass; null when none waits."`
 	Requests         []int64    `json:"requests" nullable:"false" doc:"The ids of its requests (its creation and every change), newest first."`
 }
 
@@ -41,7 +43,8 @@ func instanceOut(in domain.Instance, reqs []int64) Instance {
 	return Instance{InstanceId: in.InstanceID, InstanceName: in.InstanceName, RegionId: in.RegionID,
 		ZoneId: in.ZoneID, InstanceClass: in.InstanceClass, ChargeType: in.ChargeType, InstanceStatus: in.Status,
 		ConnectionDomain: in.ConnectionDomain, Port: in.ConnectionPort, SecurityIps: in.SecurityIPs, Team: in.Team,
-		Owner: in.OwnerName, EndTime: in.EndTime, ReleaseAfter: in.ReleaseAfter, Requests: reqs}
+		Owner: in.OwnerName, EndTime: in.EndTime, ReleaseAfter: in.ReleaseAfter, ScheduledClass: in.ScheduledClass,
+		ScheduledBy: in.ScheduledBy, Requests: reqs}
 }
 
 func (s *server) instanceRoutes(a huma.API, errs func(codes ...int) []int) {

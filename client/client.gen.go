@@ -856,6 +856,9 @@ type Instance struct {
 	// ReleaseAfter When its lease ends; null when it has none.
 	ReleaseAfter *time.Time `json:"ReleaseAfter"`
 
+	// ScheduledClass The class a resize for its maintenance window (EffectiveTime MaintainTime) ordered, until the cloud runs it; empty when none waits.
+	ScheduledClass string `json:"ScheduledClass"`
+
 	// SecurityIps The IP whitelist the portal last set (group kvportal), comma-separated as set; empty while none.
 	SecurityIps string `json:"SecurityIps"`
 
@@ -868,6 +871,9 @@ type Instance struct {
 
 	// Requests The ids of its requests (its creation and every change), newest first.
 	Requests []int64 `json:"requests"`
+
+	// ScheduledBy The request that ordered ScheduledClass; null when none waits.
+	ScheduledBy *int64 `json:"scheduled_by"`
 }
 
 // InstanceChargeType defines model for Instance.ChargeType.

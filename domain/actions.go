@@ -26,9 +26,12 @@ const (
 	// turned off (a pay-as-you-go instance gets a release request instead).
 	ActionLeaseEnded = "instance.lease_ended"
 	// ActionChangeApplied: the cloud made a change request's change.
-	ActionChangeApplied  = "change.applied"
-	ActionFailed         = "provision.failed"
-	ActionInstanceStatus = "instance.status"
+	ActionChangeApplied = "change.applied"
+	// ActionScheduledResize: a resize ordered for the maintenance window
+	// took effect there (the cloud reports the class it was ordered to).
+	ActionScheduledResize = "instance.resized"
+	ActionFailed          = "provision.failed"
+	ActionInstanceStatus  = "instance.status"
 	// ActionInstanceDrifted: a drift check found an instance that differs
 	// from the portal's record (or that the portal has no record of).
 	ActionInstanceDrifted = "instance.drifted"

@@ -203,6 +203,7 @@ var actionTable = []ActionInfo{
 	{Action: ActionSucceeded, Says: "created the instance", Status: StatusSucceeded},
 	{Action: ActionChangeApplied, Says: "made the change[ ({operation})]", Status: StatusSucceeded},
 	{Action: ActionFailed, Says: "gave up: the request failed", Status: StatusFailed},
+	{Action: ActionScheduledResize, Says: "saw the resize of {InstanceId} to {InstanceClass} take effect in its maintenance window[ (it was {from_InstanceClass})]"},
 	{Action: ActionInstanceStatus, Says: "saw the instance status change[ to {to}][ (it was {from})]"},
 	{Action: ActionLeaseExpiring, Says: "warned that the lease of {InstanceId} ends at {lease_end}[ ({left} left)]"},
 	{Action: ActionLeaseEnded, Says: "turned auto-renewal off as the lease of {InstanceId} ended: it ends at its EndTime[ {EndTime}]"},

@@ -114,8 +114,14 @@ type Instance struct {
 	EndTime *time.Time
 	// ReleaseAfter is the lease's end; nil when none.
 	ReleaseAfter *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// ScheduledClass is the class a resize for the maintenance window
+	// ordered, and ScheduledBy its request: "" and nil when none waits for
+	// the window. InstanceClass stays the class it runs as until the cloud
+	// reports the new one.
+	ScheduledClass string
+	ScheduledBy    *int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Address is where to connect to the instance, ConnectionDomain:Port; ""

@@ -6,7 +6,9 @@
 // status is no longer what the portal recorded, or whose whitelist is not
 // what the portal last set (someone changed them in the console, behind the
 // portal's back). The portal's side is its live instances: their class
-// after a resize through the portal, their whitelist as last set.
+// after a resize through the portal, their whitelist as last set. A resize
+// ordered for the maintenance window is no finding when its class appears:
+// the check records it as done (ApplyResizes).
 //
 // Check only reads; Run records the findings (store.RecordDrift), so that
 // /admin/drift, the metrics and the webhook see them. `portal drift`, the
@@ -79,6 +81,17 @@ type Report struct {
 	Compared int
 	// Omitted counts the findings beyond MaxFindings, left out.
 	Omitted int
+	// Resized are the instances whose resize for the maintenance window
+	// took effect: the cloud reports the class it was ordered to. They are
+	// not findings (the portal made the change); ApplyResizes records them.
+	Resized []Resized
+}
+
+// Resized is an instance the cloud reports at the class a resize for its
+// maintenance window ordered.
+type Resized struct {
+	InstanceID string
+	Class      string
 }
 
 // MaxFindings bounds the findings one check keeps. A cloud emptied by
@@ -210,6 +223,9 @@ func (c *check) region(ctx context.Context, cloud Cloud, records Records, region
 			}
 			matched[r.InstanceID] = true
 			found = append(found, differences(r, in)...)
+			if resizeDone(r, in) {
+				c.rep.Resized = append(c.rep.Resized, Resized{InstanceID: r.InstanceID, Class: in.InstanceClass})
+			}
 			if r.SecurityIps != "" {
 				f, problem := whitelistDiffers(ctx, cloud, r)
 				if problem != "" {
@@ -318,6 +334,24 @@ func Adopt(ctx context.Context, st *store.Store, findings []store.DriftFinding) 
 	return adopted, nil
 }
 
+// ApplyResizes records each resize for the maintenance window that took
+// effect (store.ScheduledResizeDone, audited on the request that ordered
+// it) and returns those it recorded; one another check recorded meanwhile
+// is left out.
+func ApplyResizes(ctx context.Context, st *store.Store, resized []Resized) ([]Resized, error) {
+	var done []Resized
+	for _, r := range resized {
+		ok, err := st.ScheduledResizeDone(ctx, r.InstanceID, r.Class)
+		if err != nil {
+			return done, err
+		}
+		if ok {
+			done = append(done, r)
+		}
+	}
+	return done, nil
+}
+
 // maxPause caps one pause of pace.
 const maxPause = time.Second
 
@@ -365,18 +399,29 @@ func differences(r store.InstanceRecord, in rkvstore.Instance) []store.DriftFind
 			Portal: portal, Cloud: cloud, RegionID: r.RegionID})
 	}
 	// While a class change is under way the two sides name different
-	// classes by design: compared again once it is done.
+	// classes by design: compared again once it is done. A class that a
+	// resize for the maintenance window ordered is the portal's own change
+	// (resizeDone), not drift.
 	changing := in.InstanceStatus == "Changing" || r.InstanceStatus == "Changing"
-	if in.InstanceClass != "" && in.InstanceClass != r.InstanceClass && !changing {
+	if in.InstanceClass != "" && in.InstanceClass != r.InstanceClass && !changing && !resizeDone(r, in) {
 		add(KindClass, r.InstanceClass, in.InstanceClass)
 	}
 	if r.InstanceName != "" && in.InstanceName != r.InstanceName {
 		add(KindName, r.InstanceName, in.InstanceName)
 	}
-	if r.InstanceStatus != "" && r.InstanceStatus != domain.InstanceCreating && in.InstanceStatus != r.InstanceStatus {
+	// An instance whose window has come is Changing in the cloud while the
+	// portal last saw it Normal: the order the portal placed, not drift.
+	windowCame := r.ScheduledClass != "" && in.InstanceStatus == "Changing"
+	if r.InstanceStatus != "" && r.InstanceStatus != domain.InstanceCreating && in.InstanceStatus != r.InstanceStatus && !windowCame {
 		add(KindStatus, r.InstanceStatus, in.InstanceStatus)
 	}
 	return out
+}
+
+// resizeDone reports whether the cloud runs r's instance at the class a
+// resize for its maintenance window ordered, the change done.
+func resizeDone(r store.InstanceRecord, in rkvstore.Instance) bool {
+	return r.ScheduledClass != "" && in.InstanceClass == r.ScheduledClass && in.InstanceStatus != "Changing"
 }
 
 // Run checks the records in st against the cloud and records the findings;
@@ -387,6 +432,9 @@ func Run(ctx context.Context, st *store.Store, cloud Cloud) (Report, []store.Dri
 		return rep, nil, err
 	}
 	if _, err := Adopt(ctx, st, rep.Findings); err != nil {
+		return rep, nil, err
+	}
+	if _, err := ApplyResizes(ctx, st, rep.Resized); err != nil {
 		return rep, nil, err
 	}
 	fresh, err := st.RecordDrift(ctx, rep.Findings, rep.Problems)

@@ -333,3 +333,84 @@ func TestDriftOfWhitelistAndTheLiveInstances(t *testing.T) {
 		t.Errorf("finding: %+v", f)
 	}
 }
+
+// A resize ordered for the maintenance window leaves the instance at its
+// class until the window: no finding meanwhile, nor while the cloud
+// changes it, and when the cloud runs the class ordered, the check records
+// it as the portal's change (the instance's class, an event on the request
+// that ordered it), not as drift. A class nobody ordered is still drift.
+func TestDriftRecordsAResizeOrderedForTheWindow(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	const bigger = "redis.master.mid.default"
+	made := w.made("windowed", true)
+	boss, err := w.st.CreateUser(ctx, "boss", domain.RoleApprover, "hash", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := made.Params
+	p.Token = "tok-resize"
+	resize, err := w.st.CreateRequest(ctx, store.NewRequest{Kind: domain.KindModifySpec, InstanceID: made.InstanceID,
+		RequesterID: w.dev.ID, Params: p,
+		Change: domain.Change{InstanceClass: bigger, EffectiveTime: domain.EffectiveMaintain, OrderType: "UPGRADE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.MoveApproved(ctx, resize.ID, boss.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.StartAttempt(ctx, resize.ID, 1, 1, "ModifyInstanceSpec"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.RecordChangeApplied(ctx, resize.ID, 1, store.Applied{Operation: "ModifyInstanceSpec"}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := w.st.Instance(ctx, made.InstanceID)
+	if err != nil || in.InstanceClass != testfix.InstanceClass || in.ScheduledClass != bigger ||
+		in.ScheduledBy == nil || *in.ScheduledBy != resize.ID {
+		t.Fatalf("after the order: %+v %v", in, err)
+	}
+
+	// Before the window: nothing to find, nothing done.
+	if rep, err := drift.Check(ctx, w.api, w.st); err != nil || len(rep.Findings) != 0 || len(rep.Resized) != 0 {
+		t.Fatalf("before the window: %+v, resized %+v, %v", rep.Findings, rep.Resized, err)
+	}
+	// The window comes: the cloud changes the instance's class.
+	if err := w.sim.ResizeInstance(made.InstanceID, bigger); err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := drift.Run(ctx, w.st, w.api)
+	if err != nil || len(rep.Findings) != 0 || len(rep.Resized) != 1 || rep.Resized[0].Class != bigger {
+		t.Fatalf("after the window: %+v, resized %+v, %v", rep.Findings, rep.Resized, err)
+	}
+	in, err = w.st.Instance(ctx, made.InstanceID)
+	if err != nil || in.InstanceClass != bigger || in.ScheduledClass != "" || in.ScheduledBy != nil {
+		t.Fatalf("recorded: %+v %v", in, err)
+	}
+	evs, err := w.st.RequestEvents(ctx, resize.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(evs, func(e store.Event) bool { return e.Action == domain.ActionScheduledResize })
+	if i < 0 || evs[i].Details[domain.KeyFromClass] != testfix.InstanceClass || evs[i].Details[domain.KeyInstanceClass] != bigger {
+		t.Fatalf("no resize event with its classes on the ordering request: %+v", evs)
+	}
+	// Recorded once: the next check has nothing to do.
+	if rep, _, err := drift.Run(ctx, w.st, w.api); err != nil || len(rep.Findings) != 0 || len(rep.Resized) != 0 {
+		t.Fatalf("the next check: %+v, resized %+v, %v", rep.Findings, rep.Resized, err)
+	}
+
+	// A class nobody ordered, while another order waits: drift as ever.
+	if _, err := w.st.Pool().Exec(ctx, `UPDATE instances SET scheduled_class = 'redis.master.large.default',
+		scheduled_by = $2 WHERE instance_id = $1`, made.InstanceID, resize.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.ResizeInstance(made.InstanceID, testfix.InstanceClass); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = drift.Check(ctx, w.api, w.st)
+	if err != nil || len(rep.Findings) != 1 || rep.Findings[0].Kind != drift.KindClass || len(rep.Resized) != 0 {
+		t.Fatalf("a class nobody ordered: %+v, resized %+v, %v", rep.Findings, rep.Resized, err)
+	}
+}

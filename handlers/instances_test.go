@@ -1,7 +1,9 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -47,6 +49,23 @@ func TestInstancePageAccess(t *testing.T) {
 		if got := doc.Find(`[data-param="Tags"]`).Text(); got != "kvportal:request="+webtest.Itoa(in.RequestID)+", kvportal:team=payments" {
 			t.Errorf("%s: tags %q", name, got)
 		}
+	}
+	// A resize ordered for the maintenance window is shown beside the
+	// class, with the request that ordered it; the class stays as it runs.
+	if _, err := e.St.Pool().Exec(context.Background(), `UPDATE instances SET scheduled_class = 'redis.master.mid.default',
+		scheduled_by = request_id WHERE instance_id = 'r-page'`); err != nil {
+		t.Fatal(err)
+	}
+	doc := dev.Get("/instances/r-page").Doc
+	if got := doc.Find(`[data-testid="scheduled-class"]`).Text(); !strings.Contains(got, "redis.master.mid.default") ||
+		!strings.Contains(got, "maintenance window") {
+		t.Errorf("the resize ordered: %q", got)
+	}
+	if href := doc.Find(`[data-testid="scheduled-class"] a`).AttrOr("href", ""); href != "/requests/"+webtest.Itoa(in.RequestID) {
+		t.Errorf("the ordering request's link: %q", href)
+	}
+	if got := doc.Find(`[data-param="InstanceClass"]`).Text(); !strings.HasPrefix(got, in.InstanceClass) {
+		t.Errorf("the class while a resize waits: %q", got)
 	}
 	for _, path := range []string{"/instances/r-page", "/instances/r-none", "/instances/%00"} {
 		if r := other.Get(path); r.Status != http.StatusNotFound {

@@ -104,6 +104,16 @@ func (s *Store) changeApplied(ctx context.Context, id int64, from domain.Status,
 		where: where,
 		args:  []any{a.Result, a.InstanceStatus, attempt},
 		then: func(ctx context.Context, tx pgx.Tx, r domain.Request) error {
+			// A resize for the maintenance window is an order, carried out
+			// later: the instance keeps its class and remembers the one
+			// ordered (see ScheduledResizeDone). A resize made at once
+			// replaces any such order.
+			resize := r.Kind == domain.KindModifySpec
+			var scheduled string
+			var scheduledBy *int64
+			if resize && r.Change.EffectiveTime == domain.EffectiveMaintain {
+				scheduled, scheduledBy = r.Change.InstanceClass, &r.ID
+			}
 			// An extended lease warns again before its new end.
 			_, err := tx.Exec(ctx, `UPDATE instances SET
 					security_ips = CASE WHEN $2 = 'set_whitelist' THEN $3 ELSE security_ips END,
@@ -112,9 +122,11 @@ func (s *Store) changeApplied(ctx context.Context, id int64, from domain.Status,
 					lease_warned_7d = CASE WHEN $2 = 'extend_lease' THEN NULL ELSE lease_warned_7d END,
 					lease_warned_1d = CASE WHEN $2 = 'extend_lease' THEN NULL ELSE lease_warned_1d END,
 					end_time = COALESCE($6, end_time),
+					scheduled_class = CASE WHEN $7 THEN $8 ELSE scheduled_class END,
+					scheduled_by = CASE WHEN $7 THEN $9::bigint ELSE scheduled_by END,
 					updated_at = now()
 				WHERE instance_id = $1`, r.InstanceID, string(r.Kind), r.Change.SecurityIps, a.InstanceStatus,
-				r.Change.ReleaseAfter, a.EndTime)
+				r.Change.ReleaseAfter, a.EndTime, resize, scheduled, scheduledBy)
 			if err != nil {
 				return fmt.Errorf("instance after its change: %w", err)
 			}
@@ -122,6 +134,40 @@ func (s *Store) changeApplied(ctx context.Context, id int64, from domain.Status,
 		},
 	})
 	return err
+}
+
+// ScheduledResizeDone records that the resize ordered for instanceID's
+// maintenance window took effect: the cloud reports class, the class it
+// was ordered to. The instance takes that class and forgets the order, and
+// an event on the request that ordered it says so, in one transaction. It
+// reports false, and does nothing, when the instance has no such order
+// (none, another class, already recorded by another check, released).
+func (s *Store) ScheduledResizeDone(ctx context.Context, instanceID, class string) (bool, error) {
+	done := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var from string
+		var by *int64
+		err := tx.QueryRow(ctx, `SELECT instance_class, scheduled_by FROM instances
+			WHERE instance_id = $1 AND scheduled_class = $2 AND scheduled_class <> '' AND status <> 'Released'
+			FOR UPDATE`, instanceID, class).Scan(&from, &by)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE instances SET instance_class = scheduled_class, scheduled_class = '',
+				scheduled_by = NULL, updated_at = now() WHERE instance_id = $1`, instanceID); err != nil {
+			return err
+		}
+		done = true
+		return s.insertEvent(ctx, tx, NewEvent{Action: domain.ActionScheduledResize, RequestID: by,
+			Details: domain.Details{domain.KeyInstanceID: instanceID, domain.KeyInstanceClass: class, domain.KeyFromClass: from}})
+	})
+	if err != nil {
+		return false, fmt.Errorf("scheduled resize: %w", err)
+	}
+	return done, nil
 }
 
 // CreationWhitelist is the set_whitelist request the portal submits itself

@@ -23,6 +23,9 @@ type InstanceRecord struct {
 	// SecurityIps is the whitelist the portal last set (group kvportal),
 	// "" while it has set none.
 	SecurityIps string
+	// ScheduledClass is the class a resize for the maintenance window
+	// ordered ("" when none is waiting for its window).
+	ScheduledClass string
 }
 
 // InstanceRegions lists the regions the portal has made instances in, and
@@ -93,7 +96,8 @@ func (s *Store) FailedAmong(ctx context.Context, ids []int64) (map[int64]bool, e
 // whitelist of group kvportal.
 const (
 	liveInstance          = `status <> 'Released'`
-	instanceRecordColumns = `request_id, instance_id, region_id, instance_class, instance_name, status, security_ips`
+	instanceRecordColumns = `request_id, instance_id, region_id, instance_class, instance_name, status, security_ips,
+		scheduled_class`
 )
 
 func (s *Store) instanceRecords(ctx context.Context, query string, args ...any) ([]InstanceRecord, error) {

@@ -15,7 +15,7 @@ import (
 const instanceColumns = `i.instance_id, i.request_id, i.instance_name, i.region_id, i.zone_id, i.instance_class,
 	i.instance_type, i.engine_version, i.charge_type, i.team_id, COALESCE(t.name, ''), i.owner_id, o.username,
 	i.status, i.connection_domain, i.connection_port, i.private_address, i.security_ips, i.end_time,
-	i.release_after, i.created_at, i.updated_at`
+	i.release_after, i.scheduled_class, i.scheduled_by, i.created_at, i.updated_at`
 
 const instanceFrom = ` FROM instances i JOIN users o ON o.id = i.owner_id LEFT JOIN teams t ON t.id = i.team_id`
 
@@ -23,7 +23,7 @@ func instanceDests(i *domain.Instance) []any {
 	return []any{&i.InstanceID, &i.RequestID, &i.InstanceName, &i.RegionID, &i.ZoneID, &i.InstanceClass,
 		&i.InstanceType, &i.EngineVersion, &i.ChargeType, &i.TeamID, &i.Team, &i.OwnerID, &i.OwnerName,
 		&i.Status, &i.ConnectionDomain, &i.ConnectionPort, &i.PrivateAddress, &i.SecurityIPs, &i.EndTime,
-		&i.ReleaseAfter, &i.CreatedAt, &i.UpdatedAt}
+		&i.ReleaseAfter, &i.ScheduledClass, &i.ScheduledBy, &i.CreatedAt, &i.UpdatedAt}
 }
 
 // Instance loads the instance the portal created with that InstanceId;

@@ -120,3 +120,55 @@ func TestListInstances(t *testing.T) {
 		t.Fatalf("other in team: %v %v", in, err)
 	}
 }
+
+// A resize for the maintenance window is remembered on its instance until
+// the cloud runs it; a resize made at once replaces the order, and nothing
+// is then left to record.
+func TestResizeOrderedForTheWindow(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	dev, appr := mkUser(t, s, "dev", domain.RoleRequester), mkUser(t, s, "appr", domain.RoleApprover)
+	made := mkRequest(t, s, dev, "t-window")
+	succeed(t, s, made, appr, "r-window")
+	resize := func(token, class, when string) domain.Request {
+		t.Helper()
+		p := made.Params
+		p.Token = token
+		r, err := s.CreateRequest(ctx, store.NewRequest{Kind: domain.KindModifySpec, InstanceID: "r-window", RequesterID: dev.ID,
+			Params: p, Change: domain.Change{InstanceClass: class, EffectiveTime: when, OrderType: "UPGRADE"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.MoveApproved(ctx, r.ID, appr.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.StartAttempt(ctx, r.ID, 1, 1, "ModifyInstanceSpec"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordChangeApplied(ctx, r.ID, 1, store.Applied{Operation: "ModifyInstanceSpec"}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ordered := resize("t-window-1", "redis.master.mid.default", domain.EffectiveMaintain)
+	in, err := s.Instance(ctx, "r-window")
+	if err != nil || in.ScheduledClass != "redis.master.mid.default" || in.ScheduledBy == nil || *in.ScheduledBy != ordered.ID ||
+		in.InstanceClass != made.Params.InstanceClass {
+		t.Fatalf("after the order: %+v %v", in, err)
+	}
+	// The cloud reports another class than the one ordered: not this order.
+	if done, err := s.ScheduledResizeDone(ctx, "r-window", "redis.master.large.default"); done || err != nil {
+		t.Fatalf("another class recorded as the order: %v %v", done, err)
+	}
+	resize("t-window-2", "redis.master.large.default", domain.EffectiveImmediately)
+	if in, err := s.Instance(ctx, "r-window"); err != nil || in.ScheduledClass != "" || in.ScheduledBy != nil {
+		t.Fatalf("after a resize at once: %+v %v", in, err)
+	}
+	if done, err := s.ScheduledResizeDone(ctx, "r-window", "redis.master.mid.default"); done || err != nil {
+		t.Fatalf("a replaced order recorded: %v %v", done, err)
+	}
+	if n := countEvents(t, s, ordered.ID, domain.ActionScheduledResize); n != 0 {
+		t.Fatalf("%d resize events for an order never run", n)
+	}
+}

@@ -122,15 +122,12 @@ type FollowedInstance struct {
 func (s *Store) InstancesToFollow(ctx context.Context, within time.Duration, limit int) ([]FollowedInstance, error) {
 	var list []FollowedInstance
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		for _, set := range []string{`SET LOCAL max_parallel_workers_per_gather = 0`, `SET LOCAL jit = off`} {
+		for _, set := range followSettings {
 			if _, err := tx.Exec(ctx, set); err != nil {
 				return err
 			}
 		}
-		rows, err := tx.Query(ctx, `SELECT id, instance_id, region_id, kind FROM requests
-			WHERE status = 'succeeded' AND instance_status IN ('', 'Creating', 'Changing') AND instance_id <> ''
-				AND finished_at > $1 AND (instance_checked_at IS NULL OR instance_checked_at < 'infinity')
-			ORDER BY instance_checked_at NULLS FIRST, id LIMIT $2`, time.Now().Add(-within), limit)
+		rows, err := tx.Query(ctx, followSQL, time.Now().Add(-within), limit)
 		if err != nil {
 			return err
 		}
@@ -142,6 +139,17 @@ func (s *Store) InstancesToFollow(ctx context.Context, within time.Duration, lim
 	}
 	return list, nil
 }
+
+// followSettings are set in the follow sweep's transaction, before
+// followSQL: see InstancesToFollow for why.
+var followSettings = []string{`SET LOCAL max_parallel_workers_per_gather = 0`, `SET LOCAL jit = off`}
+
+// followSQL is the follow sweep's probe of requests_following_idx: $1 the
+// oldest finish followed, $2 the page's size.
+const followSQL = `SELECT id, instance_id, region_id, kind FROM requests
+	WHERE status = 'succeeded' AND instance_status IN ('', 'Creating', 'Changing') AND instance_id <> ''
+		AND finished_at > $1 AND (instance_checked_at IS NULL OR instance_checked_at < 'infinity')
+	ORDER BY instance_checked_at NULLS FIRST, id LIMIT $2`
 
 // ProvisioningStats is what the provisioner's metrics show at a scrape.
 type ProvisioningStats struct {

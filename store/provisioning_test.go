@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/kvportal/kvportal/domain"
 	"github.com/kvportal/kvportal/store"
@@ -191,5 +194,53 @@ func TestAdoptInstanceNeedsItsTag(t *testing.T) {
 	if err != nil || got.Status != domain.StatusSucceeded || got.InstanceID != "r-found" || got.ErrorCode != "" ||
 		countEvents(t, s, r.ID, domain.ActionSucceeded) != 1 {
 		t.Fatalf("adopted: %+v %v", got, err)
+	}
+}
+
+// The follow sweep's probe is never compiled by Postgres's JIT, whatever
+// cost the planner gives it: the cost is a misestimate that grows with the
+// table, and compiling a one-page probe took far longer than running it.
+// The threshold is set to nothing here so that a table of a test's size
+// shows what a large one would.
+func TestFollowSweepIsNeverCompiled(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	var available bool
+	if err := s.Pool().QueryRow(ctx, `SELECT pg_jit_available()`).Scan(&available); err != nil {
+		t.Fatal(err)
+	}
+	if !available {
+		t.Skip("this Postgres has no JIT to turn off")
+	}
+	plan := func(settings []string) string {
+		t.Helper()
+		tx, err := s.Pool().Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // only read
+		for _, set := range append([]string{`SET LOCAL jit = on`, `SET LOCAL jit_above_cost = 0`}, settings...) {
+			if _, err := tx.Exec(ctx, set); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := tx.Query(ctx, `EXPLAIN (ANALYZE) `+store.FollowSQL, time.Now().Add(-time.Hour), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(lines, "\n")
+	}
+	// Without the sweep's settings the same statement is compiled, or this
+	// test would show nothing.
+	if p := plan(nil); !strings.Contains(p, "JIT:") {
+		t.Fatalf("the probe is not compiled even at no threshold:\n%s", p)
+	}
+	if p := plan(store.FollowSettings); strings.Contains(p, "JIT:") {
+		t.Fatalf("the follow sweep's probe was compiled:\n%s", p)
 	}
 }

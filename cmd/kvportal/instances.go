@@ -31,6 +31,8 @@ type instance struct {
 	Owner            string     `json:"owner"`
 	EndTime          *time.Time `json:"EndTime"`
 	ReleaseAfter     *time.Time `json:"ReleaseAfter"`
+	ScheduledClass   string     `json:"ScheduledClass"`
+	ScheduledBy      *int64     `json:"scheduled_by"`
 	Requests         []int64    `json:"requests"`
 }
 
@@ -185,6 +187,13 @@ func getInstance(ctx context.Context, e env, c common, id string) error {
 	row("name", in.InstanceName)
 	row("status", in.InstanceStatus)
 	row("class", in.InstanceClass)
+	if in.ScheduledClass != "" {
+		by := ""
+		if in.ScheduledBy != nil {
+			by = ", request " + strconv.FormatInt(*in.ScheduledBy, 10)
+		}
+		row("resize ordered", in.ScheduledClass+" in its maintenance window"+by)
+	}
 	row("region", in.RegionID)
 	row("billing", in.ChargeType)
 	row("team", in.Team)

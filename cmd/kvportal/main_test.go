@@ -213,4 +213,24 @@ func TestInstancesCommands(t *testing.T) {
 	if code, out, _ := p.kvportal("dev", "", "instances", "get", r.InstanceID); code != 0 || !strings.Contains(out, "10.0.0.0/8") {
 		t.Errorf("the whitelist after the change: %q", out)
 	}
+
+	// A resize for the maintenance window: ordered, and shown as waiting
+	// for its window until a drift check sees the new class.
+	code, out, errOut = p.kvportal("dev", "", "instances", "change", r.InstanceID, "--kind", "modify_spec",
+		"--InstanceClass", "redis.master.mid.default", "--EffectiveTime", "MaintainTime", "--output", "json")
+	if code != 0 {
+		t.Fatalf("resize: %d %q", code, errOut)
+	}
+	_ = json.Unmarshal([]byte(out), &change)
+	cid = strconv.FormatInt(change.ID, 10)
+	if code, _, errOut := p.kvportal("approver", "", "requests", "approve", cid); code != 0 {
+		t.Fatalf("approve the resize: %q", errOut)
+	}
+	if code, out, errOut := p.kvportal("dev", "", "requests", "get", cid, "--wait", "--interval", "50ms"); code != 0 || !strings.Contains(out, "succeeded") {
+		t.Fatalf("wait for the resize: %d %q %q", code, out, errOut)
+	}
+	if code, out, _ := p.kvportal("dev", "", "instances", "get", r.InstanceID); code != 0 ||
+		!strings.Contains(out, "redis.master.mid.default in its maintenance window, request "+cid) {
+		t.Errorf("the resize ordered: %q", out)
+	}
 }

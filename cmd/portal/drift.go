@@ -51,6 +51,13 @@ func cmdDrift(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	resized, err := drift.ApplyResizes(ctx, st, rep.Resized)
+	if err != nil {
+		return err
+	}
+	for _, r := range resized {
+		fmt.Fprintf(e.stdout, "%s now runs as %s: the resize ordered for its maintenance window took effect\n", r.InstanceID, r.Class)
+	}
 	for _, f := range rep.Findings {
 		line := drift.Describe(f)
 		if adopted[f.RequestID] {
