@@ -254,3 +254,61 @@ func (a *Admin) SetTeamSlackChannel(ctx context.Context, by *int64, t domain.Tea
 	}
 	return t, nil, err
 }
+
+// TeamSettings are a team's settings beside its limits, as typed (the
+// team steps' rules: ParseWhitelist, ParseMaxLease, ParseSlackChannel). A
+// nil field keeps the team's as it is.
+type TeamSettings struct {
+	DefaultWhitelist *string
+	MaxLeaseDays     *string
+	SlackChannel     *string
+}
+
+// Check says what is wrong with each setting given, so that nothing is
+// stored unless every one is right (a new team included).
+func (s TeamSettings) Check() domain.FieldErrors {
+	errs := domain.FieldErrors{}
+	if s.DefaultWhitelist != nil {
+		if _, problem := ParseWhitelist(*s.DefaultWhitelist); problem != "" {
+			errs[FieldWhitelist] = problem
+		}
+	}
+	if s.MaxLeaseDays != nil {
+		if _, problem := ParseMaxLease(*s.MaxLeaseDays); problem != "" {
+			errs[FieldMaxLease] = problem
+		}
+	}
+	if s.SlackChannel != nil {
+		if _, problem := ParseSlackChannel(*s.SlackChannel); problem != "" {
+			errs[FieldSlackChannel] = problem
+		}
+	}
+	return errs
+}
+
+// SetTeamSettings sets the settings given of team t once all of them are
+// right, each with its own event when it changed: the teams page's
+// settings form and `portal teams set` both.
+func (a *Admin) SetTeamSettings(ctx context.Context, by *int64, t domain.Team, s TeamSettings) (domain.Team, domain.FieldErrors, error) {
+	if errs := s.Check(); len(errs) > 0 {
+		return t, errs, nil
+	}
+	var errs domain.FieldErrors
+	var err error
+	if s.MaxLeaseDays != nil {
+		if t, errs, err = a.SetTeamMaxLease(ctx, by, t, *s.MaxLeaseDays); err != nil || len(errs) > 0 {
+			return t, errs, err
+		}
+	}
+	if s.SlackChannel != nil {
+		if t, errs, err = a.SetTeamSlackChannel(ctx, by, t, *s.SlackChannel); err != nil || len(errs) > 0 {
+			return t, errs, err
+		}
+	}
+	if s.DefaultWhitelist != nil {
+		if errs, err = a.SetTeamWhitelist(ctx, by, t, *s.DefaultWhitelist); err != nil || len(errs) > 0 {
+			return t, errs, err
+		}
+	}
+	return t, nil, nil
+}

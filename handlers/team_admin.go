@@ -2,14 +2,15 @@ package handlers
 
 import (
 	"errors"
-	"github.com/kvportal/kvportal/admin"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/admin"
 	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/store"
 	"github.com/kvportal/kvportal/views/components"
 	"github.com/kvportal/kvportal/views/pages"
 )
@@ -57,6 +58,9 @@ func (h *Handlers) renderTeams(c echo.Context, status int, form teamForm) error 
 			mine = form
 		}
 		row.Limits, row.Errors = teamFields(t.ID, mine, &t.Team)
+		var settingErrs []components.FieldError
+		row.Settings, settingErrs = teamSettingFields(t, mine)
+		row.Errors = append(row.Errors, settingErrs...)
 		row.Member = components.Field{Name: fieldMember, IDBase: "member-" + itoa(t.ID), Label: "Username", Plain: true,
 			Mono: true, Autocomplete: "off", Value: mine.values[fieldMember], Error: mine.errs[fieldMember]}
 		if e := mine.errs[fieldMember]; e != "" {
@@ -99,6 +103,36 @@ func teamFields(id int64, form teamForm, t *domain.Team) ([]components.Field, []
 	var errs []components.FieldError
 	for i := range fields {
 		fields[i].IDBase = base(fields[i].Name)
+		fields[i].Error = form.errs[fields[i].Name]
+		if fields[i].Error != "" {
+			errs = append(errs, components.FieldError{Name: fields[i].IDBase, Label: fields[i].Label, Message: fields[i].Error})
+		}
+	}
+	return fields, errs
+}
+
+// teamSettingFields are the fields of team t's settings form, with what
+// was typed into it or the team's settings, and their errors.
+func teamSettingFields(t store.TeamSummary, form teamForm) ([]components.Field, []components.FieldError) {
+	value := func(name, current string) string {
+		if v, ok := form.values[name]; ok {
+			return printable(v, 4096)
+		}
+		return current
+	}
+	fields := []components.Field{
+		{Name: admin.FieldWhitelist, Label: "Default whitelist", Plain: true, Mono: true, Autocomplete: "off",
+			Value: value(admin.FieldWhitelist, t.DefaultWhitelist),
+			Help:  "Prefills SecurityIps of the team's new requests: addresses or CIDR blocks, comma-separated. Empty: none."},
+		{Name: admin.FieldMaxLease, Label: "Longest lease, days", Plain: true, Value: value(admin.FieldMaxLease, limitValue(t.MaxLeaseDays)),
+			Help: "A lease of at most this many days is then required. Empty: no lease required."},
+		{Name: admin.FieldSlackChannel, Label: "Slack channel", Plain: true, Mono: true, Autocomplete: "off",
+			Value: value(admin.FieldSlackChannel, t.SlackChannel),
+			Help:  "The channel id the team's requests are posted to for approval. Empty: the portal's default channel."},
+	}
+	var errs []components.FieldError
+	for i := range fields {
+		fields[i].IDBase = fields[i].Name + "-" + itoa(t.ID)
 		fields[i].Error = form.errs[fields[i].Name]
 		if fields[i].Error != "" {
 			errs = append(errs, components.FieldError{Name: fields[i].IDBase, Label: fields[i].Label, Message: fields[i].Error})
@@ -172,6 +206,34 @@ func (h *Handlers) SetTeamLimits(c echo.Context) error {
 	}
 	return h.redirect(c, "/admin/teams", "Limits of "+t.Name+": "+domain.LimitText(t.MaxInstances)+" instances, "+
 		domain.LimitText(t.MaxMonthlySpend)+" a month")
+}
+
+// SetTeamSettings saves a team's default whitelist, longest lease and
+// Slack channel (POST /admin/teams/{id}/settings), through the team step
+// `portal teams set` takes: nothing is saved unless every field is right.
+func (h *Handlers) SetTeamSettings(c echo.Context) error {
+	t, err := h.routeTeam(c)
+	if err != nil {
+		return err
+	}
+	form := teamForm{team: t.ID, values: map[string]string{}}
+	typed := func(name string) *string {
+		v := c.FormValue(name)
+		form.values[name] = v
+		return &v
+	}
+	settings := admin.TeamSettings{DefaultWhitelist: typed(admin.FieldWhitelist), MaxLeaseDays: typed(admin.FieldMaxLease),
+		SlackChannel: typed(admin.FieldSlackChannel)}
+	me := user(c)
+	t, errs, err := h.Admin.SetTeamSettings(c.Request().Context(), &me.ID, t, settings)
+	if err != nil {
+		return teamRefused(err)
+	}
+	if len(errs) > 0 {
+		form.errs = errs
+		return h.renderTeams(c, http.StatusUnprocessableEntity, form)
+	}
+	return h.redirect(c, "/admin/teams", "Settings of "+t.Name+" saved")
 }
 
 // teamRefused answers a team that went away as not found.

@@ -165,3 +165,78 @@ func TestAuditTeam(t *testing.T) {
 		t.Fatalf("export: %q %v", rows, err)
 	}
 }
+
+// A team's default whitelist, longest lease and Slack channel are set on
+// the teams page, by the rules `portal teams set` follows: all or nothing,
+// each error beside its field with what was typed kept, an event for each
+// setting that changed and none for one saved as it was.
+func TestTeamSettingsForm(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t)
+	admin, adminUser := e.SignedIn("adm", domain.RoleAdmin)
+	dev, _ := e.SignedIn("dev", domain.RoleRequester)
+	team := e.Team("payments", nil, nil)
+	id := webtest.Itoa(team.ID)
+	path := "/admin/teams/" + id + "/settings"
+	good := url.Values{"default_whitelist": {"10.0.0.0/8, 192.168.1.7"}, "max_lease_days": {"30"}, "slack_channel": {"C0123ABCD"}}
+	if got := admin.Flash(admin.Post(path, good)); got != "Settings of payments saved" {
+		t.Fatalf("save: %q", got)
+	}
+	events := func() [3]int {
+		return [3]int{e.EventsOf(domain.ActionTeamWhitelistChanged, &adminUser.ID), e.EventsOf(domain.ActionTeamLimitsChanged, &adminUser.ID),
+			e.EventsOf(domain.ActionTeamSlackChannelChanged, &adminUser.ID)}
+	}
+	if got := events(); got != [3]int{1, 1, 1} {
+		t.Errorf("events after the first save: %v", got)
+	}
+	saved, err := e.St.TeamByName(context.Background(), "payments")
+	if err != nil || saved.MaxLeaseDays == nil || *saved.MaxLeaseDays != 30 || saved.SlackChannel != "C0123ABCD" {
+		t.Fatalf("saved: %+v %v", saved, err)
+	}
+	doc := admin.Get("/admin/teams").Doc
+	if got := doc.Find("#f-default_whitelist-"+id).AttrOr("value", ""); got != "10.0.0.0/8,192.168.1.7" {
+		t.Errorf("the whitelist shown: %q", got)
+	}
+	// Saved again as it is: nothing changed, nothing audited.
+	if got := admin.Flash(admin.Post(path, good)); got != "Settings of payments saved" {
+		t.Errorf("save again: %q", got)
+	}
+	if got := events(); got != [3]int{1, 1, 1} {
+		t.Errorf("events after saving the same: %v", got)
+	}
+
+	bad := url.Values{"default_whitelist": {"10.0.0.0/33"}, "max_lease_days": {"0"}, "slack_channel": {"#general"}}
+	r := admin.Post(path, bad)
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad settings: %d", r.Status)
+	}
+	for field, want := range map[string]string{"default_whitelist": "10.0.0.0/33", "max_lease_days": "0", "slack_channel": "#general"} {
+		input := r.Doc.Find("#f-" + field + "-" + id)
+		if got := input.AttrOr("value", ""); got != want {
+			t.Errorf("%s: kept %q, want %q", field, got, want)
+		}
+		if msg := r.Doc.Find("#err-" + field + "-" + id).Text(); msg == "" || !strings.Contains(input.AttrOr("aria-describedby", ""), "err-"+field+"-"+id) {
+			t.Errorf("%s: error %q not tied to its field", field, msg)
+		}
+	}
+	if again, _ := e.St.TeamByName(context.Background(), "payments"); again.MaxLeaseDays == nil || *again.MaxLeaseDays != 30 {
+		t.Errorf("a refused form changed the lease: %+v", again)
+	}
+	// One bad field: the good ones are not saved either.
+	if r := admin.Post(path, url.Values{"default_whitelist": {""}, "max_lease_days": {"x"}, "slack_channel": {""}}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("one bad field: %d", r.Status)
+	}
+	if again, _ := e.St.TeamByName(context.Background(), "payments"); again.SlackChannel != "C0123ABCD" {
+		t.Errorf("a refused form changed the channel: %+v", again)
+	}
+	if got := events(); got != [3]int{1, 1, 1} {
+		t.Errorf("events after refused forms: %v", got)
+	}
+
+	if r := dev.Post(path, good); r.Status != http.StatusForbidden {
+		t.Errorf("a requester's post: %d", r.Status)
+	}
+	if r := admin.Post("/admin/teams/9999/settings", good); r.Status != http.StatusNotFound {
+		t.Errorf("unknown team: %d", r.Status)
+	}
+}

@@ -102,7 +102,10 @@ func (s *Store) TeamByID(ctx context.Context, id int64) (domain.Team, error) {
 // TeamSummary is a team with its members and what its requests add up to.
 type TeamSummary struct {
 	domain.Team
-	Members []string
+	// DefaultWhitelist prefills the creation form of the team's requests
+	// ("" for none).
+	DefaultWhitelist string
+	Members          []string
 	// Usage counts the requests not rejected, cancelled or failed; Pending
 	// is how many of them wait for a decision.
 	Usage   domain.Usage
@@ -111,7 +114,7 @@ type TeamSummary struct {
 
 // Teams lists every team by name, with members and usage.
 func (s *Store) Teams(ctx context.Context) ([]TeamSummary, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+teamColumns+`,
+	rows, err := s.pool.Query(ctx, `SELECT `+teamColumns+`, t.default_whitelist,
 			COALESCE((SELECT array_agg(u.username ORDER BY u.username) FROM team_members m JOIN users u ON u.id = m.user_id
 				WHERE m.team_id = t.id), '{}'),
 			u.n, u.spend, u.pending
@@ -122,7 +125,7 @@ func (s *Store) Teams(ctx context.Context) ([]TeamSummary, error) {
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (TeamSummary, error) {
 		var ts TeamSummary
-		err := row.Scan(&ts.ID, &ts.Name, &ts.MaxInstances, &ts.MaxMonthlySpend, &ts.MaxLeaseDays, &ts.CreatedAt, &ts.SlackChannel, &ts.Members,
+		err := row.Scan(&ts.ID, &ts.Name, &ts.MaxInstances, &ts.MaxMonthlySpend, &ts.MaxLeaseDays, &ts.CreatedAt, &ts.SlackChannel, &ts.DefaultWhitelist, &ts.Members,
 			&ts.Usage.Instances, &ts.Usage.MonthlySpend, &ts.Pending)
 		return ts, err
 	})
@@ -352,6 +355,9 @@ func (s *Store) SetTeamWhitelist(ctx context.Context, teamID int64, ips string, 
 		if err != nil {
 			return notFound(err, "team")
 		}
+		if old == ips {
+			return nil // saved as it was: nothing changed to audit
+		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamWhitelistChanged,
 			Details: domain.Details{domain.KeyTeamID: teamID, domain.KeyTeam: name, domain.KeyFrom: old, domain.KeyTo: ips}})
 	})
@@ -390,6 +396,9 @@ func (s *Store) SetTeamMaxLease(ctx context.Context, teamID int64, days *int, ac
 			WHERE id = $1 RETURNING `+teamColumns, teamID, days))
 		if err != nil {
 			return fmt.Errorf("set team lease: %w", err)
+		}
+		if domain.LimitText(t.MaxLeaseDays) == domain.LimitText(old.MaxLeaseDays) {
+			return nil // saved as it was: nothing changed to audit
 		}
 		d := teamDetails(t)
 		d[domain.KeyMaxLease], d[domain.KeyFromMaxLease] = domain.LimitText(t.MaxLeaseDays), domain.LimitText(old.MaxLeaseDays)
@@ -454,6 +463,9 @@ func (s *Store) SetTeamSlackChannel(ctx context.Context, teamID int64, channel s
 			WHERE id = $1 RETURNING `+teamColumns, teamID, channel))
 		if err != nil {
 			return fmt.Errorf("set team slack channel: %w", err)
+		}
+		if old.SlackChannel == t.SlackChannel {
+			return nil // saved as it was: nothing changed to audit
 		}
 		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamSlackChannelChanged,
 			Details: domain.Details{domain.KeyTeamID: teamID, domain.KeyTeam: t.Name, domain.KeyFrom: old.SlackChannel, domain.KeyTo: t.SlackChannel}})

@@ -87,6 +87,7 @@ func routes(e *echo.Echo, d Deps) {
 	e.GET("/admin/teams", h.Teams, admin...)
 	e.POST("/admin/teams", h.CreateTeam, admin...)
 	e.POST("/admin/teams/:id/limits", h.SetTeamLimits, admin...)
+	e.POST("/admin/teams/:id/settings", h.SetTeamSettings, admin...)
 	e.POST("/admin/teams/:id/members", h.AddTeamMember, admin...)
 	e.POST("/admin/teams/:id/remove", h.RemoveTeamMember, admin...)
 	e.GET("/admin/policies", h.Policies, admin...)

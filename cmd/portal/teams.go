@@ -56,15 +56,15 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 		return fmt.Errorf("%w: unexpected %q", errUsage, fs.Arg(0))
 	}
 	var limits admin.Limits
-	setWhitelist, setLease, setSlack := false, false, false
+	var settings admin.TeamSettings
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "slack-channel":
-			setSlack = true
+			settings.SlackChannel = slackChannel
 		case "max-lease-days":
-			setLease = true
+			settings.MaxLeaseDays = maxLease
 		case "default-whitelist":
-			setWhitelist = true
+			settings.DefaultWhitelist = whitelist
 		case "max-instances":
 			limits.MaxInstances = maxInstances
 		case "max-monthly-spend":
@@ -72,14 +72,8 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 		}
 	})
 	// Refused before anything is stored, a new team included.
-	if _, problem := admin.ParseWhitelist(*whitelist); setWhitelist && problem != "" {
-		return fieldErrors(domain.FieldErrors{admin.FieldWhitelist: problem}, teamFlags)
-	}
-	if _, problem := admin.ParseMaxLease(*maxLease); setLease && problem != "" {
-		return fieldErrors(domain.FieldErrors{admin.FieldMaxLease: problem}, teamFlags)
-	}
-	if _, problem := admin.ParseSlackChannel(*slackChannel); setSlack && problem != "" {
-		return fieldErrors(domain.FieldErrors{admin.FieldSlackChannel: problem}, teamFlags)
+	if errs := settings.Check(); len(errs) > 0 {
+		return fieldErrors(errs, teamFlags)
 	}
 	return withAdmin(ctx, e, func(a *admin.Admin) error {
 		var t domain.Team
@@ -90,6 +84,9 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 		} else if t, err = a.Team(ctx, *name); err == nil {
 			t, errs, err = a.SetTeamLimits(ctx, nil, t, limits)
 		}
+		if err == nil && len(errs) == 0 {
+			t, errs, err = a.SetTeamSettings(ctx, nil, t, settings)
+		}
 		if errors.Is(err, admin.ErrNoTeam) {
 			return fmt.Errorf("no team %q", *name)
 		}
@@ -99,33 +96,12 @@ func cmdTeamsSave(ctx context.Context, e env, add bool, args []string) error {
 		if len(errs) > 0 {
 			return fieldErrors(errs, teamFlags)
 		}
-		if setLease {
-			if t, errs, err = a.SetTeamMaxLease(ctx, nil, t, *maxLease); err != nil {
-				return err
-			}
-			if len(errs) > 0 {
-				return fieldErrors(errs, teamFlags)
-			}
-		}
-		if setSlack {
-			if t, errs, err = a.SetTeamSlackChannel(ctx, nil, t, *slackChannel); err != nil {
-				return err
-			}
-			if len(errs) > 0 {
-				return fieldErrors(errs, teamFlags)
-			}
+		if settings.SlackChannel != nil {
 			fmt.Fprintf(e.stdout, "team %s: Slack channel %s\n", t.Name, cmp.Or(t.SlackChannel, "none (the default, PORTAL_SLACK_CHANNEL)"))
 		}
 		fmt.Fprintf(e.stdout, "team %s: max instances %s, max monthly spend %s, max lease days %s\n", t.Name,
 			domain.LimitText(t.MaxInstances), domain.LimitText(t.MaxMonthlySpend), domain.LimitText(t.MaxLeaseDays))
-		if setWhitelist {
-			errs, err := a.SetTeamWhitelist(ctx, nil, t, *whitelist)
-			if err != nil {
-				return err
-			}
-			if len(errs) > 0 {
-				return fieldErrors(errs, teamFlags)
-			}
+		if settings.DefaultWhitelist != nil {
 			fmt.Fprintf(e.stdout, "team %s: default whitelist %s\n", t.Name, cmp.Or(*whitelist, "none"))
 		}
 		return nil

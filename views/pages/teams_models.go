@@ -31,10 +31,13 @@ type TeamRow struct {
 	Over    bool
 	Members []string
 	// Limits are the fields of the limits form; Member the username field
-	// of the add-member form; Errors theirs.
+	// of the add-member form; Errors theirs and the settings form's.
 	Limits []components.Field
 	Member components.Field
 	Errors []components.FieldError
+	// Settings are the fields of the settings form: the default
+	// whitelist, the longest lease and the Slack channel.
+	Settings []components.Field
 }
 
 // PoliciesView is the policies editor.
