@@ -217,8 +217,17 @@ func (h *Handlers) SetTeamSettings(c echo.Context) error {
 		return err
 	}
 	form := teamForm{team: t.ID, values: map[string]string{}}
+	params, err := c.FormParams()
+	if err != nil {
+		return Errorf(EInvalid, "The form could not be read.")
+	}
+	// A field the post leaves out keeps the team's setting; an empty one
+	// clears it.
 	typed := func(name string) *string {
-		v := c.FormValue(name)
+		if _, ok := params[name]; !ok {
+			return nil
+		}
+		v := params.Get(name)
 		form.values[name] = v
 		return &v
 	}

@@ -233,6 +233,22 @@ func TestTeamSettingsForm(t *testing.T) {
 		t.Errorf("events after refused forms: %v", got)
 	}
 
+	// A field left out of the post keeps its setting.
+	if got := admin.Flash(admin.Post(path, url.Values{"max_lease_days": {"31"}})); got != "Settings of payments saved" {
+		t.Errorf("one field: %q", got)
+	}
+	if again, _ := e.St.TeamByName(context.Background(), "payments"); again.MaxLeaseDays == nil || *again.MaxLeaseDays != 31 ||
+		again.SlackChannel != "C0123ABCD" {
+		t.Errorf("after one field: %+v", again)
+	}
+	// Odd input is refused with words, never a 500.
+	for _, odd := range []string{"C0\x00", "\u200bC0123ABCD", strings.Repeat("1", 5000), "10.0.0.1,\xff"} {
+		for _, field := range []string{"default_whitelist", "max_lease_days", "slack_channel"} {
+			if r := admin.Post(path, url.Values{field: {odd}}); r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("%s %.20q: %d", field, odd, r.Status)
+			}
+		}
+	}
 	if r := dev.Post(path, good); r.Status != http.StatusForbidden {
 		t.Errorf("a requester's post: %d", r.Status)
 	}
