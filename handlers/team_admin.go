@@ -100,15 +100,21 @@ func teamFields(id int64, form teamForm, t *domain.Team) ([]components.Field, []
 			Help: "Empty: no limit."},
 		components.Field{Name: fieldMaxSpend, Label: "Max monthly spend", Plain: true, Value: value(fieldMaxSpend, maxSpend),
 			Help: "In the cloud's currency. Empty: no limit."})
-	var errs []components.FieldError
+	return withErrors(fields, base, form.errs)
+}
+
+// withErrors gives each of a form's fields its element ids (base of its
+// name) and its error, and lists the errors for the form's summary.
+func withErrors(fields []components.Field, base func(name string) string, errs domain.FieldErrors) ([]components.Field, []components.FieldError) {
+	var out []components.FieldError
 	for i := range fields {
 		fields[i].IDBase = base(fields[i].Name)
-		fields[i].Error = form.errs[fields[i].Name]
+		fields[i].Error = errs[fields[i].Name]
 		if fields[i].Error != "" {
-			errs = append(errs, components.FieldError{Name: fields[i].IDBase, Label: fields[i].Label, Message: fields[i].Error})
+			out = append(out, components.FieldError{Name: fields[i].IDBase, Label: fields[i].Label, Message: fields[i].Error})
 		}
 	}
-	return fields, errs
+	return fields, out
 }
 
 // teamSettingFields are the fields of team t's settings form, with what
@@ -130,15 +136,7 @@ func teamSettingFields(t store.TeamSummary, form teamForm) ([]components.Field, 
 			Value: value(admin.FieldSlackChannel, t.SlackChannel),
 			Help:  "The channel id the team's requests are posted to for approval. Empty: the portal's default channel."},
 	}
-	var errs []components.FieldError
-	for i := range fields {
-		fields[i].IDBase = fields[i].Name + "-" + itoa(t.ID)
-		fields[i].Error = form.errs[fields[i].Name]
-		if fields[i].Error != "" {
-			errs = append(errs, components.FieldError{Name: fields[i].IDBase, Label: fields[i].Label, Message: fields[i].Error})
-		}
-	}
-	return fields, errs
+	return withErrors(fields, func(name string) string { return name + "-" + itoa(t.ID) }, form.errs)
 }
 
 // limitValue is a limit as the form shows it: "" for none.
