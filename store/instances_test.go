@@ -171,4 +171,13 @@ func TestResizeOrderedForTheWindow(t *testing.T) {
 	if n := countEvents(t, s, ordered.ID, domain.ActionScheduledResize); n != 0 {
 		t.Fatalf("%d resize events for an order never run", n)
 	}
+	// An order the follow sweep sees run (it was found under way after a
+	// lost answer) is no longer waited for.
+	again := resize("t-window-3", "redis.master.mid.default", domain.EffectiveMaintain)
+	if _, err := s.SetInstanceStatus(ctx, again.ID, "r-window", store.InstanceReport{Status: "Normal", Class: "redis.master.mid.default"}); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := s.Instance(ctx, "r-window"); err != nil || in.InstanceClass != "redis.master.mid.default" || in.ScheduledClass != "" || in.ScheduledBy != nil {
+		t.Fatalf("after the sweep saw the class ordered: %+v %v", in, err)
+	}
 }

@@ -55,8 +55,13 @@ func (s *Store) SetInstanceStatus(ctx context.Context, id int64, instanceID stri
 		// the requests' trigger; the class and end are the instance's own,
 		// and so is the status a change's follow-up reads (a resize's
 		// Changing, then Normal).
+		// A class ordered for the maintenance window that the cloud already
+		// runs (its order found under way after a lost answer, then
+		// followed) is no longer waited for.
 		if _, err := tx.Exec(ctx, `UPDATE instances SET instance_class = COALESCE(NULLIF($2, ''), instance_class),
-				end_time = COALESCE($3, end_time), status = COALESCE(NULLIF($4, ''), status), updated_at = now()
+				end_time = COALESCE($3, end_time), status = COALESCE(NULLIF($4, ''), status), updated_at = now(),
+				scheduled_by = CASE WHEN scheduled_class = $2 THEN NULL ELSE scheduled_by END,
+				scheduled_class = CASE WHEN scheduled_class = $2 THEN '' ELSE scheduled_class END
 			WHERE instance_id = $1 AND status <> 'Released' AND (instance_class <> COALESCE(NULLIF($2, ''), instance_class)
 				OR end_time IS DISTINCT FROM COALESCE($3, end_time) OR status <> COALESCE(NULLIF($4, ''), status))`,
 			instanceID, rep.Class, rep.EndTime, rep.Status); err != nil {
