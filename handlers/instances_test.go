@@ -67,6 +67,10 @@ func TestInstancePageAccess(t *testing.T) {
 	if got := doc.Find(`[data-param="InstanceClass"]`).Text(); !strings.HasPrefix(got, in.InstanceClass) {
 		t.Errorf("the class while a resize waits: %q", got)
 	}
+	row := dev.Get("/instances").Doc.Find(`tr[data-instance-id="r-page"]`)
+	if got := row.Find(`[data-testid="scheduled-class"]`).Text(); !strings.Contains(got, "redis.master.mid.default") {
+		t.Errorf("the list's row while a resize waits: %q", got)
+	}
 	for _, path := range []string{"/instances/r-page", "/instances/r-none", "/instances/%00"} {
 		if r := other.Get(path); r.Status != http.StatusNotFound {
 			t.Errorf("%s for someone else: %d", path, r.Status)
