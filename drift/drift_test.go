@@ -33,9 +33,17 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, simulator.Config{})
+}
+
+// newWorldWith is newWorld with a simulator of cfg (its keys and seed set
+// here).
+func newWorldWith(t *testing.T, cfg simulator.Config) *world {
+	t.Helper()
 	w := &world{t: t, st: store.New(testpg.Pool(t))}
 	var err error
-	if w.sim, err = simulator.New(simulator.Config{AccessKeyID: "k", AccessKeySecret: "s", Seed: 5}); err != nil {
+	cfg.AccessKeyID, cfg.AccessKeySecret, cfg.Seed = "k", "s", 5
+	if w.sim, err = simulator.New(cfg); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(w.sim)
@@ -341,10 +349,12 @@ func TestDriftOfWhitelistAndTheLiveInstances(t *testing.T) {
 // that ordered it), not as drift. A class nobody ordered is still drift.
 func TestDriftRecordsAResizeOrderedForTheWindow(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
 	ctx := context.Background()
 	const bigger = "redis.master.mid.default"
+	clock := testfix.NewClock(time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC))
+	w := newWorldWith(t, simulator.Config{Clock: clock, CreatingDelay: time.Minute})
 	made := w.made("windowed", true)
+	clock.Advance(2 * time.Minute) // created
 	boss, err := w.st.CreateUser(ctx, "boss", domain.RoleApprover, "hash", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -376,10 +386,15 @@ func TestDriftRecordsAResizeOrderedForTheWindow(t *testing.T) {
 	if rep, err := drift.Check(ctx, w.api, w.st); err != nil || len(rep.Findings) != 0 || len(rep.Resized) != 0 {
 		t.Fatalf("before the window: %+v, resized %+v, %v", rep.Findings, rep.Resized, err)
 	}
-	// The window comes: the cloud changes the instance's class.
+	// The window comes: the cloud changes the instance's class, Changing
+	// for a while, which is no drift either.
 	if err := w.sim.ResizeInstance(made.InstanceID, bigger); err != nil {
 		t.Fatal(err)
 	}
+	if rep, err := drift.Check(ctx, w.api, w.st); err != nil || len(rep.Findings) != 0 || len(rep.Resized) != 0 {
+		t.Fatalf("in the window: %+v, resized %+v, %v", rep.Findings, rep.Resized, err)
+	}
+	clock.Advance(2 * time.Minute)
 	rep, _, err := drift.Run(ctx, w.st, w.api)
 	if err != nil || len(rep.Findings) != 0 || len(rep.Resized) != 1 || rep.Resized[0].Class != bigger {
 		t.Fatalf("after the window: %+v, resized %+v, %v", rep.Findings, rep.Resized, err)
@@ -409,6 +424,7 @@ func TestDriftRecordsAResizeOrderedForTheWindow(t *testing.T) {
 	if err := w.sim.ResizeInstance(made.InstanceID, testfix.InstanceClass); err != nil {
 		t.Fatal(err)
 	}
+	clock.Advance(2 * time.Minute)
 	rep, err = drift.Check(ctx, w.api, w.st)
 	if err != nil || len(rep.Findings) != 1 || rep.Findings[0].Kind != drift.KindClass || len(rep.Resized) != 0 {
 		t.Fatalf("a class nobody ordered: %+v, resized %+v, %v", rep.Findings, rep.Resized, err)
