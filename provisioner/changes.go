@@ -144,7 +144,8 @@ func (p *Provisioner) busy(ctx context.Context, job *river.Job[ProvisionArgs], a
 // changeEffect reads change request r's effect back from the cloud: ok
 // when the instance is already as the change makes it (the whitelist group
 // holds the new entries; the instance has, or is changing to, the new
-// class; it no longer exists after a release). A new password can't be
+// class, or, for a resize for the maintenance window, has an order not yet
+// completed; it no longer exists after a release). A new password can't be
 // read back: a reset is never found done without its answer.
 func (p *Provisioner) changeEffect(ctx context.Context, r domain.Request) (store.Applied, bool, error) {
 	region, id := r.Params.RegionId, r.InstanceID
@@ -168,7 +169,11 @@ func (p *Provisioner) changeEffect(ctx context.Context, r domain.Request) (store
 		if err != nil {
 			return a, false, err
 		}
-		if cmp.Or(attr.RealInstanceClass, attr.InstanceClass) == r.Change.InstanceClass || attr.InstanceStatus == "Changing" {
+		// A resize for the maintenance window changes nothing to see until
+		// its window: while this request holds the instance (one change at
+		// a time), an order not completed is its own.
+		waiting := r.Change.EffectiveTime == domain.EffectiveMaintain && !attr.IsOrderCompleted
+		if cmp.Or(attr.RealInstanceClass, attr.InstanceClass) == r.Change.InstanceClass || attr.InstanceStatus == "Changing" || waiting {
 			a.InstanceStatus = attr.InstanceStatus
 			return a, true, nil
 		}

@@ -29,7 +29,13 @@ type changeWorld struct {
 
 func newChangeWorld(t *testing.T, whitelist string) *changeWorld {
 	t.Helper()
-	f := newFixture(t, simulator.Config{})
+	return newChangeWorldWith(t, whitelist, simulator.Config{})
+}
+
+// newChangeWorldWith is newChangeWorld with a simulator of simCfg.
+func newChangeWorldWith(t *testing.T, whitelist string, simCfg simulator.Config) *changeWorld {
+	t.Helper()
+	f := newFixture(t, simCfg)
 	p := f.start(f.config())
 	w := &changeWorld{fixture: f, wf: &workflow.Workflow{Store: f.st, Sealer: f.sealer, Enqueue: p.EnqueueTx}}
 	params := f.validParams(domain.NewToken())
@@ -501,5 +507,37 @@ func TestSweepReadsBackAStrandedChange(t *testing.T) {
 	}
 	if ips := w.portalInstance().SecurityIPs; ips != "10.0.0.0/8" {
 		t.Errorf("the instance's whitelist: %q", ips)
+	}
+}
+
+// A resize for the maintenance window whose every answer was lost is read
+// back before it fails: the instance is still Normal at its class, but its
+// order is not completed, and that order is the request's. It succeeds,
+// once, and the instance waits for the class ordered.
+func TestWindowResizeWithLostAnswersIsReadBack(t *testing.T) {
+	w := newChangeWorldWith(t, "", simulator.Config{MaintainDelay: time.Hour})
+	var target string
+	for _, o := range w.sim.Catalog().OffersFor(w.instance.RegionID, w.instance.ZoneID, w.instance.InstanceType, w.instance.EngineVersion) {
+		if o.InstanceClass != w.instance.InstanceClass {
+			target = o.InstanceClass
+			break
+		}
+	}
+	if err := w.sim.SetFaults(simulator.Faults{LostRate: 1, Actions: []string{"ModifyInstanceSpec"}}); err != nil {
+		t.Fatal(err)
+	}
+	r := w.change(domain.Input{"Kind": "modify_spec", "InstanceClass": target, "EffectiveTime": domain.EffectiveMaintain})
+	if r.Status != domain.StatusSucceeded {
+		t.Fatalf("the resize: %s %s %s", r.Status, r.ErrorCode, r.ErrorMessage)
+	}
+	if w.sim.Calls("ModifyInstanceSpec") < 2 {
+		t.Fatalf("%d calls: the lost answers were not retried", w.sim.Calls("ModifyInstanceSpec"))
+	}
+	if n := len(w.simInstance().Orders); n != 1 {
+		t.Fatalf("the cloud has %d orders, want 1", n)
+	}
+	in := w.portalInstance()
+	if in.InstanceClass != w.instance.InstanceClass || in.ScheduledClass != target || in.ScheduledBy == nil || *in.ScheduledBy != r.ID {
+		t.Fatalf("the instance: class %s, waiting for %q (request %v)", in.InstanceClass, in.ScheduledClass, in.ScheduledBy)
 	}
 }

@@ -168,3 +168,52 @@ func TestDescribeInstancesByChargeTypeAndExpiry(t *testing.T) {
 		t.Errorf("not expired: %s, want %s", got, payg.InstanceId)
 	}
 }
+
+// A resize for the maintenance window waits for it: Normal at its class,
+// the order not completed and another change refused meanwhile; then
+// Changing to the new class, then Normal at it. Its replay answers the
+// same order all along.
+func TestResizeWaitsForTheMaintenanceWindow(t *testing.T) {
+	t.Parallel()
+	clock := testfix.NewClock(time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC))
+	sim := newSim(t, func(c *simulator.Config) {
+		c.Clock, c.CreatingDelay, c.MaintainDelay = clock, time.Minute, time.Hour
+	})
+	client := serve(t, sim)
+	ctx := t.Context()
+	made, err := client.CreateInstance(ctx, params(t, sim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := made.InstanceId
+	clock.Advance(2 * time.Minute)
+	change := rkvstore.SpecChange{InstanceClass: "redis.master.large.default", EffectiveTime: "MaintainTime", ClientToken: domain.NewToken()}
+	order, err := client.ModifyInstanceSpec(ctx, "cn-shanghai", id, change)
+	if err != nil {
+		t.Fatal(err)
+	}
+	look := func(when, status, class, real string, completed bool) {
+		t.Helper()
+		attr, err := client.DescribeInstanceAttribute(ctx, "cn-shanghai", id)
+		if err != nil || attr.InstanceStatus != status || attr.InstanceClass != class || attr.RealInstanceClass != real ||
+			attr.IsOrderCompleted != completed {
+			t.Fatalf("%s: %+v %v", when, attr, err)
+		}
+		listed, err := client.ListInstances(ctx, "cn-shanghai", rkvstore.InstanceFilter{InstanceIds: []string{id}})
+		if err != nil || len(listed) != 1 || listed[0].InstanceClass != class || listed[0].InstanceStatus != status {
+			t.Fatalf("%s, listed: %+v %v", when, listed, err)
+		}
+	}
+	look("before the window", "Normal", "redis.master.mid.default", "redis.master.mid.default", false)
+	other := rkvstore.SpecChange{InstanceClass: "redis.master.small.default", OrderType: rkvstore.OrderTypeDowngrade, ClientToken: domain.NewToken()}
+	if _, err := client.ModifyInstanceSpec(ctx, "cn-shanghai", id, other); rkvstore.Classify(err).Code != rkvstore.CodeTaskConflict {
+		t.Errorf("another change before the window: %v", err)
+	}
+	if again, err := client.ModifyInstanceSpec(ctx, "cn-shanghai", id, change); err != nil || again != order {
+		t.Errorf("replay before the window: %q %v, want %q", again, err, order)
+	}
+	clock.Advance(time.Hour)
+	look("in the window", "Changing", "redis.master.large.default", "redis.master.mid.default", false)
+	clock.Advance(time.Minute)
+	look("after the window", "Normal", "redis.master.large.default", "redis.master.large.default", true)
+}

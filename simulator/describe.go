@@ -227,8 +227,10 @@ type dbInstanceAttribute struct {
 
 // describeInstanceAttribute serves DescribeInstanceAttribute: an instance is
 // Creating for the creating delay after it was made, then Normal; Changing
-// for the creating delay after a change of class, with RealInstanceClass
-// the previous class and IsOrderCompleted false until it ends. EndTime is a
+// for the creating delay after a change of class starts, with
+// RealInstanceClass the previous class and IsOrderCompleted false until it
+// ends (and, for a resize waiting for its maintenance window, Normal at the
+// previous class with IsOrderCompleted false before it starts). EndTime is a
 // subscription's end (creation + Period months, moved by renewals).
 func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *apiError {
 	id := c.param("InstanceId")
@@ -248,7 +250,7 @@ func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *a
 		InstanceStatus:   status,
 		RegionId:         inst.RegionId,
 		ZoneId:           inst.ZoneId,
-		InstanceClass:    inst.InstanceClass,
+		InstanceClass:    inst.listedClass(now),
 		InstanceType:     inst.InstanceType,
 		Engine:           inst.InstanceType,
 		EngineVersion:    inst.EngineVersion,
@@ -271,7 +273,7 @@ func (s *Simulator) describeInstanceAttribute(w http.ResponseWriter, c *call) *a
 		Tags:             tagsOnWire(inst.Tags),
 
 		RealInstanceClass:         inst.realClass(now),
-		IsOrderCompleted:          status != "Changing",
+		IsOrderCompleted:          inst.orderCompleted(now),
 		InstanceReleaseProtection: inst.ReleaseProtection,
 	}}
 	writeJSON(w, http.StatusOK, c.requestID, resp)

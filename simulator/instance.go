@@ -32,8 +32,12 @@ type Instance struct {
 	// Tags are the instance's tags, in the order CreateInstance gave them.
 	Tags      []Tag `json:",omitempty"`
 	CreatedAt time.Time
-	// ChangingUntil is when a change of class (ModifyInstanceSpec) ends.
+	// ChangingUntil is when a change of class (ModifyInstanceSpec) ends,
+	// and ChangingFrom when it starts, when that is later than its order
+	// (a resize for the maintenance window): until then the instance is
+	// Normal at PreviousClass and the order is not completed.
 	ChangingUntil time.Time `json:",omitzero"`
+	ChangingFrom  time.Time `json:",omitzero"`
 	// PreviousClass is the class the instance runs as until the change of
 	// class ends (the API's RealInstanceClass meanwhile).
 	PreviousClass string `json:",omitempty"`
@@ -92,13 +96,27 @@ func (in Instance) order(action, token string) (Order, bool) {
 }
 
 // realClass is the class the instance runs as at now: the previous one
-// while a change of class is under way.
+// while a change of class waits for its window or is under way.
 func (in Instance) realClass(now time.Time) string {
 	if now.Before(in.ChangingUntil) && in.PreviousClass != "" {
 		return in.PreviousClass
 	}
 	return in.InstanceClass
 }
+
+// listedClass is the class the API names the instance by at now: the one
+// ordered once its change has started, the previous one while the order
+// waits for the maintenance window.
+func (in Instance) listedClass(now time.Time) string {
+	if now.Before(in.ChangingFrom) && in.PreviousClass != "" {
+		return in.PreviousClass
+	}
+	return in.InstanceClass
+}
+
+// orderCompleted reports whether no change of class is waiting or under
+// way at now (the API's IsOrderCompleted).
+func (in Instance) orderCompleted(now time.Time) bool { return !now.Before(in.ChangingUntil) }
 
 // securityIpGroups returns the whitelist groups (a new instance's when none
 // were set).
@@ -124,6 +142,8 @@ func (in Instance) Status(now time.Time, creatingDelay time.Duration) string {
 		return "Released"
 	case now.Before(in.CreatedAt.Add(creatingDelay)):
 		return "Creating"
+	case now.Before(in.ChangingFrom):
+		return "Normal" // the order waits for the maintenance window
 	case now.Before(in.ChangingUntil):
 		return "Changing"
 	}

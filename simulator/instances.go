@@ -130,7 +130,7 @@ func (s *Simulator) kvstoreInstance(inst Instance, now time.Time) kvstoreInstanc
 	return kvstoreInstance{
 		InstanceId:       inst.InstanceId,
 		InstanceName:     inst.InstanceName,
-		InstanceClass:    inst.InstanceClass,
+		InstanceClass:    inst.listedClass(now),
 		InstanceStatus:   inst.Status(now, s.creatingDelay),
 		InstanceType:     inst.InstanceType,
 		EngineVersion:    inst.EngineVersion,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/kvportal/kvportal/domain"
 )
@@ -139,9 +140,11 @@ const (
 // answers Task.Conflict; any other state but Normal
 // IncorrectDBInstanceState. The same ClientToken with the same parameters
 // answers the first call's OrderId and changes nothing; with others,
-// IdempotentParameterMismatch. The simulator has no maintenance window:
-// MaintainTime starts the change at once, as Immediately does. AutoPay is
-// ignored: every order is paid.
+// IdempotentParameterMismatch. MaintainTime starts the change after
+// Config.MaintainDelay (the next maintenance window; at once when 0): until
+// then the instance is Normal at its class, the order not completed, and
+// another change answers Task.Conflict. AutoPay is ignored: every order is
+// paid.
 func (s *Simulator) modifyInstanceSpec(w http.ResponseWriter, c *call) *apiError {
 	id, className, token := c.param("InstanceId"), c.param("InstanceClass"), c.param("ClientToken")
 	switch {
@@ -176,8 +179,12 @@ func (s *Simulator) modifyInstanceSpec(w http.ResponseWriter, c *call) *apiError
 				return nil
 			}
 		}
-		switch in.Status(s.clock.Now(), s.creatingDelay) {
+		now := s.clock.Now()
+		switch in.Status(now, s.creatingDelay) {
 		case "Normal":
+			if !in.orderCompleted(now) {
+				return errTaskConflict // an order waits for the window
+			}
 		case "Changing":
 			return errTaskConflict
 		default:
@@ -194,7 +201,11 @@ func (s *Simulator) modifyInstanceSpec(w http.ResponseWriter, c *call) *apiError
 				return errInvalid("OrderType", "DOWNGRADE to a bigger class; use UPGRADE")
 			}
 		}
-		if e := s.applyClass(in, className); e != nil {
+		start := now
+		if effective == effectiveMaintainTime {
+			start = now.Add(s.maintainDelay)
+		}
+		if e := s.applyClass(in, className, start); e != nil {
 			return e
 		}
 		answer = Order{Action: c.action, ClientToken: token, Params: params, OrderId: s.newOrderID()}
@@ -209,10 +220,10 @@ func (s *Simulator) modifyInstanceSpec(w http.ResponseWriter, c *call) *apiError
 	return s.answerDone(w, c, struct{ RequestId, OrderId string }{c.requestID, answer.OrderId})
 }
 
-// applyClass starts the change of the instance to className: refused when
-// its zone does not sell the class for its type and engine version, or has
-// no stock.
-func (s *Simulator) applyClass(in *Instance, className string) *apiError {
+// applyClass orders the change of the instance to className, started at
+// start: refused when its zone does not sell the class for its type and
+// engine version, or has no stock.
+func (s *Simulator) applyClass(in *Instance, className string, start time.Time) *apiError {
 	offer, ok := s.catalog.Offer(in.RegionId, in.ZoneId, in.InstanceType, in.EngineVersion, className)
 	if !ok {
 		return errInvalid("InstanceClass", "is not sold in the instance's zone for "+in.InstanceType+" "+in.EngineVersion)
@@ -222,7 +233,11 @@ func (s *Simulator) applyClass(in *Instance, className string) *apiError {
 	}
 	in.PreviousClass = in.InstanceClass
 	in.InstanceClass, in.CapacityMB = className, offer.CapacityMB
-	in.ChangingUntil = s.clock.Now().UTC().Add(s.creatingDelay)
+	in.ChangingFrom = time.Time{}
+	if start.After(s.clock.Now()) {
+		in.ChangingFrom = start.UTC()
+	}
+	in.ChangingUntil = start.UTC().Add(s.creatingDelay)
 	return nil
 }
 
@@ -309,10 +324,11 @@ func (s *Simulator) ResizeInstance(instanceID, instanceClass string) error {
 		return e
 	}
 	return asError(s.changeInstance(instanceID, func(in *Instance) *apiError {
-		if in.Status(s.clock.Now(), s.creatingDelay) != "Normal" {
+		now := s.clock.Now()
+		if in.Status(now, s.creatingDelay) != "Normal" || !in.orderCompleted(now) {
 			return errIncorrectState
 		}
-		return s.applyClass(in, instanceClass)
+		return s.applyClass(in, instanceClass, now)
 	}))
 }
 

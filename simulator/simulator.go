@@ -24,7 +24,10 @@
 //   - A change of class is Changing for Config.CreatingDelay, as a creation
 //     is Creating; meanwhile InstanceClass is the target, RealInstanceClass
 //     the previous class and IsOrderCompleted false. MaintainTime starts it
-//     at once (there is no maintenance window). UPGRADE must not shrink the
+//     after Config.MaintainDelay, the time to the next maintenance window
+//     (at once when 0); until then the instance is Normal and named by its
+//     class, its order not completed, and another change is refused with
+//     Task.Conflict. UPGRADE must not shrink the
 //     instance, DOWNGRADE must not grow it. A ClientToken belongs to one
 //     instance and one operation; its replay answers the first OrderId (and,
 //     for RenewInstance, EndTime) and changes nothing.
@@ -111,6 +114,7 @@ type Simulator struct {
 	accessKeyID     string
 	accessKeySecret string
 	creatingDelay   time.Duration
+	maintainDelay   time.Duration
 	clock           domain.Clock
 	logger          *slog.Logger
 	catalog         *domain.Catalog
@@ -154,6 +158,7 @@ func New(cfg Config) (*Simulator, error) {
 		accessKeyID:     cfg.AccessKeyID,
 		accessKeySecret: cfg.AccessKeySecret,
 		creatingDelay:   cfg.CreatingDelay,
+		maintainDelay:   cfg.MaintainDelay,
 		clock:           cfg.Clock,
 		logger:          cfg.Logger,
 		catalog:         buildCatalog(),

@@ -32,6 +32,11 @@ type Config struct {
 	// CreatingDelay is how long a new instance stays Creating before it is
 	// Normal (0: Normal at once), and a resized one Changing.
 	CreatingDelay time.Duration
+	// MaintainDelay is how long after a resize ordered for the maintenance
+	// window (EffectiveTime MaintainTime) its change starts: the time to
+	// the instance's next window. Until then the instance is Normal at its
+	// class, the order not completed. 0: the change starts at once.
+	MaintainDelay time.Duration
 	// SoldOutZones are zones without stock: CreateInstance there (or with
 	// no zone, when every zone selling the class is sold out) is refused
 	// with ResourceNotAvailable, as is ModifyInstanceSpec of an instance
@@ -86,7 +91,7 @@ func DefaultOptions() Options {
 
 // BindFlags defines the simulator's flags on fs, bound to o: --addr,
 // --access-key-id, --access-key-secret, --latency, --throttle-rate,
-// --error-rate, --lost-rate, --creating-delay, --state, --sold-out-zones,
+// --error-rate, --lost-rate, --creating-delay, --maintain-delay, --state, --sold-out-zones,
 // --instance-quota. Each flag starts from o's value (DefaultOptions, with
 // what package config read from the flag's PORTAL_SIM_* variable), and a
 // flag on the command line wins.
@@ -100,6 +105,7 @@ func BindFlags(fs *flag.FlagSet, o *Options) {
 	fs.Float64Var(&c.ErrorRate, "error-rate", c.ErrorRate, "share of calls, 0 to 1, failing with 503 ServiceUnavailable or 500 InternalError (env PORTAL_SIM_ERROR_RATE)")
 	fs.Float64Var(&c.LostRate, "lost-rate", c.LostRate, "share of calls that change something (CreateInstance, DeleteInstance, ModifyInstanceSpec, ...), 0 to 1, whose change is made but whose response is lost (env PORTAL_SIM_LOST_RATE)")
 	fs.DurationVar(&c.CreatingDelay, "creating-delay", c.CreatingDelay, "how long a new instance stays Creating before it is Normal (env PORTAL_SIM_CREATING_DELAY)")
+	fs.DurationVar(&c.MaintainDelay, "maintain-delay", c.MaintainDelay, "how long a resize ordered for the maintenance window (MaintainTime) waits before its change starts; 0 starts it at once (env PORTAL_SIM_MAINTAIN_DELAY)")
 	fs.StringVar(&c.StatePath, "state", c.StatePath, "JSON file keeping the instances across restarts; empty keeps them in memory (env PORTAL_SIM_STATE)")
 	fs.Var((*commaList)(&c.SoldOutZones), "sold-out-zones", "comma-separated zones without stock, where CreateInstance is refused with ResourceNotAvailable (env PORTAL_SIM_SOLD_OUT_ZONES)")
 	fs.IntVar(&c.InstanceQuota, "instance-quota", c.InstanceQuota, "how many instances may exist at once, beyond which CreateInstance is refused with QuotaExceed.Instance; 0 for no quota (env PORTAL_SIM_INSTANCE_QUOTA)")
