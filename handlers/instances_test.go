@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -66,6 +67,21 @@ func TestInstancePageAccess(t *testing.T) {
 	}
 	if got := doc.Find(`[data-param="InstanceClass"]`).Text(); !strings.HasPrefix(got, in.InstanceClass) {
 		t.Errorf("the class while a resize waits: %q", got)
+	}
+	// The lease and the subscription's end read as words: how far off,
+	// then the exact time, once each.
+	if _, err := e.St.Pool().Exec(context.Background(), `UPDATE instances SET release_after = now() + interval '30 days 1 hour',
+		end_time = now() + interval '90 days 1 hour' WHERE instance_id = 'r-page'`); err != nil {
+		t.Fatal(err)
+	}
+	doc = dev.Get("/instances/r-page").Doc
+	lease := strings.Join(strings.Fields(doc.Find(`[data-param="ReleaseAfter"]`).Text()), " ")
+	if !regexp.MustCompile(`^released in 30 days · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$`).MatchString(lease) {
+		t.Errorf("the lease line: %q", lease)
+	}
+	ends := strings.Join(strings.Fields(doc.Find(`[data-param="EndTime"]`).Text()), " ")
+	if !regexp.MustCompile(`^in \d+ (days|months) · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$`).MatchString(ends) {
+		t.Errorf("the end line: %q", ends)
 	}
 	row := dev.Get("/instances").Doc.Find(`tr[data-instance-id="r-page"]`)
 	if got := row.Find(`[data-testid="scheduled-class"]`).Text(); !strings.Contains(got, "redis.master.mid.default") {
