@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"github.com/kvportal/kvportal/domain"
-
 	"bufio"
 	"encoding/json"
 	"net/http"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kvportal/kvportal/domain"
+	"github.com/kvportal/kvportal/internal/clientgone"
 	"github.com/kvportal/kvportal/store"
 )
 
@@ -91,8 +91,13 @@ func (h *Handlers) ExportAudit(c echo.Context) error {
 	}
 	if err != nil {
 		// The status is sent: the export ends short, and the log says why.
-		h.logger().ErrorContext(c.Request().Context(), "audit export cut short", "request_id", res.Header().Get(echo.HeaderXRequestID),
-			"rows", n, "err", err)
+		// A reader who stops reading is no fault of the portal's.
+		ctx, id := c.Request().Context(), res.Header().Get(echo.HeaderXRequestID)
+		if clientgone.Is(ctx) {
+			h.logger().InfoContext(ctx, "audit export stopped: the client went away", "request_id", id, "rows", n)
+		} else {
+			h.logger().ErrorContext(ctx, "audit export cut short", "request_id", id, "rows", n, "err", err)
+		}
 	}
 	return nil
 }

@@ -104,14 +104,14 @@ func teamProblem(s string) string {
 // teamSuggestions are the teams' names, for the Team filter; none when they
 // can't be read (a filter works without suggestions).
 func (h *Handlers) teamSuggestions(ctx context.Context) []components.Option {
-	teams, err := h.Store.Teams(ctx)
+	names, err := h.Store.TeamNames(ctx)
 	if err != nil {
 		h.logger().WarnContext(ctx, "team suggestions", "err", err)
 		return nil
 	}
-	opts := make([]components.Option, len(teams))
-	for i, t := range teams {
-		opts[i] = components.Option{Value: t.Name, Label: t.Name}
+	opts := make([]components.Option, len(names))
+	for i, name := range names {
+		opts[i] = components.Option{Value: name, Label: name}
 	}
 	return opts
 }

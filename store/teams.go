@@ -435,6 +435,21 @@ func (s *Store) TeamInstances(ctx context.Context, teamID int64) ([]TeamInstance
 	return list, nil
 }
 
+// TeamNames lists the teams' names, by name: what a Team filter suggests.
+// Teams would do, at the price of every team's usage, on pages (the audit
+// trail, the lists) that show none of it.
+func (s *Store) TeamNames(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT name FROM teams ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("team names: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("team names: %w", err)
+	}
+	return names, nil
+}
+
 // TeamMembers lists the usernames of a team's members, by name.
 func (s *Store) TeamMembers(ctx context.Context, teamID int64) ([]string, error) {
 	rows, err := s.pool.Query(ctx, `SELECT u.username FROM team_members m JOIN users u ON u.id = m.user_id

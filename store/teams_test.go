@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +76,9 @@ func TestTeamsAndMembers(t *testing.T) {
 	all, err := s.Teams(ctx)
 	if err != nil || len(all) != 2 || len(all[0].Members) != 0 || all[1].Members[0] != "dev" {
 		t.Fatalf("teams: %+v %v", all, err)
+	}
+	if names, err := s.TeamNames(ctx); err != nil || !slices.Equal(names, []string{all[0].Name, all[1].Name}) {
+		t.Fatalf("team names: %v %v, want those of %+v", names, err, all)
 	}
 	evs, err := s.ListEvents(ctx, store.EventFilter{})
 	if err != nil {
