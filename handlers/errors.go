@@ -46,11 +46,9 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Common errors.
-var (
-	errNotFound  = &Error{Code: ENotFound, Message: "There is nothing here, or you may not see it."}
-	errForbidden = &Error{Code: EForbidden, Message: "Your role does not allow this."}
-)
+// errNotFound is the answer for what does not exist or may not be seen:
+// the two are not told apart.
+var errNotFound = &Error{Code: ENotFound, Message: "There is nothing here, or you may not see it."}
 
 var statusOf = map[Code]int{
 	EInvalid: http.StatusUnprocessableEntity, EBadRequest: http.StatusBadRequest,
