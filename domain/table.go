@@ -314,17 +314,6 @@ func (m Param) showWhen() (other, want string, conditional bool) {
 	return strings.Cut(m.ShowWhen, "=")
 }
 
-// Set returns p with the parameter's field set: s when a string, s read as
-// a number otherwise (a number that doesn't read is left zero).
-func (m Param) set(p *Params, s string) {
-	switch v := m.field(p).(type) {
-	case *string:
-		*v = s
-	case *int:
-		*v, _ = strconv.Atoi(s)
-	}
-}
-
 // Input returns p as form values: for cloning a request or showing it again.
 // The password is left out, and a zero number is an empty field.
 func (p Params) Input() Input {

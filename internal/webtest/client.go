@@ -21,7 +21,6 @@ type Client struct {
 	base string // the portal's URL when it is not e's (NewClient)
 	HTTP *http.Client
 	CSRF string
-	addr string // X-Forwarded-For is ignored: the address is the socket's
 }
 
 // Client is a new browser on the portal, signed in as nobody.

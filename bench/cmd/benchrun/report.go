@@ -63,14 +63,6 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func fmtList(xs []float64, format string) string {
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = fmt.Sprintf(format, x)
-	}
-	return strings.Join(parts, ", ")
-}
-
 // parts says which parts of a two-part target are met.
 func parts(name1 string, ok1 bool, name2 string, ok2 bool) string {
 	return name1 + " " + mark(ok1) + ", " + name2 + " " + mark(ok2)
