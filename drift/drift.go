@@ -8,7 +8,7 @@
 // portal's back). The portal's side is its live instances: their class
 // after a resize through the portal, their whitelist as last set. A resize
 // ordered for the maintenance window is no finding when its class appears:
-// the check records it as done (ApplyResizes).
+// the check records it as done (Mend).
 //
 // Check only reads; Run records the findings (store.RecordDrift), so that
 // /admin/drift, the metrics and the webhook see them. `portal drift`, the
@@ -83,7 +83,7 @@ type Report struct {
 	Omitted int
 	// Resized are the instances whose resize for the maintenance window
 	// took effect: the cloud reports the class it was ordered to. They are
-	// not findings (the portal made the change); ApplyResizes records them.
+	// not findings (the portal made the change); Mend records them.
 	Resized []Resized
 }
 
@@ -334,22 +334,36 @@ func Adopt(ctx context.Context, st *store.Store, findings []store.DriftFinding) 
 	return adopted, nil
 }
 
-// ApplyResizes records each resize for the maintenance window that took
-// effect (store.ScheduledResizeDone, audited on the request that ordered
-// it) and returns those it recorded; one another check recorded meanwhile
-// is left out.
-func ApplyResizes(ctx context.Context, st *store.Store, resized []Resized) ([]Resized, error) {
-	var done []Resized
-	for _, r := range resized {
+// Mended is what Mend set right: the failed requests that now succeed
+// with their instance, and the resizes for the maintenance window recorded
+// as done.
+type Mended struct {
+	Adopted map[int64]bool
+	Resized []Resized
+}
+
+// Mend sets right what a check found that the portal can: each failed
+// request whose instance exists succeeds with it (Adopt), and each resize
+// for the maintenance window that took effect is recorded
+// (store.ScheduledResizeDone, audited on the request that ordered it; one
+// another check recorded meanwhile is left out). The periodic check and
+// `portal drift` both mend through it.
+func Mend(ctx context.Context, st *store.Store, rep Report) (Mended, error) {
+	adopted, err := Adopt(ctx, st, rep.Findings)
+	m := Mended{Adopted: adopted}
+	if err != nil {
+		return m, err
+	}
+	for _, r := range rep.Resized {
 		ok, err := st.ScheduledResizeDone(ctx, r.InstanceID, r.Class)
 		if err != nil {
-			return done, err
+			return m, err
 		}
 		if ok {
-			done = append(done, r)
+			m.Resized = append(m.Resized, r)
 		}
 	}
-	return done, nil
+	return m, nil
 }
 
 // maxPause caps one pause of pace.
@@ -431,10 +445,7 @@ func Run(ctx context.Context, st *store.Store, cloud Cloud) (Report, []store.Dri
 	if err != nil {
 		return rep, nil, err
 	}
-	if _, err := Adopt(ctx, st, rep.Findings); err != nil {
-		return rep, nil, err
-	}
-	if _, err := ApplyResizes(ctx, st, rep.Resized); err != nil {
+	if _, err := Mend(ctx, st, rep); err != nil {
 		return rep, nil, err
 	}
 	fresh, err := st.RecordDrift(ctx, rep.Findings, rep.Problems)

@@ -45,22 +45,20 @@ func cmdDrift(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// A failed request whose instance exists is mended at once, as the
-	// periodic check mends it: the finding is still printed, and says so.
-	adopted, err := drift.Adopt(ctx, st, rep.Findings)
+	// What the periodic check mends is mended at once: a failed request
+	// whose instance exists (its finding is still printed, and says so), a
+	// resize for the maintenance window that took effect (no finding: said
+	// on stderr, so that stdout stays one line per finding).
+	mended, err := drift.Mend(ctx, st, rep)
 	if err != nil {
 		return err
 	}
-	resized, err := drift.ApplyResizes(ctx, st, rep.Resized)
-	if err != nil {
-		return err
-	}
-	for _, r := range resized {
-		fmt.Fprintf(e.stdout, "%s now runs as %s: the resize ordered for its maintenance window took effect\n", r.InstanceID, r.Class)
+	for _, r := range mended.Resized {
+		fmt.Fprintf(e.stderr, "portal drift: %s now runs as %s: the resize ordered for its maintenance window took effect\n", r.InstanceID, r.Class)
 	}
 	for _, f := range rep.Findings {
 		line := drift.Describe(f)
-		if adopted[f.RequestID] {
+		if mended.Adopted[f.RequestID] {
 			line += ": the request now succeeded with it"
 		}
 		fmt.Fprintln(e.stdout, line)
