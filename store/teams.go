@@ -66,9 +66,20 @@ func (s *Store) SetTeamLimits(ctx context.Context, teamID int64, maxInstances *i
 		}
 		d := teamDetails(t)
 		d[domain.KeyFromMaxInst], d[domain.KeyFromSpend] = domain.LimitText(old.MaxInstances), domain.LimitText(old.MaxMonthlySpend)
-		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamLimitsChanged, Details: d})
+		changed := d[domain.KeyFromMaxInst] != d[domain.KeyMaxInst] || d[domain.KeyFromSpend] != d[domain.KeyMaxSpend]
+		return s.teamEvent(ctx, tx, changed, NewEvent{ActorID: actorID, Action: domain.ActionTeamLimitsChanged, Details: d})
 	})
 	return t, err
+}
+
+// teamEvent records the event of a change of a team's setting, in tx, when
+// the setting changed: a form or a command saves every setting it names,
+// and one saved as it was changes nothing to audit.
+func (s *Store) teamEvent(ctx context.Context, tx pgx.Tx, changed bool, e NewEvent) error {
+	if !changed {
+		return nil
+	}
+	return s.insertEvent(ctx, tx, e)
 }
 
 // lockTeam reads a team and locks its row until tx ends: whatever counts
@@ -355,10 +366,7 @@ func (s *Store) SetTeamWhitelist(ctx context.Context, teamID int64, ips string, 
 		if err != nil {
 			return notFound(err, "team")
 		}
-		if old == ips {
-			return nil // saved as it was: nothing changed to audit
-		}
-		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamWhitelistChanged,
+		return s.teamEvent(ctx, tx, old != ips, NewEvent{ActorID: actorID, Action: domain.ActionTeamWhitelistChanged,
 			Details: domain.Details{domain.KeyTeamID: teamID, domain.KeyTeam: name, domain.KeyFrom: old, domain.KeyTo: ips}})
 	})
 }
@@ -397,12 +405,10 @@ func (s *Store) SetTeamMaxLease(ctx context.Context, teamID int64, days *int, ac
 		if err != nil {
 			return fmt.Errorf("set team lease: %w", err)
 		}
-		if domain.LimitText(t.MaxLeaseDays) == domain.LimitText(old.MaxLeaseDays) {
-			return nil // saved as it was: nothing changed to audit
-		}
 		d := teamDetails(t)
 		d[domain.KeyMaxLease], d[domain.KeyFromMaxLease] = domain.LimitText(t.MaxLeaseDays), domain.LimitText(old.MaxLeaseDays)
-		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamLimitsChanged, Details: d})
+		return s.teamEvent(ctx, tx, d[domain.KeyMaxLease] != d[domain.KeyFromMaxLease],
+			NewEvent{ActorID: actorID, Action: domain.ActionTeamLimitsChanged, Details: d})
 	})
 	return t, err
 }
@@ -479,10 +485,7 @@ func (s *Store) SetTeamSlackChannel(ctx context.Context, teamID int64, channel s
 		if err != nil {
 			return fmt.Errorf("set team slack channel: %w", err)
 		}
-		if old.SlackChannel == t.SlackChannel {
-			return nil // saved as it was: nothing changed to audit
-		}
-		return s.insertEvent(ctx, tx, NewEvent{ActorID: actorID, Action: domain.ActionTeamSlackChannelChanged,
+		return s.teamEvent(ctx, tx, old.SlackChannel != t.SlackChannel, NewEvent{ActorID: actorID, Action: domain.ActionTeamSlackChannelChanged,
 			Details: domain.Details{domain.KeyTeamID: teamID, domain.KeyTeam: t.Name, domain.KeyFrom: old.SlackChannel, domain.KeyTo: t.SlackChannel}})
 	})
 	return t, err

@@ -73,6 +73,10 @@ func TestTeamsAndMembers(t *testing.T) {
 	if err != nil || changed.MaxInstances != nil || *changed.MaxMonthlySpend != 5.5 {
 		t.Fatalf("set limits: %+v %v", changed, err)
 	}
+	// Saved again as they are: no second event (counted below).
+	if _, err := s.SetTeamLimits(ctx, pay.ID, nil, ptr(5.5), nil); err != nil {
+		t.Fatal(err)
+	}
 	all, err := s.Teams(ctx)
 	if err != nil || len(all) != 2 || len(all[0].Members) != 0 || all[1].Members[0] != "dev" {
 		t.Fatalf("teams: %+v %v", all, err)
