@@ -37,8 +37,13 @@ const WhitelistGroup = "kvportal"
 // until a set_whitelist).
 const SecurityIpsField = "SecurityIps"
 
-// SecurityIpsMax is the most entries one whitelist group holds.
-const SecurityIpsMax = 1000
+// SecurityIpsMax is the most entries one whitelist group holds, and
+// SecurityIpsMaxLen the longest whitelist a field takes: that many entries
+// of an IPv6 block's length and a comma.
+const (
+	SecurityIpsMax    = 1000
+	SecurityIpsMaxLen = 64 * SecurityIpsMax
+)
 
 // The times a spec change takes effect (ModifyInstanceSpec's EffectiveTime).
 const (
@@ -149,7 +154,7 @@ var Kinds = []KindSpec{
 	{
 		Kind: KindSetWhitelist, Label: "Set the IP whitelist", Short: "Whitelist", Operation: "ModifySecurityIps",
 		Says: "Replaces the addresses allowed to connect (the portal's whitelist group, " + WhitelistGroup + ") with these.",
-		Fields: []ChangeField{{Name: "SecurityIps", Label: "Allowed addresses", MaxLen: 64 * SecurityIpsMax,
+		Fields: []ChangeField{{Name: "SecurityIps", Label: "Allowed addresses", MaxLen: SecurityIpsMaxLen,
 			Help: "IPv4 or IPv6 addresses or CIDR blocks, comma-separated, at most 1,000: 10.0.0.0/8,192.168.1.7"}},
 		check: func(in Input, inst Instance, _ checkWith) (Change, FieldErrors) {
 			ips, problem := ParseSecurityIps(in["SecurityIps"])

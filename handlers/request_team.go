@@ -121,7 +121,7 @@ func (h *Handlers) teamSuggestions(ctx context.Context) []components.Option {
 // user's only team with one; the teams' defaults are named in its help.
 func (h *Handlers) whitelistField(ctx context.Context, userID int64, in domain.Input, errs domain.FieldErrors) (components.Field, error) {
 	f := components.Field{Name: domain.SecurityIpsField, Label: "IP whitelist", Kind: "textarea", Mono: true,
-		MaxLength: 64 * domain.SecurityIpsMax, Error: errs[domain.SecurityIpsField],
+		MaxLength: domain.SecurityIpsMaxLen, Error: errs[domain.SecurityIpsField],
 		Help: "The addresses allowed to connect, set once the instance is Normal: IPv4 or IPv6 addresses or CIDR blocks, " +
 			"comma-separated (10.0.0.0/8,192.168.1.7). Empty: none, and no client can connect until you set one."}
 	typed, ok := in[domain.SecurityIpsField]

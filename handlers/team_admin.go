@@ -31,6 +31,19 @@ type teamForm struct {
 	errs   domain.FieldErrors
 }
 
+// shortField is how much of a team's name, limit, lease or channel id
+// typed is shown again: far more than any valid one.
+const shortField = 64
+
+// value is what was typed into field name, shown again (printable, at most
+// max characters), or current when the form did not come from this post.
+func (f teamForm) value(name, current string, max int) string {
+	if v, ok := f.values[name]; ok {
+		return printable(v, max)
+	}
+	return current
+}
+
 // Teams shows every team with its usage against its limits and its
 // members (GET /admin/teams).
 func (h *Handlers) Teams(c echo.Context) error {
@@ -74,12 +87,6 @@ func (h *Handlers) renderTeams(c echo.Context, status int, form teamForm) error 
 // teamFields are the name (a new team only) and limit fields of a form,
 // with what was typed, or the team's limits, and the errors.
 func teamFields(id int64, form teamForm, t *domain.Team) ([]components.Field, []components.FieldError) {
-	value := func(name, current string) string {
-		if v, ok := form.values[name]; ok {
-			return printable(v, 64)
-		}
-		return current
-	}
 	base := func(name string) string {
 		if id == 0 {
 			return name
@@ -89,16 +96,16 @@ func teamFields(id int64, form teamForm, t *domain.Team) ([]components.Field, []
 	var fields []components.Field
 	if t == nil {
 		fields = append(fields, components.Field{Name: fieldTeamName, Label: "Name", Required: true, Plain: true, Mono: true,
-			MaxLength: 64, Autocomplete: "off", Value: value(fieldTeamName, ""), Help: domain.TeamNameRule + "."})
+			MaxLength: shortField, Autocomplete: "off", Value: form.value(fieldTeamName, "", shortField), Help: domain.TeamNameRule + "."})
 	}
 	maxInst, maxSpend := "", ""
 	if t != nil {
 		maxInst, maxSpend = limitValue(t.MaxInstances), limitValue(t.MaxMonthlySpend)
 	}
 	fields = append(fields,
-		components.Field{Name: fieldMaxInstances, Label: "Max instances", Plain: true, Value: value(fieldMaxInstances, maxInst),
+		components.Field{Name: fieldMaxInstances, Label: "Max instances", Plain: true, Value: form.value(fieldMaxInstances, maxInst, shortField),
 			Help: "Empty: no limit."},
-		components.Field{Name: fieldMaxSpend, Label: "Max monthly spend", Plain: true, Value: value(fieldMaxSpend, maxSpend),
+		components.Field{Name: fieldMaxSpend, Label: "Max monthly spend", Plain: true, Value: form.value(fieldMaxSpend, maxSpend, shortField),
 			Help: "In the cloud's currency. Empty: no limit."})
 	return withErrors(fields, base, form.errs)
 }
@@ -120,20 +127,14 @@ func withErrors(fields []components.Field, base func(name string) string, errs d
 // teamSettingFields are the fields of team t's settings form, with what
 // was typed into it or the team's settings, and their errors.
 func teamSettingFields(t store.TeamSummary, form teamForm) ([]components.Field, []components.FieldError) {
-	value := func(name, current string) string {
-		if v, ok := form.values[name]; ok {
-			return printable(v, 4096)
-		}
-		return current
-	}
 	fields := []components.Field{
 		{Name: admin.FieldWhitelist, Label: "Default whitelist", Plain: true, Mono: true, Autocomplete: "off",
-			Value: value(admin.FieldWhitelist, t.DefaultWhitelist),
+			Value: form.value(admin.FieldWhitelist, t.DefaultWhitelist, domain.SecurityIpsMaxLen),
 			Help:  "Prefills SecurityIps of the team's new requests: addresses or CIDR blocks, comma-separated. Empty: none."},
-		{Name: admin.FieldMaxLease, Label: "Longest lease, days", Plain: true, Value: value(admin.FieldMaxLease, limitValue(t.MaxLeaseDays)),
+		{Name: admin.FieldMaxLease, Label: "Longest lease, days", Plain: true, Value: form.value(admin.FieldMaxLease, limitValue(t.MaxLeaseDays), shortField),
 			Help: "A lease of at most this many days is then required. Empty: no lease required."},
 		{Name: admin.FieldSlackChannel, Label: "Slack channel", Plain: true, Mono: true, Autocomplete: "off",
-			Value: value(admin.FieldSlackChannel, t.SlackChannel),
+			Value: form.value(admin.FieldSlackChannel, t.SlackChannel, shortField),
 			Help:  "The channel id the team's requests are posted to for approval. Empty: the portal's default channel."},
 	}
 	return withErrors(fields, func(name string) string { return name + "-" + itoa(t.ID) }, form.errs)
@@ -277,7 +278,7 @@ func (h *Handlers) teamMembership(c echo.Context, add bool) error {
 	}
 	if len(errs) > 0 {
 		if !add {
-			return Errorf(EInvalid, "%s %s.", printable(username, 64), errs[fieldMember])
+			return Errorf(EInvalid, "%s %s.", printable(username, shortField), errs[fieldMember])
 		}
 		form.errs = errs
 		return h.renderTeams(c, http.StatusUnprocessableEntity, form)
