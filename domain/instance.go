@@ -124,6 +124,10 @@ type Instance struct {
 	UpdatedAt      time.Time
 }
 
+// ResizeWaits reports whether a resize ordered for the maintenance window
+// is still waiting for it (a released instance waits for nothing).
+func (i Instance) ResizeWaits() bool { return i.ScheduledClass != "" && !i.Released() }
+
 // Address is where to connect to the instance, ConnectionDomain:Port; ""
 // until the cloud has reported it.
 func (i Instance) Address() string {

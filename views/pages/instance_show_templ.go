@@ -235,7 +235,7 @@ func InstanceShow(v InstanceView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.I.ScheduledClass != "" && !v.I.Released() {
+			if v.I.ResizeWaits() {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div><dt>Resize ordered</dt><dd data-testid=\"scheduled-class\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

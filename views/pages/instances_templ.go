@@ -212,7 +212,7 @@ func Instances(v InstancesView) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if in.ScheduledClass != "" && !in.Released() {
+					if in.ResizeWaits() {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<div class=\"sub\" data-testid=\"scheduled-class\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
